@@ -1,0 +1,16 @@
+"""The Omnishop REST API: one Chalice app, one blueprint per TM Forum API. Nothing else."""
+from chalice import Chalice
+
+from chalicelib import settings
+from chalicelib.catalog.api import bp as catalog_api
+from chalicelib.system import bp as system_api
+
+app = Chalice(app_name="omnishop")
+app.api.binary_types = []  # every body is JSON text
+app.register_blueprint(system_api)
+app.register_blueprint(catalog_api, url_prefix="/tmf-api/productCatalogManagement/v4")
+
+if settings.local_mode():
+    from chalicelib.local_token import bp as local_token_api
+
+    app.register_blueprint(local_token_api)

@@ -1,0 +1,140 @@
+"""Bearer JWT verification and role checks, the same code in AWS and locally.
+
+In AWS the tokens come from Cognito and are verified against the user pool's JWKS
+(OMNISHOP_JWKS_URL); Cognito carries our claims as custom attributes (`custom:role`, ...) or as
+plain claims added by a pre-token-generation trigger; both spellings are read. Locally
+(OMNISHOP_LOCAL=1) the same verification runs against a key the process generates, and
+POST /local/token signs tokens with it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import threading
+import time
+from typing import Any, Mapping
+
+import jwt
+
+from chalicelib import settings
+from chalicelib.errors import bad_request, forbidden, unauthorized
+
+ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel")
+CHANNELS = ("web", "app", "social", "callcenter", "sms", "email", "store")
+ALGORITHMS = ["RS256"]
+LOCAL_KID = "omnishop-local"
+LOCAL_TOKEN_SECONDS = 12 * 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: str
+    channel: str | None = None
+    customer_id: str | None = None
+
+    @property
+    def sees_published_only(self) -> bool:
+        """Channels and customers only see what is published for their channel."""
+        return self.role in ("channel", "customer")
+
+
+def _claim(claims: Mapping[str, Any], name: str) -> Any:
+    return claims.get(name, claims.get(f"custom:{name}"))
+
+
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    sub, role, channel = claims.get("sub"), _claim(claims, "role"), _claim(claims, "channel")
+    customer_id = _claim(claims, "customerId")
+    if not isinstance(sub, str) or not sub:
+        raise unauthorized("the token has no subject")
+    if role not in ROLES:
+        raise unauthorized(f"the token's role {role!r} is not one of {', '.join(ROLES)}")
+    if channel is not None and channel not in CHANNELS:
+        raise unauthorized(f"the token's channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if role in ("customer", "channel") and channel is None:
+        raise unauthorized(f"a {role} token must name its channel")
+    if role == "customer" and not customer_id:
+        raise unauthorized("a customer token must carry customerId")
+    return Caller(sub=sub, role=role, channel=channel, customer_id=customer_id)
+
+
+# --- keys -------------------------------------------------------------------------------------
+_local_lock = threading.Lock()
+_local_key: Any = None
+
+
+def _local_private_key() -> Any:
+    global _local_key
+    with _local_lock:
+        if _local_key is None:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            _local_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return _local_key
+
+
+@functools.lru_cache(maxsize=1)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+
+
+def _verification_key(token: str) -> Any:
+    if settings.local_mode():
+        return _local_private_key().public_key()
+    url = settings.jwks_url()
+    if not url:
+        raise unauthorized("token verification is not configured (OMNISHOP_JWKS_URL)")
+    try:
+        return _jwks_client(url).get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientError as exc:
+        raise unauthorized(f"the token's signing key is unknown: {exc}") from None
+
+
+def verify(token: str) -> Caller:
+    try:
+        key = _verification_key(token)
+        claims = jwt.decode(
+            token, key, algorithms=ALGORITHMS, issuer=settings.jwt_issuer(),
+            audience=settings.jwt_audience(),
+            options={"require": ["exp", "iat", "sub"], "verify_aud": settings.jwt_audience() is not None},
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("the token has expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise unauthorized(f"the token is not valid: {exc}") from None
+    return caller_from_claims(claims)
+
+
+def caller_from_headers(headers: Mapping[str, str]) -> Caller:
+    value = headers.get("authorization") or headers.get("Authorization")
+    if not value:
+        raise unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("the Authorization header must be 'Bearer <token>'")
+    return verify(token.strip())
+
+
+def require(caller: Caller, *roles: str) -> None:
+    if caller.role not in roles:
+        raise forbidden(f"role {caller.role!r} may not do this; it needs one of: {', '.join(roles)}")
+
+
+def issue_local_token(claims: Mapping[str, Any]) -> str:
+    """Local mode only: sign a token for the given claims after checking them."""
+    if not settings.local_mode():
+        raise forbidden("local tokens are only issued by the local runtime")
+    if not isinstance(claims, Mapping):
+        raise bad_request("the body must be a JSON object of claims")
+    wanted = {k: claims[k] for k in ("sub", "role", "channel", "customerId") if claims.get(k) is not None}
+    wanted.setdefault("sub", f"local-{wanted.get('role', 'anonymous')}")
+    try:
+        caller_from_claims(wanted)
+    except Exception as exc:  # ApiError from the check: a bad request here, not a 401
+        raise bad_request(getattr(exc, "message", str(exc))) from None
+    issued = int(time.time())
+    payload = {**wanted, "iss": settings.jwt_issuer(), "iat": issued, "exp": issued + LOCAL_TOKEN_SECONDS}
+    if settings.jwt_audience():
+        payload["aud"] = settings.jwt_audience()
+    return jwt.encode(payload, _local_private_key(), algorithm="RS256", headers={"kid": LOCAL_KID})

@@ -1,0 +1,1 @@
+"""Product Catalogue Hub and Catalogue Publishing (TMF620 productCatalogManagement v4)."""

@@ -1,0 +1,35 @@
+"""What every PynamoDB model shares: region, table names from settings, and the resource body.
+
+Each TMF resource is stored as its JSON document (`body`) beside the few attributes its keys and
+indexes need, with a `version` for optimistic concurrency.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import Attribute
+from pynamodb.constants import STRING
+
+from chalicelib import settings
+
+
+class JsonBody(Attribute[dict]):
+    """A JSON document stored as one compact string (smaller and cheaper than a DynamoDB map)."""
+    attr_type = STRING
+
+    def serialize(self, value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    def deserialize(self, value: str) -> Any:
+        return json.loads(value)
+
+
+def meta(logical_table: str) -> type:
+    """A PynamoDB Meta for one of the tables in infra/resources.py."""
+
+    class Meta:
+        table_name = settings.table_name(logical_table)
+        region = settings.region()
+
+    return Meta

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.db import meta
+
+
+class Subscription(Model):
+    """A listener registered on one API's hub. Partition per API: fan-out is one Query."""
+    Meta = meta("hub")
+
+    api = UnicodeAttribute(hash_key=True)        # e.g. "productCatalogManagement"
+    id = UnicodeAttribute(range_key=True)
+    callback = UnicodeAttribute()
+    query = UnicodeAttribute(null=True)          # e.g. "eventType=ProductOfferingCreateEvent"
+    owner = UnicodeAttribute()                   # sub of the caller that registered it
+    created = UnicodeAttribute()

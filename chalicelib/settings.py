@@ -1,0 +1,128 @@
+"""Every piece of configuration, read from environment variables in one place.
+
+Values are read when asked for (not at import), so the local runtime can create resources and
+then publish their names/URLs through the environment before anything uses them. Defaults are
+the local ones: a developer needs no configuration at all.
+"""
+from __future__ import annotations
+
+import os
+
+PREFIX = "OMNISHOP_"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _key(logical: str) -> str:
+    return logical.upper().replace("-", "_")
+
+
+def stage() -> str:
+    return env("STAGE", "local") or "local"
+
+
+def local_mode() -> bool:
+    """True only in the local runtime and tests: enables POST /local/token and the local key."""
+    return env_bool("LOCAL", False)
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
+
+
+def account_id() -> str:
+    return env("ACCOUNT_ID", "123456789012") or "123456789012"
+
+
+def resource_name(logical: str) -> str:
+    """The physical name of a resource in the local runtime (CDK lets CloudFormation name them)."""
+    return f"omnishop-{stage()}-{logical}"
+
+
+def table_name(logical: str) -> str:
+    return env(f"TABLE_{_key(logical)}") or resource_name(logical)
+
+
+def queue_url(logical: str) -> str | None:
+    """The URL of a queue; the deployment (CDK or the local runtime) publishes it."""
+    return env(f"QUEUE_URL_{_key(logical)}")
+
+
+def state_machine_arn(logical: str) -> str:
+    return env(f"STATE_MACHINE_ARN_{_key(logical)}") or (
+        f"arn:aws:states:{region()}:{account_id()}:stateMachine:{resource_name(logical)}"
+    )
+
+
+def public_base_url() -> str:
+    """Where channels reach the API; used to build TMF `href`s."""
+    return (env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+
+
+# --- authentication -------------------------------------------------------------------------
+def jwt_issuer() -> str:
+    return env("JWT_ISSUER", "omnishop-local") or "omnishop-local"
+
+
+def jwt_audience() -> str | None:
+    """Cognito access tokens carry `client_id` rather than `aud`; leave unset for them."""
+    return env("JWT_AUDIENCE")
+
+
+def jwks_url() -> str | None:
+    """In AWS: https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json"""
+    return env("JWKS_URL")
+
+
+def local_jwt_key_file() -> str:
+    return env("LOCAL_JWT_KEY_FILE", os.path.join(".local", "jwt-key.pem")) or ""
+
+
+# --- limits and behaviour ---------------------------------------------------------------------
+def max_body_bytes() -> int:
+    return env_int("MAX_BODY_BYTES", 256 * 1024)
+
+
+def default_page_limit() -> int:
+    return env_int("DEFAULT_PAGE_LIMIT", 100)
+
+
+def max_page_limit() -> int:
+    return env_int("MAX_PAGE_LIMIT", 1000)
+
+
+def catalog_cache_seconds() -> int:
+    """How long a container trusts its catalogue cache before checking the catalogue stamp."""
+    return env_int("CATALOG_CACHE_SECONDS", 5)
+
+
+def hub_delivery_timeout_seconds() -> int:
+    return env_int("HUB_DELIVERY_TIMEOUT_SECONDS", 5)
+
+
+def idempotency_ttl_seconds() -> int:
+    return env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+
+
+def import_allowed_roots() -> list[str]:
+    """Where importJob may read a partner export from locally (files) besides http(s) URLs."""
+    raw = env("IMPORT_FILE_ROOTS", "") or ""
+    return [p for p in raw.split(os.pathsep) if p]
+
+
+def export_dir() -> str:
+    return env("EXPORT_DIR", os.path.join(".local", "exports")) or ""

@@ -1,0 +1,190 @@
+"""TM Forum Open API conventions, written once: ids, hrefs, timestamps, `fields=`, attribute
+filters, offset/limit paging, JSON merge patch and the shape of TMF events.
+
+Everything here is plain Python over plain values.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import uuid
+from typing import Any, Iterable, Mapping
+
+from chalicelib import settings
+from chalicelib.errors import bad_request
+
+# Query parameters that are not attribute filters.
+RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort", "depth", "expand"})
+ALWAYS_SELECTED = ("id", "href", "@type")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso(now())
+
+
+def parse_datetime(value: Any, field: str) -> dt.datetime:
+    if not isinstance(value, str):
+        raise bad_request(f"{field} must be a date-time string (ISO 8601)")
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"{field} is not a valid ISO 8601 date-time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment
+
+
+def href(api_root: str, resource: str, rid: str) -> str:
+    return f"{settings.public_base_url()}{api_root}/{resource}/{rid}"
+
+
+def ref(resource: Mapping[str, Any], referred_type: str | None = None) -> dict[str, Any]:
+    """A TMF reference {id, href, name, @referredType} to a resource."""
+    out = {"id": resource["id"], "href": resource.get("href")}
+    if resource.get("name") is not None:
+        out["name"] = resource["name"]
+    out["@referredType"] = referred_type or resource.get("@type")
+    return {k: v for k, v in out.items() if v is not None}
+
+
+# --- reading query parameters -----------------------------------------------------------------
+def paging(params: Mapping[str, str]) -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = params.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise bad_request(f"{name} must be a whole number, got {raw!r}") from None
+        if value < 0:
+            raise bad_request(f"{name} must not be negative")
+        return value
+
+    offset = number("offset", 0)
+    limit = number("limit", settings.default_page_limit())
+    if limit == 0 or limit > settings.max_page_limit():
+        raise bad_request(f"limit must be between 1 and {settings.max_page_limit()}")
+    return offset, limit
+
+
+def field_selection(params: Mapping[str, str]) -> list[str] | None:
+    raw = params.get("fields")
+    if not raw:
+        return None
+    names = [f.strip() for f in raw.split(",") if f.strip()]
+    return None if "none" in names and len(names) == 1 else names
+
+
+def select_fields(resource: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """`fields=a,b.c`: keep those (first-level names decide) plus id, href and @type."""
+    if not fields:
+        return dict(resource)
+    keep = set(ALWAYS_SELECTED) | {f.split(".", 1)[0] for f in fields}
+    return {k: v for k, v in resource.items() if k in keep}
+
+
+_OPS = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+
+
+def attribute_filters(params: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:
+    """`name=x`, `lifecycleStatus=active,launched` (OR), `validFor.startDateTime.gt=...`."""
+    out = []
+    for key, raw in params.items():
+        if key in RESERVED_PARAMS:
+            continue
+        path, op = key, "eq"
+        tail = key.rsplit(".", 1)
+        if len(tail) == 2 and tail[1] in _OPS:
+            path, op = tail
+        out.append((path, op, raw.split(",") if op == "eq" else [raw]))
+    return out
+
+
+def _lookup(resource: Any, path: str) -> list[Any]:
+    values = [resource]
+    for part in path.split("."):
+        nxt = []
+        for v in values:
+            if isinstance(v, Mapping) and part in v:
+                nxt.append(v[part])
+            elif isinstance(v, list):
+                nxt.extend(x[part] for x in v if isinstance(x, Mapping) and part in x)
+        values = nxt
+    flat = []
+    for v in values:
+        flat.extend(v if isinstance(v, list) else [v])
+    return flat
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def matches(resource: Mapping[str, Any], filters: Iterable[tuple[str, str, list[str]]]) -> bool:
+    for path, op, wanted in filters:
+        found = _lookup(resource, path)
+        if op == "eq":
+            if not any(_as_text(v) == w for v in found for w in wanted):
+                return False
+        else:
+            if not any(_compare(v, wanted[0], op) for v in found):
+                return False
+    return True
+
+
+def _compare(value: Any, wanted: str, op: str) -> bool:
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _OPS[op](float(value), float(wanted))
+    except ValueError:
+        return False
+    return _OPS[op](_as_text(value), wanted)
+
+
+def page(items: list[dict[str, Any]], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    return items[offset: offset + limit], len(items)
+
+
+# --- writing ----------------------------------------------------------------------------------
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch (TMF PATCH with application/json or merge-patch+json)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def event(event_type: str, resource_name: str, resource: Mapping[str, Any], event_id: str,
+          event_time: str, field_path: str | None = None) -> dict[str, Any]:
+    """A TMF event envelope, e.g. ProductOfferingCreateEvent with event.productOffering."""
+    body: dict[str, Any] = {
+        "eventId": event_id,
+        "eventTime": event_time,
+        "eventType": event_type,
+        "@type": event_type,
+        "event": {resource_name: dict(resource)},
+    }
+    if field_path:
+        body["fieldPath"] = field_path
+    return body

@@ -1,0 +1,132 @@
+"""The one list of Omnishop's AWS resources.
+
+The CDK stack (infra/stack.py) deploys exactly these, and the local runtime (infra/local/)
+creates exactly these in its moto server. Tables take their keys and indexes from the PynamoDB
+models that use them; state machines are the ASL files in infra/statemachines/.
+Nothing here imports AWS libraries: it is plain data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import pathlib
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    name: str
+    model: str | None = None               # "module:Class" of the PynamoDB model that owns it
+    key_schema: tuple[tuple[str, str, str], ...] = ()  # (attribute, S|N|B, HASH|RANGE), when no model
+    stream: bool = False                   # NEW_AND_OLD_IMAGES stream (the outbox)
+    ttl_attribute: str | None = None
+
+    def schema(self) -> dict[str, Any]:
+        """attribute_definitions, key_schema and global_secondary_indexes in boto3's shape."""
+        if self.model:
+            module, cls = self.model.split(":")
+            raw = getattr(importlib.import_module(module), cls)._get_schema()
+            gsis = [{
+                "IndexName": g["index_name"],
+                "KeySchema": g["key_schema"],
+                "Projection": g["projection"],
+            } for g in raw.get("global_secondary_indexes", [])]
+            return {"AttributeDefinitions": raw["attribute_definitions"],
+                    "KeySchema": raw["key_schema"], "GlobalSecondaryIndexes": gsis}
+        return {
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t, _ in self.key_schema],
+            "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in self.key_schema],
+            "GlobalSecondaryIndexes": [],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Queue:
+    name: str
+    max_receive_count: int = 5             # deliveries before a message goes to <name>-dlq
+    visibility_timeout: int = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamSource:
+    table: str
+    batch_size: int = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueSource:
+    queue: str
+    batch_size: int = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str                           # "module.function", relative to the project root
+    sources: tuple[Any, ...] = ()          # StreamSource / QueueSource, with partial batch failures
+    timeout: int = 30
+    memory: int = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class StateMachine:
+    name: str
+    definition_file: str                   # under infra/statemachines/
+    functions: dict[str, str] = dataclasses.field(default_factory=dict)  # ${Substitution} -> Function.name
+
+    def definition(self) -> dict[str, Any]:
+        return json.loads((STATE_MACHINE_DIR / self.definition_file).read_text())
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str                        # EventBridge Scheduler: "rate(15 minutes)" or "cron(...)"
+    function: str
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+TABLES = (
+    Table("catalog", model="chalicelib.catalog.models:CatalogRecord", stream=True),
+    Table("hub", model="chalicelib.hub.models:Subscription"),
+    # Powertools idempotency's own layout: key `id`, TTL `expiration`.
+    Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
+)
+
+QUEUES = (
+    Queue("hub-delivery", max_receive_count=5, visibility_timeout=60),
+)
+
+FUNCTIONS = (
+    Function("catalog-events", "functions.catalog_events.handler",
+             sources=(StreamSource("catalog"),)),
+    Function("hub-delivery", "functions.hub_delivery.handler",
+             sources=(QueueSource("hub-delivery"),)),
+    Function("catalog-jobs", "functions.catalog_jobs.handler", timeout=300, memory=1024),
+    Function("catalog-sweep", "functions.catalog_sweep.handler", timeout=120),
+)
+
+STATE_MACHINES = (
+    StateMachine("catalog-jobs", "catalog_jobs.asl.json",
+                 functions={"CatalogJobsFunctionArn": "catalog-jobs"}),
+)
+
+SCHEDULES = (
+    Schedule("catalog-sweep", "rate(15 minutes)", "catalog-sweep"),
+)
+
+# SES sender identity and SNS topics (alarms go to the ops topic).
+EMAIL_SENDER = "noreply@omnishop.example"
+TOPICS = ("ops-alarms",)
+
+
+def function(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def table(name: str) -> Table:
+    return next(t for t in TABLES if t.name == name)
