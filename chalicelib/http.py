@@ -94,11 +94,12 @@ def _reply_to_dict(reply: Reply) -> dict[str, Any]:
     return {"body": reply.body, "status": reply.status, "headers": reply.headers}
 
 
-def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True) -> Callable:
+def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
+             name: str | None = None) -> Callable:
     """Register `fn(call, **params) -> Reply` as a Chalice route on blueprint/app `bp`."""
 
     def register(fn: Callable[..., Reply]) -> Callable[..., Reply]:
-        name = f"{fn.__module__.rsplit('.', 2)[-2]}_{fn.__name__}"
+        view_name = name or fn.__name__
 
         def view(**params: str) -> Response:
             request = bp.current_request
@@ -115,7 +116,7 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True)
                 key = headers.get("idempotency-key")
                 if key and request.method == "POST" and caller is not None:
                     payload = call.raw_body.decode("utf-8", "replace")
-                    result = _replay(name, f"{caller.sub}:{key}", payload, lambda: fn(call, **params))
+                    result = _replay(view_name, f"{caller.sub}:{key}", payload, lambda: fn(call, **params))
                 else:
                     result = fn(call, **params)
                 return _response(result)
@@ -129,7 +130,7 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True)
                                                "the request could not be completed; it was not applied "
                                                "unless a later read shows otherwise", "internalError"))
 
-        view.__name__ = name
+        view.__name__ = view_name
         bp.route(path, methods=methods, content_types=ROUTE_CONTENT_TYPES)(view)
         return fn
 

@@ -1,0 +1,51 @@
+"""TMF620 productCatalogManagement v4 routes. Thin: parse, call the service, shape the reply."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import tmf
+from chalicelib.catalog import domain, service
+from chalicelib.hub import api as hub_api
+from chalicelib.http import Call, Reply, created, endpoint, listing, no_content
+
+bp = Blueprint(__name__)
+
+
+def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:
+    reply = created(doc) if status == 201 else Reply(doc, status)
+    reply.headers["ETag"] = service.etag(version)
+    return reply
+
+
+def _routes(kind: str, writable: bool) -> None:
+    @endpoint(bp, f"/{kind}", ["GET"], name=f"list_{kind}")
+    def list_resources(call: Call) -> Reply:
+        items, total = service.search(kind, call.query, call.caller)
+        return listing(items, total)
+
+    @endpoint(bp, f"/{kind}", ["POST"], name=f"create_{kind}")
+    def create_resource(call: Call) -> Reply:
+        doc, version = service.create(kind, call.json(), call.caller)
+        return _with_etag(doc, version, 201)
+
+    @endpoint(bp, f"/{kind}/{{rid}}", ["GET"], name=f"get_{kind}")
+    def get_resource(call: Call, rid: str) -> Reply:
+        doc, version = service.read(kind, rid, call.caller)
+        return _with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+    @endpoint(bp, f"/{kind}/{{rid}}", ["DELETE"], name=f"delete_{kind}")
+    def delete_resource(call: Call, rid: str) -> Reply:
+        service.delete(kind, rid, call.caller, call.header("if-match"))
+        return no_content()
+
+    if writable:
+        @endpoint(bp, f"/{kind}/{{rid}}", ["PATCH"], name=f"patch_{kind}")
+        def patch_resource(call: Call, rid: str) -> Reply:
+            doc, version = service.update(kind, rid, call.json(), call.caller, call.header("if-match"))
+            return _with_etag(doc, version)
+
+
+for _kind in domain.KINDS.values():
+    _routes(_kind.name, writable=not _kind.is_job)
+
+hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

@@ -1,0 +1,135 @@
+"""Payload models for TMF620 resources (pydantic). TMF entities are extensible, so unknown
+attributes are kept; known ones must have the right type and, for enums, a known value."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+LIFECYCLE = Literal["inStudy", "inDesign", "inTest", "active", "launched", "retired", "obsolete", "rejected"]
+PRICE_TYPES = Literal["recurring", "oneTime", "usage", "discount", "allowance", "penalty"]
+PERIODS = Literal["day", "week", "month", "year"]
+JOB_STATUS = Literal["notStarted", "running", "succeeded", "failed"]
+
+
+class Tmf(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class TimePeriod(Tmf):
+    startDateTime: Optional[str] = None
+    endDateTime: Optional[str] = None
+
+
+class Ref(Tmf):
+    id: str = Field(min_length=1)
+    href: Optional[str] = None
+    name: Optional[str] = None
+
+
+class RelatedParty(Ref):
+    role: Optional[str] = None
+
+
+class Quantity(Tmf):
+    amount: float = Field(gt=0)
+    units: PERIODS
+
+
+class Term(Tmf):
+    name: Optional[str] = None
+    duration: Optional[Quantity] = None
+
+
+class Money(Tmf):
+    unit: str = Field(pattern=r"^[A-Z]{3}$")
+    value: float = Field(ge=0)
+
+
+class PopRelationship(Ref):
+    relationshipType: Optional[str] = None
+
+
+class Entity(Tmf):
+    name: str = Field(min_length=1, max_length=256)
+    description: Optional[str] = None
+    lifecycleStatus: Optional[LIFECYCLE] = None
+    validFor: Optional[TimePeriod] = None
+    version: Optional[str] = None
+
+    @field_validator("name")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class Catalog(Entity):
+    catalogType: Optional[str] = None
+    category: list[Ref] = []
+    relatedParty: list[RelatedParty] = []
+
+
+class Category(Entity):
+    isRoot: Optional[StrictBool] = None
+    parentId: Optional[str] = None
+    productOffering: list[Ref] = []
+    subCategory: list[Ref] = []
+
+
+class ProductSpecification(Entity):
+    brand: Optional[str] = None
+    isBundle: Optional[StrictBool] = None
+    productNumber: Optional[str] = None
+    bundledProductSpecification: list[Ref] = []
+    relatedParty: list[RelatedParty] = []
+    productSpecCharacteristic: list[Tmf] = []
+
+
+class ProductOfferingPrice(Entity):
+    isBundle: Optional[StrictBool] = None
+    priceType: Optional[PRICE_TYPES] = None
+    price: Optional[Money] = None
+    percentage: Optional[float] = Field(default=None, ge=0, le=100)
+    recurringChargePeriodType: Optional[PERIODS] = None
+    recurringChargePeriodLength: Optional[int] = Field(default=None, ge=1)
+    popRelationship: list[PopRelationship] = []
+    bundledPopRelationship: list[Ref] = []
+    productOfferingTerm: list[Term] = []
+
+
+class ChannelRef(Tmf):
+    id: str = Field(min_length=1)
+    name: Optional[str] = None
+    href: Optional[str] = None
+
+
+class BundledOffering(Ref):
+    lifecycleStatus: Optional[str] = None
+
+
+class ProductOffering(Entity):
+    isBundle: Optional[StrictBool] = None
+    isSellable: Optional[StrictBool] = None
+    statusReason: Optional[str] = None
+    bundledProductOffering: list[BundledOffering] = []
+    category: list[Ref] = []
+    channel: list[ChannelRef] = []
+    marketSegment: list[Ref] = []
+    productOfferingPrice: list[Ref] = []
+    productOfferingTerm: list[Term] = []
+    productSpecification: Optional[Ref] = None
+
+
+class ImportJob(Tmf):
+    url: str = Field(min_length=1)
+    contentType: Optional[str] = None
+    path: Optional[str] = None
+
+
+class ExportJob(Tmf):
+    url: Optional[str] = None
+    contentType: Optional[str] = None
+    path: Optional[str] = None
+    query: Optional[str] = None

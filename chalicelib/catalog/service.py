@@ -1,0 +1,137 @@
+"""Catalogue use cases: what the API and the functions call. Glue between the rules in
+domain.py, the store, and the caller's rights."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from chalicelib import tmf
+from chalicelib.auth import Caller, require
+from chalicelib.catalog import domain, store
+from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
+
+ADMIN = "catalog-admin"
+PATCH_ATTEMPTS = 5
+
+
+def _kind(name: str) -> domain.Kind:
+    return domain.kind(name)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(412, "Precondition Failed", f"If-Match {value!r} is not an ETag of this API",
+                       "staleVersion") from None
+
+
+def _check_references(k: domain.Kind, doc: Mapping[str, Any]) -> None:
+    for ref_kind, rid, where in domain.references(k, doc):
+        if store.cache.get(ref_kind, rid) is None:
+            raise unprocessable(f"{where} refers to {ref_kind} {rid}, which does not exist in this catalogue",
+                                "unknownReference")
+
+
+def _readable(k: domain.Kind, doc: Mapping[str, Any] | None, caller: Caller) -> bool:
+    if doc is None:
+        return False
+    if caller.sees_published_only:
+        return domain.visible(k, doc, caller.channel, tmf.now())
+    return True
+
+
+def _check_read_rights(k: domain.Kind, caller: Caller) -> None:
+    if k.is_job:
+        require(caller, ADMIN)
+
+
+# --- use cases --------------------------------------------------------------------------------
+def create(kind_name: str, body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    require(caller, ADMIN)
+    k = _kind(kind_name)
+    rid = tmf.new_id()
+    doc = domain.new_resource(k, body, rid, tmf.href(domain.API_ROOT, k.name, rid), tmf.now_iso())
+    _check_references(k, doc)
+    return doc, store.insert(k.name, doc)
+
+
+def read(kind_name: str, rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    k = _kind(kind_name)
+    _check_read_rights(k, caller)
+    # Authors read their own writes; channels read through the cache.
+    found = store.load(k.name, rid) if caller.role == ADMIN else store.cache.get(k.name, rid)
+    if found is None or not _readable(k, found[0], caller):
+        raise not_found(k.name, rid)
+    return found
+
+
+def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    k = _kind(kind_name)
+    _check_read_rights(k, caller)
+    offset, limit = tmf.paging(params)
+    fields = tmf.field_selection(params)
+    filters = tmf.attribute_filters(params)
+    docs = store.query_kind(k.name) if caller.role == ADMIN else store.cache.all(k.name)
+    at = tmf.now()
+    hits = [d for d in docs
+            if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
+            and tmf.matches(d, filters)]
+    items, total = tmf.page(hits, offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
+
+
+def update(kind_name: str, rid: str, patch: Mapping[str, Any], caller: Caller,
+           if_match: str | None = None) -> tuple[dict[str, Any], int]:
+    require(caller, ADMIN)
+    k = _kind(kind_name)
+    expected = _parse_if_match(if_match)
+    for _ in range(PATCH_ATTEMPTS):
+        found = store.load(k.name, rid)
+        if found is None:
+            raise not_found(k.name, rid)
+        current, version = found
+        if expected is not None and expected != version:
+            raise precondition_failed(f"{k.name} {rid} is at version {version}, not {expected}", current)
+        doc = domain.patched(k, current, patch, tmf.now_iso())
+        _check_references(k, doc)
+        try:
+            return doc, store.replace(k.name, doc, version)
+        except store.StaleVersion:
+            if expected is not None:
+                latest = store.load(k.name, rid)
+                raise precondition_failed(f"{k.name} {rid} was changed by someone else",
+                                          latest[0] if latest else None) from None
+    raise ApiError(409, "Conflict", f"{k.name} {rid} is being changed by others; retry", "busy")
+
+
+def delete(kind_name: str, rid: str, caller: Caller, if_match: str | None = None) -> None:
+    require(caller, ADMIN)
+    k = _kind(kind_name)
+    expected = _parse_if_match(if_match)
+    found = store.load(k.name, rid)
+    if found is None:
+        raise not_found(k.name, rid)
+    current, version = found
+    if expected is not None and expected != version:
+        raise precondition_failed(f"{k.name} {rid} is at version {version}, not {expected}", current)
+    domain.check_deletable(k, current)
+    try:
+        store.remove(k.name, rid, version)
+    except store.StaleVersion:
+        raise precondition_failed(f"{k.name} {rid} was changed while deleting it; read it again") from None
+
+
+def published_offering(rid: str, channel: str | None) -> dict[str, Any] | None:
+    """For other contexts (basket, ordering): an offering sold now in a channel, from the cache."""
+    k = _kind("productOffering")
+    found = store.cache.get(k.name, rid)
+    if found is None or not domain.visible(k, found[0], channel, tmf.now()):
+        return None
+    return found[0]

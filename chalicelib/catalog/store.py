@@ -1,0 +1,161 @@
+"""Catalogue persistence (PynamoDB) and the per-container read cache.
+
+The cache is trusted for OMNISHOP_CATALOG_CACHE_SECONDS; after that the next read checks the
+catalogue stamp (one GetItem), which the catalogue's stream consumer moves on every change, and
+drops everything if it moved. A write in this container drops the cache at once.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from chalicelib import settings
+from chalicelib.catalog.models import CatalogRecord
+
+STAMP_KEY = "META#stamp"
+
+
+class StaleVersion(Exception):
+    pass
+
+
+def pk(kind: str, rid: str) -> str:
+    return f"{kind}#{rid}"
+
+
+def split_pk(value: str) -> tuple[str, str]:
+    kind, _, rid = value.partition("#")
+    return kind, rid
+
+
+def _sort(doc: dict[str, Any]) -> str:
+    return f"{str(doc.get('name') or '').lower()[:200]}#{doc['id']}"
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# --- raw access -------------------------------------------------------------------------------
+def load(kind: str, rid: str) -> tuple[dict[str, Any], int] | None:
+    try:
+        rec = CatalogRecord.get(pk(kind, rid), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return rec.body, rec.version
+
+
+def insert(kind: str, doc: dict[str, Any]) -> int:
+    rec = CatalogRecord(pk(kind, doc["id"]), kind=kind, sort=_sort(doc), body=doc)
+    rec.save(condition=CatalogRecord.pk.does_not_exist())
+    cache.clear()
+    return rec.version
+
+
+def replace(kind: str, doc: dict[str, Any], version: int) -> int:
+    """Write `doc` if the stored version is still `version`; StaleVersion otherwise."""
+    rec = CatalogRecord(pk(kind, doc["id"]), kind=kind, sort=_sort(doc), body=doc, version=version)
+    try:
+        rec.save()
+    except PutError as exc:
+        if _conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    finally:
+        cache.clear()
+    return rec.version
+
+
+def upsert(kind: str, doc: dict[str, Any]) -> None:
+    """Unconditional write (imports: the partner's export is the truth for its records)."""
+    existing = load(kind, doc["id"])
+    if existing is None:
+        try:
+            insert(kind, doc)
+            return
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+            existing = load(kind, doc["id"])
+    replace(kind, doc, existing[1])  # type: ignore[index]
+
+
+def remove(kind: str, rid: str, version: int) -> None:
+    rec = CatalogRecord(pk(kind, rid), version=version)
+    try:
+        rec.delete()
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    finally:
+        cache.clear()
+
+
+def query_kind(kind: str) -> list[dict[str, Any]]:
+    return [rec.body for rec in CatalogRecord.by_kind.query(kind)]
+
+
+def read_stamp() -> str | None:
+    try:
+        return CatalogRecord.get(STAMP_KEY).body.get("stamp")
+    except DoesNotExist:
+        return None
+
+
+def move_stamp(stamp: str) -> None:
+    CatalogRecord(STAMP_KEY, body={"stamp": stamp}).save()
+
+
+# --- cache ------------------------------------------------------------------------------------
+class Cache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], tuple[dict[str, Any], int] | None] = {}
+        self._lists: dict[str, list[dict[str, Any]]] = {}
+        self._stamp: str | None = None
+        self._checked = 0.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._lists.clear()
+            self._checked = 0.0
+
+    def _revalidate(self) -> None:
+        if time.monotonic() - self._checked < settings.catalog_cache_seconds():
+            return
+        stamp = read_stamp()
+        with self._lock:
+            if stamp != self._stamp:
+                self._items.clear()
+                self._lists.clear()
+                self._stamp = stamp
+            self._checked = time.monotonic()
+
+    def get(self, kind: str, rid: str) -> tuple[dict[str, Any], int] | None:
+        self._revalidate()
+        key = (kind, rid)
+        with self._lock:
+            if key in self._items:
+                return self._items[key]
+        found = load(kind, rid)
+        with self._lock:
+            self._items[key] = found
+        return found
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        self._revalidate()
+        with self._lock:
+            if kind in self._lists:
+                return self._lists[kind]
+        docs = query_kind(kind)
+        with self._lock:
+            self._lists[kind] = docs
+        return docs
+
+
+cache = Cache()

@@ -1,0 +1,8 @@
+"""Demo data for the local runtime: every context's demo loader, in dependency order."""
+from __future__ import annotations
+
+from chalicelib.catalog import demo as catalog_demo
+
+
+def load_all() -> dict[str, int]:
+    return {"catalog": catalog_demo.load()}

@@ -1,0 +1,1 @@
+"""Lambda handlers that are not HTTP. Each is a thin Powertools handler over chalicelib."""

@@ -1,0 +1,46 @@
+"""Catalogue table stream -> TMF620 hub events, job starts, and the cache stamp.
+
+Duplicate records are harmless: event ids come from the stream record, deliveries are
+deduplicated by id, and job executions are named after the job.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib import streams
+from chalicelib.catalog import domain, jobs, store
+from chalicelib.hub import domain as hub_domain
+from chalicelib.hub import service as hub
+from chalicelib.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    kind_name, rid = store.split_pk(streams.key(record, "pk"))
+    k = domain.KINDS.get(kind_name)
+    if k is None:
+        return  # the stamp item and anything that is not a resource
+    if k.is_job:
+        if record.event_name and record.event_name.value == "INSERT":
+            jobs.start(k.name, rid)
+        return
+    old, new = streams.old_body(record), streams.new_body(record)
+    events = hub_domain.events_for_change(k.name, k.type_name, old, new, record.event_id,
+                                          streams.event_time(record))
+    sent = hub.publish(domain.API_NAME, events)
+    logger.info("catalogue change", extra={"kind": k.name, "id": rid, "events": len(events), "deliveries": sent,
+                                           "published": domain.became_published(k, old, new)})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    result = process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                      context=context)
+    records = event.get("Records") or []
+    if records:
+        # Every container's cache checks this stamp: a change here invalidates them all.
+        store.move_stamp(records[-1]["eventID"])
+    return result
