@@ -1,0 +1,45 @@
+"""Run a TM Forum conformance kit, unmodified, with newman against the local runtime.
+
+The only change is the one the issues allow: a copy of the collection gets collection-level
+bearer auth. Returns newman's summary; `failures` lists every failed assertion.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CTK_ROOT = ROOT.parent / "shared" / "tmf" / "ctk"
+NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
+
+
+@dataclasses.dataclass
+class Result:
+    requests: int
+    assertions: int
+    failures: list[str]
+    output: str
+
+
+def run(kit: str, collection: str, environment: str, variable: str, api_root: str, token: str,
+        workdir: pathlib.Path) -> Result:
+    kit_dir = CTK_ROOT / kit
+    spec = json.loads((kit_dir / collection).read_text())
+    spec["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": token, "type": "string"}]}
+    copy = workdir / f"{kit}.collection.json"
+    copy.write_text(json.dumps(spec))
+    report = workdir / f"{kit}.report.json"
+    proc = subprocess.run(
+        [str(NEWMAN), "run", str(copy), "-e", str(kit_dir / environment),
+         "--env-var", f"{variable}={api_root.rstrip('/')}/", "--reporters", "cli,json",
+         "--reporter-json-export", str(report), "--timeout-request", "30000", "--color", "off"],
+        capture_output=True, text=True, timeout=600)
+    if not report.exists():
+        raise RuntimeError(f"newman did not run:\n{proc.stdout}\n{proc.stderr}")
+    summary = json.loads(report.read_text())["run"]
+    failures = [f"{f['source'].get('name')}: {f['error'].get('test') or ''} {f['error'].get('message')}"
+                for f in summary["failures"]]
+    stats = summary["stats"]
+    return Result(stats["requests"]["total"], stats["assertions"]["total"], failures, proc.stdout[-20000:])
