@@ -1,0 +1,18 @@
+"""`make bench`: print every benchmark's figures."""
+from __future__ import annotations
+
+import sys
+
+from bench import catalog, imports
+
+SECTIONS = {"imports": imports.run, "catalog": catalog.run}
+
+
+def main(argv: list[str]) -> None:
+    wanted = argv or list(SECTIONS)
+    for name in wanted:
+        SECTIONS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

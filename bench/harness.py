@@ -1,0 +1,107 @@
+"""What every benchmark shares: an in-process moto with every resource, an AWS call counter,
+and a table printer."""
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Iterator
+
+LOCAL_ENV = {
+    "OMNISHOP_LOCAL": "1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_METRICS_NAMESPACE": "Omnishop", "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+@contextlib.contextmanager
+def aws() -> Iterator[None]:
+    """moto in-process with every Omnishop resource provisioned (as the tests' `aws` fixture)."""
+    os.environ.update(LOCAL_ENV)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    with mock_aws(config={"lambda": {"use_docker": False},
+                          "stepfunctions": {"execute_state_machine": True}}):
+        from chalicelib import aws as clients
+        from chalicelib import idempotency
+        from infra.local import lambdas
+        from infra.local.provision import provision
+
+        clients.reset()
+        idempotency.reset()
+        provision()
+        lambdas.install()
+        try:
+            yield
+        finally:
+            lambdas.uninstall()
+
+
+class Calls:
+    """Counts AWS API calls made through botocore (boto3 and PynamoDB alike)."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator["Calls"]:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        counts = self.counts
+
+        def counted(client: Any, operation: str, params: Any) -> Any:
+            counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
+            return original(client, operation, params)
+
+        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        return ", ".join(f"{k} x{v}" for k, v in sorted(self.counts.items())) or "-"
+
+
+def measure(fn: Callable[[], Any]) -> Calls:
+    calls = Calls()
+    with calls.counting():
+        fn()
+    return calls
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    print(f"\n## {title}")
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def import_seconds(module: str, repeat: int = 5, env: dict[str, str] | None = None) -> float:
+    """Median wall time of `import module` in a fresh interpreter (what a Lambda cold start pays)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    run_env = {**os.environ, **LOCAL_ENV, "OMNISHOP_LOCAL": "0", **(env or {})}
+    samples = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=run_env,
+                             check=True, cwd=os.getcwd())
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def mean_ms(fn: Callable[[], Any], n: int = 50) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) * 1000 / n
