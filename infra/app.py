@@ -1,0 +1,35 @@
+"""The CDK app: `python -m infra.app` synthesizes the Omnishop stack into ./cdk.out.
+
+The stage comes from the context (`cdk synth -c stage=prod`, or CDK_CONTEXT_JSON) or from
+OMNISHOP_DEPLOY_STAGE, default "dev"; the stack is "omnishop-<stage>". Without
+CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (the CDK CLI sets them) the stack is environment-agnostic.
+Optional context `publicBaseUrl` (e.g. a custom domain) becomes OMNISHOP_PUBLIC_BASE_URL.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+import aws_cdk as cdk  # noqa: E402
+
+from infra.stack import OmnishopStack  # noqa: E402
+
+
+def build(app: cdk.App) -> OmnishopStack:
+    stage = app.node.try_get_context("stage") or os.environ.get("OMNISHOP_DEPLOY_STAGE") or "dev"
+    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                          region=os.environ.get("CDK_DEFAULT_REGION"))
+    return OmnishopStack(app, f"omnishop-{stage}", stage=stage, env=env,
+                         public_base_url=app.node.try_get_context("publicBaseUrl"))
+
+
+def main() -> None:
+    app = cdk.App()
+    stack = build(app)
+    app.synth()
+    stack.discard_chalice_package()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The whole synthesis a deployment runs: chalice package for the API, and the functions' code
+bundled locally (pip for the Lambda runtime, no Docker). Takes a minute or so the first time."""
+from __future__ import annotations
+
+import json
+import pathlib
+import zipfile
+
+from infra import resources as res
+from infra.bundling import PACKAGES
+from infra.stack import logical_id
+from tests.infra.conftest import STAGE, synthesize
+
+BINARY = "cpython-312-x86_64-linux-gnu.so"   # what the python3.12 runtime on x86_64 loads
+
+
+def _asset(synth, s3_key: dict | str) -> pathlib.Path:
+    """The staged asset behind an S3 key of the template (`<hash>.zip`)."""
+    manifest = json.loads((synth.outdir / f"omnishop-{STAGE}.assets.json").read_text())
+    return synth.outdir / manifest["files"][s3_key.split(".")[0]]["source"]["path"]
+
+
+def test_full_synthesis_bundles_the_code(tmp_path):
+    synth = synthesize(tmp_path / "full", bundling=True)
+    print(f"\nfull synthesis (chalice package + local bundling): {synth.seconds:.1f}s")
+    assert not (synth.workdir / "chalice.out").exists(), "chalice.out is left behind"
+
+    # Every function runs one bundled directory: our packages and the requirements, for 3.12.
+    resources = synth.template["Resources"]
+    paths = {_asset(synth, resources[logical_id("Function", f.name)]["Properties"]["Code"]["S3Key"])
+             for f in res.FUNCTIONS}
+    assert len(paths) == 1, "the functions share one asset"
+    code = paths.pop()
+    for package in PACKAGES:
+        assert (code / package / "__init__.py").is_file(), package
+    for module in ("pynamodb", "aws_lambda_powertools", "jwt", "pydantic", "cryptography"):
+        assert (code / module).is_dir(), module
+    assert list((code / "pydantic_core").glob(f"*{BINARY}")), "pydantic_core is not built for 3.12"
+    assert not list(code.rglob("__pycache__"))
+    for function in res.FUNCTIONS:
+        module, _, handler = function.handler.rpartition(".")
+        source = (code / (module.replace(".", "/") + ".py")).read_text()
+        assert f"def {handler}(" in source, function.handler
+
+    # The API: chalice's app zip and its managed layer, with the dependencies built for 3.12.
+    assert resources["APIHandler"]["Properties"]["Runtime"] == "python3.12"
+    app = zipfile.ZipFile(_asset(synth, resources["APIHandler"]["Properties"]["CodeUri"]["Key"]))
+    assert "app.py" in app.namelist()
+    assert any(m.startswith("chalicelib/") for m in app.namelist())
+    layer = zipfile.ZipFile(_asset(synth, resources["ManagedLayer"]["Properties"]["ContentUri"]["Key"]))
+    site = "python/lib/python3.12/site-packages/"
+    assert any(m.startswith(site + "pydantic_core/") and m.endswith(BINARY) for m in layer.namelist())
+    assert any(m.startswith(site + "pynamodb/") for m in layer.namelist())
