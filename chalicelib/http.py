@@ -115,6 +115,10 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
                             source_ip=(context.get("identity") or {}).get("sourceIp"))
                 key = headers.get("idempotency-key")
                 if key and request.method == "POST" and caller is not None:
+                    if getattr(bp, "lambda_context", None) is not None:
+                        from chalicelib import idempotency
+
+                        idempotency.register_context(bp.lambda_context)
                     payload = call.raw_body.decode("utf-8", "replace")
                     result = _replay(view_name, f"{caller.sub}:{key}", payload, lambda: fn(call, **params))
                 else:

@@ -32,6 +32,12 @@ def _config(validate_payload: bool) -> Any:
     )
 
 
+def register_context(context: Any) -> None:
+    """Let Powertools know the Lambda's remaining time (in-progress records expire with it)."""
+    for validate in (False, True):
+        _config(validate).register_lambda_context(context)
+
+
 def reset() -> None:
     _persistence.cache_clear()
 

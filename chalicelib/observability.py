@@ -13,12 +13,12 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 SERVICE = "omnishop"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
+# Phone numbers are held in E.164 ("+" and 8 to 15 digits); written with spaces or dashes too.
+_PHONE = re.compile(r"\+\d(?:[ -]?\d){7,14}")
 
 
 def redact(text: str) -> str:
-    text = _EMAIL.sub("<email>", text)
-    return _PHONE.sub(lambda m: "<phone>" if sum(c.isdigit() for c in m.group()) >= 8 else m.group(), text)
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):

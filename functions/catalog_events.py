@@ -6,12 +6,17 @@ deduplicated by id, and job executions are named after the job.
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 
 from chalicelib import streams
 from chalicelib.catalog import domain, jobs, store
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
+from aws_lambda_powertools.metrics import MetricUnit
+
 from chalicelib.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -23,13 +28,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     if k is None:
         return  # the stamp item and anything that is not a resource
     if k.is_job:
-        if record.event_name and record.event_name.value == "INSERT":
+        if record.event_name is DynamoDBRecordEventName.INSERT:
             jobs.start(k.name, rid)
         return
     old, new = streams.old_body(record), streams.new_body(record)
     events = hub_domain.events_for_change(k.name, k.type_name, old, new, record.event_id,
                                           streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
+    metrics.add_metric(name="CatalogChanges", unit=MetricUnit.Count, value=1)
     logger.info("catalogue change", extra={"kind": k.name, "id": rid, "events": len(events), "deliveries": sent,
                                            "published": domain.became_published(k, old, new)})
 
@@ -37,10 +43,13 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="CatalogStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                       context=context)
-    records = event.get("Records") or []
-    if records:
-        # Every container's cache checks this stamp: a change here invalidates them all.
-        store.move_stamp(records[-1]["eventID"])
+    changes = [r for r in event.get("Records") or []
+               if r.get("dynamodb", {}).get("Keys", {}).get("pk", {}).get("S") != store.STAMP_KEY]
+    if changes:
+        # Every container's cache checks this stamp: a change here invalidates them all. (The
+        # stamp's own records are not changes, or it would chase its tail.)
+        store.move_stamp(changes[-1]["eventID"])
     return result

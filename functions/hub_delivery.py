@@ -13,6 +13,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import idempotency, settings
+from aws_lambda_powertools.metrics import MetricUnit
+
 from chalicelib.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -38,6 +40,7 @@ def record_handler(record: SQSRecord) -> None:
     delivery = json.loads(record.body)
     outcome = idempotency.once("hub-delivery", delivery["deliveryId"],
                                lambda: post(delivery["callback"], delivery["event"]))
+    metrics.add_metric(name="HubEventsDelivered", unit=MetricUnit.Count, value=1)
     logger.info("event delivered", extra={"deliveryId": delivery["deliveryId"],
                                           "eventType": delivery["event"].get("eventType"), **outcome})
 
@@ -45,5 +48,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="HubDeliveryMessages", unit=MetricUnit.Count, value=len(event.get("Records") or []))
+    idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

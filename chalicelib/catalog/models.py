@@ -29,3 +29,11 @@ class CatalogRecord(Model):
     version = VersionAttribute(null=True)
 
     by_kind = ByKind()
+
+
+class CatalogStamp(Model):
+    """The stamp item on the same table, written unconditionally (no version)."""
+    Meta = meta("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    body = JsonBody(null=True)

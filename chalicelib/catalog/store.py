@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from chalicelib import settings
-from chalicelib.catalog.models import CatalogRecord
+from chalicelib.catalog.models import CatalogRecord, CatalogStamp
 
 STAMP_KEY = "META#stamp"
 
@@ -101,13 +101,13 @@ def query_kind(kind: str) -> list[dict[str, Any]]:
 
 def read_stamp() -> str | None:
     try:
-        return CatalogRecord.get(STAMP_KEY).body.get("stamp")
+        return CatalogStamp.get(STAMP_KEY).body.get("stamp")
     except DoesNotExist:
         return None
 
 
 def move_stamp(stamp: str) -> None:
-    CatalogRecord(STAMP_KEY, body={"stamp": stamp}).save()
+    CatalogStamp(STAMP_KEY, body={"stamp": stamp}).save()
 
 
 # --- cache ------------------------------------------------------------------------------------

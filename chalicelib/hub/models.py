@@ -13,6 +13,7 @@ class Subscription(Model):
     api = UnicodeAttribute(hash_key=True)        # e.g. "productCatalogManagement"
     id = UnicodeAttribute(range_key=True)
     callback = UnicodeAttribute()
-    query = UnicodeAttribute(null=True)          # e.g. "eventType=ProductOfferingCreateEvent"
+    # e.g. "eventType=ProductOfferingCreateEvent" (not named `query`: that is Model.query)
+    event_query = UnicodeAttribute(null=True, attr_name="query")
     owner = UnicodeAttribute()                   # sub of the caller that registered it
     created = UnicodeAttribute()

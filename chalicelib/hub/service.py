@@ -19,15 +19,15 @@ QUEUE = "hub-delivery"
 
 def _view(sub: Subscription) -> dict[str, Any]:
     out = {"id": sub.id, "callback": sub.callback, "@type": "EventSubscription"}
-    if sub.query:
-        out["query"] = sub.query
+    if sub.event_query:
+        out["query"] = sub.event_query
     return out
 
 
 def subscribe(api: str, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     require(caller, *SUBSCRIBERS)
     callback, query = domain.check_subscription(body)
-    sub = Subscription(api, tmf.new_id(), callback=callback, query=query, owner=caller.sub,
+    sub = Subscription(api, tmf.new_id(), callback=callback, event_query=query, owner=caller.sub,
                        created=tmf.now_iso())
     sub.save()
     return _view(sub)
@@ -56,7 +56,7 @@ def deliveries(api: str, events: Iterable[Mapping[str, Any]]) -> list[dict[str, 
     """One delivery per (event, interested subscription); its id makes redelivery harmless."""
     subs = list(Subscription.query(api))
     return [{"deliveryId": f"{event['eventId']}:{sub.id}", "callback": sub.callback, "event": event}
-            for event in events for sub in subs if domain.wants(sub.query, event)]
+            for event in events for sub in subs if domain.wants(sub.event_query, event)]
 
 
 def publish(api: str, events: Iterable[Mapping[str, Any]]) -> int:
