@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 from chalice import Response
 
-from chalicelib import auth, settings
+from chalicelib import auth, settings, tmf
 from chalicelib.errors import ApiError, bad_request, too_large, unsupported_media_type
 from chalicelib.observability import bind_request, logger
 
@@ -107,6 +107,7 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
             context = request.context or {}
             bind_request(headers.get("x-correlation-id") or context.get("requestId"),
                          headers.get("x-journey-key"))
+            tmf.set_request_base(headers, context.get("stage"))
             try:
                 caller = auth.caller_from_headers(headers) if authenticated else None
                 call = Call(method=request.method, path=context.get("resourcePath", path),

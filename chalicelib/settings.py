@@ -68,9 +68,15 @@ def state_machine_arn(logical: str) -> str:
     )
 
 
-def public_base_url() -> str:
-    """Where channels reach the API; used to build TMF `href`s."""
-    return (env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+def public_base_url() -> str | None:
+    """Where channels reach the API (e.g. a custom domain); used to build TMF `href`s. When unset
+    the base is taken from the request (API Gateway host and stage)."""
+    value = env("PUBLIC_BASE_URL")
+    return value.rstrip("/") if value else None
+
+
+def local_base_url() -> str:
+    return f"http://127.0.0.1:{env_int('PORT', 8000)}"
 
 
 # --- authentication -------------------------------------------------------------------------

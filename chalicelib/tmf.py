@@ -5,6 +5,7 @@ Everything here is plain Python over plain values.
 """
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime as dt
 import uuid
@@ -46,8 +47,32 @@ def parse_datetime(value: Any, field: str) -> dt.datetime:
     return moment
 
 
+_request_base: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_base", default=None)
+
+
+def set_request_base(headers: Mapping[str, str], stage: str | None) -> None:
+    """Remember where this request reached us, for hrefs when no public base URL is configured."""
+    host = headers.get("host")
+    if not host:
+        _request_base.set(None)
+        return
+    on_gateway = host.endswith(".amazonaws.com")
+    proto = headers.get("x-forwarded-proto") or ("https" if on_gateway else "http")
+    _request_base.set(f"{proto}://{host}/{stage}" if on_gateway and stage else f"{proto}://{host}")
+
+
+def use_base_of(resource_href: str, api_root: str) -> None:
+    """Outside a request (a job run by a function): build hrefs like the request that made it."""
+    base = resource_href.split(api_root, 1)[0] if api_root in resource_href else None
+    _request_base.set(base or None)
+
+
+def base_url() -> str:
+    return settings.public_base_url() or _request_base.get() or settings.local_base_url()
+
+
 def href(api_root: str, resource: str, rid: str) -> str:
-    return f"{settings.public_base_url()}{api_root}/{resource}/{rid}"
+    return f"{base_url()}{api_root}/{resource}/{rid}"
 
 
 def ref(resource: Mapping[str, Any], referred_type: str | None = None) -> dict[str, Any]:

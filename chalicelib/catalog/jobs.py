@@ -148,6 +148,7 @@ def run(kind: str, job_id: str) -> dict[str, Any]:
     if found is None:
         return {"jobId": job_id, "status": "gone"}
     job = found[0]
+    tmf.use_base_of(job["href"], domain.API_ROOT)
     if job.get("status") in ("succeeded", "failed"):
         return {"jobId": job_id, "status": job["status"]}  # a retried task: already done
     _finish(kind, job_id, status="running")

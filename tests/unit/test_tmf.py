@@ -53,3 +53,14 @@ def test_parse_datetime_rejects_garbage():
     assert tmf.parse_datetime("2026-01-01T00:00:00Z", "x").year == 2026
     with pytest.raises(ApiError):
         tmf.parse_datetime("yesterday", "validFor.startDateTime")
+
+
+def test_href_base_follows_config_then_request(monkeypatch):
+    monkeypatch.delenv("OMNISHOP_PUBLIC_BASE_URL", raising=False)
+    tmf.set_request_base({"host": "abc.execute-api.eu-west-1.amazonaws.com"}, "api")
+    assert tmf.href("/tmf-api/x/v4", "thing", "1") == "https://abc.execute-api.eu-west-1.amazonaws.com/api/tmf-api/x/v4/thing/1"
+    tmf.set_request_base({"host": "127.0.0.1:8000"}, "api")
+    assert tmf.base_url() == "http://127.0.0.1:8000"
+    monkeypatch.setenv("OMNISHOP_PUBLIC_BASE_URL", "https://shop.example.com/")
+    assert tmf.base_url() == "https://shop.example.com"
+    tmf.set_request_base({}, None)
