@@ -22,6 +22,14 @@ from chalicelib.errors import bad_request, forbidden, unauthorized
 ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel")
 CHANNELS = ("web", "app", "social", "callcenter", "sms", "email", "store")
 ALGORITHMS = ["RS256"]
+# Cognito client-credentials tokens carry no user attributes, only scopes: a channel backend's
+# client has the scope "omnishop/channel.<channel>", a fulfilment stack's "omnishop/stack".
+SCOPE_SERVER = "omnishop"
+STACK_SCOPE = "stack"
+
+
+def channel_scope(channel: str) -> str:
+    return f"channel.{channel}"
 LOCAL_KID = "omnishop-local"
 LOCAL_TOKEN_SECONDS = 12 * 3600
 
@@ -43,9 +51,23 @@ def _claim(claims: Mapping[str, Any], name: str) -> Any:
     return claims.get(name, claims.get(f"custom:{name}"))
 
 
+def _machine_role(scope: Any) -> tuple[str | None, str | None]:
+    """role and channel of a client-credentials token, from its scopes."""
+    granted = [s.removeprefix(f"{SCOPE_SERVER}/") for s in str(scope or "").split()
+               if s.startswith(f"{SCOPE_SERVER}/")]
+    channels = [g.removeprefix("channel.") for g in granted if g.startswith("channel.")]
+    if len(channels) == 1 and STACK_SCOPE not in granted:
+        return "channel", channels[0]
+    if granted == [STACK_SCOPE]:
+        return "stack", None
+    return None, None
+
+
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     sub, role, channel = claims.get("sub"), _claim(claims, "role"), _claim(claims, "channel")
     customer_id = _claim(claims, "customerId")
+    if role is None and claims.get("scope"):
+        role, channel = _machine_role(claims["scope"])
     if not isinstance(sub, str) or not sub:
         raise unauthorized("the token has no subject")
     if role not in ROLES:

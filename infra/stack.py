@@ -39,8 +39,10 @@ PROJECT = "omnishop"
 ALARM_TOPIC = "ops-alarms"                       # resources.TOPICS: "alarms go to the ops topic"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 RUNTIME_NAME = f"python{bundling.PYTHON_VERSION}"  # the API (chalice) runs on the same runtime
-SCOPES = {"channel": "A channel's own backend, acting for that channel",
-          "stack": "A fulfilment stack reporting order milestones"}
+# Machine clients (client credentials): one scope, and so one client, per channel backend and
+# one for fulfilment stacks. chalicelib/auth.py turns the scope into the caller's role/channel.
+SCOPES = {**{auth.channel_scope(c): f"The {c} channel's own backend" for c in auth.CHANNELS},
+          auth.STACK_SCOPE: "A fulfilment stack reporting order milestones"}
 # The claims chalicelib/auth.py reads (as `custom:<name>` from Cognito), with their max length.
 CUSTOM_ATTRIBUTES = {"role": 32, "channel": 32, "customerId": 128}
 assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must agree"
@@ -252,9 +254,10 @@ class OmnishopStack(Stack):
                 generate_secret=False, prevent_user_existence_errors=True,
                 read_attributes=readable, write_attributes=writable)
         for name, scope in scopes.items():  # machines: client credentials with one scope
-            self.clients[f"{name}-service"] = pool.add_client(
-                logical_id("Client", f"{name}-service"),
-                user_pool_client_name=physical_name(self.stage, f"{name}-service"),
+            client_name = f"{name.replace('.', '-')}-service"
+            self.clients[client_name] = pool.add_client(
+                logical_id("Client", client_name),
+                user_pool_client_name=physical_name(self.stage, client_name),
                 generate_secret=True, auth_flows=cognito.AuthFlow(),
                 read_attributes=readable, write_attributes=writable,
                 o_auth=cognito.OAuthSettings(

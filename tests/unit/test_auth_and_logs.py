@@ -72,3 +72,20 @@ def test_log_lines_never_carry_contact_data():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "contact %s", ("+33612345678",), None)
     line = RedactingFormatter().format(record)
     assert "+33612345678" not in line and json.loads(line)["message"] == "contact <phone>"
+
+
+@pytest.mark.parametrize("scope,role,channel", [
+    ("omnishop/channel.web", "channel", "web"),
+    ("omnishop/stack", "stack", None),
+])
+def test_cognito_client_credentials_scopes_map_to_roles(scope, role, channel):
+    caller = auth.caller_from_claims({"sub": "client-1", "scope": scope, "client_id": "client-1"})
+    assert (caller.role, caller.channel) == (role, channel)
+
+
+@pytest.mark.parametrize("scope", ["omnishop/channel.web omnishop/channel.app", "omnishop/channel.fax",
+                                   "other/stack", "omnishop/stack omnishop/channel.web"])
+def test_ambiguous_or_foreign_scopes_are_refused(scope):
+    with pytest.raises(ApiError) as exc:
+        auth.caller_from_claims({"sub": "client-1", "scope": scope})
+    assert exc.value.status == 401
