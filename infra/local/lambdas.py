@@ -1,0 +1,157 @@
+"""Calling a Function spec's handler the way Lambda does, and routing moto's Lambda Invoke to it.
+
+moto cannot run Lambda code without Docker: with {"lambda": {"use_docker": False}} its Invoke
+(`moto.awslambda_simple.models.LambdaSimpleBackend.invoke`) just echoes the payload. The local
+runtime and the test fixtures replace that method (see `install`) so that Step Functions
+`lambda:invoke` tasks, and any Invoke call, run our handlers in this process.
+
+`install` also makes moto's LambdaFunction.docker_client raise AttributeError instead of
+DockerException: moto's GET /moto-api/data.json reads every attribute of every model and only
+skips those raising TypeError/AttributeError/ValueError, so with a Lambda function and no Docker
+it answered 500 (moto 5.2.5).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import logging
+import threading
+import time
+import traceback
+import uuid
+from typing import Any, Callable, Iterable
+
+from chalicelib import settings
+from infra import resources
+from infra.resources import Function
+
+log = logging.getLogger("infra.local")
+
+
+def physical_name(function: Function) -> str:
+    return settings.resource_name(function.name)
+
+
+def function_arn(function: Function) -> str:
+    return f"arn:aws:lambda:{settings.region()}:{settings.account_id()}:function:{physical_name(function)}"
+
+
+@dataclasses.dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout: int
+    aws_request_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+    _started: float = dataclasses.field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout - (time.monotonic() - self._started)) * 1000))
+
+
+def context_for(function: Function) -> LambdaContext:
+    return LambdaContext(function_name=physical_name(function), invoked_function_arn=function_arn(function),
+                         memory_limit_in_mb=function.memory, timeout=function.timeout)
+
+
+def handler_of(function: Function) -> Callable[[Any, Any], Any]:
+    """Import the handler ("module.func") when first called, never earlier."""
+    module, _, name = function.handler.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def call(function: Function, event: Any) -> Any:
+    """Run the handler on `event` as Lambda would: JSON in, JSON out (the timeout is not enforced)."""
+    event = json.loads(json.dumps(event))
+    return json.loads(json.dumps(handler_of(function)(event, context_for(function))))
+
+
+def error_payload(exc: BaseException) -> dict[str, Any]:
+    """The body Lambda's Python runtime returns for an unhandled exception."""
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__,
+            "stackTrace": traceback.format_tb(exc.__traceback__)}
+
+
+# --- routing moto's Invoke ----------------------------------------------------------------------
+_routes: dict[str, Function] = {}
+_original_invoke: Callable[..., Any] | None = None
+_lock = threading.Lock()
+
+
+def _routed_invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                   response_headers: dict[str, str]) -> bytes | None:
+    """Replaces LambdaSimpleBackend.invoke: run our handler instead of echoing the payload."""
+    fn = backend.get_function(function_name, qualifier)  # unknown function -> moto's 404, as in AWS
+    function = _routes.get(fn.function_name)
+    if function is None:
+        assert _original_invoke is not None
+        return _original_invoke(backend, function_name, qualifier, body, headers, response_headers)
+    raw = body.decode() if isinstance(body, bytes) else body
+    event = json.loads(raw) if raw else {}
+    if headers.get("X-Amz-Invocation-Type") == "Event":
+        threading.Thread(target=_call_logged, args=(function, event), daemon=True,
+                         name=f"invoke-{function.name}").start()
+        return b""
+    try:
+        return json.dumps(call(function, event)).encode()
+    except Exception as exc:  # a function error, reported as Lambda does (FunctionError header)
+        log.warning("function %s failed: %s: %s", function.name, type(exc).__name__, exc, exc_info=True)
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(error_payload(exc)).encode()
+
+
+def _call_logged(function: Function, event: Any) -> None:
+    try:
+        call(function, event)
+    except Exception:
+        log.exception("asynchronous invocation of %s failed", function.name)
+
+
+def _no_docker(function: Any) -> Any:
+    raise AttributeError("the local runtime runs Lambda functions without Docker")
+
+
+def install(functions: Iterable[Function] | None = None) -> None:
+    """Route Invoke of these functions (default: every FUNCTIONS entry) to their handlers.
+
+    Only the local runtime and the test fixtures call this: it patches moto's no-Docker Lambda
+    backend, process-wide. Functions not routed keep moto's echo behaviour.
+    """
+    global _original_invoke
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    with _lock:
+        if _original_invoke is None:
+            _original_invoke = LambdaSimpleBackend.invoke
+            LambdaSimpleBackend.invoke = _routed_invoke  # type: ignore[method-assign]
+            LambdaFunction.docker_client = property(_no_docker)  # type: ignore[assignment]
+        for function in resources.FUNCTIONS if functions is None else functions:
+            _routes[physical_name(function)] = function
+
+
+def uninstall() -> None:
+    """Forget every route and give moto its own Invoke back."""
+    global _original_invoke
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    with _lock:
+        _routes.clear()
+        if _original_invoke is not None:
+            LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
+            del LambdaFunction.docker_client  # DockerModel's own property again
+            _original_invoke = None

@@ -1,0 +1,123 @@
+"""The local runtime as a subprocess on free ports: for journey tests and benchmarks.
+
+    with RuntimeProcess(env={"OMNISHOP_BASKET_IDLE_SECONDS": "2"}) as runtime:
+        urllib.request.urlopen(runtime.url + "/health")
+
+Its output goes to a file (`log_path`), shown by `output()` and in the error when it does not
+become ready. It runs in its own process group, so `stop()` can check it left nothing behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Mapping
+
+from infra.resources import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RuntimeProcess:
+    def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable):
+        self.port, self.moto_port = free_port(), free_port()
+        self.url, self.moto_url = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.moto_port}"
+        self.env = {**os.environ, **(env or {}), "OMNISHOP_PORT": str(self.port), "MOTO_PORT": str(self.moto_port),
+                    "PYTHONUNBUFFERED": "1"}
+        self.python = python
+        self.log_path = ""
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120.0) -> RuntimeProcess:
+        """Start it and wait until GET /health answers 200."""
+        with tempfile.NamedTemporaryFile("wb", prefix="omnishop-runtime-", suffix=".log", delete=False) as log:
+            self.log_path = log.name
+            self.process = subprocess.Popen([self.python, "-m", "infra.local"], cwd=ROOT, env=self.env,
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the local runtime exited with {self.process.returncode}:\n{self.output()}")
+            if self.health() == 200:
+                return self
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"the local runtime was not ready within {timeout} s:\n{self.output()}")
+
+    def health(self) -> int | None:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return None
+
+    def request(self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None,
+                timeout: float = 30.0) -> tuple[int, dict[str, str], Any]:
+        """One JSON request to the API: (status, headers, decoded body or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status, answer, raw = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            status, answer, raw = exc.code, dict(exc.headers), exc.read()
+        return status, answer, json.loads(raw) if raw.strip() else None
+
+    def token(self, role: str, **claims: Any) -> str:
+        """A bearer token from POST /local/token."""
+        status, _, body = self.request("POST", "/local/token", {"role": role, **claims})
+        if status != 200:
+            raise RuntimeError(f"POST /local/token answered {status}: {body}")
+        return body["access_token"]
+
+    def moto_data(self) -> dict[str, Any]:
+        """moto's record of what was sent (`sns` SMS, `ses` messages, ...)."""
+        with urllib.request.urlopen(f"{self.moto_url}/moto-api/data.json", timeout=30) as response:
+            return json.loads(response.read())
+
+    def output(self) -> str:
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return log.read()
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, wait, and check nothing of its process group is left. Returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise RuntimeError(f"the local runtime did not stop within {timeout} s of SIGTERM:\n{self.output()}")
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return code
+        os.killpg(self.process.pid, signal.SIGKILL)
+        raise RuntimeError("the local runtime left processes behind in its process group")
+
+    def __enter__(self) -> RuntimeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

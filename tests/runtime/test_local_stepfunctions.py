@@ -1,0 +1,48 @@
+"""Step Functions lambda:invoke tasks reach our handlers; Retry and Catch see the error type."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from tests.runtime import handlers
+from tests.runtime.testbed import run
+
+
+def test_task_reaches_the_handler(test_env):
+    execution = run({"id": "plain"})
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"]) == {"id": "plain", "attempts": 1, "function": "omnishop-local-rt-task"}
+    assert handlers.received["task"] == [{"id": "plain"}]
+
+
+def test_retry_on_the_raised_error_type(test_env):
+    execution = run({"id": "flaky", "error": "TransientError", "failures": 1})
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["attempts"] == 2
+
+
+def test_catch_on_the_raised_error_type(test_env):
+    execution = run({"id": "broken", "error": "PermanentError", "failures": 99})
+    assert execution["status"] == "SUCCEEDED"
+    error = json.loads(execution["output"])["error"]
+    assert error["Error"] == "PermanentError"
+    cause = json.loads(error["Cause"])
+    assert cause["errorType"] == "PermanentError" and cause["errorMessage"] == "broken failed"
+    assert len(handlers.received["task"]) == 1  # no Retry for this error type
+
+
+def test_retries_exhausted_fail_the_execution(test_env):
+    execution = run({"id": "down", "error": "TransientError", "failures": 99})
+    assert execution["status"] == "FAILED" and execution["error"] == "TransientError"
+    assert len(handlers.received["task"]) == 3  # the first call and MaxAttempts 2
+
+
+def test_direct_invoke_reports_a_function_error(test_env):
+    lam = boto3.client("lambda")
+    ok = lam.invoke(FunctionName="omnishop-local-rt-task", Payload=json.dumps({"id": "direct"}))
+    assert "FunctionError" not in ok and json.load(ok["Payload"])["attempts"] == 1
+    failed = lam.invoke(FunctionName="omnishop-local-rt-task",
+                        Payload=json.dumps({"id": "direct-bad", "error": "PermanentError", "failures": 1}))
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.load(failed["Payload"])["errorType"] == "PermanentError"

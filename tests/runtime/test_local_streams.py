@@ -1,0 +1,81 @@
+"""DynamoDB stream records reach their handler in Lambda's shape, with checkpointed retries."""
+from __future__ import annotations
+
+import base64
+import time
+
+import boto3
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib import settings
+from infra.local.pump import Pump
+from tests.runtime import handlers
+from tests.runtime.testbed import FUNCTIONS
+
+
+def put(*keys: str, **extra) -> None:
+    ddb = boto3.client("dynamodb")
+    for key in keys:
+        ddb.put_item(TableName=settings.table_name("rt-stream"), Item={"pk": {"S": key}, **extra})
+
+
+def delivered_keys() -> list[str]:
+    return [r["dynamodb"]["Keys"]["pk"]["S"] for r in handlers.received["stream"]]
+
+
+def test_stream_record_arrives_in_lambda_shape(test_env):
+    put("a", blob={"B": b"\x00\x01binary"})  # written before the pump exists: TRIM_HORIZON
+    Pump(FUNCTIONS).drain()
+    [record] = handlers.received["stream"]
+    stream_arn = boto3.client("dynamodb").describe_table(
+        TableName=settings.table_name("rt-stream"))["Table"]["LatestStreamArn"]
+    assert record["eventSourceARN"] == stream_arn
+    assert record["eventSource"] == "aws:dynamodb" and record["eventName"] == "INSERT"
+    assert record["awsRegion"] == "eu-west-1" and record["eventVersion"]
+    stamp = record["dynamodb"]["ApproximateCreationDateTime"]
+    assert isinstance(stamp, int) and abs(stamp - time.time()) < 120
+    assert record["dynamodb"]["NewImage"]["blob"]["B"] == base64.b64encode(b"\x00\x01binary").decode()
+    assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert DynamoDBRecord(record).dynamodb.keys == {"pk": "a"}  # Powertools reads it
+    [context] = handlers.received["stream-context"]
+    assert context.function_name == "omnishop-local-rt-stream"
+    assert context.invoked_function_arn.endswith(":function:omnishop-local-rt-stream")
+    assert context.aws_request_id and context.memory_limit_in_mb == 512
+    assert 0 < context.get_remaining_time_in_millis() <= 30_000
+
+
+def test_failed_record_is_retried_from_its_checkpoint(test_pump):
+    handlers.fail_times["b"] = 1
+    put("a", "b", "c")
+    test_pump.drain()
+    assert delivered_keys() == ["a", "b", "c", "b", "c"]
+    assert not test_pump.failures
+
+
+def test_record_that_keeps_failing_is_skipped_after_bounded_retries(test_pump):
+    handlers.fail_times["x"] = 99
+    put("x", "y")
+    test_pump.drain()
+    assert delivered_keys() == ["x", "y"] * (1 + test_pump.max_stream_retries) + ["y"]
+    [failure] = test_pump.failures
+    assert failure.function == "rt-stream" and failure.record["dynamodb"]["Keys"]["pk"]["S"] == "x"
+
+
+def test_later_writes_are_delivered_in_order(test_pump):
+    put("1", "2")
+    test_pump.drain()
+    put("3")
+    test_pump.drain()
+    assert delivered_keys() == ["1", "2", "3"]
+
+
+def test_background_threads_deliver(test_pump):
+    test_pump.start()
+    try:
+        put("bg")
+        deadline = time.monotonic() + 10
+        while not handlers.received["stream"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        test_pump.stop()
+    assert delivered_keys() == ["bg"]
