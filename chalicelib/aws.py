@@ -11,13 +11,19 @@ from typing import Any
 from chalicelib import settings
 
 
-@functools.lru_cache(maxsize=None)
-def client(service: str) -> Any:
+@functools.lru_cache(maxsize=1)
+def _session() -> Any:
     import boto3
 
-    return boto3.session.Session().client(service, region_name=settings.region())
+    return boto3.session.Session()
+
+
+@functools.lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return _session().client(service, region_name=settings.region())
 
 
 def reset() -> None:
     """Forget every client (tests switch between moto servers)."""
     client.cache_clear()
+    _session.cache_clear()
