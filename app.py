@@ -3,12 +3,16 @@ from chalice import Chalice
 
 from chalicelib import settings
 from chalicelib.catalog.api import bp as catalog_api
+from chalicelib.customer.api import bp as customer_api
+from chalicelib.customer.api import interaction_bp as interaction_api
 from chalicelib.system import bp as system_api
 
 app = Chalice(app_name="omnishop")
 app.api.binary_types = []  # every body is JSON text
 app.register_blueprint(system_api)
 app.register_blueprint(catalog_api, url_prefix="/tmf-api/productCatalogManagement/v4")
+app.register_blueprint(customer_api, url_prefix="/tmf-api/customerManagement/v4")
+app.register_blueprint(interaction_api, url_prefix="/tmf-api/partyInteraction/v4")
 
 if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api

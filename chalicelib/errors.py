@@ -64,3 +64,12 @@ def unsupported_media_type(ctype: str) -> ApiError:
 
 def unprocessable(message: str, code: str = "invalidState") -> ApiError:
     return ApiError(422, "Unprocessable Entity", message, code)
+
+
+def invalid(what: str, exc: Any) -> ApiError:
+    """400 from a pydantic ValidationError: where and what, never the offending value."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return bad_request(f"invalid {what}: {'; '.join(parts)}")

@@ -12,7 +12,7 @@ import uuid
 from typing import Any, Iterable, Mapping
 
 from chalicelib import settings
-from chalicelib.errors import bad_request
+from chalicelib.errors import ApiError, bad_request
 
 # Query parameters that are not attribute filters.
 RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort", "depth", "expand"})
@@ -45,6 +45,16 @@ def parse_datetime(value: Any, field: str) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment
+
+
+def check_period(start: Any, end: Any, field: str, start_name: str = "startDateTime",
+                 end_name: str = "endDateTime") -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Parse an optional start and end (400 if malformed); the end must come after the start."""
+    s = parse_datetime(start, f"{field}.{start_name}") if start is not None else None
+    e = parse_datetime(end, f"{field}.{end_name}") if end is not None else None
+    if s and e and e <= s:
+        raise bad_request(f"{field}.{end_name} must be after {field}.{start_name}")
+    return s, e
 
 
 _request_base: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_base", default=None)
@@ -213,3 +223,20 @@ def event(event_type: str, resource_name: str, resource: Mapping[str, Any], even
     if field_path:
         body["fieldPath"] = field_path
     return body
+
+
+def etag(version: int) -> str:
+    """The ETag of a stored version (optimistic concurrency)."""
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version an If-Match header names; None for no header or `*`."""
+    if value is None or value.strip() == "*":
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(412, "Precondition Failed", f"If-Match {value!r} is not an ETag of this API",
+                       "staleVersion") from None

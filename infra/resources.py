@@ -93,6 +93,7 @@ class Schedule:
 TABLES = (
     Table("catalog", model="chalicelib.catalog.models:CatalogRecord", stream=True),
     Table("hub", model="chalicelib.hub.models:Subscription"),
+    Table("customer", model="chalicelib.customer.models:CustomerItem", stream=True),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
@@ -108,6 +109,8 @@ FUNCTIONS = (
              sources=(QueueSource("hub-delivery"),)),
     Function("catalog-jobs", "functions.catalog_jobs.handler", timeout=300, memory=1024),
     Function("catalog-sweep", "functions.catalog_sweep.handler", timeout=120),
+    Function("customer-events", "functions.customer_events.handler",
+             sources=(StreamSource("customer"),)),
 )
 
 STATE_MACHINES = (

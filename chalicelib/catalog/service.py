@@ -17,19 +17,8 @@ def _kind(name: str) -> domain.Kind:
     return domain.kind(name)
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _parse_if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(412, "Precondition Failed", f"If-Match {value!r} is not an ETag of this API",
-                       "staleVersion") from None
+etag = tmf.etag
+_parse_if_match = tmf.parse_if_match
 
 
 def _check_references(k: domain.Kind, doc: Mapping[str, Any]) -> None:

@@ -1,0 +1,110 @@
+"""Demo customers for the local runtime, with stable ids for curl examples:
+
+- cust-andrea: existing customer, broadband on a contract ending within 60 days, mobile and email,
+  SMS and email consent for service and marketing, quiet hours; a promotion journey under way.
+- cust-stacy: mobile only, SMS consent only; Mobile Unlimited on a contract with a year to go.
+- cust-acme: a business customer (organisation) with a contact person.
+Safe to load twice: existing customers are kept, products and interactions are written once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from chalicelib import tmf
+from chalicelib.customer import domain, interactions, service, store
+
+LOADED_BY = {"id": "demo-loader", "role": "system"}
+HOME_SECURITY_JOURNEY = "jrn-andrea-home-security"
+
+
+def _mobile(number: str) -> dict[str, Any]:
+    return {"mediumType": "mobile", "preferred": True, "characteristic": {"phoneNumber": number, "contactType": "mobile"}}
+
+
+def _email(address: str) -> dict[str, Any]:
+    return {"mediumType": "email", "characteristic": {"emailAddress": address}}
+
+
+def _individual(pid: str, name: str) -> dict[str, Any]:
+    return {"id": pid, "name": name, "@referredType": "Individual"}
+
+
+CUSTOMERS: list[dict[str, Any]] = [
+    {"id": "cust-andrea", "name": "Andrea Rossi", "status": "approved",
+     "engagedParty": _individual("party-andrea", "Andrea Rossi"),
+     "contactMedium": [_mobile("+447700900123"), _email("andrea.rossi@example.com"),
+                       {"mediumType": "postalAddress", "characteristic": {
+                           "street1": "12 Elm Road", "city": "Bristol", "postCode": "BS1 4DJ", "country": "GB"}}],
+     "account": [{"id": "acc-andrea", "name": "Andrea Rossi (home)", "@referredType": "BillingAccount"}],
+     "characteristic": [{"name": "segment", "value": "residential"}],
+     "contactPreference": {"consent": {"sms": {"service": True, "marketing": True},
+                                       "email": {"service": True, "marketing": True}},
+                           "quietHours": {"start": "21:00", "end": "08:00", "timeZone": "Europe/London"},
+                           "preferredChannel": "sms"}},
+    {"id": "cust-stacy", "name": "Stacy Moreau", "status": "approved",
+     "engagedParty": _individual("party-stacy", "Stacy Moreau"),
+     "contactMedium": [_mobile("+447700900456")],
+     "account": [{"id": "acc-stacy", "name": "Stacy Moreau", "@referredType": "BillingAccount"}],
+     "contactPreference": {"consent": {"sms": {"service": True, "marketing": True}}, "preferredChannel": "sms"}},
+    {"id": "cust-acme", "name": "Acme Logistics Ltd", "status": "approved",
+     "engagedParty": {"id": "party-acme", "name": "Acme Logistics Ltd", "@referredType": "Organization"},
+     "contactMedium": [_email("it@acme.example.com")],
+     "relatedParty": [{**_individual("party-acme-raj", "Raj Patel"), "role": "contact",
+                       "contactMedium": [_mobile("+447700900789"), _email("raj.patel@acme.example.com")]}],
+     "contactPreference": {"consent": {"email": {"service": True, "marketing": False}}}},
+]
+
+
+def _products(now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    def held(pid: str, name: str, offering: str, started_days_ago: int, ends_in_days: int) -> dict[str, Any]:
+        start = tmf.iso(now - dt.timedelta(days=started_days_ago))
+        return {"id": pid, "name": name, "status": "active", "startDate": start,
+                "productOffering": {"id": offering, "name": name, "@referredType": "ProductOffering"},
+                "contract": {"startDate": start, "endDate": tmf.iso(now + dt.timedelta(days=ends_in_days))}}
+
+    return {"cust-andrea": [held("prod-andrea-broadband", "Broadband 500", "po-broadband-500", 685, 45)],
+            "cust-stacy": [held("prod-stacy-mobile", "Mobile Unlimited", "po-mobile-unlimited", 300, 430)],
+            "cust-acme": [held("prod-acme-broadband", "Broadband 500", "po-broadband-500", 200, 530)]}
+
+
+def _interactions(now: dt.datetime) -> list[dict[str, Any]]:
+    def ago(hours: int) -> str:
+        return tmf.iso(now - dt.timedelta(hours=hours))
+
+    campaign = {"id": "camp-home-security", "name": "Home Security launch", "@referredType": "Campaign", "role": "campaign"}
+    return [
+        dict(interaction_id="demo-andrea-promo-sms", reason="Home Security promotion sent", channel="sms",
+             direction="outbound", customer_id="cust-andrea", items=[campaign], journey_key=HOME_SECURITY_JOURNEY,
+             occurred_at=ago(48)),
+        dict(interaction_id="demo-andrea-portal-visit", reason="viewed the Home Security offer", channel="web",
+             direction="inbound", customer_id="cust-andrea", journey_key=HOME_SECURITY_JOURNEY, occurred_at=ago(47),
+             items=[{"id": "po-home-security", "name": "Home Security", "@referredType": "ProductOffering",
+                     "role": "offering"}]),
+        dict(interaction_id="demo-stacy-promo-sms", reason="Mobile upgrade promotion sent", channel="sms",
+             direction="outbound", customer_id="cust-stacy", journey_key="jrn-stacy-upgrade", occurred_at=ago(24),
+             items=[{**campaign, "id": "camp-mobile-upgrade", "name": "Mobile upgrade"}]),
+    ]
+
+
+def load() -> int:
+    """Write the demo customers (kept if present), their products held and interactions."""
+    now, at = tmf.now(), tmf.now_iso()
+    signed_up = tmf.iso(now - dt.timedelta(days=700))  # when the demo customers gave their consent
+    written = 0
+    for body in CUSTOMERS:
+        doc = domain.new_customer(body, body["id"], service.customer_href(body["id"]), at)
+        changes = domain.consent_changes(None, doc)
+        audit = domain.audit_record(doc["id"], changes, LOADED_BY, f"demo-{doc['id']}", signed_up)
+        try:
+            store.write_customer(doc, None, audit)
+            written += 1
+        except store.StaleVersion:
+            pass  # loaded before: keep whatever was changed since
+    for customer_id, held in _products(now).items():
+        for product in held:
+            href = tmf.href(domain.API_ROOT, f"customer/{customer_id}/product", product["id"])
+            store.put_product(customer_id, domain.new_product(product, product["id"], href, at))
+    for values in _interactions(now):
+        interactions.record_interaction(values.pop("interaction_id"), **values)
+    return written

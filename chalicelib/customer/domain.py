@@ -1,0 +1,398 @@
+"""The 360 Customer View's rules as plain functions over plain values: what a valid customer,
+product held and interaction is, consent and quiet hours, what a consent change audits, whose
+partition an interaction belongs to, and what the 360 view shows.
+
+Messages never echo a phone number or an email address: they say where the problem is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import zoneinfo
+from typing import Any, Iterable, Mapping
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import tmf
+from chalicelib.customer import schemas
+from chalicelib.errors import ApiError, bad_request, forbidden, invalid
+
+API_ROOT = "/tmf-api/customerManagement/v4"
+API_NAME = "customerManagement"
+INTERACTION_API_ROOT = "/tmf-api/partyInteraction/v4"
+INTERACTION_API_NAME = "partyInteraction"
+
+CUSTOMER_TYPE = "Customer"
+PRODUCT_TYPE = "Product"
+INTERACTION_TYPE = "PartyInteraction"
+AUDIT_TYPE = "ContactPreferenceAudit"
+VIEW_TYPE = "Customer360View"
+
+# Consent is given per channel and purpose; each channel is reached through these contact media.
+CHANNEL_MEDIA: dict[str, tuple[str, ...]] = {
+    "sms": ("mobile",), "email": ("email",), "phone": ("mobile", "phone"),
+    "post": ("postalAddress",), "social": ("socialNetwork",),
+}
+CONSENT_CHANNELS = tuple(CHANNEL_MEDIA)
+PURPOSES = ("service", "marketing")
+DIRECTIONS = {"inbound": "inbound", "inbounds": "inbound", "outbound": "outbound", "outbounds": "outbound"}
+DEFAULT_STATUS = "initialized"
+SERVER_OWNED = ("id", "href", "@type", "lastUpdate")
+AGENT_ONLY = ("status", "statusReason", "account", "engagedParty", "creditProfile")
+MAX_DOCUMENT_BYTES = 64 * 1024
+CONTRACT_ENDING_DAYS = 60
+VIEW_INTERACTIONS = 20
+MAX_VIEW_INTERACTIONS = 100
+JOURNEY_TOUCHES = 50
+
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)@"
+                   r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+# --- validation -------------------------------------------------------------------------------
+def validate_payload(what: str, schema: type[BaseModel], doc: Mapping[str, Any]) -> None:
+    try:
+        schema.model_validate(doc)
+    except ValidationError as exc:
+        raise invalid(what, exc) from None
+
+
+def check_size(what: str, doc: Mapping[str, Any]) -> None:
+    size = len(json.dumps(doc, separators=(",", ":")))
+    if size > MAX_DOCUMENT_BYTES:
+        raise ApiError(413, "Payload Too Large",
+                       f"the {what} would be {size} bytes; at most {MAX_DOCUMENT_BYTES} are stored",
+                       "payloadTooLarge")
+
+
+def check_phone(value: Any, where: str) -> None:
+    if not isinstance(value, str) or not E164.match(value):
+        raise bad_request(f"{where} is not an E.164 phone number (+, country code, 8 to 15 digits, "
+                          "no spaces)", "invalidPhoneNumber")
+
+
+def check_email(value: Any, where: str) -> None:
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.match(value):
+        raise bad_request(f"{where} is not a valid email address", "invalidEmail")
+
+
+def check_contact_media(media: Iterable[Mapping[str, Any]], where: str) -> None:
+    for i, medium in enumerate(media):
+        at, kind = f"{where}.{i}.characteristic", medium.get("mediumType")
+        ch = medium.get("characteristic") or {}
+        if kind in ("mobile", "phone") and ch.get("phoneNumber") is None:
+            raise bad_request(f"{at}.phoneNumber is required for a {kind} contact medium")
+        if kind == "email" and ch.get("emailAddress") is None:
+            raise bad_request(f"{at}.emailAddress is required for an email contact medium")
+        if kind == "postalAddress" and not (ch.get("country") and (ch.get("city") or ch.get("postCode"))):
+            raise bad_request(f"{at} needs a country and a city or postCode for a postal address")
+        for name in ("phoneNumber", "faxNumber"):
+            if ch.get(name) is not None:
+                check_phone(ch[name], f"{at}.{name}")
+        if ch.get("emailAddress") is not None:
+            check_email(ch["emailAddress"], f"{at}.emailAddress")
+        period = medium.get("validFor") or {}
+        tmf.check_period(period.get("startDateTime"), period.get("endDateTime"), f"{where}.{i}.validFor")
+
+
+def time_zone(name: str, where: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise bad_request(f"{where} {name!r} is not an IANA time zone (e.g. Europe/London)") from None
+
+
+def check_preferences(pref: Mapping[str, Any] | None) -> None:
+    if not pref:
+        return
+    for channel, purposes in (pref.get("consent") or {}).items():
+        if channel not in CONSENT_CHANNELS:
+            raise bad_request(f"contactPreference.consent: unknown channel {channel!r}; channels are "
+                              f"{', '.join(CONSENT_CHANNELS)}", "unknownConsentChannel")
+        for purpose in purposes:
+            if purpose not in PURPOSES:
+                raise bad_request(f"contactPreference.consent.{channel}: unknown purpose {purpose!r}; "
+                                  f"purposes are {', '.join(PURPOSES)}", "unknownConsentPurpose")
+    preferred = pref.get("preferredChannel")
+    if preferred is not None and preferred not in CONSENT_CHANNELS:
+        raise bad_request(f"contactPreference.preferredChannel must be one of {', '.join(CONSENT_CHANNELS)}",
+                          "unknownConsentChannel")
+    if pref.get("quietHours"):
+        time_zone(pref["quietHours"]["timeZone"], "contactPreference.quietHours.timeZone")
+
+
+def validate_customer(doc: Mapping[str, Any]) -> None:
+    """Check a whole customer document; raise 400 (413 when too large) saying what is wrong."""
+    validate_payload("customer", schemas.Customer, doc)
+    check_contact_media(doc.get("contactMedium") or [], "contactMedium")
+    for i, party in enumerate(doc.get("relatedParty") or []):
+        check_contact_media(party.get("contactMedium") or [], f"relatedParty.{i}.contactMedium")
+    engaged = doc["engagedParty"].get("@referredType")
+    if engaged is not None and engaged not in ("Individual", "Organization"):
+        raise bad_request("engagedParty.@referredType must be Individual or Organization")
+    period = doc.get("validFor") or {}
+    tmf.check_period(period.get("startDateTime"), period.get("endDateTime"), "validFor")
+    check_preferences(doc.get("contactPreference"))
+    check_size("customer", doc)
+
+
+def _strip_server_owned(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in SERVER_OWNED}
+
+
+def _typed(body: Mapping[str, Any], type_name: str) -> dict[str, Any]:
+    """The caller's attributes with @type set (a caller's sub-type keeps ours as @baseType)."""
+    doc = _strip_server_owned(body)
+    if body.get("@type") not in (None, type_name):
+        doc["@baseType"] = type_name
+    doc["@type"] = body.get("@type") or type_name
+    return doc
+
+
+def new_customer(body: Mapping[str, Any], rid: str, href: str, at: str) -> dict[str, Any]:
+    doc = _typed(body, CUSTOMER_TYPE)
+    doc.setdefault("status", DEFAULT_STATUS)
+    out = {"id": rid, "href": href, **doc, "lastUpdate": at}
+    validate_customer(out)
+    return out
+
+
+def patched_customer(current: Mapping[str, Any], patch: Mapping[str, Any], at: str,
+                     by_customer: bool) -> dict[str, Any]:
+    """The customer after a JSON merge patch, validated. A customer changing its own record may
+    not touch what only an agent decides (status, accounts, the engaged party, credit)."""
+    for key in SERVER_OWNED:
+        if key in patch and patch[key] != current.get(key):
+            raise bad_request(f"{key} is set by the server and cannot be changed")
+    if by_customer:
+        touched = [k for k in AGENT_ONLY if k in patch and patch[k] != current.get(k)]
+        if touched:
+            raise forbidden(f"a customer cannot change {', '.join(touched)} on its own record; an agent can")
+    doc = tmf.merge_patch(dict(current), _strip_server_owned(patch))
+    doc.update(id=current["id"], href=current["href"], lastUpdate=at)
+    doc["@type"] = current.get("@type", CUSTOMER_TYPE)
+    validate_customer(doc)
+    return doc
+
+
+# --- consent, quiet hours, contact --------------------------------------------------------------
+def _preference_values(doc: Mapping[str, Any] | None) -> dict[str, Any]:
+    pref = (doc or {}).get("contactPreference") or {}
+    out: dict[str, Any] = {f"consent.{c}.{p}": v for c, ps in (pref.get("consent") or {}).items()
+                           for p, v in ps.items()}
+    out["quietHours"] = pref.get("quietHours")
+    out["preferredChannel"] = pref.get("preferredChannel")
+    return out
+
+
+def consent_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What changed in consent, quiet hours or the preferred channel: [{path, from, to}]."""
+    before, after = _preference_values(old), _preference_values(new)
+    return [{"path": key, "from": before.get(key), "to": after.get(key)}
+            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+
+
+def audit_record(customer_id: str, changes: list[dict[str, Any]], changed_by: Mapping[str, Any],
+                 aid: str, at: str, journey_key: str | None = None) -> dict[str, Any]:
+    doc = {"id": aid, "@type": AUDIT_TYPE, "customerId": customer_id, "changedAt": at,
+           "changedBy": dict(changed_by), "changes": changes}
+    if journey_key:
+        doc["journeyKey"] = journey_key
+    return doc
+
+
+def consent(doc: Mapping[str, Any], channel: str, purpose: str) -> bool:
+    pref = doc.get("contactPreference") or {}
+    return bool(((pref.get("consent") or {}).get(channel) or {}).get(purpose, False))
+
+
+def contact_address(doc: Mapping[str, Any], channel: str) -> str | None:
+    """The phone number / email / ... a channel reaches the customer at (preferred medium first)."""
+    media = [m for m in doc.get("contactMedium") or [] if m.get("mediumType") in CHANNEL_MEDIA.get(channel, ())]
+    media.sort(key=lambda m: not m.get("preferred"))
+    for medium in media:
+        ch = medium.get("characteristic") or {}
+        if medium.get("mediumType") == "postalAddress":
+            return ", ".join(ch[k] for k in ("street1", "street2", "postCode", "city", "country") if ch.get(k))
+        value = ch.get("phoneNumber") or ch.get("emailAddress") or ch.get("socialNetworkId")
+        if value:
+            return value
+    return None
+
+
+def quiet_until(quiet: Mapping[str, Any] | None, at: dt.datetime) -> dt.datetime | None:
+    """When quiet hours are on at `at`, the moment they end; otherwise None."""
+    if not quiet:
+        return None
+    zone = time_zone(quiet["timeZone"], "quietHours.timeZone")
+    local = at.astimezone(zone)
+    start, end = (dt.time.fromisoformat(quiet[k]) for k in ("start", "end"))
+    now = local.time()
+    inside = (start <= now < end) if start < end else (now >= start or now < end)
+    if not inside or start == end:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += dt.timedelta(days=1)
+    return ends.astimezone(dt.timezone.utc)
+
+
+def contact_decision(doc: Mapping[str, Any], channel: str, purpose: str, at: dt.datetime) -> dict[str, Any]:
+    """May we contact this customer through `channel` for `purpose` at `at`? Every notification
+    asks: {"allowed", "reason", "notBefore" (quiet hours: when to try again)}."""
+    if channel not in CONSENT_CHANNELS:
+        raise bad_request(f"unknown channel {channel!r}; channels are {', '.join(CONSENT_CHANNELS)}",
+                          "unknownConsentChannel")
+    if purpose not in PURPOSES:
+        raise bad_request(f"unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}",
+                          "unknownConsentPurpose")
+    if not consent(doc, channel, purpose):
+        return {"allowed": False, "reason": f"no {purpose} consent for {channel}"}
+    if contact_address(doc, channel) is None:
+        return {"allowed": False, "reason": f"no contact medium for {channel}"}
+    until = quiet_until((doc.get("contactPreference") or {}).get("quietHours"), at)
+    if until is not None:
+        return {"allowed": False, "reason": "quiet hours", "notBefore": tmf.iso(until)}
+    return {"allowed": True, "reason": "consent given"}
+
+
+def contact_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Per channel: reachable (a contact medium exists) and consent per purpose. No addresses."""
+    pref = doc.get("contactPreference") or {}
+    channels = {c: {"reachable": contact_address(doc, c) is not None,
+                    **{p: consent(doc, c, p) for p in PURPOSES}} for c in CONSENT_CHANNELS}
+    return {"channels": channels, "preferredChannel": pref.get("preferredChannel"),
+            "quietHours": pref.get("quietHours"),
+            "contactMedia": sorted({m.get("mediumType") for m in doc.get("contactMedium") or []})}
+
+
+# --- products held ----------------------------------------------------------------------------
+def new_product(body: Mapping[str, Any], rid: str, href: str, at: str) -> dict[str, Any]:
+    doc = {"id": rid, "href": href, **_typed(body, PRODUCT_TYPE), "lastUpdate": at}
+    doc.setdefault("status", "active")
+    validate_payload("product", schemas.ProductHeld, doc)
+    contract = doc.get("contract") or {}
+    tmf.check_period(contract.get("startDate"), contract.get("endDate"), "contract", "startDate", "endDate")
+    if doc.get("startDate") is not None:
+        tmf.parse_datetime(doc["startDate"], "startDate")
+    check_size("product", doc)
+    return doc
+
+
+def contract_days_left(product: Mapping[str, Any], at: dt.datetime) -> int | None:
+    end = (product.get("contract") or {}).get("endDate")
+    if not end:
+        return None
+    return (tmf.parse_datetime(end, "contract.endDate") - at).days
+
+
+def contract_ending(product: Mapping[str, Any], at: dt.datetime, days: int = CONTRACT_ENDING_DAYS) -> bool:
+    """Eligible for an upgrade: the contract ends within `days` (and has not ended)."""
+    left = contract_days_left(product, at)
+    return left is not None and 0 <= left <= days
+
+
+def journey_key(value: str | None) -> str | None:
+    """The X-Journey-Key a channel sent, checked."""
+    if not value:
+        return None
+    if not re.match(schemas.IDENTIFIER, value):
+        raise bad_request("X-Journey-Key must be 1 to 128 letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+# --- interactions -----------------------------------------------------------------------------
+def direction(value: Any) -> str:
+    canonical = DIRECTIONS.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if canonical is None:
+        raise bad_request("direction must be inbound (the party started it) or outbound (we did)")
+    return canonical
+
+
+def _role(party: Mapping[str, Any]) -> str:
+    return str(party.get("role") or "").lower()
+
+
+def parties(doc: Mapping[str, Any], role: str, referred_type: str | None = None) -> list[str]:
+    return list(dict.fromkeys(
+        p["id"] for p in doc.get("relatedParty") or []
+        if _role(p) == role or (referred_type and p.get("@referredType") == referred_type)))
+
+
+def owner(doc: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Whose history an interaction belongs to: ("customer", id), ("visitor", id) or None."""
+    customers = parties(doc, "customer", CUSTOMER_TYPE)
+    if len(customers) > 1:
+        raise bad_request("an interaction concerns one customer; relatedParty names several")
+    if customers:
+        return "customer", customers[0]
+    visitors = parties(doc, "visitor")
+    return ("visitor", visitors[0]) if visitors else None
+
+
+def customer_party(customer_id: str, href: str | None = None) -> dict[str, Any]:
+    out = {"id": customer_id, "role": "customer", "@referredType": CUSTOMER_TYPE}
+    if href:
+        out["href"] = href
+    return out
+
+
+def agent_party(agent_id: str) -> dict[str, Any]:
+    return {"id": agent_id, "role": "agent", "@referredType": "Individual"}
+
+
+def with_party(doc: Mapping[str, Any], party: Mapping[str, Any]) -> dict[str, Any]:
+    """The interaction with `party` among its relatedParty (once, by id and role)."""
+    present = any(p.get("id") == party["id"] and _role(p) == party["role"] for p in doc.get("relatedParty") or [])
+    return dict(doc) if present else {**doc, "relatedParty": [*(doc.get("relatedParty") or []), dict(party)]}
+
+
+def new_interaction(body: Mapping[str, Any], rid: str, href: str, at: str) -> dict[str, Any]:
+    """The stored interaction: the caller's attributes, defaults, canonical direction."""
+    doc = _typed(body, INTERACTION_TYPE)
+    doc.pop("creationDate", None)
+    validate_payload("partyInteraction", schemas.PartyInteraction, doc)
+    doc["direction"] = direction(doc["direction"])
+    period = doc.get("interactionDate") or {"startDateTime": at}
+    tmf.check_period(period.get("startDateTime"), period.get("endDateTime"), "interactionDate")
+    doc["interactionDate"] = period
+    doc.setdefault("status", "completed")
+    for i, item in enumerate(doc.get("interactionItem") or []):
+        if not item.get("item") and not item.get("id"):
+            raise bad_request(f"interactionItem.{i} must reference the item it concerns (item.id)")
+    out = {"id": rid, "href": href, **doc, "creationDate": at, "statusChangeDate": at}
+    owner(out)
+    check_size("partyInteraction", out)
+    return out
+
+
+def occurred(interaction: Mapping[str, Any]) -> str:
+    """When it happened (the history's order): its start, else its creation."""
+    start = (interaction.get("interactionDate") or {}).get("startDateTime")
+    return tmf.iso(tmf.parse_datetime(start, "interactionDate.startDateTime")) if start else interaction["creationDate"]
+
+
+# --- the 360 view -----------------------------------------------------------------------------
+def current_journey(interactions: list[Mapping[str, Any]]) -> str | None:
+    """The journey of the newest interaction that belongs to one."""
+    return next((i["journeyKey"] for i in interactions if i.get("journeyKey")), None)
+
+
+def view_360(customer: Mapping[str, Any], products: list[dict[str, Any]], interactions: list[dict[str, Any]],
+             journey: list[dict[str, Any]], sections: Mapping[str, list[Any]], at: dt.datetime) -> dict[str, Any]:
+    held = [{**p, "contractDaysLeft": contract_days_left(p, at)} for p in products]
+    key = current_journey(interactions)
+    return {
+        "@type": VIEW_TYPE,
+        "id": customer["id"],
+        "customer": dict(customer),
+        "contact": contact_summary(customer),
+        "productsHeld": held,
+        "contractEnding": [p["id"] for p in products if contract_ending(p, at)],
+        **{name: list(items) for name, items in sections.items()},
+        "interactions": interactions,
+        "currentJourney": {"journeyKey": key, "interactions": journey} if key else None,
+        "generatedAt": tmf.iso(at),
+    }

@@ -1,0 +1,140 @@
+"""TMF683 partyInteraction use cases, and `record_interaction`, the one way the platform records
+a touch it saw itself (a message sent, an order submitted, an agent action).
+
+Every interaction is stored in its customer's partition (or its anonymous visitor's, or a daily
+"unlinked" one when it names neither) under a time-ordered key, so a customer's history reads
+newest first with one Query.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from chalicelib import idempotency, tmf
+from chalicelib.auth import Caller
+from chalicelib.customer import access, domain, identity, store
+from chalicelib.errors import forbidden, not_found
+from chalicelib.observability import logger
+
+RECORDERS = ("agent", "channel", "customer", "marketing")
+READERS = ("agent", "customer")
+
+
+def href(rid: str) -> str:
+    return tmf.href(domain.INTERACTION_API_ROOT, "partyInteraction", rid)
+
+
+def customer_href(customer_id: str) -> str:
+    return tmf.href(domain.API_ROOT, "customer", customer_id)
+
+
+def _partition(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Where an interaction is stored; a visitor identified since is read as its customer."""
+    whose = domain.owner(doc)
+    if whose is None:
+        return store.unlinked_pk(doc["creationDate"]), doc
+    kind, party = whose
+    if kind == "visitor":
+        customer_id = identity.resolve(party)
+        if customer_id is None:
+            return store.visitor_pk(party), doc
+        doc = domain.with_party(doc, domain.customer_party(customer_id, customer_href(customer_id)))
+        party = customer_id
+    return store.customer_pk(party), doc
+
+
+def save(doc: dict[str, Any]) -> dict[str, Any]:
+    pk, doc = _partition(doc)
+    store.insert_interaction(pk, doc, domain.occurred(doc))
+    logger.info("interaction recorded", extra={"interactionId": doc["id"], "partition": pk.split("#", 1)[0],
+                                               "journey_key": doc.get("journeyKey")})
+    return doc
+
+
+def build(interaction_id: str, *, reason: str, channel: str, direction: str, customer_id: str | None = None,
+          visitor_id: str | None = None, parties: Iterable[Mapping[str, Any]] = (),
+          items: Iterable[Mapping[str, Any]] = (), journey_key: str | None = None, occurred_at: str | None = None,
+          description: str | None = None, status: str = "completed") -> dict[str, Any]:
+    """A validated interaction document from plain values."""
+    related = [dict(p) for p in parties]
+    if customer_id:
+        related.insert(0, domain.customer_party(customer_id, customer_href(customer_id)))
+    if visitor_id:
+        related.append({"id": visitor_id, "role": "visitor", "@referredType": "Individual"})
+    body: dict[str, Any] = {
+        "reason": reason, "direction": direction, "status": status, "relatedParty": related,
+        "channel": [{"id": channel, "name": channel}],
+        "interactionItem": [{"item": dict(item)} for item in items],
+    }
+    if occurred_at:
+        body["interactionDate"] = {"startDateTime": occurred_at}
+    if journey_key:
+        body["journeyKey"] = journey_key
+    if description:
+        body["description"] = description
+    return domain.new_interaction(body, interaction_id, href(interaction_id), tmf.now_iso())
+
+
+def record_interaction(interaction_id: str, **values: Any) -> dict[str, Any]:
+    """For every context's stream consumers and tasks: record a touch the platform saw.
+
+    Idempotent on `interaction_id` (derive it from what is being recorded, e.g.
+    f"sms-{message_id}"): a second call with the same id writes nothing and returns the first
+    result. Arguments as `build`: reason, channel (sms, email, web, callcenter, ...), direction
+    (inbound/outbound), customer_id or visitor_id, parties (other relatedParty entries), items
+    (references: {"id", "@referredType": "ShoppingCart" | "ProductOrder" | "Campaign" |
+    "CommunicationMessage"}), journey_key, occurred_at (ISO 8601), description, status.
+    """
+    return idempotency.once("customer.record_interaction", interaction_id,
+                            lambda: save(build(interaction_id, **values)))
+
+
+def record_agent_access(caller: Caller, customer_id: str, what: str, journey_key: str | None) -> dict[str, Any]:
+    """An agent opened a customer's data: the audit trail is an interaction naming the agent."""
+    rid = tmf.new_id()
+    doc = save(build(rid, reason=f"agent opened the {what}", channel=caller.channel or "callcenter",
+                     direction="inbound", customer_id=customer_id, parties=[domain.agent_party(caller.sub)],
+                     journey_key=journey_key))
+    logger.info("customer opened by an agent", extra={"customerId": customer_id, "agent": caller.sub,
+                                                      "what": what, "interactionId": rid})
+    return doc
+
+
+# --- TMF683 use cases -------------------------------------------------------------------------
+def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:
+    access.check_roles(caller, *RECORDERS)
+    body = dict(body)
+    if journey_key and not body.get("journeyKey"):
+        body["journeyKey"] = journey_key
+    if "channel" not in body and caller.channel:
+        body["channel"] = [{"id": caller.channel, "name": caller.channel}]
+    if caller.role == "customer":
+        if domain.owner(body) not in (None, ("customer", caller.customer_id)):
+            raise forbidden("a customer records interactions about itself only")
+        body = domain.with_party(body, domain.customer_party(caller.customer_id, customer_href(caller.customer_id)))
+    if access.is_agent(caller):
+        body = domain.with_party(body, domain.agent_party(caller.sub))
+    rid = tmf.new_id()
+    return save(domain.new_interaction(body, rid, href(rid), tmf.now_iso()))
+
+
+def read(rid: str, caller: Caller) -> dict[str, Any]:
+    access.check_roles(caller, *READERS)
+    found = store.find_interaction(rid)
+    if found is None or (caller.role == "customer" and store.customer_of(found[0]) != caller.customer_id):
+        raise not_found("partyInteraction", rid)
+    return found[1]
+
+
+def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    access.check_roles(caller, *READERS)
+    offset, limit = tmf.paging(params)
+    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    if caller.role == "customer":
+        docs = store.interactions(store.customer_pk(caller.customer_id))
+    elif params.get("id") and "," not in params["id"]:
+        found = store.find_interaction(params["id"])
+        docs = [found[1]] if found else []
+    else:
+        docs = store.all_interactions()
+    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total

@@ -1,0 +1,72 @@
+"""The customer table: a customer and everything that belongs to them share one partition.
+
+    pk                       sk                                what
+    CUSTOMER#<customer id>   CUSTOMER                          the TMF629 customer document
+    CUSTOMER#<customer id>   HELD#<product id>                 a product the customer holds
+    CUSTOMER#<customer id>   AUDIT#<time>#<id>                 a consent / contact preference change
+    CUSTOMER#<customer id>   INTERACTION#<time>#<id>           a TMF683 partyInteraction
+    VISITOR#<visitor id>     INTERACTION#<time>#<id>           an anonymous visitor's interaction
+    VISITOR#<visitor id>     LINK                              the visitor was identified as a customer
+    UNLINKED#<yyyy-mm-dd>    INTERACTION#<time>#<id>           an interaction naming no customer or visitor
+
+Sort keys put the profile next to the products held (one Query reads both), and interactions in
+time order (newest first is one Query with ScanIndexForward=false and a Limit), so the 360 view
+costs the same whatever the length of the history.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.db import JsonBody, meta
+
+
+class ById(GlobalSecondaryIndex):
+    """A resource by its TMF id alone (an interaction's partition moves when a visitor is identified)."""
+
+    class Meta:
+        index_name = "by-id"
+        projection = AllProjection()
+
+    rid = UnicodeAttribute(hash_key=True)
+
+
+class ByKind(GlobalSecondaryIndex):
+    """Lists of one resource kind: customers by name, interactions newest first by time."""
+
+    class Meta:
+        index_name = "by-kind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class ByJourney(GlobalSecondaryIndex):
+    """Every touch of one journey, across channels, in time order."""
+
+    class Meta:
+        index_name = "by-journey"
+        projection = AllProjection()
+
+    journey = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class CustomerItem(Model):
+    Meta = meta("customer")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    rid = UnicodeAttribute(null=True)          # TMF id of the resource held in `body`
+    kind = UnicodeAttribute(null=True)         # customer | interaction (listed resources only)
+    sort = UnicodeAttribute(null=True)         # customer: lower-case name#id; interaction: time#id
+    journey = UnicodeAttribute(null=True)      # an interaction's journey key
+    moved_from = UnicodeAttribute(null=True)   # set on interactions moved by an identity hand-over
+    body = JsonBody(null=True)
+    version = VersionAttribute(null=True)
+
+    by_id = ById()
+    by_kind = ByKind()
+    by_journey = ByJourney()

@@ -1,0 +1,146 @@
+"""Payload models for TMF629 customers, products held and TMF683 party interactions (pydantic).
+TMF entities are extensible, so unknown attributes are kept; known ones must have the right type.
+Contact data (phone numbers, emails) is checked by domain.py, which never echoes it back."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+PARTY_TYPES = Literal["Individual", "Organization"]
+MEDIUM_TYPES = Literal["mobile", "phone", "fax", "email", "postalAddress", "socialNetwork"]
+INTERACTION_STATUS = Literal["opened", "inProgress", "completed"]
+
+IDENTIFIER = r"^[A-Za-z0-9._:-]{1,128}$"   # journey keys and visitor ids
+Text = Field(default=None, max_length=1000)
+
+
+class Tmf(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class TimePeriod(Tmf):
+    startDateTime: Optional[str] = None
+    endDateTime: Optional[str] = None
+
+
+class Ref(Tmf):
+    id: str = Field(min_length=1, max_length=256)
+    href: Optional[str] = Field(default=None, max_length=2048)
+    name: Optional[str] = Text
+
+
+class RelatedParty(Ref):
+    role: Optional[str] = Field(default=None, max_length=100)
+    referredType: Optional[str] = Field(default=None, alias="@referredType", max_length=100)
+
+
+class MediumCharacteristic(Tmf):
+    phoneNumber: Optional[str] = Field(default=None, max_length=64)
+    faxNumber: Optional[str] = Field(default=None, max_length=64)
+    emailAddress: Optional[str] = Field(default=None, max_length=254)
+    contactType: Optional[str] = Field(default=None, max_length=100)
+    street1: Optional[str] = Text
+    street2: Optional[str] = Text
+    city: Optional[str] = Field(default=None, max_length=200)
+    postCode: Optional[str] = Field(default=None, max_length=20)
+    stateOrProvince: Optional[str] = Field(default=None, max_length=200)
+    country: Optional[str] = Field(default=None, max_length=100)
+    socialNetworkId: Optional[str] = Field(default=None, max_length=256)
+
+
+class ContactMedium(Tmf):
+    mediumType: MEDIUM_TYPES
+    preferred: Optional[StrictBool] = None
+    characteristic: MediumCharacteristic
+    validFor: Optional[TimePeriod] = None
+
+
+class Contact(RelatedParty):
+    """A related party of an organisation (role `contact`), with its own contact media."""
+    contactMedium: list[ContactMedium] = Field(default=[], max_length=10)
+
+
+class Characteristic(Tmf):
+    name: str = Field(min_length=1, max_length=200)
+    value: object
+    valueType: Optional[str] = Field(default=None, max_length=100)
+
+
+class AccountRef(Tmf):
+    id: Optional[str] = Field(default=None, max_length=256)
+    href: Optional[str] = Field(default=None, max_length=2048)
+    name: str = Field(min_length=1, max_length=256)
+
+
+class QuietHours(Tmf):
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timeZone: str = Field(min_length=1, max_length=64)
+
+
+class ContactPreference(Tmf):
+    # {"sms": {"service": true, "marketing": false}, ...}: channels and purposes are checked in domain.py
+    consent: dict[str, dict[str, StrictBool]] = {}
+    quietHours: Optional[QuietHours] = None
+    preferredChannel: Optional[str] = None
+
+
+class Customer(Tmf):
+    name: str = Field(min_length=1, max_length=256)
+    engagedParty: RelatedParty
+    status: Optional[str] = Field(default=None, max_length=50)
+    statusReason: Optional[str] = Text
+    account: list[AccountRef] = Field(default=[], max_length=50)
+    agreement: list[Ref] = Field(default=[], max_length=50)
+    characteristic: list[Characteristic] = Field(default=[], max_length=100)
+    contactMedium: list[ContactMedium] = Field(default=[], max_length=20)
+    creditProfile: list[Tmf] = Field(default=[], max_length=20)
+    paymentMethod: list[Ref] = Field(default=[], max_length=20)
+    relatedParty: list[Contact] = Field(default=[], max_length=50)
+    validFor: Optional[TimePeriod] = None
+    contactPreference: Optional[ContactPreference] = None
+
+
+class Contract(Tmf):
+    startDate: str
+    endDate: Optional[str] = None
+
+
+class ProductHeld(Tmf):
+    name: str = Field(min_length=1, max_length=256)
+    status: Optional[str] = Field(default=None, max_length=50)
+    productOffering: Optional[Ref] = None
+    productSpecification: Optional[Ref] = None
+    startDate: Optional[str] = None
+    contract: Optional[Contract] = None
+
+
+class ChannelRef(Tmf):
+    id: str = Field(min_length=1, max_length=256)
+    name: Optional[str] = Field(default=None, max_length=256)
+    href: Optional[str] = Field(default=None, max_length=2048)
+
+
+class InteractionItem(Tmf):
+    id: Optional[str] = Field(default=None, max_length=256)
+    item: Optional[RelatedParty] = None  # a reference to a basket, order, campaign, message...
+    reason: Optional[str] = Text
+
+
+class PartyInteraction(Tmf):
+    reason: str = Field(min_length=1, max_length=1000)
+    direction: str = Field(min_length=1, max_length=50)
+    description: Optional[str] = Field(default=None, max_length=4000)
+    status: Optional[INTERACTION_STATUS] = None
+    channel: list[ChannelRef] = Field(min_length=1, max_length=10)
+    interactionDate: Optional[TimePeriod] = None
+    interactionItem: list[InteractionItem] = Field(default=[], max_length=50)
+    interactionRelationship: list[Ref] = Field(default=[], max_length=50)
+    relatedParty: list[RelatedParty] = Field(default=[], max_length=20)
+    note: list[Tmf] = Field(default=[], max_length=50)
+    journeyKey: Optional[str] = Field(default=None, pattern=IDENTIFIER)
+
+
+class IdentityLink(Tmf):
+    visitorId: str = Field(pattern=IDENTIFIER)

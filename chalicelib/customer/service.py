@@ -1,0 +1,188 @@
+"""TMF629 customer use cases, products held, consent, identity links and the 360 view: what the
+API and other contexts call. Glue between the rules in domain.py, the store and the caller's rights."""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Mapping
+
+from chalicelib import tmf
+from chalicelib.auth import Caller
+from chalicelib.customer import access, domain, identity, interactions, schemas, store
+from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed
+from chalicelib.observability import logger
+
+CREATORS = ("agent", "channel")            # agents, and channels signing a visitor up
+PRODUCT_RECORDERS = ("agent", "stack")     # completed orders will record products too
+LINKERS = ("agent", "channel")             # the channel knows the visitor id and who logged in
+PATCH_ATTEMPTS = 5
+
+# The 360 view's sections owned by other contexts: name -> "module:function(customer_id) -> list".
+# The basket and ordering contexts fill these in; until then they are empty lists.
+VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": None, "ordersInFlight": None}
+
+
+def customer_href(customer_id: str) -> str:
+    return tmf.href(domain.API_ROOT, "customer", customer_id)
+
+
+def _existing(customer_id: str) -> tuple[dict[str, Any], int]:
+    found = store.load_customer(customer_id)
+    if found is None:
+        raise not_found("customer", customer_id)
+    return found
+
+
+def _opened(caller: Caller, customer_id: str, what: str, journey_key: str | None) -> None:
+    if access.is_agent(caller):
+        interactions.record_agent_access(caller, customer_id, what, journey_key)
+
+
+def _audit(customer_id: str, old: Mapping[str, Any] | None, new: Mapping[str, Any], caller: Caller,
+           at: str, journey_key: str | None) -> dict[str, Any] | None:
+    changes = domain.consent_changes(old, new)
+    if not changes:
+        return None
+    return domain.audit_record(customer_id, changes, access.changed_by(caller), tmf.new_id(), at, journey_key)
+
+
+# --- customers --------------------------------------------------------------------------------
+def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int]:
+    access.check_roles(caller, *CREATORS)
+    rid, at = tmf.new_id(), tmf.now_iso()
+    doc = domain.new_customer(body, rid, customer_href(rid), at)
+    version = store.write_customer(doc, None, _audit(rid, None, doc, caller, at, journey_key))
+    logger.info("customer created", extra={"customerId": rid, "by": caller.role})
+    return doc, version
+
+
+def read(customer_id: str, caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int]:
+    access.check_customer(caller, customer_id)
+    found = _existing(customer_id)
+    _opened(caller, customer_id, "customer record", journey_key)
+    return found
+
+
+def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    access.check_roles(caller, "agent", "customer")
+    offset, limit = tmf.paging(params)
+    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    wanted = params.get("id")
+    if caller.role == "customer" or (wanted and "," not in wanted):
+        one = store.load_customer(caller.customer_id if caller.role == "customer" else wanted)
+        docs = [one[0]] if one else []
+    else:
+        name = params.get("name")
+        docs = store.list_customers(name if name and "," not in name else None)
+    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
+
+
+def update(customer_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None = None,
+           journey_key: str | None = None) -> tuple[dict[str, Any], int]:
+    """JSON merge patch; a consent change is audited in the same write."""
+    access.check_customer(caller, customer_id)
+    expected = tmf.parse_if_match(if_match)
+    for _ in range(PATCH_ATTEMPTS):
+        current, version = _existing(customer_id)
+        if expected is not None and expected != version:
+            raise precondition_failed(f"customer {customer_id} is at version {version}, not {expected}", current)
+        at = tmf.now_iso()
+        doc = domain.patched_customer(current, patch, at, by_customer=caller.role == "customer")
+        try:
+            new_version = store.write_customer(doc, version, _audit(customer_id, current, doc, caller, at, journey_key))
+        except store.StaleVersion:
+            if expected is not None:
+                raise precondition_failed(f"customer {customer_id} was changed by someone else") from None
+            continue
+        logger.info("customer changed", extra={"customerId": customer_id, "by": caller.role,
+                                               "fields": sorted(k for k in patch)})
+        return doc, new_version
+    raise ApiError(409, "Conflict", f"customer {customer_id} is being changed by others; retry", "busy")
+
+
+def consent_audit(customer_id: str, caller: Caller, journey_key: str | None = None) -> list[dict[str, Any]]:
+    access.check_customer(caller, customer_id)
+    _existing(customer_id)
+    _opened(caller, customer_id, "consent audit", journey_key)
+    return store.audits(customer_id)
+
+
+def may_contact(customer_id: str, channel: str, purpose: str) -> dict[str, Any]:
+    """For notifications: may this customer be contacted through `channel` for `purpose` now?"""
+    found = store.load_customer(customer_id)
+    if found is None:
+        return {"allowed": False, "reason": "unknown customer"}
+    return domain.contact_decision(found[0], channel, purpose, tmf.now())
+
+
+# --- products held ----------------------------------------------------------------------------
+def add_product(customer_id: str, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    access.check_roles(caller, *PRODUCT_RECORDERS)
+    pid = tmf.new_id()
+    doc = domain.new_product(body, pid, tmf.href(domain.API_ROOT, f"customer/{customer_id}/product", pid),
+                             tmf.now_iso())
+    _existing(customer_id)
+    store.put_product(customer_id, doc)
+    logger.info("product held recorded", extra={"customerId": customer_id, "productId": pid})
+    return doc
+
+
+def products(customer_id: str, params: Mapping[str, str], caller: Caller,
+             journey_key: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    access.check_customer(caller, customer_id)
+    offset, limit = tmf.paging(params)
+    found, held = store.customer_with_products(customer_id)
+    if found is None:
+        raise not_found("customer", customer_id)
+    _opened(caller, customer_id, "products held", journey_key)
+    filters = tmf.attribute_filters(params)
+    return tmf.page([p for p in held if tmf.matches(p, filters)], offset, limit)
+
+
+# --- identity ---------------------------------------------------------------------------------
+def link_visitor(customer_id: str, body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], bool]:
+    """The anonymous visitor `visitorId` is this customer: its interactions (and, later, baskets)
+    move to the customer through the table stream."""
+    access.check_roles(caller, *LINKERS)
+    domain.validate_payload("identityLink", schemas.IdentityLink, body)
+    visitor_id = body["visitorId"]
+    _existing(customer_id)
+    doc, made = identity.link(visitor_id, customer_id, access.changed_by(caller))
+    if made:
+        logger.info("visitor identified", extra={"customerId": customer_id})
+    return doc, made
+
+
+# --- the 360 view -----------------------------------------------------------------------------
+def _section(path: str | None, customer_id: str) -> list[Any]:
+    if path is None:
+        return []
+    module, name = path.split(":")
+    return list(getattr(importlib.import_module(module), name)(customer_id))
+
+
+def _view_size(params: Mapping[str, str]) -> int:
+    raw = params.get("interactions")
+    if raw in (None, ""):
+        return domain.VIEW_INTERACTIONS
+    if not raw.isdigit() or not 1 <= int(raw) <= domain.MAX_VIEW_INTERACTIONS:
+        raise bad_request(f"interactions must be a whole number from 1 to {domain.MAX_VIEW_INTERACTIONS}")
+    return int(raw)
+
+
+def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:
+    """The customer, contact and consent summary, products held, open baskets, orders in flight,
+    the last N interactions across all channels and the current journey. At most three Queries
+    (profile + products, latest interactions, the journey's touches) whatever the history."""
+    access.check_customer(caller, customer_id)
+    size = _view_size(params)
+    found, held = store.customer_with_products(customer_id)
+    if found is None:
+        raise not_found("customer", customer_id)
+    pk = store.customer_pk(customer_id)
+    latest = store.latest_interactions(pk, size)
+    key = domain.current_journey(latest)
+    journey = store.journey_interactions(key, pk, domain.JOURNEY_TOUCHES) if key else []
+    sections = {name: _section(path, customer_id) for name, path in VIEW_SECTIONS.items()}
+    _opened(caller, customer_id, "360 view", journey_key or key)
+    return domain.view_360(found[0], held, latest, journey, sections, tmf.now())

@@ -1,0 +1,210 @@
+"""Customer table persistence (PynamoDB): keys, conditional writes, and the bounded reads the
+360 view is made of. See models.py for the key design."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings
+from chalicelib.customer.models import CustomerItem
+
+CUSTOMER_SK = "CUSTOMER"
+HELD = "HELD#"
+AUDIT = "AUDIT#"
+INTERACTION = "INTERACTION#"
+LINK_SK = "LINK"
+CUSTOMER_PK, VISITOR_PK, UNLINKED_PK = "CUSTOMER#", "VISITOR#", "UNLINKED#"
+LAST = "\uffff"
+
+
+class StaleVersion(Exception):
+    """The item changed (or, for an insert, exists) since it was read."""
+
+
+def customer_pk(customer_id: str) -> str:
+    return CUSTOMER_PK + customer_id
+
+
+def visitor_pk(visitor_id: str) -> str:
+    return VISITOR_PK + visitor_id
+
+
+def unlinked_pk(at: str) -> str:
+    """Interactions naming nobody: one partition per day, so none grows without end."""
+    return UNLINKED_PK + at[:10]
+
+
+def customer_of(pk: str) -> str | None:
+    return pk[len(CUSTOMER_PK):] if pk.startswith(CUSTOMER_PK) else None
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=Connection(region=settings.region()))
+
+
+# --- customers --------------------------------------------------------------------------------
+def _customer_item(doc: dict[str, Any], version: int | None) -> CustomerItem:
+    item = CustomerItem(customer_pk(doc["id"]), CUSTOMER_SK, kind="customer",
+                        sort=f"{str(doc.get('name') or '').lower()[:200]}#{doc['id']}", body=doc)
+    if version is not None:
+        item.version = version
+    return item
+
+
+def _audit_item(audit: dict[str, Any]) -> CustomerItem:
+    return CustomerItem(customer_pk(audit["customerId"]), f"{AUDIT}{audit['changedAt']}#{audit['id']}", body=audit)
+
+
+def load_customer(customer_id: str) -> tuple[dict[str, Any], int] | None:
+    try:
+        item = CustomerItem.get(customer_pk(customer_id), CUSTOMER_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item.body, item.version
+
+
+def write_customer(doc: dict[str, Any], version: int | None, audit: dict[str, Any] | None = None) -> int:
+    """Insert (version None: the customer must not exist) or replace the customer stored at
+    `version`, with its consent audit record in the same transaction. StaleVersion otherwise."""
+    item = _customer_item(doc, version)
+    try:
+        if audit is None:
+            item.save()
+        else:
+            with _transaction() as transaction:
+                transaction.save(item)
+                transaction.save(_audit_item(audit))
+    except (PutError, TransactWriteError) as exc:
+        if _conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    return item.version
+
+
+def list_customers(name: str | None = None) -> list[dict[str, Any]]:
+    """Every customer by name (a Query on by-kind); with `name`, only that name's key range."""
+    condition = CustomerItem.sort.startswith(f"{name.lower()[:200]}#") if name else None
+    return [item.body for item in CustomerItem.by_kind.query("customer", condition)]
+
+
+def customer_with_products(customer_id: str) -> tuple[tuple[dict[str, Any], int] | None, list[dict[str, Any]]]:
+    """The customer and the products it holds: one Query (they are adjacent in the partition)."""
+    found, products = None, []
+    for item in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.between(CUSTOMER_SK, HELD + LAST),
+                                   consistent_read=True):
+        if item.sk == CUSTOMER_SK:
+            found = (item.body, item.version)
+        else:
+            products.append(item.body)
+    return found, products
+
+
+# --- products held and audits -------------------------------------------------------------------
+def put_product(customer_id: str, doc: dict[str, Any]) -> None:
+    CustomerItem(customer_pk(customer_id), f"{HELD}{doc['id']}", body=doc).save(add_version_condition=False)
+
+
+def products(customer_id: str) -> list[dict[str, Any]]:
+    return [i.body for i in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.startswith(HELD),
+                                               consistent_read=True)]
+
+
+def audits(customer_id: str) -> list[dict[str, Any]]:
+    """Consent audit records, newest first."""
+    return [i.body for i in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.startswith(AUDIT),
+                                               scan_index_forward=False, consistent_read=True)]
+
+
+# --- interactions -----------------------------------------------------------------------------
+def _interaction_item(pk: str, doc: dict[str, Any], occurred: str, moved_from: str | None = None) -> CustomerItem:
+    sort = f"{occurred}#{doc['id']}"
+    return CustomerItem(pk, INTERACTION + sort, rid=doc["id"], kind="interaction", sort=sort,
+                        journey=doc.get("journeyKey"), moved_from=moved_from, body=doc)
+
+
+def insert_interaction(pk: str, doc: dict[str, Any], occurred: str) -> bool:
+    """Write an interaction into partition `pk`; False when that very interaction is there already."""
+    try:
+        _interaction_item(pk, doc, occurred).save()
+    except PutError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def latest_interactions(pk: str, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` interactions of a partition: one Query, whatever the history's length."""
+    return [i.body for i in CustomerItem.query(pk, CustomerItem.sk.startswith(INTERACTION), consistent_read=True,
+                                               scan_index_forward=False, limit=limit, page_size=limit)]
+
+
+def interactions(pk: str) -> list[dict[str, Any]]:
+    return [i.body for i in CustomerItem.query(pk, CustomerItem.sk.startswith(INTERACTION), consistent_read=True,
+                                               scan_index_forward=False)]
+
+
+def all_interactions() -> list[dict[str, Any]]:
+    """Every interaction, newest first (a Query on by-kind)."""
+    return [i.body for i in CustomerItem.by_kind.query("interaction", scan_index_forward=False)]
+
+
+def journey_interactions(journey_key: str, pk: str, limit: int) -> list[dict[str, Any]]:
+    """The newest touches of a journey that belong to partition `pk` (journey keys come from
+    channels: another party's touches under the same key are not shown)."""
+    return [i.body for i in CustomerItem.by_journey.query(journey_key, scan_index_forward=False,
+                                                           limit=limit, page_size=limit) if i.pk == pk]
+
+
+def find_interaction(rid: str) -> tuple[str, dict[str, Any]] | None:
+    """(partition, interaction) by id alone."""
+    for item in CustomerItem.by_id.query(rid, limit=1):
+        return item.pk, item.body
+    return None
+
+
+def interaction_items(pk: str) -> Iterator[CustomerItem]:
+    return CustomerItem.query(pk, CustomerItem.sk.startswith(INTERACTION), consistent_read=True)
+
+
+def move_interaction(item: CustomerItem, to_pk: str, body: dict[str, Any]) -> None:
+    """Move an interaction to another partition (same sort key) atomically; safe to repeat."""
+    occurred = item.sk[len(INTERACTION):].rsplit("#", 1)[0]
+    moved = _interaction_item(to_pk, body, occurred, moved_from=item.pk)
+    try:
+        with _transaction() as transaction:
+            transaction.save(moved)
+            transaction.delete(item, add_version_condition=False)
+    except TransactWriteError as exc:
+        if not _conditional_failed(exc):
+            raise
+        item.delete(add_version_condition=False)  # moved before: only the original is left
+
+
+# --- identity links ---------------------------------------------------------------------------
+def load_link(visitor_id: str) -> dict[str, Any] | None:
+    try:
+        return CustomerItem.get(visitor_pk(visitor_id), LINK_SK, consistent_read=True).body
+    except DoesNotExist:
+        return None
+
+
+def insert_link(visitor_id: str, doc: dict[str, Any]) -> bool:
+    """False when the visitor is linked already."""
+    try:
+        CustomerItem(visitor_pk(visitor_id), LINK_SK, body=doc).save()
+    except PutError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True

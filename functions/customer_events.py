@@ -1,0 +1,73 @@
+"""Customer table stream -> TMF629 / TMF683 hub events, the interactions the platform records
+itself (consent changes, a visitor identified), and the anonymous-to-known hand-over.
+
+Duplicate records are harmless: event ids come from the stream record (deliveries are
+deduplicated by id), interactions are recorded with ids derived from what they record
+(`record_interaction` is idempotent on its id), and every hand-over step is safe to repeat.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+
+from chalicelib import idempotency, streams
+from chalicelib.customer import domain, identity, interactions, store
+from chalicelib.hub import domain as hub_domain
+from chalicelib.hub import service as hub
+from chalicelib.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+PLATFORM_CHANNEL = "backoffice"
+
+
+def _publish(api: str, resource: str, type_name: str, record: DynamoDBRecord) -> int:
+    events = hub_domain.events_for_change(resource, type_name, streams.old_body(record), streams.new_body(record),
+                                          record.event_id, streams.event_time(record))
+    return hub.publish(api, events)
+
+
+def _consent_changed(audit: dict) -> None:
+    by = audit.get("changedBy") or {}
+    parties = [domain.agent_party(by["id"])] if by.get("role") == "agent" else []
+    interactions.record_interaction(
+        f"consent-{audit['id']}", reason="contact preferences changed", channel=by.get("channel") or PLATFORM_CHANNEL,
+        direction="inbound", customer_id=audit["customerId"], parties=parties, journey_key=audit.get("journeyKey"),
+        occurred_at=audit["changedAt"], description="changed: " + ", ".join(c["path"] for c in audit["changes"]))
+
+
+def _identified(link: dict) -> None:
+    identity.hand_over(link["visitorId"], link["customerId"])
+    interactions.record_interaction(
+        f"identified-{link['visitorId']}", reason="visitor identified as a customer",
+        channel=(link.get("linkedBy") or {}).get("channel") or PLATFORM_CHANNEL, direction="inbound",
+        customer_id=link["customerId"], visitor_id=link["visitorId"], occurred_at=link["linkedAt"])
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    sk = streams.key(record, "sk")
+    inserted = record.event_name is DynamoDBRecordEventName.INSERT
+    if sk == store.CUSTOMER_SK:
+        sent = _publish(domain.API_NAME, "customer", domain.CUSTOMER_TYPE, record)
+        logger.info("customer change", extra={"customerId": store.customer_of(streams.key(record, "pk")),
+                                              "deliveries": sent})
+    elif sk.startswith(store.INTERACTION):
+        # Only new touches are events: an interaction moved by a hand-over is not a new one.
+        if inserted and not (record.dynamodb.new_image or {}).get("moved_from"):
+            _publish(domain.INTERACTION_API_NAME, "partyInteraction", domain.INTERACTION_TYPE, record)
+    elif sk.startswith(store.AUDIT) and inserted:
+        _consent_changed(streams.new_body(record))
+    elif sk == store.LINK_SK and inserted:
+        _identified(streams.new_body(record))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="CustomerStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
+    idempotency.register_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
