@@ -10,8 +10,12 @@ import json
 import pathlib
 import subprocess
 
+import os
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CTK_ROOT = ROOT.parent / "shared" / "tmf" / "ctk"
+# The kits live in shared/ beside the repository (as in CI); OMNISHOP_SHARED_DIR overrides.
+SHARED = pathlib.Path(os.environ.get("OMNISHOP_SHARED_DIR") or ROOT.parent / "shared")
+CTK_ROOT = SHARED / "tmf" / "ctk"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 
 
@@ -26,6 +30,9 @@ class Result:
 def run(kit: str, collection: str, environment: str, variable: str, api_root: str, token: str,
         workdir: pathlib.Path) -> Result:
     kit_dir = CTK_ROOT / kit
+    if not kit_dir.is_dir():
+        raise FileNotFoundError(f"the TM Forum kit {kit} is not at {kit_dir}: put shared/ beside the "
+                                "repository or set OMNISHOP_SHARED_DIR")
     spec = json.loads((kit_dir / collection).read_text())
     spec["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": token, "type": "string"}]}
     copy = workdir / f"{kit}.collection.json"
