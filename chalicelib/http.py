@@ -58,10 +58,10 @@ class Call:
     def content_type(self) -> str:
         return (self.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
 
-    def json(self) -> dict[str, Any]:
+    def json(self, any_content_type: bool = False) -> dict[str, Any]:
         if len(self.raw_body) > settings.max_body_bytes():
             raise too_large(settings.max_body_bytes())
-        if self.content_type not in JSON_TYPES:
+        if self.content_type not in JSON_TYPES and not any_content_type:
             raise unsupported_media_type(self.content_type)
         if not self.raw_body.strip():
             raise bad_request("the request body is empty; send a JSON object")

@@ -11,5 +11,6 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "/local/token", ["POST"], authenticated=False)
 def local_token(call) -> Reply:
-    token = auth.issue_local_token(call.json())
+    # A developer convenience: plain `curl -d '{...}'` (form content type) is read as JSON too.
+    token = auth.issue_local_token(call.json(any_content_type=True))
     return Reply({"access_token": token, "token_type": "Bearer", "expires_in": auth.LOCAL_TOKEN_SECONDS})
