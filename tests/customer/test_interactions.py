@@ -1,0 +1,158 @@
+"""TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
+hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
+import json
+
+import pytest
+
+from bench.harness import measure
+from chalicelib import aws, settings
+from chalicelib.customer import interactions, store
+from functions import customer_events
+from infra import resources
+from infra.local import lambdas
+from infra.local.listener import Listener
+from infra.local.pump import stream_record
+from tests.customer.conftest import BASE, PI, andrea_body
+
+ANDREA = "cust-andrea"
+
+
+def history(api, headers, customer_id=ANDREA):
+    _, items, _ = api.call("GET", f"{PI}/partyInteraction?relatedParty.id={customer_id}", headers)
+    return items
+
+
+def agent_touches(items, agent_id="agent-007"):
+    return [i for i in items if any(p["id"] == agent_id and p["role"] == "agent" for p in i["relatedParty"])]
+
+
+def test_each_agent_open_is_recorded_with_the_agents_id(api, agent, as_customer, demo):
+    opens = [f"customer/{ANDREA}", f"customer/{ANDREA}/view360", f"customer/{ANDREA}/product",
+             f"customer/{ANDREA}/consentAudit", f"customer/{ANDREA}"]
+    for path in opens:
+        assert api.call("GET", f"{BASE}/{path}", {**agent, "X-Journey-Key": "jrn-call-1"})[0] == 200
+    touches = agent_touches(history(api, agent))
+    assert len(touches) == len(opens)
+    assert {t["reason"] for t in touches} == {"agent opened the customer record", "agent opened the 360 view",
+                                              "agent opened the products held", "agent opened the consent audit"}
+    assert all(t["channel"] == [{"id": "callcenter", "name": "callcenter"}] and t["journeyKey"] == "jrn-call-1"
+               for t in touches)
+    # the customer opening its own record leaves no agent trail
+    api.call("GET", f"{BASE}/customer/{ANDREA}/view360", as_customer(ANDREA))
+    assert len(agent_touches(history(api, agent))) == len(opens)
+
+
+def test_channels_record_interactions_with_journey_and_items(api, token, agent, demo):
+    web = {"Authorization": f"Bearer {token('channel', channel='web')}", "Content-Type": "application/json"}
+    body = {"reason": "added Home Security to basket", "direction": "inbound",
+            "relatedParty": [{"id": ANDREA, "role": "customer", "@referredType": "Customer"}],
+            "interactionItem": [{"item": {"id": "basket-1", "@referredType": "ShoppingCart", "role": "basket"}}]}
+    status, doc, headers = api.call("POST", f"{PI}/partyInteraction", {**web, "X-Journey-Key": "jrn-andrea-home-security"}, body)
+    assert status == 201 and headers["Location"] == doc["href"]
+    assert doc["channel"] == [{"id": "web", "name": "web"}] and doc["journeyKey"] == "jrn-andrea-home-security"
+    status, read, _ = api.call("GET", f"{PI}/partyInteraction/{doc['id']}", agent)
+    assert status == 200 and read == doc
+    _, view, _ = api.call("GET", f"{BASE}/customer/{ANDREA}/view360", agent)
+    assert view["interactions"][0]["id"] == doc["id"]
+    assert view["currentJourney"]["journeyKey"] == "jrn-andrea-home-security"
+    assert [i["reason"] for i in view["currentJourney"]["interactions"]] == [
+        "added Home Security to basket", "viewed the Home Security offer", "Home Security promotion sent"]
+
+
+def test_a_customer_records_only_about_itself(api, as_customer, demo):
+    andrea = as_customer(ANDREA, channel="app")
+    body = {"reason": "chat with the assistant", "direction": "inbound"}
+    status, doc, _ = api.call("POST", f"{PI}/partyInteraction", andrea, body)
+    assert status == 201 and doc["relatedParty"][0]["id"] == ANDREA and doc["channel"][0]["id"] == "app"
+    status, _, _ = api.call("POST", f"{PI}/partyInteraction", andrea,
+                            {**body, "relatedParty": [{"id": "cust-stacy", "role": "customer"}]})
+    assert status == 403
+
+
+def test_bad_interactions_write_nothing(api, agent):
+    from tests.customer.conftest import stored_items
+
+    before = len(stored_items())
+    for body in ({"reason": "x", "direction": "diagonal", "channel": [{"id": "web"}]},
+                 {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}], "interactionDate": {"startDateTime": "today"}},
+                 {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}], "status": "closed"},
+                 {"direction": "inbound", "channel": [{"id": "web"}]},
+                 {"reason": "x" * 2000, "direction": "inbound", "channel": [{"id": "web"}]}):
+        status, error, _ = api.call("POST", f"{PI}/partyInteraction", agent, body)
+        assert status == 400 and error["@type"] == "Error", body
+    assert len(stored_items()) == before
+
+
+def test_record_interaction_is_idempotent_on_its_id(aws):
+    values = dict(reason="order submitted", channel="web", direction="inbound", customer_id=ANDREA,
+                  items=[{"id": "order-1", "@referredType": "ProductOrder"}], journey_key="jrn-x")
+    first = interactions.record_interaction("order-1-submitted", **values)
+    second = interactions.record_interaction("order-1-submitted", **values)
+    assert first == second and first["interactionItem"] == [{"item": {"id": "order-1", "@referredType": "ProductOrder"}}]
+    assert [i["id"] for i in store.interactions(store.customer_pk(ANDREA))] == ["order-1-submitted"]
+
+
+def test_consent_change_becomes_an_interaction_from_the_stream(api, agent, pump):
+    _, doc, _ = api.call("POST", f"{BASE}/customer", agent, andrea_body())
+    api.call("PATCH", f"{BASE}/customer/{doc['id']}", agent, {"contactPreference": {"consent": {"sms": {"marketing": False}}}})
+    pump.drain()
+    assert pump.errors == []
+    consent = [i for i in history(api, agent, doc["id"]) if i["reason"] == "contact preferences changed"]
+    assert len(consent) == 2 and consent[0]["description"] == "changed: consent.sms.marketing"
+    assert all(agent_touches([i]) for i in consent)
+
+
+def _stream_records(table):
+    description = aws.client("dynamodb").describe_table(TableName=settings.table_name(table))["Table"]
+    streams = aws.client("dynamodbstreams")
+    arn = description["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records += [stream_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]]
+    return records
+
+
+def test_duplicate_stream_delivery_has_one_effect(api, agent, pump):
+    with Listener() as listener:
+        api.call("POST", f"{BASE}/hub", agent, {"callback": listener.url})
+        api.call("POST", f"{PI}/hub", agent, {"callback": listener.url})
+        _, doc, _ = api.call("POST", f"{BASE}/customer", agent, andrea_body())
+        records = _stream_records("customer")
+        function = resources.function("customer-events")
+        for _ in range(2):
+            assert customer_events.handler({"Records": records}, lambdas.context_for(function)) == {"batchItemFailures": []}
+        pump.drain()  # and the pump delivers them a third time
+        assert pump.errors == []
+        assert sorted(listener.event_types()) == ["CustomerCreateEvent", "PartyInteractionCreateEvent"]
+    assert [i["reason"] for i in history(api, agent, doc["id"])] == ["contact preferences changed"]
+
+
+def test_view_360(api, agent, as_customer, demo):
+    status, view, _ = api.call("GET", f"{BASE}/customer/{ANDREA}/view360?interactions=2", as_customer(ANDREA))
+    assert status == 200 and view["@type"] == "Customer360View" and view["customer"]["id"] == ANDREA
+    assert view["contact"]["channels"]["sms"] == {"reachable": True, "service": True, "marketing": True}
+    assert view["contact"]["channels"]["email"] == {"reachable": True, "service": True, "marketing": True}
+    assert [p["id"] for p in view["productsHeld"]] == ["prod-andrea-broadband"]
+    assert view["contractEnding"] == ["prod-andrea-broadband"] and 0 < view["productsHeld"][0]["contractDaysLeft"] <= 60
+    assert view["openBaskets"] == [] and view["ordersInFlight"] == []
+    assert len(view["interactions"]) == 2
+    assert view["currentJourney"]["journeyKey"] == "jrn-andrea-home-security"
+    _, stacy, _ = api.call("GET", f"{BASE}/customer/cust-stacy/view360", agent)
+    assert stacy["contact"]["channels"]["sms"]["marketing"] and not stacy["contact"]["channels"]["email"]["reachable"]
+    assert not any(stacy["contact"]["channels"]["email"][p] for p in ("service", "marketing"))
+    assert stacy["contractEnding"] == []
+    for bad in ("0", "101", "ten"):
+        assert api.call("GET", f"{BASE}/customer/{ANDREA}/view360?interactions={bad}", agent)[0] == 400
+
+
+@pytest.mark.parametrize("size", [3, 120])
+def test_view_360_costs_the_same_whatever_the_history(api, agent, as_customer, demo, size):
+    for n in range(size):
+        interactions.save(interactions.build(f"bulk-{n}", reason="page view", channel="web", direction="inbound",
+                                             customer_id=ANDREA, journey_key="jrn-bulk"))
+    calls = measure(lambda: api.call("GET", f"{BASE}/customer/{ANDREA}/view360", as_customer(ANDREA)))
+    assert dict(calls.counts) == {"dynamodb:Query": 3}
+    calls = measure(lambda: api.call("GET", f"{BASE}/customer/{ANDREA}/view360", agent))
+    assert dict(calls.counts) == {"dynamodb:Query": 3, "dynamodb:PutItem": 1}  # + the agent's audit trail
