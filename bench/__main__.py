@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog, imports
+from bench import catalog, customer, imports
 
-SECTIONS = {"imports": imports.run, "catalog": catalog.run}
+SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run}
 
 
 def main(argv: list[str]) -> None:

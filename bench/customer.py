@@ -1,0 +1,111 @@
+"""AWS calls per customer operation (TMF629, TMF683, the 360 view), through the HTTP API, and the
+360 view for a customer with 10 and with 1,000 interactions."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from bench.harness import Calls, aws, mean_ms, measure, table
+
+BASE = "/tmf-api/customerManagement/v4"
+PI = "/tmf-api/partyInteraction/v4"
+CUSTOMER = {"name": "Bench Customer", "engagedParty": {"id": "party-bench", "@referredType": "Individual"},
+            "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "+447700900999"}}]}
+CONSENT = {"contactPreference": {"consent": {"sms": {"service": True, "marketing": True}}}}
+
+
+def _headers(claims: dict[str, Any]) -> dict[str, str]:
+    from chalicelib import auth
+
+    return {"Authorization": "Bearer " + auth.issue_local_token(claims), "Content-Type": "application/json"}
+
+
+def _history(customer_id: str, size: int) -> None:
+    from chalicelib.customer import interactions
+
+    for n in range(size):
+        interactions.save(interactions.build(f"bench-{customer_id}-{n}", reason="page view", channel="web",
+                                             direction="inbound", customer_id=customer_id,
+                                             journey_key=f"jrn-{customer_id}-{n // 25}"))
+
+
+def run() -> None:
+    with aws():
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.customer import demo, interactions
+        from infra.local.listener import Listener
+        from infra.local.pump import Pump
+
+        demo.load()
+        pump = Pump()
+        pump.drain()
+        agent = _headers({"role": "agent", "channel": "callcenter", "sub": "agent-bench"})
+        web = _headers({"role": "channel", "channel": "web", "sub": "portal"})
+        rows: list[tuple[Any, ...]] = []
+        with Client(app) as client:
+            def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> dict:
+                kwargs = {"body": json.dumps(body)} if body is not None else {}
+                r = getattr(client.http, method)(path, headers=headers, **kwargs)
+                assert r.status_code < 300, (path, r.status_code, r.body)
+                return json.loads(r.body) if r.body else {}
+
+            def row(name: str, fn: Callable[[], Any]) -> Any:
+                result: list[Any] = []
+                calls = measure(lambda: result.append(fn()))
+                rows.append((name, calls.total(), calls.summary()))
+                return result[0]
+
+            plain = row("POST customer (no consent)", lambda: call("post", f"{BASE}/customer", agent, CUSTOMER))
+            cid = row("POST customer with consent (+ audit, one transaction)",
+                      lambda: call("post", f"{BASE}/customer", agent, {**CUSTOMER, **CONSENT}))["id"]
+            me = _headers({"role": "customer", "channel": "web", "customerId": cid, "sub": cid})
+            row("GET customer/{id} as the customer", lambda: call("get", f"{BASE}/customer/{cid}", me))
+            row("GET customer/{id} as an agent (+ audit interaction)", lambda: call("get", f"{BASE}/customer/{cid}", agent))
+            row("GET customer list as an agent (5 customers)", lambda: call("get", f"{BASE}/customer", agent))
+            row("GET customer?id= as an agent", lambda: call("get", f"{BASE}/customer?id={plain['id']}", agent))
+            row("PATCH customer/{id} (name)", lambda: call("patch", f"{BASE}/customer/{cid}", me, {"name": "Bench B"}))
+            row("PATCH customer/{id} (consent, + audit)", lambda: call(
+                "patch", f"{BASE}/customer/{cid}", me, {"contactPreference": {"consent": {"sms": {"marketing": False}}}}))
+            row("GET customer/{id}/consentAudit as the customer", lambda: call("get", f"{BASE}/customer/{cid}/consentAudit", me))
+            row("POST customer/{id}/product", lambda: call("post", f"{BASE}/customer/{cid}/product", agent, {
+                "name": "Broadband 500", "contract": {"startDate": "2025-01-01T00:00:00Z", "endDate": "2027-01-01T00:00:00Z"}}))
+            row("GET customer/{id}/product as the customer", lambda: call("get", f"{BASE}/customer/{cid}/product", me))
+            visit = {"reason": "browsed", "direction": "inbound", "relatedParty": [{"id": "v-bench", "role": "visitor"}]}
+            row("POST partyInteraction (visitor, not identified)", lambda: call("post", f"{PI}/partyInteraction", web, visit))
+            iid = row("POST partyInteraction (customer)", lambda: call("post", f"{PI}/partyInteraction", me,
+                                                                     {"reason": "chat", "direction": "inbound"}))["id"]
+            row("GET partyInteraction/{id}", lambda: call("get", f"{PI}/partyInteraction/{iid}", me))
+            row("GET partyInteraction list as the customer", lambda: call("get", f"{PI}/partyInteraction", me))
+            row("POST customer/{id}/identityLink", lambda: call("post", f"{BASE}/customer/{cid}/identityLink", web,
+                                                               {"visitorId": "v-bench"}))
+            values = dict(reason="order submitted", channel="web", direction="inbound", customer_id=cid)
+            row("record_interaction (platform, first time)", lambda: interactions.record_interaction("bench-order", **values))
+            row("record_interaction (same id again)", lambda: interactions.record_interaction("bench-order", **values))
+            pump.drain()
+            with Listener() as listener:
+                call("post", f"{BASE}/hub", agent, {"callback": listener.url})
+                call("patch", f"{BASE}/customer/{cid}", agent, {"status": "approved"})
+                calls = Calls()
+                with calls.counting():
+                    pump.drain()
+            event_calls = {k: v for k, v in calls.counts.items()
+                           if not k.startswith("dynamodbstreams") and k != "sqs:ReceiveMessage"}
+            rows.append(("stream: customer change -> hub event -> listener (excl. polling)", sum(event_calls.values()),
+                         ", ".join(f"{k} x{v}" for k, v in sorted(event_calls.items()))))
+            table("AWS calls per customer operation (through the HTTP API, moto in-process)",
+                  ("operation", "calls", "which"), rows)
+
+            views = []
+            for size in (10, 1000):
+                vid = call("post", f"{BASE}/customer", agent, {**CUSTOMER, "name": f"History {size}"})["id"]
+                _history(vid, size)
+                own = _headers({"role": "customer", "channel": "web", "customerId": vid, "sub": vid})
+                for who, headers in (("the customer", own), ("an agent", agent)):
+                    path = f"{BASE}/customer/{vid}/view360"
+                    calls = measure(lambda: call("get", path, headers))
+                    ms = mean_ms(lambda: call("get", path, headers), n=20)
+                    views.append((f"{size} interactions, as {who}", calls.total(), calls.summary(), f"{ms:.1f}"))
+            table("GET customer/{id}/view360 (last 20 interactions + current journey), moto in-process",
+                  ("history", "calls", "which", "ms (mean of 20)"), views)
