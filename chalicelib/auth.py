@@ -12,12 +12,13 @@ import dataclasses
 import functools
 import threading
 import time
-from typing import Any, Mapping
-
-import jwt
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib import settings
 from chalicelib.errors import bad_request, forbidden, unauthorized
+
+if TYPE_CHECKING:  # PyJWT and cryptography are imported on first use: stream and queue
+    import jwt     # consumers import this module for Caller/require and never verify a token.
 
 ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel")
 CHANNELS = ("web", "app", "social", "callcenter", "sms", "email", "store")
@@ -97,11 +98,15 @@ def _local_private_key() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def _jwks_client(url: str) -> "jwt.PyJWKClient":
+    import jwt
+
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
 def _verification_key(token: str) -> Any:
+    import jwt
+
     if settings.local_mode():
         return _local_private_key().public_key()
     url = settings.jwks_url()
@@ -114,6 +119,8 @@ def _verification_key(token: str) -> Any:
 
 
 def verify(token: str) -> Caller:
+    import jwt
+
     try:
         key = _verification_key(token)
         claims = jwt.decode(
@@ -159,4 +166,6 @@ def issue_local_token(claims: Mapping[str, Any]) -> str:
     payload = {**wanted, "iss": settings.jwt_issuer(), "iat": issued, "exp": issued + LOCAL_TOKEN_SECONDS}
     if settings.jwt_audience():
         payload["aud"] = settings.jwt_audience()
+    import jwt
+
     return jwt.encode(payload, _local_private_key(), algorithm="RS256", headers={"kid": LOCAL_KID})
