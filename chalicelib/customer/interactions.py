@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import idempotency, tmf
 from chalicelib.auth import Caller
-from chalicelib.customer import access, domain, identity, store
+from chalicelib.customer import access, domain, identity, schemas, store
 from chalicelib.errors import forbidden, not_found
 from chalicelib.observability import logger
 
@@ -107,6 +107,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         body["journeyKey"] = journey_key
     if "channel" not in body and caller.channel:
         body["channel"] = [{"id": caller.channel, "name": caller.channel}]
+    domain.validate_payload("partyInteraction", schemas.PartyInteraction, body)
     if caller.role == "customer":
         if domain.owner(body) not in (None, ("customer", caller.customer_id)):
             raise forbidden("a customer records interactions about itself only")

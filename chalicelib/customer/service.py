@@ -165,9 +165,13 @@ def _view_size(params: Mapping[str, str]) -> int:
     raw = params.get("interactions")
     if raw in (None, ""):
         return domain.VIEW_INTERACTIONS
-    if not raw.isdigit() or not 1 <= int(raw) <= domain.MAX_VIEW_INTERACTIONS:
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= domain.MAX_VIEW_INTERACTIONS:
         raise bad_request(f"interactions must be a whole number from 1 to {domain.MAX_VIEW_INTERACTIONS}")
-    return int(raw)
+    return size
 
 
 def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:

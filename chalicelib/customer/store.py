@@ -18,6 +18,7 @@ INTERACTION = "INTERACTION#"
 LINK_SK = "LINK"
 CUSTOMER_PK, VISITOR_PK, UNLINKED_PK = "CUSTOMER#", "VISITOR#", "UNLINKED#"
 LAST = "\uffff"
+MAX_ID = 256  # ids longer than this were never made here (and DynamoDB keys have a size limit)
 
 
 class StaleVersion(Exception):
@@ -66,6 +67,8 @@ def _audit_item(audit: dict[str, Any]) -> CustomerItem:
 
 
 def load_customer(customer_id: str) -> tuple[dict[str, Any], int] | None:
+    if len(customer_id) > MAX_ID:
+        return None
     try:
         item = CustomerItem.get(customer_pk(customer_id), CUSTOMER_SK, consistent_read=True)
     except DoesNotExist:
@@ -100,6 +103,8 @@ def list_customers(name: str | None = None) -> list[dict[str, Any]]:
 def customer_with_products(customer_id: str) -> tuple[tuple[dict[str, Any], int] | None, list[dict[str, Any]]]:
     """The customer and the products it holds: one Query (they are adjacent in the partition)."""
     found, products = None, []
+    if len(customer_id) > MAX_ID:
+        return None, []
     for item in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.between(CUSTOMER_SK, HELD + LAST),
                                    consistent_read=True):
         if item.sk == CUSTOMER_SK:
@@ -168,6 +173,8 @@ def journey_interactions(journey_key: str, pk: str, limit: int) -> list[dict[str
 
 def find_interaction(rid: str) -> tuple[str, dict[str, Any]] | None:
     """(partition, interaction) by id alone."""
+    if len(rid) > MAX_ID:
+        return None
     for item in CustomerItem.by_id.query(rid, limit=1):
         return item.pk, item.body
     return None

@@ -169,3 +169,39 @@ def test_bad_journey_key_header_is_400(api, agent):
     status, error, _ = api.call("POST", f"{PI}/partyInteraction", {**agent, "X-Journey-Key": "a b"},
                                 {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}]})
     assert status == 400 and "Journey" in error["message"]
+
+
+ODD_VALUES = [None, 5, -1.5, True, "", "x" * 3000, "²", "\u0000", [], [1, "a"], {}, {"id": 5}, "../../etc"]
+
+
+def test_no_input_reaches_a_500(api, agent, as_customer, demo):
+    """Odd values in every attribute of every write, and odd ids and parameters on every read."""
+    andrea = as_customer("cust-andrea")
+    writes = [("POST", f"{BASE}/customer", andrea_body()),
+              ("PATCH", f"{BASE}/customer/cust-andrea", {"name": "x"}),
+              ("POST", f"{BASE}/customer/cust-andrea/product", {"name": "TV", "contract": {"startDate": "2025-01-01"}}),
+              ("POST", f"{BASE}/customer/cust-andrea/identityLink", {"visitorId": "v-1"}),
+              ("POST", f"{PI}/partyInteraction", {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}],
+                                                  "relatedParty": [{"id": "v", "role": "visitor"}],
+                                                  "interactionItem": [{"item": {"id": "b"}}]})]
+    keys = ["contactMedium", "contactPreference", "engagedParty", "relatedParty", "characteristic", "validFor",
+            "status", "account", "contract", "startDate", "interactionDate", "interactionItem", "channel", "direction",
+            "journeyKey", "visitorId", "name", "reason", "@type", "id"]
+    for method, path, body in writes:
+        for key in keys:
+            for value in ODD_VALUES:
+                status, answer, _ = api.call(method, path, agent, {**body, key: value})
+                assert status < 500, (method, path, key, value, answer)
+        for nested in ({"consent": {"sms": value}} for value in ODD_VALUES):
+            assert api.call(method, path, agent, {**body, "contactPreference": nested})[0] < 500
+    reads = ["customer/{x}", "customer/{x}/view360", "customer/{x}/product", "customer/{x}/consentAudit",
+             "customer?id={x}", "customer?name={x}", "customer/cust-andrea/view360?interactions={x}",
+             "customer?limit={x}", "customer?offset={x}"]
+    for template in reads:
+        for odd in ("x" * 3000, "%00", "²", "-1", "%F0%9F%98%80", "a%2Fb"):
+            for headers in (agent, andrea):
+                assert api.call("GET", f"{BASE}/{template.format(x=odd)}", headers)[0] < 500, (template, odd)
+            assert api.call("GET", f"{PI}/partyInteraction/{odd}", agent)[0] < 500
+            assert api.call("GET", f"{PI}/partyInteraction?id={odd}", agent)[0] < 500
+    for key in ("x" * 3000, "a b", "ü"):
+        assert api.call("GET", f"{BASE}/customer/cust-andrea", {**agent, "X-Journey-Key": key})[0] == 400
