@@ -35,6 +35,13 @@ def created(resource: Mapping[str, Any]) -> Reply:
     return Reply(dict(resource), 201, {"Location": resource.get("href", "")})
 
 
+def with_etag(resource: Mapping[str, Any], version: int, status: int = 200) -> Reply:
+    """A resource with its version as ETag (201 + Location for a create)."""
+    reply = created(resource) if status == 201 else Reply(dict(resource), status)
+    reply.headers["ETag"] = tmf.etag(version)
+    return reply
+
+
 def listing(items: list[dict[str, Any]], total: int) -> Reply:
     return Reply(items, 200, {"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
 

@@ -12,7 +12,7 @@ from chalice import Blueprint
 from chalicelib import tmf
 from chalicelib.customer import domain, interactions, service
 from chalicelib.hub import api as hub_api
-from chalicelib.http import Call, Reply, created, endpoint, listing
+from chalicelib.http import Call, Reply, created, endpoint, listing, with_etag
 
 bp = Blueprint(__name__)
 interaction_bp = Blueprint(f"{__name__}.interaction")
@@ -20,12 +20,6 @@ interaction_bp = Blueprint(f"{__name__}.interaction")
 
 def _journey(call: Call) -> str | None:
     return domain.journey_key(call.header("x-journey-key"))
-
-
-def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:
-    reply = created(doc) if status == 201 else Reply(doc, status)
-    reply.headers["ETag"] = tmf.etag(version)
-    return reply
 
 
 # --- TMF629 customer --------------------------------------------------------------------------
@@ -38,19 +32,19 @@ def list_customers(call: Call) -> Reply:
 @endpoint(bp, "/customer", ["POST"], name="create_customer")
 def create_customer(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller, _journey(call))
-    return _with_etag(doc, version, 201)
+    return with_etag(doc, version, 201)
 
 
 @endpoint(bp, "/customer/{cid}", ["GET"], name="get_customer")
 def get_customer(call: Call, cid: str) -> Reply:
     doc, version = service.read(cid, call.caller, _journey(call))
-    return _with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, "/customer/{cid}", ["PATCH"], name="patch_customer")
 def patch_customer(call: Call, cid: str) -> Reply:
     doc, version = service.update(cid, call.json(), call.caller, call.header("if-match"), _journey(call))
-    return _with_etag(doc, version)
+    return with_etag(doc, version)
 
 
 @endpoint(bp, "/customer/{cid}/view360", ["GET"], name="customer_view360")
