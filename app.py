@@ -2,9 +2,11 @@
 from chalice import Chalice
 
 from chalicelib import settings
+from chalicelib.basket.api import bp as basket_api
 from chalicelib.catalog.api import bp as catalog_api
 from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
+from chalicelib.rules.api import bp as rules_api
 from chalicelib.system import bp as system_api
 
 app = Chalice(app_name="omnishop")
@@ -13,6 +15,8 @@ app.register_blueprint(system_api)
 app.register_blueprint(catalog_api, url_prefix="/tmf-api/productCatalogManagement/v4")
 app.register_blueprint(customer_api, url_prefix="/tmf-api/customerManagement/v4")
 app.register_blueprint(interaction_api, url_prefix="/tmf-api/partyInteraction/v4")
+app.register_blueprint(basket_api, url_prefix="/tmf-api/shoppingCart/v4")
+app.register_blueprint(rules_api, url_prefix="/tmf-api/productOfferingQualification/v4")
 
 if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api

@@ -33,3 +33,8 @@ def meta(logical_table: str) -> type:
         region = settings.region()
 
     return Meta
+
+
+def conditional_failed(exc: Exception) -> bool:
+    """A PynamoDB write refused by its condition (e.g. a stale version)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

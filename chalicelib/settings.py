@@ -132,3 +132,37 @@ def import_allowed_roots() -> list[str]:
 
 def export_dir() -> str:
     return env("EXPORT_DIR", os.path.join(".local", "exports")) or ""
+
+
+# --- baskets (TMF663) -------------------------------------------------------------------------
+def basket_ttl_anonymous_days() -> int:
+    """An anonymous visitor's basket expires this long after its last change."""
+    return env_int("BASKET_TTL_ANONYMOUS_DAYS", 7)
+
+
+def basket_ttl_known_days() -> int:
+    """A known customer's basket expires this long after its last change."""
+    return env_int("BASKET_TTL_KNOWN_DAYS", 90)
+
+
+def basket_max_items() -> int:
+    return env_int("BASKET_MAX_ITEMS", 50)
+
+
+def basket_max_quantity() -> int:
+    return env_int("BASKET_MAX_QUANTITY", 10)
+
+
+def basket_max_bytes() -> int:
+    """The largest serialized basket stored (DynamoDB's item limit is 400 KB, stream images too)."""
+    return env_int("BASKET_MAX_BYTES", 100 * 1024)
+
+
+def basket_write_attempts() -> int:
+    """Conditional write retries of a change sent without If-Match before answering 409."""
+    return env_int("BASKET_WRITE_ATTEMPTS", 12)
+
+
+def basket_customer_facts_seconds() -> int:
+    """How long a basket trusts its copy of the customer's segment, type and products held."""
+    return env_int("BASKET_CUSTOMER_FACTS_SECONDS", 300)

@@ -94,6 +94,8 @@ TABLES = (
     Table("catalog", model="chalicelib.catalog.models:CatalogRecord", stream=True),
     Table("hub", model="chalicelib.hub.models:Subscription"),
     Table("customer", model="chalicelib.customer.models:CustomerItem", stream=True),
+    # Baskets (TMF663); qualification rules live in the catalog table (docs/decisions.md).
+    Table("basket", model="chalicelib.basket.models:BasketRecord", stream=True, ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
@@ -111,6 +113,8 @@ FUNCTIONS = (
     Function("catalog-sweep", "functions.catalog_sweep.handler", timeout=120),
     Function("customer-events", "functions.customer_events.handler",
              sources=(StreamSource("customer"),)),
+    Function("basket-events", "functions.basket_events.handler",
+             sources=(StreamSource("basket"),)),
 )
 
 STATE_MACHINES = (

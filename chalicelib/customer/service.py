@@ -18,7 +18,8 @@ PATCH_ATTEMPTS = 5
 
 # The 360 view's sections owned by other contexts: name -> "module:function(customer_id) -> list".
 # The basket and ordering contexts fill these in; until then they are empty lists.
-VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": None, "ordersInFlight": None}
+VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": "chalicelib.basket.service:open_baskets",
+                                        "ordersInFlight": None}
 
 
 def customer_href(customer_id: str) -> str:

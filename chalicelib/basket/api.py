@@ -1,0 +1,56 @@
+"""TMF663 shoppingCart v4 routes. Thin: parse, call the service, shape the reply.
+
+Beyond TMF663: `status` (the basket's life cycle and hand-overs), `context` (journey key,
+channels, campaign code, device, postcode, region, the agent working on it, who changed what),
+per-item `qualification` and `qualificationResult`. A channel may send X-Journey-Key.
+PATCH `cartItem` entries change items by id (TMF663 CartItem `action`: add, modify, delete).
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import tmf
+from chalicelib.basket import domain, service
+from chalicelib.customer import domain as customer_domain
+from chalicelib.hub import api as hub_api
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, tagged
+
+bp = Blueprint(__name__)
+
+
+def _journey(call: Call) -> str | None:
+    return customer_domain.journey_key(call.header("x-journey-key"))
+
+
+@endpoint(bp, "/shoppingCart", ["GET"], name="list_shopping_cart")
+def list_carts(call: Call) -> Reply:
+    items, total = service.search(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, "/shoppingCart", ["POST"], name="create_shopping_cart")
+def create_cart(call: Call) -> Reply:
+    doc, version = service.create(call.json(), call.caller, _journey(call), call.source_ip)
+    return tagged(doc, version, 201)
+
+
+@endpoint(bp, "/shoppingCart/{rid}", ["GET"], name="get_shopping_cart")
+def get_cart(call: Call, rid: str) -> Reply:
+    doc, version = service.read(rid, call.caller)
+    return tagged(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, "/shoppingCart/{rid}", ["PATCH"], name="patch_shopping_cart")
+def patch_cart(call: Call, rid: str) -> Reply:
+    doc, version = service.update(rid, call.json(), call.caller, call.header("if-match"), _journey(call),
+                                  call.source_ip)
+    return tagged(doc, version)
+
+
+@endpoint(bp, "/shoppingCart/{rid}", ["DELETE"], name="delete_shopping_cart")
+def delete_cart(call: Call, rid: str) -> Reply:
+    service.delete(rid, call.caller, call.header("if-match"))
+    return no_content()
+
+
+hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

@@ -1,0 +1,357 @@
+"""The basket's rules as plain functions over plain values: who owns and may read or edit a
+basket, its life cycle and hand-overs, item changes, chosen characteristics, the context a
+basket carries, its size limits and expiry.
+
+Life cycle (TMF663 v4 has no cart status; `status` is our extension, and every status is an
+ordinary cart to TMF663 clients):
+
+    active --(customer or agent)--> withAgent --(agent)--> awaitingApproval --(customer)--> approved --> ordered
+      |  ^                            |  ^                        |
+      |  '--(customer takes back)-----'  '--(customer, agent)-----'   approved --(customer reopens)--> active
+      '--(agent / abandoned-basket process)--> assistanceOffered --(customer accepts)--> withAgent
+    any open basket past validFor reads as `expired` (TTL then deletes it)
+
+Items are edited by the customer's channels (or the visitor's channel) while the basket is
+active or assistanceOffered, and only by the agent who took it over while it is withAgent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Callable, Iterable, Mapping
+
+from chalicelib import tmf
+from chalicelib.basket import schemas
+from chalicelib.customer import domain as customer_domain
+from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+
+API_ROOT = "/tmf-api/shoppingCart/v4"
+API_NAME = "shoppingCart"
+RESOURCE = "shoppingCart"
+TYPE = "ShoppingCart"
+ACTIVE, OFFERED, WITH_AGENT, AWAITING, APPROVED, ORDERED, EXPIRED = (
+    "active", "assistanceOffered", "withAgent", "awaitingApproval", "approved", "ordered", "expired")
+OPEN = (ACTIVE, OFFERED, WITH_AGENT, AWAITING, APPROVED)
+MERGEABLE = (ACTIVE, OFFERED)
+SYSTEM = "system"  # the platform itself: the abandoned-basket process, ordering
+
+# (from, to) -> who may move a basket that way.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    (ACTIVE, OFFERED): ("agent", SYSTEM),
+    (ACTIVE, WITH_AGENT): ("customer", "agent"),
+    (OFFERED, WITH_AGENT): ("customer", "agent"),
+    (OFFERED, ACTIVE): ("customer",),
+    (WITH_AGENT, WITH_AGENT): ("agent",),             # another agent takes it over
+    (WITH_AGENT, AWAITING): ("agent",),
+    (WITH_AGENT, ACTIVE): ("customer", "agent"),      # the customer takes it back / the agent releases it
+    (AWAITING, APPROVED): ("customer",),
+    (AWAITING, ACTIVE): ("customer",),
+    (AWAITING, WITH_AGENT): ("customer", "agent"),
+    (APPROVED, ACTIVE): ("customer",),
+    (APPROVED, ORDERED): (SYSTEM,),
+}
+# What a hand-over is, for the interaction recorded about it: (from, to) -> (reason, direction).
+HANDOVERS: dict[tuple[str | None, str], tuple[str, str]] = {
+    (ACTIVE, OFFERED): ("assistance offered with the basket", "outbound"),
+    (ACTIVE, WITH_AGENT): ("basket handed to an agent", "inbound"),
+    (OFFERED, WITH_AGENT): ("assistance accepted: basket handed to an agent", "inbound"),
+    (OFFERED, ACTIVE): ("assistance declined", "inbound"),
+    (WITH_AGENT, WITH_AGENT): ("an agent took over the basket", "inbound"),
+    (WITH_AGENT, AWAITING): ("agent handed the basket back for approval", "outbound"),
+    (WITH_AGENT, ACTIVE): ("basket back with the customer", "inbound"),
+    (AWAITING, APPROVED): ("basket approved by the customer", "inbound"),
+    (AWAITING, ACTIVE): ("basket reopened by the customer", "inbound"),
+    (AWAITING, WITH_AGENT): ("basket back with an agent", "inbound"),
+    (APPROVED, ACTIVE): ("approved basket reopened", "inbound"),
+    (APPROVED, ORDERED): ("basket ordered", "inbound"),
+}
+SERVER_OWNED = ("id", "href", "@type", "cartTotalPrice", "validFor", "creationDate", "lastUpdate",
+                "qualificationResult")
+ITEM_COMPUTED = ("itemPrice", "ItemTotalPrice", "itemTotalPrice", "qualification", "pricingNote", "action")
+CHANGES_KEPT = 20
+
+
+# --- who ----------------------------------------------------------------------------------------
+def customer_of(doc: Mapping[str, Any]) -> str | None:
+    return next((p["id"] for p in doc.get("relatedParty") or [] if p.get("role") == "customer"), None)
+
+
+def visitor_of(doc: Mapping[str, Any]) -> str | None:
+    return next((p["id"] for p in doc.get("relatedParty") or [] if p.get("role") == "visitor"), None)
+
+
+def agent_of(doc: Mapping[str, Any]) -> str | None:
+    return ((doc.get("context") or {}).get("agent") or {}).get("id")
+
+
+def owner_key(doc: Mapping[str, Any]) -> str:
+    customer = customer_of(doc)
+    return f"CUSTOMER#{customer}" if customer else f"VISITOR#{visitor_of(doc) or doc['id']}"
+
+
+def list_key(doc: Mapping[str, Any]) -> str | None:
+    """The sparse second index: an agent's worklist, or a channel's anonymous baskets of a day."""
+    if doc.get("status") in (WITH_AGENT, OFFERED) and customer_of(doc):
+        return f"WORKLIST#{doc['status']}"
+    if not customer_of(doc):
+        return anonymous_key((doc.get("context") or {}).get("originatingChannel"), doc["creationDate"])
+    return None
+
+
+def anonymous_key(channel: str | None, at: str) -> str:
+    return f"ANON#{channel}#{at[:10]}"
+
+
+def readable(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
+    """A customer reads their baskets, a channel anonymous baskets, an agent any basket."""
+    owner = customer_of(doc)
+    if role == "customer":
+        return owner is not None and owner == customer_id
+    if role == "channel":
+        return owner is None
+    return role == "agent"
+
+
+def check_item_editor(doc: Mapping[str, Any], role: str, sub: str) -> None:
+    status = effective_status(doc, tmf.now())
+    if status in (ACTIVE, OFFERED):
+        if role == "agent":
+            raise conflict(f"basket {doc['id']} is with the customer ({status}): take it over first "
+                           '(PATCH {"status": "withAgent"})', "notWithAgent")
+        return
+    if status == WITH_AGENT:
+        if role != "agent":
+            raise conflict(f"basket {doc['id']} is with an agent: the customer sees it and can take it back "
+                           '(PATCH {"status": "active"})', "withAgent")
+        if agent_of(doc) != sub:
+            raise conflict(f"basket {doc['id']} is not taken over by you: take it over first "
+                           '(PATCH {"status": "withAgent"})', "notYourBasket")
+        return
+    raise conflict(f"basket {doc['id']} is {status}: its items cannot change"
+                   + (' (reopen it with PATCH {"status": "active"})' if status in (AWAITING, APPROVED) else ""),
+                   "basketLocked")
+
+
+def move(doc: dict[str, Any], to: str, role: str, sub: str, qualified: bool) -> dict[str, Any]:
+    """The basket moved to status `to` by `role` (checked); the agent working on it follows."""
+    current = effective_status(doc, tmf.now())
+    if current == EXPIRED:
+        raise unprocessable(f"basket {doc['id']} has expired", "basketExpired")
+    if to == current and to != WITH_AGENT:
+        return doc
+    allowed = TRANSITIONS.get((current, to))
+    if allowed is None:
+        nexts = sorted({b for (a, b) in TRANSITIONS if a == current})
+        raise unprocessable(f"status cannot go from {current} to {to} (from {current}: {', '.join(nexts) or 'none'})",
+                            "illegalStatusTransition")
+    if role not in allowed:
+        raise ApiError(403, "Forbidden", f"a {role} cannot move a basket from {current} to {to}", "forbidden")
+    if to == WITH_AGENT and role == "agent" and agent_of(doc) == sub and current == WITH_AGENT:
+        return doc
+    if not customer_of(doc) and to != ACTIVE:
+        raise unprocessable("an anonymous basket is handed over once the visitor is identified (logs in)",
+                            "identifyFirst")
+    if to in (AWAITING, APPROVED) and not qualified:
+        raise unprocessable(f"basket {doc['id']} cannot be {to}: it is empty or an item does not qualify "
+                            "(see cartItem.qualification)", "notQualified")
+    context = dict(doc.get("context") or {})
+    if to == WITH_AGENT:
+        context["agent"] = {"id": sub, "role": "agent"} if role == "agent" else None
+    elif to in (ACTIVE, APPROVED, ORDERED):
+        context["agent"] = None
+    return {**doc, "status": to, "context": {k: v for k, v in context.items() if v is not None},
+            "relatedParty": _with_agent_party(doc.get("relatedParty") or [], context.get("agent"))}
+
+
+def _with_agent_party(parties: list[dict[str, Any]], agent: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    out = [p for p in parties if p.get("role") != "agent"]
+    if agent:
+        out.append({"id": agent["id"], "role": "agent", "@referredType": "Individual"})
+    return out
+
+
+# --- items --------------------------------------------------------------------------------------
+def check_quantity(quantity: int, maximum: int, where: str) -> None:
+    if not 1 <= quantity <= maximum:
+        raise bad_request(f"{where}.quantity must be from 1 to {maximum}", "quantityOutOfRange")
+
+
+def apply_item_changes(items: list[dict[str, Any]], changes: Iterable[Mapping[str, Any]], new_id: Callable[[], str],
+                       max_quantity: int) -> tuple[list[dict[str, Any]], set[str]]:
+    """(items after the changes, ids of items added or changed). A change names an item by `id`:
+    with action delete it is removed (gone already is fine), an existing id is modified (merged),
+    anything else is added under a new id. So a change made from a stale copy never drops items
+    another channel added meanwhile."""
+    out = [dict(i) for i in items]
+    by_id = {i["id"]: i for i in out}
+    touched: set[str] = set()
+    for n, change in enumerate(changes):
+        where = f"cartItem.{n}"
+        change = {k: v for k, v in change.items() if k not in ITEM_COMPUTED or k == "action"}
+        action, rid = change.get("action"), change.get("id")
+        if action == "noChange":
+            continue
+        if action == "delete":
+            if rid is None:
+                raise bad_request(f"{where}: deleting an item needs its id")
+            if rid in by_id:
+                out = [i for i in out if i["id"] != rid]
+                by_id.pop(rid)
+                touched.discard(rid)
+            continue
+        if rid in by_id and action != "add":
+            item = by_id[rid]
+            if change.get("productOffering") and change["productOffering"]["id"] != item["productOffering"]["id"]:
+                raise bad_request(f"{where}: an item's productOffering cannot change; delete it and add another")
+            merged = tmf.merge_patch(item, {k: v for k, v in change.items() if k not in ("id", "action")})
+            merged["id"] = rid
+            check_quantity(merged["quantity"], max_quantity, where)
+            out[out.index(item)] = merged
+            by_id[rid] = merged
+            touched.add(rid)
+            continue
+        if action == "modify":
+            raise unprocessable(f"{where}: basket has no item {rid} to modify", "unknownCartItem")
+        if not change.get("productOffering"):
+            raise bad_request(f"{where}: a new item needs productOffering.id")
+        item = {**{k: v for k, v in change.items() if k != "action"}, "@type": "CartItem"}
+        item["id"] = rid if rid and rid not in by_id else new_id()
+        item.setdefault("quantity", 1)
+        item.setdefault("status", "active")
+        check_quantity(item["quantity"], max_quantity, where)
+        out.append(item)
+        by_id[item["id"]] = item
+        touched.add(item["id"])
+    return out, touched
+
+
+def choose_characteristics(spec: Mapping[str, Any] | None, given: Iterable[Mapping[str, Any]],
+                           where: str) -> list[dict[str, Any]]:
+    """The chosen characteristics, each allowed by the specification; defaults fill the rest."""
+    given = list(given)
+    declared = {c["name"]: c for c in (spec or {}).get("productSpecCharacteristic") or []}
+    if given and not declared:
+        raise unprocessable(f"{where}: this offering has no characteristics to choose", "invalidCharacteristic")
+    chosen: dict[str, Any] = {}
+    for c in given:
+        name = c["name"]
+        if name not in declared:
+            raise unprocessable(f"{where}: unknown characteristic {name!r} (choose from: {', '.join(declared)})",
+                                "invalidCharacteristic")
+        values = [v.get("value") for v in declared[name].get("productSpecCharacteristicValue") or []]
+        match = next((v for v in values if str(v) == str(c["value"])), None) if values else c["value"]
+        if match is None:
+            raise unprocessable(f"{where}: {name} cannot be {c['value']!r} (allowed: "
+                                f"{', '.join(str(v) for v in values)})", "invalidCharacteristic")
+        chosen[name] = match
+    out = []
+    for name, decl in declared.items():
+        if name not in chosen:
+            default = next((v.get("value") for v in decl.get("productSpecCharacteristicValue") or []
+                            if v.get("isDefault")), None)
+            if default is None:
+                continue
+            chosen[name] = default
+        out.append({"name": name, "value": chosen[name], "valueType": decl.get("valueType", "string"),
+                    "@type": "Characteristic"})
+    return out
+
+
+def same_choice(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    def key(item: Mapping[str, Any]) -> tuple:
+        chars = ((item.get("product") or {}).get("productCharacteristic")) or []
+        return item["productOffering"]["id"], tuple(sorted((c["name"], str(c["value"])) for c in chars))
+    return key(a) == key(b)
+
+
+def merge_items(target: list[dict[str, Any]], source: list[dict[str, Any]], source_id: str) -> list[dict[str, Any]]:
+    """A visitor's basket merged into the customer's at login; safe to repeat (merged items keep
+    an id derived from where they came from, and a choice already there is not added twice)."""
+    out = [dict(i) for i in target]
+    ids = {i["id"] for i in out}
+    for item in source:
+        rid = f"{source_id[:8]}-{item['id']}"[:64]
+        if rid in ids or any(same_choice(item, i) for i in out):
+            continue
+        out.append({**item, "id": rid})
+        ids.add(rid)
+    return out
+
+
+# --- context ------------------------------------------------------------------------------------
+def postcode_of(doc: Mapping[str, Any]) -> str | None:
+    """The sale's postcode: the basket's context, else a postal address among its contactMedium."""
+    code = (doc.get("context") or {}).get("postCode")
+    if code:
+        return code
+    return next((m.get("characteristic", {}).get("postCode") for m in doc.get("contactMedium") or []
+                 if m.get("mediumType") == "postalAddress" and m.get("characteristic", {}).get("postCode")), None)
+
+
+def changed_by(role: str, sub: str, channel: str | None) -> dict[str, Any]:
+    return {k: v for k, v in {"id": sub, "role": role, "channel": channel}.items() if v}
+
+
+def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], context_in: Mapping[str, Any] | None,
+          region: tuple[str | None, str | None]) -> dict[str, Any]:
+    """The basket's context after a change: current channel, who and what, caller-given context
+    (journey key, campaign code, device, postcode) and the region derived from it."""
+    context = dict(doc.get("context") or {})
+    for key in ("journeyKey", "campaignCode", "device", "postCode"):
+        if (context_in or {}).get(key):
+            context[key] = context_in[key]  # type: ignore[index]
+    if by.get("channel"):
+        context["currentChannel"] = by["channel"]
+        context.setdefault("originatingChannel", by["channel"])
+    if region[0]:
+        context["region"] = {"name": region[0], "source": region[1]}
+    change = {"at": at, "by": dict(by), "what": what}
+    context["lastChange"] = change
+    context["changes"] = ([*(context.get("changes") or []), change])[-CHANGES_KEPT:]
+    return {**doc, "context": context, "lastUpdate": at}
+
+
+def describe_changes(body: Mapping[str, Any]) -> list[str]:
+    what = []
+    for item in body.get("cartItem") or []:
+        action = item.get("action") or ("modify" if item.get("id") and not item.get("productOffering") else "add")
+        what.append(f"{action} item {item.get('id') or (item.get('productOffering') or {}).get('id')}")
+    if body.get("status"):
+        what.append(f"status {body['status']}")
+    return what + [k for k in ("context", "contactMedium") if k in body]
+
+
+# --- validity -----------------------------------------------------------------------------------
+def validate_body(body: Mapping[str, Any]) -> None:
+    customer_domain.validate_payload(RESOURCE, schemas.ShoppingCart, body)
+
+
+def expiry(at: dt.datetime, known: bool, anonymous_days: int, known_days: int) -> tuple[str, int]:
+    end = at + dt.timedelta(days=known_days if known else anonymous_days)
+    return tmf.iso(end), int(end.timestamp())
+
+
+def effective_status(doc: Mapping[str, Any], at: dt.datetime) -> str:
+    status = doc.get("status", ACTIVE)
+    end = (doc.get("validFor") or {}).get("endDateTime")
+    if status in OPEN and end and tmf.parse_datetime(end, "validFor.endDateTime") <= at:
+        return EXPIRED
+    return status
+
+
+def present(doc: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
+    return {**doc, "status": effective_status(doc, at)}
+
+
+def check_size(doc: Mapping[str, Any], max_items: int, max_bytes: int) -> None:
+    items = len(doc.get("cartItem") or [])
+    if items > max_items:
+        raise unprocessable(f"a basket holds at most {max_items} items; this change would make {items}",
+                            "basketFull")
+    size = len(json.dumps(doc, separators=(",", ":")))
+    if size > max_bytes:
+        raise unprocessable(f"the basket would be {size} bytes; at most {max_bytes} are stored", "basketTooLarge")
+
+
+def hidden(rid: str) -> ApiError:
+    return not_found(RESOURCE, rid)

@@ -1,0 +1,55 @@
+"""The basket table: one item per basket (its TMF663 document in `body`), versioned.
+
+    pk            owner                            listed                              sort
+    <basket id>   CUSTOMER#<id> | VISITOR#<id>     WORKLIST#<status> | ANON#<channel>#<day> | -   <lastUpdate>#<id>
+
+- by-owner: a customer's (or an anonymous visitor's) baskets, newest first: one Query.
+- by-list (sparse): the agents' worklists (withAgent, assistanceOffered) and each channel's
+  anonymous baskets per day of creation.
+`expires` is the TTL attribute (epoch seconds); `facts` is the copy of the customer facts the
+rules need (segment, type, products held), refreshed every OMNISHOP_BASKET_CUSTOMER_FACTS_SECONDS.
+The stream (NEW_AND_OLD_IMAGES) is the outbox: TMF663 events, hand-over interactions, and the
+abandoned-basket workflows.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.db import JsonBody, meta
+
+
+class ByOwner(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class ByList(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-list"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class BasketRecord(Model):
+    Meta = meta("basket")
+
+    pk = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute(null=True)
+    listed = UnicodeAttribute(null=True)
+    sort = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    body = JsonBody(null=True)
+    facts = JsonBody(null=True)
+    expires = NumberAttribute(null=True)
+    version = VersionAttribute(null=True)
+
+    by_owner = ByOwner()
+    by_list = ByList()

@@ -1,0 +1,286 @@
+"""Basket pricing from the catalogue, never from the caller. Plain functions over plain values.
+
+- An item's `itemPrice` is one CartPrice per price of its offering (oneTime, recurring, ...), each
+  with the promotions its price points to (popRelationship "promotion") as `priceAlteration` with
+  `applicationDuration` in charge periods: "0 EUR for 6 months, then 30 EUR/month".
+- `ItemTotalPrice` (the TMF663 v4 spelling; `itemTotalPrice` too) is the same per price type and
+  period, times the quantity.
+- `cartTotalPrice` adds up the active items per price type and period. Bundle prices
+  (bundlePrice rules): when every part of a bundle is in the basket, bought apart, the cart gets a
+  recurring discount bringing those parts down to the bundle's price (Extreme Bundle: 60 EUR/month
+  instead of 75); the parts' own promotions are then not combined with it.
+Catalogue prices are taken as tax included. Amounts are Decimal inside, JSON numbers outside.
+"""
+from __future__ import annotations
+
+import dataclasses
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Mapping, Protocol
+
+CENT = Decimal("0.01")
+PROMOTION = "promotion"
+DISCOUNT_TYPES = ("discount", "allowance")
+ONE_OFF = "oneTime"
+MONTHS = {"month": 1, "year": 12}
+
+
+class Catalogue(Protocol):
+    def offering(self, oid: str) -> Mapping[str, Any] | None: ...
+    def price(self, pid: str) -> Mapping[str, Any] | None: ...
+
+
+def amount(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def number(value: Decimal) -> float | int:
+    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def text(value: Decimal) -> str:
+    return str(number(value))
+
+
+def money(value: Decimal, unit: str) -> dict[str, Any]:
+    return {"unit": unit, "value": number(value)}
+
+
+def period(pop: Mapping[str, Any]) -> str | None:
+    """"month" for a monthly charge; "3 month" for a quarterly one; None for one-off prices."""
+    if pop.get("priceType") in (ONE_OFF, None):
+        return None
+    unit = pop.get("recurringChargePeriodType") or "month"
+    length = int(pop.get("recurringChargePeriodLength") or 1)
+    return unit if length == 1 else f"{length} {unit}"
+
+
+def _pop_ref(pop: Mapping[str, Any]) -> dict[str, Any]:
+    out = {"id": pop["id"], "href": pop.get("href"), "name": pop.get("name"), "@referredType": "ProductOfferingPrice"}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def duration(pop: Mapping[str, Any], charge_period: str | None) -> int | None:
+    """How many charge periods a promotion lasts (its productOfferingTerm), None when for good."""
+    for term in pop.get("productOfferingTerm") or []:
+        d = term.get("duration") or {}
+        if d.get("amount"):
+            months = float(d["amount"]) * MONTHS.get(d.get("units"), 0)
+            if charge_period == "month" and months:
+                return int(months)
+            return int(d["amount"])
+    return None
+
+
+# --- one item ---------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Line:
+    """One price of an item (per unit), with its promotions."""
+    price_type: str
+    period: str | None
+    unit: str
+    value: Decimal
+    pop: Mapping[str, Any]
+    alterations: list[tuple[Decimal, int | None, Mapping[str, Any]]]   # (amount off, duration, promo POP)
+
+    def key(self) -> tuple[str, str | None, str]:
+        return self.price_type, self.period, self.unit
+
+
+def _off(base: Decimal, promo: Mapping[str, Any]) -> Decimal:
+    if promo.get("percentage") is not None:
+        return min(base, amount(base * Decimal(str(promo["percentage"])) / 100))
+    return min(base, amount((promo.get("price") or {}).get("value", 0)))
+
+
+def lines(offering: Mapping[str, Any], cat: Catalogue) -> list[Line]:
+    out = []
+    for ref in offering.get("productOfferingPrice") or []:
+        pop = cat.price(ref["id"])
+        if not pop or pop.get("priceType") in DISCOUNT_TYPES or not pop.get("price"):
+            continue
+        base = amount(pop["price"]["value"])
+        each = period(pop)
+        alterations = []
+        for rel in pop.get("popRelationship") or []:
+            promo = cat.price(rel["id"]) if rel.get("relationshipType") == PROMOTION else None
+            if promo and promo.get("lifecycleStatus", "active") in ("active", "launched"):
+                alterations.append((_off(base, promo), duration(promo, each), promo))
+        out.append(Line(pop.get("priceType") or ONE_OFF, each, pop["price"].get("unit", "EUR"), base, pop, alterations))
+    return out
+
+
+def schedule(base: Decimal, alterations: Iterable[tuple[Decimal, int | None]], unit: str, each: str | None) -> str:
+    """"0 EUR for 6 months, then 30 EUR/month" from a price and its time-limited reductions."""
+    alterations = list(alterations)
+    per = f"/{each}" if each else ""
+    forever = sum((off for off, d in alterations if d is None), Decimal(0))
+    ends = sorted({d for _, d in alterations if d is not None})
+    parts, start = [], 0
+    for end in ends:
+        during = base - forever - sum((off for off, d in alterations if d is not None and d >= end), Decimal(0))
+        span = end - start
+        unit_name = (each or "period").split()[-1]
+        parts.append(f"{text(max(during, Decimal(0)))} {unit}{per} for {span} {unit_name}{'s' if span != 1 else ''}")
+        start = end
+    final = f"{text(max(base - forever, Decimal(0)))} {unit}{per}"
+    return ", then ".join(parts + [final]) if parts else final
+
+
+def _alteration(off: Decimal, months: int | None, promo: Mapping[str, Any], line: Line, qty: int) -> dict[str, Any]:
+    price: dict[str, Any] = {"taxIncludedAmount": money(off * qty, line.unit)}
+    if promo.get("percentage") is not None:
+        price["percentage"] = promo["percentage"]
+    out = {"name": promo.get("name"), "priceType": "discount", "price": price,
+           "description": schedule(line.value * qty, [(off * qty, months)], line.unit, line.period),
+           "productOfferingPrice": _pop_ref(promo), "@type": "PriceAlteration"}
+    if months is not None:
+        out["applicationDuration"] = months
+    if line.period:
+        out["recurringChargePeriod"] = line.period
+    return out
+
+
+def cart_price(name: str | None, line: Line, qty: int, with_ref: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": name, "priceType": line.price_type, "price": {"taxIncludedAmount": money(line.value * qty, line.unit)},
+        "priceAlteration": [_alteration(off, d, promo, line, qty) for off, d, promo in line.alterations],
+        "description": schedule(line.value * qty, [(o * qty, d) for o, d, _ in line.alterations], line.unit, line.period),
+        "@type": "CartPrice"}
+    if line.period:
+        out["recurringChargePeriod"] = line.period
+    if with_ref:
+        out["productOfferingPrice"] = _pop_ref(line.pop)
+    return out
+
+
+def _group(all_lines: Iterable[tuple[Line, int]]) -> list[tuple[tuple[str, str | None, str], Decimal, list]]:
+    """Lines (with quantities) added up per price type, period and currency."""
+    groups: dict[tuple[str, str | None, str], tuple[Decimal, list]] = {}
+    for line, qty in all_lines:
+        total, alts = groups.get(line.key(), (Decimal(0), []))
+        alts = alts + [(off * qty, d, promo) for off, d, promo in line.alterations]
+        groups[line.key()] = (total + line.value * qty, alts)
+    order = {ONE_OFF: 0, "recurring": 1}
+    return [(k, v[0], v[1]) for k, v in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 2), str(kv[0])))]
+
+
+def total_prices(all_lines: Iterable[tuple[Line, int]], label: str,
+                 extra: Mapping[tuple[str, str | None, str], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """CartPrices per price type / period: the sum, its promotions, and `extra` alterations
+    (amount, duration, description, name) such as bundle discounts."""
+    out = []
+    for (price_type, each, unit), total, alts in _group(all_lines):
+        more = list((extra or {}).get((price_type, each, unit), []))
+        reductions = [(off, d) for off, d, _ in alts] + [(m["amount"], None) for m in more]
+        alterations = [{"name": promo.get("name"), "priceType": "discount", "applicationDuration": d,
+                        "price": {"taxIncludedAmount": money(off, unit)}, "productOfferingPrice": _pop_ref(promo),
+                        "@type": "PriceAlteration", **({"recurringChargePeriod": each} if each else {})}
+                       for off, d, promo in alts]
+        alterations = [{k: v for k, v in a.items() if v is not None} for a in alterations]
+        alterations += [{"name": m["name"], "priceType": "discount", "description": m["description"],
+                         "price": {"taxIncludedAmount": money(m["amount"], unit)}, "@type": "PriceAlteration",
+                         **({"recurringChargePeriod": each} if each else {})} for m in more]
+        name = f"{label} {'one-off' if price_type == ONE_OFF else (each and f'per {each}') or price_type}"
+        out.append({"name": name, "priceType": price_type, "price": {"taxIncludedAmount": money(total, unit)},
+                    "priceAlteration": alterations, "description": schedule(total, reductions, unit, each),
+                    "@type": "CartPrice", **({"recurringChargePeriod": each} if each else {})})
+    return out
+
+
+# --- bundles ----------------------------------------------------------------------------------
+@dataclasses.dataclass
+class BundleMatch:
+    bundle: Mapping[str, Any]
+    sets: int
+    item_ids: list[str]
+    parts_value: Decimal
+    bundle_value: Decimal
+    unit: str
+
+    def alteration(self) -> dict[str, Any]:
+        off = (self.parts_value - self.bundle_value) * self.sets
+        names = ", ".join(p.get("name") or p["id"] for p in self.bundle.get("bundledProductOffering") or [])
+        return {"name": f"{self.bundle.get('name')} price", "amount": off,
+                "description": f"{names} together for {text(self.bundle_value)} {self.unit}/month instead of "
+                               f"{text(self.parts_value)} {self.unit}/month"}
+
+
+def recurring_value(offering: Mapping[str, Any], cat: Catalogue) -> tuple[Decimal, str]:
+    monthly = [ln for ln in lines(offering, cat) if ln.period == "month"]
+    return sum((ln.value for ln in monthly), Decimal(0)), (monthly[0].unit if monthly else "EUR")
+
+
+def bundle_matches(items: list[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
+    """Bundles whose every part is among the active items (each item in one bundle at most)."""
+    used: set[str] = set()
+    out = []
+    for bid in bundle_ids:
+        bundle = cat.offering(bid)
+        parts = [p["id"] for p in (bundle or {}).get("bundledProductOffering") or []]
+        if not bundle or not parts:
+            continue
+        chosen = {p: [i for i in items if i["offeringId"] == p and i["id"] not in used] for p in parts}
+        sets = min(sum(i["quantity"] for i in chosen[p]) for p in parts)
+        if sets <= 0:
+            continue
+        parts_value = Decimal(0)
+        for p in parts:
+            part = cat.offering(p)
+            parts_value += recurring_value(part, cat)[0] if part else Decimal(0)
+        bundle_value, unit = recurring_value(bundle, cat)
+        if parts_value <= bundle_value:
+            continue
+        ids = [i["id"] for p in parts for i in chosen[p]]
+        used.update(ids)
+        out.append(BundleMatch(bundle, sets, ids, parts_value, bundle_value, unit))
+    return out
+
+
+# --- the basket -------------------------------------------------------------------------------
+def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[str, Any]], cat: Catalogue,
+                 bundle_ids: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(cart items with itemPrice / ItemTotalPrice / itemTotalPrice, cartTotalPrice).
+
+    `items` are stored cart items ({"id", "quantity", "status", "productOffering": {"id"}, ...});
+    `offerings` the offering documents they refer to, by id."""
+    active = [{"id": i["id"], "offeringId": i["productOffering"]["id"], "quantity": i["quantity"]}
+              for i in items if i.get("status", "active") == "active"]
+    matches = bundle_matches(active, bundle_ids, cat)
+    bundled = {iid for m in matches for iid in m.item_ids}
+    priced, cart_lines = [], []
+    for item in items:
+        offering = offerings[item["productOffering"]["id"]]
+        item_lines = lines(offering, cat)
+        qty = item["quantity"]
+        totals = total_prices([(ln, qty) for ln in item_lines], "Item total")
+        out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in item_lines],
+               "ItemTotalPrice": totals, "itemTotalPrice": totals}
+        note = _bundle_note(offering, cat)
+        if note:
+            out["itemPrice"] = [{**p, "description": f"{p['description']} ({note})"} if p.get("recurringChargePeriod")
+                                == "month" else p for p in out["itemPrice"]]
+        if item["id"] in bundled:
+            name = next(m.bundle.get("name") for m in matches if item["id"] in m.item_ids)
+            out["pricingNote"] = f"priced with the {name} in the cart total: its promotions do not combine"
+            item_lines = [dataclasses.replace(ln, alterations=[]) for ln in item_lines]
+        else:
+            out.pop("pricingNote", None)
+        if item.get("status", "active") == "active":
+            cart_lines += [(ln, qty) for ln in item_lines]
+        priced.append(out)
+    extra: dict[tuple[str, str | None, str], list[dict[str, Any]]] = {}
+    for m in matches:
+        extra.setdefault(("recurring", "month", m.unit), []).append(m.alteration())
+    return priced, total_prices(cart_lines, "Cart total", extra)
+
+
+def _bundle_note(offering: Mapping[str, Any], cat: Catalogue) -> str | None:
+    """"instead of 75 EUR/month apart" for a bundle offering cheaper than its parts."""
+    parts = [cat.offering(p["id"]) for p in offering.get("bundledProductOffering") or []]
+    if not parts or not all(parts):
+        return None
+    apart = sum((recurring_value(p, cat)[0] for p in parts), Decimal(0))  # type: ignore[arg-type]
+    own, unit = recurring_value(offering, cat)
+    return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
+

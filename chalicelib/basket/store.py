@@ -1,0 +1,66 @@
+"""Basket persistence (PynamoDB): conditional writes on the version, and the Queries lists are
+made of. See models.py for the key design."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from chalicelib.basket import domain
+from chalicelib.basket.models import BasketRecord
+from chalicelib.db import conditional_failed
+
+
+class StaleVersion(Exception):
+    """The basket changed (or, for an insert, exists) since it was read."""
+
+
+@dataclasses.dataclass
+class Stored:
+    doc: dict[str, Any]
+    version: int
+    facts: dict[str, Any] | None
+
+
+def load(basket_id: str) -> Stored | None:
+    try:
+        rec = BasketRecord.get(basket_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Stored(rec.body, rec.version, rec.facts)
+
+
+def write(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> int:
+    """Insert (version None) or replace the basket stored at `version`; StaleVersion otherwise."""
+    rec = BasketRecord(doc["id"], owner=domain.owner_key(doc), listed=domain.list_key(doc),
+                       sort=f"{doc['lastUpdate']}#{doc['id']}", status=doc.get("status"), body=doc, facts=facts,
+                       expires=expires)
+    if version is not None:
+        rec.version = version
+    try:
+        rec.save()
+    except PutError as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    return rec.version
+
+
+def remove(basket_id: str, version: int) -> None:
+    rec = BasketRecord(basket_id, version=version)
+    try:
+        rec.delete()
+    except DeleteError as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+
+
+def by_owner(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """An owner's baskets, newest change first."""
+    return [r.body for r in BasketRecord.by_owner.query(owner, scan_index_forward=False, limit=limit)]
+
+
+def by_list(listed: str) -> list[dict[str, Any]]:
+    return [r.body for r in BasketRecord.by_list.query(listed, scan_index_forward=False)]

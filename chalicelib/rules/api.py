@@ -1,0 +1,57 @@
+"""TMF679 productOfferingQualification v4 routes, the rules-as-data admin API and guided selling.
+Thin: parse, call the service, shape the reply.
+
+  POST /productOfferingQualification        instant qualification (200, state done)
+  GET|POST /qualificationRule, GET|PATCH|DELETE /qualificationRule/{id}   (catalog-admin writes)
+  GET  /guidedSelling/{offeringId}          a handset's compatible plans, then its accessories
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import tmf
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, tagged
+from chalicelib.rules import domain, service
+
+bp = Blueprint(__name__)
+RULES = f"/{domain.RULE_KIND}"
+
+
+@endpoint(bp, "/productOfferingQualification", ["POST"], name="create_product_offering_qualification")
+def qualify(call: Call) -> Reply:
+    return Reply(service.qualification(call.json(), call.caller, call.source_ip))
+
+
+@endpoint(bp, RULES, ["GET"], name="list_qualification_rule")
+def list_rules(call: Call) -> Reply:
+    items, total = service.search_rules(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, RULES, ["POST"], name="create_qualification_rule")
+def create_rule(call: Call) -> Reply:
+    doc, version = service.create_rule(call.json(), call.caller)
+    return tagged(doc, version, 201)
+
+
+@endpoint(bp, RULES + "/{rid}", ["GET"], name="get_qualification_rule")
+def get_rule(call: Call, rid: str) -> Reply:
+    doc, version = service.read_rule(rid, call.caller)
+    return tagged(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, RULES + "/{rid}", ["PATCH"], name="patch_qualification_rule")
+def patch_rule(call: Call, rid: str) -> Reply:
+    doc, version = service.update_rule(rid, call.json(), call.caller, call.header("if-match"))
+    return tagged(doc, version)
+
+
+@endpoint(bp, RULES + "/{rid}", ["DELETE"], name="delete_qualification_rule")
+def delete_rule(call: Call, rid: str) -> Reply:
+    service.delete_rule(rid, call.caller, call.header("if-match"))
+    return no_content()
+
+
+@endpoint(bp, "/guidedSelling/{oid}", ["GET"], name="guided_selling")
+def guided_selling(call: Call, oid: str) -> Reply:
+    return Reply(service.guided_selling(oid, call.caller))

@@ -1,0 +1,49 @@
+"""Payload models for qualification rules and TMF679 productOfferingQualification requests
+(pydantic). TMF entities are extensible: unknown attributes are kept."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from chalicelib.catalog.schemas import Ref, Tmf
+
+RULE_TYPES = Literal["channel", "eligibility", "requires", "excludes", "upgrade", "serviceability", "bundlePrice"]
+RULE_STATUS = Literal["active", "retired"]
+
+
+class QualificationRule(Tmf):
+    """One rule. Every type names the offerings it is about in `productOffering`, except
+    bundlePrice, which names its bundle offering in `bundle`."""
+    name: str = Field(min_length=1, max_length=256)
+    description: Optional[str] = None
+    ruleType: RULE_TYPES
+    lifecycleStatus: RULE_STATUS = "active"
+    productOffering: list[Ref] = []
+    channel: list[str] = []            # channel: sold only in these channels
+    marketSegment: list[str] = []      # eligibility: for these segments only
+    customerType: list[Literal["individual", "organization"]] = []  # eligibility
+    requires: list[Ref] = []           # requires: one of these in the basket or held
+    excludes: list[Ref] = []           # excludes: none of these in the basket
+    upgradeFrom: list[Ref] = []        # upgrade: holders of these must be near contract end
+    withinDays: int = Field(default=60, ge=0, le=3650)
+    technology: list[str] = []         # serviceability: one of these at the address
+    bundle: Optional[Ref] = None       # bundlePrice: parts bought apart are priced as this bundle
+    message: Optional[str] = Field(default=None, max_length=500)  # the reason shown when it fails
+
+
+class QualificationItem(Tmf):
+    id: str = Field(min_length=1, max_length=64)
+    productOffering: Ref
+
+
+class Place(Tmf):
+    postCode: Optional[str] = Field(default=None, max_length=16)
+
+
+class ProductOfferingQualification(Tmf):
+    productOfferingQualificationItem: list[QualificationItem] = Field(min_length=1, max_length=50)
+    place: list[Place] = []
+    relatedParty: list[Ref] = []
+    channel: Optional[Ref] = None
+

@@ -1,0 +1,254 @@
+"""Rules use cases: rules-as-data administration (catalog-admin), qualification (TMF679), the
+facts rules are evaluated against, and guided selling. Other contexts (the basket) call
+`offering_for_sale`, `profile`, `facts` and `qualify_items`; nothing else evaluates a rule.
+
+Rule documents live in the catalogue table (kind `qualificationRule`) and are read through the
+catalogue's cache: a rule change moves the catalogue stamp like any catalogue change, so every
+container sees it within OMNISHOP_CATALOG_CACHE_SECONDS, and evaluating rules costs no read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable, Mapping
+
+from chalicelib import tmf
+from chalicelib.auth import Caller, require
+from chalicelib.catalog import domain as catalog_domain
+from chalicelib.catalog import service as catalog_service
+from chalicelib.catalog import store as catalog_store
+from chalicelib.customer import access as customer_access
+from chalicelib.customer import domain as customer_domain
+from chalicelib.customer import store as customer_store
+from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed, unprocessable
+from chalicelib.rules import domain, places, schemas
+
+ADMIN = "catalog-admin"
+RULE_READERS = (ADMIN, "agent")
+QUALIFIERS = ("channel", "customer", "agent")
+PATCH_ATTEMPTS = 5
+
+
+def rule_href(rid: str) -> str:
+    return tmf.href(domain.API_ROOT, domain.RULE_KIND, rid)
+
+
+# --- rules as data ----------------------------------------------------------------------------
+def create_rule(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    require(caller, ADMIN)
+    rid = tmf.new_id()
+    doc = domain.new_rule(body, rid, rule_href(rid), tmf.now_iso())
+    return doc, catalog_store.insert(domain.RULE_KIND, doc)
+
+
+def put_rule(doc: dict[str, Any]) -> None:
+    """Write a rule as given (demo data: fixed ids, safe to repeat)."""
+    domain.validate_rule(doc)
+    catalog_store.upsert(domain.RULE_KIND, doc)
+
+
+def read_rule(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    require(caller, *RULE_READERS)
+    found = catalog_store.load(domain.RULE_KIND, rid)
+    if found is None:
+        raise not_found(domain.RULE_KIND, rid)
+    return found
+
+
+def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    require(caller, *RULE_READERS)
+    offset, limit = tmf.paging(params)
+    filters, fields = tmf.attribute_filters(params), tmf.field_selection(params)
+    hits = [d for d in catalog_store.query_kind(domain.RULE_KIND) if tmf.matches(d, filters)]
+    items, total = tmf.page(hits, offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
+
+
+def update_rule(rid: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None) -> tuple[dict[str, Any], int]:
+    require(caller, ADMIN)
+    expected = tmf.parse_if_match(if_match)
+    for _ in range(PATCH_ATTEMPTS):
+        current, version = read_rule(rid, caller)
+        if expected is not None and expected != version:
+            raise precondition_failed(f"{domain.RULE_KIND} {rid} is at version {version}, not {expected}", current)
+        doc = domain.patched_rule(current, patch, tmf.now_iso())
+        try:
+            return doc, catalog_store.replace(domain.RULE_KIND, doc, version)
+        except catalog_store.StaleVersion:
+            if expected is not None:
+                raise precondition_failed(f"{domain.RULE_KIND} {rid} was changed by someone else") from None
+    raise ApiError(409, "Conflict", f"{domain.RULE_KIND} {rid} is being changed by others; retry", "busy")
+
+
+def delete_rule(rid: str, caller: Caller, if_match: str | None) -> None:
+    require(caller, ADMIN)
+    current, version = read_rule(rid, caller)
+    expected = tmf.parse_if_match(if_match)
+    if expected is not None and expected != version:
+        raise precondition_failed(f"{domain.RULE_KIND} {rid} is at version {version}, not {expected}", current)
+    try:
+        catalog_store.remove(domain.RULE_KIND, rid, version)
+    except catalog_store.StaleVersion:
+        raise precondition_failed(f"{domain.RULE_KIND} {rid} was changed while deleting it") from None
+
+
+def documents() -> list[dict[str, Any]]:
+    """Every rule document, from the catalogue cache."""
+    return catalog_store.cache.all(domain.RULE_KIND)
+
+
+# --- offerings --------------------------------------------------------------------------------
+def offering_for_sale(offering_id: str, channel: str | None) -> dict[str, Any]:
+    """The offering if it can be put in a basket in this channel now; else 422 saying why."""
+    found = catalog_service.published_offering(offering_id, channel)
+    if found is not None and found.get("isSellable", True) is not False:
+        return found
+    cached = catalog_store.cache.get("productOffering", offering_id)
+    if cached is None:
+        raise unprocessable(f"productOffering {offering_id} does not exist in the catalogue", "unknownOffering")
+    doc = cached[0]
+    kind = catalog_domain.kind("productOffering")
+    if not catalog_domain.is_published(kind, doc, tmf.now()):
+        raise unprocessable(f"productOffering {offering_id} is not on sale (lifecycleStatus "
+                            f"{doc.get('lifecycleStatus')})", "offeringNotAvailable")
+    if doc.get("isSellable") is False:
+        raise unprocessable(f"productOffering {offering_id} is not sellable on its own", "offeringNotSellable")
+    raise unprocessable(f"productOffering {offering_id} is not sold in the {channel} channel", "notSoldInChannel")
+
+
+class _Names:
+    """Offering names for reasons, looked up in the catalogue cache only when a reason needs one."""
+
+    def __init__(self, known: Mapping[str, str]):
+        self.known = dict(known)
+
+    def get(self, oid: str, default: str | None = None) -> str | None:
+        if oid not in self.known:
+            found = catalog_store.cache.get("productOffering", oid)
+            self.known[oid] = (found[0].get("name") or oid) if found else None
+        return self.known[oid] or default
+
+
+# --- facts ------------------------------------------------------------------------------------
+def profile(customer_id: str) -> dict[str, Any] | None:
+    """What the rules need to know about a customer (one Query): segment, type, the offerings
+    they hold with their contract end, and their postcode. No contact data."""
+    found, held = customer_store.customer_with_products(customer_id)
+    if found is None:
+        return None
+    customer = found[0]
+    party_type = (customer.get("engagedParty") or {}).get("@referredType")
+    customer_type = "organization" if party_type == "Organization" else "individual"
+    segment = next((c.get("value") for c in customer.get("characteristic") or [] if c.get("name") == "segment"),
+                   None) or ("business" if customer_type == "organization" else "residential")
+    postcode = next((m.get("characteristic", {}).get("postCode") for m in customer.get("contactMedium") or []
+                     if m.get("mediumType") == "postalAddress"), None)
+    return {"segment": segment, "customerType": customer_type, "postCode": postcode,
+            "held": [[(p.get("productOffering") or {}).get("id"), (p.get("contract") or {}).get("endDate")]
+                     for p in held if p.get("status", "active") == "active" and p.get("productOffering")]}
+
+
+def facts(channel: str | None, customer: Mapping[str, Any] | None, postcode: str | None,
+          at: dt.datetime | None = None) -> domain.Facts:
+    """Facts from a customer profile (None: anonymous) and the sale's postcode (else theirs)."""
+    at = at or tmf.now()
+    postcode = postcode or (customer or {}).get("postCode")
+    held = tuple((oid, customer_domain.contract_days_left({"contract": {"endDate": end}}, at) if end else None)
+                 for oid, end in (customer or {}).get("held", []))
+    return domain.Facts(channel=channel, segment=(customer or {}).get("segment"),
+                        customer_type=(customer or {}).get("customerType"), held=held,
+                        technologies=places.technologies(postcode), known_customer=customer is not None)
+
+
+def qualify_items(offerings: list[Mapping[str, Any]], fact: domain.Facts) -> list[dict[str, Any]]:
+    """Each offering qualified together with the others (the rest of a basket)."""
+    docs = documents()
+    ids = [o["id"] for o in offerings]
+    names = _Names({o["id"]: o.get("name") or o["id"] for o in offerings})
+    out = []
+    for i, offering in enumerate(offerings):
+        others = set(ids[:i] + ids[i + 1:])
+        out.append(domain.qualify(offering, domain.rules_for(offering, docs), others, fact, names))  # type: ignore[arg-type]
+    return out
+
+
+def bundle_rules() -> list[dict[str, Any]]:
+    return [d for d in documents() if d.get("ruleType") == "bundlePrice" and d.get("lifecycleStatus") == "active"]
+
+
+# --- TMF679 productOfferingQualification --------------------------------------------------------
+def _customer_of(body: Mapping[str, Any], caller: Caller) -> str | None:
+    if caller.role == "customer":
+        return caller.customer_id
+    if caller.role == "agent":
+        named = [p["id"] for p in body.get("relatedParty") or []
+                 if str(p.get("role", "")).lower() == "customer" or p.get("@referredType") == "Customer"]
+        return named[0] if named else None
+    return None
+
+
+def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None = None) -> dict[str, Any]:
+    """An instant (synchronous) qualification: every item's result and reasons."""
+    customer_access.check_roles(caller, *QUALIFIERS)
+    customer_domain.validate_payload("productOfferingQualification", schemas.ProductOfferingQualification, body)
+    postcodes = [p.get("postCode") for p in body.get("place") or [] if p.get("postCode")]
+    postcode = domain.normalise_postcode(postcodes[0]) if postcodes else None
+    customer_id = _customer_of(body, caller)
+    customer = profile(customer_id) if customer_id else None
+    if customer_id and customer is None:
+        raise not_found("customer", customer_id)
+    channel = ((body.get("channel") or {}).get("id") if caller.role == "agent" else None) or caller.channel
+    fact = facts(channel, customer, postcode)
+    items = body["productOfferingQualificationItem"]
+    offerings, unknown = [], {}
+    for item in items:
+        oid = item["productOffering"]["id"]
+        try:
+            offerings.append(offering_for_sale(oid, channel))
+        except ApiError as exc:
+            unknown[item["id"]] = {"code": exc.code, "label": exc.message, "@type": "EligibilityUnavailabilityReason"}
+            offerings.append({"id": oid, "name": oid})
+    results = qualify_items(offerings, fact)
+    out_items = []
+    for item, offering, result in zip(items, offerings, results):
+        reasons = ([unknown[item["id"]]] if item["id"] in unknown else []) + result["reasons"]
+        verdict = domain.UNQUALIFIED if item["id"] in unknown else result["result"]
+        entry = {"id": item["id"], "productOffering": domain.offering_ref(offering) if item["id"] not in unknown
+                 else dict(item["productOffering"]), "qualificationItemResult": verdict, "state": "done",
+                 "@type": "ProductOfferingQualificationItem"}
+        if reasons and body.get("provideUnavailabilityReason", True):
+            entry["eligibilityUnavailabilityReason"] = reasons
+        out_items.append(entry)
+    if body.get("provideOnlyAvailable"):
+        out_items = [i for i in out_items if i["qualificationItemResult"] == domain.QUALIFIED]
+    region, region_source = places.region(postcode, source_ip if customer is None else None)
+    rid, at = tmf.new_id(), tmf.now_iso()
+    doc = {"id": rid, "href": tmf.href(domain.API_ROOT, "productOfferingQualification", rid), "@type": domain.POQ_TYPE,
+           "instantSyncQualification": True, "state": "done", "productOfferingQualificationDate": at,
+           "effectiveQualificationDate": at,
+           "qualificationResult": domain.overall(i["qualificationItemResult"] for i in out_items),
+           "channel": {"id": channel, "name": channel} if channel else None,
+           "productOfferingQualificationItem": out_items, "relatedParty": list(body.get("relatedParty") or [])}
+    if postcode:
+        doc["place"] = [{"postCode": postcode, "@type": "GeographicAddress"}]
+    if region:
+        doc["region"] = {"name": region, "source": region_source}
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+# --- guided selling -----------------------------------------------------------------------------
+def guided_selling(offering_id: str, caller: Caller) -> dict[str, Any]:
+    """For a handset: its compatible plans, then its accessories, as sold in the caller's channel."""
+    customer_access.check_roles(caller, *QUALIFIERS)
+    handset = catalog_service.published_offering(offering_id, caller.channel)
+    if handset is None:
+        raise not_found("productOffering", offering_id)
+    steps = []
+    for step, relationship in domain.GUIDED_STEPS:
+        options = [o for o in (catalog_service.published_offering(oid, caller.channel)
+                               for oid in domain.related(handset, relationship)) if o is not None]
+        steps.append({"step": step, "relationshipType": relationship,
+                      "productOffering": [{**domain.offering_ref(o), "description": o.get("description")}
+                                          for o in options]})
+    if not any(s["productOffering"] for s in steps):
+        raise bad_request(f"productOffering {offering_id} has no compatible plans or accessories to guide through")
+    return {"@type": "GuidedSelling", "productOffering": domain.offering_ref(handset), "steps": steps}

@@ -1,0 +1,65 @@
+"""Basket table stream -> TMF663 hub events and the hand-over interactions.
+
+Every status change between the customer, agents and the platform (handed to an agent, handed
+back for approval, approved, ...) is recorded as an interaction in the customer's history through
+the customer context, with the basket's journey key. Duplicate records are harmless: event ids
+come from the stream record (deliveries are deduplicated by id) and interactions are recorded
+with ids derived from the basket version (`record_interaction` is idempotent on its id).
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib import idempotency, streams
+from chalicelib.basket import domain
+from chalicelib.customer import domain as customer_domain
+from chalicelib.customer import interactions
+from chalicelib.hub import domain as hub_domain
+from chalicelib.hub import service as hub
+from chalicelib.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+PLATFORM_CHANNEL = "backoffice"
+
+
+def _handover(old: dict | None, new: dict, version: int) -> None:
+    before, after = (old or {}).get("status"), new.get("status")
+    if before == after and not (after == domain.WITH_AGENT and domain.agent_of(old or {}) != domain.agent_of(new)):
+        return
+    what = domain.HANDOVERS.get((before, after))
+    customer_id = domain.customer_of(new)
+    if what is None or customer_id is None:
+        return
+    context = new.get("context") or {}
+    by = (context.get("lastChange") or {}).get("by") or {}
+    agent = domain.agent_of(new) or domain.agent_of(old or {})
+    reason, direction = what
+    interactions.record_interaction(
+        f"basket-{new['id']}-v{version}", reason=reason, channel=by.get("channel") or PLATFORM_CHANNEL,
+        direction=direction, customer_id=customer_id,
+        parties=[customer_domain.agent_party(agent)] if agent else [],
+        items=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE, "role": "shoppingCart"}],
+        journey_key=context.get("journeyKey"), occurred_at=new.get("lastUpdate"),
+        description=f"{before} -> {after} by {by.get('role', 'system')}")
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    old, new = streams.old_body(record), streams.new_body(record)
+    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, record.event_id,
+                                          streams.event_time(record))
+    sent = hub.publish(domain.API_NAME, events)
+    if new is not None:
+        _handover(old, new, int((record.dynamodb.new_image or {}).get("version") or 0))
+    logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),
+                                        "deliveries": sent})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="BasketStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
+    idempotency.register_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
