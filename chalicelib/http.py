@@ -42,13 +42,6 @@ def with_etag(resource: Mapping[str, Any], version: int, status: int = 200) -> R
     return reply
 
 
-def tagged(resource: Mapping[str, Any], version: int, status: int = 200) -> Reply:
-    """A resource with the ETag of its stored version (201 with Location when created)."""
-    reply = created(resource) if status == 201 else Reply(dict(resource), status)
-    reply.headers["ETag"] = tmf.etag(version)
-    return reply
-
-
 def listing(items: list[dict[str, Any]], total: int) -> Reply:
     return Reply(items, 200, {"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
 

@@ -13,7 +13,7 @@ from chalicelib import tmf
 from chalicelib.basket import domain, service
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import api as hub_api
-from chalicelib.http import Call, Reply, endpoint, listing, no_content, tagged
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
 
 bp = Blueprint(__name__)
 
@@ -31,20 +31,20 @@ def list_carts(call: Call) -> Reply:
 @endpoint(bp, "/shoppingCart", ["POST"], name="create_shopping_cart")
 def create_cart(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller, _journey(call), call.source_ip)
-    return tagged(doc, version, 201)
+    return with_etag(doc, version, 201)
 
 
 @endpoint(bp, "/shoppingCart/{rid}", ["GET"], name="get_shopping_cart")
 def get_cart(call: Call, rid: str) -> Reply:
     doc, version = service.read(rid, call.caller)
-    return tagged(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, "/shoppingCart/{rid}", ["PATCH"], name="patch_shopping_cart")
 def patch_cart(call: Call, rid: str) -> Reply:
     doc, version = service.update(rid, call.json(), call.caller, call.header("if-match"), _journey(call),
                                   call.source_ip)
-    return tagged(doc, version)
+    return with_etag(doc, version)
 
 
 @endpoint(bp, "/shoppingCart/{rid}", ["DELETE"], name="delete_shopping_cart")

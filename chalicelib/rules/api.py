@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import tmf
-from chalicelib.http import Call, Reply, endpoint, listing, no_content, tagged
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
 from chalicelib.rules import domain, service
 
 bp = Blueprint(__name__)
@@ -31,19 +31,19 @@ def list_rules(call: Call) -> Reply:
 @endpoint(bp, RULES, ["POST"], name="create_qualification_rule")
 def create_rule(call: Call) -> Reply:
     doc, version = service.create_rule(call.json(), call.caller)
-    return tagged(doc, version, 201)
+    return with_etag(doc, version, 201)
 
 
 @endpoint(bp, RULES + "/{rid}", ["GET"], name="get_qualification_rule")
 def get_rule(call: Call, rid: str) -> Reply:
     doc, version = service.read_rule(rid, call.caller)
-    return tagged(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, RULES + "/{rid}", ["PATCH"], name="patch_qualification_rule")
 def patch_rule(call: Call, rid: str) -> Reply:
     doc, version = service.update_rule(rid, call.json(), call.caller, call.header("if-match"))
-    return tagged(doc, version)
+    return with_etag(doc, version)
 
 
 @endpoint(bp, RULES + "/{rid}", ["DELETE"], name="delete_qualification_rule")
