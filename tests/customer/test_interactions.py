@@ -1,6 +1,5 @@
 """TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
 hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
-import json
 
 import pytest
 
