@@ -1,7 +1,5 @@
 """TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
 hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
-
-
 from bench.harness import measure
 from chalicelib import aws, settings
 from chalicelib.customer import interactions, store
