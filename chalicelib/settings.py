@@ -154,8 +154,10 @@ def basket_max_quantity() -> int:
 
 
 def basket_max_bytes() -> int:
-    """The largest serialized basket stored (DynamoDB's item limit is 400 KB, stream images too)."""
-    return env_int("BASKET_MAX_BYTES", 100 * 1024)
+    """The largest serialized basket stored: DynamoDB's item limit is 400 KB, and the record also
+    holds its keys and the customer facts. The default fits the largest basket of
+    OMNISHOP_BASKET_MAX_ITEMS priced items with room to spare."""
+    return env_int("BASKET_MAX_BYTES", 200 * 1024)
 
 
 def basket_write_attempts() -> int:

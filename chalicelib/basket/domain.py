@@ -135,6 +135,7 @@ def check_item_editor(doc: Mapping[str, Any], role: str, sub: str) -> None:
 def move(doc: dict[str, Any], to: str, role: str, sub: str, qualified: bool) -> dict[str, Any]:
     """The basket moved to status `to` by `role` (checked); the agent working on it follows."""
     current = effective_status(doc, tmf.now())
+    role = "customer" if role == "channel" else role  # a channel acts for its anonymous visitor
     if current == EXPIRED:
         raise unprocessable(f"basket {doc['id']} has expired", "basketExpired")
     if to == current and to != WITH_AGENT:
@@ -340,7 +341,11 @@ def effective_status(doc: Mapping[str, Any], at: dt.datetime) -> str:
 
 
 def present(doc: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
-    return {**doc, "status": effective_status(doc, at)}
+    """The basket as clients see it: its status now, and each item's total under both the v4
+    spelling (`ItemTotalPrice`, stored) and v5's (`itemTotalPrice`)."""
+    items = [{**i, "itemTotalPrice": i["ItemTotalPrice"]} if "ItemTotalPrice" in i else i
+             for i in doc.get("cartItem") or []]
+    return {**doc, "status": effective_status(doc, at), "cartItem": items}
 
 
 def check_size(doc: Mapping[str, Any], max_items: int, max_bytes: int) -> None:

@@ -3,8 +3,8 @@
 - An item's `itemPrice` is one CartPrice per price of its offering (oneTime, recurring, ...), each
   with the promotions its price points to (popRelationship "promotion") as `priceAlteration` with
   `applicationDuration` in charge periods: "0 EUR for 6 months, then 30 EUR/month".
-- `ItemTotalPrice` (the TMF663 v4 spelling; `itemTotalPrice` too) is the same per price type and
-  period, times the quantity.
+- `ItemTotalPrice` (the TMF663 v4 spelling; the basket also shows it as v5's `itemTotalPrice`) is
+  the same per price type and period, times the quantity.
 - `cartTotalPrice` adds up the active items per price type and period. Bundle prices
   (bundlePrice rules): when every part of a bundle is in the basket, bought apart, the cart gets a
   recurring discount bringing those parts down to the bundle's price (Extreme Bundle: 60 EUR/month
@@ -240,7 +240,7 @@ def bundle_matches(items: list[Mapping[str, Any]], bundle_ids: Iterable[str], ca
 # --- the basket -------------------------------------------------------------------------------
 def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[str, Any]], cat: Catalogue,
                  bundle_ids: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(cart items with itemPrice / ItemTotalPrice / itemTotalPrice, cartTotalPrice).
+    """(cart items with itemPrice and ItemTotalPrice, cartTotalPrice).
 
     `items` are stored cart items ({"id", "quantity", "status", "productOffering": {"id"}, ...});
     `offerings` the offering documents they refer to, by id."""
@@ -255,7 +255,7 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
         qty = item["quantity"]
         totals = total_prices([(ln, qty) for ln in item_lines], "Item total")
         out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in item_lines],
-               "ItemTotalPrice": totals, "itemTotalPrice": totals}
+               "ItemTotalPrice": totals}
         note = _bundle_note(offering, cat)
         if note:
             out["itemPrice"] = [{**p, "description": f"{p['description']} ({note})"} if p.get("recurringChargePeriod")
