@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib import tmf
 from chalicelib.catalog import schemas
-from chalicelib.errors import bad_request, conflict, unprocessable
+from chalicelib.errors import bad_request, conflict, invalid, unprocessable
 
 API_ROOT = "/tmf-api/productCatalogManagement/v4"
 API_NAME = "productCatalogManagement"
@@ -62,20 +62,12 @@ def kind(name: str) -> Kind:
     return KINDS[name]
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
 def validate(k: Kind, body: Mapping[str, Any]) -> None:
     """Check a whole document of kind k; raise 400 saying what is wrong."""
     try:
         k.schema.model_validate(body)
     except ValidationError as exc:
-        raise bad_request(f"invalid {k.name}: {_describe(exc)}") from None
+        raise invalid(k.name, exc) from None
     if k.lifecycle and body.get("validFor"):
         _check_period(body["validFor"], "validFor")
     for i, term in enumerate(body.get("productOfferingTerm") or []):

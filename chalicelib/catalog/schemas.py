@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, field_validator
+
+from chalicelib.schemas import Ref, RelatedParty, TimePeriod, Tmf
 
 LIFECYCLE = Literal["inStudy", "inDesign", "inTest", "active", "launched", "retired", "obsolete", "rejected"]
 PRICE_TYPES = Literal["recurring", "oneTime", "usage", "discount", "allowance", "penalty"]
 PERIODS = Literal["day", "week", "month", "year"]
 JOB_STATUS = Literal["notStarted", "running", "succeeded", "failed"]
-
-
-class Tmf(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class TimePeriod(Tmf):
-    startDateTime: Optional[str] = None
-    endDateTime: Optional[str] = None
-
-
-class Ref(Tmf):
-    id: str = Field(min_length=1)
-    href: Optional[str] = None
-    name: Optional[str] = None
-
-
-class RelatedParty(Ref):
-    role: Optional[str] = None
 
 
 class Quantity(Tmf):

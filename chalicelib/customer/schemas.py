@@ -5,34 +5,15 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
+
+from chalicelib.schemas import Ref, RelatedParty, Text, TimePeriod, Tmf
 
 PARTY_TYPES = Literal["Individual", "Organization"]
 MEDIUM_TYPES = Literal["mobile", "phone", "fax", "email", "postalAddress", "socialNetwork"]
 INTERACTION_STATUS = Literal["opened", "inProgress", "completed"]
 
 IDENTIFIER = r"^[A-Za-z0-9._:-]{1,128}$"   # journey keys and visitor ids
-Text = Field(default=None, max_length=1000)
-
-
-class Tmf(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class TimePeriod(Tmf):
-    startDateTime: Optional[str] = None
-    endDateTime: Optional[str] = None
-
-
-class Ref(Tmf):
-    id: str = Field(min_length=1, max_length=256)
-    href: Optional[str] = Field(default=None, max_length=2048)
-    name: Optional[str] = Text
-
-
-class RelatedParty(Ref):
-    role: Optional[str] = Field(default=None, max_length=100)
-    referredType: Optional[str] = Field(default=None, alias="@referredType", max_length=100)
 
 
 class MediumCharacteristic(Tmf):
