@@ -69,6 +69,7 @@ SERVER_OWNED = ("id", "href", "@type", "cartTotalPrice", "validFor", "creationDa
                 "qualificationResult")
 ITEM_COMPUTED = ("itemPrice", "ItemTotalPrice", "itemTotalPrice", "qualification", "pricingNote", "action")
 CHANGES_KEPT = 20
+CALLER_CONTEXT = ("journeyKey", "campaignCode", "device", "postCode")   # what a channel tells us
 
 
 # --- who ----------------------------------------------------------------------------------------
@@ -279,6 +280,16 @@ def merge_items(target: list[dict[str, Any]], source: list[dict[str, Any]], sour
     return out
 
 
+def merge_context(target: Mapping[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+    """What the visitor's basket knew (journey, campaign, device, postcode) and the customer's
+    basket did not, kept at login."""
+    out = dict(target.get("context") or {})
+    for key in CALLER_CONTEXT:
+        if not out.get(key) and (source.get("context") or {}).get(key):
+            out[key] = source["context"][key]
+    return out
+
+
 # --- context ------------------------------------------------------------------------------------
 def postcode_of(doc: Mapping[str, Any]) -> str | None:
     """The sale's postcode: the basket's context, else a postal address among its contactMedium."""
@@ -298,7 +309,7 @@ def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], 
     """The basket's context after a change: current channel, who and what, caller-given context
     (journey key, campaign code, device, postcode) and the region derived from it."""
     context = dict(doc.get("context") or {})
-    for key in ("journeyKey", "campaignCode", "device", "postCode"):
+    for key in CALLER_CONTEXT:
         if (context_in or {}).get(key):
             context[key] = context_in[key]  # type: ignore[index]
     if by.get("channel"):

@@ -388,6 +388,7 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
             doc["relatedParty"] = [party, *(doc.get("relatedParty") or [])]
         for source in sources:
             doc["cartItem"] = domain.merge_items(doc.get("cartItem") or [], source.get("cartItem") or [], source["id"])
+            doc["context"] = domain.merge_context(doc, source)
         by = {**SYSTEM_BY, "channel": (doc.get("context") or {}).get("currentChannel")}
         what = ["identified: basket now the customer's"] + [f"merged basket {s['id']}" for s in sources]
         doc = domain.touch(doc, by, tmf.iso(now), what, None, (None, None))
