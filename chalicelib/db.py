@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.attributes import Attribute
+from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.constants import STRING
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib import settings
 
@@ -38,3 +39,15 @@ def meta(logical_table: str) -> type:
 def conditional_failed(exc: Exception) -> bool:
     """A PynamoDB write refused by its condition (e.g. a stale version)."""
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class ByKind(GlobalSecondaryIndex):
+    """Every list of one resource kind is a Query on this index (`kind`, ordered by `sort`).
+    Shared by the tables whose models declare `by_kind = ByKind()`."""
+
+    class Meta:
+        index_name = "by-kind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)

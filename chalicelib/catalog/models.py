@@ -1,21 +1,9 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.db import JsonBody, meta
-
-
-class ByKind(GlobalSecondaryIndex):
-    """Every list of one resource kind is a Query on this index, ordered by name."""
-
-    class Meta:
-        index_name = "by-kind"
-        projection = AllProjection()
-
-    kind = UnicodeAttribute(hash_key=True)
-    sort = UnicodeAttribute(range_key=True)
+from chalicelib.db import ByKind, JsonBody, meta
 
 
 class CatalogRecord(Model):

@@ -19,7 +19,7 @@ from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.db import JsonBody, meta
+from chalicelib.db import ByKind, JsonBody, meta
 
 
 class ById(GlobalSecondaryIndex):
@@ -30,17 +30,6 @@ class ById(GlobalSecondaryIndex):
         projection = AllProjection()
 
     rid = UnicodeAttribute(hash_key=True)
-
-
-class ByKind(GlobalSecondaryIndex):
-    """Lists of one resource kind: customers by name, interactions newest first by time."""
-
-    class Meta:
-        index_name = "by-kind"
-        projection = AllProjection()
-
-    kind = UnicodeAttribute(hash_key=True)
-    sort = UnicodeAttribute(range_key=True)
 
 
 class ByJourney(GlobalSecondaryIndex):
