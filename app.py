@@ -6,6 +6,7 @@ from chalicelib.basket.api import bp as basket_api
 from chalicelib.catalog.api import bp as catalog_api
 from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
+from chalicelib.notify.api import bp as notify_api
 from chalicelib.rules.api import bp as rules_api
 from chalicelib.system import bp as system_api
 
@@ -17,6 +18,7 @@ app.register_blueprint(customer_api, url_prefix="/tmf-api/customerManagement/v4"
 app.register_blueprint(interaction_api, url_prefix="/tmf-api/partyInteraction/v4")
 app.register_blueprint(basket_api, url_prefix="/tmf-api/shoppingCart/v4")
 app.register_blueprint(rules_api, url_prefix="/tmf-api/productOfferingQualification/v4")
+app.register_blueprint(notify_api, url_prefix="/tmf-api/communicationManagement/v4")
 
 if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api

@@ -168,3 +168,59 @@ def basket_write_attempts() -> int:
 def basket_customer_facts_seconds() -> int:
     """How long a basket trusts its copy of the customer's segment, type and products held."""
     return env_int("BASKET_CUSTOMER_FACTS_SECONDS", 300)
+
+
+# --- notifications (TMF681) -------------------------------------------------------------------
+LOCAL_LINK_SECRET = "omnishop-local-link-secret"
+
+
+def email_sender() -> str:
+    """The SES identity emails are sent from (infra/resources.py EMAIL_SENDER; the stack sets it)."""
+    return env("EMAIL_SENDER", "noreply@omnishop.example") or "noreply@omnishop.example"
+
+
+def sms_sender_id() -> str:
+    """The alphanumeric sender id SMS show where the country allows one (at most 11 characters)."""
+    return env("SMS_SENDER_ID", "Omnishop") or "Omnishop"
+
+
+def link_secrets() -> list[str]:
+    """HMAC secrets of signed links, comma-separated: the first signs, every one verifies (rotate by
+    putting the new one first). Locally a fixed default; deployed, it must be configured."""
+    raw = [s.strip() for s in (env("LINK_SECRETS") or "").split(",") if s.strip()]
+    if raw:
+        return raw
+    if local_mode():
+        return [LOCAL_LINK_SECRET]
+    raise RuntimeError("OMNISHOP_LINK_SECRETS is not configured: signed links cannot be made or checked")
+
+
+def link_ttl_seconds() -> int:
+    """How long a signed link in a message works."""
+    return env_int("LINK_TTL_SECONDS", 24 * 3600)
+
+
+def link_base_url() -> str:
+    """Where signed links land (the self-care portal); the API's own base when unset."""
+    value = env("LINK_BASE_URL") or public_base_url() or local_base_url()
+    return value.rstrip("/")
+
+
+def notify_lease_seconds() -> int:
+    """How long one attempt holds a message it is sending before another may take it over."""
+    return env_int("NOTIFY_LEASE_SECONDS", 60)
+
+
+def notify_max_attempts() -> int:
+    """Sends of a message the platform retries itself (API messages) before it is failed."""
+    return env_int("NOTIFY_MAX_ATTEMPTS", 5)
+
+
+def notify_retry_seconds() -> int:
+    """How long the platform waits before retrying an API message the provider refused for now."""
+    return env_int("NOTIFY_RETRY_SECONDS", 60)
+
+
+def notify_retention_days() -> int:
+    """communicationMessages are removed (TTL) this long after they were made."""
+    return env_int("NOTIFY_RETENTION_DAYS", 400)

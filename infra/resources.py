@@ -96,6 +96,8 @@ TABLES = (
     Table("customer", model="chalicelib.customer.models:CustomerItem", stream=True),
     # Baskets (TMF663); qualification rules live in the catalog table (docs/decisions.md).
     Table("basket", model="chalicelib.basket.models:BasketRecord", stream=True, ttl_attribute="expires"),
+    # TMF681 communicationMessages: the record is also the once-only lock of a send (notify/models.py).
+    Table("notify", model="chalicelib.notify.models:MessageRecord", stream=True, ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
@@ -115,6 +117,11 @@ FUNCTIONS = (
              sources=(StreamSource("customer"),)),
     Function("basket-events", "functions.basket_events.handler",
              sources=(StreamSource("basket"),)),
+    Function("notify-events", "functions.notify_events.handler",
+             sources=(StreamSource("notify"),)),
+    # Step Functions task: one SMS/email (TransientSendError for Retry; see functions/notify_send.py).
+    Function("notify-send", "functions.notify_send.handler"),
+    Function("notify-sweep", "functions.notify_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -124,6 +131,7 @@ STATE_MACHINES = (
 
 SCHEDULES = (
     Schedule("catalog-sweep", "rate(15 minutes)", "catalog-sweep"),
+    Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
 )
 
 # SES sender identity and SNS topics (alarms go to the ops topic).

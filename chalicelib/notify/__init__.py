@@ -1,0 +1,1 @@
+"""Notifications (TMF681 communicationManagement): every SMS and email the platform sends."""

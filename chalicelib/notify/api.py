@@ -1,0 +1,49 @@
+"""TMF681 communicationManagement v4 routes. Thin: parse, call the service, shape the reply.
+
+POST sends at once; the reply (201) carries the outcome as the message's `state` (completed,
+initial while quiet hours hold it, cancelled when consent or a receiver is missing, failed) and
+`stateReason`. Agents, marketing and channels send; customers read their own messages only."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import tmf
+from chalicelib.customer.domain import journey_key
+from chalicelib.hub import api as hub_api
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+from chalicelib.notify import domain, service
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/communicationMessage", ["GET"], name="list_communication_message")
+def list_messages(call: Call) -> Reply:
+    items, total = service.search(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, "/communicationMessage", ["POST"], name="create_communication_message")
+def create_message(call: Call) -> Reply:
+    doc, version = service.create(call.json(), call.caller, journey_key(call.header("x-journey-key")))
+    return with_etag(doc, version, 201)
+
+
+@endpoint(bp, "/communicationMessage/{mid}", ["GET"], name="get_communication_message")
+def get_message(call: Call, mid: str) -> Reply:
+    doc, version = service.read(mid, call.caller)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, "/communicationMessage/{mid}", ["PATCH"], name="patch_communication_message")
+def patch_message(call: Call, mid: str) -> Reply:
+    doc, version = service.update(mid, call.json(), call.caller, call.header("if-match"))
+    return with_etag(doc, version)
+
+
+@endpoint(bp, "/communicationMessage/{mid}", ["DELETE"], name="delete_communication_message")
+def delete_message(call: Call, mid: str) -> Reply:
+    service.delete(mid, call.caller, call.header("if-match"))
+    return no_content()
+
+
+hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

@@ -1,0 +1,338 @@
+"""Notifications: the one way any context sends a customer an SMS or email, and the TMF681 use
+cases behind the API.
+
+    outcome = send("reminder-1-b-42", "cust-andrea", "service",
+                   {"sms": "Hi {firstName}, need a hand? {link}", "email": "..."},
+                   fields={"link": url}, subject="Your basket", journey_key="jrn-1",
+                   related=[{"id": "b-42", "@referredType": "ShoppingCart"}], reason="basket reminder")
+    outcome.status   # "sent" | "deferred" (quiet hours: try again at outcome.not_before) | "skipped"
+
+Idempotent on the message id: the message record is written before the provider is called
+(state inProgress, held by a lease) and a second call finds it, so a retried Step Functions task
+or a redelivered SQS message sends one SMS. Provider throttling or faults raise
+TransientSendError (retry it), a refusal raises SendRefused; neither records `completed`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from typing import Any, Iterable, Mapping
+
+from chalicelib import settings, tmf
+from chalicelib.auth import Caller
+from chalicelib.customer import access
+from chalicelib.customer import interactions
+from chalicelib.customer import service as customers
+from chalicelib.customer import store as customer_store
+from chalicelib.errors import ApiError, conflict, not_found, precondition_failed
+from chalicelib.notify import domain, store, transport
+from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, TemplateError
+from chalicelib.notify.store import Stored
+from chalicelib.observability import logger
+
+SENDERS = ("agent", "marketing", "channel")
+READERS = ("agent", "marketing", "customer")
+MANAGERS = ("agent", "marketing")
+
+__all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "SendError", "TransientSendError", "SendRefused",
+           "TemplateError"]
+
+
+class SendError(Exception):
+    """A message could not be sent. `message_id` names it; the text never holds an address."""
+
+    def __init__(self, message_id: str, message: str):
+        super().__init__(f"message {message_id}: {message}")
+        self.message_id = message_id
+
+
+class TransientSendError(SendError):
+    """Not sent now, may be sent later: the provider throttled or failed, or another attempt is
+    sending it. Retry with backoff (Step Functions: Retry ErrorEquals ["TransientSendError"])."""
+
+
+class SendRefused(SendError):
+    """The provider refused the message (or the platform gave up retrying): it is `failed`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    message_id: str
+    status: str                    # sent | deferred | skipped
+    reason: str
+    channel: str | None = None     # sms | email
+    not_before: str | None = None  # deferred: when to try again (ISO 8601, UTC)
+    duplicate: bool = False        # this id was handled before: nothing was sent now
+    message: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for a Step Functions task result."""
+        return {"messageId": self.message_id, "status": self.status, "reason": self.reason,
+                "channel": self.channel, "notBefore": self.not_before, "duplicate": self.duplicate,
+                "state": self.message.get("state")}
+
+
+def message_href(message_id: str) -> str:
+    return tmf.href(domain.API_ROOT, "communicationMessage", message_id)
+
+
+# --- the entry point for every context --------------------------------------------------------
+def send(message_id: str, customer_id: str, purpose: str, content: str | Mapping[str, str], *,
+         subject: str | None = None, fields: Mapping[str, Any] | None = None,
+         channels: Iterable[str] | None = None, journey_key: str | None = None,
+         related: Iterable[Mapping[str, Any]] = (), not_before: str | None = None,
+         reason: str | None = None) -> Outcome:
+    """Send customer `customer_id` a message for `purpose` (service | marketing), once per
+    `message_id` (derive it from what it is about, e.g. f"basket-reminder-1-{basket_id}").
+
+    content: a template, or one per channel ({"sms": ..., "email": ...}); `{field}` names one of
+    domain.PERSONAL_FIELDS, filled from `fields` (and firstName/name from the customer record).
+    channels: in order of preference; None is SMS then email, the customer's preferred first.
+    The first channel with consent for the purpose and a contact medium is used; in quiet hours
+    the outcome is `deferred` until they end (call again then, same id); with none, `skipped`
+    and the message is recorded `cancelled` with the reason. Raises TemplateError (400) for a bad
+    template before anything is written, TransientSendError / SendRefused as above."""
+    req = domain.request(customer_id=customer_id, purpose=purpose, content=content, subject=subject,
+                         fields=fields, channels=channels, journey_key=journey_key, related=related,
+                         not_before=not_before)
+    if reason:
+        req["reason"] = reason
+    return _deliver(message_id, req, store.load(message_id))
+
+
+def deliver(message_id: str) -> Outcome:
+    """Send a stored message now, as its first request said (the sweep's resends)."""
+    stored = store.load(message_id)
+    if stored is None:
+        raise not_found("communicationMessage", message_id)
+    return _deliver(message_id, stored.request, stored)
+
+
+def cancel(message_id: str, reason: str = "cancelled") -> bool:
+    """Cancel a message not sent yet (e.g. deferred, and the basket was ordered meanwhile).
+    True when it is cancelled now or was already; False when it was sent or is being sent."""
+    stored = store.load(message_id)
+    if stored is None or stored.state == CANCELLED:
+        return stored is not None
+    if stored.state not in (INITIAL, FAILED) or stored.deleted:
+        return False
+    try:
+        store.write(domain.with_state(stored.doc, CANCELLED, tmf.now_iso(), reason), stored.request, stored.version)
+    except store.StaleVersion:
+        return cancel(message_id, reason)
+    return True
+
+
+def sweep(limit: int = 100) -> dict[str, int]:
+    """Send the messages the platform owes (API messages held by quiet hours or a provider's
+    refusal for now) whose time has come."""
+    counts = {"sent": 0, "deferred": 0, "skipped": 0, "retrying": 0, "failed": 0}
+    for message_id in store.due(tmf.now_iso(), limit):
+        try:
+            counts[deliver(message_id).status] += 1
+        except TransientSendError:
+            counts["retrying"] += 1
+        except SendRefused:
+            counts["failed"] += 1
+    return counts
+
+
+# --- one attempt ------------------------------------------------------------------------------
+def _outcome(doc: Mapping[str, Any], status: str, reason: str, channel: str | None = None,
+             not_before: str | None = None, duplicate: bool = False) -> Outcome:
+    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, dict(doc))
+
+
+def _channel(doc: Mapping[str, Any]) -> str:
+    return domain.channel_of(doc.get("messageType") or "sms")
+
+
+def _finished(stored: Stored) -> Outcome:
+    """A message handled before: the same outcome again, nothing sent."""
+    doc = stored.doc
+    if stored.deleted or stored.state == CANCELLED:
+        return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True)
+    if stored.state == FAILED:
+        raise SendRefused(doc["id"], doc.get("stateReason") or "the provider refused it")
+    _record_interaction(doc, stored.request)   # in case the first attempt stopped just before
+    return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True)
+
+
+def _write(doc: dict[str, Any], req: dict[str, Any], version: int | None, **kwargs: Any) -> int:
+    try:
+        return store.write(doc, req, version, **kwargs)
+    except store.StaleVersion:
+        raise TransientSendError(doc["id"], "another attempt is handling it; try again") from None
+
+
+def _deliver(message_id: str, req: dict[str, Any], stored: Stored | None) -> Outcome:
+    now = tmf.now()
+    if stored is not None:
+        if stored.deleted or stored.state in (COMPLETED, CANCELLED) or (stored.state == FAILED and not stored.retryable):
+            return _finished(stored)
+        if stored.state == IN_PROGRESS and stored.lease > time.time():
+            raise TransientSendError(message_id, "another attempt is sending it; try again")
+        req = stored.request   # the first request decides what is sent
+    customer_id = req.get("customerId")
+    found = customer_store.load_customer(customer_id) if customer_id else None
+    customer = found[0] if found else None
+    at = tmf.iso(now)
+    doc = stored.doc if stored else domain.new_message(
+        message_id, message_href(message_id), req, at, customers.customer_href(customer_id) if customer_id else None)
+    version, attempts = (stored.version, stored.attempts) if stored else (None, 0)
+    if req.get("unaddressed"):
+        plan = domain.Plan("skip", domain.unaddressed_reason(_channel(doc)))
+    else:
+        plan = domain.plan(req, customer, now)
+    log = {"messageId": message_id, "customerId": customer_id, "purpose": req["purpose"],
+           "journey_key": req.get("journeyKey")}
+    if plan.action == "skip":
+        doc = domain.with_state(doc, CANCELLED, at, f"not sent: {plan.reason}")
+        _write(doc, req, version, attempts=attempts)
+        logger.info("message not sent", extra={**log, "reason": plan.reason})
+        return _outcome(doc, "skipped", plan.reason)
+    if plan.action == "defer":
+        doc = domain.with_state(doc, INITIAL, at, f"waiting: {plan.reason}", scheduledSendTime=plan.not_before)
+        _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.get("resume") else None)
+        logger.info("message deferred", extra={**log, "notBefore": plan.not_before, "reason": plan.reason})
+        return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before)
+    return _send(doc, req, version, attempts + 1, plan, customer, log)
+
+
+def _send(doc: dict[str, Any], req: dict[str, Any], version: int | None, attempt: int, plan: domain.Plan,
+          customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
+    channel = plan.channel or "sms"
+    text, subject = domain.compose(req, channel, customer)
+    at = tmf.now_iso()
+    doc = domain.with_state(domain.sent_as(doc, channel, text, subject, req.get("senderParty")), IN_PROGRESS, at,
+                            sendTime=at, tryTimes=attempt)
+    doc.pop("scheduledSendTime", None)
+    version = _write(doc, req, version, attempts=attempt, lease=int(time.time()) + settings.notify_lease_seconds())
+    try:
+        transport.send(channel, plan.address or "", text, subject, req["purpose"])
+    except transport.ProviderError as exc:
+        give_up = not exc.transient or (req.get("resume") and attempt >= settings.notify_max_attempts())
+        failed = domain.with_state(doc, FAILED, tmf.now_iso(), f"{channel} provider: {exc}"
+                                   + ("" if give_up else "; will be retried"))
+        retry_at = tmf.iso(tmf.now() + dt.timedelta(seconds=settings.notify_retry_seconds() * attempt))
+        store.write(failed, req, version, retryable=not give_up, attempts=attempt,
+                    due_at=retry_at if req.get("resume") and not give_up else None)
+        logger.warning("message send failed", extra={**log, "channel": channel, "error": exc.code,
+                                                      "retryable": not give_up, "attempt": attempt})
+        raise (SendRefused if give_up else TransientSendError)(doc["id"], str(exc)) from None
+    done_at = tmf.now_iso()
+    doc = domain.with_state(doc, COMPLETED, done_at, sendTimeComplete=done_at)
+    store.write(doc, req, version, attempts=attempt)
+    _record_interaction(doc, req)
+    logger.info("message sent", extra={**log, "channel": channel, "attempt": attempt})
+    return _outcome(doc, "sent", plan.reason, channel)
+
+
+def _record_interaction(doc: Mapping[str, Any], req: Mapping[str, Any]) -> None:
+    """Every message sent is a TMF683 interaction on the customer's journey (idempotent on id)."""
+    channel = _channel(doc)
+    item = {"id": doc["id"], "href": doc.get("href"), "@referredType": domain.MESSAGE_TYPE}
+    interactions.record_interaction(
+        f"message-{doc['id']}", reason=req.get("reason") or f"{req['purpose']} {channel} message sent",
+        channel=channel, direction="outbound", customer_id=req.get("customerId"),
+        items=[item, *req.get("related", [])], journey_key=req.get("journeyKey"),
+        occurred_at=doc.get("sendTimeComplete") or doc.get("sendTime"))
+
+
+# --- TMF681 use cases -------------------------------------------------------------------------
+def _sender_party(caller: Caller) -> dict[str, Any]:
+    return {"id": caller.sub, "role": caller.role,
+            "@referredType": "Individual" if caller.role in ("agent", "marketing") else "PartyRole"}
+
+
+def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int]:
+    """POST communicationMessage: stored and sent at once (or held by quiet hours, then sent by
+    the sweep). 201 whatever the outcome: the message's state and stateReason say it."""
+    access.check_roles(caller, *SENDERS)
+    req = domain.api_request(body, caller.role, _sender_party(caller))
+    req["journeyKey"] = journey_key
+    message_id = tmf.new_id()
+    try:
+        _deliver(message_id, req, None)
+    except SendError:
+        pass   # recorded as failed (retryable ones are retried by the sweep)
+    stored = store.load(message_id)
+    assert stored is not None
+    return stored.doc, stored.version
+
+
+def _visible(message_id: str, caller: Caller) -> Stored:
+    access.check_roles(caller, *READERS)
+    stored = store.load(message_id)
+    if stored is None or stored.deleted or (
+            caller.role == "customer" and stored.request.get("customerId") != caller.customer_id):
+        raise not_found("communicationMessage", message_id)
+    return stored
+
+
+def read(message_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    stored = _visible(message_id, caller)
+    return stored.doc, stored.version
+
+
+def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    access.check_roles(caller, *READERS)
+    offset, limit = tmf.paging(params)
+    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    wanted = params.get("id")
+    if wanted and "," not in wanted:
+        try:
+            docs = [_visible(wanted, caller).doc]
+        except ApiError:
+            docs = []
+    elif caller.role == "customer":
+        docs = store.customer_messages(caller.customer_id or "")
+    else:
+        docs = store.all_messages()
+    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
+
+
+def _checked_version(stored: Stored, if_match: str | None) -> None:
+    expected = tmf.parse_if_match(if_match)
+    if expected is not None and expected != stored.version:
+        raise precondition_failed(f"communicationMessage {stored.doc['id']} is at version {stored.version}, "
+                                  f"not {expected}", stored.doc)
+
+
+def update(message_id: str, patch: Mapping[str, Any], caller: Caller,
+           if_match: str | None = None) -> tuple[dict[str, Any], int]:
+    """PATCH: notes (description, characteristic, logFlag) any time; `state: cancelled` before sending."""
+    access.check_roles(caller, *MANAGERS)
+    stored = _visible(message_id, caller)
+    _checked_version(stored, if_match)
+    doc = domain.patched(stored.doc, patch, tmf.now_iso())
+    try:
+        version = store.write(doc, stored.request, stored.version, retryable=stored.retryable,
+                              attempts=stored.attempts, lease=stored.lease,
+                              due_at=None if doc.get("state") == CANCELLED else _due_at(stored))
+    except store.StaleVersion:
+        raise precondition_failed(f"communicationMessage {message_id} was changed meanwhile; read it again") from None
+    return doc, version
+
+
+def _due_at(stored: Stored) -> str | None:
+    if not stored.request.get("resume") or stored.state not in (INITIAL, FAILED):
+        return None
+    if stored.state == FAILED and not stored.retryable:
+        return None
+    return stored.doc.get("scheduledSendTime") or stored.doc.get("lastUpdate")
+
+
+def delete(message_id: str, caller: Caller, if_match: str | None = None) -> None:
+    access.check_roles(caller, *MANAGERS)
+    stored = _visible(message_id, caller)
+    _checked_version(stored, if_match)
+    if stored.state == IN_PROGRESS:
+        raise conflict(f"communicationMessage {message_id} is being sent; delete it once it is sent")
+    try:
+        store.bury(stored)
+    except store.StaleVersion:
+        raise conflict(f"communicationMessage {message_id} changed meanwhile; try again") from None
+    logger.info("message deleted", extra={"messageId": message_id, "by": caller.role})

@@ -1,0 +1,100 @@
+"""Notify table persistence (PynamoDB): versioned writes (the message record is also the lock
+that makes a send happen once) and the Queries lists are made of. See models.py."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib import settings
+from chalicelib.db import conditional_failed
+from chalicelib.notify.models import MessageRecord
+
+KIND = "message"
+DUE = "DUE"
+MAX_ID = 256
+
+
+class StaleVersion(Exception):
+    """The message changed (or, for an insert, exists) since it was read."""
+
+
+@dataclasses.dataclass
+class Stored:
+    doc: dict[str, Any]
+    request: dict[str, Any]
+    version: int
+    retryable: bool = False
+    attempts: int = 0
+    lease: int = 0
+    deleted: bool = False
+
+    @property
+    def state(self) -> str:
+        return self.doc.get("state", "")
+
+
+def _expires() -> int:
+    return int(time.time()) + settings.notify_retention_days() * 86400
+
+
+def load(message_id: str) -> Stored | None:
+    if len(message_id) > MAX_ID:
+        return None
+    try:
+        rec = MessageRecord.get(message_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Stored(rec.body or {}, rec.request or {}, rec.version, bool(rec.retryable), int(rec.attempts or 0),
+                  int(rec.lease or 0), deleted=rec.kind is None)
+
+
+def write(doc: dict[str, Any], request: dict[str, Any], version: int | None, *, retryable: bool = False,
+          attempts: int = 0, lease: int = 0, due_at: str | None = None) -> int:
+    """Insert (version None: it must not exist) or replace the message stored at `version`;
+    StaleVersion otherwise. `due_at` puts it on the platform's resend list."""
+    created = doc.get("creationDate") or ""
+    rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.get("customerId"),
+                        due=DUE if due_at else None, due_at=due_at, state=doc.get("state"),
+                        retryable=1 if retryable else None, attempts=attempts or None, lease=lease or None,
+                        request=request, body=doc, expires=_expires())
+    if version is not None:
+        rec.version = version
+    return _save(rec)
+
+
+def _save(rec: MessageRecord) -> int:
+    try:
+        rec.save()
+    except PutError as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    return rec.version
+
+
+def bury(stored: Stored) -> None:
+    """Delete a message for the API (404 from now on) but keep its id and state, without content,
+    so that a retried send of the same id does not send it again."""
+    doc = {k: stored.doc[k] for k in ("id", "state", "creationDate") if k in stored.doc}
+    _save(MessageRecord(doc["id"], state=stored.state, body=doc, request={}, version=stored.version,
+                        expires=_expires()))
+
+
+def all_messages() -> list[dict[str, Any]]:
+    """Every message, newest first (a Query on by-kind)."""
+    return [r.body for r in MessageRecord.by_kind.query(KIND, scan_index_forward=False)]
+
+
+def customer_messages(customer_id: str) -> list[dict[str, Any]]:
+    """A customer's messages, newest first (a Query on by-customer)."""
+    if len(customer_id) > MAX_ID:
+        return []
+    return [r.body for r in MessageRecord.by_customer.query(customer_id, scan_index_forward=False)]
+
+
+def due(until: str, limit: int = 100) -> list[str]:
+    """Ids of messages the platform must send by `until` (a Query on the sparse by-due index)."""
+    return [r.pk for r in MessageRecord.by_due.query(DUE, MessageRecord.due_at <= until, limit=limit)]

@@ -1,0 +1,34 @@
+"""Notify table stream -> TMF681 hub events (CommunicationMessageCreateEvent, StateChangeEvent,
+AttributeValueChangeEvent, DeleteEvent). Event ids come from the stream record, so a record
+delivered twice produces the same deliveries, which hub delivery makes once."""
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib import streams
+from chalicelib.hub import domain as hub_domain
+from chalicelib.hub import service as hub
+from chalicelib.notify import domain
+from chalicelib.observability import logger
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _visible(image: dict | None) -> dict | None:
+    """The message as the API shows it; a tombstone (deleted message) is not one."""
+    return streams.body(image) if image and image.get("kind") else None
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    old, new = _visible(record.dynamodb.old_image), _visible(record.dynamodb.new_image)
+    events = hub_domain.events_for_change("communicationMessage", domain.MESSAGE_TYPE, old, new,
+                                          record.event_id, streams.event_time(record))
+    sent = hub.publish(domain.API_NAME, events)
+    logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: object) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
