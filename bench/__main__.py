@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog, customer, imports
+from bench import catalog, customer, imports, notify
 
-SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run}
+SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run,
+            "notify": notify.run}
 
 
 def main(argv: list[str]) -> None:
