@@ -3,6 +3,9 @@ from chalice import Chalice
 
 from chalicelib import settings
 from chalicelib.basket.api import bp as basket_api
+from chalicelib.campaign.api import bp as campaign_api
+from chalicelib.campaign.api import landing_bp as campaign_landing
+from chalicelib.campaign.api import recommendation_bp as recommendation_api
 from chalicelib.catalog.api import bp as catalog_api
 from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
@@ -19,6 +22,9 @@ app.register_blueprint(interaction_api, url_prefix="/tmf-api/partyInteraction/v4
 app.register_blueprint(basket_api, url_prefix="/tmf-api/shoppingCart/v4")
 app.register_blueprint(rules_api, url_prefix="/tmf-api/productOfferingQualification/v4")
 app.register_blueprint(notify_api, url_prefix="/tmf-api/communicationManagement/v4")
+app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
+app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
+app.register_blueprint(campaign_landing)
 
 if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api

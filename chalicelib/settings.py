@@ -224,3 +224,44 @@ def notify_retry_seconds() -> int:
 def notify_retention_days() -> int:
     """communicationMessages are removed (TTL) this long after they were made."""
     return env_int("NOTIFY_RETENTION_DAYS", 400)
+
+
+# --- campaigns and recommendations ------------------------------------------------------------
+def campaign_frequency_cap() -> int:
+    """At most this many marketing messages reach one customer per calendar week (ISO, UTC)."""
+    return env_int("CAMPAIGN_FREQUENCY_CAP", 3)
+
+
+def campaign_page_size() -> int:
+    """Customers the campaign runner reads per page (one Query) before checkpointing its cursor."""
+    return env_int("CAMPAIGN_PAGE_SIZE", 100)
+
+
+def campaign_batch_size() -> int:
+    """Customers per message on the campaign-send queue (one SQS message, one sender batch item)."""
+    return env_int("CAMPAIGN_BATCH_SIZE", 25)
+
+
+def campaign_runner_reserve_ms() -> int:
+    """The runner stops paging with this much Lambda time left and hands on through the queue."""
+    return env_int("CAMPAIGN_RUNNER_RESERVE_MS", 20_000)
+
+
+def campaign_runner_arn() -> str:
+    """The campaign runner function a campaign's EventBridge schedule invokes (the stack sets it)."""
+    return env("CAMPAIGN_RUNNER_ARN") or (
+        f"arn:aws:lambda:{region()}:{account_id()}:function:{resource_name('campaign-runner')}")
+
+
+def scheduler_role_arn() -> str:
+    """The role EventBridge Scheduler assumes to invoke the runner (the stack sets it)."""
+    return env("SCHEDULER_ROLE_ARN") or f"arn:aws:iam::{account_id()}:role/{resource_name('runtime-role')}"
+
+
+def campaign_schedule_group() -> str:
+    return env("CAMPAIGN_SCHEDULE_GROUP", "default") or "default"
+
+
+def live_campaigns_cache_seconds() -> int:
+    """How long a container trusts its list of live campaigns (recommendations read it)."""
+    return env_int("LIVE_CAMPAIGNS_CACHE_SECONDS", 30)

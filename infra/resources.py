@@ -98,12 +98,18 @@ TABLES = (
     Table("basket", model="chalicelib.basket.models:BasketRecord", stream=True, ttl_attribute="expires"),
     # TMF681 communicationMessages: the record is also the once-only lock of a send (notify/models.py).
     Table("notify", model="chalicelib.notify.models:MessageRecord", stream=True, ttl_attribute="expires"),
+    # Campaigns: the document, its report counters, run checkpoints, targets, caps (campaign/models.py).
+    Table("campaign", model="chalicelib.campaign.models:CampaignRecord", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
 
 QUEUES = (
     Queue("hub-delivery", max_receive_count=5, visibility_timeout=60),
+    # Campaign fan-out: batches of customers to send to, and runs handed on (functions/campaign_send.py).
+    Queue("campaign-send", max_receive_count=5, visibility_timeout=180),
+    # Social posts of campaigns: the outbox a social-network integration consumes.
+    Queue("campaign-social", max_receive_count=5, visibility_timeout=60),
 )
 
 FUNCTIONS = (
@@ -122,6 +128,12 @@ FUNCTIONS = (
     # Step Functions task: one SMS/email (TransientSendError for Retry; see functions/notify_send.py).
     Function("notify-send", "functions.notify_send.handler"),
     Function("notify-sweep", "functions.notify_sweep.handler", timeout=120),
+    # Invoked by each campaign's EventBridge schedule, made at run time by the campaign API.
+    Function("campaign-runner", "functions.campaign_runner.handler", timeout=300),
+    Function("campaign-send", "functions.campaign_send.handler", timeout=120,
+             sources=(QueueSource("campaign-send", batch_size=5),)),
+    Function("campaign-attribution", "functions.campaign_attribution.handler",
+             sources=(StreamSource("basket"),)),
 )
 
 STATE_MACHINES = (

@@ -100,6 +100,14 @@ def list_customers(name: str | None = None) -> list[dict[str, Any]]:
     return [item.body for item in CustomerItem.by_kind.query("customer", condition)]
 
 
+def customer_ids_page(cursor: dict[str, Any] | None, limit: int) -> tuple[list[str], dict[str, Any] | None]:
+    """One page of customer ids in name order (a Query on by-kind) from `cursor`, and the cursor
+    of the next page (None after the last): how a campaign walks every customer without a Scan."""
+    pages = CustomerItem.by_kind.query("customer", limit=limit, page_size=limit, last_evaluated_key=cursor)
+    ids = [customer_of(item.pk) or "" for item in pages]
+    return [i for i in ids if i], pages.last_evaluated_key
+
+
 def customer_with_products(customer_id: str) -> tuple[tuple[dict[str, Any], int] | None, list[dict[str, Any]]]:
     """The customer and the products it holds: one Query (they are adjacent in the partition)."""
     found, products = None, []

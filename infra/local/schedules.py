@@ -1,26 +1,26 @@
 """EventBridge Scheduler, locally: fire each Schedule's function on its expression (UTC).
 
-Expressions as Scheduler takes them: `rate(N minute|minutes|hour|hours|day|days)` (first fire one
-period after start), `cron(minutes hours day-of-month month day-of-week year)` with `*`, `?`,
-lists, ranges, steps, month and weekday names, `L` (day-of-month: last day; day-of-week: `nL`,
-last such weekday) and `n#k` (k-th weekday n of the month); `W` is not supported. And
-`at(yyyy-mm-ddThh:mm:ss)`, fired once.
+Expressions as Scheduler takes them (read by chalicelib/schedules.py: rate, cron, at).
 
 The event is the schedule's Target.Input as provisioned (infra.local.provision.schedule_input),
 with Scheduler's context attributes filled in.
+
+Schedules made at run time through the Scheduler API (a campaign's schedule, made by the campaign
+API) are fired too: the runtime's Scheduler lists moto's schedules every tick and fires those
+whose target is one of our functions, with their own Target.Input; an `at(...)` schedule with
+ActionAfterCompletion DELETE is deleted once fired, as Scheduler does.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import uuid
 from typing import Any, Callable, Iterable
 
-from chalicelib import settings
+from chalicelib import aws, settings
+from chalicelib.schedules import UTC, Cron, next_fire  # noqa: F401  (re-exported for callers)
 from infra import resources
 from infra.local import lambdas
 from infra.local.provision import schedule_input
@@ -28,116 +28,46 @@ from infra.resources import Function, Schedule
 
 log = logging.getLogger("infra.local")
 
-UTC = dt.timezone.utc
-MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}
-WEEKDAYS = {d: i + 1 for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+def schedule_arn(name: str, group: str = "default") -> str:
+    return f"arn:aws:scheduler:{settings.region()}:{settings.account_id()}:schedule/{group}/{name}"
 
 
-def _values(field: str, low: int, high: int, names: dict[str, int] | None = None) -> set[int]:
-    """The numbers a plain cron field (`*`, lists, ranges, steps, names) allows."""
-    def number(token: str) -> int:
-        value = (names or {}).get(token.upper()) or int(token)
-        if not low <= value <= high:
-            raise ValueError(f"{token} is outside {low}-{high}")
-        return value
-
-    allowed: set[int] = set()
-    for part in field.split(","):
-        span, _, step = part.partition("/")
-        if span in ("*", "?"):
-            start, end = low, high
-        elif "-" in span:
-            start, end = (number(t) for t in span.split("-", 1))
-        else:
-            start = number(span)
-            end = high if step else start
-        allowed.update(range(start, end + 1, int(step) if step else 1))
-    return allowed
-
-
-class Cron:
-    """An AWS cron expression, matched to the minute."""
-
-    def __init__(self, fields: str):
-        parts = fields.split()
-        if len(parts) != 6:
-            raise ValueError(f"cron needs 6 fields (minutes hours day-of-month month day-of-week year): {fields!r}")
-        minutes, hours, self.dom, months, self.dow, years = parts
-        if "?" not in (self.dom, self.dow):
-            raise ValueError("one of day-of-month and day-of-week must be '?'")
-        if "W" in self.dom.upper():
-            raise ValueError("the W (nearest weekday) day-of-month is not supported locally")
-        self.minutes, self.hours = sorted(_values(minutes, 0, 59)), sorted(_values(hours, 0, 23))
-        self.months, self.years = _values(months, 1, 12, MONTHS), _values(years, 1970, 2199)
-        self._days_of_month = None if self.dom in ("?", "L") else _values(self.dom, 1, 31)
-        self._days_of_week = None if self.dow == "?" or re.search(r"[L#]", self.dow) else _values(self.dow, 1, 7, WEEKDAYS)
-
-    def matches_day(self, day: dt.date) -> bool:
-        if day.month not in self.months or day.year not in self.years:
-            return False
-        last = calendar.monthrange(day.year, day.month)[1]
-        weekday = (day.isoweekday() % 7) + 1  # AWS: 1 = Sunday
-        if self.dom != "?":
-            return day.day == last if self.dom == "L" else day.day in self._days_of_month
-        if self._days_of_week is not None:
-            return weekday in self._days_of_week
-        if self.dow.upper().endswith("L"):  # nL: the last weekday n of the month (L alone: Saturday)
-            return weekday == _values(self.dow[:-1] or "7", 1, 7, WEEKDAYS).pop() and day.day > last - 7
-        wanted, _, nth = self.dow.partition("#")  # n#k: the k-th weekday n of the month
-        return weekday == _values(wanted, 1, 7, WEEKDAYS).pop() and (day.day - 1) // 7 + 1 == int(nth)
-
-    def next_after(self, moment: dt.datetime) -> dt.datetime | None:
-        """The first matching minute strictly after `moment` (within ten years), or None."""
-        start = moment.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-        day = start.date()
-        for _ in range(3660):
-            if self.matches_day(day):
-                for hour in self.hours:
-                    for minute in self.minutes:
-                        candidate = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=start.tzinfo)
-                        if candidate >= start:
-                            return candidate
-            day += dt.timedelta(days=1)
-        return None
-
-
-def next_fire(expression: str, after: dt.datetime) -> dt.datetime | None:
-    """When a schedule with this expression fires next after `after` (None: never again)."""
-    expression = expression.strip()
-    rate = _RATE.match(expression)
-    if rate:
-        seconds = int(rate.group(1)) * _UNITS[rate.group(2).rstrip("s")]
-        if seconds <= 0:
-            raise ValueError(f"a rate must be positive: {expression}")
-        return after + dt.timedelta(seconds=seconds)
-    if expression.startswith("cron(") and expression.endswith(")"):
-        return Cron(expression[5:-1]).next_after(after)
-    if expression.startswith("at(") and expression.endswith(")"):
-        when = dt.datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
-        return when if when > after else None
-    raise ValueError(f"not a schedule expression: {expression!r}")
+def _filled(target_input: str, when: dt.datetime, arn: str) -> Any:
+    """A Target.Input with Scheduler's context attributes filled in."""
+    text = (target_input.replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+            .replace("<aws.scheduler.scheduled-time>", when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            .replace("<aws.scheduler.schedule-arn>", arn))
+    return json.loads(text) if text.strip() else {}
 
 
 def schedule_event(schedule: Schedule, when: dt.datetime) -> dict[str, Any]:
     """The Target.Input with Scheduler's context attributes filled in."""
-    arn = (f"arn:aws:scheduler:{settings.region()}:{settings.account_id()}:schedule/default/"
-           f"{settings.resource_name(schedule.name)}")
-    text = (schedule_input(schedule).replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
-            .replace("<aws.scheduler.scheduled-time>", when.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            .replace("<aws.scheduler.schedule-arn>", arn))
-    return json.loads(text)
+    return _filled(schedule_input(schedule), when, schedule_arn(settings.resource_name(schedule.name)))
+
+
+class _Made:
+    """A schedule made at run time, as moto's GetSchedule describes it."""
+
+    def __init__(self, described: dict[str, Any], function: Function):
+        self.name, self.group = described["Name"], described.get("GroupName") or "default"
+        self.expression, self.function = described["ScheduleExpression"], function
+        self.input = (described.get("Target") or {}).get("Input") or ""
+        self.delete_after = described.get("ActionAfterCompletion") == "DELETE"
+        self.stamp = str(described.get("LastModificationDate"))
 
 
 class Scheduler:
     """Fires `schedules` (default: SCHEDULES) on their expressions in a thread, or on demand."""
 
     def __init__(self, schedules: Iterable[Schedule] | None = None, functions: Iterable[Function] | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC), tick: float = 1.0):
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC), tick: float = 1.0,
+                 made_at_run_time: bool | None = None):
         self.schedules = {s.name: s for s in (resources.SCHEDULES if schedules is None else schedules)}
         self.functions = {f.name: f for f in (resources.FUNCTIONS if functions is None else functions)}
         self.clock, self.tick = clock, tick
+        # The runtime's scheduler (every resource) also fires the schedules made through the API.
+        self.made_at_run_time = schedules is None if made_at_run_time is None else made_at_run_time
+        self._made: dict[str, tuple[_Made, dt.datetime | None]] = {}
         self.fired: list[tuple[str, dt.datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -169,6 +99,59 @@ class Scheduler:
                 except Exception:
                     log.exception("schedule %s: its function failed", name)
                 due[name] = next_fire(self.schedules[name].expression, max(when, now))
+            if self.made_at_run_time:
+                try:
+                    self.fire_made(now)
+                except Exception:
+                    log.exception("schedules made at run time: listing or firing them failed")
+
+    # --- schedules made at run time through the Scheduler API ---------------------------------
+    def _by_arn(self) -> dict[str, Function]:
+        return {lambdas.function_arn(f): f for f in self.functions.values()}
+
+    def refresh_made(self, now: dt.datetime) -> None:
+        """Learn the schedules made (or changed, or deleted) through the API since the last tick."""
+        client, static = aws.client("scheduler"), {settings.resource_name(n) for n in self.schedules}
+        by_arn, seen = self._by_arn(), set()
+        for page in client.get_paginator("list_schedules").paginate():
+            for summary in page.get("Schedules", []):
+                name, group = summary["Name"], summary.get("GroupName") or "default"
+                if name in static or summary.get("State") == "DISABLED":
+                    continue
+                seen.add(name)
+                known = self._made.get(name)
+                described = client.get_schedule(Name=name, GroupName=group) if known is None or str(
+                    summary.get("LastModificationDate")) != known[0].stamp else None
+                if described is None:
+                    continue
+                function = by_arn.get((described.get("Target") or {}).get("Arn", ""))
+                if function is None:
+                    continue  # not one of ours
+                made = _Made(described, function)
+                made.stamp = str(summary.get("LastModificationDate"))
+                self._made[name] = (made, next_fire(made.expression, now))
+        for name in set(self._made) - seen:
+            del self._made[name]
+
+    def fire_made(self, now: dt.datetime | None = None) -> int:
+        """Fire the schedules made at run time that are due; how many fired."""
+        now = now or self.clock()
+        self.refresh_made(now)
+        fired = 0
+        for name, (made, when) in list(self._made.items()):
+            if when is None or when > now:
+                continue
+            self.fired.append((name, when))
+            fired += 1
+            try:
+                lambdas.call(made.function, _filled(made.input, when, schedule_arn(name, made.group)))
+            except Exception:
+                log.exception("schedule %s: its function failed", name)
+            following = next_fire(made.expression, max(when, now))
+            self._made[name] = (made, following)
+            if following is None and made.delete_after:
+                aws.client("scheduler").delete_schedule(Name=name, GroupName=made.group)
+        return fired
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()

@@ -1,0 +1,229 @@
+"""Campaign table persistence (PynamoDB): the versioned campaign document, and the once-only,
+conditional writes a run is made of (targets, counters, checkpoints, caps, attributions).
+See models.py for the key design."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings
+from chalicelib.campaign.models import CampaignItem, CampaignRecord
+from chalicelib.db import conditional_failed
+
+DOC_SK, STATS_SK = "CAMPAIGN", "STATS"
+MAX_ID = 64
+
+
+class StaleVersion(Exception):
+    pass
+
+
+def pk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def _failed_condition(exc: Exception) -> bool:
+    if conditional_failed(exc):
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=Connection(region=settings.region()))
+
+
+# --- the campaign document ----------------------------------------------------------------------
+def load(campaign_id: str) -> tuple[dict[str, Any], int] | None:
+    if len(campaign_id) > MAX_ID:
+        return None
+    try:
+        rec = CampaignRecord.get(pk(campaign_id), DOC_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return rec.body, rec.version
+
+
+def write(doc: dict[str, Any], version: int | None) -> int:
+    """Insert (version None) or replace the campaign stored at `version`; StaleVersion otherwise."""
+    rec = CampaignRecord(pk(doc["id"]), DOC_SK, kind="campaign",
+                         sort=f"{str(doc.get('name') or '').lower()[:200]}#{doc['id']}", body=doc)
+    if version is not None:
+        rec.version = version
+    try:
+        rec.save()
+    except PutError as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+    return rec.version
+
+
+def remove(campaign_id: str, version: int) -> None:
+    try:
+        CampaignRecord(pk(campaign_id), DOC_SK, version=version).delete()
+    except DeleteError as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+
+
+def all_campaigns() -> list[dict[str, Any]]:
+    """Every campaign by name: one Query on by-kind."""
+    return [r.body for r in CampaignRecord.by_kind.query("campaign")]
+
+
+# --- counters -----------------------------------------------------------------------------------
+def _stats(campaign_id: str) -> CampaignItem:
+    return CampaignItem(pk(campaign_id), STATS_SK)
+
+
+def _adds(counts: dict[str, float]) -> list[Any]:
+    return [getattr(CampaignItem, name).add(value) for name, value in counts.items()]
+
+
+def count(campaign_id: str, **counts: float) -> None:
+    _stats(campaign_id).update(actions=_adds(counts))
+
+
+def stats(campaign_id: str) -> dict[str, Any]:
+    try:
+        item = CampaignItem.get(pk(campaign_id), STATS_SK, consistent_read=True)
+    except DoesNotExist:
+        return {}
+    return {k: v for k, v in item.attribute_values.items() if isinstance(v, (int, float))}
+
+
+def once_and_count(campaign_id: str, sk: str, counts: dict[str, float], **values: Any) -> bool:
+    """Write item (pk, sk) if it is not there, and add `counts` to the stats, in one transaction.
+    False when it was there already (nothing counted)."""
+    item = CampaignItem(pk(campaign_id), sk, **values)
+    try:
+        with _transaction() as tx:
+            tx.save(item, condition=CampaignItem.sk.does_not_exist())
+            tx.update(_stats(campaign_id), actions=_adds(counts))
+    except TransactWriteError as exc:
+        if _failed_condition(exc):
+            return False
+        raise
+    return True
+
+
+# --- targets ------------------------------------------------------------------------------------
+def target_sk(tag: str) -> str:
+    return f"TARGET#{tag}"
+
+
+def load_target(campaign_id: str, tag: str) -> CampaignItem | None:
+    try:
+        return CampaignItem.get(pk(campaign_id), target_sk(tag), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _update_and_count(campaign_id: str, sk: str, actions: list[Any], condition: Any, counts: dict[str, float]) -> bool:
+    """Update item (pk, sk) under `condition` and add `counts` to the stats, in one transaction;
+    False (nothing changed, nothing counted) when the condition does not hold."""
+    try:
+        with _transaction() as tx:
+            tx.update(CampaignItem(pk(campaign_id), sk), actions=actions, condition=condition)
+            tx.update(_stats(campaign_id), actions=_adds(counts))
+    except TransactWriteError as exc:
+        if _failed_condition(exc):
+            return False
+        raise
+    return True
+
+
+def finish_target(campaign_id: str, tag: str, state: str, channel: str | None = None,
+                  detail: dict[str, Any] | None = None, was_deferred: bool = False) -> bool:
+    """Move a pending (or deferred: no longer counted as waiting) target to its outcome and count
+    it, once."""
+    actions = [CampaignItem.state.set(state)]
+    if channel:
+        actions.append(CampaignItem.channel.set(channel))
+    if detail:
+        actions.append(CampaignItem.detail.set(detail))
+    counts = {state: 1, **({"deferred": -1} if was_deferred else {})}
+    return _update_and_count(campaign_id, target_sk(tag), actions,
+                             CampaignItem.state == ("deferred" if was_deferred else "pending"), counts)
+
+
+def defer_target(campaign_id: str, tag: str, not_before: str) -> bool:
+    """Quiet hours: the target waits (counted as deferred while it waits)."""
+    return _update_and_count(campaign_id, target_sk(tag), [CampaignItem.state.set("deferred"),
+                                                            CampaignItem.detail.set({"notBefore": not_before})],
+                             CampaignItem.state == "pending", {"deferred": 1})
+
+
+def mark_landed(campaign_id: str, tag: str) -> bool:
+    """The customer followed the link (or came back with its code): counted once per target."""
+    return _update_and_count(campaign_id, target_sk(tag), [CampaignItem.landed.set(1)],
+                             CampaignItem.sk.exists() & CampaignItem.landed.does_not_exist(), {"landed": 1})
+
+
+# --- runs ---------------------------------------------------------------------------------------
+def run_sk(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+def load_run(campaign_id: str, run_id: str) -> CampaignItem | None:
+    try:
+        return CampaignItem.get(pk(campaign_id), run_sk(run_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def checkpoint(campaign_id: str, run_id: str, old_cursor: str | None, new_cursor: str | None,
+               candidates: int) -> bool:
+    """Move a run's cursor past a page whose customers are queued; False when another runner moved
+    it first (it carries on, this one stops). A None new cursor finishes the run."""
+    run = CampaignItem(pk(campaign_id), run_sk(run_id))
+    actions = [CampaignItem.pages.add(1), CampaignItem.candidates.add(candidates)]
+    actions.append(CampaignItem.cursor.set(new_cursor) if new_cursor else CampaignItem.cursor.remove())
+    if new_cursor is None:
+        actions.append(CampaignItem.state.set("done"))
+    condition = (CampaignItem.cursor == old_cursor) if old_cursor else CampaignItem.cursor.does_not_exist()
+    try:
+        run.update(actions=actions, condition=condition & (CampaignItem.state == "running"))
+    except UpdateError as exc:
+        if conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return json.dumps(key, sort_keys=True, separators=(",", ":")) if key else None
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    return json.loads(cursor) if cursor else None
+
+
+# --- frequency cap ------------------------------------------------------------------------------
+def reserve_cap(customer_id: str, week: str, message_id: str, cap: int, expires: int | None = None) -> bool:
+    """Count `message_id` among the customer's marketing messages of `week` if fewer than `cap`
+    are; True also when it was counted before (a retry)."""
+    item = CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}")
+    condition = (CampaignItem.ids.does_not_exist() | (CampaignItem.ids.contains(message_id))
+                 | (size(CampaignItem.ids) < cap))
+    try:
+        actions = [CampaignItem.ids.add({message_id})]
+        if expires:
+            actions.append(CampaignItem.expires.set(expires))
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def release_cap(customer_id: str, week: str, message_id: str) -> None:
+    CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}").update(actions=[CampaignItem.ids.delete({message_id})])

@@ -1,0 +1,90 @@
+"""Fixtures for the campaign and recommendation tests: moto in-process, the chalice test client,
+the demo catalogue, customers and rules, and customers made to measure."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib import aws, settings, tmf
+from tests.basket.conftest import agent, demo, headers  # noqa: F401  (the basket tests' tokens and demo data)
+from tests.customer.conftest import Api
+
+BASE = "/tmf-api/campaignManagement/v4"
+CAMPAIGNS = f"{BASE}/campaign"
+RECOMMEND = "/tmf-api/recommendationManagement/v4/queryProductRecommendation"
+CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def marketing(headers):
+    return headers("marketing", sub="marketer-1")
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_campaigns():
+    """Each test has its own moto: forget the live campaigns a previous test cached."""
+    from chalicelib.campaign import service
+
+    service.forget_live_campaigns()
+
+
+def make_customer(cid, *, segment="residential", sms=True, email=False, held=(("po-broadband-500", 30),),
+                  postcode="BS1 4DJ", phone="+447700900001", organisation=False, quiet=None):
+    """A customer with marketing consent as asked, products held (offering, days to contract end)."""
+    from chalicelib.customer import domain, service, store
+
+    now = tmf.now()
+    consent = {k: {"service": True, "marketing": True} for k, on in (("sms", sms), ("email", email)) if on}
+    body = {"name": f"{cid.title()} Tester", "status": "approved",
+            "engagedParty": {"id": f"party-{cid}", "@referredType": "Organization" if organisation else "Individual"},
+            "contactMedium": [{"mediumType": "mobile", "preferred": True, "characteristic": {"phoneNumber": phone}},
+                              {"mediumType": "email", "characteristic": {"emailAddress": f"{cid}@example.com"}},
+                              {"mediumType": "postalAddress", "characteristic": {"city": "Bristol", "postCode": postcode,
+                                                                                 "country": "GB"}}],
+            "characteristic": [{"name": "segment", "value": segment}],
+            "contactPreference": {"consent": consent, **({"quietHours": quiet} if quiet else {})}}
+    doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(now))
+    store.write_customer(doc, None)
+    for n, (offering, days) in enumerate(held):
+        start = tmf.iso(now - dt.timedelta(days=700))
+        product = {"name": offering, "status": "active", "productOffering": {"id": offering},
+                   "contract": {"startDate": start, "endDate": tmf.iso(now + dt.timedelta(days=days))}}
+        store.put_product(cid, domain.new_product(product, f"prod-{cid}-{n}", f"/p/{n}", tmf.iso(now)))
+    return cid
+
+
+def home_security(**extra):
+    """The Home Security launch: residential broadband holders near contract end, by SMS."""
+    body = {"name": "Home Security launch", "description": "Protect your home",
+            "productOffering": {"id": "po-home-security"},
+            "targetSegment": {"rule": [{"attribute": "segment", "operator": "in", "value": ["residential"]},
+                                       {"attribute": "productsHeld", "operator": "in", "value": ["po-broadband-500"]},
+                                       {"attribute": "contractEndWithinDays", "operator": "lte", "value": 60}]},
+            "channel": [{"id": "sms"}],
+            "messageTemplate": {"sms": "Hi {firstName}, {offerName} is here for you: {link}"},
+            "validFor": {"startDateTime": tmf.now_iso(),
+                         "endDateTime": tmf.iso(tmf.now() + dt.timedelta(days=30))}}
+    body.update(extra)
+    return body
+
+
+def sms_sent():
+    """Every SMS moto's SNS recorded: [(phone number, text)]."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    return [(m[0], m[1]) for m in sns_backends[DEFAULT_ACCOUNT_ID][settings.region()].sms_messages.values()]
+
+
+def schedules():
+    return [s["Name"] for s in aws.client("scheduler").list_schedules()["Schedules"] if "-cmp-" in s["Name"]]
+
+
+def stored(table="campaign"):
+    return aws.client("dynamodb").scan(TableName=settings.table_name(table))["Items"]

@@ -1,0 +1,228 @@
+"""Campaign API and runs (moto in-process, chalice test client, real SQS messages and stream records
+drained by the pump): bad input schedules nothing, targeting, consent and frequency-cap
+suppression, one message per customer however often it runs, attribution, the report."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from chalicelib import aws, settings, tmf
+from tests.campaign.conftest import CAMPAIGNS, CARTS, home_security, make_customer, schedules, sms_sent, stored
+
+
+def create(api, marketing, body):
+    status, doc, headers = api.call("POST", CAMPAIGNS, marketing, body)
+    assert status == 201, doc
+    return doc
+
+
+def run(api, marketing, pump, cid):
+    status, doc, _ = api.call("POST", f"{CAMPAIGNS}/{cid}/run", marketing)
+    assert status == 202, doc
+    pump.drain()
+    return doc
+
+
+def report(api, marketing, cid):
+    status, doc, _ = api.call("GET", f"{CAMPAIGNS}/{cid}/report", marketing)
+    assert status == 200, doc
+    return doc
+
+
+def later(seconds):
+    return tmf.iso(tmf.now() + dt.timedelta(seconds=seconds))
+
+
+@pytest.mark.parametrize("change, status, code", [
+    ({"schedule": {"cron": "0 9 * * MON *"}}, 400, "invalidSchedule"),
+    ({"schedule": {"cron": "not a cron"}}, 400, "invalidSchedule"),
+    ({"schedule": {"at": "2020-01-01T00:00:00Z"}}, 400, "scheduleInPast"),
+    ({"targetSegment": {"rule": [{"attribute": "shoeSize", "value": ["42"]}]}}, 400, "unknownAttribute"),
+    ({"messageTemplate": {"sms": "Hi {firstName}, your {shoeSize}"}}, 400, "invalidTemplate"),
+    ({"messageTemplate": {"sms": "Your order {orderId}"}}, 400, "invalidTemplate"),
+    ({"channel": [{"id": "sms"}, {"id": "email"}]}, 400, "invalidTemplate"),
+    ({"channel": [{"id": "fax"}]}, 400, "invalidInput"),
+    ({"productOffering": {"id": "po-broadband-1000"}}, 422, "offeringNotActive"),
+    ({"productOffering": {"id": "po-nothing"}}, 422, "offeringNotActive"),
+    ({"validFor": {"endDateTime": "2020-01-01T00:00:00Z"}}, 400, "invalidValidity"),
+])
+def test_bad_input_is_a_clear_4xx_and_nothing_is_scheduled(api, marketing, demo, change, status, code):
+    got, body, _ = api.call("POST", CAMPAIGNS, marketing, home_security(**{"schedule": {"at": later(60)}, **change}))
+    assert (got, body["code"], body["@type"]) == (status, code, "Error"), body
+    assert body["message"]
+    assert schedules() == [] and stored() == []
+
+
+def test_only_marketing_manages_campaigns(api, marketing, agent, headers, demo):
+    customer = headers("customer", channel="web", customerId="cust-andrea", sub="cust-andrea")
+    for who in (agent, customer):
+        status, body, _ = api.call("POST", CAMPAIGNS, who, home_security(schedule={"at": later(60)}))
+        assert (status, body["code"]) == (403, "forbidden")
+    assert schedules() == [] and stored() == []
+    doc = create(api, marketing, home_security())
+    assert api.call("GET", f"{CAMPAIGNS}/{doc['id']}", agent)[0] == 200      # agents may read
+    assert api.call("POST", f"{CAMPAIGNS}/{doc['id']}/run", agent)[0] == 403
+    assert api.call("GET", f"{CAMPAIGNS}/{doc['id']}", customer)[0] == 403
+
+
+def test_a_scheduled_campaign_gets_an_eventbridge_schedule_that_invokes_the_runner(api, marketing, demo):
+    when = later(3600)
+    doc = create(api, marketing, home_security(schedule={"at": when}))
+    assert doc["@type"] == "Campaign" and doc["lifecycleStatus"] == "active"
+    assert doc["productOffering"]["name"] == "Home Security"
+    made = aws.client("scheduler").get_schedule(Name=doc["schedule"]["name"])
+    assert made["ScheduleExpression"] == f"at({when[:19]})"
+    assert made["Target"]["Arn"] == settings.campaign_runner_arn()
+    assert json.loads(made["Target"]["Input"])["detail"] == {"campaignId": doc["id"]}
+    # a recurring schedule replaces it; retiring the campaign removes it
+    status, doc, _ = api.call("PATCH", f"{CAMPAIGNS}/{doc['id']}", marketing, {"schedule": {"at": None, "cron": "0 9 ? * MON *"}})
+    assert status == 200, doc
+    assert aws.client("scheduler").get_schedule(Name=doc["schedule"]["name"])["ScheduleExpression"] == "cron(0 9 ? * MON *)"
+    assert api.call("PATCH", f"{CAMPAIGNS}/{doc['id']}", marketing, {"lifecycleStatus": "retired"})[0] == 200
+    assert schedules() == []
+    assert api.call("DELETE", f"{CAMPAIGNS}/{doc['id']}", marketing)[0] == 204
+    assert api.call("GET", f"{CAMPAIGNS}/{doc['id']}", marketing)[0] == 404
+
+
+def test_a_run_sends_to_targeted_consenting_customers_only(api, marketing, demo, pump):
+    make_customer("bob", sms=False, phone="+447700900002")                           # targeted, no consent
+    make_customer("carol", phone="+447700900003", held=(("po-broadband-500", 400),))  # contract not ending
+    make_customer("dan", phone="+447700900004", segment="business")                  # not residential
+    make_customer("erin", phone="+447700900005", postcode="IV1 1AA")                  # targeted (any region)
+    make_customer("fay", phone="+447700900006")                                       # targeted, consent
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    sent = sms_sent()
+    numbers = sorted(n for n, _ in sent)
+    assert numbers == ["+447700900005", "+447700900006", "+447700900123"]           # erin, fay and andrea
+    text = dict(sent)["+447700900006"]
+    assert text.startswith("Hi Fay, Home Security is here for you: ") and f"/c/{doc['id']}." in text
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"], got["suppressed"]) == (4, 3, {"consent": 1, "frequencyCap": 0})
+    assert got["runs"] == 1
+
+
+def test_each_message_is_a_tmf681_communication_and_an_interaction_with_a_tracking_code(api, marketing, demo, pump, agent):
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    from chalicelib.campaign import domain
+
+    code = domain.tracking_code(doc["id"], "cust-andrea")
+    status, message, _ = api.call("GET", f"/tmf-api/communicationManagement/v4/communicationMessage/"
+                                         f"{domain.message_id(doc['id'], 'cust-andrea')}", marketing)
+    assert status == 200 and message["state"] == "completed" and code in message["content"]
+    assert message["relatedEntity"][0]["@referredType"] == "Campaign"
+    status, found, _ = api.call("GET", f"/tmf-api/partyInteraction/v4/partyInteraction?journeyKey={code}", agent)
+    assert status == 200 and [i["channel"][0]["id"] for i in found] == ["sms"]
+
+
+def test_one_message_per_customer_however_often_it_runs(api, marketing, demo, pump):
+    from chalicelib.campaign import service
+
+    make_customer("fay", phone="+447700900006")
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    run(api, marketing, pump, doc["id"])                                   # a second run
+    service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "again",
+                        "customers": ["fay", "cust-andrea"]})              # a redelivered batch
+    service.start_run(doc["id"], "retried")
+    service.run(doc["id"], "retried", lambda: 10 ** 9)                    # a retried schedule firing
+    service.run(doc["id"], "retried", lambda: 10 ** 9)
+    pump.drain()
+    assert sorted(n for n, _ in sms_sent()) == ["+447700900006", "+447700900123"]
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"], got["runs"]) == (2, 2, 3)
+
+
+def test_the_frequency_cap_suppresses_marketing_beyond_n_a_week(api, marketing, demo, pump, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_CAMPAIGN_FREQUENCY_CAP", "1")
+    make_customer("fay", phone="+447700900006")
+    first = create(api, marketing, home_security())
+    run(api, marketing, pump, first["id"])
+    second = create(api, marketing, home_security(name="Home Security reminder"))
+    run(api, marketing, pump, second["id"])
+    assert len(sms_sent()) == 2                                              # the first campaign only
+    got = report(api, marketing, second["id"])
+    assert (got["targeted"], got["sent"], got["suppressed"]["frequencyCap"]) == (2, 0, 2)
+
+
+def test_quiet_hours_defer_the_send_until_they_end(api, marketing, demo, pump):
+    from chalicelib.campaign import domain, service, store
+
+    now = tmf.now()
+    start, end = (now - dt.timedelta(hours=1)).strftime("%H:%M"), (now + dt.timedelta(hours=1)).strftime("%H:%M")
+    make_customer("gus", phone="+447700900007", quiet={"start": start, "end": end, "timeZone": "UTC"})
+    doc = create(api, marketing, home_security(targetSegment={"rule": [
+        {"attribute": "productsHeld", "value": ["po-broadband-500"]}, {"attribute": "region", "value": ["South West England"]}]}))
+    counts = service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r", "customers": ["gus"]})
+    assert counts == {"deferred": 1} and sms_sent() == []
+    assert store.load_target(doc["id"], domain.tag(doc["id"], "gus")).state == "deferred"
+    assert report(api, marketing, doc["id"])["deferred"] == 1
+
+
+def test_a_crashed_run_resumes_from_its_checkpoint(api, marketing, demo, pump, monkeypatch):
+    from chalicelib.campaign import service, store
+
+    monkeypatch.setenv("OMNISHOP_CAMPAIGN_PAGE_SIZE", "1")
+    for n in range(3):
+        make_customer(f"fan{n}", phone=f"+44770090010{n}")
+    doc = create(api, marketing, home_security())
+    service.start_run(doc["id"], "r1")
+    first = service.run(doc["id"], "r1", lambda: 0)                   # out of time after one page
+    assert first["state"] == "continued" and first["pages"] == 1
+    assert store.load_run(doc["id"], "r1").pages == 1
+    pump.drain()                                                       # the queue carries it on
+    run_record = store.load_run(doc["id"], "r1")
+    assert run_record.state == "done" and run_record.candidates == 6   # 3 demo + 3 made customers
+    assert sorted(n for n, _ in sms_sent()) == ["+447700900100", "+447700900101", "+447700900102", "+447700900123"]
+
+
+def test_a_basket_with_the_tracking_code_is_attributed_and_an_order_brings_revenue(api, marketing, demo, pump, headers):
+    from chalicelib.campaign import domain
+
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    code = domain.tracking_code(doc["id"], "cust-andrea")
+    status, landed, _ = api.call("GET", f"/c/{code}", {})
+    assert status == 200 and landed["productOffering"]["id"] == "po-home-security" and landed["firstVisit"]
+    assert api.call("GET", f"/c/{code}", {})[1]["firstVisit"] is False
+    assert api.call("GET", "/c/nonsense", {})[0] == 404
+    andrea = headers("customer", channel="web", customerId="cust-andrea", sub="cust-andrea")
+    status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [{"productOffering": {"id": "po-home-security"},
+                                                                    "quantity": 1}],
+                                                       "context": {"campaignCode": code}})
+    assert status == 201, cart
+    api.call("POST", CARTS, andrea, {"context": {"campaignCode": "camp-unknown"}})    # not ours: ignored
+    pump.drain()
+    pump.drain()
+    got = report(api, marketing, doc["id"])
+    assert (got["landed"], got["baskets"], got["orders"]) == (1, 1, 0)
+    from chalicelib.campaign import service
+
+    ordered = {**cart, "status": "ordered"}
+    assert service.attribute(cart, ordered) == ["order"]
+    assert service.attribute(cart, ordered) == []                     # redelivered: counted once
+    got = report(api, marketing, doc["id"])
+    assert got["orders"] == 1 and got["revenue"]["value"] == domain.revenue(cart["cartTotalPrice"]) > 0
+
+
+def test_social_posts_go_to_the_outbox_queue(api, marketing, demo, pump):
+    from chalicelib.customer import store as customer_store
+
+    make_customer("hal", sms=False, phone="+447700900008")
+    found, version = customer_store.load_customer("hal")
+    found["contactMedium"].append({"mediumType": "socialNetwork", "characteristic": {"socialNetworkId": "@hal"}})
+    found["contactPreference"]["consent"]["social"] = {"marketing": True}
+    customer_store.write_customer(found, version)
+    body = home_security(channel=[{"id": "sms"}, {"id": "social"}],
+                         messageTemplate={"sms": "Hi {firstName}: {link}", "social": "{offerName} for you {link}"})
+    doc = create(api, marketing, body)
+    run(api, marketing, pump, doc["id"])
+    url = settings.queue_url("campaign-social")
+    messages = aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    posts = [json.loads(m["Body"]) for m in messages]
+    assert [(p["messageType"], p["receiver"][0]["id"]) for p in posts] == [("Social", "hal")]
+    assert posts[0]["content"].startswith("Home Security for you ")
+    assert report(api, marketing, doc["id"])["sent"] == 2                # andrea by SMS, hal socially
