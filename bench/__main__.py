@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import catalog, customer, imports, notify
+from bench import basket, catalog, customer, imports, notify
 
 SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run,
-            "notify": notify.run}
+            "basket": basket.run, "notify": notify.run}
 
 
 def main(argv: list[str]) -> None:

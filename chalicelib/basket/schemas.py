@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from chalicelib.catalog.schemas import Ref, RelatedParty, Tmf
+from chalicelib.schemas import Ref, RelatedParty, Tmf
 
 ITEM_ACTIONS = Literal["add", "modify", "delete", "noChange"]
 ITEM_STATUS = Literal["active", "saveForLater"]

@@ -168,7 +168,9 @@ def _apply(doc: dict[str, Any], body: Mapping[str, Any], caller_role: str, calle
 
 
 # --- use cases --------------------------------------------------------------------------------
-def _owner_parties(body: Mapping[str, Any], caller: Caller, rid: str) -> list[dict[str, Any]]:
+def _owner_parties(body: Mapping[str, Any], caller: Caller, rid: str,
+                   at: dt.datetime) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The basket's owner (customer or visitor) among its parties, and the customer's facts."""
     named = [p for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() in ("customer", "visitor")]
     others = [dict(p) for p in body.get("relatedParty") or [] if p not in named and p.get("role") != "agent"]
     if caller.role == "customer":
@@ -180,12 +182,13 @@ def _owner_parties(body: Mapping[str, Any], caller: Caller, rid: str) -> list[di
             raise forbidden("a channel creates anonymous baskets; a logged-in customer's channel uses their token")
         customer_id = None
     if customer_id:
-        if rules.profile(customer_id) is None:
+        profile = rules.profile(customer_id)
+        if profile is None:
             raise not_found("customer", customer_id)
-        return [customer_domain.customer_party(customer_id, tmf.href(customer_domain.API_ROOT, "customer",
-                                                                     customer_id)), *others]
+        party = customer_domain.customer_party(customer_id, tmf.href(customer_domain.API_ROOT, "customer", customer_id))
+        return [party, *others], {"customerId": customer_id, "customer": profile, "at": tmf.iso(at)}
     visitor = next((p["id"] for p in named if str(p.get("role")).lower() == "visitor"), None) or rid
-    return [{"id": visitor, "role": "visitor", "@referredType": "Individual"}, *others]
+    return [{"id": visitor, "role": "visitor", "@referredType": "Individual"}, *others], None
 
 
 def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None,
@@ -194,9 +197,10 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     _check_caller(caller)
     domain.validate_body(body)
     rid, at = basket_id or tmf.new_id(), tmf.now()
+    parties, facts_rec = _owner_parties(body, caller, rid, at)
     doc: dict[str, Any] = {
         "id": rid, "href": href(rid), "@type": domain.TYPE, "status": domain.ACTIVE,
-        "relatedParty": _owner_parties(body, caller, rid), "contactMedium": list(body.get("contactMedium") or []),
+        "relatedParty": parties, "contactMedium": list(body.get("contactMedium") or []),
         "cartItem": [], "creationDate": tmf.iso(at), "lastUpdate": tmf.iso(at),
         **{k: v for k, v in body.items() if k not in (*domain.SERVER_OWNED, "status", "cartItem", "relatedParty",
                                                       "contactMedium", "context")}}
@@ -210,7 +214,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         context_in.setdefault("journeyKey", journey_key)
     changes["context"] = context_in
     doc, facts_rec, expires = _apply(doc, changes, caller.role, caller.sub, caller.channel, _by(caller), at,
-                                     source_ip, None)
+                                     source_ip, facts_rec)
     version = store.write(doc, None, facts_rec, expires)
     logger.info("basket created", extra={"basketId": rid, "by": caller.role, "items": len(doc["cartItem"])})
     return domain.present(doc, at), version
@@ -345,12 +349,24 @@ def system_move(basket_id: str, status: str, channel: str | None = None) -> tupl
     def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
         if found.doc.get("status") == status:
             return None
-        doc = domain.move(dict(found.doc), status, domain.SYSTEM, SYSTEM_BY["id"], True)
-        doc = domain.touch(doc, {**SYSTEM_BY, **({"channel": channel} if channel else {})}, tmf.iso(at),
-                           [f"status {status}"], None, (None, None))
-        return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
+        return _moved_by_system(found, status, channel, at)
 
     return _change(basket_id, None, lambda: store.load(basket_id), mutate)
+
+
+def _moved_by_system(found: store.Stored, status: str, channel: str | None,
+                     at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
+    doc = domain.move(dict(found.doc), status, domain.SYSTEM, SYSTEM_BY["id"], True)
+    doc = domain.touch(doc, {**SYSTEM_BY, **({"channel": channel} if channel else {})}, tmf.iso(at),
+                       [f"status {status}"], None, (None, None))
+    return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
+
+
+def ordered_write(found: store.Stored, channel: str | None = None) -> store.BasketRecord:
+    """For ordering: the write marking a basket ordered, conditional on the version it was read at,
+    for the order's own transaction (an order and its basket's `ordered` are one write)."""
+    doc, facts, expires = _moved_by_system(found, domain.ORDERED, channel, tmf.now())
+    return store.record(doc, found.version, facts, expires)
 
 
 def open_baskets(customer_id: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from chalicelib.catalog.schemas import Ref, Tmf
+from chalicelib.schemas import Ref, Tmf
 
 RULE_TYPES = Literal["channel", "eligibility", "requires", "excludes", "upgrade", "serviceability", "bundlePrice"]
 RULE_STATUS = Literal["active", "retired"]
