@@ -265,3 +265,42 @@ def campaign_schedule_group() -> str:
 def live_campaigns_cache_seconds() -> int:
     """How long a container trusts its list of live campaigns (recommendations read it)."""
     return env_int("LIVE_CAMPAIGNS_CACHE_SECONDS", 30)
+
+
+# --- orders (TMF622) and fulfilment stacks ------------------------------------------------------
+def order_child_timeout_seconds() -> int:
+    """How long an order's workflow waits for a stack to finish a child order before the child is
+    held (with an alarm). Passed in each execution's input, so tests can make it short."""
+    return env_int("ORDER_CHILD_TIMEOUT_SECONDS", 7 * 24 * 3600)
+
+
+def order_write_attempts() -> int:
+    """Conditional write retries when a parent order and its children's reports race."""
+    return env_int("ORDER_WRITE_ATTEMPTS", 12)
+
+
+def stack_url(stack: str) -> str | None:
+    """A fulfilment stack's own TMF622 API root (OMNISHOP_STACK_URL_CSP_STACK_A, ...): the default
+    adapter forwards child orders there. The local runtime points them at its simulated stacks."""
+    value = env(f"STACK_URL_{_key(stack)}")
+    return value.rstrip("/") if value else None
+
+
+def stack_timeout_seconds() -> int:
+    return env_int("STACK_TIMEOUT_SECONDS", 10)
+
+
+def simulated_stack_delay_seconds() -> float:
+    """Simulated stacks (local runtime): the pause before each milestone they report."""
+    return float(env("SIMULATED_STACK_DELAY_SECONDS", "1") or 1)
+
+
+def simulated_stacks_failing() -> list[str]:
+    """Simulated stacks that fail every child order they get (comma-separated stack ids). A child
+    order item with the characteristic simulateFailure=true fails on any simulated stack."""
+    return [s.strip() for s in (env("SIMULATED_STACKS_FAILING") or "").split(",") if s.strip()]
+
+
+def simulated_stacks_silent() -> list[str]:
+    """Simulated stacks that accept child orders and never answer (the child order times out)."""
+    return [s.strip() for s in (env("SIMULATED_STACKS_SILENT") or "").split(",") if s.strip()]

@@ -83,6 +83,17 @@ class StateMachine:
 
 
 @dataclasses.dataclass(frozen=True)
+class MetricAlarm:
+    """An alarm (to the ops topic) on a metric our code emits (Powertools Metrics, namespace
+    Omnishop, dimension service=omnishop): Sum over `period` seconds >= `threshold`."""
+    name: str
+    metric: str
+    description: str
+    threshold: int = 1
+    period: int = 300
+
+
+@dataclasses.dataclass(frozen=True)
 class Schedule:
     name: str
     expression: str                        # EventBridge Scheduler: "rate(15 minutes)" or "cron(...)"
@@ -96,6 +107,8 @@ TABLES = (
     Table("customer", model="chalicelib.customer.models:CustomerItem", stream=True),
     # Baskets (TMF663); qualification rules live in the catalog table (docs/decisions.md).
     Table("basket", model="chalicelib.basket.models:BasketRecord", stream=True, ttl_attribute="expires"),
+    # TMF622 orders, child orders and cancellation requests; the stream starts their workflows.
+    Table("order", model="chalicelib.ordering.models:OrderRecord", stream=True),
     # TMF681 communicationMessages: the record is also the once-only lock of a send (notify/models.py).
     Table("notify", model="chalicelib.notify.models:MessageRecord", stream=True, ttl_attribute="expires"),
     # Campaigns: the document, its report counters, run checkpoints, targets, caps (campaign/models.py).
@@ -104,8 +117,13 @@ TABLES = (
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
 
+# One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
+# their way to that stack's adapter. The same ids as chalicelib.catalog.domain.STACKS.
+STACKS = ("csp-stack-a", "csp-stack-b", "iot-partner-x")
+
 QUEUES = (
     Queue("hub-delivery", max_receive_count=5, visibility_timeout=60),
+    *(Queue(f"stack-{stack}", max_receive_count=5, visibility_timeout=60) for stack in STACKS),
     # Campaign fan-out: batches of customers to send to, and runs handed on (functions/campaign_send.py).
     Queue("campaign-send", max_receive_count=5, visibility_timeout=180),
     # Social posts of campaigns: the outbox a social-network integration consumes.
@@ -128,6 +146,13 @@ FUNCTIONS = (
     # Step Functions task: one SMS/email (TransientSendError for Retry; see functions/notify_send.py).
     Function("notify-send", "functions.notify_send.handler"),
     Function("notify-sweep", "functions.notify_sweep.handler", timeout=120),
+    # Orders: the stream starts one workflow per order, publishes events, sends milestone SMS.
+    Function("order-events", "functions.order_events.handler", sources=(StreamSource("order"),)),
+    # Step Functions tasks of order-fulfilment (decompose, prepare, dispatch, hold, finish, fail).
+    Function("order-tasks", "functions.order_tasks.handler"),
+    # One adapter per stack: forwards child orders to the stack's own TMF622 API.
+    *(Function(f"stack-{stack}", "functions.stack_adapter.handler", sources=(QueueSource(f"stack-{stack}"),))
+      for stack in STACKS),
     # Invoked by each campaign's EventBridge schedule, made at run time by the campaign API.
     Function("campaign-runner", "functions.campaign_runner.handler", timeout=300),
     Function("campaign-send", "functions.campaign_send.handler", timeout=120,
@@ -139,6 +164,15 @@ FUNCTIONS = (
 STATE_MACHINES = (
     StateMachine("catalog-jobs", "catalog_jobs.asl.json",
                  functions={"CatalogJobsFunctionArn": "catalog-jobs"}),
+    StateMachine("order-fulfilment", "order_fulfilment.asl.json",
+                 functions={"OrderTasksFunctionArn": "order-tasks"}),
+    StateMachine("order-notify", "order_notify.asl.json",
+                 functions={"NotifySendFunctionArn": "notify-send"}),
+)
+
+ALARMS = (
+    MetricAlarm("order-child-held", "ChildOrderHeld",
+                "A fulfilment stack did not finish a child order in time: the order is held"),
 )
 
 SCHEDULES = (

@@ -154,6 +154,7 @@ class OmnishopStack(Stack):
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
         self.state_machines = {m.name: self._state_machine(m) for m in res.STATE_MACHINES}
         self._schedules()
+        self._metric_alarms()
         self._api()
         self._outputs()
 
@@ -278,6 +279,10 @@ class OmnishopStack(Stack):
         statements = [
             iam.PolicyStatement(actions=["states:StartExecution"],
                                 resources=list(self.state_machine_arns.values())),
+            # Callback pattern: the order listener resumes a workflow waiting on a child order.
+            iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure",
+                                         "states:SendTaskHeartbeat"],
+                                resources=list(self.state_machine_arns.values())),
             iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[
                 self.format_arn(service="states", resource="execution",
                                 resource_name=f"{physical_name(self.stage, m)}:*",
@@ -368,6 +373,19 @@ class OmnishopStack(Stack):
             alarm_description=f"Omnishop {self.stage}: {spec.name} executions failed",
         ).add_alarm_action(self.alarm_action)
         return machine
+
+    def _metric_alarms(self) -> None:
+        """resources.ALARMS: alarms on metrics the code emits (Powertools: namespace Omnishop)."""
+        for spec in res.ALARMS:
+            cloudwatch.Metric(
+                namespace="Omnishop", metric_name=spec.metric, dimensions_map={"service": PROJECT},
+                statistic="Sum", period=Duration.seconds(spec.period),
+            ).create_alarm(
+                self, logical_id("Alarm", spec.name), threshold=spec.threshold, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"Omnishop {self.stage}: {spec.description}",
+            ).add_alarm_action(self.alarm_action)
 
     def _schedules(self) -> None:
         if not res.SCHEDULES:

@@ -31,13 +31,19 @@ def load(basket_id: str) -> Stored | None:
     return Stored(rec.body, rec.version, rec.facts)
 
 
-def write(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> int:
-    """Insert (version None) or replace the basket stored at `version`; StaleVersion otherwise."""
+def record(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> BasketRecord:
+    """The item a write stores (conditional on `version`); ordering saves it in its transaction."""
     rec = BasketRecord(doc["id"], owner=domain.owner_key(doc), listed=domain.list_key(doc),
                        sort=f"{doc['lastUpdate']}#{doc['id']}", status=doc.get("status"), body=doc, facts=facts,
                        expires=expires)
     if version is not None:
         rec.version = version
+    return rec
+
+
+def write(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> int:
+    """Insert (version None) or replace the basket stored at `version`; StaleVersion otherwise."""
+    rec = record(doc, version, facts, expires)
     try:
         rec.save()
     except PutError as exc:

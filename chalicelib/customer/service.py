@@ -19,7 +19,7 @@ PATCH_ATTEMPTS = 5
 # The 360 view's sections owned by other contexts: name -> "module:function(customer_id) -> list".
 # The basket and ordering contexts fill these in; until then they are empty lists.
 VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": "chalicelib.basket.service:open_baskets",
-                                        "ordersInFlight": None}
+                                        "ordersInFlight": "chalicelib.ordering.service:orders_in_flight"}
 
 
 def customer_href(customer_id: str) -> str:

@@ -59,6 +59,7 @@ class Runtime:
         self._environment()
         self._moto()
         self._api()
+        self._stacks()
         self._provision()
         self._plumbing()
         self._demo()
@@ -107,6 +108,22 @@ class Runtime:
 
         self._stops.append(("API server", stop_api))
         log.info("API on %s (GET /health answers 200 once ready)", self.url)
+
+    def _stacks(self) -> None:
+        """Simulated fulfilment stacks (chalicelib.stacks.simulator) where no real one is configured
+        (OMNISHOP_STACK_URL_<STACK>): the default adapter forwards child orders to them and they
+        report milestones to the listener, as real stacks do."""
+        from chalicelib import settings
+        from chalicelib.catalog.domain import STACKS
+        from chalicelib.stacks.simulator import Simulator, http_reporter
+
+        listener = f"{self.url}/tmf-api/productOrderingManagement/v4/listener/productOrderStateChangeEvent"
+        port = int(os.environ.get("OMNISHOP_STACK_SIMULATOR_PORT") or 0)
+        simulator = Simulator(http_reporter(listener), HOST, port).start()
+        self._stops.append(("simulated stacks", simulator.stop))
+        for stack in STACKS:
+            os.environ.setdefault(f"{settings.PREFIX}STACK_URL_{settings._key(stack)}", simulator.url(stack))
+        log.info("simulated stacks on %s (%s)", simulator.url("<stack>"), ", ".join(STACKS))
 
     def _provision(self) -> None:
         from infra.local import lambdas

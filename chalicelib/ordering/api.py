@@ -1,0 +1,58 @@
+"""TMF622 productOrderingManagement v4 routes. Thin: parse, call the service, shape the reply.
+
+Beyond TMF622 v4: `shoppingCart` (order an approved basket), `orderRelationship` (v5's parent /
+child / dependsOn links between an order and its child orders), `journeyKey`. Stacks report
+milestones on POST /listener/productOrderStateChangeEvent with a `stack` token.
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import tmf
+from chalicelib.customer import domain as customer_domain
+from chalicelib.hub import api as hub_api
+from chalicelib.http import Call, Reply, created, endpoint, listing, with_etag
+from chalicelib.ordering import domain, service
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/productOrder", ["POST"], name="create_product_order")
+def create_order(call: Call) -> Reply:
+    journey = customer_domain.journey_key(call.header("x-journey-key"))
+    doc, version, made = service.create(call.json(), call.caller, journey)
+    return with_etag(doc, version, 201 if made else 200)
+
+
+@endpoint(bp, "/productOrder", ["GET"], name="list_product_order")
+def list_orders(call: Call) -> Reply:
+    return listing(*service.search(call.query, call.caller))
+
+
+@endpoint(bp, "/productOrder/{rid}", ["GET"], name="get_product_order")
+def get_order(call: Call, rid: str) -> Reply:
+    doc, version = service.read(rid, call.caller)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order")
+def cancel_order(call: Call) -> Reply:
+    return created(service.cancel(call.json(), call.caller))
+
+
+@endpoint(bp, "/cancelProductOrder", ["GET"], name="list_cancel_product_order")
+def list_cancellations(call: Call) -> Reply:
+    return listing(*service.search(call.query, call.caller, domain.CANCEL_RESOURCE))
+
+
+@endpoint(bp, "/cancelProductOrder/{rid}", ["GET"], name="get_cancel_product_order")
+def get_cancellation(call: Call, rid: str) -> Reply:
+    return Reply(service.read_cancellation(rid, call.caller))
+
+
+@endpoint(bp, "/listener/productOrderStateChangeEvent", ["POST"], name="product_order_state_change_listener")
+def state_change(call: Call) -> Reply:
+    return Reply(service.stack_event(call.json(), call.caller), 201)
+
+
+hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

@@ -1,0 +1,37 @@
+"""The order table: one item per TMF622 resource (productOrder, child productOrder,
+cancelProductOrder), its document in `body`, versioned.
+
+    pk           kind                 sort                owner                 parent
+    <order id>   productOrder | ...   <orderDate>#<id>    CUSTOMER#<id> | -     <parent id> | -
+
+- by-kind: every order (or cancellation request), oldest first: an agent's list.
+- by-owner (sparse): a customer's orders, newest first: their list and the 360 view.
+`token` holds the Step Functions task token a child order's workflow step waits on (callback
+pattern); `dispatched` says its message went to the stack's queue. The stream
+(NEW_AND_OLD_IMAGES) starts the workflows, publishes TMF622 events and sends the milestone SMS.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.models import Model
+
+from chalicelib.basket.models import ByOwner   # the same by-owner index shape as baskets
+from chalicelib.db import ByKind, JsonBody, meta
+
+
+class OrderRecord(Model):
+    Meta = meta("order")
+
+    pk = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(null=True)
+    sort = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
+    parent = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    body = JsonBody(null=True)
+    token = UnicodeAttribute(null=True)
+    dispatched = BooleanAttribute(null=True)
+    version = VersionAttribute(null=True)
+
+    by_kind = ByKind()
+    by_owner = ByOwner()

@@ -1,0 +1,58 @@
+"""Payload models for TMF622 product orders (pydantic). TMF entities are extensible: unknown
+attributes are kept; computed ones (state, prices, terms, dates made by the server) are
+recomputed whatever a client sends."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import Field, StrictInt
+
+from chalicelib.schemas import Ref, RelatedParty, Tmf
+
+ITEM_ACTIONS = Literal["add", "modify", "delete", "noChange"]
+IDENTIFIER = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+class Characteristic(Tmf):
+    name: str = Field(min_length=1, max_length=64)
+    value: Any = None
+
+
+class ProductRefOrValue(Tmf):
+    id: Optional[str] = Field(default=None, min_length=1, max_length=256)
+    productCharacteristic: list[Characteristic] = Field(default=[], max_length=20)
+
+
+class ProductOrderItem(Tmf):
+    id: str = Field(pattern=IDENTIFIER)
+    action: ITEM_ACTIONS
+    quantity: Optional[StrictInt] = Field(default=None, ge=1, le=100)
+    productOffering: Optional[Ref] = None
+    product: Optional[ProductRefOrValue] = None
+
+
+class ProductOrder(Tmf):
+    productOrderItem: list[ProductOrderItem] = Field(default=[], max_length=100)
+    relatedParty: list[RelatedParty] = Field(default=[], max_length=10)
+    channel: list[Tmf] = Field(default=[], max_length=5)
+    shoppingCart: Optional[Ref] = None
+    note: list[Tmf] = Field(default=[], max_length=20)
+    externalId: Optional[str] = Field(default=None, max_length=256)
+    description: Optional[str] = Field(default=None, max_length=4000)
+    category: Optional[str] = Field(default=None, max_length=256)
+    priority: Optional[str] = Field(default=None, max_length=16)
+    requestedStartDate: Optional[str] = None
+    requestedCompletionDate: Optional[str] = None
+
+
+class CancelProductOrder(Tmf):
+    productOrder: Ref
+    cancellationReason: Optional[str] = Field(default=None, max_length=1000)
+    requestedCancellationDate: Optional[str] = None
+
+
+class OrderEvent(Tmf):
+    """What a stack posts on the listener: a TMF622 ProductOrderStateChangeEvent."""
+    eventId: Optional[str] = Field(default=None, max_length=256)
+    eventType: Optional[str] = Field(default=None, max_length=100)
+    event: dict[str, Any]

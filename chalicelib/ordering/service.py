@@ -1,0 +1,596 @@
+"""TMF622 order use cases: capture (from an approved basket or from items), reads, cancellation,
+the stacks' milestones on the listener, and the workflow's tasks (decompose, dispatch, hold,
+finish). Glue between the rules in domain.py, the store, the catalogue cache, the central rules,
+basket pricing, the customer context and Step Functions.
+
+Capture writes the order (and its basket's `ordered`) in one transaction; everything after it
+happens from the order table's stream (functions/order_events.py): one workflow per order
+(infra/statemachines/order_fulfilment.asl.json), TMF622 hub events, milestone SMS, products held.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from typing import Any, Callable, Mapping
+
+from chalicelib import aws, settings, tmf
+from chalicelib.auth import Caller, require
+from chalicelib.basket import domain as basket_domain
+from chalicelib.basket import pricing
+from chalicelib.basket import service as basket_service
+from chalicelib.basket import store as basket_store
+from chalicelib.customer import access as customer_access
+from chalicelib.customer import domain as customer_domain
+from chalicelib.customer import store as customer_store
+from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from chalicelib.observability import logger
+from chalicelib.ordering import domain, schemas, store
+from chalicelib.rules import domain as rules_domain
+from chalicelib.rules import service as rules
+
+USERS = ("customer", "agent")
+READERS = ("customer", "agent")
+WORKFLOW = "order-fulfilment"
+NOTIFY_WORKFLOW = "order-notify"
+ORDER_NAMESPACE = uuid.UUID("6f1d7c52-3b0e-4c1a-9d55-0a4b8c2e7f10")
+catalogue = basket_service.catalogue   # offerings, prices, specifications from the catalogue cache
+
+
+def href(order_id: str) -> str:
+    return tmf.href(domain.API_ROOT, domain.RESOURCE, order_id)
+
+
+def cancel_href(rid: str) -> str:
+    return tmf.href(domain.API_ROOT, domain.CANCEL_RESOURCE, rid)
+
+
+def routing() -> domain.Routing:
+    return domain.default_routing()
+
+
+# --- capture ------------------------------------------------------------------------------------
+class _Customer:
+    """The customer an order is for, with what capture needs to know about them."""
+
+    def __init__(self, customer_id: str | None):
+        self.id = customer_id
+        self.doc: dict[str, Any] | None = None
+        self.held: dict[str, dict[str, Any]] = {}
+        if customer_id:
+            found, held = customer_store.customer_with_products(customer_id)
+            if found is None:
+                raise not_found("customer", customer_id)
+            self.doc, self.held = found[0], {p["id"]: p for p in held}
+
+    def address(self, field: str) -> str | None:
+        return next((m.get("characteristic", {}).get(field) for m in (self.doc or {}).get("contactMedium") or []
+                     if m.get("mediumType") == "postalAddress"), None)
+
+    @property
+    def brand(self) -> str | None:
+        return next((c.get("value") for c in (self.doc or {}).get("characteristic") or [] if c.get("name") == "brand"),
+                    None)
+
+    def party(self) -> dict[str, Any]:
+        assert self.id
+        return customer_domain.customer_party(self.id, tmf.href(customer_domain.API_ROOT, "customer", self.id))
+
+
+def _named_customer(body: Mapping[str, Any], caller: Caller) -> str | None:
+    named = [p.get("id") for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() == "customer"]
+    if caller.role == "customer":
+        for other in named:
+            if other != caller.customer_id:
+                raise not_found("customer", other)
+        return caller.customer_id
+    return named[0] if named else None
+
+
+def _basket_items(cart: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": i["id"], "action": "add", "quantity": i.get("quantity", 1), "productOffering": i["productOffering"],
+             "product": {k: v for k, v in (i.get("product") or {}).items() if k == "productCharacteristic"}}
+            for i in cart.get("cartItem") or [] if i.get("status", "active") == "active"]
+
+
+def _offerings(items: list[dict[str, Any]], customer: _Customer, channel: str | None) -> dict[str, dict[str, Any]]:
+    """The offering of every item: on sale in this channel for an add (422 otherwise), the one the
+    changed product came from for a modify or delete."""
+    out = {}
+    for n, item in enumerate(items):
+        if item["action"] == "add" or (item.get("productOffering") or {}).get("id"):
+            oid = item["productOffering"]["id"]
+            out[item["id"]] = rules.offering_for_sale(oid, channel) if item["action"] == "add" else catalogue.offering(oid)
+        else:
+            held = customer.held.get(item["product"]["id"])
+            if held is None:
+                raise unprocessable(f"productOrderItem.{n}: product {item['product']['id']} is not one the customer "
+                                    "holds", "unknownProduct")
+            out[item["id"]] = catalogue.offering((held.get("productOffering") or {}).get("id", ""))
+        if out[item["id"]] is None:
+            raise unprocessable(f"productOrderItem.{n}: its productOffering is no longer in the catalogue",
+                                "unknownOffering")
+    return out
+
+
+def _qualify(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]], customer: _Customer,
+             channel: str | None) -> None:
+    """The central rules, as for a basket: every added item must qualify (422 with the reasons)."""
+    added = [i for i in items if i["action"] == "add"]
+    if not added:
+        return
+    profile = rules.profile(customer.id) if customer.id else None
+    results = rules.qualify_items([offerings[i["id"]] for i in added], rules.facts(channel, profile, None))
+    refused = [(i, r) for i, r in zip(added, results) if r["result"] != rules_domain.QUALIFIED]
+    if refused:
+        why = "; ".join(f"item {i['id']} ({offerings[i['id']].get('name')}): "
+                        + (", ".join(x.get("label") or x.get("code", "") for x in r["reasons"]) or r["result"])
+                        for i, r in refused)
+        raise unprocessable(f"the order does not qualify: {why}", "notQualified")
+
+
+def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Item prices and the order total from the catalogue (basket pricing), never the caller's."""
+    lines = [{"id": i["id"], "quantity": i.get("quantity") or 1, "status": "active" if i["action"] == "add" else "x",
+              "productOffering": {"id": offerings[i["id"]]["id"]}} for i in items]
+    bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
+    priced, totals = pricing.price_basket(lines, {o["id"]: o for o in offerings.values()}, catalogue, bundle_ids)
+    out = []
+    for item, line in zip(items, priced):
+        offering = offerings[item["id"]]
+        done = {k: v for k, v in item.items() if k not in domain.ITEM_COMPUTED}
+        done.update({"quantity": line["quantity"], "@type": "ProductOrderItem",
+                     "productOffering": rules_domain.offering_ref(offering)})
+        if item["action"] == "add":
+            done["itemPrice"] = [domain.order_price(p) for p in line["itemPrice"]]
+            done["itemTotalPrice"] = [domain.order_price(p) for p in line["ItemTotalPrice"]]
+        if offering.get("productOfferingTerm"):
+            done["itemTerm"] = domain.item_terms(offering)
+        out.append(done)
+    return out, [domain.order_price(p) for p in totals]
+
+
+def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int, bool]:
+    """A new order (doc, version, created). From `shoppingCart` (an approved basket) or from
+    `productOrderItem`; the same basket ordered twice is the same order (created False)."""
+    customer_access.check_roles(caller, *USERS)
+    customer_domain.validate_payload("productOrder", schemas.ProductOrder, body)
+    cart_ref, basket = body.get("shoppingCart"), None
+    if cart_ref:
+        if body.get("productOrderItem"):
+            raise bad_request("an order is made from a shoppingCart or from productOrderItem, not both")
+        basket = basket_store.load(cart_ref["id"])
+        if basket is None or not basket_domain.readable(basket.doc, caller.role, caller.customer_id):
+            raise not_found("shoppingCart", cart_ref["id"])
+        rid = str(uuid.uuid5(ORDER_NAMESPACE, f"shoppingCart:{cart_ref['id']}"))
+        existing = store.load(rid)
+        if existing is not None:
+            return existing.doc, existing.version, False
+        items = _basket_items(basket.doc)
+        customer_id = basket_domain.customer_of(basket.doc)
+        journey_key = journey_key or (basket.doc.get("context") or {}).get("journeyKey")
+    else:
+        rid, items = tmf.new_id(), [dict(i) for i in body.get("productOrderItem") or []]
+        customer_id = _named_customer(body, caller)
+    if not items:
+        raise bad_request("an order needs at least one productOrderItem (or a shoppingCart with active items)")
+    domain.check_items(items)
+    customer = _Customer(customer_id)
+    channel = caller.channel
+    at = tmf.now_iso()
+    parties = [p for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() != "customer"]
+    parties = ([customer.party()] if customer.id else []) + [dict(p) for p in parties]
+    if not all(domain.needs_catalogue(i) for i in items):
+        # TMF622 only asks for id and action; an item naming neither an offering nor a product held
+        # cannot be fulfilled: the order fails its consistency check and is recorded rejected.
+        vague = [i["id"] for i in items if not domain.needs_catalogue(i)]
+        doc = domain.new_order(body, rid, href(rid), at, parties, items, [], domain.REJECTED,
+                               f"rejected: item(s) {', '.join(vague)} name no productOffering or product")
+    else:
+        offerings = _offerings(items, customer, channel)
+        _qualify(items, offerings, customer, channel)
+        items, totals = _priced(items, offerings)
+        domain.parts(items, catalogue.offering, catalogue.specification, customer.held, routing(),
+                     customer.address("country"), customer.brand)   # routable now, or 422
+        doc = domain.new_order(body, rid, href(rid), at, parties, items, totals)
+    doc.pop("shoppingCart", None)
+    if cart_ref:
+        doc["shoppingCart"] = {"id": cart_ref["id"], "href": basket_service.href(cart_ref["id"]),
+                               "@referredType": basket_domain.TYPE}
+    if channel and not doc.get("channel"):
+        doc["channel"] = [{"id": channel, "name": channel, "role": "order capture"}]
+    if journey_key:
+        doc["journeyKey"] = journey_key
+    also = [basket_service.ordered_write(basket, channel)] if basket else []
+    try:
+        version = store.insert(doc, also)
+    except store.StaleVersion:
+        existing = store.load(rid)
+        if existing is not None:
+            return existing.doc, existing.version, False
+        raise conflict(f"shoppingCart {cart_ref['id'] if cart_ref else ''} changed while it was being ordered; "
+                       "read it and submit again", "basketChanged") from None
+    logger.info("order captured", extra={"orderId": rid, "by": caller.role, "items": len(items),
+                                         "state": doc["state"], "journey_key": journey_key})
+    return doc, version, True
+
+
+# --- reads ----------------------------------------------------------------------------------------
+def _visible(order_id: str, caller: Caller) -> store.Stored:
+    customer_access.check_roles(caller, *READERS)
+    found = store.load(order_id)
+    if found is None or (caller.role == "customer" and domain.customer_of(found.doc) != caller.customer_id):
+        raise not_found(domain.RESOURCE, order_id)
+    return found
+
+
+def read(order_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    found = _visible(order_id, caller)
+    return found.doc, found.version
+
+
+def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURCE) -> tuple[list[dict[str, Any]], int]:
+    customer_access.check_roles(caller, *READERS)
+    offset, limit = tmf.paging(params)
+    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    wanted = params.get("id")
+    if wanted and "," not in wanted:
+        found = store.load(wanted)
+        docs = [found.doc] if found and found.doc.get("@type") in (domain.TYPE, domain.CANCEL_TYPE) else []
+    elif caller.role == "customer":
+        docs = store.by_owner(caller.customer_id or "")
+    else:
+        docs = store.by_kind(kind)
+    if caller.role == "customer":
+        docs = [d for d in docs if domain.customer_of(d) == caller.customer_id]
+    wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
+    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, filters)],
+                            offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
+
+
+def orders_in_flight(customer_id: str) -> list[dict[str, Any]]:
+    """For the 360 view: the customer's orders not finished yet, summarised (one Query)."""
+    return [{"id": d["id"], "href": d["href"], "state": d["state"], "orderDate": d["orderDate"],
+             "itemCount": len(d.get("productOrderItem") or []), "orderTotalPrice": d.get("orderTotalPrice"),
+             "@referredType": domain.TYPE}
+            for d in store.by_owner(customer_id) if not domain.parent_of(d) and d.get("state") not in domain.FINAL]
+
+
+# --- writes that follow the stacks --------------------------------------------------------------
+def _change(order_id: str, mutate: Callable[[store.Stored, str], dict[str, Any] | None]) -> tuple[store.Stored, dict[str, Any]]:
+    """Read - mutate - conditional write on the version, retried when someone else wrote first.
+    Returns (the order as read, as written); mutate returning None writes nothing."""
+    for attempt in range(settings.order_write_attempts()):
+        found = store.load(order_id)
+        if found is None:
+            raise not_found(domain.RESOURCE, order_id)
+        new = mutate(found, tmf.now_iso())
+        if new is None or new == found.doc:
+            return found, found.doc
+        try:
+            store.replace(new, found.version, token=found.token, dispatched=found.dispatched)
+            return found, new
+        except store.StaleVersion:
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+    raise ApiError(409, "Conflict", f"productOrder {order_id} is being changed by others; retry", "busy")
+
+
+def refresh_parent(parent_id: str) -> dict[str, Any]:
+    """The parent order's state and item states follow its children's (TMF622)."""
+    def mutate(found: store.Stored, at: str) -> dict[str, Any] | None:
+        children = store.load_many(domain.children_of(found.doc))
+        if not children:
+            return None
+        if found.doc.get("state") in (domain.CANCELLED, domain.REJECTED):
+            return None
+        return domain.follow_children(found.doc, [c.doc for c in children.values()], at)
+
+    return _change(parent_id, mutate)[1]
+
+
+def _resume(token: str | None, state: str) -> None:
+    """Let the workflow step waiting on a child order go on (Step Functions callback pattern)."""
+    if not token:
+        return
+    sfn = aws.client("stepfunctions")
+    try:
+        sfn.send_task_success(taskToken=token, output=json.dumps({"state": state}))
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        logger.info("the workflow no longer waits on this child order", extra={"state": state})
+
+
+def stack_event(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """A stack's ProductOrderStateChangeEvent for a child order it fulfils (listener)."""
+    require(caller, "stack")
+    customer_domain.validate_payload("productOrderStateChangeEvent", schemas.OrderEvent, body)
+    reported = (body.get("event") or {}).get("productOrder")
+    if not isinstance(reported, Mapping) or not isinstance(reported.get("id"), str):
+        raise bad_request("event.productOrder with its id is required")
+    child_id = reported["id"]
+    found = store.load(child_id)
+    stack = domain.stack_of(found.doc) if found else None
+    if found is None or stack is None or (caller.sub in domain.catalog_domain.STACKS and caller.sub != stack):
+        raise not_found(domain.RESOURCE, child_id)   # not a child order of this stack
+    before, after = _change(child_id, lambda f, at: domain.apply_report(f.doc, reported, at))
+    if after.get("state") in domain.FINAL and before.doc.get("state") not in domain.FINAL:
+        _resume(before.token, after["state"])
+    logger.info("stack milestone", extra={"orderId": child_id, "stack": stack, "state": after.get("state")})
+    parent = domain.parent_of(after)
+    if parent:
+        refresh_parent(parent)
+    return after
+
+
+# --- cancellation -------------------------------------------------------------------------------
+def _cancel_child(child_id: str, reason: str | None) -> bool:
+    """Cancel a child order before its point of no return; False when it is past it."""
+    cancelled = {}
+
+    def mutate(found: store.Stored, at: str) -> dict[str, Any] | None:
+        if not domain.cancellable(found.doc):
+            return None
+        cancelled["token"], cancelled["sent"] = found.token, found.dispatched
+        return domain.cancelled(found.doc, at, reason)
+
+    _, after = _change(child_id, mutate)
+    if not cancelled:
+        return after.get("state") == domain.CANCELLED
+    if cancelled["sent"]:
+        _to_stack(after, "cancel")
+    _resume(cancelled["token"], domain.CANCELLED)
+    return True
+
+
+def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """cancelProductOrder: items before their point of no return are cancelled at their stacks,
+    the rest carry on; the order ends cancelled or partial."""
+    customer_domain.validate_payload("cancelProductOrder", schemas.CancelProductOrder, body)
+    order = _visible(body["productOrder"]["id"], caller).doc
+    if domain.parent_of(order):
+        raise unprocessable("this is a child order; cancel the order it is part of", "childOrder")
+    if order.get("state") in domain.FINAL:
+        raise unprocessable(f"productOrder {order['id']} is {order['state']}: it can no longer be cancelled",
+                            "orderFinished")
+    rid, at = tmf.new_id(), tmf.now_iso()
+    reason = body.get("cancellationReason")
+    request = {"id": rid, "href": cancel_href(rid), "@type": domain.CANCEL_TYPE, "state": "acknowledged",
+               "creationDate": at, "cancellationReason": reason,
+               "requestedCancellationDate": body.get("requestedCancellationDate") or at,
+               "productOrder": {"id": order["id"], "href": order["href"], "@referredType": domain.TYPE},
+               "relatedParty": [p for p in order.get("relatedParty") or [] if p.get("role") != domain.FULFILMENT_ROLE]}
+    request = {k: v for k, v in request.items() if v is not None}
+    store.insert(request, kind=domain.CANCEL_RESOURCE)
+    children = domain.children_of(order)
+    if not children:   # not decomposed yet: the workflow finds it cancelled and stops
+        _change(order["id"], lambda f, now: domain.cancelled(f.doc, now, reason) if not domain.children_of(f.doc)
+                and f.doc.get("state") not in domain.FINAL else None)
+    results = {c: _cancel_child(c, reason) for c in children}
+    final = refresh_parent(order["id"]) if children else store.load(order["id"]).doc  # type: ignore[union-attr]
+    done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
+    if children and not all(results.values()):
+        done["description"] = (f"{sum(results.values())} of {len(results)} child orders cancelled; the others were "
+                               "past their point of no return and carry on")
+    store.replace(done, 1, kind=domain.CANCEL_RESOURCE)
+    logger.info("order cancellation", extra={"orderId": order["id"], "state": final.get("state"),
+                                             "cancelled": sum(results.values()), "children": len(results)})
+    return done
+
+
+def read_cancellation(rid: str, caller: Caller) -> dict[str, Any]:
+    customer_access.check_roles(caller, *READERS)
+    found = store.load(rid)
+    if found is None or found.doc.get("@type") != domain.CANCEL_TYPE or (
+            caller.role == "customer" and domain.customer_of(found.doc) != caller.customer_id):
+        raise not_found(domain.CANCEL_RESOURCE, rid)
+    return found.doc
+
+
+# --- the workflow's tasks -----------------------------------------------------------------------
+def _to_stack(child: Mapping[str, Any], action: str) -> None:
+    stack = domain.stack_of(child) or ""
+    url = settings.queue_url(f"stack-{stack}")
+    if url is None:
+        raise RuntimeError(f"no queue is configured for stack {stack}")
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"action": action, "orderId": child["id"],
+                                                                          "stack": stack}))
+
+
+def _child_ids(parent_id: str, plans: list[domain.ChildPlan]) -> dict[str, str]:
+    return {plan.key: f"{parent_id}-{n + 1}" for n, plan in enumerate(plans)}
+
+
+def decompose(order_id: str) -> dict[str, Any]:
+    """Child orders for the order (written once with the parent, all or nothing), and the waves
+    the workflow sends them in. Safe to repeat: a decomposed order returns its plan again."""
+    found = store.load(order_id)
+    if found is None:
+        raise not_found(domain.RESOURCE, order_id)
+    parent = found.doc
+    if parent.get("state") in domain.FINAL:
+        return {"waves": []}
+    held = {}
+    customer_id = domain.customer_of(parent)
+    customer = _Customer(customer_id) if customer_id else None
+    if customer:
+        held = customer.held
+    parts = domain.parts(parent["productOrderItem"], catalogue.offering, catalogue.specification, held, routing(),
+                         customer.address("country") if customer else None, customer.brand if customer else None)
+    plans = domain.decompose(parts, routing())
+    ids = _child_ids(order_id, plans)
+    waves = [[ids[k] for k in wave] for wave in domain.waves(plans)]
+    if domain.children_of(parent):
+        return {"waves": waves}
+    at = tmf.now_iso()
+    children = [domain.child_order(parent, plan, ids[plan.key], href(ids[plan.key]), at,
+                                   [domain.relationship(ids[d], href(ids[d]), "dependsOn") for d in plan.depends_on])
+                for plan in plans]
+    relations = [domain.relationship(c["id"], c["href"], "child") for c in children]
+    linked = [*(parent.get("orderRelationship") or []), *relations]
+    new_parent = domain.follow_children({**parent, "orderRelationship": linked}, children, at)
+    try:
+        store.write_children(new_parent, found.version, children)
+    except store.StaleVersion:
+        return decompose(order_id)   # changed meanwhile (cancelled, or decomposed by a retry)
+    logger.info("order decomposed", extra={"orderId": order_id, "children": len(children),
+                                           "stacks": sorted({p.stack for p in plans})})
+    return {"waves": waves}
+
+
+def prepare(child_id: str) -> dict[str, Any]:
+    """Before a child order goes to its stack: still wanted, and what it waits for completed?"""
+    found = store.load(child_id)
+    if found is None:
+        raise not_found(domain.RESOURCE, child_id)
+    if found.doc.get("state") != domain.ACKNOWLEDGED:
+        return {"go": False, "state": found.doc.get("state")}
+    waits = [r["id"] for r in found.doc.get("orderRelationship") or [] if r.get("relationshipType") == "dependsOn"]
+    blocked = [cid for cid, c in store.load_many(waits).items() if c.doc.get("state") != domain.COMPLETED]
+    if blocked:
+        _change(child_id, lambda f, at: domain.cancelled(f.doc, at, f"not sent: child order(s) {', '.join(blocked)} it "
+                                                                   "waits for did not complete")
+                if f.doc.get("state") == domain.ACKNOWLEDGED else None)
+        refresh_parent(domain.parent_of(found.doc) or "")
+        return {"go": False, "state": domain.CANCELLED}
+    return {"go": True}
+
+
+def dispatch(child_id: str, task_token: str) -> dict[str, Any]:
+    """Send a child order to its stack's queue and leave the workflow waiting (callback pattern):
+    the token is kept on the child order; the listener resumes the workflow when the stack
+    reports a final state. A repeated call sends nothing twice."""
+    try:
+        first = store.set_token(child_id, task_token)
+    except store.StaleVersion:
+        raise not_found(domain.RESOURCE, child_id) from None
+    found = store.load(child_id)
+    assert found is not None
+    if found.doc.get("state") in domain.FINAL:
+        _resume(task_token, found.doc["state"])   # finished (or cancelled) before we waited
+    elif first:
+        _to_stack(found.doc, "create")
+        store.mark_dispatched(child_id)
+    return {"orderId": child_id, "sent": first}
+
+
+def hold(child_id: str, seconds: Any) -> dict[str, Any]:
+    """The stack never answered: the child order is held (an alarm watches the metric)."""
+    def mutate(found: store.Stored, at: str) -> dict[str, Any] | None:
+        if found.doc.get("state") in domain.FINAL:
+            return None
+        stack = domain.stack_of(found.doc)
+        doc = domain.with_note(found.doc, at, f"{stack} did not finish this order within {seconds} s: held")
+        return {**doc, "state": domain.HELD, "lastUpdate": at,
+                "productOrderItem": [{**i, "state": i["state"] if i.get("state") in domain.FINAL else domain.HELD}
+                                     for i in doc.get("productOrderItem") or []]}
+
+    _, after = _change(child_id, mutate)
+    logger.warning("child order held: its stack did not answer", extra={"orderId": child_id,
+                                                                       "stack": domain.stack_of(after)})
+    refresh_parent(domain.parent_of(after) or "")
+    return {"orderId": child_id, "state": after.get("state")}
+
+
+def child_failed(child_id: str, error: Any) -> dict[str, Any]:
+    """The child order could not be handed to its stack at all."""
+    _, after = _change(child_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {
+        **domain.with_note(f.doc, at, f"could not be sent to its stack: {str(error)[:300]}"), "state": domain.FAILED,
+        "completionDate": at, "lastUpdate": at,
+        "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+    refresh_parent(domain.parent_of(after) or "")
+    return {"orderId": child_id, "state": after.get("state")}
+
+
+def finish(order_id: str) -> dict[str, Any]:
+    return {"orderId": order_id, "state": refresh_parent(order_id).get("state")}
+
+
+def fail(order_id: str, error: Any) -> dict[str, Any]:
+    """The order could not be decomposed (e.g. the catalogue or routing changed since capture)."""
+    cause = (error or {}).get("Cause") if isinstance(error, Mapping) else error
+    try:
+        cause = json.loads(cause).get("errorMessage", cause)
+    except (TypeError, ValueError, AttributeError):
+        pass
+    _, after = _change(order_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {
+        **domain.with_note(f.doc, at, f"could not be decomposed: {str(cause)[:300]}"), "state": domain.FAILED,
+        "completionDate": at, "lastUpdate": at,
+        "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+    return {"orderId": order_id, "state": after.get("state")}
+
+
+# --- from the stream ------------------------------------------------------------------------------
+def _start(machine: str, name: str, payload: Mapping[str, Any]) -> bool:
+    sfn = aws.client("stepfunctions")
+    try:
+        sfn.start_execution(stateMachineArn=settings.state_machine_arn(machine), name=name, input=json.dumps(payload))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return False
+    return True
+
+
+def start_workflow(order: Mapping[str, Any]) -> bool:
+    """One workflow per order, named after it: a repeated start starts nothing."""
+    return _start(WORKFLOW, order["id"], {"orderId": order["id"],
+                                          "childTimeoutSeconds": settings.order_child_timeout_seconds()})
+
+
+def notify_milestone(order: Mapping[str, Any]) -> bool:
+    """The customer's milestone SMS (consent and quiet hours are notify's): one per order and
+    state, sent by a small workflow that waits out quiet hours."""
+    text, customer_id = domain.milestone_text(order.get("state", "")), domain.customer_of(order)
+    if not text or not customer_id:
+        return False
+    message_id = f"order-{order['id']}-{order['state']}"
+    return _start(NOTIFY_WORKFLOW, message_id, {
+        "messageId": message_id, "customerId": customer_id, "purpose": "service", "content": {"sms": text},
+        "channels": ["sms"], "fields": {"orderId": order["id"], "status": order["state"]},
+        "journeyKey": order.get("journeyKey"), "reason": f"order {order['state']} SMS",
+        "related": [{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE}]})
+
+
+def _add_months(start: str, months: int) -> str:
+    moment = tmf.parse_datetime(start, "startDate")
+    year, month = divmod(moment.month - 1 + months, 12)
+    day = min(moment.day, 28)
+    return tmf.iso(moment.replace(year=moment.year + year, month=month + 1, day=day))
+
+
+def record_products(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> int:
+    """Completed items become products the customer holds (contract dates from the item's terms);
+    a completed delete ends the product. Product ids derive from the order item: safe to repeat."""
+    customer_id = domain.customer_of(new)
+    if not customer_id or domain.parent_of(new):
+        return 0
+    before = {i["id"]: i.get("state") for i in (old or {}).get("productOrderItem") or []}
+    written = 0
+    for item in new.get("productOrderItem") or []:
+        if item.get("state") != domain.COMPLETED or before.get(item["id"]) == domain.COMPLETED:
+            continue
+        at = new.get("completionDate") or new.get("lastUpdate") or tmf.now_iso()
+        if item["action"] == "delete" or item["action"] == "modify":
+            held = {p["id"]: p for p in customer_store.products(customer_id)}.get(item["product"]["id"])
+            if held:
+                changed = {**held, "status": "terminated" if item["action"] == "delete" else held.get("status"),
+                           "lastUpdate": at}
+                customer_store.put_product(customer_id, changed)
+                written += 1
+            continue
+        pid = f"{new['id']}-{item['id']}"
+        offering = item.get("productOffering") or {}
+        body: dict[str, Any] = {"name": offering.get("name") or offering.get("id"), "status": "active",
+                                "startDate": at, "productOffering": offering}
+        if (item.get("product") or {}).get("productCharacteristic"):
+            body["productCharacteristic"] = item["product"]["productCharacteristic"]
+        terms = domain.contract(item.get("itemTerm") or [], at, _add_months)
+        if terms:
+            body["contract"] = terms
+        body["productOrder"] = {"id": new["id"], "href": new.get("href"), "orderItemId": item["id"],
+                                "@referredType": domain.TYPE}
+        product_href = tmf.href(customer_domain.API_ROOT, f"customer/{customer_id}/product", pid)
+        customer_store.put_product(customer_id, customer_domain.new_product(body, pid, product_href, at))
+        written += 1
+    return written
+

@@ -1,0 +1,141 @@
+"""Order persistence (PynamoDB): conditional writes on the version, transactions (capture with the
+basket, decomposition with the children) and the Queries lists are made of. See models.py."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings
+from chalicelib.db import conditional_failed
+from chalicelib.ordering import domain
+from chalicelib.ordering.models import OrderRecord
+
+MAX_ID = 256
+
+
+class StaleVersion(Exception):
+    """The order changed (or, for an insert, exists) since it was read."""
+
+
+@dataclasses.dataclass
+class Stored:
+    doc: dict[str, Any]
+    version: int
+    token: str | None = None
+    dispatched: bool = False
+
+
+def _refused(exc: Exception) -> bool:
+    if conditional_failed(exc):
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE) -> OrderRecord:
+    customer = domain.customer_of(doc)
+    rec = OrderRecord(doc["id"], kind=kind, sort=f"{doc.get('orderDate') or doc.get('creationDate')}#{doc['id']}",
+                      owner=f"CUSTOMER#{customer}" if customer else None, parent=domain.parent_of(doc),
+                      state=doc.get("state"), body=doc)
+    if version is not None:
+        rec.version = version
+    return rec
+
+
+def load(order_id: str) -> Stored | None:
+    if len(order_id) > MAX_ID:
+        return None
+    try:
+        rec = OrderRecord.get(order_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Stored(rec.body, rec.version, rec.token, bool(rec.dispatched))
+
+
+def load_many(order_ids: Iterable[str]) -> dict[str, Stored]:
+    """Orders by id (BatchGetItem, consistent)."""
+    ids = list(dict.fromkeys(order_ids))
+    if not ids:
+        return {}
+    return {r.pk: Stored(r.body, r.version, r.token, bool(r.dispatched))
+            for r in OrderRecord.batch_get(ids, consistent_read=True)}
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=Connection(region=settings.region()))
+
+
+def insert(doc: dict[str, Any], also: Iterable[Model] = (), kind: str = domain.RESOURCE) -> int:
+    """A new order, with other items (the basket marked ordered, at its version) in one
+    transaction. StaleVersion when the order exists or another item's condition fails."""
+    rec = record(doc, None, kind)
+    also = list(also)
+    try:
+        if also:
+            with _transaction() as transaction:
+                transaction.save(rec, condition=OrderRecord.pk.does_not_exist())
+                for other in also:
+                    transaction.save(other)
+        else:
+            rec.save(condition=OrderRecord.pk.does_not_exist())
+    except (PutError, TransactWriteError) as exc:
+        if _refused(exc):
+            raise StaleVersion() from None
+        raise
+    return rec.version
+
+
+def replace(doc: dict[str, Any], version: int, kind: str = domain.RESOURCE, token: str | None = None,
+            dispatched: bool = False) -> int:
+    rec = record(doc, version, kind)
+    rec.token, rec.dispatched = token, dispatched or None
+    try:
+        rec.save()
+    except PutError as exc:
+        if _refused(exc):
+            raise StaleVersion() from None
+        raise
+    return rec.version
+
+
+def write_children(parent: dict[str, Any], parent_version: int, children: list[dict[str, Any]]) -> None:
+    """The parent (listing its children) and the new child orders, all or nothing."""
+    try:
+        with _transaction() as transaction:
+            transaction.save(record(parent, parent_version))
+            for child in children:
+                transaction.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if _refused(exc):
+            raise StaleVersion() from None
+        raise
+
+
+def set_token(order_id: str, token: str) -> bool:
+    """Remember the task token a workflow waits on; True when the order was not yet dispatched."""
+    rec = OrderRecord(order_id)
+    try:
+        rec.update(actions=[OrderRecord.token.set(token)], condition=OrderRecord.pk.exists(),
+                   add_version_condition=False)
+    except UpdateError as exc:
+        if _refused(exc):
+            raise StaleVersion() from None
+        raise
+    return not rec.dispatched
+
+
+def mark_dispatched(order_id: str) -> None:
+    OrderRecord(order_id).update(actions=[OrderRecord.dispatched.set(True)], add_version_condition=False)
+
+
+def by_owner(customer_id: str) -> list[dict[str, Any]]:
+    return [r.body for r in OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)]
+
+
+def by_kind(kind: str) -> list[dict[str, Any]]:
+    return [r.body for r in OrderRecord.by_kind.query(kind)]

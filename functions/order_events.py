@@ -1,0 +1,70 @@
+"""Order table stream -> one workflow per order, TMF622 hub events, milestone SMS, products held.
+
+- A new top-level order (acknowledged) starts its order-fulfilment workflow, named after the
+  order: a record delivered twice starts nothing more (ExecutionAlreadyExists).
+- Every change becomes ProductOrder (or CancelProductOrder) Create/StateChange/AttributeValueChange
+  events on the TMF622 hub; event ids come from the stream record.
+- A top-level order reaching a milestone state (received, inProgress, completed, partial,
+  failed, cancelled) starts the order-notify workflow for that SMS, named after the order and the
+  state; the message id is the same, so nothing is ever sent twice. The order placed is an
+  interaction on the customer's journey (idempotent on its id).
+- Completed items become products the customer holds (ids derived from the order item).
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib import idempotency, streams
+from chalicelib.customer import interactions
+from chalicelib.hub import domain as hub_domain
+from chalicelib.hub import service as hub
+from chalicelib.observability import logger, metrics
+from chalicelib.ordering import domain, service
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _placed(order: dict) -> None:
+    customer_id = domain.customer_of(order)
+    if not customer_id:
+        return
+    channel = next((c.get("id") for c in order.get("channel") or []), None) or "backoffice"
+    interactions.record_interaction(
+        f"order-{order['id']}", reason="order placed", channel=channel, direction="inbound",
+        customer_id=customer_id, journey_key=order.get("journeyKey"), occurred_at=order.get("orderDate"),
+        items=[{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE, "role": "productOrder"}],
+        description=f"{len(order.get('productOrderItem') or [])} item(s), {order.get('state')}")
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    old, new = streams.old_body(record), streams.new_body(record)
+    doc = new or old or {}
+    cancel = doc.get("@type") == domain.CANCEL_TYPE
+    events = hub_domain.events_for_change(domain.CANCEL_RESOURCE if cancel else domain.RESOURCE,
+                                          domain.CANCEL_TYPE if cancel else domain.TYPE, old, new,
+                                          record.event_id, streams.event_time(record))
+    sent = hub.publish(domain.API_NAME, events)
+    if cancel or new is None or domain.parent_of(new):
+        logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent})
+        return
+    state, before = new.get("state"), (old or {}).get("state")
+    if old is None:
+        _placed(new)
+        if state == domain.ACKNOWLEDGED:
+            service.start_workflow(new)
+    if state != before and state in domain.MILESTONES:
+        service.notify_milestone(new)
+    products = service.record_products(old, new)
+    logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
+                                       "productsHeld": products, "journey_key": new.get("journeyKey")})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="OrderStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
+    idempotency.register_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

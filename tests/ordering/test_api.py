@@ -1,0 +1,231 @@
+"""TMF622 API and orchestration in-process (moto, chalice test client, the pump, simulated stacks):
+capture from items and from an approved basket (one transaction, once), bad input refused with
+nothing written, another customer's order 404, the workflow from the order stream to child orders
+on three stack queues, partial when a stack fails, held when a stack never answers, a poison
+message dead-lettered, duplicates harmless, cancellation, products held and the 360 view."""
+import json
+
+from chalicelib import aws, settings
+from tests.ordering.conftest import (CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS, andrea_order, order_item,
+                                     settle, stored_orders)
+
+
+def test_ctk_shaped_order_is_recorded_rejected(api, demo, agent):
+    status, body, headers = api.call("POST", ORDERS, agent, {
+        "productOrderItem": [{"id": "123", "action": "add"}],
+        "relatedParty": [{"id": "456-dd-df45", "@referredType": "Individual"}]})
+    assert status == 201 and body["state"] == "rejected" and headers["Location"] == body["href"]
+    assert body["productOrderItem"][0]["state"] == "rejected" and "name no productOffering" in body["note"][0]["text"]
+    status, listed, headers = api.call("GET", f"{ORDERS}?fields=id", agent)
+    assert status == 200 and listed == [{"id": body["id"], "href": body["href"], "@type": "ProductOrder"}]
+    assert headers["X-Total-Count"] == "1"
+
+
+def test_bad_input_is_refused_and_nothing_written(api, demo, agent, andrea, stacy):
+    cases = [
+        (andrea, andrea_order("po-nothing"), 422, "unknownOffering"),
+        (andrea, andrea_order("po-broadband-1000"), 422, "offeringNotAvailable"),
+        (andrea, {"productOrderItem": [order_item("1", "po-tv-max", action="jump")]}, 400, "invalidInput"),
+        (andrea, {"productOrderItem": [order_item("1", "po-tv-max"), order_item("1", "po-broadband-500")]}, 400,
+         "invalidInput"),
+        (andrea, {"productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "not-mine"}}]}, 422,
+         "unknownProduct"),
+        (andrea, andrea_order("po-extreme-bundle", "po-broadband-500"), 422, "notQualified"),
+        (stacy, andrea_order("po-tv-max"), 404, "notFound"),            # another customer named
+        (agent, {**andrea_order("po-tv-max"), "relatedParty": [{"id": "cust-nobody", "role": "customer"}]}, 404,
+         "notFound"),
+        (andrea, {"productOrderItem": []}, 400, "invalidInput"),
+    ]
+    for who, body, status, code in cases:
+        got, answer, _ = api.call("POST", ORDERS, who, body)
+        assert (got, answer["code"]) == (status, code), (body, answer)
+    business = {"productOrderItem": [order_item("1", "po-extreme-bundle")],
+                "relatedParty": [{"id": "cust-acme", "role": "customer"}]}
+    got, answer, _ = api.call("POST", ORDERS, agent, business)
+    assert got == 422 and answer["code"] == "notQualified" and "Extreme Bundle" in answer["message"]
+    assert stored_orders() == []
+
+
+def test_unknown_stack_in_the_routing_table_is_refused(api, demo, andrea, monkeypatch):
+    from chalicelib.ordering import domain, service
+
+    monkeypatch.setattr(service, "routing", lambda: domain.Routing.from_data(
+        {"routes": [{"fulfilmentStack": "iot-partner-x", "stack": "iot-partner-y"}]}))
+    status, body, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    assert status == 422 and body["code"] == "unknownStack" and "iot-partner-y" in body["message"]
+    assert stored_orders() == []
+
+
+def test_another_customers_order_is_404(api, demo, andrea, stacy, agent):
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    assert api.call("GET", f"{ORDERS}/{order['id']}", stacy)[0] == 404
+    assert api.call("GET", f"{ORDERS}/{order['id']}", andrea)[0] == 200
+    assert api.call("GET", f"{ORDERS}/{order['id']}", agent)[0] == 200
+    assert api.call("GET", ORDERS, stacy)[1] == []
+    assert api.call("POST", CANCELS, stacy, {"productOrder": {"id": order["id"]}})[0] == 404
+
+
+def test_idempotency_key_gives_one_order(api, demo, andrea):
+    keyed = {**andrea, "Idempotency-Key": "k-1"}
+    first = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
+    again = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
+    assert first[0] == again[0] == 201 and first[1]["id"] == again[1]["id"]
+    assert len(stored_orders()) == 1
+
+
+def _approved_basket(api, andrea, agent):
+    _, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [{"productOffering": {"id": "po-home-security"}}]})
+    api.call("PATCH", f"{CARTS}/{cart['id']}", agent, {"status": "withAgent"})
+    api.call("PATCH", f"{CARTS}/{cart['id']}", agent, {"status": "awaitingApproval"})
+    status, cart, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", andrea, {"status": "approved"})
+    assert status == 200, cart
+    return cart
+
+
+def test_order_from_an_approved_basket_is_one_transaction_and_once(api, demo, andrea, agent):
+    cart = _approved_basket(api, andrea, agent)
+    status, order, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]}})
+    assert status == 201 and order["shoppingCart"]["id"] == cart["id"]
+    assert [i["productOffering"]["id"] for i in order["productOrderItem"]] == ["po-home-security"]
+    assert api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "ordered"
+    status, again, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]}})
+    assert status == 200 and again["id"] == order["id"]
+    assert len(stored_orders()) == 1
+    _, active, _ = api.call("POST", CARTS, andrea, {"cartItem": [{"productOffering": {"id": "po-tv-max"}}]})
+    status, body, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": active["id"]}})
+    assert status == 422 and body["code"] == "illegalStatusTransition"
+    assert api.call("GET", f"{CARTS}/{active['id']}", andrea)[1]["status"] == "active"
+    assert len(stored_orders()) == 1
+
+
+def test_andreas_order_becomes_three_child_orders_and_completes(api, demo, andrea, agent, stacks, pump):
+    status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle", "po-home-security"))
+    assert status == 201 and order["state"] == "acknowledged"
+    done = settle(pump, order["id"])
+    assert done["state"] == "completed" and [i["state"] for i in done["productOrderItem"]] == ["completed"] * 2
+    children = [r for r in done["orderRelationship"] if r["relationshipType"] == "child"]
+    assert len(children) == 3
+    stacks_seen = {}
+    for ref in children:
+        _, child, _ = api.call("GET", f"{ORDERS}/{ref['id']}", agent)
+        stack = next(p["id"] for p in child["relatedParty"] if p["role"] == "fulfilmentStack")
+        stacks_seen[stack] = [i["productOffering"]["id"] for i in child["productOrderItem"]]
+        assert child["state"] == "completed"
+        assert {"id": order["id"], "relationshipType": "parent"}.items() <= child["orderRelationship"][0].items()
+    assert stacks_seen == {"csp-stack-a": ["po-broadband-500", "po-tv-max"], "csp-stack-b": ["po-mobile-unlimited"],
+                           "iot-partner-x": ["po-home-security"]}
+    assert {s["stack"] for s in stacks.orders.values()} == set(stacks_seen)
+    _, held, _ = api.call("GET", f"{CUSTOMER}/customer/cust-andrea/product", andrea)
+    mine = {p["productOffering"]["id"]: p for p in held if p["id"].startswith(order["id"])}
+    assert set(mine) == {"po-extreme-bundle", "po-home-security"}
+    assert mine["po-extreme-bundle"]["contract"]["endDate"] > mine["po-extreme-bundle"]["contract"]["startDate"]
+    _, view, _ = api.call("GET", f"{CUSTOMER}/customer/cust-andrea/view360", agent)
+    assert view.get("ordersInFlight") == []
+
+
+def test_one_stack_failing_ends_partial(api, demo, andrea, stacks, pump, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_FAILING", "iot-partner-x")
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle", "po-home-security"))
+    done = settle(pump, order["id"])
+    assert done["state"] == "partial"
+    assert [i["state"] for i in done["productOrderItem"]] == ["completed", "failed"]
+
+
+def test_a_stack_that_never_answers_holds_its_child(api, demo, andrea, stacks, pump, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "iot-partner-x")
+    monkeypatch.setenv("OMNISHOP_ORDER_CHILD_TIMEOUT_SECONDS", "2")
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    done = settle(pump, order["id"])
+    assert done["state"] == "held" and done["productOrderItem"][0]["state"] == "held"
+
+
+def test_the_sim_waits_for_the_handset_and_is_cancelled_when_it_fails(api, demo, andrea, stacks, pump):
+    body = {"productOrderItem": [order_item("1", "po-phone-x", product={"productCharacteristic": [
+        {"name": "simulateFailure", "value": "true"}]}), order_item("2", "po-phone-x-plan-24")]}
+    _, order, _ = api.call("POST", ORDERS, andrea, body)
+    done = settle(pump, order["id"])
+    assert done["state"] == "failed"
+    received = [o["order"]["productOrderItem"][0]["productOffering"]["id"] for o in stacks.orders.values()]
+    assert received == ["po-phone-x"]   # the SIM activation was never sent
+
+
+def test_poison_message_goes_to_the_dlq_and_blocks_nothing(api, demo, andrea, stacks, pump):
+    sqs = aws.client("sqs")
+    url = settings.queue_url("stack-iot-partner-x")
+    sqs.send_message(QueueUrl=url, MessageBody="{not json")
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    assert settle(pump, order["id"])["state"] == "completed"
+    for _ in range(6):
+        pump.drain()
+    dlq = sqs.get_queue_url(QueueName=settings.resource_name("stack-iot-partner-x") + "-dlq")["QueueUrl"]
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == ["{not json"]
+
+
+def test_duplicates_make_no_second_child_order_or_message(api, demo, andrea, stacks, pump):
+    from chalicelib.ordering import service, store
+
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    done = settle(pump, order["id"])
+    assert done["state"] == "completed"
+    assert service.start_workflow(done) is False             # the order stream delivered twice
+    assert service.decompose(order["id"])["waves"] == []      # a retried task: finished, nothing more
+    child_id = done["orderRelationship"][-1]["id"]
+    service.dispatch(child_id, "another-token")               # a retried dispatch sends nothing again
+    pump.drain()
+    assert len(stacks.orders) == 1
+    assert store.load(child_id).doc["state"] == "completed"
+    assert service.notify_milestone(done) is False            # the same milestone: no second SMS
+
+
+def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, stack, stacks, pump):
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    done = settle(pump, order["id"])
+    child = done["orderRelationship"][-1]["id"]
+    event = {"event": {"productOrder": {"id": child, "state": "failed"}}}
+    assert api.call("POST", LISTENER, andrea, event)[0] == 403
+    assert api.call("POST", LISTENER, stack("csp-stack-a"), event)[0] == 404
+    status, body, _ = api.call("POST", LISTENER, stack("iot-partner-x"), event)
+    assert status == 201 and body["state"] == "completed"    # final: a late report changes nothing
+    assert api.call("POST", LISTENER, stack("iot-partner-x"), {"event": {"productOrder": {"id": order["id"],
+                                                                                           "state": "completed"}}})[0] == 404
+
+
+def test_cancellation_before_the_point_of_no_return(api, demo, andrea, stacks, pump, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "iot-partner-x")
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+    settle(pump, order["id"], done=("inProgress",), finished=False)
+    status, request, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]},
+                                                            "cancellationReason": "changed my mind"})
+    assert status == 201, request and request["state"] == "done"
+    done = settle(pump, order["id"])
+    assert done["state"] == "cancelled"
+    assert api.call("GET", f"{CANCELS}/{request['id']}", andrea)[1]["productOrder"]["id"] == order["id"]
+    assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})[1]["code"] == "orderFinished"
+
+
+def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump):
+    from tests.ordering.conftest import BASE
+
+    status, sub, _ = api.call("POST", f"{BASE}/hub", agent, {"callback": "http://127.0.0.1:9/listener",
+                                                             "query": "eventType=ProductOrderStateChangeEvent"})
+    assert status == 201
+    from chalicelib.hub import service as hub
+
+    events = []
+    real = hub.publish
+
+    def spy(api_name, evs):
+        evs = list(evs)
+        events.extend(e for e in evs if api_name == "productOrderingManagement")
+        return real(api_name, evs)
+
+    hub.publish = spy
+    try:
+        _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
+        settle(pump, order["id"])
+    finally:
+        hub.publish = real
+    states = [e["event"]["productOrder"]["state"] for e in events
+              if e["eventType"] == "ProductOrderStateChangeEvent" and e["event"]["productOrder"]["id"] == order["id"]]
+    assert states[-1] == "completed" and "inProgress" in states
