@@ -1,0 +1,84 @@
+"""Seed 000 step 7 over HTTP against the local runtime (simulated stacks, real Step Functions in
+moto): Andrea's Extreme Bundle plus Home Security becomes one order, three child orders on three
+stack queues, milestone SMS (readable in moto's /moto-api/data.json) and a completed order; with
+one stack failing, the order ends partial."""
+import json
+import time
+
+import pytest
+
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+CUSTOMER = "/tmf-api/customerManagement/v4/customer/cust-andrea"
+FAST = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
+
+
+def _auth(runtime, role, **claims):
+    return {"Authorization": f"Bearer {runtime.token(role, **claims)}"}
+
+
+def _order_and_wait(runtime, done=("completed", "partial", "failed", "held"), timeout=90):
+    agent = _auth(runtime, "agent", channel="callcenter", sub="agent-journey")
+    # Andrea's quiet hours would hold her SMS until the morning: the journey runs in the daytime.
+    status, _, body = runtime.request("PATCH", CUSTOMER, {"contactPreference": {"quietHours": None}}, agent)
+    assert status == 200, body
+    andrea = _auth(runtime, "customer", channel="web", customerId="cust-andrea", sub="cust-andrea")
+    status, _, order = runtime.request("POST", ORDERS, {
+        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "po-extreme-bundle"}},
+                             {"id": "2", "action": "add", "productOffering": {"id": "po-home-security"}}]},
+        {**andrea, "X-Journey-Key": "jrn-andrea-home-security"})
+    assert status == 201 and order["state"] == "acknowledged", order
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, now = runtime.request("GET", f"{ORDERS}/{order['id']}", None, andrea)
+        if now["state"] in done:
+            return now, andrea, agent
+        assert time.monotonic() < deadline, now
+        time.sleep(0.5)
+
+
+def _sms_about(runtime, order_id, wanted, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        text = json.dumps(runtime.moto_data().get("sns", {}))
+        found = [t for t in wanted if t.format(orderId=order_id) in text]
+        if len(found) == len(wanted) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def test_andreas_order_goes_to_three_stacks_and_completes(local_runtime_factory):
+    runtime = local_runtime_factory(**FAST)
+    order, andrea, agent = _order_and_wait(runtime)
+    assert order["state"] == "completed"
+    assert [i["state"] for i in order["productOrderItem"]] == ["completed", "completed"]
+    children = [r["id"] for r in order["orderRelationship"] if r["relationshipType"] == "child"]
+    stacks = {}
+    for child_id in children:
+        _, _, child = runtime.request("GET", f"{ORDERS}/{child_id}", None, agent)
+        assert child["state"] == "completed"
+        stacks[next(p["id"] for p in child["relatedParty"] if p["role"] == "fulfilmentStack")] = child_id
+    assert sorted(stacks) == ["csp-stack-a", "csp-stack-b", "iot-partner-x"]
+    from chalicelib.ordering import domain
+
+    wanted = [domain.milestone_text(s) for s in ("acknowledged", "inProgress", "completed")]
+    assert _sms_about(runtime, order["id"], wanted) == wanted
+    _, _, held = runtime.request("GET", f"{CUSTOMER}/product", None, andrea)
+    assert {p["productOffering"]["id"] for p in held if p["id"].startswith(order["id"])} == {
+        "po-extreme-bundle", "po-home-security"}
+    _, _, messages = runtime.request("GET", "/tmf-api/communicationManagement/v4/communicationMessage", None, agent)
+    assert len([m for m in messages if order["id"] in json.dumps(m)]) == 3
+    _, _, history = runtime.request("GET", "/tmf-api/partyInteraction/v4/partyInteraction", None, andrea)
+    about = [i for i in history if order["id"] in json.dumps(i)]
+    assert len(about) == 4   # placed, and three SMS
+
+
+@pytest.mark.parametrize("failing", ["iot-partner-x"])
+def test_one_stack_failing_ends_partial(local_runtime_factory, failing):
+    runtime = local_runtime_factory(**FAST, OMNISHOP_SIMULATED_STACKS_FAILING=failing)
+    order, _, _ = _order_and_wait(runtime)
+    assert order["state"] == "partial"
+    assert [i["state"] for i in order["productOrderItem"]] == ["completed", "failed"]
+    from chalicelib.ordering import domain
+
+    wanted = [domain.milestone_text(s) for s in ("acknowledged", "inProgress", "partial")]
+    assert _sms_about(runtime, order["id"], wanted) == wanted
