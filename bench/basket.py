@@ -7,16 +7,10 @@ import json
 import time
 from typing import Any, Callable
 
-from bench.harness import aws, measure, table
+from bench.harness import Recorder, headers, aws, measure, table
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 POQ = "/tmf-api/productOfferingQualification/v4"
-
-
-def _headers(claims: dict[str, Any]) -> dict[str, str]:
-    from chalicelib import auth
-
-    return {"Authorization": "Bearer " + auth.issue_local_token(claims), "Content-Type": "application/json"}
 
 
 def _item(offering: str, **chars: str) -> dict[str, Any]:
@@ -52,22 +46,12 @@ def run() -> None:
         demo.load_all()
         pump = Pump()
         pump.drain()
-        web = _headers({"role": "channel", "channel": "web", "sub": "portal"})
-        andrea = _headers({"role": "customer", "channel": "web", "customerId": "cust-andrea", "sub": "cust-andrea"})
-        agent = _headers({"role": "agent", "channel": "callcenter", "sub": "agent-bench"})
-        rows: list[tuple[Any, ...]] = []
+        web = headers({"role": "channel", "channel": "web", "sub": "portal"})
+        andrea = headers({"role": "customer", "channel": "web", "customerId": "cust-andrea", "sub": "cust-andrea"})
+        agent = headers({"role": "agent", "channel": "callcenter", "sub": "agent-bench"})
         with Client(app) as client:
-            def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> dict:
-                kwargs = {"body": json.dumps(body)} if body is not None else {}
-                r = getattr(client.http, method)(path, headers=headers, **kwargs)
-                assert r.status_code < 300, (path, r.status_code, r.body)
-                return json.loads(r.body) if r.body else {}
-
-            def row(name: str, fn: Callable[[], Any]) -> Any:
-                result: list[Any] = []
-                calls = measure(lambda: result.append(fn()))
-                rows.append((name, calls.total(), calls.summary()))
-                return result[0]
+            recorder = Recorder(client)
+            call, row, rows = recorder.call, recorder.row, recorder.rows
 
             catalog_store.cache.clear()
             anon = row("POST shoppingCart {} (anonymous web visitor, cold catalogue cache)",

@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from bench.harness import Calls, aws, mean_ms, measure, table
+from bench.harness import Recorder, headers, Calls, aws, mean_ms, measure, table
 
 BASE = "/tmf-api/customerManagement/v4"
 PI = "/tmf-api/partyInteraction/v4"
 CUSTOMER = {"name": "Bench Customer", "engagedParty": {"id": "party-bench", "@referredType": "Individual"},
             "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "+447700900999"}}]}
 CONSENT = {"contactPreference": {"consent": {"sms": {"service": True, "marketing": True}}}}
-
-
-def _headers(claims: dict[str, Any]) -> dict[str, str]:
-    from chalicelib import auth
-
-    return {"Authorization": "Bearer " + auth.issue_local_token(claims), "Content-Type": "application/json"}
 
 
 def _history(customer_id: str, size: int) -> None:
@@ -41,26 +35,16 @@ def run() -> None:
         demo.load()
         pump = Pump()
         pump.drain()
-        agent = _headers({"role": "agent", "channel": "callcenter", "sub": "agent-bench"})
-        web = _headers({"role": "channel", "channel": "web", "sub": "portal"})
-        rows: list[tuple[Any, ...]] = []
+        agent = headers({"role": "agent", "channel": "callcenter", "sub": "agent-bench"})
+        web = headers({"role": "channel", "channel": "web", "sub": "portal"})
         with Client(app) as client:
-            def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> dict:
-                kwargs = {"body": json.dumps(body)} if body is not None else {}
-                r = getattr(client.http, method)(path, headers=headers, **kwargs)
-                assert r.status_code < 300, (path, r.status_code, r.body)
-                return json.loads(r.body) if r.body else {}
-
-            def row(name: str, fn: Callable[[], Any]) -> Any:
-                result: list[Any] = []
-                calls = measure(lambda: result.append(fn()))
-                rows.append((name, calls.total(), calls.summary()))
-                return result[0]
+            recorder = Recorder(client)
+            call, row, rows = recorder.call, recorder.row, recorder.rows
 
             plain = row("POST customer (no consent)", lambda: call("post", f"{BASE}/customer", agent, CUSTOMER))
             cid = row("POST customer with consent (+ audit, one transaction)",
                       lambda: call("post", f"{BASE}/customer", agent, {**CUSTOMER, **CONSENT}))["id"]
-            me = _headers({"role": "customer", "channel": "web", "customerId": cid, "sub": cid})
+            me = headers({"role": "customer", "channel": "web", "customerId": cid, "sub": cid})
             row("GET customer/{id} as the customer", lambda: call("get", f"{BASE}/customer/{cid}", me))
             row("GET customer/{id} as an agent (+ audit interaction)", lambda: call("get", f"{BASE}/customer/{cid}", agent))
             row("GET customer list as an agent (5 customers)", lambda: call("get", f"{BASE}/customer", agent))
@@ -101,11 +85,11 @@ def run() -> None:
             for size in (10, 1000):
                 vid = call("post", f"{BASE}/customer", agent, {**CUSTOMER, "name": f"History {size}"})["id"]
                 _history(vid, size)
-                own = _headers({"role": "customer", "channel": "web", "customerId": vid, "sub": vid})
-                for who, headers in (("the customer", own), ("an agent", agent)):
+                own = headers({"role": "customer", "channel": "web", "customerId": vid, "sub": vid})
+                for who, auth_headers in (("the customer", own), ("an agent", agent)):
                     path = f"{BASE}/customer/{vid}/view360"
-                    calls = measure(lambda: call("get", path, headers))
-                    ms = mean_ms(lambda: call("get", path, headers), n=20)
+                    calls = measure(lambda: call("get", path, auth_headers))
+                    ms = mean_ms(lambda: call("get", path, auth_headers), n=20)
                     views.append((f"{size} interactions, as {who}", calls.total(), calls.summary(), f"{ms:.1f}"))
             table("GET customer/{id}/view360 (last 20 interactions + current journey), moto in-process",
                   ("history", "calls", "which", "ms (mean of 20)"), views)

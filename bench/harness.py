@@ -105,3 +105,32 @@ def mean_ms(fn: Callable[[], Any], n: int = 50) -> float:
     for _ in range(n):
         fn()
     return (time.perf_counter() - start) * 1000 / n
+
+
+def headers(claims: dict[str, Any]) -> dict[str, str]:
+    """Bearer headers for a local token with these claims."""
+    from chalicelib import auth
+
+    return {"Authorization": "Bearer " + auth.issue_local_token(claims), "Content-Type": "application/json"}
+
+
+class Recorder:
+    """Calls the API through a chalice test client and records the AWS calls each step makes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.rows: list[tuple[Any, ...]] = []
+
+    def call(self, method: str, path: str, headers: dict[str, str], body: Any = None) -> dict:
+        import json
+
+        kwargs = {"body": json.dumps(body)} if body is not None else {}
+        r = getattr(self.client.http, method)(path, headers=headers, **kwargs)
+        assert r.status_code < 300, (path, r.status_code, r.body)
+        return json.loads(r.body) if r.body else {}
+
+    def row(self, name: str, fn: Callable[[], Any]) -> Any:
+        result: list[Any] = []
+        calls = measure(lambda: result.append(fn()))
+        self.rows.append((name, calls.total(), calls.summary()))
+        return result[0]
