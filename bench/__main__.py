@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import basket, catalog, customer, imports, notify
+from bench import basket, catalog, customer, imports, notify, ordering
 
 SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run,
-            "basket": basket.run, "notify": notify.run}
+            "basket": basket.run, "notify": notify.run,
+            "ordering": ordering.run}
 
 
 def main(argv: list[str]) -> None:

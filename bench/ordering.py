@@ -1,0 +1,107 @@
+"""Per order (TMF622) with 1, 3 and 10 items across 1 to 3 stacks, from POST productOrder to the
+completed order: AWS calls (our code, and the workflow's Lambda invocations), Step Functions state
+transitions (order-fulfilment and the milestone SMS workflows) and queue messages (stack queues,
+hub deliveries). In-process moto, simulated stacks reporting straight to the listener."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.harness import aws, measure, table
+
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+# What the local pump and this benchmark call to deliver events and watch the workflow (Lambda's
+# event source mappings and a human do that in AWS): not counted as the order's calls.
+PLUMBING = {"dynamodbstreams:GetRecords", "dynamodbstreams:GetShardIterator", "dynamodbstreams:DescribeStream",
+            "sqs:ReceiveMessage", "sqs:GetQueueAttributes", "sqs:DeleteMessageBatch", "sqs:GetQueueUrl",
+            "sqs:ChangeMessageVisibilityBatch", "stepfunctions:DescribeExecution", "dynamodb:DescribeTable"}
+CASES = [
+    ("1 item, 1 stack", ["po-home-security"]),
+    ("3 items, 1 stack", ["po-phone-x", "po-phone-x-case", "po-fast-charger"]),
+    ("3 items, 3 stacks", ["po-broadband-500", "po-mobile-unlimited", "po-home-security"]),
+    ("10 items, 1 stack", ["po-phone-x", "po-phone-x-case", "po-fast-charger"] * 3 + ["po-phone-x-case"]),
+    ("10 items, 3 stacks", ["po-broadband-500", "po-tv-max", "po-mobile-unlimited", "po-home-security",
+                            "po-phone-x", "po-phone-x-case", "po-fast-charger", "po-phone-x-case",
+                            "po-fast-charger", "po-home-security"]),
+]
+
+
+def _transitions(sfn: Any, arn: str) -> int:
+    events, token = 0, None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        events += sum(1 for e in page["events"] if e["type"].endswith("StateEntered"))
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def run() -> None:
+    import os
+
+    os.environ["OMNISHOP_SIMULATED_STACK_DELAY_SECONDS"] = "0.01"
+    with aws():
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib import auth, demo, settings
+        from chalicelib import aws as clients
+        from chalicelib.auth import Caller
+        from chalicelib.catalog.domain import STACKS
+        from chalicelib.ordering import domain, service, store
+        from chalicelib.stacks.simulator import Simulator
+        from infra.local.pump import Pump
+
+        demo.load_all()
+        pump = Pump(retry_delay=0)
+        pump.drain()
+        simulator = Simulator(lambda stack, event: service.stack_event(event, Caller(sub=stack, role="stack"))).start()
+        for stack in STACKS:
+            os.environ[f"OMNISHOP_STACK_URL_{settings._key(stack)}"] = simulator.url(stack)
+        token = auth.issue_local_token({"role": "customer", "channel": "web", "customerId": "cust-andrea",
+                                        "sub": "cust-andrea"})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        sfn = clients.client("stepfunctions")
+        rows = []
+        with Client(app) as client:
+            for label, offerings in CASES:
+                body = {"productOrderItem": [{"id": str(n + 1), "action": "add", "productOffering": {"id": o}}
+                                             for n, o in enumerate(offerings)]}
+                found: dict[str, Any] = {}
+
+                def one() -> None:
+                    answer = client.http.post(ORDERS, headers=headers, body=__import__("json").dumps(body))
+                    assert answer.status_code == 201, answer.body
+                    order_id = __import__("json").loads(answer.body)["id"]
+                    found["id"] = order_id
+                    deadline = time.monotonic() + 120
+                    while True:
+                        pump.drain()
+                        doc = store.load(order_id).doc
+                        running = sfn.describe_execution(executionArn=settings.state_machine_arn(
+                            service.WORKFLOW).replace(":stateMachine:", ":execution:") + f":{order_id}")["status"]
+                        if doc["state"] in domain.FINAL and running != "RUNNING":
+                            time.sleep(0.3)
+                            pump.drain()
+                            found["doc"] = doc
+                            return
+                        assert time.monotonic() < deadline, doc["state"]
+                        time.sleep(0.05)
+
+                calls = measure(one)
+                doc, order_id = found["doc"], found["id"]
+                prefix = settings.state_machine_arn(service.WORKFLOW).replace(":stateMachine:", ":execution:")
+                transitions = _transitions(sfn, f"{prefix}:{order_id}")
+                notify_prefix = settings.state_machine_arn(service.NOTIFY_WORKFLOW).replace(":stateMachine:",
+                                                                                            ":execution:")
+                sms = sum(_transitions(sfn, f"{notify_prefix}:order-{order_id}-{s}")
+                          for s in ("acknowledged", "inProgress", doc["state"]))
+                stack_messages = sum(1 for o in simulator.orders.values() if o["order"]["externalId"] == order_id)
+                queue = calls.counts.get("sqs:SendMessage", 0) + calls.counts.get("sqs:SendMessageBatch", 0)
+                ours = sum(n for op, n in calls.counts.items() if op not in PLUMBING and op != "lambda:Invoke")
+                rows.append((label, doc["state"], len(domain.children_of(doc)), ours,
+                             calls.counts.get("lambda:Invoke", 0), transitions, sms, queue, stack_messages))
+        simulator.stop()
+        table("Ordering: per order, POST productOrder to completed (simulated stacks, moto in-process)",
+              ("order", "final", "child orders", "AWS calls (code)", "workflow Lambda invokes",
+               "fulfilment transitions", "SMS workflow transitions", "SQS sends", "stack requests"), rows)
