@@ -11,6 +11,7 @@ from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
 from chalicelib.notify.api import bp as notify_api
 from chalicelib.ordering.api import bp as ordering_api
+from chalicelib.recovery.api import bp as recovery_api
 from chalicelib.rules.api import bp as rules_api
 from chalicelib.system import bp as system_api
 
@@ -23,6 +24,7 @@ app.register_blueprint(interaction_api, url_prefix="/tmf-api/partyInteraction/v4
 app.register_blueprint(basket_api, url_prefix="/tmf-api/shoppingCart/v4")
 app.register_blueprint(rules_api, url_prefix="/tmf-api/productOfferingQualification/v4")
 app.register_blueprint(notify_api, url_prefix="/tmf-api/communicationManagement/v4")
+app.register_blueprint(recovery_api, url_prefix="/recovery")
 app.register_blueprint(ordering_api, url_prefix="/tmf-api/productOrderingManagement/v4")
 app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")

@@ -304,3 +304,25 @@ def simulated_stacks_failing() -> list[str]:
 def simulated_stacks_silent() -> list[str]:
     """Simulated stacks that accept child orders and never answer (the child order times out)."""
     return [s.strip() for s in (env("SIMULATED_STACKS_SILENT") or "").split(",") if s.strip()]
+
+
+# --- abandoned baskets (channel process handling) ------------------------------------------------
+def basket_idle_seconds() -> int:
+    """A customer's basket with items and no change for this long is abandoned: the recovery
+    workflow offers help. Passed in each execution's input, so tests can make it short."""
+    return env_int("BASKET_IDLE_SECONDS", 3600)
+
+
+def basket_second_reminder_seconds() -> int:
+    """After the first message, the second one (by email) goes this long later if nothing happened."""
+    return env_int("BASKET_SECOND_REMINDER_SECONDS", 24 * 3600)
+
+
+def recovery_link_seconds() -> int:
+    """How long the accept-assistance / resume link in a reminder works."""
+    return env_int("RECOVERY_LINK_SECONDS", 48 * 3600)
+
+
+def approval_link_seconds() -> int:
+    """How long the link in the approval email works."""
+    return env_int("APPROVAL_LINK_SECONDS", 7 * 24 * 3600)

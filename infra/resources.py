@@ -159,6 +159,10 @@ FUNCTIONS = (
              sources=(QueueSource("campaign-send", batch_size=5),)),
     Function("campaign-attribution", "functions.campaign_attribution.handler",
              sources=(StreamSource("basket"),)),
+    # Abandoned baskets: the basket stream starts one recovery workflow per session, the approval
+    # email workflow on hand-back, and submits approved baskets; the workflow's tasks.
+    Function("recovery-events", "functions.recovery_events.handler", sources=(StreamSource("basket"),)),
+    Function("recovery-tasks", "functions.recovery_tasks.handler"),
 )
 
 STATE_MACHINES = (
@@ -168,6 +172,8 @@ STATE_MACHINES = (
                  functions={"OrderTasksFunctionArn": "order-tasks"}),
     StateMachine("order-notify", "order_notify.asl.json",
                  functions={"NotifySendFunctionArn": "notify-send"}),
+    StateMachine("abandoned-basket", "abandoned_basket.asl.json",
+                 functions={"RecoveryTasksFunctionArn": "recovery-tasks", "NotifySendFunctionArn": "notify-send"}),
 )
 
 ALARMS = (

@@ -1,0 +1,1 @@
+"""Channel process handling: abandoned baskets recovered through SMS, email and an agent."""

@@ -1,0 +1,48 @@
+"""Recovery routes (own API, TMF conventions for errors and lists), mounted at /recovery:
+
+    GET  /link/{token}              what a reminder's or approval email's link offers (no login: the
+                                    signed link is the key; no personal data in it or in the answer)
+    POST /link/{token}/accept       accept assistance: the basket goes on the agents' worklist
+    POST /link/{token}/resume       carry on yourself: the basket is the customer's again
+    POST /link/{token}/approve      approve the basket the approval email showed (then it is ordered)
+    GET  /worklist                  agent: baskets waiting for an agent (?claimed=false|true)
+    GET  /worklist/{id}             agent: the basket, the customer's 360 view, recommendations
+    POST /worklist/{id}/claim       agent: take the basket (then edit it with the TMF663 API and
+                                    hand it back with PATCH {"status": "awaitingApproval"})
+Invalid links are 400 invalidLink, expired ones 410 linkExpired; nothing changes.
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.http import Call, Reply, endpoint, listing
+from chalicelib.recovery import service
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/link/{token}", ["GET"], authenticated=False, name="recovery_link")
+def link(call: Call, token: str) -> Reply:
+    return Reply(service.link_view(token))
+
+
+@endpoint(bp, "/link/{token}/{action}", ["POST"], authenticated=False, name="recovery_link_action")
+def link_action(call: Call, token: str, action: str) -> Reply:
+    """accept | resume | approve (what the link's purpose allows; anything else is 404)."""
+    return Reply(service.link_action(token, action))
+
+
+@endpoint(bp, "/worklist", ["GET"], name="recovery_worklist")
+def worklist(call: Call) -> Reply:
+    items, total = service.worklist(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, "/worklist/{bid}", ["GET"], name="recovery_work_item")
+def work_item(call: Call, bid: str) -> Reply:
+    return Reply(service.work_item(bid, call.caller))
+
+
+@endpoint(bp, "/worklist/{bid}/claim", ["POST"], name="recovery_claim")
+def claim(call: Call, bid: str) -> Reply:
+    return Reply(service.claim(bid, call.caller))

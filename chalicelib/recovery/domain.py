@@ -1,0 +1,217 @@
+"""Abandoned-basket rules as plain functions over plain values (no AWS, no Chalice).
+
+- When a basket becomes *recoverable* (a customer's, active, with active items) a recovery
+  session starts: one workflow execution, named after the basket and the version at which it
+  became recoverable. Later edits start nothing: the workflow waits until the last change plus
+  the idle time, reads the basket again and waits again if it changed.
+- `next_step` is the workflow's decision at each wake-up: wait (until when), send (which
+  message), or end (why). Each message has an id derived from the basket and its purpose, so a
+  repeated step or a second session never sends it twice (notify is idempotent on the id).
+- Messages carry a signed link (chalicelib.notify.links) naming only the basket: no personal data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+from chalicelib import tmf
+from chalicelib.basket import domain as basket
+
+RECOVER, APPROVAL = "recover", "approval"
+LINK_RECOVER, LINK_APPROVE = "basket.recover", "basket.approve"
+REMINDERS = 2   # the first (SMS, else email) after the idle time; the second (email) a day later; then stop
+
+FIRST_SMS = ("Hi {firstName}, you left something in your Omnishop basket. Would you like help from one of "
+             "our advisers to finish it, or to pick up where you left off? {link}")
+FIRST_EMAIL = ("Hi {firstName},\n\nYou left something in your Omnishop basket. One of our advisers can help "
+               "you finish it, or you can pick up where you left off:\n\n{link}\n\nThe link works for a "
+               "limited time.\n\nOmnishop")
+SECOND_EMAIL = ("Hi {firstName},\n\nYour Omnishop basket is still waiting for you. Would you like an adviser "
+                "to help you complete it? Or carry on yourself:\n\n{link}\n\nWe will not remind you again "
+                "about this basket.\n\nOmnishop")
+REMINDER_SUBJECT = "Your Omnishop basket"
+APPROVAL_SUBJECT = "Your basket is ready for your approval"
+
+
+# --- sessions ---------------------------------------------------------------------------------
+def active_items(doc: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    return [i for i in (doc or {}).get("cartItem") or [] if i.get("status", "active") == "active"]
+
+
+def recoverable(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
+    """A basket the process looks after: a known customer's, active (with the customer), with items."""
+    return bool(doc) and basket.customer_of(doc) is not None \
+        and basket.effective_status(doc, at) == basket.ACTIVE and bool(active_items(doc))  # type: ignore[arg-type]
+
+
+def session_starts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
+    """Does this change open a recovery session? Only the change that makes a basket recoverable:
+    a basket edited 30 times in a session opens one."""
+    return recoverable(new, at) and not recoverable(old, at)
+
+
+def execution_name(basket_id: str, version: int, phase: str = RECOVER) -> str:
+    """Step Functions execution names are unique per state machine (90 days): a duplicate
+    stream record starts nothing. At most 80 characters."""
+    return (f"{basket_id}-v{version}" if phase == RECOVER else f"{basket_id}-{phase}-v{version}")[:80]
+
+
+def handed_back(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """An agent handed the basket back for approval: the approval email goes out."""
+    return bool(old and new) and old.get("status") == basket.WITH_AGENT \
+        and new.get("status") == basket.AWAITING  # type: ignore[union-attr]
+
+
+def approved(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    return bool(new) and new.get("status") == basket.APPROVED and (old or {}).get("status") != basket.APPROVED  # type: ignore[union-attr]
+
+
+def reminder_id(basket_id: str, n: int) -> str:
+    """Once per basket, whatever the session: the customer is reminded at most twice."""
+    return f"basket-{basket_id}-reminder-{n}"
+
+
+def approval_id(basket_id: str, version: int) -> str:
+    return f"basket-{basket_id}-approval-v{version}"
+
+
+# --- the workflow's decisions -----------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Step:
+    next: str                      # wait | send | end
+    reason: str
+    until: str | None = None       # wait: ISO 8601 UTC
+
+
+def _end(reason: str) -> Step:
+    return Step("end", reason)
+
+
+def _closed(doc: Mapping[str, Any] | None, at: dt.datetime) -> str | None:
+    """Why the process has nothing left to do for this basket, if so."""
+    if doc is None:
+        return "the basket is gone"
+    if basket.customer_of(doc) is None:
+        return "the basket has no known customer"
+    status = basket.effective_status(doc, at)
+    if status in (basket.EXPIRED, basket.ORDERED):
+        return f"the basket is {status}"
+    if not active_items(doc):
+        return "the basket was emptied"
+    return None
+
+
+def next_step(state: Mapping[str, Any], doc: Mapping[str, Any] | None, at: dt.datetime) -> Step:
+    """What the workflow does now for `state` (its input: phase, reminder, idleSeconds, since)."""
+    closed = _closed(doc, at)
+    if closed:
+        return _end(closed)
+    assert doc is not None
+    status = basket.effective_status(doc, at)
+    if state.get("phase") == APPROVAL:
+        if status != basket.AWAITING or int(state.get("version") or 0) != int(state.get("currentVersion") or -1):
+            return _end(f"the basket is {status} and changed since it was handed back")
+        return Step("send", "handed back for approval")
+    reminder = int(state.get("reminder") or 1)
+    if reminder > REMINDERS:
+        return _end("every reminder was sent")
+    if reminder == 1:
+        if status != basket.ACTIVE:
+            return _end(f"the basket is {status}: someone else is looking after it")
+        due = tmf.parse_datetime(doc["lastUpdate"], "lastUpdate") + dt.timedelta(seconds=int(state["idleSeconds"]))
+        if due > at:
+            return Step("wait", "the basket is not idle yet", tmf.iso(due))
+        return Step("send", "the basket is idle")
+    # the second reminder: only if nothing happened since the first
+    if status != basket.OFFERED or doc.get("lastUpdate") != state.get("since"):
+        return _end(f"something happened since the first message (the basket is {status})")
+    due = tmf.parse_datetime(state["sentAt"], "sentAt") + dt.timedelta(seconds=int(state["secondReminderSeconds"]))
+    if due > at:
+        return Step("wait", "waiting for the second reminder", tmf.iso(due))
+    return Step("send", "no answer to the first message")
+
+
+# --- messages ---------------------------------------------------------------------------------
+def _money(value: Any) -> str:
+    amount = (value or {}).get("value")
+    if amount is None:
+        return ""
+    return f"{Decimal(str(amount)):.2f} {(value or {}).get('unit') or 'EUR'}"
+
+
+def _literal(text: Any) -> str:
+    """Text placed in a template as it is (catalogue names may hold braces)."""
+    return str(text or "").replace("{", "{{").replace("}", "}}")
+
+
+def _period(price: Mapping[str, Any]) -> str:
+    kind = price.get("priceType") or "oneTime"
+    return f" per {price['recurringChargePeriod']}" if price.get("recurringChargePeriod") else (
+        "" if kind in ("oneTime", "one time") else f" ({kind})")
+
+
+def basket_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What a link page and the approval email show of a basket: items, quantities and prices.
+    No personal data (no names, numbers, addresses)."""
+    items = []
+    for item in active_items(doc):
+        prices = [{"priceType": p.get("priceType"), "recurringChargePeriod": p.get("recurringChargePeriod"),
+                   "price": (p.get("price") or {}).get("taxIncludedAmount")}
+                  for p in item.get("ItemTotalPrice") or item.get("itemTotalPrice") or []]
+        items.append({"id": item["id"], "name": (item.get("productOffering") or {}).get("name")
+                      or (item.get("productOffering") or {}).get("id"),
+                      "quantity": item.get("quantity", 1), "itemTotalPrice": prices})
+    totals = [{"priceType": p.get("priceType"), "recurringChargePeriod": p.get("recurringChargePeriod"),
+               "price": (p.get("price") or {}).get("taxIncludedAmount")} for p in doc.get("cartTotalPrice") or []]
+    return {"id": doc["id"], "status": doc.get("status"), "lastUpdate": doc.get("lastUpdate"),
+            "cartItem": items, "cartTotalPrice": totals}
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for item in summary["cartItem"]:
+        prices = ", ".join(f"{_money(p['price'])}{_period(p)}" for p in item["itemTotalPrice"] if p.get("price"))
+        lines.append(f"- {item['quantity']} x {item['name']}" + (f": {prices}" if prices else ""))
+    totals = ", ".join(f"{_money(p['price'])}{_period(p)}" for p in summary["cartTotalPrice"] if p.get("price"))
+    if totals:
+        lines.append(f"Total: {totals}")
+    return lines
+
+
+def approval_email(summary: Mapping[str, Any]) -> str:
+    body = "\n".join(_literal(line) for line in summary_lines(summary))
+    return ("Hi {firstName},\n\nYour adviser has prepared your basket. Please review it and approve it to "
+            f"place your order:\n\n{body}\n\nReview and approve: {{link}}\n\nOmnishop")
+
+
+def reminder_request(basket_id: str, reminder: int, link: str, journey_key: str | None,
+                     basket_href: str | None) -> dict[str, Any]:
+    """The notify-send task input for reminder 1 (SMS, else email) or 2 (email only)."""
+    content = {"sms": FIRST_SMS, "email": FIRST_EMAIL} if reminder == 1 else {"email": SECOND_EMAIL}
+    return {"messageId": reminder_id(basket_id, reminder), "purpose": "service", "content": content,
+            "channels": ["sms", "email"] if reminder == 1 else ["email"], "subject": REMINDER_SUBJECT,
+            "fields": {"link": link, "basketId": basket_id}, "journeyKey": journey_key,
+            "related": [{"id": basket_id, "href": basket_href, "@referredType": basket.TYPE}],
+            "reason": f"abandoned basket: reminder {reminder}"}
+
+
+def approval_request(doc: Mapping[str, Any], version: int, link: str) -> dict[str, Any]:
+    summary = basket_summary(doc)
+    return {"messageId": approval_id(doc["id"], version), "purpose": "service",
+            "content": {"email": approval_email(summary)}, "channels": ["email"], "subject": APPROVAL_SUBJECT,
+            "fields": {"link": link, "basketId": doc["id"]},
+            "journeyKey": (doc.get("context") or {}).get("journeyKey"),
+            "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": basket.TYPE}],
+            "reason": "basket handed back for approval: approval email"}
+
+
+def approval_subject(basket_id: str, version: int) -> str:
+    """An approval link names the basket version the customer reviews: a later change voids it."""
+    return f"{basket_id}:v{version}"
+
+
+def parse_approval_subject(subject: str) -> tuple[str, int] | None:
+    head, _, version = subject.rpartition(":v")
+    return (head, int(version)) if head and version.isdigit() else None

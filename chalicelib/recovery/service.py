@@ -1,0 +1,340 @@
+"""Abandoned-basket recovery: what the basket stream consumer, the workflow's tasks and the API
+call. State changes of baskets go through chalicelib.basket.service (its ownership rules and
+hand-over interactions); messages through chalicelib.notify (consent, quiet hours, once per id,
+a TMF681 communicationMessage and a TMF683 interaction each).
+
+    stream: basket becomes recoverable  -> start_recovery   (one execution per session)
+            agent hands it back          -> start_approval   (approval email workflow)
+            customer approved it         -> submit_order     (ordering API, idempotent per basket)
+    workflow tasks: check (wait | send | end), sent (offer assistance, schedule the next), failed
+    API: link (what it offers), accept, resume, approve; worklist list / item / claim
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Mapping
+
+from chalicelib import aws, settings, tmf
+from chalicelib.auth import Caller
+from chalicelib.basket import domain as basket
+from chalicelib.basket import service as baskets
+from chalicelib.basket import store as basket_store
+from chalicelib.customer import access
+from chalicelib.customer import service as customers
+from chalicelib.errors import ApiError, conflict, not_found
+from chalicelib.notify import links
+from chalicelib.observability import logger
+from chalicelib.recovery import domain
+
+MACHINE = "abandoned-basket"
+LINK_PATH = "/recovery/link"
+LINK_CHANNEL = "web"   # a link lands in the self-care portal
+
+
+class OutreachFailed(Exception):
+    """The workflow gave up sending a message (the provider kept failing or refused it). The
+    execution fails with this error and the basket id in its cause (an alarm watches failed
+    executions); the basket is left as it was, so the process can be run again."""
+
+
+# --- from the basket stream -------------------------------------------------------------------
+def _start(name: str, payload: Mapping[str, Any]) -> bool:
+    sfn = aws.client("stepfunctions")
+    try:
+        sfn.start_execution(stateMachineArn=settings.state_machine_arn(MACHINE), name=name,
+                            input=json.dumps(payload))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return False
+    return True
+
+
+def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, version: int) -> str | None:
+    """React to one basket change (a stream record); safe to repeat. Returns what it did."""
+    at = tmf.now()
+    if domain.session_starts(old, new, at):
+        assert new is not None
+        started = _start(domain.execution_name(new["id"], version), {
+            "phase": domain.RECOVER, "basketId": new["id"], "reminder": 1,
+            "idleSeconds": settings.basket_idle_seconds(),
+            "secondReminderSeconds": settings.basket_second_reminder_seconds()})
+        return "recovery started" if started else "recovery already started"
+    if domain.handed_back(old, new):
+        assert new is not None
+        started = _start(domain.execution_name(new["id"], version, domain.APPROVAL),
+                         {"phase": domain.APPROVAL, "basketId": new["id"], "version": version})
+        return "approval started" if started else "approval already started"
+    if domain.approved(old, new):
+        assert new is not None
+        return submit_order(new)
+    return None
+
+
+def submit_order(doc: Mapping[str, Any]) -> str:
+    """The customer approved her basket: submit it through the ordering API, for her (the same
+    basket is the same order, so a repeat is harmless)."""
+    customer_id = basket.customer_of(doc)
+    try:
+        from chalicelib.ordering import service as ordering
+    except ImportError:   # no ordering context: the basket stays approved
+        return "approved (no ordering service)"
+    caller = Caller(sub=customer_id or "", role="customer", channel=(doc.get("context") or {}).get("currentChannel")
+                    or LINK_CHANNEL, customer_id=customer_id)
+    try:
+        order, _, created = ordering.create({"shoppingCart": {"id": doc["id"]}}, caller,
+                                            (doc.get("context") or {}).get("journeyKey"))
+    except ApiError as exc:
+        if exc.status in (404, 409, 422):   # changed meanwhile (reopened, ordered, gone): nothing to do
+            logger.info("approved basket not ordered", extra={"basketId": doc["id"], "reason": exc.message})
+            return f"not ordered: {exc.message}"
+        raise
+    logger.info("approved basket ordered", extra={"basketId": doc["id"], "orderId": order["id"], "created": created})
+    return f"ordered {order['id']}"
+
+
+# --- the workflow's tasks ---------------------------------------------------------------------
+def _recover_link(basket_id: str) -> str:
+    return links.url(links.sign(domain.LINK_RECOVER, basket_id, settings.recovery_link_seconds()), LINK_PATH)
+
+
+def _approval_link(basket_id: str, version: int) -> str:
+    token = links.sign(domain.LINK_APPROVE, domain.approval_subject(basket_id, version),
+                       settings.approval_link_seconds())
+    return links.url(token, LINK_PATH)
+
+
+def check(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Task `check`: read the basket and decide. Returns the state with `next` (wait | send |
+    end), `reason`, `until` (wait) and `message` (send: notify-send's input)."""
+    basket_id = state["basketId"]
+    found = basket_store.load(basket_id)
+    doc = found.doc if found else None
+    step = domain.next_step({**state, "currentVersion": found.version if found else None}, doc, tmf.now())
+    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "message", "sent", "error")}
+    out.update({"next": step.next, "reason": step.reason})
+    if step.until:
+        out["until"] = step.until
+    if step.next == "send":
+        assert doc is not None and found is not None
+        customer_id = basket.customer_of(doc)
+        if state.get("phase") == domain.APPROVAL:
+            message = domain.approval_request(doc, int(state["version"]), _approval_link(basket_id, int(state["version"])))
+        else:
+            reminder = int(state.get("reminder") or 1)
+            message = domain.reminder_request(basket_id, reminder, _recover_link(basket_id),
+                                              (doc.get("context") or {}).get("journeyKey"), doc.get("href"))
+        out["message"] = {**message, "customerId": customer_id}
+    logger.info("recovery check", extra={"basketId": basket_id, "phase": state.get("phase"),
+                                         "reminder": state.get("reminder"), "next": step.next, "reason": step.reason})
+    return out
+
+
+def sent(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Task `sent`: a message went out (or had gone out before). After the first reminder the
+    basket is offered assistance (it shows on the agents' assistanceOffered list) and the second
+    reminder is scheduled; after the second, or the approval email, the workflow ends."""
+    basket_id, outcome = state["basketId"], state.get("sent") or {}
+    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "message", "sent")}
+    reminder = int(state.get("reminder") or 1)
+    if state.get("phase") == domain.APPROVAL or reminder >= domain.REMINDERS:
+        out.update({"next": "end", "reason": f"{'approval email' if state.get('phase') == domain.APPROVAL else 'last reminder'} sent"})
+        return out
+    if outcome.get("duplicate"):
+        out.update({"next": "end", "reason": "this basket was reminded before: not again"})
+        return out
+    try:
+        doc, _ = baskets.system_move(basket_id, basket.OFFERED, outcome.get("channel"))
+    except ApiError as exc:   # changed meanwhile (ordered, handed over...): the next check ends it
+        logger.info("assistance not offered", extra={"basketId": basket_id, "reason": exc.message})
+        found = basket_store.load(basket_id)
+        doc = found.doc if found else {}
+    at = tmf.now()
+    out.update({"reminder": reminder + 1, "sentAt": tmf.iso(at), "since": doc.get("lastUpdate"), "next": "wait",
+                "reason": "waiting for an answer",
+                "until": tmf.iso(at + dt.timedelta(seconds=int(state["secondReminderSeconds"])))})
+    return out
+
+
+def failed(state: Mapping[str, Any]) -> None:
+    """Task `failed`: raise OutreachFailed naming the basket (the execution fails: alarm)."""
+    error = state.get("error") or {}
+    cause = str(error.get("Cause") or error.get("Error") or "unknown")[:500]
+    logger.error("recovery outreach failed", extra={"basketId": state.get("basketId"), "phase": state.get("phase"),
+                                                    "error": error.get("Error")})
+    raise OutreachFailed(f"basket {state.get('basketId')}: the {state.get('phase')} message could not be sent "
+                         f"({error.get('Error')}); the basket is unchanged and can be recovered. Cause: {cause}")
+
+
+# --- links --------------------------------------------------------------------------------------
+def _link(token: str, purpose: str | None = None) -> tuple[links.Link, str]:
+    link = links.verify(token, purpose)
+    if link.purpose == domain.LINK_RECOVER:
+        return link, link.subject
+    if link.purpose == domain.LINK_APPROVE:
+        parsed = domain.parse_approval_subject(link.subject)
+        if parsed:
+            return link, parsed[0]
+    raise links.invalid_link("it is not a basket link")
+
+
+def _loaded(basket_id: str) -> basket_store.Stored:
+    found = basket_store.load(basket_id)
+    if found is None or basket.customer_of(found.doc) is None:
+        raise ApiError(410, "Gone", "this basket no longer exists", "basketGone")
+    return found
+
+
+def _as_customer(doc: Mapping[str, Any]) -> Caller:
+    cid = basket.customer_of(doc)
+    return Caller(sub=cid or "", role="customer", channel=LINK_CHANNEL, customer_id=cid)
+
+
+def link_view(token: str) -> dict[str, Any]:
+    """What a link offers: the basket's summary (no personal data) and the actions it allows."""
+    link, basket_id = _link(token)
+    found = _loaded(basket_id)
+    status = basket.effective_status(found.doc, tmf.now())
+    base = f"{LINK_PATH}/{token}"
+    actions = ([{"name": "accept", "href": f"{base}/accept", "description": "ask an adviser to help"},
+                {"name": "resume", "href": f"{base}/resume", "description": "carry on yourself"}]
+               if link.purpose == domain.LINK_RECOVER else
+               [{"name": "approve", "href": f"{base}/approve", "description": "approve the basket and order it"}])
+    return {"purpose": link.purpose, "expires": tmf.iso(dt.datetime.fromtimestamp(link.expires, dt.timezone.utc)),
+            "shoppingCart": {**domain.basket_summary(found.doc), "status": status,
+                             "href": baskets.href(basket_id)}, "actions": actions}
+
+
+def accept(token: str) -> dict[str, Any]:
+    """The customer accepts assistance: the basket goes to the agents' worklist (withAgent, no
+    agent yet). Repeating it changes nothing."""
+    _, basket_id = _link(token, domain.LINK_RECOVER)
+    found = _loaded(basket_id)
+    status = basket.effective_status(found.doc, tmf.now())
+    if status == basket.WITH_AGENT:
+        return {"shoppingCart": domain.basket_summary(found.doc), "status": status, "changed": False}
+    if status not in (basket.ACTIVE, basket.OFFERED):
+        raise conflict(f"this basket is {status}: assistance can no longer be accepted", "basketNotOpen")
+    doc, _ = baskets.update(basket_id, {"status": basket.WITH_AGENT}, _as_customer(found.doc))
+    logger.info("assistance accepted", extra={"basketId": basket_id})
+    return {"shoppingCart": domain.basket_summary(doc), "status": doc["status"], "changed": True}
+
+
+def resume(token: str) -> dict[str, Any]:
+    """The customer carries on herself: the basket is hers again (active)."""
+    _, basket_id = _link(token, domain.LINK_RECOVER)
+    found = _loaded(basket_id)
+    status = basket.effective_status(found.doc, tmf.now())
+    if status == basket.OFFERED:
+        doc, _ = baskets.update(basket_id, {"status": basket.ACTIVE}, _as_customer(found.doc))
+        status, changed = doc["status"], True
+    elif status == basket.ACTIVE:
+        doc, changed = found.doc, False
+    else:
+        raise conflict(f"this basket is {status}: it cannot be resumed from this link", "basketNotOpen")
+    return {"shoppingCart": {**domain.basket_summary(doc), "href": baskets.href(basket_id)}, "status": status,
+            "changed": changed}
+
+
+def approve(token: str) -> dict[str, Any]:
+    """The customer approves the basket she was emailed (that version only); the stream then
+    submits the order."""
+    link, basket_id = _link(token, domain.LINK_APPROVE)
+    parsed = domain.parse_approval_subject(link.subject)
+    assert parsed is not None
+    found = _loaded(basket_id)
+    status = basket.effective_status(found.doc, tmf.now())
+    if status in (basket.APPROVED, basket.ORDERED):
+        return {"shoppingCart": domain.basket_summary(found.doc), "status": status, "changed": False}
+    if status != basket.AWAITING or found.version != parsed[1]:
+        raise conflict(f"this basket changed since the email was sent (it is {status}); review it in self-care",
+                       "basketChanged")
+    doc, _ = baskets.update(basket_id, {"status": basket.APPROVED}, _as_customer(found.doc),
+                            if_match=tmf.etag(parsed[1]))
+    return {"shoppingCart": domain.basket_summary(doc), "status": doc["status"], "changed": True}
+
+
+def link_action(token: str, action: str) -> dict[str, Any]:
+    actions = {"accept": accept, "resume": resume, "approve": approve}
+    if action not in actions:
+        raise not_found("link action", action[:40])
+    return actions[action](token)
+
+
+# --- the agents' worklist ---------------------------------------------------------------------
+def worklist(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    """Baskets whose customer accepted assistance (withAgent), unclaimed first, then the caller's
+    own; one Query on the basket's worklist index."""
+    access.check_roles(caller, "agent")
+    docs, _ = baskets.search({"status": basket.WITH_AGENT, "limit": str(settings.max_page_limit())}, caller)
+    mine = [d for d in docs if basket.agent_of(d) == caller.sub]
+    free = [d for d in docs if not basket.agent_of(d)]
+    wanted = params.get("claimed")
+    picked = free if wanted == "false" else mine if wanted == "true" else free + mine
+    items = [_work_item(d) for d in sorted(picked, key=lambda d: d.get("lastUpdate") or "")]
+    offset, limit = tmf.paging(params)
+    page, total = tmf.page(items, offset, limit)
+    return page, total
+
+
+def _work_item(doc: Mapping[str, Any]) -> dict[str, Any]:
+    agent = basket.agent_of(doc)
+    return {"id": doc["id"], "shoppingCart": {"id": doc["id"], "href": baskets.href(doc["id"]),
+                                              "@referredType": basket.TYPE},
+            "customer": {"id": basket.customer_of(doc), "@referredType": "Customer"},
+            "journeyKey": (doc.get("context") or {}).get("journeyKey"), "since": doc.get("lastUpdate"),
+            "claimedBy": agent, "state": "claimed" if agent else "waiting",
+            "summary": domain.basket_summary(doc), "@type": "WorkItem"}
+
+
+def work_item(basket_id: str, caller: Caller) -> dict[str, Any]:
+    """Everything the agent needs for one basket: the basket, the customer's 360 view and the
+    recommendations for this customer and basket."""
+    access.check_roles(caller, "agent")
+    doc, version = baskets.read(basket_id, caller)
+    customer_id = basket.customer_of(doc)
+    if customer_id is None:
+        raise not_found("workItem", basket_id)
+    item = _work_item(doc)
+    item["shoppingCart"] = doc
+    item["version"] = version
+    item["customer360"] = customers.view(customer_id, {}, caller, (doc.get("context") or {}).get("journeyKey"))
+    item["recommendation"] = recommendations(customer_id, basket_id, caller)
+    return item
+
+
+def recommendations(customer_id: str, basket_id: str, caller: Caller) -> list[dict[str, Any]] | None:
+    """TMF680 recommendations for the customer and her basket (None when the recommendation
+    context is not deployed)."""
+    try:
+        from chalicelib.campaign import recommendation
+    except ImportError:
+        return None
+    answer = recommendation.query({"relatedParty": [{"id": customer_id, "role": "customer"}],
+                                   "shoppingCart": [{"id": basket_id}]}, caller)
+    return answer.get("recommendationItem") or []
+
+
+def claim(basket_id: str, caller: Caller) -> dict[str, Any]:
+    """An agent takes a basket off the worklist: it is theirs to edit (basket hand-over rules).
+    Claiming one's own again is fine; one claimed by another agent is 409."""
+    access.check_roles(caller, "agent")
+    found = basket_store.load(basket_id)
+    if found is None or basket.customer_of(found.doc) is None:
+        raise not_found("workItem", basket_id)
+    status = basket.effective_status(found.doc, tmf.now())
+    if status != basket.WITH_AGENT:
+        raise conflict(f"basket {basket_id} is {status}, not waiting for an agent", "notOnWorklist")
+    holder = basket.agent_of(found.doc)
+    if holder == caller.sub:
+        return _work_item(found.doc)
+    if holder:
+        raise conflict(f"basket {basket_id} was claimed by another agent", "alreadyClaimed")
+    try:
+        doc, _ = baskets.update(basket_id, {"status": basket.WITH_AGENT}, caller, if_match=tmf.etag(found.version))
+    except ApiError as exc:
+        if exc.status == 412:
+            raise conflict(f"basket {basket_id} changed while claiming it (claimed by someone else?); "
+                           "read the worklist again", "alreadyClaimed") from None
+        raise
+    logger.info("work item claimed", extra={"basketId": basket_id, "agent": caller.sub})
+    return _work_item(doc)

@@ -1,0 +1,123 @@
+"""Done means (issue #5), against the local runtime with OMNISHOP_BASKET_IDLE_SECONDS=2 and the
+real state machine executing in moto: an idle basket of a consenting customer produces exactly
+one SMS to her number (read from moto's /moto-api/data.json) within a few seconds; editing the
+basket before then delays it; ordering it cancels it."""
+import itertools
+import json
+import time
+
+import pytest
+
+IDLE = "2"
+CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+_numbers = itertools.count(100)
+
+
+@pytest.fixture(scope="module")
+def runtime(local_runtime_factory):
+    return local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS=IDLE)
+
+
+def auth(runtime, role, **claims):
+    return {"Authorization": f"Bearer {runtime.token(role, **claims)}"}
+
+
+def new_customer(runtime, consent=True):
+    """A customer with a mobile number of her own, SMS/email consent for service messages and no
+    quiet hours; (customer id, number, her headers)."""
+    number = f"+4477009{next(_numbers):05d}"
+    agent = auth(runtime, "agent", channel="callcenter", sub="agent-runtime")
+    status, _, body = runtime.request("POST", CUSTOMERS, {
+        "name": "Paula Test", "engagedParty": {"id": f"party-{number[1:]}", "@referredType": "Individual"},
+        "contactMedium": [{"mediumType": "mobile", "preferred": True, "characteristic": {"phoneNumber": number}},
+                          {"mediumType": "email", "characteristic": {"emailAddress": f"{number[1:]}@example.com"}}],
+        "contactPreference": {"consent": {"sms": {"service": consent}, "email": {"service": consent}},
+                              "preferredChannel": "sms"}}, agent)
+    assert status == 201, body
+    cid = body["id"]
+    return cid, number, auth(runtime, "customer", channel="web", customerId=cid, sub=cid)
+
+
+def sms_to(runtime, number, about="/recovery/link/"):
+    """The basket-recovery SMS moto's SNS sent to `number` (from /moto-api/data.json)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("phone_number") == number and about in str(node.get("message")):
+                found.append(node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(runtime.moto_data().get("sns", {}))
+    return found
+
+
+def basket_with_item(runtime, headers):
+    status, _, cart = runtime.request("POST", CARTS, {"cartItem": [{"productOffering": {"id": "po-home-security"}}]},
+                                      headers)
+    assert status == 201, cart
+    return cart
+
+
+def wait_for_sms(runtime, number, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = sms_to(runtime, number)
+        if sent:
+            return sent, time.monotonic()
+        time.sleep(0.25)
+    return [], time.monotonic()
+
+
+def test_idle_basket_gets_exactly_one_sms_within_seconds(runtime):
+    _, number, her = new_customer(runtime)
+    start = time.monotonic()
+    basket_with_item(runtime, her)
+    sent, at = wait_for_sms(runtime, number, timeout=20)
+    assert len(sent) == 1, runtime.moto_data().get("sns")
+    assert at - start < 12
+    time.sleep(3)   # nothing more comes (the second reminder is an email, a day later)
+    assert len(sms_to(runtime, number)) == 1
+
+
+def test_editing_the_basket_delays_the_sms(runtime):
+    _, number, her = new_customer(runtime)
+    cart = basket_with_item(runtime, her)
+    start = time.monotonic()
+    for n in range(4):   # keep editing for ~4 s: never idle for 2 s
+        time.sleep(1)
+        status, _, body = runtime.request("PATCH", f"{CARTS}/{cart['id']}", {
+            "cartItem": [{"id": cart["cartItem"][0]["id"], "quantity": 1 + n % 2}]}, her)
+        assert status == 200, body
+        assert sms_to(runtime, number) == []
+    last_edit = time.monotonic()
+    sent, at = wait_for_sms(runtime, number, timeout=20)
+    assert len(sent) == 1
+    assert at - last_edit >= 1.5 and at - start >= 5
+
+
+def wait_status(runtime, cart_id, headers, wanted, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        _, _, body = runtime.request("GET", f"{CARTS}/{cart_id}", None, headers)
+        if body["status"] == wanted or time.monotonic() > deadline:
+            return body
+        time.sleep(0.25)
+
+
+def test_ordering_the_basket_cancels_the_reminder(runtime):
+    """Ordered before it went idle (an agent prepared it, she approved it: the approval submits
+    the order): no reminder ever goes out."""
+    _, number, her = new_customer(runtime)
+    agent = auth(runtime, "agent", channel="callcenter", sub="agent-fast")
+    cart = basket_with_item(runtime, her)
+    for headers, status in ((agent, "withAgent"), (agent, "awaitingApproval"), (her, "approved")):
+        code, _, body = runtime.request("PATCH", f"{CARTS}/{cart['id']}", {"status": status}, headers)
+        assert code == 200, body
+    assert wait_status(runtime, cart["id"], her, "ordered")["status"] == "ordered"
+    time.sleep(4)   # well past the idle time
+    assert sms_to(runtime, number) == []
