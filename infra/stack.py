@@ -19,6 +19,7 @@ from aws_cdk import (ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, T
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -37,6 +38,7 @@ from infra import resources as res
 
 PROJECT = "omnishop"
 ALARM_TOPIC = "ops-alarms"                       # resources.TOPICS: "alarms go to the ops topic"
+CAMPAIGN_RUNNER = "campaign-runner"              # invoked by the schedules the campaign API makes
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 RUNTIME_NAME = f"python{bundling.PYTHON_VERSION}"  # the API (chalice) runs on the same runtime
 # Machine clients (client credentials): one scope, and so one client, per channel backend and
@@ -149,6 +151,14 @@ class OmnishopStack(Stack):
         }
         if public_base_url:
             self.code_environment[settings.PREFIX + "PUBLIC_BASE_URL"] = public_base_url
+        # The HMAC key of signed links in messages: generated once per stage, resolved into the
+        # functions' environment at deploy time (rotate by prepending a new key, comma-separated).
+        link_secret = secretsmanager.Secret(
+            self, "LinkSecret", description=f"Omnishop {stage}: key of signed links in messages",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True,
+                                                                        password_length=48),
+            removal_policy=self.removal)
+        self.code_environment[settings.PREFIX + "LINK_SECRETS"] = link_secret.secret_value.unsafe_unwrap()
 
         code = bundling.function_code()
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
@@ -388,10 +398,12 @@ class OmnishopStack(Stack):
             ).add_alarm_action(self.alarm_action)
 
     def _schedules(self) -> None:
-        if not res.SCHEDULES:
-            return
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
             "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": self.account}}))
+        self.scheduler_role = role
+        # Campaign schedules are made at run time by the API (chalicelib/campaign/service.py): the
+        # scheduler role may invoke the campaign runner, and the API may pass it to Scheduler.
+        self.functions[CAMPAIGN_RUNNER].grant_invoke(role)
         for spec in res.SCHEDULES:
             function = self.functions[spec.function]
             function.grant_invoke(role)
@@ -428,8 +440,16 @@ class OmnishopStack(Stack):
                                 "service-role/AWSLambdaBasicExecutionRole"),
                             iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess")])
         self._grant_resources(role)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"],
+            resources=[self.format_arn(service="scheduler", resource="schedule",
+                                       resource_name=f"default/{physical_name(self.stage, 'cmp-')}*")]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["iam:PassRole"],
+                                                         resources=[self.scheduler_role.role_arn]))
+        campaign_env = {settings.PREFIX + "CAMPAIGN_RUNNER_ARN": self.functions[CAMPAIGN_RUNNER].function_arn,
+                        settings.PREFIX + "SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn}
         stage_config = {"manage_iam_role": False, "iam_role_arn": role.role_arn,
-                        "environment_variables": dict(self.code_environment)}
+                        "environment_variables": {**self.code_environment, **campaign_env}}
         with chalice_packaging():
             self.api = Chalice(_ChaliceStage(self, "Api", self.stage), "Chalice",
                                source_dir=str(res.ROOT), stage_config=stage_config)
