@@ -1,0 +1,134 @@
+"""Seed 000 steps 3 to 6 over HTTP against the local runtime, the abandoned-basket state machine
+executing for real in moto (idle time 2 s):
+3. Andrea, logged in at home, puts Home Security in a basket and leaves;
+4. the idle basket triggers the process: one SMS offering help, with a signed link (moto SNS);
+5. she accepts: the basket is on the agents' worklist; an agent claims it, sees her 360 view and
+   the Extreme Bundle recommended, adds it and hands the basket back;
+6. the approval email (moto SES) carries the summary, prices and a link; she approves, and the
+   approval submits the order. Every message is a communicationMessage and an interaction on
+   her journey."""
+import json
+import re
+import time
+
+CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
+ANDREA = "/tmf-api/customerManagement/v4/customer/cust-andrea"
+MOBILE, EMAIL = "+447700900123", "andrea.rossi@example.com"
+JOURNEY = "jrn-andrea-home-security"
+TOKEN = re.compile(r"/recovery/link/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+
+
+def _auth(runtime, role, **claims):
+    return {"Authorization": f"Bearer {runtime.token(role, **claims)}"}
+
+
+def _texts(node, key_match, out):
+    """Every string under a dict that mentions `key_match` among its values (moto's data.json)."""
+    if isinstance(node, dict):
+        if any(key_match in json.dumps(v) for v in node.values() if not isinstance(v, (dict, list))) or \
+                any(key_match == v for v in node.values()) or key_match in json.dumps(node.get("destinations", "")):
+            out.append(json.dumps(node))
+        for v in node.values():
+            _texts(v, key_match, out)
+    elif isinstance(node, list):
+        for v in node:
+            _texts(v, key_match, out)
+    return out
+
+
+def _link_for(runtime, service, address, basket_id, purpose, timeout=30):
+    """The signed link in a message moto sent to `address` about this basket, for `purpose`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for text in _texts(runtime.moto_data().get(service, {}), address, []):
+            for token in TOKEN.findall(text):
+                status, _, view = runtime.request("GET", f"/recovery/link/{token}")
+                if status == 200 and view["shoppingCart"]["id"] == basket_id and view["purpose"] == purpose:
+                    return token, view, text
+        assert time.monotonic() < deadline, f"no {purpose} link sent by {service}: {runtime.moto_data().get(service)}"
+        time.sleep(0.25)
+
+
+def _wait_status(runtime, basket_id, headers, wanted, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        _, _, cart = runtime.request("GET", f"{CARTS}/{basket_id}", None, headers)
+        if cart["status"] == wanted:
+            return cart
+        assert time.monotonic() < deadline, cart
+        time.sleep(0.25)
+
+
+def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_runtime_factory):
+    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="2")
+    agent = _auth(runtime, "agent", channel="callcenter", sub="agent-maria")
+    andrea = {**_auth(runtime, "customer", channel="web", customerId="cust-andrea", sub="cust-andrea"),
+              "X-Journey-Key": JOURNEY}
+    # The journey runs in the daytime: her quiet hours would hold the SMS until the morning.
+    status, _, body = runtime.request("PATCH", ANDREA, {"contactPreference": {"quietHours": None}}, agent)
+    assert status == 200, body
+
+    # 3. she puts Home Security in a basket and leaves
+    status, _, cart = runtime.request("POST", CARTS, {
+        "cartItem": [{"productOffering": {"id": "po-home-security"},
+                      "product": {"productCharacteristic": [{"name": "cameras", "value": 4}]}}],
+        "context": {"device": "home PC"}}, andrea)
+    assert status == 201, cart
+    basket_id = cart["id"]
+
+    # 4. one SMS offering help, with a link that names no personal data
+    token, view, sms = _link_for(runtime, "sns", MOBILE, basket_id, "basket.recover")
+    assert {a["name"] for a in view["actions"]} == {"accept", "resume"}
+    assert "Andrea Rossi" not in json.dumps(view) and MOBILE not in token
+    assert _wait_status(runtime, basket_id, andrea, "assistanceOffered")
+
+    # 5. she accepts; the basket is on the worklist; an agent claims it
+    status, _, accepted = runtime.request("POST", f"/recovery/link/{token}/accept")
+    assert status == 200 and accepted["status"] == "withAgent", accepted
+    status, _, again = runtime.request("POST", f"/recovery/link/{token}/accept")
+    assert status == 200 and again["changed"] is False
+    status, headers, work = runtime.request("GET", "/recovery/worklist?claimed=false", None, agent)
+    assert status == 200 and basket_id in [w["id"] for w in work], work
+    status, _, claimed = runtime.request("POST", f"/recovery/worklist/{basket_id}/claim", None, agent)
+    assert status == 200 and claimed["claimedBy"] == "agent-maria", claimed
+    other = _auth(runtime, "agent", channel="callcenter", sub="agent-other")
+    status, _, body = runtime.request("POST", f"/recovery/worklist/{basket_id}/claim", None, other)
+    assert status == 409 and body["code"] == "alreadyClaimed"
+    status, _, item = runtime.request("GET", f"/recovery/worklist/{basket_id}", None, agent)
+    assert status == 200, item
+    assert "cust-andrea" in json.dumps(item["customer360"]) and item["shoppingCart"]["id"] == basket_id
+    recommended = [r["productOffering"]["id"] for r in item["recommendation"] or []]
+    assert recommended and recommended[0] == "po-extreme-bundle", item["recommendation"]
+
+    # the agent adds the Extreme Bundle and hands the basket back for approval
+    status, _, cart = runtime.request("PATCH", f"{CARTS}/{basket_id}", {
+        "cartItem": [{"productOffering": {"id": "po-extreme-bundle"}}]}, agent)
+    assert status == 200, cart
+    status, _, cart = runtime.request("PATCH", f"{CARTS}/{basket_id}", {"status": "awaitingApproval"}, agent)
+    assert status == 200, cart
+
+    # 6. the approval email: summary, prices, link; she approves; the order is submitted
+    token, view, email = _link_for(runtime, "ses", EMAIL, basket_id, "basket.approve")
+    assert "Extreme" in email and "Home Security" in email and "Total:" in email
+    status, _, body = runtime.request("POST", f"/recovery/link/{token}/accept")
+    assert status == 400 and body["code"] == "invalidLink"          # an approval link cannot accept
+    status, _, approved = runtime.request("POST", f"/recovery/link/{token}/approve")
+    assert status == 200 and approved["status"] in ("approved", "ordered"), approved
+    _wait_status(runtime, basket_id, andrea, "ordered")
+    _, _, orders = runtime.request("GET", "/tmf-api/productOrderingManagement/v4/productOrder", None, andrea)
+    assert [o for o in orders if (o.get("shoppingCart") or {}).get("id") == basket_id]
+
+    # one reminder SMS only, and every message on her journey
+    recovery_sms = [t for t in _texts(runtime.moto_data().get("sns", {}), MOBILE, []) if "/recovery/link/" in t]
+    mine = [t for t in recovery_sms for tok in TOKEN.findall(t)
+            if runtime.request("GET", f"/recovery/link/{tok}")[2].get("shoppingCart", {}).get("id") == basket_id]
+    assert len(mine) == 1
+    _, _, messages = runtime.request("GET", "/tmf-api/communicationManagement/v4/communicationMessage", None, agent)
+    ids = {m["id"] for m in messages}
+    assert f"basket-{basket_id}-reminder-1" in ids
+    assert any(i.startswith(f"basket-{basket_id}-approval-v") for i in ids)
+    _, _, history = runtime.request("GET", "/tmf-api/partyInteraction/v4/partyInteraction", None, andrea)
+    about = [i for i in history if basket_id in json.dumps(i)]
+    reasons = " | ".join(i.get("reason") or "" for i in about)
+    assert "reminder 1" in reasons and "approval email" in reasons, reasons
+    assert all(i.get("journeyKey", JOURNEY) == JOURNEY for i in about if "message" in i.get("id", ""))
