@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from bench import basket, catalog, customer, imports, notify, ordering
+from bench import recovery
 
 SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run,
             "basket": basket.run, "notify": notify.run,
@@ -18,3 +19,4 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+            "recovery": recovery.run}

@@ -133,6 +133,20 @@ def next_step(state: Mapping[str, Any], doc: Mapping[str, Any] | None, at: dt.da
     return Step("send", "no answer to the first message")
 
 
+def after_quiet_hours(step: Step, sent: Mapping[str, Any] | None, at: dt.datetime) -> Step:
+    """The message was held by the customer's quiet hours: a send waits until they end."""
+    if step.next == "send" and sent and sent.get("status") == "deferred" and sent.get("notBefore"):
+        if tmf.parse_datetime(sent["notBefore"], "notBefore") > at:
+            return Step("wait", "quiet hours", sent["notBefore"])
+    return step
+
+
+def seconds_until(until: str, at: dt.datetime) -> int:
+    """A Wait's SecondsPath: whole seconds to `until`, at least 1 (never a busy loop)."""
+    left = (tmf.parse_datetime(until, "until") - at).total_seconds()
+    return max(1, int(left) + (0 if left == int(left) else 1))
+
+
 # --- messages ---------------------------------------------------------------------------------
 def _money(value: Any) -> str:
     amount = (value or {}).get("value")

@@ -109,11 +109,14 @@ def check(state: Mapping[str, Any]) -> dict[str, Any]:
     basket_id = state["basketId"]
     found = basket_store.load(basket_id)
     doc = found.doc if found else None
-    step = domain.next_step({**state, "currentVersion": found.version if found else None}, doc, tmf.now())
-    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "message", "sent", "error")}
+    at = tmf.now()
+    step = domain.next_step({**state, "currentVersion": found.version if found else None}, doc, at)
+    step = domain.after_quiet_hours(step, state.get("sent"), at)
+    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "waitSeconds", "message", "sent",
+                                                        "error")}
     out.update({"next": step.next, "reason": step.reason})
     if step.until:
-        out["until"] = step.until
+        out.update(until=step.until, waitSeconds=domain.seconds_until(step.until, at))
     if step.next == "send":
         assert doc is not None and found is not None
         customer_id = basket.customer_of(doc)
@@ -134,7 +137,7 @@ def sent(state: Mapping[str, Any]) -> dict[str, Any]:
     basket is offered assistance (it shows on the agents' assistanceOffered list) and the second
     reminder is scheduled; after the second, or the approval email, the workflow ends."""
     basket_id, outcome = state["basketId"], state.get("sent") or {}
-    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "message", "sent")}
+    out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "waitSeconds", "message", "sent")}
     reminder = int(state.get("reminder") or 1)
     if state.get("phase") == domain.APPROVAL or reminder >= domain.REMINDERS:
         out.update({"next": "end", "reason": f"{'approval email' if state.get('phase') == domain.APPROVAL else 'last reminder'} sent"})
@@ -149,9 +152,9 @@ def sent(state: Mapping[str, Any]) -> dict[str, Any]:
         found = basket_store.load(basket_id)
         doc = found.doc if found else {}
     at = tmf.now()
+    until = tmf.iso(at + dt.timedelta(seconds=int(state["secondReminderSeconds"])))
     out.update({"reminder": reminder + 1, "sentAt": tmf.iso(at), "since": doc.get("lastUpdate"), "next": "wait",
-                "reason": "waiting for an answer",
-                "until": tmf.iso(at + dt.timedelta(seconds=int(state["secondReminderSeconds"])))})
+                "reason": "waiting for an answer", "until": until, "waitSeconds": domain.seconds_until(until, at)})
     return out
 
 
