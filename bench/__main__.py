@@ -8,7 +8,8 @@ from bench import recovery
 
 SECTIONS = {"imports": imports.run, "catalog": catalog.run, "customer": customer.run,
             "basket": basket.run, "notify": notify.run,
-            "ordering": ordering.run}
+            "ordering": ordering.run,
+            "recovery": recovery.run}
 
 
 def main(argv: list[str]) -> None:
@@ -19,4 +20,3 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-            "recovery": recovery.run}
