@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.basket import demo as basket_demo
+from chalicelib.campaign import demo as campaign_demo
 from chalicelib.catalog import demo as catalog_demo
 from chalicelib.customer import demo as customer_demo
 from chalicelib.rules import demo as rules_demo
@@ -9,4 +10,4 @@ from chalicelib.rules import demo as rules_demo
 
 def load_all() -> dict[str, int]:
     return {"catalog": catalog_demo.load(), "customer": customer_demo.load(), "rules": rules_demo.load(),
-            "basket": basket_demo.load()}
+            "campaign": campaign_demo.load(), "basket": basket_demo.load()}

@@ -309,16 +309,19 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
     """(outcome, notBefore) for one customer: notTargeted | duplicate | sent | suppressedConsent |
     suppressedCap | deferred (notBefore: when quiet hours end) | failed. Raises
     notify.TransientSendError to be retried (the target stays pending; nothing is sent twice)."""
-    cid = campaign["id"]
+    cid, rules_ = campaign["id"], campaign["targetSegment"].get("rule") or []
     profile = rules.profile(customer_id)
-    found = customer_store.load_customer(customer_id)
-    if profile is None or found is None:
+    if profile is None:
+        return "notTargeted", None
+    # The customer document (consent, contact media) is read first only when a rule is about consent.
+    found = customer_store.load_customer(customer_id) if any(r.get("attribute") == "consent" for r in rules_) else None
+    region = places.region(profile.get("postCode"))[0]
+    if not domain.targeted(rules_, domain.facts(profile, region, now, found[0] if found else None)):
+        return "notTargeted", None
+    found = found or customer_store.load_customer(customer_id)
+    if found is None:
         return "notTargeted", None
     customer = found[0]
-    region = places.region(profile.get("postCode"))[0]
-    if not domain.targeted(campaign["targetSegment"].get("rule") or [],
-                           domain.facts(profile, region, now, customer)):
-        return "notTargeted", None
     channels = _qualified_channels(campaign, offer, profile)
     if not channels:
         return "notTargeted", None
