@@ -73,11 +73,15 @@ def test_the_basket_follows_andrea_from_web_to_agent_and_back(api, web, headers,
         status, doc, _ = api.call("PATCH", basket, andrea_web, {"status": "approved"})
         assert status == 200 and doc["status"] == "approved" and doc["qualificationResult"] == "qualified"
         pump.drain()
-        assert pump.errors == []
+        # Approval places the order; its child orders then go to the stacks' adapters, which have
+        # no stack to talk to in-process (fulfilment is tested in tests/ordering and the journeys).
+        assert [e for e in pump.errors if not e[0].startswith("stack-")] == []
         events = listener.event_types()
 
+    # Approval submits the order (issue 5), so the journey ends with the basket ordered.
     assert reasons_about(mine["id"]) == ["basket handed to an agent", "an agent took over the basket",
-                                         "agent handed the basket back for approval", "basket approved by the customer"]
+                                         "agent handed the basket back for approval", "basket approved by the customer",
+                                         "basket ordered"]
     took_over = [i for i in customer_store.interactions(customer_store.customer_pk(ANDREA))
                  if i["reason"] == "an agent took over the basket"][0]
     assert {"id": "agent-007", "role": "agent"}.items() <= took_over["relatedParty"][-1].items()
