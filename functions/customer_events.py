@@ -47,13 +47,23 @@ def _identified(link: dict) -> None:
         customer_id=link["customerId"], visitor_id=link["visitorId"], occurred_at=link["linkedAt"])
 
 
+def _recovery_stopped(record: DynamoDBRecord) -> int:
+    """Consent withdrawn: the abandoned-basket sessions of her baskets end at once."""
+    try:
+        from chalicelib.recovery import service as recovery
+    except ImportError:   # no recovery context deployed
+        return 0
+    return recovery.on_customer_change(streams.old_body(record), streams.new_body(record))
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     sk = streams.key(record, "sk")
     inserted = record.event_name is DynamoDBRecordEventName.INSERT
     if sk == store.CUSTOMER_SK:
         sent = _publish(domain.API_NAME, "customer", domain.CUSTOMER_TYPE, record)
+        stopped = _recovery_stopped(record)
         logger.info("customer change", extra={"customerId": store.customer_of(streams.key(record, "pk")),
-                                              "deliveries": sent})
+                                              "deliveries": sent, "recoveryStopped": stopped})
     elif sk.startswith(store.INTERACTION):
         # Only new touches are events: an interaction moved by a hand-over is not a new one.
         if inserted and not (record.dynamodb.new_image or {}).get("moved_from"):

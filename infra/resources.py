@@ -113,6 +113,8 @@ TABLES = (
     Table("notify", model="chalicelib.notify.models:MessageRecord", stream=True, ttl_attribute="expires"),
     # Campaigns: the document, its report counters, run checkpoints, targets, caps (campaign/models.py).
     Table("campaign", model="chalicelib.campaign.models:CampaignRecord", ttl_attribute="expires"),
+    # Abandoned baskets: the running recovery execution of each basket (so it can be stopped at once).
+    Table("recovery", model="chalicelib.recovery.models:RecoverySession", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )

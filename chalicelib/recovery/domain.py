@@ -52,6 +52,33 @@ def session_starts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
     return recoverable(new, at) and not recoverable(old, at)
 
 
+def in_recovery(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
+    """A basket a recovery session may still be looking after: recoverable, or offered assistance
+    (waiting for an answer to the first message)."""
+    return bool(doc) and basket.customer_of(doc) is not None and bool(active_items(doc)) \
+        and basket.effective_status(doc, at) in (basket.ACTIVE, basket.OFFERED)  # type: ignore[arg-type]
+
+
+def session_ends(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
+    """Does this change end the basket's recovery session at once? It was in recovery and is not
+    any more: ordered, emptied, expired or deleted, or with an agent / handed back (by any means)."""
+    return in_recovery(old, at) and not in_recovery(new, at)
+
+
+RECOVERY_CHANNELS = ("sms", "email")   # the reminders' channels (purpose service)
+
+
+def consent_withdrawn(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """Did the customer withdraw consent to the reminders' messages (service messages by SMS or
+    email) in this change? Her baskets' recovery sessions end at once."""
+    from chalicelib.customer import domain as customer
+
+    if not old or not new:
+        return False
+    return any(customer.consent(old, ch, "service") and not customer.consent(new, ch, "service")
+               for ch in RECOVERY_CHANNELS)
+
+
 def execution_name(basket_id: str, version: int, phase: str = RECOVER) -> str:
     """Step Functions execution names are unique per state machine (90 days): a duplicate
     stream record starts nothing. At most 80 characters."""

@@ -3,7 +3,9 @@ call. State changes of baskets go through chalicelib.basket.service (its ownersh
 hand-over interactions); messages through chalicelib.notify (consent, quiet hours, once per id,
 a TMF681 communicationMessage and a TMF683 interaction each).
 
-    stream: basket becomes recoverable  -> start_recovery   (one execution per session)
+    stream: basket becomes recoverable  -> start_recovery   (one execution per session, named in
+                                           the recovery table)
+            leaves recovery (ordered, emptied, deleted, with an agent) -> StopExecution at once
             agent hands it back          -> start_approval   (approval email workflow)
             customer approved it         -> submit_order     (ordering API, idempotent per basket)
     workflow tasks: check (wait | send | end), sent (offer assistance, schedule the next), failed
@@ -15,6 +17,8 @@ import datetime as dt
 import json
 from typing import Any, Mapping
 
+from pynamodb.exceptions import PutError
+
 from chalicelib import aws, settings, tmf
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
@@ -22,14 +26,17 @@ from chalicelib.basket import service as baskets
 from chalicelib.basket import store as basket_store
 from chalicelib.customer import access
 from chalicelib.customer import service as customers
+from chalicelib.db import conditional_failed
 from chalicelib.errors import ApiError, conflict, not_found
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.recovery import domain
+from chalicelib.recovery.models import RecoverySession
 
 MACHINE = "abandoned-basket"
 LINK_PATH = "/recovery/link"
 LINK_CHANNEL = "web"   # a link lands in the self-care portal
+SESSION_KEEP_SECONDS = 30 * 24 * 3600   # the session item outlives any execution (TTL)
 
 
 class OutreachFailed(Exception):
@@ -49,16 +56,74 @@ def _start(name: str, payload: Mapping[str, Any]) -> bool:
     return True
 
 
+def _execution_arn(name: str) -> str:
+    machine = settings.state_machine_arn(MACHINE)
+    return machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+def _stop(name: str, cause: str) -> bool:
+    """StopExecution; an execution already finished (or never started) is left as it is, so a
+    duplicate stream record is harmless. True if it was running."""
+    sfn = aws.client("stepfunctions")
+    arn = _execution_arn(name)
+    try:
+        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+            return False
+        sfn.stop_execution(executionArn=arn, error="RecoveryEnded", cause=cause[:200])
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
+    return True
+
+
+def _session(basket_id: str) -> RecoverySession | None:
+    try:
+        return RecoverySession.get(basket_id, consistent_read=True)
+    except RecoverySession.DoesNotExist:
+        return None
+
+
+def _record_session(basket_id: str, name: str, version: int) -> None:
+    """Remember the basket's current execution; an older session never overwrites a newer one."""
+    expires = int(tmf.now().timestamp()) + SESSION_KEEP_SECONDS
+    try:
+        RecoverySession(basket_id, execution=name, session=version, expires=expires).save(
+            condition=RecoverySession.pk.does_not_exist() | (RecoverySession.session <= version))
+    except PutError as exc:
+        if not conditional_failed(exc):
+            raise
+
+
+def stop_recovery(basket_id: str, cause: str) -> bool:
+    """End the basket's running recovery session at once (if any). Safe to repeat."""
+    found = _session(basket_id)
+    stopped = bool(found) and _stop(found.execution, cause)  # type: ignore[union-attr]
+    if stopped:
+        logger.info("recovery stopped", extra={"basketId": basket_id, "reason": cause})
+    return stopped
+
+
 def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, version: int) -> str | None:
     """React to one basket change (a stream record); safe to repeat. Returns what it did."""
     at = tmf.now()
     if domain.session_starts(old, new, at):
         assert new is not None
-        started = _start(domain.execution_name(new["id"], version), {
+        name = domain.execution_name(new["id"], version)
+        previous = _session(new["id"])
+        if previous and previous.execution != name and previous.session < version:
+            _stop(previous.execution, "a new recovery session started")   # e.g. she resumed, then left again
+        started = _start(name, {
             "phase": domain.RECOVER, "basketId": new["id"], "reminder": 1,
             "idleSeconds": settings.basket_idle_seconds(),
             "secondReminderSeconds": settings.basket_second_reminder_seconds()})
+        _record_session(new["id"], name, version)
         return "recovery started" if started else "recovery already started"
+    if domain.session_ends(old, new, at):
+        basket_id = (new or old or {})["id"]
+        reason = ("the basket is gone" if not new else "the basket has no known customer"
+                  if basket.customer_of(new) is None else "the basket was emptied" if not domain.active_items(new)
+                  else f"the basket is {basket.effective_status(new, at)}")
+        # (never also a hand-back or an approval: those start from withAgent / awaitingApproval)
+        return "recovery stopped" if stop_recovery(basket_id, reason) else "recovery already ended"
     if domain.handed_back(old, new):
         assert new is not None
         started = _start(domain.execution_name(new["id"], version, domain.APPROVAL),
@@ -68,6 +133,15 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         assert new is not None
         return submit_order(new)
     return None
+
+
+def on_customer_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> int:
+    """From the customer stream: consent withdrawn ends the recovery session of each of her open
+    baskets at once (one Query, then one read per basket). Safe to repeat. Returns how many stopped."""
+    if not domain.consent_withdrawn(old, new):
+        return 0
+    assert new is not None
+    return sum(stop_recovery(b["id"], "the customer withdrew consent") for b in baskets.open_baskets(new["id"]))
 
 
 def submit_order(doc: Mapping[str, Any]) -> str:

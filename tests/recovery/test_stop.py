@@ -1,0 +1,96 @@
+"""The recovery session ends at once (StopExecution from the basket stream) when the basket is
+ordered, emptied or deleted, or handed to an agent; the real workflow runs in moto (in-process)
+with a long idle time, so only the stop can end it."""
+import pytest
+
+from chalicelib import aws as clients
+from chalicelib.recovery import service
+from tests.recovery.conftest import CARTS, executions, history, item, wait_for
+
+
+@pytest.fixture
+def waits_long(recovery, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_BASKET_IDLE_SECONDS", "3600")
+
+
+def started(api, andrea, pump):
+    status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-home-security")]})
+    assert status == 201, cart
+    pump.drain()
+    running = executions("RUNNING")
+    assert len(running) == 1 and running[0]["name"].startswith(f"{cart['id']}-v")
+    arn = running[0]["executionArn"]
+    # its first check has run: it waits for the basket to go idle (an hour)
+    wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(arn)))
+    return cart, arn
+
+
+def status_of(arn):
+    return clients.client("stepfunctions").describe_execution(executionArn=arn)["status"]
+
+
+def aborted(arn):
+    """StopExecution is synchronous on AWS; moto's executor thread reflects it a moment later."""
+    wait_for(lambda: status_of(arn) != "RUNNING", timeout=5)
+    return status_of(arn) == "ABORTED"
+
+
+def test_emptying_the_basket_stops_the_execution_at_once(waits_long, api, andrea, pump):
+    cart, arn = started(api, andrea, pump)
+    status, body, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", andrea,
+                               {"cartItem": [{"id": cart["cartItem"][0]["id"], "action": "delete"}]})
+    assert status == 200, body
+    pump.drain()
+    assert aborted(arn)
+    pump.drain()   # nothing more; a repeat of the stop is harmless
+    assert service.stop_recovery(cart["id"], "again") is False
+    assert status_of(arn) == "ABORTED"
+
+
+def test_deleting_the_basket_stops_the_execution(waits_long, api, andrea, pump):
+    cart, arn = started(api, andrea, pump)
+    status, body, _ = api.call("DELETE", f"{CARTS}/{cart['id']}", andrea)
+    assert status == 204, body
+    pump.drain()
+    assert aborted(arn)
+
+
+def test_handing_the_basket_to_an_agent_stops_it(waits_long, api, andrea, agent, pump):
+    cart, arn = started(api, andrea, pump)
+    status, body, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", agent, {"status": "withAgent"})
+    assert status == 200, body
+    pump.drain()
+    assert aborted(arn)
+
+
+def test_ordering_the_basket_stops_it(waits_long, api, andrea, agent, pump):
+    cart, arn = started(api, andrea, pump)
+    for who, to in ((agent, "withAgent"), (agent, "awaitingApproval"), (andrea, "approved")):
+        status, body, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", who, {"status": to})
+        assert status == 200, body
+    pump.drain()
+    assert aborted(arn)
+    status, body, _ = api.call("GET", f"{CARTS}/{cart['id']}", andrea)
+    assert body["status"] == "ordered"
+
+
+def test_editing_the_basket_does_not_stop_it(waits_long, api, andrea, pump):
+    cart, arn = started(api, andrea, pump)
+    status, body, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", andrea,
+                               {"cartItem": [{"id": cart["cartItem"][0]["id"], "quantity": 2}]})
+    assert status == 200, body
+    pump.drain()
+    assert status_of(arn) == "RUNNING"
+    assert len(executions()) == 1
+
+
+def test_withdrawing_consent_stops_it(waits_long, api, andrea, pump):
+    from tests.recovery.conftest import CUSTOMER
+    cart, arn = started(api, andrea, pump)
+    status, body, _ = api.call("PATCH", f"{CUSTOMER}/customer/cust-andrea", andrea,
+                               {"contactPreference": {"consent": {"sms": {"service": False}}}})
+    assert status == 200, body
+    pump.drain()
+    assert aborted(arn)
+    status, body, _ = api.call("GET", f"{CARTS}/{cart['id']}", andrea)
+    assert body["status"] == "active"   # the basket itself is untouched
