@@ -7,6 +7,9 @@ beside basket_events).
 - An agent handing a basket back for approval starts the approval-email workflow (same machine,
   named after the version handed back).
 - A basket approved by its customer is submitted through the ordering API (idempotent per basket).
+- A basket leaving recovery (ordered, emptied, deleted, with an agent) stops its running
+  execution at once (StopExecution; a finished one is left alone).
+- A customer accepting assistance queues the basket on the `worklist` queue for agents.
 Most records need no AWS call at all.
 """
 from __future__ import annotations

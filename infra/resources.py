@@ -130,6 +130,9 @@ QUEUES = (
     Queue("campaign-send", max_receive_count=5, visibility_timeout=180),
     # Social posts of campaigns: the outbox a social-network integration consumes.
     Queue("campaign-social", max_receive_count=5, visibility_timeout=60),
+    # Abandoned baskets: a customer accepted assistance; agents claim the next one from here
+    # (POST /recovery/worklist/next). Fed by the basket stream (recovery_events).
+    Queue("worklist", max_receive_count=5, visibility_timeout=30),
 )
 
 FUNCTIONS = (

@@ -286,6 +286,8 @@ class OmnishopStack(Stack):
             table.grant_read_write_data(grantee)
         for queue in self.queues.values():
             queue.grant_send_messages(grantee)
+        # Agents claim work from the recovery worklist through the API (receive, then delete).
+        self.queues["worklist"].grant_consume_messages(grantee)
         statements = [
             iam.PolicyStatement(actions=["states:StartExecution"],
                                 resources=list(self.state_machine_arns.values())),

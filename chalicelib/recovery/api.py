@@ -7,6 +7,7 @@
     POST /link/{token}/approve      approve the basket the approval email showed (then it is ordered)
     GET  /worklist                  agent: baskets waiting for an agent (?claimed=false|true)
     GET  /worklist/{id}             agent: the basket, the customer's 360 view, recommendations
+    POST /worklist/next             agent: claim the next basket from the worklist queue (204: none)
     POST /worklist/{id}/claim       agent: take the basket (then edit it with the TMF663 API and
                                     hand it back with PATCH {"status": "awaitingApproval"})
 Invalid links are 400 invalidLink, expired ones 410 linkExpired; nothing changes.
@@ -36,6 +37,13 @@ def link_action(call: Call, token: str, action: str) -> Reply:
 def worklist(call: Call) -> Reply:
     items, total = service.worklist(call.query, call.caller)
     return listing(items, total)
+
+
+@endpoint(bp, "/worklist/next", ["POST"], name="recovery_next_work")
+def next_work(call: Call) -> Reply:
+    """Claim the next basket from the worklist queue: 200 with the work item, 204 if none waits."""
+    item = service.next_work(call.caller)
+    return Reply(item) if item is not None else Reply(None, 204)
 
 
 @endpoint(bp, "/worklist/{bid}", ["GET"], name="recovery_work_item")

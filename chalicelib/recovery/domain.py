@@ -79,6 +79,12 @@ def consent_withdrawn(old: Mapping[str, Any] | None, new: Mapping[str, Any] | No
                for ch in RECOVERY_CHANNELS)
 
 
+def assistance_accepted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """The basket went to the agents' worklist (withAgent, no agent yet): it is queued for them."""
+    return bool(new) and new.get("status") == basket.WITH_AGENT and basket.customer_of(new) is not None \
+        and not basket.agent_of(new) and (old or {}).get("status") != basket.WITH_AGENT  # type: ignore[union-attr]
+
+
 def execution_name(basket_id: str, version: int, phase: str = RECOVER) -> str:
     """Step Functions execution names are unique per state machine (90 days): a duplicate
     stream record starts nothing. At most 80 characters."""

@@ -36,6 +36,8 @@ from chalicelib.recovery.models import RecoverySession
 MACHINE = "abandoned-basket"
 LINK_PATH = "/recovery/link"
 LINK_CHANNEL = "web"   # a link lands in the self-care portal
+WORKLIST_QUEUE = "worklist"
+NEXT_TRIES = 10                          # stale messages skipped per POST /worklist/next at most
 SESSION_KEEP_SECONDS = 30 * 24 * 3600   # the session item outlives any execution (TTL)
 
 
@@ -117,13 +119,20 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
             "secondReminderSeconds": settings.basket_second_reminder_seconds()})
         _record_session(new["id"], name, version)
         return "recovery started" if started else "recovery already started"
+    queued = None
+    if domain.assistance_accepted(old, new):
+        assert new is not None
+        queued = "queued for an agent" if _enqueue_work(new["id"], version) else "no worklist queue"
     if domain.session_ends(old, new, at):
         basket_id = (new or old or {})["id"]
         reason = ("the basket is gone" if not new else "the basket has no known customer"
                   if basket.customer_of(new) is None else "the basket was emptied" if not domain.active_items(new)
                   else f"the basket is {basket.effective_status(new, at)}")
         # (never also a hand-back or an approval: those start from withAgent / awaitingApproval)
-        return "recovery stopped" if stop_recovery(basket_id, reason) else "recovery already ended"
+        ended = "recovery stopped" if stop_recovery(basket_id, reason) else "recovery already ended"
+        return f"{ended}; {queued}" if queued else ended
+    if queued:
+        return queued
     if domain.handed_back(old, new):
         assert new is not None
         started = _start(domain.execution_name(new["id"], version, domain.APPROVAL),
@@ -133,6 +142,21 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         assert new is not None
         return submit_order(new)
     return None
+
+
+def _enqueue_work(basket_id: str, version: int) -> bool:
+    """Put the basket on the worklist queue. A standard queue: a duplicate message (a repeated
+    stream record) is harmless, `next_work` skips a basket already claimed or no longer waiting.
+    The message names the basket and version only (no personal data)."""
+    url = settings.queue_url(WORKLIST_QUEUE)
+    if not url:
+        logger.warning("no worklist queue configured", extra={"basketId": basket_id})
+        return False
+    work_id = f"{basket_id}-v{version}"
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"basketId": basket_id, "version": version,
+                                                                         "workId": work_id}),
+                                   MessageAttributes={"workId": {"DataType": "String", "StringValue": work_id}})
+    return True
 
 
 def on_customer_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> int:
@@ -415,3 +439,42 @@ def claim(basket_id: str, caller: Caller) -> dict[str, Any]:
         raise
     logger.info("work item claimed", extra={"basketId": basket_id, "agent": caller.sub})
     return _work_item(doc)
+
+
+def _queued_basket(message: Mapping[str, Any]) -> str | None:
+    try:
+        basket_id = json.loads(message.get("Body") or "{}").get("basketId")
+    except (ValueError, AttributeError):
+        return None
+    return basket_id if isinstance(basket_id, str) and basket_id else None
+
+
+def next_work(caller: Caller) -> dict[str, Any] | None:
+    """An agent claims the next basket from the worklist queue: receive, claim (the claim rules
+    above), delete. A message whose basket is gone, already claimed or no longer waiting is
+    deleted and the next one tried. None when nothing is waiting. An unexpected error leaves the
+    message to come back (and, after repeated failures, go to the DLQ)."""
+    access.check_roles(caller, "agent")
+    url = settings.queue_url(WORKLIST_QUEUE)
+    if not url:
+        raise ApiError(503, "Service Unavailable", "the worklist queue is not configured", "noWorklist")
+    sqs = aws.client("sqs")
+    for _ in range(NEXT_TRIES):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=0).get("Messages") or []
+        if not messages:
+            return None
+        message = messages[0]
+        basket_id, item = _queued_basket(message), None
+        found = basket_store.load(basket_id) if basket_id else None
+        if found is not None and basket.effective_status(found.doc, tmf.now()) == basket.WITH_AGENT \
+                and not basket.agent_of(found.doc):
+            try:
+                item = claim(basket_id, caller)  # type: ignore[arg-type]
+            except ApiError as exc:
+                if exc.status not in (404, 409):
+                    raise
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if item is not None:
+            return item
+        logger.info("stale work item skipped", extra={"basketId": basket_id})
+    return None
