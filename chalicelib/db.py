@@ -36,9 +36,17 @@ def meta(logical_table: str) -> type:
     return Meta
 
 
+class StaleVersion(Exception):
+    """A versioned write refused: the item changed (or, for an insert, exists) since it was read.
+    Every store raises this one class (each store module re-exports it as `store.StaleVersion`)."""
+
+
 def conditional_failed(exc: Exception) -> bool:
-    """A PynamoDB write refused by its condition (e.g. a stale version)."""
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+    """A PynamoDB write, or a transaction, refused by its condition (e.g. a stale version)."""
+    if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 class ByKind(GlobalSecondaryIndex):

@@ -9,11 +9,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from chalicelib.basket import domain
 from chalicelib.basket.models import BasketRecord
-from chalicelib.db import conditional_failed
-
-
-class StaleVersion(Exception):
-    """The basket changed (or, for an insert, exists) since it was read."""
+from chalicelib.db import StaleVersion, conditional_failed
 
 
 @dataclasses.dataclass

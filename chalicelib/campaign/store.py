@@ -13,14 +13,10 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
 from chalicelib.campaign.models import CampaignItem, CampaignRecord
-from chalicelib.db import conditional_failed
+from chalicelib.db import StaleVersion, conditional_failed
 
 DOC_SK, STATS_SK = "CAMPAIGN", "STATS"
 MAX_ID = 64
-
-
-class StaleVersion(Exception):
-    pass
 
 
 def pk(campaign_id: str) -> str:

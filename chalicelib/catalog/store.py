@@ -13,13 +13,10 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from chalicelib import settings
+from chalicelib.db import StaleVersion, conditional_failed
 from chalicelib.catalog.models import CatalogRecord, CatalogStamp
 
 STAMP_KEY = "META#stamp"
-
-
-class StaleVersion(Exception):
-    pass
 
 
 def pk(kind: str, rid: str) -> str:
@@ -33,10 +30,6 @@ def split_pk(value: str) -> tuple[str, str]:
 
 def _sort(doc: dict[str, Any]) -> str:
     return f"{str(doc.get('name') or '').lower()[:200]}#{doc['id']}"
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 # --- raw access -------------------------------------------------------------------------------
@@ -61,7 +54,7 @@ def replace(kind: str, doc: dict[str, Any], version: int) -> int:
     try:
         rec.save()
     except PutError as exc:
-        if _conditional_failed(exc):
+        if conditional_failed(exc):
             raise StaleVersion() from None
         raise
     finally:
@@ -77,7 +70,7 @@ def upsert(kind: str, doc: dict[str, Any]) -> None:
             insert(kind, doc)
             return
         except PutError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             existing = load(kind, doc["id"])
     replace(kind, doc, existing[1])  # type: ignore[index]
@@ -88,7 +81,7 @@ def remove(kind: str, rid: str, version: int) -> None:
     try:
         rec.delete()
     except DeleteError as exc:
-        if _conditional_failed(exc):
+        if conditional_failed(exc):
             raise StaleVersion() from None
         raise
     finally:

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
+from chalicelib.db import StaleVersion, conditional_failed
 from chalicelib.customer.models import CustomerItem
 
 CUSTOMER_SK = "CUSTOMER"
@@ -19,10 +20,6 @@ LINK_SK = "LINK"
 CUSTOMER_PK, VISITOR_PK, UNLINKED_PK = "CUSTOMER#", "VISITOR#", "UNLINKED#"
 LAST = "\uffff"
 MAX_ID = 256  # ids longer than this were never made here (and DynamoDB keys have a size limit)
-
-
-class StaleVersion(Exception):
-    """The item changed (or, for an insert, exists) since it was read."""
 
 
 def customer_pk(customer_id: str) -> str:
@@ -40,13 +37,6 @@ def unlinked_pk(at: str) -> str:
 
 def customer_of(pk: str) -> str | None:
     return pk[len(CUSTOMER_PK):] if pk.startswith(CUSTOMER_PK) else None
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-        return True
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 def _transaction() -> TransactWrite:
@@ -88,7 +78,7 @@ def write_customer(doc: dict[str, Any], version: int | None, audit: dict[str, An
                 transaction.save(item)
                 transaction.save(_audit_item(audit))
     except (PutError, TransactWriteError) as exc:
-        if _conditional_failed(exc):
+        if conditional_failed(exc):
             raise StaleVersion() from None
         raise
     return item.version
@@ -150,7 +140,7 @@ def insert_interaction(pk: str, doc: dict[str, Any], occurred: str) -> bool:
     try:
         _interaction_item(pk, doc, occurred).save()
     except PutError as exc:
-        if _conditional_failed(exc):
+        if conditional_failed(exc):
             return False
         raise
     return True
@@ -201,7 +191,7 @@ def move_interaction(item: CustomerItem, to_pk: str, body: dict[str, Any]) -> No
             transaction.save(moved)
             transaction.delete(item, add_version_condition=False)
     except TransactWriteError as exc:
-        if not _conditional_failed(exc):
+        if not conditional_failed(exc):
             raise
         item.delete(add_version_condition=False)  # moved before: only the original is left
 
@@ -219,7 +209,7 @@ def insert_link(visitor_id: str, doc: dict[str, Any]) -> bool:
     try:
         CustomerItem(visitor_pk(visitor_id), LINK_SK, body=doc).save()
     except PutError as exc:
-        if _conditional_failed(exc):
+        if conditional_failed(exc):
             return False
         raise
     return True

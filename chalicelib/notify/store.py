@@ -9,16 +9,12 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib import settings
-from chalicelib.db import conditional_failed
+from chalicelib.db import StaleVersion, conditional_failed
 from chalicelib.notify.models import MessageRecord
 
 KIND = "message"
 DUE = "DUE"
 MAX_ID = 256
-
-
-class StaleVersion(Exception):
-    """The message changed (or, for an insert, exists) since it was read."""
 
 
 @dataclasses.dataclass

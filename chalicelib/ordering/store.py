@@ -11,15 +11,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
-from chalicelib.db import conditional_failed
+from chalicelib.db import StaleVersion, conditional_failed
 from chalicelib.ordering import domain
 from chalicelib.ordering.models import OrderRecord
 
 MAX_ID = 256
-
-
-class StaleVersion(Exception):
-    """The order changed (or, for an insert, exists) since it was read."""
 
 
 @dataclasses.dataclass
