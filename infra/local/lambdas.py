@@ -8,7 +8,7 @@ runtime and the test fixtures replace that method (see `install`) so that Step F
 `install` also makes moto's LambdaFunction.docker_client raise AttributeError instead of
 DockerException: moto's GET /moto-api/data.json reads every attribute of every model and only
 skips those raising TypeError/AttributeError/ValueError, so with a Lambda function and no Docker
-it answered 500 (moto 5.2.5).
+it answered 500 (moto 5.2.5). It installs `infra.local.moto_fixes` too (removed by `uninstall`).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 
 from chalicelib import settings
 from infra import resources
+from infra.local import moto_fixes
 from infra.resources import Function
 
 log = logging.getLogger("infra.local")
@@ -139,6 +140,7 @@ def install(functions: Iterable[Function] | None = None) -> None:
             _original_invoke = LambdaSimpleBackend.invoke
             LambdaSimpleBackend.invoke = _routed_invoke  # type: ignore[method-assign]
             LambdaFunction.docker_client = property(_no_docker)  # type: ignore[assignment]
+            moto_fixes.install()
         for function in resources.FUNCTIONS if functions is None else functions:
             _routes[physical_name(function)] = function
 
@@ -154,4 +156,5 @@ def uninstall() -> None:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
             del LambdaFunction.docker_client  # DockerModel's own property again
+            moto_fixes.uninstall()
             _original_invoke = None

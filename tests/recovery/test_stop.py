@@ -94,3 +94,19 @@ def test_withdrawing_consent_stops_it(waits_long, api, andrea, pump):
     assert aborted(arn)
     status, body, _ = api.call("GET", f"{CARTS}/{cart['id']}", andrea)
     assert body["status"] == "active"   # the basket itself is untouched
+
+
+def test_a_stop_right_after_the_start_ends_the_execution(waits_long, api, andrea, pump):
+    """The stream can start a session and end it in the same batch (CI hit this): the stop must
+    land even before the execution's first state has run (infra.local.moto_fixes), and the
+    execution must end. AWS reports ABORTED; moto reports FAILED (States.Runtime) when the stop
+    lands in the middle of its first Task state, so either end is accepted here, never RUNNING."""
+    sfn = clients.client("stepfunctions")
+    for attempt in range(10):
+        assert service._start(f"race-{attempt}", {"basketId": f"race-{attempt}", "version": 1})
+        assert service._stop(f"race-{attempt}", "handed to an agent") is True
+    raced = [e["executionArn"] for e in executions() if e["name"].startswith("race-")]
+    assert len(raced) == 10
+    for arn in raced:
+        wait_for(lambda: status_of(arn) != "RUNNING", timeout=5)
+        assert status_of(arn) in ("ABORTED", "FAILED"), sfn.describe_execution(executionArn=arn)
