@@ -2,9 +2,6 @@
 360 view for a customer with 10 and with 1,000 interactions."""
 from __future__ import annotations
 
-import json
-from typing import Any, Callable
-
 from bench.harness import Recorder, headers, Calls, aws, mean_ms, measure, table
 
 BASE = "/tmf-api/customerManagement/v4"

@@ -6,11 +6,15 @@ indexes need, with a `version` for optimistic concurrency.
 from __future__ import annotations
 
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.constants import STRING
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
 
@@ -47,6 +51,46 @@ def conditional_failed(exc: Exception) -> bool:
         return True
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+@contextmanager
+def versioned() -> Iterator[None]:
+    """Around a conditional write (save, delete, update or a transaction): a refused condition
+    raises StaleVersion; any other error passes through unchanged."""
+    try:
+        yield
+    except PynamoDBException as exc:
+        if conditional_failed(exc):
+            raise StaleVersion() from None
+        raise
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run a conditional write: True when it was written, False when its condition refused it
+    (the item was there already, a cap was full, another writer moved first)."""
+    try:
+        with versioned():
+            write()
+    except StaleVersion:
+        return False
+    return True
+
+
+def transaction() -> TransactWrite:
+    """A DynamoDB transaction in this region (use as `with db.transaction() as tx:`)."""
+    return TransactWrite(connection=Connection(region=settings.region()))
+
+
+class ByOwner(GlobalSecondaryIndex):
+    """What one owner has (a customer's baskets, orders): a Query on this index (`owner`, `sort`).
+    Shared by the tables whose models declare `by_owner = ByOwner()`."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
 
 
 class ByKind(GlobalSecondaryIndex):

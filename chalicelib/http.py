@@ -6,7 +6,6 @@ A route is a plain function `fn(call, **uri_params) -> Reply`; it never touches 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from typing import Any, Callable, Mapping
 

@@ -17,16 +17,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttrib
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.db import JsonBody, meta
-
-
-class ByOwner(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by-owner"
-        projection = AllProjection()
-
-    owner = UnicodeAttribute(hash_key=True)
-    sort = UnicodeAttribute(range_key=True)
+from chalicelib.db import ByOwner, JsonBody, meta
 
 
 class ByList(GlobalSecondaryIndex):

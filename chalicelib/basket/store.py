@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.basket import domain
 from chalicelib.basket.models import BasketRecord
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
 
 
 @dataclasses.dataclass
@@ -40,23 +40,15 @@ def record(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | Non
 def write(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> int:
     """Insert (version None) or replace the basket stored at `version`; StaleVersion otherwise."""
     rec = record(doc, version, facts, expires)
-    try:
+    with versioned():
         rec.save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
     return rec.version
 
 
 def remove(basket_id: str, version: int) -> None:
     rec = BasketRecord(basket_id, version=version)
-    try:
+    with versioned():
         rec.delete()
-    except DeleteError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
 
 
 def by_owner(owner: str, limit: int | None = None) -> list[dict[str, Any]]:

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
 from chalicelib.campaign.models import CampaignItem, CampaignRecord
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 
 DOC_SK, STATS_SK = "CAMPAIGN", "STATS"
 MAX_ID = 64
@@ -21,17 +18,6 @@ MAX_ID = 64
 
 def pk(campaign_id: str) -> str:
     return f"CAMPAIGN#{campaign_id}"
-
-
-def _failed_condition(exc: Exception) -> bool:
-    if conditional_failed(exc):
-        return True
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-
-
-def _transaction() -> TransactWrite:
-    return TransactWrite(connection=Connection(region=settings.region()))
 
 
 # --- the campaign document ----------------------------------------------------------------------
@@ -51,22 +37,14 @@ def write(doc: dict[str, Any], version: int | None) -> int:
                          sort=f"{str(doc.get('name') or '').lower()[:200]}#{doc['id']}", body=doc)
     if version is not None:
         rec.version = version
-    try:
+    with versioned():
         rec.save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
     return rec.version
 
 
 def remove(campaign_id: str, version: int) -> None:
-    try:
+    with versioned():
         CampaignRecord(pk(campaign_id), DOC_SK, version=version).delete()
-    except DeleteError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
 
 
 def all_campaigns() -> list[dict[str, Any]]:
@@ -99,15 +77,12 @@ def once_and_count(campaign_id: str, sk: str, counts: dict[str, float], **values
     """Write item (pk, sk) if it is not there, and add `counts` to the stats, in one transaction.
     False when it was there already (nothing counted)."""
     item = CampaignItem(pk(campaign_id), sk, **values)
-    try:
-        with _transaction() as tx:
+
+    def write() -> None:
+        with transaction() as tx:
             tx.save(item, condition=CampaignItem.sk.does_not_exist())
             tx.update(_stats(campaign_id), actions=_adds(counts))
-    except TransactWriteError as exc:
-        if _failed_condition(exc):
-            return False
-        raise
-    return True
+    return written(write)
 
 
 # --- targets ------------------------------------------------------------------------------------
@@ -125,15 +100,12 @@ def load_target(campaign_id: str, tag: str) -> CampaignItem | None:
 def _update_and_count(campaign_id: str, sk: str, actions: list[Any], condition: Any, counts: dict[str, float]) -> bool:
     """Update item (pk, sk) under `condition` and add `counts` to the stats, in one transaction;
     False (nothing changed, nothing counted) when the condition does not hold."""
-    try:
-        with _transaction() as tx:
+
+    def write() -> None:
+        with transaction() as tx:
             tx.update(CampaignItem(pk(campaign_id), sk), actions=actions, condition=condition)
             tx.update(_stats(campaign_id), actions=_adds(counts))
-    except TransactWriteError as exc:
-        if _failed_condition(exc):
-            return False
-        raise
-    return True
+    return written(write)
 
 
 def finish_target(campaign_id: str, tag: str, state: str, channel: str | None = None,
@@ -185,13 +157,7 @@ def checkpoint(campaign_id: str, run_id: str, old_cursor: str | None, new_cursor
     if new_cursor is None:
         actions.append(CampaignItem.state.set("done"))
     condition = (CampaignItem.cursor == old_cursor) if old_cursor else CampaignItem.cursor.does_not_exist()
-    try:
-        run.update(actions=actions, condition=condition & (CampaignItem.state == "running"))
-    except UpdateError as exc:
-        if conditional_failed(exc):
-            return False
-        raise
-    return True
+    return written(lambda: run.update(actions=actions, condition=condition & (CampaignItem.state == "running")))
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -209,16 +175,10 @@ def reserve_cap(customer_id: str, week: str, message_id: str, cap: int, expires:
     item = CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}")
     condition = (CampaignItem.ids.does_not_exist() | (CampaignItem.ids.contains(message_id))
                  | (size(CampaignItem.ids) < cap))
-    try:
-        actions = [CampaignItem.ids.add({message_id})]
-        if expires:
-            actions.append(CampaignItem.expires.set(expires))
-        item.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if conditional_failed(exc):
-            return False
-        raise
-    return True
+    actions = [CampaignItem.ids.add({message_id})]
+    if expires:
+        actions.append(CampaignItem.expires.set(expires))
+    return written(lambda: item.update(actions=actions, condition=condition))
 
 
 def release_cap(customer_id: str, week: str, message_id: str) -> None:

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Mapping
 
-from chalicelib import aws, settings, tmf
+from chalicelib import settings, tmf, workflows
 from chalicelib.catalog import domain, store
 from chalicelib.errors import ApiError
 
@@ -32,12 +32,7 @@ class JobInvalid(Exception):
 
 
 def start(kind: str, job_id: str) -> None:
-    sfn = aws.client("stepfunctions")
-    try:
-        sfn.start_execution(stateMachineArn=settings.state_machine_arn("catalog-jobs"),
-                            name=f"{kind}-{job_id}", input=json.dumps({"kind": kind, "jobId": job_id}))
-    except sfn.exceptions.ExecutionAlreadyExists:
-        pass
+    workflows.start_once("catalog-jobs", f"{kind}-{job_id}", {"kind": kind, "jobId": job_id})
 
 
 # --- sources and targets ----------------------------------------------------------------------

@@ -7,13 +7,14 @@ drops everything if it moved. A write in this container drops the cache at once.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 import time
-from typing import Any
+from typing import Any, Iterator
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import settings
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, versioned
 from chalicelib.catalog.models import CatalogRecord, CatalogStamp
 
 STAMP_KEY = "META#stamp"
@@ -41,24 +42,29 @@ def load(kind: str, rid: str) -> tuple[dict[str, Any], int] | None:
     return rec.body, rec.version
 
 
+@contextmanager
+def _writing() -> Iterator[None]:
+    """A versioned write (StaleVersion when refused) that drops this container's cache either way."""
+    try:
+        with versioned():
+            yield
+    finally:
+        cache.clear()
+
+
 def insert(kind: str, doc: dict[str, Any]) -> int:
+    """Write a new record; StaleVersion if one with this id exists."""
     rec = CatalogRecord(pk(kind, doc["id"]), kind=kind, sort=_sort(doc), body=doc)
-    rec.save(condition=CatalogRecord.pk.does_not_exist())
-    cache.clear()
+    with _writing():
+        rec.save(condition=CatalogRecord.pk.does_not_exist())
     return rec.version
 
 
 def replace(kind: str, doc: dict[str, Any], version: int) -> int:
     """Write `doc` if the stored version is still `version`; StaleVersion otherwise."""
     rec = CatalogRecord(pk(kind, doc["id"]), kind=kind, sort=_sort(doc), body=doc, version=version)
-    try:
+    with _writing():
         rec.save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
-    finally:
-        cache.clear()
     return rec.version
 
 
@@ -69,23 +75,15 @@ def upsert(kind: str, doc: dict[str, Any]) -> None:
         try:
             insert(kind, doc)
             return
-        except PutError as exc:
-            if not conditional_failed(exc):
-                raise
+        except StaleVersion:
             existing = load(kind, doc["id"])
     replace(kind, doc, existing[1])  # type: ignore[index]
 
 
 def remove(kind: str, rid: str, version: int) -> None:
     rec = CatalogRecord(pk(kind, rid), version=version)
-    try:
+    with _writing():
         rec.delete()
-    except DeleteError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
-    finally:
-        cache.clear()
 
 
 def query_kind(kind: str) -> list[dict[str, Any]]:

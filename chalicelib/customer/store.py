@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import settings
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.customer.models import CustomerItem
 
 CUSTOMER_SK = "CUSTOMER"
@@ -39,10 +36,6 @@ def customer_of(pk: str) -> str | None:
     return pk[len(CUSTOMER_PK):] if pk.startswith(CUSTOMER_PK) else None
 
 
-def _transaction() -> TransactWrite:
-    return TransactWrite(connection=Connection(region=settings.region()))
-
-
 # --- customers --------------------------------------------------------------------------------
 def _customer_item(doc: dict[str, Any], version: int | None) -> CustomerItem:
     item = CustomerItem(customer_pk(doc["id"]), CUSTOMER_SK, kind="customer",
@@ -70,17 +63,13 @@ def write_customer(doc: dict[str, Any], version: int | None, audit: dict[str, An
     """Insert (version None: the customer must not exist) or replace the customer stored at
     `version`, with its consent audit record in the same transaction. StaleVersion otherwise."""
     item = _customer_item(doc, version)
-    try:
+    with versioned():
         if audit is None:
             item.save()
         else:
-            with _transaction() as transaction:
-                transaction.save(item)
-                transaction.save(_audit_item(audit))
-    except (PutError, TransactWriteError) as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
+            with transaction() as tx:
+                tx.save(item)
+                tx.save(_audit_item(audit))
     return item.version
 
 
@@ -137,13 +126,7 @@ def _interaction_item(pk: str, doc: dict[str, Any], occurred: str, moved_from: s
 
 def insert_interaction(pk: str, doc: dict[str, Any], occurred: str) -> bool:
     """Write an interaction into partition `pk`; False when that very interaction is there already."""
-    try:
-        _interaction_item(pk, doc, occurred).save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            return False
-        raise
-    return True
+    return written(_interaction_item(pk, doc, occurred).save)
 
 
 def latest_interactions(pk: str, limit: int) -> list[dict[str, Any]]:
@@ -186,13 +169,11 @@ def move_interaction(item: CustomerItem, to_pk: str, body: dict[str, Any]) -> No
     """Move an interaction to another partition (same sort key) atomically; safe to repeat."""
     occurred = item.sk[len(INTERACTION):].rsplit("#", 1)[0]
     moved = _interaction_item(to_pk, body, occurred, moved_from=item.pk)
-    try:
-        with _transaction() as transaction:
-            transaction.save(moved)
-            transaction.delete(item, add_version_condition=False)
-    except TransactWriteError as exc:
-        if not conditional_failed(exc):
-            raise
+    def write() -> None:
+        with transaction() as tx:
+            tx.save(moved)
+            tx.delete(item, add_version_condition=False)
+    if not written(write):
         item.delete(add_version_condition=False)  # moved before: only the original is left
 
 
@@ -206,10 +187,4 @@ def load_link(visitor_id: str) -> dict[str, Any] | None:
 
 def insert_link(visitor_id: str, doc: dict[str, Any]) -> bool:
     """False when the visitor is linked already."""
-    try:
-        CustomerItem(visitor_pk(visitor_id), LINK_SK, body=doc).save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            return False
-        raise
-    return True
+    return written(CustomerItem(visitor_pk(visitor_id), LINK_SK, body=doc).save)

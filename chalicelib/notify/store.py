@@ -6,10 +6,10 @@ import dataclasses
 import time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import settings
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.notify.models import MessageRecord
 
 KIND = "message"
@@ -62,12 +62,8 @@ def write(doc: dict[str, Any], request: dict[str, Any], version: int | None, *, 
 
 
 def _save(rec: MessageRecord) -> int:
-    try:
+    with versioned():
         rec.save()
-    except PutError as exc:
-        if conditional_failed(exc):
-            raise StaleVersion() from None
-        raise
     return rec.version
 
 

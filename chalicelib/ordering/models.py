@@ -15,8 +15,7 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.models import Model
 
-from chalicelib.basket.models import ByOwner   # the same by-owner index shape as baskets
-from chalicelib.db import ByKind, JsonBody, meta
+from chalicelib.db import ByKind, ByOwner, JsonBody, meta
 
 
 class OrderRecord(Model):

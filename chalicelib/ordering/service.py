@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any, Callable, Mapping
 
-from chalicelib import aws, settings, tmf
+from chalicelib import aws, settings, tmf, workflows
 from chalicelib.auth import Caller, require
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -522,18 +522,9 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
 
 
 # --- from the stream ------------------------------------------------------------------------------
-def _start(machine: str, name: str, payload: Mapping[str, Any]) -> bool:
-    sfn = aws.client("stepfunctions")
-    try:
-        sfn.start_execution(stateMachineArn=settings.state_machine_arn(machine), name=name, input=json.dumps(payload))
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return False
-    return True
-
-
 def start_workflow(order: Mapping[str, Any]) -> bool:
     """One workflow per order, named after it: a repeated start starts nothing."""
-    return _start(WORKFLOW, order["id"], {"orderId": order["id"],
+    return workflows.start_once(WORKFLOW, order["id"], {"orderId": order["id"],
                                           "childTimeoutSeconds": settings.order_child_timeout_seconds()})
 
 
@@ -544,7 +535,7 @@ def notify_milestone(order: Mapping[str, Any]) -> bool:
     if not text or not customer_id:
         return False
     message_id = f"order-{order['id']}-{order['state']}"
-    return _start(NOTIFY_WORKFLOW, message_id, {
+    return workflows.start_once(NOTIFY_WORKFLOW, message_id, {
         "messageId": message_id, "customerId": customer_id, "purpose": "service", "content": {"sms": text},
         "channels": ["sms"], "fields": {"orderId": order["id"], "status": order["state"]},
         "journeyKey": order.get("journeyKey"), "reason": f"order {order['state']} SMS",

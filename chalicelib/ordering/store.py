@@ -5,13 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
-from chalicelib.db import StaleVersion, conditional_failed
+from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.ordering import domain
 from chalicelib.ordering.models import OrderRecord
 
@@ -24,13 +21,6 @@ class Stored:
     version: int
     token: str | None = None
     dispatched: bool = False
-
-
-def _refused(exc: Exception) -> bool:
-    if conditional_failed(exc):
-        return True
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE) -> OrderRecord:
@@ -62,27 +52,19 @@ def load_many(order_ids: Iterable[str]) -> dict[str, Stored]:
             for r in OrderRecord.batch_get(ids, consistent_read=True)}
 
 
-def _transaction() -> TransactWrite:
-    return TransactWrite(connection=Connection(region=settings.region()))
-
-
 def insert(doc: dict[str, Any], also: Iterable[Model] = (), kind: str = domain.RESOURCE) -> int:
     """A new order, with other items (the basket marked ordered, at its version) in one
     transaction. StaleVersion when the order exists or another item's condition fails."""
     rec = record(doc, None, kind)
     also = list(also)
-    try:
+    with versioned():
         if also:
-            with _transaction() as transaction:
-                transaction.save(rec, condition=OrderRecord.pk.does_not_exist())
+            with transaction() as tx:
+                tx.save(rec, condition=OrderRecord.pk.does_not_exist())
                 for other in also:
-                    transaction.save(other)
+                    tx.save(other)
         else:
             rec.save(condition=OrderRecord.pk.does_not_exist())
-    except (PutError, TransactWriteError) as exc:
-        if _refused(exc):
-            raise StaleVersion() from None
-        raise
     return rec.version
 
 
@@ -90,38 +72,26 @@ def replace(doc: dict[str, Any], version: int, kind: str = domain.RESOURCE, toke
             dispatched: bool = False) -> int:
     rec = record(doc, version, kind)
     rec.token, rec.dispatched = token, dispatched or None
-    try:
+    with versioned():
         rec.save()
-    except PutError as exc:
-        if _refused(exc):
-            raise StaleVersion() from None
-        raise
     return rec.version
 
 
 def write_children(parent: dict[str, Any], parent_version: int, children: list[dict[str, Any]]) -> None:
     """The parent (listing its children) and the new child orders, all or nothing."""
-    try:
-        with _transaction() as transaction:
-            transaction.save(record(parent, parent_version))
+    with versioned():
+        with transaction() as tx:
+            tx.save(record(parent, parent_version))
             for child in children:
-                transaction.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if _refused(exc):
-            raise StaleVersion() from None
-        raise
+                tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
 
 
 def set_token(order_id: str, token: str) -> bool:
     """Remember the task token a workflow waits on; True when the order was not yet dispatched."""
     rec = OrderRecord(order_id)
-    try:
+    with versioned():
         rec.update(actions=[OrderRecord.token.set(token)], condition=OrderRecord.pk.exists(),
                    add_version_condition=False)
-    except UpdateError as exc:
-        if _refused(exc):
-            raise StaleVersion() from None
-        raise
     return not rec.dispatched
 
 

@@ -17,16 +17,14 @@ import datetime as dt
 import json
 from typing import Any, Mapping
 
-from pynamodb.exceptions import PutError
-
-from chalicelib import aws, settings, tmf
+from chalicelib import aws, settings, tmf, workflows
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
 from chalicelib.basket import service as baskets
 from chalicelib.basket import store as basket_store
 from chalicelib.customer import access
 from chalicelib.customer import service as customers
-from chalicelib.db import conditional_failed
+from chalicelib.db import written
 from chalicelib.errors import ApiError, conflict, not_found
 from chalicelib.notify import links
 from chalicelib.observability import logger
@@ -34,6 +32,7 @@ from chalicelib.recovery import domain
 from chalicelib.recovery.models import RecoverySession
 
 MACHINE = "abandoned-basket"
+STOP_ERROR = "RecoveryEnded"   # the error a stopped session ends with
 LINK_PATH = "/recovery/link"
 LINK_CHANNEL = "web"   # a link lands in the self-care portal
 WORKLIST_QUEUE = "worklist"
@@ -48,35 +47,6 @@ class OutreachFailed(Exception):
 
 
 # --- from the basket stream -------------------------------------------------------------------
-def _start(name: str, payload: Mapping[str, Any]) -> bool:
-    sfn = aws.client("stepfunctions")
-    try:
-        sfn.start_execution(stateMachineArn=settings.state_machine_arn(MACHINE), name=name,
-                            input=json.dumps(payload))
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return False
-    return True
-
-
-def _execution_arn(name: str) -> str:
-    machine = settings.state_machine_arn(MACHINE)
-    return machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
-
-
-def _stop(name: str, cause: str) -> bool:
-    """StopExecution; an execution already finished (or never started) is left as it is, so a
-    duplicate stream record is harmless. True if it was running."""
-    sfn = aws.client("stepfunctions")
-    arn = _execution_arn(name)
-    try:
-        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-            return False
-        sfn.stop_execution(executionArn=arn, error="RecoveryEnded", cause=cause[:200])
-    except sfn.exceptions.ExecutionDoesNotExist:
-        return False
-    return True
-
-
 def _session(basket_id: str) -> RecoverySession | None:
     try:
         return RecoverySession.get(basket_id, consistent_read=True)
@@ -87,18 +57,14 @@ def _session(basket_id: str) -> RecoverySession | None:
 def _record_session(basket_id: str, name: str, version: int) -> None:
     """Remember the basket's current execution; an older session never overwrites a newer one."""
     expires = int(tmf.now().timestamp()) + SESSION_KEEP_SECONDS
-    try:
-        RecoverySession(basket_id, execution=name, session=version, expires=expires).save(
-            condition=RecoverySession.pk.does_not_exist() | (RecoverySession.session <= version))
-    except PutError as exc:
-        if not conditional_failed(exc):
-            raise
+    session = RecoverySession(basket_id, execution=name, session=version, expires=expires)
+    written(lambda: session.save(condition=RecoverySession.pk.does_not_exist() | (RecoverySession.session <= version)))
 
 
 def stop_recovery(basket_id: str, cause: str) -> bool:
     """End the basket's running recovery session at once (if any). Safe to repeat."""
     found = _session(basket_id)
-    stopped = bool(found) and _stop(found.execution, cause)  # type: ignore[union-attr]
+    stopped = bool(found) and workflows.stop(MACHINE, found.execution, STOP_ERROR, cause)  # type: ignore[union-attr]
     if stopped:
         logger.info("recovery stopped", extra={"basketId": basket_id, "reason": cause})
     return stopped
@@ -112,8 +78,9 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         name = domain.execution_name(new["id"], version)
         previous = _session(new["id"])
         if previous and previous.execution != name and previous.session < version:
-            _stop(previous.execution, "a new recovery session started")   # e.g. she resumed, then left again
-        started = _start(name, {
+            # e.g. she resumed, then left again
+            workflows.stop(MACHINE, previous.execution, STOP_ERROR, "a new recovery session started")
+        started = workflows.start_once(MACHINE, name, {
             "phase": domain.RECOVER, "basketId": new["id"], "reminder": 1,
             "idleSeconds": settings.basket_idle_seconds(),
             "secondReminderSeconds": settings.basket_second_reminder_seconds()})
@@ -135,8 +102,8 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         return queued
     if domain.handed_back(old, new):
         assert new is not None
-        started = _start(domain.execution_name(new["id"], version, domain.APPROVAL),
-                         {"phase": domain.APPROVAL, "basketId": new["id"], "version": version})
+        started = workflows.start_once(MACHINE, domain.execution_name(new["id"], version, domain.APPROVAL),
+                                       {"phase": domain.APPROVAL, "basketId": new["id"], "version": version})
         return "approval started" if started else "approval already started"
     if domain.approved(old, new):
         assert new is not None

@@ -9,7 +9,7 @@ container sees it within OMNISHOP_CATALOG_CACHE_SECONDS, and evaluating rules co
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from chalicelib import tmf
 from chalicelib.auth import Caller, require

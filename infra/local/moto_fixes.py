@@ -2,11 +2,13 @@
 that makes it behave like AWS. Installed and removed together with the Lambda routing
 (`infra.local.lambdas.install` / `uninstall`), which every runtime and test fixture calls.
 
-- StopExecution right after StartExecution. moto builds an execution's evaluation environment on
-  the execution's own thread, so a stop that arrives before that thread has run raised
-  AttributeError ('NoneType' object has no attribute 'set_stop') and answered HTTP 500. AWS stops
-  the execution. The patch waits (up to 5 s) for the thread to have built its environment, then
-  stops it as moto would.
+- An execution is not usable until its own thread has run. moto's StartExecution returns once it
+  has started the execution's thread, and that thread builds the execution's evaluation
+  environment; until it has, StopExecution raised AttributeError ('NoneType' object has no
+  attribute 'set_stop') and SendTaskSuccess/Failure/Heartbeat ('... no attribute
+  callback_pool_manager', for *any* running execution, not only the token's), each as HTTP 500.
+  AWS has no such window. The patch makes StartExecution return only once the environment exists
+  (waiting at most 5 s, a few milliseconds in practice).
 """
 from __future__ import annotations
 
@@ -17,24 +19,24 @@ _originals: dict[str, Callable[..., Any]] = {}
 _START_WAIT_SECONDS = 5.0
 
 
-def _stop_once_started(worker: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+def _start_and_wait_for_environment(worker: Any) -> None:
+    _originals["ExecutionWorker.start"](worker)
     deadline = time.monotonic() + _START_WAIT_SECONDS
     while worker.env is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    _originals["ExecutionWorker.stop"](worker, stop_date=stop_date, error=error, cause=cause)
+        time.sleep(0.002)
 
 
 def install() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    if "ExecutionWorker.stop" not in _originals:
-        _originals["ExecutionWorker.stop"] = ExecutionWorker.stop
-        ExecutionWorker.stop = _stop_once_started  # type: ignore[method-assign]
+    if "ExecutionWorker.start" not in _originals:
+        _originals["ExecutionWorker.start"] = ExecutionWorker.start
+        ExecutionWorker.start = _start_and_wait_for_environment  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    original = _originals.pop("ExecutionWorker.stop", None)
+    original = _originals.pop("ExecutionWorker.start", None)
     if original is not None:
-        ExecutionWorker.stop = original  # type: ignore[method-assign]
+        ExecutionWorker.start = original  # type: ignore[method-assign]

@@ -20,7 +20,7 @@ import uuid
 from typing import Any, Callable, Iterable
 
 from chalicelib import aws, settings
-from chalicelib.schedules import UTC, Cron, next_fire  # noqa: F401  (re-exported for callers)
+from chalicelib.schedules import UTC, next_fire  # noqa: F401  (next_fire re-exported for callers)
 from infra import resources
 from infra.local import lambdas
 from infra.local.provision import schedule_input

@@ -4,6 +4,7 @@ with a long idle time, so only the stop can end it."""
 import pytest
 
 from chalicelib import aws as clients
+from chalicelib import workflows
 from chalicelib.recovery import service
 from tests.recovery.conftest import CARTS, executions, history, item, wait_for
 
@@ -103,8 +104,8 @@ def test_a_stop_right_after_the_start_ends_the_execution(waits_long, api, andrea
     lands in the middle of its first Task state, so either end is accepted here, never RUNNING."""
     sfn = clients.client("stepfunctions")
     for attempt in range(10):
-        assert service._start(f"race-{attempt}", {"basketId": f"race-{attempt}", "version": 1})
-        assert service._stop(f"race-{attempt}", "handed to an agent") is True
+        assert workflows.start_once(service.MACHINE, f"race-{attempt}", {"basketId": f"race-{attempt}", "version": 1})
+        assert workflows.stop(service.MACHINE, f"race-{attempt}", service.STOP_ERROR, "handed to an agent") is True
     raced = [e["executionArn"] for e in executions() if e["name"].startswith("race-")]
     assert len(raced) == 10
     for arn in raced:

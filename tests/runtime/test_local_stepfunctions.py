@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
+import pytest
+
+from chalicelib import settings
 
 from tests.runtime import handlers
 from tests.runtime.testbed import run
@@ -46,3 +50,22 @@ def test_direct_invoke_reports_a_function_error(test_env):
                         Payload=json.dumps({"id": "direct-bad", "error": "PermanentError", "failures": 1}))
     assert failed["FunctionError"] == "Unhandled"
     assert json.load(failed["Payload"])["errorType"] == "PermanentError"
+
+
+def test_an_execution_can_be_stopped_or_signalled_as_soon_as_it_started(test_env):
+    """AWS has no window after StartExecution in which StopExecution or SendTaskSuccess fail;
+    moto had one (infra.local.moto_fixes). A bad token is InvalidToken, never a 500."""
+    sfn = boto3.client("stepfunctions")
+    machine = settings.state_machine_arn("rt-machine")
+    for attempt in range(10):
+        arn = sfn.start_execution(stateMachineArn=machine, name=f"fresh-{attempt}",
+                                  input=json.dumps({"id": f"fresh-{attempt}"}))["executionArn"]
+        with pytest.raises(sfn.exceptions.InvalidToken):
+            sfn.send_task_success(taskToken="no-such-token", output="{}")
+        sfn.stop_execution(executionArn=arn, error="Test", cause="stopped at once")
+        deadline = time.monotonic() + 5    # moto's execution thread reflects the stop a moment later
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # ended: ABORTED, or SUCCEEDED when it finished first; moto says FAILED (States.Runtime)
+        # when the stop lands inside the Task state, where AWS says ABORTED
+        assert sfn.describe_execution(executionArn=arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
