@@ -16,7 +16,7 @@ from chalicelib.errors import ApiError, bad_request
 
 # Query parameters that are not attribute filters.
 RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort", "depth", "expand"})
-ALWAYS_SELECTED = ("id", "href", "@type")
+ALWAYS_SELECTED = ("id",)
 
 
 def new_id() -> str:
@@ -124,7 +124,8 @@ def field_selection(params: Mapping[str, str]) -> list[str] | None:
 
 
 def select_fields(resource: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    """`fields=a,b.c`: keep those (first-level names decide) plus id, href and @type."""
+    """`fields=a,b.c`: keep exactly those (first-level names decide) plus `id`, the key a client
+    needs to come back (TMF679's kit counts the attributes: nothing else may be added)."""
     if not fields:
         return dict(resource)
     keep = set(ALWAYS_SELECTED) | {f.split(".", 1)[0] for f in fields}
@@ -136,7 +137,8 @@ _OPS = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
 
 
 def attribute_filters(params: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:
-    """`name=x`, `lifecycleStatus=active,launched` (OR), `validFor.startDateTime.gt=...`."""
+    """`name=x`, `lifecycleStatus=active,launched` (OR), `validFor.startDateTime.gt=...`;
+    a value may be given in double quotes (`id="14"`)."""
     out = []
     for key, raw in params.items():
         if key in RESERVED_PARAMS:
@@ -145,8 +147,14 @@ def attribute_filters(params: Mapping[str, str]) -> list[tuple[str, str, list[st
         tail = key.rsplit(".", 1)
         if len(tail) == 2 and tail[1] in _OPS:
             path, op = tail
-        out.append((path, op, raw.split(",") if op == "eq" else [raw]))
+        values = raw.split(",") if op == "eq" else [raw]
+        out.append((path, op, [_unquoted(v) for v in values]))
     return out
+
+
+def _unquoted(value: str) -> str:
+    """`relatedParty.id="14"`: a value in double quotes is the value without them."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
 def _lookup(resource: Any, path: str) -> list[Any]:

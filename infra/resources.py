@@ -101,6 +101,32 @@ class Schedule:
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class GatewayResponse:
+    """What API Gateway answers by itself (no Lambda ran), made a TMF error body. `status` None
+    keeps API Gateway's status; `message` None is API Gateway's own message."""
+    type: str                              # API Gateway's response type, e.g. DEFAULT_4XX
+    code: str                              # may be API Gateway's $context.error.responseType
+    reason: str
+    status: int | None = None
+    message: str | None = None
+
+    def body(self, message: str | None = None) -> dict[str, Any]:
+        """The TMF error body (the local runtime answers it; the template below is AWS's)."""
+        out: dict[str, Any] = {"code": self.code, "reason": self.reason,
+                               "message": self.message or message or self.reason, "@type": "Error"}
+        if self.status:
+            out["status"] = str(self.status)
+        return out
+
+    def template(self) -> str:
+        """The response template API Gateway fills in ($context.error.messageString is quoted JSON)."""
+        message = json.dumps(self.message) if self.message else "$context.error.messageString"
+        status = f'"status": "{self.status}", ' if self.status else ""
+        return (f'{{"code": "{self.code}", "reason": "{self.reason}", "message": {message}, {status}'
+                f'"@type": "Error", "requestId": "$context.requestId"}}')
+
+
 TABLES = (
     Table("catalog", model="chalicelib.catalog.models:CatalogRecord", stream=True),
     Table("hub", model="chalicelib.hub.models:Subscription"),
@@ -115,6 +141,8 @@ TABLES = (
     Table("campaign", model="chalicelib.campaign.models:CampaignRecord", ttl_attribute="expires"),
     # Abandoned baskets: the running recovery execution of each basket (so it can be stopped at once).
     Table("recovery", model="chalicelib.recovery.models:RecoverySession", ttl_attribute="expires"),
+    # TMF679 qualification answers, kept until their expirationDate (rules/models.py).
+    Table("qualification", model="chalicelib.rules.models:QualificationRecord", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
 )
@@ -189,6 +217,18 @@ ALARMS = (
 SCHEDULES = (
     Schedule("catalog-sweep", "rate(15 minutes)", "catalog-sweep"),
     Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
+)
+
+# API Gateway's own answers (an unknown path or method, a refused or throttled request, an
+# integration fault) in the TMF error shape every other answer has. An undefined method on a
+# defined path is MISSING_AUTHENTICATION_TOKEN to API Gateway too: 404 here, not its 403.
+GATEWAY_RESPONSES = (
+    GatewayResponse("MISSING_AUTHENTICATION_TOKEN", "notFound", "Not Found", 404,
+                    "no resource or method at this path: see the TMF API's paths"),
+    GatewayResponse("DEFAULT_4XX", "$context.error.responseType", "refused by the API gateway"),
+    GatewayResponse("THROTTLED", "tooManyRequests", "Too Many Requests", 429,
+                    "too many requests: retry after a pause"),
+    GatewayResponse("DEFAULT_5XX", "$context.error.responseType", "API gateway fault"),
 )
 
 # SES sender identity and SNS topics (alarms go to the ops topic).

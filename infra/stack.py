@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from unittest import mock
 
 from aws_cdk import (ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags)
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_cognito as cognito
@@ -458,6 +459,17 @@ class OmnishopStack(Stack):
                                source_dir=str(res.ROOT), stage_config=stage_config)
         self.api_role = role
         self.api_url = self.api.sam_template.get_output("EndpointURL").value
+        self._gateway_responses()
+
+    def _gateway_responses(self) -> None:
+        """API Gateway's own answers in the TMF error shape (infra/resources.py GATEWAY_RESPONSES)."""
+        rest_api_id = self.api.get_resource("RestAPI").ref
+        for spec in res.GATEWAY_RESPONSES:
+            apigateway.CfnGatewayResponse(
+                self, logical_id("GatewayResponse", spec.type.lower()), rest_api_id=rest_api_id,
+                response_type=spec.type, status_code=str(spec.status) if spec.status else None,
+                response_parameters={"gatewayresponse.header.Content-Type": "'application/json'"},
+                response_templates={"application/json": spec.template()})
 
     def discard_chalice_package(self) -> None:
         """`chalice package` leaves its output in ./chalice.out/<uuid> on every synthesis; once

@@ -1,7 +1,8 @@
 """TMF679 productOfferingQualification v4 routes, the rules-as-data admin API and guided selling.
 Thin: parse, call the service, shape the reply.
 
-  POST /productOfferingQualification        instant qualification (200, state done)
+  POST /productOfferingQualification        instant qualification (201, state done), kept until it expires
+  GET  /productOfferingQualification[/{id}]  answers given (agents: all; a customer: theirs; a channel: by id)
   GET|POST /qualificationRule, GET|PATCH|DELETE /qualificationRule/{id}   (catalog-admin writes)
   GET  /guidedSelling/{offeringId}          a handset's compatible plans, then its accessories
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import tmf
-from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+from chalicelib.http import Call, Reply, created, endpoint, listing, no_content, with_etag
 from chalicelib.rules import domain, service
 
 bp = Blueprint(__name__)
@@ -19,7 +20,19 @@ RULES = f"/{domain.RULE_KIND}"
 
 @endpoint(bp, "/productOfferingQualification", ["POST"], name="create_product_offering_qualification")
 def qualify(call: Call) -> Reply:
-    return Reply(service.qualification(call.json(), call.caller, call.source_ip))
+    return created(service.qualification(call.json(), call.caller, call.source_ip))
+
+
+@endpoint(bp, "/productOfferingQualification", ["GET"], name="list_product_offering_qualification")
+def list_qualifications(call: Call) -> Reply:
+    items, total = service.search_qualifications(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, "/productOfferingQualification/{qid}", ["GET"], name="get_product_offering_qualification")
+def get_qualification(call: Call, qid: str) -> Reply:
+    doc = service.read_qualification(qid, call.caller)
+    return Reply(tmf.select_fields(doc, tmf.field_selection(call.query)))
 
 
 @endpoint(bp, RULES, ["GET"], name="list_qualification_rule")

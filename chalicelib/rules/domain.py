@@ -15,6 +15,7 @@ when nothing fails but something could not be checked (no address yet).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 import re
 from typing import Any, Iterable, Mapping
@@ -224,6 +225,48 @@ def overall(results: Iterable[str]) -> str:
     if UNQUALIFIED in results:
         return UNQUALIFIED
     return UNDETERMINED if UNDETERMINED in results else QUALIFIED
+
+
+ANSWER_VALID_DAYS = 30
+ECHOED = ("description", "expectedQualificationDate", "provideAlternative", "provideOnlyAvailable",
+          "provideUnavailabilityReason")
+
+
+def answer(body: Mapping[str, Any], answers: Iterable[Mapping[str, Any]], channel: str | None,
+           notes: list[dict[str, Any]], at: dt.datetime) -> dict[str, Any]:
+    """The productOfferingQualification document for these item answers (`id`, `qualification
+    ItemResult`, `reasons`, the `productOffering` or `category` asked about, and for a category
+    the qualifying offerings as `proposals`). Every requested item is answered; the offerings
+    listed as proposals are only available (qualified) ones, which is what provideOnlyAvailable
+    asks. provideUnavailabilityReason false drops reasons, provideAlternative false proposals."""
+    reasons_wanted = body.get("provideUnavailabilityReason") is not False
+    proposals_wanted = body.get("provideAlternative") is not False
+    items = []
+    for a in answers:
+        entry = {"id": a["id"], **{k: a[k] for k in ("productOffering", "category") if k in a},
+                 "qualificationItemResult": a["qualificationItemResult"], "state": "done",
+                 "@type": "ProductOfferingQualificationItem"}
+        if a.get("reasons") and reasons_wanted:
+            entry["eligibilityUnavailabilityReason"] = list(a["reasons"])
+        if a.get("proposals") and proposals_wanted:
+            entry["alternateProductOfferingProposal"] = [
+                {"id": str(n), "alternateProductOffering": ref, "@type": "AlternateProductOfferingProposal"}
+                for n, ref in enumerate(a["proposals"], 1)]
+        items.append(entry)
+    when = tmf.iso(at)
+    doc: dict[str, Any] = {
+        "@type": POQ_TYPE, "instantSyncQualification": True, "state": "done",
+        # productOfferingQualificationDateTime: the same moment under TMF679 v1's name (R18 CTK)
+        "productOfferingQualificationDate": when, "productOfferingQualificationDateTime": when,
+        "effectiveQualificationDate": when, "expirationDate": tmf.iso(at + dt.timedelta(days=ANSWER_VALID_DAYS)),
+        "qualificationResult": overall(i["qualificationItemResult"] for i in items),
+        "productOfferingQualificationItem": items, "relatedParty": list(body.get("relatedParty") or []),
+        **{k: body[k] for k in ECHOED if body.get(k) is not None}}
+    if channel:
+        doc["channel"] = {"id": channel, "name": (body.get("channel") or {}).get("name") or channel}
+    if notes:
+        doc["note"] = notes
+    return doc
 
 
 # --- places: postcode and IP ------------------------------------------------------------------

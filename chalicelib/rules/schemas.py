@@ -2,9 +2,10 @@
 (pydantic). TMF entities are extensible: unknown attributes are kept."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from chalicelib.schemas import Ref, Tmf
 
@@ -33,8 +34,24 @@ class QualificationRule(Tmf):
 
 
 class QualificationItem(Tmf):
+    """What to qualify: an offering, or a category (which of its offerings can be sold)."""
     id: str = Field(min_length=1, max_length=64)
-    productOffering: Ref
+    productOffering: Optional[Ref] = None
+    category: Optional[Ref] = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> "QualificationItem":
+        if (self.productOffering is None) == (self.category is None):
+            raise ValueError("names either a productOffering or a category")
+        return self
+
+
+def _date_time(value: Optional[str]) -> Optional[str]:
+    if value is not None:
+        if "T" not in value:
+            raise ValueError("must be a date-time (ISO 8601, e.g. 2026-01-31T12:00:00Z)")
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
 
 
 class Place(Tmf):
@@ -46,4 +63,11 @@ class ProductOfferingQualification(Tmf):
     place: list[Place] = []
     relatedParty: list[Ref] = []
     channel: Optional[Ref] = None
+    description: Optional[str] = Field(default=None, max_length=1000)
+    expectedQualificationDate: Optional[str] = Field(default=None, max_length=40)
+    provideAlternative: Optional[bool] = None
+    provideOnlyAvailable: Optional[bool] = None
+    provideUnavailabilityReason: Optional[bool] = None
+
+    _dates = field_validator("expectedQualificationDate")(_date_time)
 

@@ -20,7 +20,7 @@ from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
 from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed, unprocessable
-from chalicelib.rules import domain, places, schemas
+from chalicelib.rules import domain, places, schemas, store
 
 ADMIN = "catalog-admin"
 RULE_READERS = (ADMIN, "agent")
@@ -186,53 +186,102 @@ def _customer_of(body: Mapping[str, Any], caller: Caller) -> str | None:
     return None
 
 
+def _offering_item(item: Mapping[str, Any], offering: Mapping[str, Any], result: Mapping[str, Any],
+                   refused: Mapping[str, Any] | None) -> dict[str, Any]:
+    reasons = ([refused] if refused else []) + list(result["reasons"])
+    return {"id": item["id"], "productOffering": dict(item["productOffering"]) if refused else domain.offering_ref(offering),
+            "qualificationItemResult": domain.UNQUALIFIED if refused else result["result"], "reasons": reasons}
+
+
+def _category_item(item: Mapping[str, Any], channel: str | None, fact: domain.Facts) -> dict[str, Any]:
+    """A category is qualified when one of its offerings sold in this channel passes the rules;
+    those offerings are the proposals."""
+    category_id = item["category"]["id"]
+    entry: dict[str, Any] = {"id": item["id"], "category": dict(item["category"])}
+    if catalog_store.cache.get("category", category_id) is None:
+        return {**entry, "qualificationItemResult": domain.UNQUALIFIED, "reasons": [
+            {"code": "unknownCategory", "label": f"category {category_id} does not exist in the catalogue",
+             "@type": "EligibilityUnavailabilityReason"}]}
+    sold = [o for o in catalog_store.cache.all("productOffering")
+            if category_id in {c.get("id") for c in o.get("category") or []}
+            and catalog_service.published_offering(o["id"], channel)]
+    passing = [o for o in sold if qualify_items([o], fact)[0]["result"] == domain.QUALIFIED]
+    if not passing:
+        return {**entry, "qualificationItemResult": domain.UNQUALIFIED, "reasons": [
+            {"code": "noOfferingQualifies", "label": f"no offering of category {category_id} can be sold here",
+             "@type": "EligibilityUnavailabilityReason"}]}
+    return {**entry, "qualificationItemResult": domain.QUALIFIED, "reasons": [],
+            "proposals": [domain.offering_ref(o) for o in passing]}
+
+
 def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None = None) -> dict[str, Any]:
-    """An instant (synchronous) qualification: every item's result and reasons."""
+    """An instant (synchronous) qualification: every item's result and reasons, kept (stored) until
+    its expirationDate so a channel or agent can read it again by id."""
     customer_access.check_roles(caller, *QUALIFIERS)
     customer_domain.validate_payload("productOfferingQualification", schemas.ProductOfferingQualification, body)
     postcodes = [p.get("postCode") for p in body.get("place") or [] if p.get("postCode")]
     postcode = domain.normalise_postcode(postcodes[0]) if postcodes else None
     customer_id = _customer_of(body, caller)
     customer = profile(customer_id) if customer_id else None
+    notes = []
     if customer_id and customer is None:
-        raise not_found("customer", customer_id)
+        if caller.role == "customer":
+            raise not_found("customer", customer_id)
+        # a party Omnishop does not know (a prospect, another system's id): qualified as a prospect
+        notes.append({"text": f"customer {customer_id} is not known here: qualified as a prospect", "@type": "Note"})
+        customer_id = None
     channel = ((body.get("channel") or {}).get("id") if caller.role == "agent" else None) or caller.channel
     fact = facts(channel, customer, postcode)
     items = body["productOfferingQualificationItem"]
-    offerings, unknown = [], {}
-    for item in items:
+    by_offering = [i for i in items if i.get("productOffering")]
+    offerings, refused = [], {}
+    for item in by_offering:
         oid = item["productOffering"]["id"]
         try:
             offerings.append(offering_for_sale(oid, channel))
         except ApiError as exc:
-            unknown[item["id"]] = {"code": exc.code, "label": exc.message, "@type": "EligibilityUnavailabilityReason"}
+            refused[item["id"]] = {"code": exc.code, "label": exc.message, "@type": "EligibilityUnavailabilityReason"}
             offerings.append({"id": oid, "name": oid})
-    results = qualify_items(offerings, fact)
-    out_items = []
-    for item, offering, result in zip(items, offerings, results):
-        reasons = ([unknown[item["id"]]] if item["id"] in unknown else []) + result["reasons"]
-        verdict = domain.UNQUALIFIED if item["id"] in unknown else result["result"]
-        entry = {"id": item["id"], "productOffering": domain.offering_ref(offering) if item["id"] not in unknown
-                 else dict(item["productOffering"]), "qualificationItemResult": verdict, "state": "done",
-                 "@type": "ProductOfferingQualificationItem"}
-        if reasons and body.get("provideUnavailabilityReason", True):
-            entry["eligibilityUnavailabilityReason"] = reasons
-        out_items.append(entry)
-    if body.get("provideOnlyAvailable"):
-        out_items = [i for i in out_items if i["qualificationItemResult"] == domain.QUALIFIED]
-    region, region_source = places.region(postcode, source_ip if customer is None else None)
-    rid, at = tmf.new_id(), tmf.now_iso()
-    doc = {"id": rid, "href": tmf.href(domain.API_ROOT, "productOfferingQualification", rid), "@type": domain.POQ_TYPE,
-           "instantSyncQualification": True, "state": "done", "productOfferingQualificationDate": at,
-           "effectiveQualificationDate": at,
-           "qualificationResult": domain.overall(i["qualificationItemResult"] for i in out_items),
-           "channel": {"id": channel, "name": channel} if channel else None,
-           "productOfferingQualificationItem": out_items, "relatedParty": list(body.get("relatedParty") or [])}
+    answered = {item["id"]: _offering_item(item, offering, result, refused.get(item["id"]))
+                for item, offering, result in zip(by_offering, offerings, qualify_items(offerings, fact))}
+    answers = [answered.get(i["id"]) or _category_item(i, channel, fact) for i in items]
+    doc = domain.answer(body, answers, channel, notes, tmf.now())
+    rid = tmf.new_id()
+    doc = {"id": rid, "href": tmf.href(domain.API_ROOT, domain.API_NAME, rid), **doc}
     if postcode:
         doc["place"] = [{"postCode": postcode, "@type": "GeographicAddress"}]
+    region, region_source = places.region(postcode, source_ip if customer is None else None)
     if region:
         doc["region"] = {"name": region, "source": region_source}
-    return {k: v for k, v in doc.items() if v is not None}
+    store.insert(doc, customer_id, int(tmf.parse_datetime(doc["expirationDate"], "expirationDate").timestamp()))
+    return doc
+
+
+def _may_read(owner: str | None, caller: Caller) -> bool:
+    """Agents read every answer, a customer their own, a channel the anonymous ones (by id)."""
+    if caller.role == "agent":
+        return True
+    if caller.role == "customer":
+        return owner is not None and owner == caller.customer_id
+    return owner is None
+
+
+def read_qualification(qid: str, caller: Caller) -> dict[str, Any]:
+    customer_access.check_roles(caller, *QUALIFIERS)
+    found = store.load(qid)
+    if found is None or not _may_read(found[1], caller):
+        raise not_found(domain.API_NAME, qid)
+    return found[0]
+
+
+def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    """Agents list every answer, a customer their own (newest first); a channel reads by id only."""
+    require(caller, "agent", "customer")
+    offset, limit = tmf.paging(params)
+    filters, fields = tmf.attribute_filters(params), tmf.field_selection(params)
+    docs = store.newest(caller.customer_id if caller.role == "customer" else None)
+    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
+    return [tmf.select_fields(d, fields) for d in items], total
 
 
 # --- guided selling -----------------------------------------------------------------------------

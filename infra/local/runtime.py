@@ -88,6 +88,7 @@ class Runtime:
         from chalice.local import create_local_server
 
         from chalicelib import aws, system
+        from infra.local import api_gateway
         from infra.resources import ROOT
 
         if str(ROOT) not in sys.path:
@@ -97,7 +98,8 @@ class Runtime:
 
         system.add_readiness_check(self.waiting_for)
         _check_free(self.port)
-        server = create_local_server(app.app, Config(chalice_stage="local"), HOST, self.port)
+        config = Config(chalice_stage="local")
+        server = api_gateway.serve(create_local_server(app.app, config, HOST, self.port), app.app, config)
         thread = threading.Thread(target=server.server.serve_forever, daemon=True, name="api")
         thread.start()
 

@@ -93,7 +93,7 @@ def test_lists_filters_fields_and_delete(api, web, andrea, demo):
     status, items, hdrs = api.call("GET", CARTS, andrea)
     assert status == 200 and [i["id"] for i in items] == [mine["id"]] and hdrs["X-Total-Count"] == "1"
     status, items, _ = api.call("GET", f"{CARTS}?fields=id", web)
-    assert status == 200 and items == [{"id": anon["id"], "href": anon["href"], "@type": "ShoppingCart"}]
+    assert status == 200 and items == [{"id": anon["id"]}]
     status, items, _ = api.call("GET", f"{CARTS}?href={anon['href']}", web)
     assert [i["id"] for i in items] == [anon["id"]]
     status, items, _ = api.call("GET", f"{CARTS}?relatedParty.id={anon['id']}", web)

@@ -28,7 +28,9 @@ class Result:
 
 
 def run(kit: str, collection: str, environment: str, variable: str, api_root: str, token: str,
-        workdir: pathlib.Path) -> Result:
+        workdir: pathlib.Path, trailing_slash: bool = True) -> Result:
+    """`trailing_slash`: whether the kit's paths follow its base variable directly (`{{api}}cart`,
+    the v4 kits) or after a slash (`{{api}}/cart`, the R18 kits)."""
     kit_dir = CTK_ROOT / kit
     if not kit_dir.is_dir():
         raise FileNotFoundError(f"the TM Forum kit {kit} is not at {kit_dir}: put shared/ beside the "
@@ -40,7 +42,7 @@ def run(kit: str, collection: str, environment: str, variable: str, api_root: st
     report = workdir / f"{kit}.report.json"
     proc = subprocess.run(
         [str(NEWMAN), "run", str(copy), "-e", str(kit_dir / environment),
-         "--env-var", f"{variable}={api_root.rstrip('/')}/", "--reporters", "cli,json",
+         "--env-var", f"{variable}={api_root.rstrip('/')}{'/' if trailing_slash else ''}", "--reporters", "cli,json",
          "--reporter-json-export", str(report), "--timeout-request", "30000", "--color", "off"],
         capture_output=True, text=True, timeout=600)
     if not report.exists():

@@ -255,6 +255,25 @@ def test_api_is_the_chalice_app_without_local_routes(synth):
     assert not [p for p in paths if p.startswith("/local")], "local-only routes are deployed"
 
 
+def test_api_gateway_answers_in_the_tmf_error_shape(synth):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in synth.of_type("AWS::ApiGateway::GatewayResponse").values()}
+    assert set(responses) == {g.type for g in res.GATEWAY_RESPONSES}
+    for spec in res.GATEWAY_RESPONSES:
+        props = responses[spec.type]
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        assert props.get("StatusCode") == (str(spec.status) if spec.status else None)
+        assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": "'application/json'"}
+        filled = (props["ResponseTemplates"]["application/json"]
+                  .replace("$context.error.messageString", '"the gateway said so"')
+                  .replace("$context.error.responseType", "ACCESS_DENIED").replace("$context.requestId", "r-1"))
+        body = json.loads(filled)   # valid JSON once API Gateway fills it in
+        assert {"code", "reason", "message", "@type"} <= set(body) and body["@type"] == "Error"
+    missing = json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"]
+                         .replace("$context.requestId", "r-1"))
+    assert (responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"], missing["code"]) == ("404", "notFound")
+
+
 def test_api_function_environment_and_role(synth):
     handler = synth.resources["APIHandler"]
     props = handler["Properties"]

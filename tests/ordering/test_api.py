@@ -17,7 +17,7 @@ def test_ctk_shaped_order_is_recorded_rejected(api, demo, agent):
     assert status == 201 and body["state"] == "rejected" and headers["Location"] == body["href"]
     assert body["productOrderItem"][0]["state"] == "rejected" and "name no productOffering" in body["note"][0]["text"]
     status, listed, headers = api.call("GET", f"{ORDERS}?fields=id", agent)
-    assert status == 200 and listed == [{"id": body["id"], "href": body["href"], "@type": "ProductOrder"}]
+    assert status == 200 and listed == [{"id": body["id"]}]
     assert headers["X-Total-Count"] == "1"
 
 

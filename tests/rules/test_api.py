@@ -21,7 +21,7 @@ def results(doc):
 def test_qualification_answers_each_item_with_reasons(api, web, demo):
     status, doc, _ = api.call("POST", f"{POQ}/productOfferingQualification", web,
                               poq("po-phone-x-plan-24", "po-broadband-500", "po-nope", place=[{"postCode": "LL57 2DG"}]))
-    assert status == 200 and doc["@type"] == "ProductOfferingQualification" and doc["state"] == "done"
+    assert status == 201 and doc["@type"] == "ProductOfferingQualification" and doc["state"] == "done"
     assert results(doc) == {"po-phone-x-plan-24": ("unqualified", ["requiresHandset"]),
                             "po-broadband-500": ("unqualified", ["notServiceable"]),
                             "po-nope": ("unqualified", ["unknownOffering"])}
@@ -42,10 +42,60 @@ def test_qualification_knows_the_customer(api, agent, andrea, demo):
 
 @pytest.mark.parametrize("body", [{}, {"productOfferingQualificationItem": []},
                                   {"productOfferingQualificationItem": [{"id": "1"}]},
+                                  {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "po-tv-max"},
+                                                                         "category": {"id": "cat-tv"}}]},
+                                  poq("po-tv-max", expectedQualificationDate="2017-10-05"),
+                                  poq("po-tv-max", provideAlternative="maybe"),
                                   poq("po-tv-max", place=[{"postCode": "??"}])])
 def test_bad_qualification_requests(api, web, demo, body):
     status, error, _ = api.call("POST", f"{POQ}/productOfferingQualification", web, body)
     assert status == 400 and error["@type"] == "Error"
+
+
+def test_answers_are_kept_and_read_back_by_whoever_may(api, web, andrea, agent, headers, demo):
+    status, anonymous, headers_out = api.call("POST", f"{POQ}/productOfferingQualification", web,
+                                              poq("po-tv-max", expectedQualificationDate="2026-12-01T10:00:00Z"))
+    assert status == 201 and headers_out["Location"] == anonymous["href"]
+    assert anonymous["expectedQualificationDate"] == "2026-12-01T10:00:00Z"
+    assert anonymous["productOfferingQualificationDateTime"] == anonymous["productOfferingQualificationDate"]
+    assert anonymous["expirationDate"] > anonymous["productOfferingQualificationDate"]
+    _, hers, _ = api.call("POST", f"{POQ}/productOfferingQualification", andrea, poq("po-extreme-bundle"))
+    one = f"{POQ}/productOfferingQualification/"
+    assert api.call("GET", one + anonymous["id"], web)[1] == anonymous               # a channel: anonymous ones
+    assert api.call("GET", one + hers["id"], web)[0] == 404                          # not a customer's
+    assert api.call("GET", one + hers["id"], andrea)[1] == hers
+    stacy = headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
+    assert api.call("GET", one + hers["id"], stacy)[0] == 404                        # never another's
+    assert api.call("GET", one + "no-such-answer", agent)[0] == 404
+    status, listed, _ = api.call("GET", f"{POQ}/productOfferingQualification", agent)
+    assert status == 200 and [d["id"] for d in listed][:2] == [hers["id"], anonymous["id"]]   # newest first
+    assert [d["id"] for d in api.call("GET", f"{POQ}/productOfferingQualification", andrea)[1]] == [hers["id"]]
+    assert api.call("GET", f"{POQ}/productOfferingQualification", web)[0] == 403    # a channel reads by id
+    status, filtered, _ = api.call("GET", f'{POQ}/productOfferingQualification?expectedQualificationDate='
+                                          f'"2026-12-01T10:00:00Z"&fields=id,state', agent)
+    assert filtered == [{"id": anonymous["id"], "state": "done"}]
+
+
+def test_a_category_is_qualified_by_its_offerings_and_unknown_parties_as_prospects(api, agent, demo):
+    offering = api.call("GET", "/tmf-api/productCatalogManagement/v4/productOffering/po-phone-x", agent)[1]
+    category = offering["category"][0]["id"]
+    status, doc, _ = api.call("POST", f"{POQ}/productOfferingQualification", agent, {
+        "productOfferingQualificationItem": [{"id": "1", "category": {"id": category}},
+                                             {"id": "2", "category": {"id": "no-such-category"}}],
+        "relatedParty": [{"id": "party-elsewhere-14", "role": "customer"}], "channel": {"id": "web"}})
+    assert status == 201, doc
+    known, unknown = doc["productOfferingQualificationItem"]
+    assert known["qualificationItemResult"] == "qualified", known.get("eligibilityUnavailabilityReason")
+    assert "po-phone-x" in [p["alternateProductOffering"]["id"] for p in known["alternateProductOfferingProposal"]]
+    assert unknown["qualificationItemResult"] == "unqualified"
+    assert [r["code"] for r in unknown["eligibilityUnavailabilityReason"]] == ["unknownCategory"]
+    assert "party-elsewhere-14 is not known here" in doc["note"][0]["text"]
+    assert doc["relatedParty"] == [{"id": "party-elsewhere-14", "role": "customer"}]
+    quiet = api.call("POST", f"{POQ}/productOfferingQualification", agent, {
+        "productOfferingQualificationItem": [{"id": "1", "category": {"id": category}}, {"id": "2", "productOffering": {"id": "x"}}],
+        "provideAlternative": False, "provideUnavailabilityReason": False, "provideOnlyAvailable": True})[1]
+    assert [set(i) & {"alternateProductOfferingProposal", "eligibilityUnavailabilityReason"}
+            for i in quiet["productOfferingQualificationItem"]] == [set(), set()]   # every item answered
 
 
 def test_rules_are_data_managed_by_catalog_admin(api, admin, agent, web, andrea, demo):

@@ -33,3 +33,15 @@ def test_health_waits_for_every_step():
     assert runtime.waiting_for() == "local runtime: provisioning, pump, scheduler, demo data"
     runtime.done.update(Runtime.STEPS)
     assert runtime.waiting_for() is None
+
+
+def test_unknown_paths_and_methods_get_the_deployed_tmf_404(local_runtime):
+    """As API Gateway with infra/resources.py GATEWAY_RESPONSES answers them (infra/stack.py)."""
+    auth = {"Authorization": f"Bearer {local_runtime.token('agent')}"}
+    for method, path in (("GET", "/tmf-api/nowhere/v4/thing"), ("GET", "/no/such/path"),
+                         ("PUT", "/tmf-api/productOrderingManagement/v4/productOrder"),
+                         ("DELETE", "/tmf-api/customerManagement/v4/customer/c-1")):
+        status, headers, body = local_runtime.request(method, path, headers=auth)
+        assert status == 404, (method, path, body)
+        assert body["code"] == "notFound" and body["@type"] == "Error" and body["status"] == "404", body
+        assert headers["Content-Type"] == "application/json"

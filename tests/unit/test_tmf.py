@@ -12,11 +12,17 @@ def test_merge_patch_follows_rfc7386():
     assert target == {"a": 1, "b": {"c": 2, "d": 3}, "e": [1]}  # not mutated
 
 
-def test_fields_keep_id_href_type():
+def test_fields_keep_exactly_those_and_the_id():
     doc = {"id": "1", "href": "h", "@type": "T", "name": "n", "price": {"v": 1}, "other": 2}
-    assert tmf.select_fields(doc, ["name", "price.v"]) == {"id": "1", "href": "h", "@type": "T", "name": "n",
-                                                           "price": {"v": 1}}
+    assert tmf.select_fields(doc, ["name", "price.v"]) == {"id": "1", "name": "n", "price": {"v": 1}}
+    assert tmf.select_fields(doc, ["href", "@type"]) == {"id": "1", "href": "h", "@type": "T"}
     assert tmf.select_fields(doc, None) == doc
+
+
+def test_filter_values_may_be_quoted():
+    filters = tmf.attribute_filters({"relatedParty.id": '"14"', "state": 'done,"held"', "fields": "id"})
+    assert filters == [("relatedParty.id", "eq", ["14"]), ("state", "eq", ["done", "held"])]
+    assert tmf.matches({"relatedParty": [{"id": "14"}], "state": "held"}, filters)
 
 
 @pytest.mark.parametrize("params,expected", [

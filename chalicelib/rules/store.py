@@ -1,0 +1,45 @@
+"""Qualification persistence (PynamoDB): answers written once, read by id, listed by Query.
+See models.py for the key design."""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.db import versioned
+from chalicelib.rules import domain
+from chalicelib.rules.models import QualificationRecord
+
+MAX_ID = 64
+
+
+def owner_key(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def insert(doc: dict[str, Any], customer_id: str | None, expires: int) -> None:
+    """Write a new answer (its id is new: a write over an existing one is refused)."""
+    rec = QualificationRecord(doc["id"], kind=domain.API_NAME, sort=f"{doc['productOfferingQualificationDate']}#{doc['id']}",
+                              owner=owner_key(customer_id) if customer_id else None, body=doc, expires=expires)
+    with versioned():
+        rec.save(condition=QualificationRecord.pk.does_not_exist())
+
+
+def load(qualification_id: str) -> tuple[dict[str, Any], str | None] | None:
+    """The answer and its customer (None: anonymous or a party outside Omnishop)."""
+    if len(qualification_id) > MAX_ID:
+        return None
+    try:
+        rec = QualificationRecord.get(qualification_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return rec.body, (rec.owner or "").removeprefix("CUSTOMER#") or None
+
+
+def newest(customer_id: str | None) -> list[dict[str, Any]]:
+    """A customer's answers (by-owner), or every answer (by-kind), newest first: one Query."""
+    if customer_id:
+        found = QualificationRecord.by_owner.query(owner_key(customer_id), scan_index_forward=False)
+    else:
+        found = QualificationRecord.by_kind.query(domain.API_NAME, scan_index_forward=False)
+    return [rec.body for rec in found]
