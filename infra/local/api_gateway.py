@@ -3,7 +3,8 @@
 Deployed, API Gateway answers a path or method the app does not define with the
 MISSING_AUTHENTICATION_TOKEN gateway response, which infra/resources.py GATEWAY_RESPONSES makes
 a TMF 404 (infra/stack.py). chalice's local server answers an unknown path with API Gateway's
-default 403 {"message": "Missing Authentication Token"}, and an undefined method on a known path
+default 403 {"message": "Missing Authentication Token"} (or, with an Authorization header, its
+"Authorization header requires 'Credential' parameter..." message), and an undefined method on a known path
 with the Chalice app's own 405 body (API Gateway never lets that request reach the app). `serve`
 makes the local server answer both with the deployed TMF 404.
 """
@@ -28,8 +29,9 @@ class _Gateway(LocalGateway):
     def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         try:
             response = super().handle_request(method, path, headers, body)
-        except ForbiddenError as exc:
-            if b"Missing Authentication Token" not in (exc.body or b""):
+        except ForbiddenError as exc:   # no route: API Gateway's two messages (without / with a token)
+            if not any(m in (exc.body or b"") for m in (b"Missing Authentication Token",
+                                                         b"Authorization header requires")):
                 raise
             return _missing()
         if response.get("statusCode") == 405 and "MethodNotAllowedError" in str(response.get("body")):
