@@ -257,7 +257,8 @@ class Pump:
             if not any(worked) and not any(source.pending() for source in self.sources):
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the pump still had work after {timeout} s")
+                busy = sorted({s.function.name for s, w in zip(self.sources, worked) if w or s.pending()})
+                raise TimeoutError(f"the pump still had work after {timeout} s: {', '.join(busy)}")
             if not any(worked):
                 time.sleep(self.poll_interval)
 

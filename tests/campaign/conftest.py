@@ -27,6 +27,16 @@ def marketing(headers):
 
 
 @pytest.fixture(autouse=True)
+def daytime(monkeypatch):
+    """Demo customers keep quiet hours (Andrea: 21:00-08:00 London), so a run at night defers her
+    and the test waits on a delayed message: the code's clock (tmf.now) reads 13:00 UTC today,
+    still moving, whatever time the suite runs at. Quiet-hour tests make their own hours."""
+    real = tmf.now
+    offset = real().replace(hour=13, minute=0, second=0, microsecond=0) - real()
+    monkeypatch.setattr(tmf, "now", lambda: real() + offset)
+
+
+@pytest.fixture(autouse=True)
 def fresh_live_campaigns():
     """Each test has its own moto: forget the live campaigns a previous test cached."""
     from chalicelib.campaign import service
