@@ -23,9 +23,6 @@ DATA = pathlib.Path(__file__).resolve().parent / "data"
 ACKNOWLEDGED, REJECTED, PENDING, HELD, IN_PROGRESS = "acknowledged", "rejected", "pending", "held", "inProgress"
 CANCELLED, COMPLETED, FAILED, PARTIAL = "cancelled", "completed", "failed", "partial"
 ASSESSING_CANCELLATION, PENDING_CANCELLATION = "assessingCancellation", "pendingCancellation"
-ORDER_STATES = (ACKNOWLEDGED, REJECTED, PENDING, HELD, IN_PROGRESS, CANCELLED, COMPLETED, FAILED, PARTIAL,
-                ASSESSING_CANCELLATION, PENDING_CANCELLATION)
-ITEM_STATES = tuple(s for s in ORDER_STATES if s != PARTIAL)
 FINAL = (COMPLETED, FAILED, PARTIAL, CANCELLED, REJECTED)
 # Before its point of no return an item can still be cancelled at its stack: once a stack reports
 # it inProgress (a handset shipped, a line being provisioned) it carries on.
@@ -33,7 +30,6 @@ CANCELLABLE = (ACKNOWLEDGED, PENDING, HELD)
 # What a stack may report on the listener, and the milestones the customer hears about.
 STACK_STATES = (ACKNOWLEDGED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, HELD, PENDING, REJECTED)
 MILESTONES = (ACKNOWLEDGED, IN_PROGRESS, COMPLETED, FAILED, PARTIAL, CANCELLED)
-ACTIONS = ("add", "modify", "delete", "noChange")
 FULFILMENT_ROLE = catalog_domain.FULFILMENT_ROLE
 SERVER_OWNED = ("id", "href", "@type", "state", "orderDate", "completionDate", "expectedCompletionDate",
                 "orderRelationship", "orderTotalPrice", "lastUpdate", "cancellationDate")

@@ -51,8 +51,25 @@ class CancelProductOrder(Tmf):
     requestedCancellationDate: Optional[str] = None
 
 
+class ReportedItem(Tmf):
+    id: str = Field(min_length=1, max_length=64)
+    state: Optional[str] = Field(default=None, max_length=32)
+
+
+class ReportedOrder(Tmf):
+    """The child order as its stack reports it (states are checked against the stack states)."""
+    id: str = Field(min_length=1, max_length=256)
+    state: Optional[str] = Field(default=None, max_length=32)
+    productOrderItem: list[ReportedItem] = Field(default=[], max_length=100)
+    expectedCompletionDate: Optional[str] = Field(default=None, max_length=40)
+
+
+class ReportedEvent(Tmf):
+    productOrder: ReportedOrder
+
+
 class OrderEvent(Tmf):
     """What a stack posts on the listener: a TMF622 ProductOrderStateChangeEvent."""
     eventId: Optional[str] = Field(default=None, max_length=256)
     eventType: Optional[str] = Field(default=None, max_length=100)
-    event: dict[str, Any]
+    event: ReportedEvent

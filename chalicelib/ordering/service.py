@@ -31,7 +31,6 @@ from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import service as rules
 
 USERS = ("customer", "agent")
-READERS = ("customer", "agent")
 WORKFLOW = "order-fulfilment"
 NOTIFY_WORKFLOW = "order-notify"
 ORDER_NAMESPACE = uuid.UUID("6f1d7c52-3b0e-4c1a-9d55-0a4b8c2e7f10")
@@ -99,8 +98,10 @@ def _offerings(items: list[dict[str, Any]], customer: _Customer, channel: str | 
     changed product came from for a modify or delete."""
     out = {}
     for n, item in enumerate(items):
-        if item["action"] == "add" or (item.get("productOffering") or {}).get("id"):
-            oid = item["productOffering"]["id"]
+        oid = (item.get("productOffering") or {}).get("id")
+        if item["action"] == "add" and not oid:
+            raise bad_request(f"productOrderItem.{n}: an add names the productOffering to add")
+        if oid:
             out[item["id"]] = rules.offering_for_sale(oid, channel) if item["action"] == "add" else catalogue.offering(oid)
         else:
             held = customer.held.get(item["product"]["id"])
@@ -219,7 +220,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
 
 # --- reads ----------------------------------------------------------------------------------------
 def _visible(order_id: str, caller: Caller) -> store.Stored:
-    customer_access.check_roles(caller, *READERS)
+    customer_access.check_roles(caller, *USERS)
     found = store.load(order_id)
     if found is None or (caller.role == "customer" and domain.customer_of(found.doc) != caller.customer_id):
         raise not_found(domain.RESOURCE, order_id)
@@ -232,7 +233,7 @@ def read(order_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 
 def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURCE) -> tuple[list[dict[str, Any]], int]:
-    customer_access.check_roles(caller, *READERS)
+    customer_access.check_roles(caller, *USERS)
     offset, limit = tmf.paging(params)
     fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
     wanted = params.get("id")
@@ -256,7 +257,8 @@ def orders_in_flight(customer_id: str) -> list[dict[str, Any]]:
     return [{"id": d["id"], "href": d["href"], "state": d["state"], "orderDate": d["orderDate"],
              "itemCount": len(d.get("productOrderItem") or []), "orderTotalPrice": d.get("orderTotalPrice"),
              "@referredType": domain.TYPE}
-            for d in store.by_owner(customer_id) if not domain.parent_of(d) and d.get("state") not in domain.FINAL]
+            for d in store.by_owner(customer_id)
+            if d.get("@type") == domain.TYPE and not domain.parent_of(d) and d.get("state") not in domain.FINAL]
 
 
 # --- writes that follow the stacks --------------------------------------------------------------
@@ -306,16 +308,15 @@ def stack_event(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     """A stack's ProductOrderStateChangeEvent for a child order it fulfils (listener)."""
     require(caller, "stack")
     customer_domain.validate_payload("productOrderStateChangeEvent", schemas.OrderEvent, body)
-    reported = (body.get("event") or {}).get("productOrder")
-    if not isinstance(reported, Mapping) or not isinstance(reported.get("id"), str):
-        raise bad_request("event.productOrder with its id is required")
+    reported = body["event"]["productOrder"]
     child_id = reported["id"]
     found = store.load(child_id)
     stack = domain.stack_of(found.doc) if found else None
     if found is None or stack is None or (caller.sub in domain.catalog_domain.STACKS and caller.sub != stack):
         raise not_found(domain.RESOURCE, child_id)   # not a child order of this stack
     before, after = _change(child_id, lambda f, at: domain.apply_report(f.doc, reported, at))
-    if after.get("state") in domain.FINAL and before.doc.get("state") not in domain.FINAL:
+    if after.get("state") in domain.FINAL:
+        # also on a repeated report: the first may have been written but not resumed (a crash)
         _resume(before.token, after["state"])
     logger.info("stack milestone", extra={"orderId": child_id, "stack": stack, "state": after.get("state")})
     parent = domain.parent_of(after)
@@ -327,20 +328,15 @@ def stack_event(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
 # --- cancellation -------------------------------------------------------------------------------
 def _cancel_child(child_id: str, reason: str | None) -> bool:
     """Cancel a child order before its point of no return; False when it is past it."""
-    cancelled = {}
-
     def mutate(found: store.Stored, at: str) -> dict[str, Any] | None:
-        if not domain.cancellable(found.doc):
-            return None
-        cancelled["token"], cancelled["sent"] = found.token, found.dispatched
-        return domain.cancelled(found.doc, at, reason)
+        return domain.cancelled(found.doc, at, reason) if domain.cancellable(found.doc) else None
 
-    _, after = _change(child_id, mutate)
-    if not cancelled:
+    before, after = _change(child_id, mutate)
+    if after is before.doc:          # nothing written: past its point of no return, or cancelled before
         return after.get("state") == domain.CANCELLED
-    if cancelled["sent"]:
+    if before.dispatched:
         _to_stack(after, "cancel")
-    _resume(cancelled["token"], domain.CANCELLED)
+    _resume(before.token, domain.CANCELLED)
     return True
 
 
@@ -380,7 +376,7 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
 
 
 def read_cancellation(rid: str, caller: Caller) -> dict[str, Any]:
-    customer_access.check_roles(caller, *READERS)
+    customer_access.check_roles(caller, *USERS)
     found = store.load(rid)
     if found is None or found.doc.get("@type") != domain.CANCEL_TYPE or (
             caller.role == "customer" and domain.customer_of(found.doc) != caller.customer_id):

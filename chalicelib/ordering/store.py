@@ -86,9 +86,16 @@ def write_children(parent: dict[str, Any], parent_version: int, children: list[d
                 tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
 
 
+def _unread(order_id: str) -> OrderRecord:
+    """An order not read first, for an update that must move its version on (ADD 1) without a
+    version condition: PynamoDB SETs the version to 1 when the local one is None."""
+    return OrderRecord(order_id, version=0)
+
+
 def set_token(order_id: str, token: str) -> bool:
-    """Remember the task token a workflow waits on; True when the order was not yet dispatched."""
-    rec = OrderRecord(order_id)
+    """Remember the task token a workflow waits on; True when the order was not yet dispatched.
+    The version moves on, so a read-modify-write begun before cannot write the token away."""
+    rec = _unread(order_id)
     with versioned():
         rec.update(actions=[OrderRecord.token.set(token)], condition=OrderRecord.pk.exists(),
                    add_version_condition=False)
@@ -96,7 +103,7 @@ def set_token(order_id: str, token: str) -> bool:
 
 
 def mark_dispatched(order_id: str) -> None:
-    OrderRecord(order_id).update(actions=[OrderRecord.dispatched.set(True)], add_version_condition=False)
+    _unread(order_id).update(actions=[OrderRecord.dispatched.set(True)], add_version_condition=False)
 
 
 def by_owner(customer_id: str) -> list[dict[str, Any]]:

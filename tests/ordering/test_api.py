@@ -35,6 +35,7 @@ def test_bad_input_is_refused_and_nothing_written(api, demo, agent, andrea, stac
         (agent, {**andrea_order("po-tv-max"), "relatedParty": [{"id": "cust-nobody", "role": "customer"}]}, 404,
          "notFound"),
         (andrea, {"productOrderItem": []}, 400, "invalidInput"),
+        (andrea, {"productOrderItem": [{"id": "1", "action": "add", "product": {"id": "p-1"}}]}, 400, "invalidInput"),
     ]
     for who, body, status, code in cases:
         got, answer, _ = api.call("POST", ORDERS, who, body)
@@ -178,15 +179,25 @@ def test_duplicates_make_no_second_child_order_or_message(api, demo, andrea, sta
     assert service.notify_milestone(done) is False            # the same milestone: no second SMS
 
 
-def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, stack, stacks, pump):
+def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, stack, stacks, pump, monkeypatch):
+    from chalicelib.ordering import service
+
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     done = settle(pump, order["id"])
     child = done["orderRelationship"][-1]["id"]
     event = {"event": {"productOrder": {"id": child, "state": "failed"}}}
     assert api.call("POST", LISTENER, andrea, event)[0] == 403
     assert api.call("POST", LISTENER, stack("csp-stack-a"), event)[0] == 404
+    for bad in ({"event": {}}, {"event": {"productOrder": {"id": 5, "state": "completed"}}},
+                {"event": {"productOrder": {"id": child, "state": "completed", "productOrderItem": 5}}},
+                {"event": {"productOrder": {"id": child, "state": "completed", "productOrderItem": [{"id": []}]}}}):
+        got, answer, _ = api.call("POST", LISTENER, stack("iot-partner-x"), bad)
+        assert (got, answer["code"]) == (400, "invalidInput"), (bad, answer)
+    resumed = []
+    monkeypatch.setattr(service, "_resume", lambda token, state: resumed.append(state))
     status, body, _ = api.call("POST", LISTENER, stack("iot-partner-x"), event)
     assert status == 201 and body["state"] == "completed"    # final: a late report changes nothing
+    assert resumed == ["completed"]    # but the workflow is resumed again, in case the first report crashed there
     assert api.call("POST", LISTENER, stack("iot-partner-x"), {"event": {"productOrder": {"id": order["id"],
                                                                                            "state": "completed"}}})[0] == 404
 
@@ -197,11 +208,13 @@ def test_cancellation_before_the_point_of_no_return(api, demo, andrea, stacks, p
     settle(pump, order["id"], done=("inProgress",), finished=False)
     status, request, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]},
                                                             "cancellationReason": "changed my mind"})
-    assert status == 201, request and request["state"] == "done"
+    assert status == 201 and request["state"] == "done", request
     done = settle(pump, order["id"])
     assert done["state"] == "cancelled"
     assert api.call("GET", f"{CANCELS}/{request['id']}", andrea)[1]["productOrder"]["id"] == order["id"]
     assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})[1]["code"] == "orderFinished"
+    status, view, _ = api.call("GET", f"{CUSTOMER}/customer/cust-andrea/view360", andrea)
+    assert status == 200 and view["ordersInFlight"] == [], view     # a cancellation request is no order
 
 
 def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump):
