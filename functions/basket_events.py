@@ -1,10 +1,15 @@
-"""Basket table stream -> TMF663 hub events and the hand-over interactions.
+"""Basket table stream -> TMF663 hub events, the hand-over interactions and the abandoned-basket
+process (chalicelib.recovery.service.on_change: start, stop or approve a recovery session).
+
+One consumer for all three, because AWS advises at most two readers per stream shard (the other
+is campaign attribution).
 
 Every status change between the customer, agents and the platform (handed to an agent, handed
 back for approval, approved, ...) is recorded as an interaction in the customer's history through
 the customer context, with the basket's journey key. Duplicate records are harmless: event ids
-come from the stream record (deliveries are deduplicated by id) and interactions are recorded
-with ids derived from the basket version (`record_interaction` is idempotent on its id).
+come from the stream record (deliveries are deduplicated by id), interactions are recorded
+with ids derived from the basket version (`record_interaction` is idempotent on its id), and
+recovery executions are named after the basket version (a repeat starts nothing).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from chalicelib.customer import interactions
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import logger, metrics
+from chalicelib.recovery import service as recovery
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 PLATFORM_CHANNEL = "backoffice"
@@ -50,10 +56,13 @@ def record_handler(record: DynamoDBRecord) -> None:
     events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, record.event_id,
                                           streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
+    version = int((record.dynamodb.new_image or {}).get("version") or 0)
     if new is not None:
-        _handover(old, new, int((record.dynamodb.new_image or {}).get("version") or 0))
+        _handover(old, new, version)
+    did = recovery.on_change(old, new, version)
     logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),
-                                        "deliveries": sent})
+                                        "deliveries": sent, "recovery": did,
+                                        "journey_key": ((new or {}).get("context") or {}).get("journeyKey")})
 
 
 @logger.inject_lambda_context

@@ -49,10 +49,8 @@ def _identified(link: dict) -> None:
 
 def _recovery_stopped(record: DynamoDBRecord) -> int:
     """Consent withdrawn: the abandoned-basket sessions of her baskets end at once."""
-    try:
-        from chalicelib.recovery import service as recovery
-    except ImportError:   # no recovery context deployed
-        return 0
+    from chalicelib.recovery import service as recovery   # lazily: only consent changes need it
+
     return recovery.on_customer_change(streams.old_body(record), streams.new_body(record))
 
 

@@ -159,7 +159,7 @@ QUEUES = (
     # Social posts of campaigns: the outbox a social-network integration consumes.
     Queue("campaign-social", max_receive_count=5, visibility_timeout=60),
     # Abandoned baskets: a customer accepted assistance; agents claim the next one from here
-    # (POST /recovery/worklist/next). Fed by the basket stream (recovery_events).
+    # (POST /recovery/worklist/next). Fed by the basket stream (basket_events).
     Queue("worklist", max_receive_count=5, visibility_timeout=30),
 )
 
@@ -192,9 +192,7 @@ FUNCTIONS = (
              sources=(QueueSource("campaign-send", batch_size=5),)),
     Function("campaign-attribution", "functions.campaign_attribution.handler",
              sources=(StreamSource("basket"),)),
-    # Abandoned baskets: the basket stream starts one recovery workflow per session, the approval
-    # email workflow on hand-back, and submits approved baskets; the workflow's tasks.
-    Function("recovery-events", "functions.recovery_events.handler", sources=(StreamSource("basket"),)),
+    # Abandoned baskets: the workflow's tasks (basket-events starts, stops and approves sessions).
     Function("recovery-tasks", "functions.recovery_tasks.handler"),
 )
 

@@ -296,7 +296,7 @@ class OmnishopStack(Stack):
             iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure",
                                          "states:SendTaskHeartbeat"],
                                 resources=list(self.state_machine_arns.values())),
-            # StopExecution: the abandoned-basket process ends a session at once (recovery_events).
+            # StopExecution: the abandoned-basket process ends a session at once (basket_events).
             iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[
                 self.format_arn(service="states", resource="execution",
                                 resource_name=f"{physical_name(self.stage, m)}:*",

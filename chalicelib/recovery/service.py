@@ -138,21 +138,24 @@ def on_customer_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | N
 def submit_order(doc: Mapping[str, Any]) -> str:
     """The customer approved her basket: submit it through the ordering API, for her (the same
     basket is the same order, so a repeat is harmless)."""
+    from chalicelib.ordering import service as ordering   # lazily: only approvals need it
+
     customer_id = basket.customer_of(doc)
-    try:
-        from chalicelib.ordering import service as ordering
-    except ImportError:   # no ordering context: the basket stays approved
-        return "approved (no ordering service)"
     caller = Caller(sub=customer_id or "", role="customer", channel=(doc.get("context") or {}).get("currentChannel")
                     or LINK_CHANNEL, customer_id=customer_id)
     try:
         order, _, created = ordering.create({"shoppingCart": {"id": doc["id"]}}, caller,
                                             (doc.get("context") or {}).get("journeyKey"))
     except ApiError as exc:
-        if exc.status in (404, 409, 422):   # changed meanwhile (reopened, ordered, gone): nothing to do
-            logger.info("approved basket not ordered", extra={"basketId": doc["id"], "reason": exc.message})
-            return f"not ordered: {exc.message}"
-        raise
+        still = basket_store.load(doc["id"])
+        if exc.status == 409 and still is not None and still.doc.get("status") == basket.APPROVED:
+            raise    # a write raced the capture: the stream retries this record (same basket, same order)
+        if exc.status not in (404, 409, 422):
+            raise
+        # gone or reopened meanwhile (nothing to do), or it cannot be ordered as it stands (422)
+        log = logger.warning if exc.status == 422 else logger.info
+        log("approved basket not ordered", extra={"basketId": doc["id"], "code": exc.code, "reason": exc.message})
+        return f"not ordered: {exc.message}"
     logger.info("approved basket ordered", extra={"basketId": doc["id"], "orderId": order["id"], "created": created})
     return f"ordered {order['id']}"
 
@@ -370,13 +373,10 @@ def work_item(basket_id: str, caller: Caller) -> dict[str, Any]:
     return item
 
 
-def recommendations(customer_id: str, basket_id: str, caller: Caller) -> list[dict[str, Any]] | None:
-    """TMF680 recommendations for the customer and her basket (None when the recommendation
-    context is not deployed)."""
-    try:
-        from chalicelib.campaign import recommendation
-    except ImportError:
-        return None
+def recommendations(customer_id: str, basket_id: str, caller: Caller) -> list[dict[str, Any]]:
+    """TMF680 recommendations for the customer and her basket."""
+    from chalicelib.campaign import recommendation   # lazily: only the agent's work item needs it
+
     answer = recommendation.query({"relatedParty": [{"id": customer_id, "role": "customer"}],
                                    "shoppingCart": [{"id": basket_id}]}, caller)
     return answer.get("recommendationItem") or []
@@ -427,7 +427,8 @@ def next_work(caller: Caller) -> dict[str, Any] | None:
         raise ApiError(503, "Service Unavailable", "the worklist queue is not configured", "noWorklist")
     sqs = aws.client("sqs")
     for _ in range(NEXT_TRIES):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=0).get("Messages") or []
+        # a short wait: SQS short polling samples some servers only and can miss a waiting message
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get("Messages") or []
         if not messages:
             return None
         message = messages[0]

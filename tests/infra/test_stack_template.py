@@ -134,6 +134,16 @@ def test_event_sources_report_partial_batch_failures(synth, template, spec):
             })
 
 
+def test_no_stream_has_more_than_two_readers():
+    """AWS advises at most two processes reading one DynamoDB stream shard at a time."""
+    readers: dict[str, int] = {}
+    for function in res.FUNCTIONS:
+        for source in function.sources:
+            if isinstance(source, res.StreamSource):
+                readers[source.table] = readers.get(source.table, 0) + 1
+    assert readers and max(readers.values()) <= 2, readers
+
+
 def test_one_mapping_per_source_and_no_others(template):
     template.resource_count_is(MAPPING, sum(len(f.sources) for f in res.FUNCTIONS))
     template.resource_count_is(FUNCTION, len(res.FUNCTIONS))
