@@ -111,10 +111,10 @@ class GatewayResponse:
     status: int | None = None
     message: str | None = None
 
-    def body(self, message: str | None = None) -> dict[str, Any]:
-        """The TMF error body (the local runtime answers it; the template below is AWS's)."""
-        out: dict[str, Any] = {"code": self.code, "reason": self.reason,
-                               "message": self.message or message or self.reason, "@type": "Error"}
+    def body(self) -> dict[str, Any]:
+        """The TMF error body the local runtime answers (template() is API Gateway's)."""
+        out: dict[str, Any] = {"code": self.code, "reason": self.reason, "message": self.message or self.reason,
+                               "@type": "Error"}
         if self.status:
             out["status"] = str(self.status)
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from chalicelib.schemas import Ref, Tmf
 
@@ -65,9 +65,16 @@ class ProductOfferingQualification(Tmf):
     channel: Optional[Ref] = None
     description: Optional[str] = Field(default=None, max_length=1000)
     expectedQualificationDate: Optional[str] = Field(default=None, max_length=40)
-    provideAlternative: Optional[bool] = None
-    provideOnlyAvailable: Optional[bool] = None
-    provideUnavailabilityReason: Optional[bool] = None
+    provideAlternative: Optional[StrictBool] = None        # strict: "false" must not read as true later
+    provideOnlyAvailable: Optional[StrictBool] = None
+    provideUnavailabilityReason: Optional[StrictBool] = None
 
     _dates = field_validator("expectedQualificationDate")(_date_time)
+
+    @field_validator("productOfferingQualificationItem")
+    @classmethod
+    def _unique_ids(cls, items: list[QualificationItem]) -> list[QualificationItem]:
+        if len({i.id for i in items}) != len(items):
+            raise ValueError("item ids must be unique")
+        return items
 

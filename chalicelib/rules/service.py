@@ -193,9 +193,12 @@ def _offering_item(item: Mapping[str, Any], offering: Mapping[str, Any], result:
             "qualificationItemResult": domain.UNQUALIFIED if refused else result["result"], "reasons": reasons}
 
 
+MAX_PROPOSALS = 20   # offerings listed for a category item (the answer is stored: it must stay small)
+
+
 def _category_item(item: Mapping[str, Any], channel: str | None, fact: domain.Facts) -> dict[str, Any]:
-    """A category is qualified when one of its offerings sold in this channel passes the rules;
-    those offerings are the proposals."""
+    """A category is qualified when one of its sellable offerings sold in this channel passes the
+    rules; those offerings (the first MAX_PROPOSALS) are the proposals."""
     category_id = item["category"]["id"]
     entry: dict[str, Any] = {"id": item["id"], "category": dict(item["category"])}
     if catalog_store.cache.get("category", category_id) is None:
@@ -204,8 +207,13 @@ def _category_item(item: Mapping[str, Any], channel: str | None, fact: domain.Fa
              "@type": "EligibilityUnavailabilityReason"}]}
     sold = [o for o in catalog_store.cache.all("productOffering")
             if category_id in {c.get("id") for c in o.get("category") or []}
-            and catalog_service.published_offering(o["id"], channel)]
-    passing = [o for o in sold if qualify_items([o], fact)[0]["result"] == domain.QUALIFIED]
+            and o.get("isSellable", True) is not False and catalog_service.published_offering(o["id"], channel)]
+    passing = []
+    for offering in sold:
+        if qualify_items([offering], fact)[0]["result"] == domain.QUALIFIED:
+            passing.append(offering)
+            if len(passing) == MAX_PROPOSALS:
+                break
     if not passing:
         return {**entry, "qualificationItemResult": domain.UNQUALIFIED, "reasons": [
             {"code": "noOfferingQualifies", "label": f"no offering of category {category_id} can be sold here",
@@ -242,10 +250,11 @@ def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None
         except ApiError as exc:
             refused[item["id"]] = {"code": exc.code, "label": exc.message, "@type": "EligibilityUnavailabilityReason"}
             offerings.append({"id": oid, "name": oid})
-    answered = {item["id"]: _offering_item(item, offering, result, refused.get(item["id"]))
-                for item, offering, result in zip(by_offering, offerings, qualify_items(offerings, fact))}
-    answers = [answered.get(i["id"]) or _category_item(i, channel, fact) for i in items]
-    doc = domain.answer(body, answers, channel, notes, tmf.now())
+    answered = iter([_offering_item(item, offering, result, refused.get(item["id"]))
+                     for item, offering, result in zip(by_offering, offerings, qualify_items(offerings, fact))])
+    answers = [next(answered) if i.get("productOffering") else _category_item(i, channel, fact) for i in items]
+    at = tmf.now()
+    doc = domain.answer(body, answers, channel, notes, at)
     rid = tmf.new_id()
     doc = {"id": rid, "href": tmf.href(domain.API_ROOT, domain.API_NAME, rid), **doc}
     if postcode:
@@ -253,30 +262,31 @@ def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None
     region, region_source = places.region(postcode, source_ip if customer is None else None)
     if region:
         doc["region"] = {"name": region, "source": region_source}
-    store.insert(doc, customer_id, int(tmf.parse_datetime(doc["expirationDate"], "expirationDate").timestamp()))
+    customer_domain.check_size("productOfferingQualification", doc)
+    store.insert(doc, customer_id, int((at + dt.timedelta(days=domain.ANSWER_VALID_DAYS)).timestamp()))
     return doc
 
 
-def _may_read(owner: str | None, caller: Caller) -> bool:
-    """Agents read every answer, a customer their own, a channel the anonymous ones (by id)."""
+def _may_read(doc: Mapping[str, Any], owner: str | None, caller: Caller) -> bool:
+    """Agents read every answer, a customer their own, a channel the anonymous ones it asked for."""
     if caller.role == "agent":
         return True
     if caller.role == "customer":
         return owner is not None and owner == caller.customer_id
-    return owner is None
+    return owner is None and (doc.get("channel") or {}).get("id") == caller.channel
 
 
 def read_qualification(qid: str, caller: Caller) -> dict[str, Any]:
     customer_access.check_roles(caller, *QUALIFIERS)
     found = store.load(qid)
-    if found is None or not _may_read(found[1], caller):
+    if found is None or not _may_read(found[0], found[1], caller):
         raise not_found(domain.API_NAME, qid)
     return found[0]
 
 
 def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """Agents list every answer, a customer their own (newest first); a channel reads by id only."""
-    require(caller, "agent", "customer")
+    customer_access.check_roles(caller, "agent", "customer")
     offset, limit = tmf.paging(params)
     filters, fields = tmf.attribute_filters(params), tmf.field_selection(params)
     docs = store.newest(caller.customer_id if caller.role == "customer" else None)

@@ -6,23 +6,17 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.db import versioned
+from chalicelib.customer.store import customer_of, customer_pk
 from chalicelib.rules import domain
 from chalicelib.rules.models import QualificationRecord
 
 MAX_ID = 64
 
 
-def owner_key(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}"
-
-
 def insert(doc: dict[str, Any], customer_id: str | None, expires: int) -> None:
-    """Write a new answer (its id is new: a write over an existing one is refused)."""
-    rec = QualificationRecord(doc["id"], kind=domain.API_NAME, sort=f"{doc['productOfferingQualificationDate']}#{doc['id']}",
-                              owner=owner_key(customer_id) if customer_id else None, body=doc, expires=expires)
-    with versioned():
-        rec.save(condition=QualificationRecord.pk.does_not_exist())
+    """Write a new answer (under a new uuid)."""
+    QualificationRecord(doc["id"], kind=domain.API_NAME, sort=f"{doc['productOfferingQualificationDate']}#{doc['id']}",
+                        owner=customer_pk(customer_id) if customer_id else None, body=doc, expires=expires).save()
 
 
 def load(qualification_id: str) -> tuple[dict[str, Any], str | None] | None:
@@ -33,13 +27,13 @@ def load(qualification_id: str) -> tuple[dict[str, Any], str | None] | None:
         rec = QualificationRecord.get(qualification_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return rec.body, (rec.owner or "").removeprefix("CUSTOMER#") or None
+    return rec.body, customer_of(rec.owner or "")
 
 
 def newest(customer_id: str | None) -> list[dict[str, Any]]:
     """A customer's answers (by-owner), or every answer (by-kind), newest first: one Query."""
     if customer_id:
-        found = QualificationRecord.by_owner.query(owner_key(customer_id), scan_index_forward=False)
+        found = QualificationRecord.by_owner.query(customer_pk(customer_id), scan_index_forward=False)
     else:
         found = QualificationRecord.by_kind.query(domain.API_NAME, scan_index_forward=False)
     return [rec.body for rec in found]

@@ -12,8 +12,11 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable
+
+log = logging.getLogger("infra.local")
 
 _originals: dict[str, Callable[..., Any]] = {}
 _START_WAIT_SECONDS = 5.0
@@ -24,6 +27,8 @@ def _start_and_wait_for_environment(worker: Any) -> None:
     deadline = time.monotonic() + _START_WAIT_SECONDS
     while worker.env is None and time.monotonic() < deadline:
         time.sleep(0.002)
+    if worker.env is None:
+        log.warning("a Step Functions execution did not start within %.0f s (its thread failed?)", _START_WAIT_SECONDS)
 
 
 def install() -> None:

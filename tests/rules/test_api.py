@@ -46,6 +46,9 @@ def test_qualification_knows_the_customer(api, agent, andrea, demo):
                                                                          "category": {"id": "cat-tv"}}]},
                                   poq("po-tv-max", expectedQualificationDate="2017-10-05"),
                                   poq("po-tv-max", provideAlternative="maybe"),
+                                  poq("po-tv-max", provideUnavailabilityReason="false"),
+                                  {"productOfferingQualificationItem": [{"id": "1", "productOffering": {"id": "po-tv-max"}},
+                                                                        {"id": "1", "category": {"id": "cat-tv"}}]},
                                   poq("po-tv-max", place=[{"postCode": "??"}])])
 def test_bad_qualification_requests(api, web, demo, body):
     status, error, _ = api.call("POST", f"{POQ}/productOfferingQualification", web, body)
@@ -71,6 +74,10 @@ def test_answers_are_kept_and_read_back_by_whoever_may(api, web, andrea, agent, 
     assert status == 200 and [d["id"] for d in listed][:2] == [hers["id"], anonymous["id"]]   # newest first
     assert [d["id"] for d in api.call("GET", f"{POQ}/productOfferingQualification", andrea)[1]] == [hers["id"]]
     assert api.call("GET", f"{POQ}/productOfferingQualification", web)[0] == 403    # a channel reads by id
+    app = headers("channel", channel="app", sub="mobile-app")
+    assert api.call("GET", one + anonymous["id"], app)[0] == 404                     # another channel's answer
+    web_agent = headers("agent", channel="web", sub="agent-on-web")
+    assert api.call("GET", f"{POQ}/productOfferingQualification", web_agent)[0] == 403   # agents work in their channels
     status, filtered, _ = api.call("GET", f'{POQ}/productOfferingQualification?expectedQualificationDate='
                                           f'"2026-12-01T10:00:00Z"&fields=id,state', agent)
     assert filtered == [{"id": anonymous["id"], "state": "done"}]
