@@ -6,9 +6,12 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench setup synth lint clean
+.PHONY: help run reset test bench setup synth lint clean
 
-setup: $(VENV)/.installed node_modules/.installed
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+
+setup: $(VENV)/.installed node_modules/.installed  ## install .venv and node_modules from the registries
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,17 +23,28 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: setup
+run: setup  ## start Omnishop locally on http://127.0.0.1:8000 (moto, resources, demo data)
 	exec $(PY) -m infra.local
 
-test: setup
-	$(PY) -m pytest
+# `make run` keeps its tables and token signing key in its state dir (infra/local/state.py):
+# OMNISHOP_LOCAL_STATE_DIR, default .local/state (`off`: nothing kept). Stop `make run` first: it saves
+# on stop. .local/signing-key.pem is where older checkouts kept the key.
+reset:  ## forget the local runtime's kept state (tables, signing key) so the next make run starts clean
+	@dir="$${OMNISHOP_LOCAL_STATE_DIR:-.local/state}"; \
+	if [[ "$${dir,,}" == off ]]; then dir=; echo "OMNISHOP_LOCAL_STATE_DIR=off: there is no state dir"; fi; \
+	set -x; rm -rf -- $${dir:+"$$dir"} .local/signing-key.pem
 
-bench: setup
+# Two workers (pytest-xdist) on CI's 2 cores; tests that share a costly fixture stay in one worker
+# (tests/conftest.py pytest_collection_modifyitems). PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+test: setup  ## run the whole test suite (what CI runs)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+bench: setup  ## print the benchmark figures
 	$(PY) -m bench
 
-synth: setup
+synth: setup  ## synthesize the CDK app with Lambda bundling into cdk.out/
 	$(PY) -m infra.app
 
-clean:
+clean:  ## remove .venv, node_modules, .local and build output
 	rm -rf $(VENV) node_modules .local chalice.out cdk.out .pytest_cache

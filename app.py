@@ -1,7 +1,7 @@
 """The Omnishop REST API: one Chalice app, one blueprint per TM Forum API. Nothing else."""
 from chalice import Chalice
 
-from chalicelib import settings
+from chalicelib import http, settings
 from chalicelib.basket.api import bp as basket_api
 from chalicelib.campaign.api import bp as campaign_api
 from chalicelib.campaign.api import landing_bp as campaign_landing
@@ -9,6 +9,7 @@ from chalicelib.campaign.api import recommendation_bp as recommendation_api
 from chalicelib.catalog.api import bp as catalog_api
 from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
+from chalicelib.inventory.api import bp as inventory_api
 from chalicelib.notify.api import bp as notify_api
 from chalicelib.ordering.api import bp as ordering_api
 from chalicelib.recovery.api import bp as recovery_api
@@ -17,6 +18,7 @@ from chalicelib.system import bp as system_api
 
 app = Chalice(app_name="omnishop")
 app.api.binary_types = []  # every body is JSON text
+app.register_middleware(http.chalice_errors, "http")  # Chalice's own answers (405, 415, ...) as TMF errors
 app.register_blueprint(system_api)
 app.register_blueprint(catalog_api, url_prefix="/tmf-api/productCatalogManagement/v4")
 app.register_blueprint(customer_api, url_prefix="/tmf-api/customerManagement/v4")
@@ -26,6 +28,7 @@ app.register_blueprint(rules_api, url_prefix="/tmf-api/productOfferingQualificat
 app.register_blueprint(notify_api, url_prefix="/tmf-api/communicationManagement/v4")
 app.register_blueprint(recovery_api, url_prefix="/recovery")
 app.register_blueprint(ordering_api, url_prefix="/tmf-api/productOrderingManagement/v4")
+app.register_blueprint(inventory_api, url_prefix="/tmf-api/productInventory/v4")
 app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
 app.register_blueprint(campaign_landing)

@@ -22,10 +22,11 @@ def _customers(count: int, start: int = 0) -> int:
     from chalicelib import tmf
     from chalicelib.customer import domain, service
     from chalicelib.customer.models import CustomerItem
-    from chalicelib.customer.store import CUSTOMER_SK, HELD, customer_pk
+    from chalicelib.customer.store import CUSTOMER_SK, customer_pk
+    from chalicelib.inventory.models import ProductRecord
 
     targeted = 0
-    with CustomerItem.batch_write() as batch:
+    with CustomerItem.batch_write() as batch, ProductRecord.batch_write() as products:
         for n in range(start, start + count):
             cid, hit = f"bench-{n:06d}", n % 10 == 0
             body = {"name": f"Bench {n:06d}", "engagedParty": {"id": f"p-{n}", "@referredType": "Individual"},
@@ -36,8 +37,9 @@ def _customers(count: int, start: int = 0) -> int:
             if hit:
                 targeted += 1
                 product = {"id": f"h-{n}", "status": "active", "productOffering": {"id": "po-broadband-500"},
-                           "contract": {"endDate": tmf.iso(NOON + dt.timedelta(days=30))}}
-                batch.save(CustomerItem(customer_pk(cid), f"{HELD}h-{n}", body=product))
+                           "productTerm": [{"validFor": {"endDateTime": tmf.iso(NOON + dt.timedelta(days=30))}}]}
+                products.save(ProductRecord(f"h-{n}", kind="product", sort=f"#h-{n}", owner=customer_pk(cid),
+                                            body=product))
     return targeted
 
 

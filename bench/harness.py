@@ -5,9 +5,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
-import statistics
-import subprocess
-import sys
 import time
 from typing import Any, Callable, Iterator
 
@@ -86,18 +83,6 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> N
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-
-
-def import_seconds(module: str, repeat: int = 5, env: dict[str, str] | None = None) -> float:
-    """Median wall time of `import module` in a fresh interpreter (what a Lambda cold start pays)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    run_env = {**os.environ, **LOCAL_ENV, "OMNISHOP_LOCAL": "0", **(env or {})}
-    samples = []
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=run_env,
-                             check=True, cwd=os.getcwd())
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
 
 
 def mean_ms(fn: Callable[[], Any], n: int = 50) -> float:

@@ -55,7 +55,8 @@ def run() -> None:
         demo.load_all()
         pump = Pump(retry_delay=0)
         pump.drain()
-        simulator = Simulator(lambda stack, event: service.stack_event(event, Caller(sub=stack, role="stack"))).start()
+        simulator = Simulator(lambda stack, event: service.stack_event(
+            event, Caller(sub=stack, role="stack", stack=stack))).start()
         for stack in STACKS:
             os.environ[f"OMNISHOP_STACK_URL_{settings._key(stack)}"] = simulator.url(stack)
         token = auth.issue_local_token({"role": "customer", "channel": "web", "customerId": "cust-andrea",
@@ -101,7 +102,95 @@ def run() -> None:
                 ours = sum(n for op, n in calls.counts.items() if op not in PLUMBING and op != "lambda:Invoke")
                 rows.append((label, doc["state"], len(domain.children_of(doc)), ours,
                              calls.counts.get("lambda:Invoke", 0), transitions, sms, queue, stack_messages))
+            checkout = _self_service(client, headers)
+            changes = _changes(client)
+            amendment = _amendment(client, headers, pump)
         simulator.stop()
         table("Ordering: per order, POST productOrder to completed (simulated stacks, moto in-process)",
               ("order", "final", "child orders", "AWS calls (code)", "workflow Lambda invokes",
                "fulfilment transitions", "SMS workflow transitions", "SQS sends", "stack requests"), rows)
+        table("Self-service checkout: POST productOrder {shoppingCart} of her active basket (issue 12; goal: one "
+              "transaction + the reads the rules need)", ("basket", "AWS calls", "which"), [checkout])
+        table("Changing what she holds (issue 12 point 3): capture only", ("request", "AWS calls", "which"), changes)
+        table("Amendment in flight: PATCH productOrder/{id} cancelling 1 item and adding 1 (issue 12 point 4) on a "
+              "3-item order on 2 stacks, then what its stream records do (plumbing not counted)",
+              ("step", "AWS calls", "which"), amendment)
+
+
+def _self_service(client: Any, headers: dict[str, str]) -> tuple[Any, ...]:
+    """The AWS calls of one self-service checkout (the basket made beforehand, not counted)."""
+    import json
+
+    answer = client.http.post("/tmf-api/shoppingCart/v4/shoppingCart", headers=headers, body=json.dumps(
+        {"cartItem": [{"productOffering": {"id": o}} for o in ("po-home-security", "po-tv-max")]}))
+    assert answer.status_code == 201, answer.body
+    cart_id = json.loads(answer.body)["id"]
+    found: dict[str, Any] = {}
+
+    def order() -> None:
+        found["answer"] = client.http.post(ORDERS, headers=headers, body=json.dumps({"shoppingCart": {"id": cart_id}}))
+
+    calls = measure(order)
+    assert found["answer"].status_code == 201, found["answer"].body
+    return ("2 items", calls.total(), calls.summary())
+
+
+def _changes(client: Any) -> list[tuple[Any, ...]]:
+    """The AWS calls of Stacy's promotion order (capture) and of a basket write with and without a
+    bundle (a bundle in a known customer's basket reads her products to show what it replaces)."""
+    import json
+
+    from chalicelib import auth
+
+    rows = []
+    for who, label, path, body in (
+            ("cust-stacy", "promotion on her subscription: POST productOrder (modify)", ORDERS, {"productOrderItem": [
+                {"id": "1", "action": "modify", "product": {"id": "prod-stacy-mobile"},
+                 "itemPrice": [{"productOfferingPrice": {"id": "pop-mobile-half-price-6"}}]}]}),
+            ("cust-andrea", "basket POST, TV Max", "/tmf-api/shoppingCart/v4/shoppingCart",
+             {"cartItem": [{"productOffering": {"id": "po-tv-max"}}]}),
+            ("cust-andrea", "basket POST, Extreme Bundle (+ replacedItem)", "/tmf-api/shoppingCart/v4/shoppingCart",
+             {"cartItem": [{"productOffering": {"id": "po-extreme-bundle"}}]})):
+        token = auth.issue_local_token({"role": "customer", "channel": "app", "customerId": who, "sub": who})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        found: dict[str, Any] = {}
+        calls = measure(lambda: found.update(answer=client.http.post(path, headers=headers, body=json.dumps(body))))
+        assert found["answer"].status_code == 201, found["answer"].body
+        rows.append((label, calls.total(), calls.summary()))
+    return rows
+def _amendment(client: Any, headers: dict[str, str], pump: Any) -> list[tuple[Any, ...]]:
+    """The AWS calls of one amendment of an order in flight (stacks silent, so it stays in flight):
+    the request (reads, one transaction) and the stream's follow-up (a change to one stack, a
+    new child order to another, one SMS workflow)."""
+    import json
+    import os
+
+    from chalicelib.ordering import domain, store
+
+    os.environ["OMNISHOP_SIMULATED_STACKS_SILENT"] = "csp-stack-a,csp-stack-b,iot-partner-x"
+    try:
+        body = {"productOrderItem": [{"id": str(n + 1), "action": "add", "productOffering": {"id": o}}
+                                     for n, o in enumerate(("po-tv-max", "po-broadband-500", "po-mobile-unlimited"))]}
+        answer = client.http.post(ORDERS, headers=headers, body=json.dumps(body))
+        assert answer.status_code == 201, answer.body
+        order_id = json.loads(answer.body)["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            pump.drain()
+            children = [store.load(c) for c in domain.children_of(store.load(order_id).doc)]
+            if children and all(c is not None and c.dispatched for c in children):
+                break
+            assert time.monotonic() < deadline, "child orders not dispatched"
+            time.sleep(0.05)
+        items = [{"id": "1", "state": "cancelled"}, {"id": "2"}, {"id": "3"},
+                 {"id": "4", "action": "add", "productOffering": {"id": "po-home-security"}}]
+        found: dict[str, Any] = {}
+        request = measure(lambda: found.setdefault("answer", client.http.patch(
+            f"{ORDERS}/{order_id}", headers=headers, body=json.dumps({"productOrderItem": items}))))
+        assert found["answer"].status_code == 200, found["answer"].body
+        follow = measure(pump.drain)
+        ours = {op: n for op, n in follow.counts.items() if op not in PLUMBING and op != "lambda:Invoke"}
+        return [("PATCH (request)", request.total(), request.summary()),
+                ("stream follow-up", sum(ours.values()), ", ".join(f"{k} x{v}" for k, v in sorted(ours.items())))]
+    finally:
+        os.environ.pop("OMNISHOP_SIMULATED_STACKS_SILENT", None)

@@ -102,3 +102,71 @@ def run() -> None:
                 c = measure(fn)
                 steps.append((label, c.total(), c.summary()))
             table("Abandoned baskets: AWS calls per outreach (first reminder)", ("task", "calls", "which"), steps)
+
+
+BURST, BURST_IDLE = 30, 5  # baskets going idle together; their idle time (seconds)
+
+
+def _burst_customer(runtime: Any, agent: dict[str, str], n: int) -> tuple[str, str, dict[str, str]]:
+    """A customer with a mobile number of her own, SMS consent and no quiet hours."""
+    number = f"+4477008{n:05d}"
+    status, _, body = runtime.request("POST", "/tmf-api/customerManagement/v4/customer", {
+        "name": f"Burst {n}", "engagedParty": {"id": f"party-burst-{n}", "@referredType": "Individual"},
+        "contactMedium": [{"mediumType": "mobile", "preferred": True, "characteristic": {"phoneNumber": number}}],
+        "contactPreference": {"consent": {"sms": {"service": True}}, "preferredChannel": "sms"}}, agent)
+    assert status == 201, body
+    cid = body["id"]
+    return cid, number, {"Authorization": f"Bearer {runtime.token('customer', channel='web', customerId=cid, sub=cid)}"}
+
+
+def burst() -> None:
+    """30 baskets going idle together, against the local runtime (`python -m infra.local`, its
+    pump reading the basket stream with basket-events' parallelization): from each basket's idle
+    time (its last change + the idle seconds, server clock) to its SMS being sent (the
+    communicationMessage's sendTimeComplete, same clock); each customer must get exactly one.
+    The baskets are made within about a second of each other; each is timed from its own idle time."""
+    import datetime as dt
+    import statistics
+    import threading
+
+    from infra.local.process import RuntimeProcess
+
+    def at(stamp: str) -> float:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    with RuntimeProcess(env={"OMNISHOP_BASKET_IDLE_SECONDS": str(BURST_IDLE)}) as runtime:
+        agent = {"Authorization": f"Bearer {runtime.token('agent', channel='callcenter', sub='agent-bench')}"}
+        customers = [_burst_customer(runtime, agent, n) for n in range(BURST)]
+        idle_at: dict[str, float] = {}
+        start = threading.Barrier(BURST)   # together, each on its own connection
+
+        def leave(cid: str, her: dict[str, str]) -> None:
+            start.wait()
+            status, _, cart = runtime.request("POST", CARTS, {
+                "cartItem": [{"productOffering": {"id": "po-home-security"}}]}, her)
+            assert status == 201, cart
+            idle_at[cid] = at(cart["lastUpdate"]) + BURST_IDLE
+
+        threads = [threading.Thread(target=leave, args=(cid, her)) for cid, _, her in customers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        sent_at: dict[str, list[float]] = {}
+        deadline = time.monotonic() + 300
+        while len(sent_at) < BURST and time.monotonic() < deadline:
+            time.sleep(1)
+            for cid, _, her in customers:
+                _, _, messages = runtime.request("GET", "/tmf-api/communicationManagement/v4/communicationMessage",
+                                                 None, her)
+                sms = [m for m in messages or [] if m.get("messageType") == "SMS" and m.get("sendTimeComplete")]
+                if sms:
+                    sent_at[cid] = [at(m["sendTimeComplete"]) for m in sms]
+        time.sleep(BURST_IDLE)  # anything sent twice would be sent by now
+        per_number = [len(runtime.outbox(number, "sms")) for _, number, _ in customers]
+        latencies = sorted(min(sent_at[cid]) - idle_at[cid] for cid in sent_at)
+    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+    table(f"Abandoned baskets: {BURST} going idle together (idle {BURST_IDLE} s), idle time -> SMS sent, seconds",
+          ("baskets", "with SMS", "median", "p95", "max", "SMS per customer (moto)"),
+          [(BURST, len(latencies), f"{statistics.median(latencies):.1f}" if latencies else "-", f"{p95:.1f}",
+            f"{latencies[-1]:.1f}" if latencies else "-", f"{min(per_number)}-{max(per_number)}")])

@@ -3,8 +3,8 @@
 In AWS the tokens come from Cognito and are verified against the user pool's JWKS
 (OMNISHOP_JWKS_URL); Cognito carries our claims as custom attributes (`custom:role`, ...) or as
 plain claims added by a pre-token-generation trigger; both spellings are read. Locally
-(OMNISHOP_LOCAL=1) the same verification runs against a key the process generates, and
-POST /local/token signs tokens with it.
+(OMNISHOP_LOCAL=1) the same verification runs against a local key (kept in a file by the local
+runtime, see _local_private_key), and POST /local/token signs tokens with it.
 """
 from __future__ import annotations
 
@@ -24,13 +24,24 @@ ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel")
 CHANNELS = ("web", "app", "social", "callcenter", "sms", "email", "store")
 ALGORITHMS = ["RS256"]
 # Cognito client-credentials tokens carry no user attributes, only scopes: a channel backend's
-# client has the scope "omnishop/channel.<channel>", a fulfilment stack's "omnishop/stack".
+# client has the scope "omnishop/channel.<channel>", a fulfilment stack's "omnishop/stack.<stack>"
+# (one client per stack). Locally a stack token carries the claim `stack` instead. Either way the
+# stack is the caller's identity: a stack reports only on its own child orders, whatever its `sub`.
 SCOPE_SERVER = "omnishop"
-STACK_SCOPE = "stack"
 
 
 def channel_scope(channel: str) -> str:
     return f"channel.{channel}"
+
+
+def stack_scope(stack: str) -> str:
+    return f"stack.{stack}"
+
+
+def stacks() -> tuple[str, ...]:
+    from chalicelib.catalog.domain import STACKS   # the one list of fulfilment stacks
+
+    return STACKS
 LOCAL_KID = "omnishop-local"
 LOCAL_TOKEN_SECONDS = 12 * 3600
 
@@ -41,6 +52,7 @@ class Caller:
     role: str
     channel: str | None = None
     customer_id: str | None = None
+    stack: str | None = None
 
     @property
     def sees_published_only(self) -> bool:
@@ -52,23 +64,25 @@ def _claim(claims: Mapping[str, Any], name: str) -> Any:
     return claims.get(name, claims.get(f"custom:{name}"))
 
 
-def _machine_role(scope: Any) -> tuple[str | None, str | None]:
-    """role and channel of a client-credentials token, from its scopes."""
+def _machine_role(scope: Any) -> tuple[str | None, str | None, str | None]:
+    """role, channel and stack of a client-credentials token, from its scopes: exactly one
+    channel.<channel> or exactly one stack.<stack> scope of ours."""
     granted = [s.removeprefix(f"{SCOPE_SERVER}/") for s in str(scope or "").split()
                if s.startswith(f"{SCOPE_SERVER}/")]
     channels = [g.removeprefix("channel.") for g in granted if g.startswith("channel.")]
-    if len(channels) == 1 and STACK_SCOPE not in granted:
-        return "channel", channels[0]
-    if granted == [STACK_SCOPE]:
-        return "stack", None
-    return None, None
+    named = [g.removeprefix("stack.") for g in granted if g.startswith("stack.")]
+    if len(channels) == 1 and not named and not any(g.startswith("stack") for g in granted):
+        return "channel", channels[0], None
+    if len(named) == 1 and granted == [stack_scope(named[0])]:
+        return "stack", None, named[0]
+    return None, None, None
 
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     sub, role, channel = claims.get("sub"), _claim(claims, "role"), _claim(claims, "channel")
-    customer_id = _claim(claims, "customerId")
+    customer_id, stack = _claim(claims, "customerId"), _claim(claims, "stack")
     if role is None and claims.get("scope"):
-        role, channel = _machine_role(claims["scope"])
+        role, channel, stack = _machine_role(claims["scope"])
     if not isinstance(sub, str) or not sub:
         raise unauthorized("the token has no subject")
     if role not in ROLES:
@@ -79,7 +93,12 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
         raise unauthorized(f"a {role} token must name its channel")
     if role == "customer" and not customer_id:
         raise unauthorized("a customer token must carry customerId")
-    return Caller(sub=sub, role=role, channel=channel, customer_id=customer_id)
+    if role == "stack" and stack not in stacks():
+        raise unauthorized(f"a stack token must name its stack, one of {', '.join(stacks())} (claim `stack`, "
+                           f"or the scope {SCOPE_SERVER}/{stack_scope('<stack>')}); it names {stack!r}")
+    if role != "stack" and stack is not None:
+        raise unauthorized("only a stack token names a stack")
+    return Caller(sub=sub, role=role, channel=channel, customer_id=customer_id, stack=stack)
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -88,13 +107,34 @@ _local_key: Any = None
 
 
 def _local_private_key() -> Any:
+    """The local signing key: kept in OMNISHOP_LOCAL_SIGNING_KEY_FILE when that is set (the local
+    runtime sets it: tokens stay valid across restarts), else one per process."""
     global _local_key
     with _local_lock:
         if _local_key is None:
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            _local_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            _local_key = _load_or_make_key(settings.env("LOCAL_SIGNING_KEY_FILE"))
         return _local_key
+
+
+def _load_or_make_key(path: str | None) -> Any:
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if path and os.path.exists(path):
+        with open(path, "rb") as pem:
+            return serialization.load_pem_private_key(pem.read(), password=None)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if path:   # written whole under another name, then renamed: never half a key
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as pem:
+            pem.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        os.replace(temporary, path)
+    return key
 
 
 @functools.lru_cache(maxsize=1)
@@ -156,7 +196,7 @@ def issue_local_token(claims: Mapping[str, Any]) -> str:
         raise forbidden("local tokens are only issued by the local runtime")
     if not isinstance(claims, Mapping):
         raise bad_request("the body must be a JSON object of claims")
-    wanted = {k: claims[k] for k in ("sub", "role", "channel", "customerId") if claims.get(k) is not None}
+    wanted = {k: claims[k] for k in ("sub", "role", "channel", "customerId", "stack") if claims.get(k) is not None}
     wanted.setdefault("sub", f"local-{wanted.get('role', 'anonymous')}")
     try:
         caller_from_claims(wanted)

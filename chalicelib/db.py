@@ -6,17 +6,20 @@ indexes need, with a `version` for optimistic concurrency.
 from __future__ import annotations
 
 import json
+import random
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
+from chalicelib.errors import ApiError, conflict
 
 
 class JsonBody(Attribute[dict]):
@@ -24,7 +27,7 @@ class JsonBody(Attribute[dict]):
     attr_type = STRING
 
     def serialize(self, value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False)
 
     def deserialize(self, value: str) -> Any:
         return json.loads(value)
@@ -45,23 +48,74 @@ class StaleVersion(Exception):
     Every store raises this one class (each store module re-exports it as `store.StaleVersion`)."""
 
 
+# Why DynamoDB cancelled a transaction, one reason per item (the items that were not at fault
+# say "None"), and what each means here:
+#   ConditionalCheckFailed          the write's condition is false: StaleVersion (the caller
+#                                   answers 409 or 412, or takes it as "already done")
+#   TransactionConflict             another transaction or write held an item at that moment:
+#                                   the same transaction is sent again (TRANSACTION_ATTEMPTS in
+#                                   all, full jitter), then 409 transactionConflict
+#   anything else (throughput, throttling, item collection size, validation): 503 with a body
+#                                   naming the reason; nothing was written
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+TRANSACTION_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.05   # full jitter: attempt n waits uniform(0, 0.05 * 2**n)
+_sleep = time.sleep
+# A read-change-write that lost to another writer waits before it reads again: full jitter,
+# exponential from 10 ms, at most 1 s. Without it, n writers on one item each re-read and
+# re-wrote it about n times (200 writers on one basket: some 20,000 attempts).
+RETRY_BACKOFF_SECONDS, RETRY_BACKOFF_CAP_SECONDS = 0.01, 1.0
+
+
+def back_off(attempt: int, base: float = RETRY_BACKOFF_SECONDS) -> None:
+    """Wait before retrying a write that lost (its `attempt`-th, from 0): uniform(0, base * 2**n),
+    at most RETRY_BACKOFF_CAP_SECONDS."""
+    _sleep(random.uniform(0, min(RETRY_BACKOFF_CAP_SECONDS, base * 2 ** attempt)))
+
+
+def cancellation_codes(exc: Exception) -> list[str]:
+    """The reasons a transaction was cancelled (items at fault only), or [] for other errors."""
+    return [r.code for r in (getattr(exc, "cancellation_reasons", None) or [])
+            if r is not None and r.code not in (None, "None")]
+
+
 def conditional_failed(exc: Exception) -> bool:
     """A PynamoDB write, or a transaction, refused by its condition (e.g. a stale version)."""
     if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
         return True
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return CONDITION_FAILED in cancellation_codes(exc)
 
+
+def _conflicted(exc: Exception) -> bool:
+    codes = cancellation_codes(exc)
+    return (bool(codes) and all(c == TRANSACTION_CONFLICT for c in codes)) or \
+        getattr(exc, "cause_response_code", None) == "TransactionConflictException"
+
+
+# Cancellation reasons that pass with time (the table's or the account's throughput).
+THROTTLED = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded"})
 
 @contextmanager
 def versioned() -> Iterator[None]:
     """Around a conditional write (save, delete, update or a transaction): a refused condition
-    raises StaleVersion; any other error passes through unchanged."""
+    raises StaleVersion; a transaction conflict that outlasted its retries is 409; throttling is
+    503 (retry later); any other cancellation (a validation error, an item collection too large:
+    a retry would fail the same way) and other errors pass through unchanged, a fault (500)."""
     try:
         yield
     except PynamoDBException as exc:
         if conditional_failed(exc):
             raise StaleVersion() from None
+        if _conflicted(exc):
+            raise conflict("another request changed the same data at the same moment; nothing was "
+                           "written: retry", "transactionConflict") from None
+        codes = cancellation_codes(exc)
+        if codes and set(codes) <= THROTTLED | {"None"}:
+            raise ApiError(503, "Service Unavailable",
+                           f"the database refused the write ({', '.join(sorted(set(codes)))}); nothing "
+                           "was written: retry later", "databaseUnavailable",
+                           headers={"Retry-After": "1"}) from None
         raise
 
 
@@ -76,9 +130,25 @@ def written(write: Callable[[], object]) -> bool:
     return True
 
 
-def transaction() -> TransactWrite:
-    """A DynamoDB transaction in this region (use as `with db.transaction() as tx:`)."""
-    return TransactWrite(connection=Connection(region=settings.region()))
+class _Transaction(TransactWrite):
+    """TransactWrite that sends itself again when DynamoDB cancelled it only for a conflict with
+    another transaction (nothing was written; the same items and conditions are still right)."""
+
+    def _commit(self) -> Any:
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                return super()._commit()
+            except TransactWriteError as exc:
+                if attempt == TRANSACTION_ATTEMPTS - 1 or conditional_failed(exc) or not _conflicted(exc):
+                    raise
+                back_off(attempt, CONFLICT_BACKOFF_SECONDS)
+        raise AssertionError("unreachable")
+
+
+def transaction(connection: Connection | None = None) -> TransactWrite:
+    """A DynamoDB transaction in this region (use as `with db.transaction() as tx:`), inside
+    `versioned()` or `written()` so that every cancellation reason is answered deliberately."""
+    return _Transaction(connection=connection or Connection(region=settings.region()))
 
 
 class ByOwner(GlobalSecondaryIndex):

@@ -6,7 +6,8 @@ from typing import Any
 
 class ApiError(Exception):
     def __init__(self, status: int, reason: str, message: str, code: str | None = None,
-                 body: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+                 body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                 items: tuple[str, ...] = ()):
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -14,6 +15,7 @@ class ApiError(Exception):
         self.code = code or str(status)
         self.body = body  # replaces the error body when set (e.g. 412 returns the current resource)
         self.headers = headers or {}
+        self.items = items  # ids of the request's items the error is about (for callers; not in the body)
 
     def to_body(self) -> dict[str, Any]:
         if self.body is not None:

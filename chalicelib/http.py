@@ -6,21 +6,94 @@ A route is a plain function `fn(call, **uri_params) -> Reply`; it never touches 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import math
+import re
+from http import HTTPStatus
 from typing import Any, Callable, Mapping
 
 from chalice import Response
 
-from chalicelib import auth, settings, tmf
+from chalicelib import access, auth, idempotency, settings, tmf
 from chalicelib.errors import ApiError, bad_request, too_large, unsupported_media_type
 from chalicelib.observability import bind_request, logger
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
-# Chalice answers 415 itself for types a route does not list; we list common ones so that the
-# refusal is ours, with a TMF error body.
-ROUTE_CONTENT_TYPES = [*JSON_TYPES, "application/json-patch+json", "text/plain", "application/xml",
-                       "text/xml", "application/x-www-form-urlencoded", "multipart/form-data",
-                       "application/octet-stream"]
+# Chalice answers 415 itself (with its own {"Code": "UnsupportedMediaType"} body) for a content
+# type a route does not list: every route takes every type, and Call.json refuses what is not
+# JSON with a TMF 415.
+ROUTE_CONTENT_TYPES = ["*/*"]
+MAX_JSON_DEPTH = 32
+# A string, or from an unterminated string's quote to the end (json.loads stops there too): one
+# match from every quote, so the scan stays linear whatever the quotes and backslashes.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")   # +1 / -1 as signed bytes
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep `raw` nests arrays and objects, brackets inside strings not counted; without
+    recursion and in C-speed linear passes, so no body can make it raise RecursionError or
+    take long. On invalid JSON the count is right up to the first error, which is as far as
+    json.loads reads."""
+    steps = _JSON_STRING.sub(b"", raw).translate(_BRACKET_STEP, _NOT_BRACKET)
+    return max(itertools.accumulate(memoryview(steps).cast("b"), initial=0))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise bad_request(f"the request body contains {name}, which is not JSON", "malformedJson")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise bad_request(f"the number {text[:40]} is out of range", "malformedJson")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise bad_request(f"the key {key[:60]!r} appears twice in one object", "duplicateKey")
+        out[key] = value
+    return out
+
+
+def _check_text(body: Any) -> None:
+    """No NUL and no lone surrogate (\\ud800-\\udfff escapes) in any key or string value."""
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _BAD_TEXT.search(item):
+                raise bad_request("the request body contains a NUL character or an unpaired surrogate "
+                                  "(not valid Unicode text)", "invalidText")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, at most MAX_JSON_DEPTH deep, no NaN/Infinity (or numbers that overflow
+    to them), no duplicate keys, no NUL or unpaired surrogates. 400 with a TMF body otherwise."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("the request body is not UTF-8 text", "malformedJson") from None
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise bad_request(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", "tooDeep")
+    try:
+        body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite,
+                          object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise bad_request(f"the request body is not valid JSON: {str(exc)[:200]}", "malformedJson") from None
+    _check_text(body)
+    return body
 
 
 @dataclasses.dataclass
@@ -59,6 +132,7 @@ class Call:
     raw_body: bytes
     caller: auth.Caller | None
     source_ip: str | None = None
+    _parsed: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
 
     @property
     def content_type(self) -> str:
@@ -71,21 +145,48 @@ class Call:
             raise unsupported_media_type(self.content_type)
         if not self.raw_body.strip():
             raise bad_request("the request body is empty; send a JSON object")
-        try:
-            body = json.loads(self.raw_body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request(f"the request body is not valid JSON: {exc}", "malformedJson") from None
-        if not isinstance(body, dict):
-            raise bad_request("the request body must be a JSON object")
-        return body
+        if self._parsed is None:
+            body = parse_json(self.raw_body)
+            if not isinstance(body, dict):
+                raise bad_request("the request body must be a JSON object")
+            self._parsed = body
+        return self._parsed
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower()) or self.headers.get(name)
 
 
 def error_response(exc: ApiError) -> Response:
-    return Response(body=json.dumps(exc.to_body()), status_code=exc.status,
+    return Response(body=json.dumps(exc.to_body(), allow_nan=False), status_code=exc.status,
                     headers={"Content-Type": "application/json", **exc.headers})
+
+
+# Chalice's own answers ({"Code": ..., "Message": ...}) made TMF error bodies; by status.
+_CHALICE_CODES = {400: "invalidInput", 403: "forbidden", 404: "notFound", 405: "methodNotAllowed",
+                  413: "payloadTooLarge", 415: "unsupportedMediaType", 429: "tooManyRequests",
+                  500: "internalError"}
+
+
+def chalice_errors(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    """App middleware (app.py): whatever Chalice answers by itself, before or around our views
+    (405 for a method a path lacks, 415, a fault outside a view), gets a TMF error body."""
+    try:
+        response = get_response(request)
+    except Exception:
+        logger.exception("unhandled error outside a route")
+        return error_response(ApiError(500, "Internal Server Error", "the request could not be completed",
+                                       "internalError"))
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"} and response.status_code >= 400:
+        status = response.status_code
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Error"
+        headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+        return error_response(ApiError(status, reason, str(body["Message"])[:200],
+                                       _CHALICE_CODES.get(status, str(body["Code"])), headers=headers))
+    return response
 
 
 def _response(reply: Reply) -> Response:
@@ -93,7 +194,7 @@ def _response(reply: Reply) -> Response:
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
     headers.setdefault("Content-Type", "application/json")
-    return Response(body=json.dumps(reply.body), status_code=reply.status, headers=headers)
+    return Response(body=json.dumps(reply.body, allow_nan=False), status_code=reply.status, headers=headers)
 
 
 def _reply_to_dict(reply: Reply) -> dict[str, Any]:
@@ -111,6 +212,9 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
             request = bp.current_request
             headers = {k.lower(): v for k, v in (request.headers or {}).items()}
             context = request.context or {}
+            lambda_context = getattr(bp, "lambda_context", None)
+            logger.bind_function(lambda_context)   # this function's, nobody else's
+            idempotency.register_context(lambda_context)   # for every once() this request makes
             bind_request(headers.get("x-correlation-id") or context.get("requestId"),
                          headers.get("x-journey-key"))
             tmf.set_request_base(headers, context.get("stage"))
@@ -120,14 +224,15 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
                             headers=headers, query=dict(request.query_params or {}),
                             raw_body=request.raw_body or b"", caller=caller,
                             source_ip=(context.get("identity") or {}).get("sourceIp"))
+                if call.raw_body.strip() and call.content_type in JSON_TYPES:
+                    call.json()   # every JSON body is strict, whether the route reads it or not
+                if caller is not None:   # the access table, before the route runs (chalicelib/access.py)
+                    access.check_route(caller, call.path, call.method)
                 key = headers.get("idempotency-key")
                 if key and request.method == "POST" and caller is not None:
-                    if getattr(bp, "lambda_context", None) is not None:
-                        from chalicelib import idempotency
-
-                        idempotency.register_context(bp.lambda_context)
+                    scoped = idempotency_scope(caller, request.method, call.path, params, key)
                     payload = call.raw_body.decode("utf-8", "replace")
-                    result = _replay(view_name, f"{caller.sub}:{key}", payload, lambda: fn(call, **params))
+                    result = _replay(view_name, scoped, payload, lambda: fn(call, **params))
                 else:
                     result = fn(call, **params)
                 return _response(result)
@@ -148,9 +253,15 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
     return register
 
 
-def _replay(scope: str, key: str, payload: str, thunk: Callable[[], Reply]) -> Reply:
-    from chalicelib import idempotency
+def idempotency_scope(caller: auth.Caller, method: str, resource_path: str, params: Mapping[str, str],
+                      key: str) -> str:
+    """What an Idempotency-Key is unique within: the caller, the method and the path with its
+    parameters filled in (the same key for another customer's identityLink is another request)."""
+    path = re.sub(r"{([^}]+)}", lambda m: params.get(m.group(1), m.group(0)), resource_path)
+    return json.dumps([caller.sub, caller.role, caller.customer_id, method, path, key])
 
+
+def _replay(scope: str, key: str, payload: str, thunk: Callable[[], Reply]) -> Reply:
     def run() -> dict[str, Any]:
         return _reply_to_dict(thunk())
 

@@ -1,11 +1,26 @@
 """Structured JSON logs (Powertools Logger) with a correlation id and journey key, and metrics.
 
-Log lines never carry a phone number or an email address in clear: the formatter masks both in
-the serialized line, whatever field they hide in.
+Log lines never carry a phone number, an email address or a credential in clear: the formatter
+masks them in the serialized line, whatever field they hide in (`redact`). Credentials are link
+tokens (`/recovery/link/<token>`, the portal's `/l/<token>`: the signed link is the key), bearer
+tokens and JWTs, Authorization header values and `token=` query parameters.
+
+`logger` is the one logger, and what it is given cannot break or leak:
+- `extra` keys that a `logging.LogRecord` reserves (`created`, `name`, `msg`, ...) would make the
+  standard library raise KeyError in the middle of a handler; they are renamed `<key>_`
+  (`safe_extra`), for every call, whatever the caller wrote.
+- Keys bound to a request or an invocation (correlation id, journey key, the Lambda context from
+  `inject_lambda_context`, anything `append_keys` adds) are kept per thread and cleared when the
+  next request or invocation starts. Bound once for the whole process, a stream handler's
+  function name ended up on the API's request lines (several functions share one process
+  locally, and a warm Lambda runs invocations one after another).
 """
 from __future__ import annotations
 
+import functools
+import logging
 import re
+from typing import Any, Callable, Iterable, Mapping
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -15,9 +30,23 @@ SERVICE = "omnishop"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Phone numbers are held in E.164 ("+" and 8 to 15 digits); written with spaces or dashes too.
 _PHONE = re.compile(r"\+\d(?:[ -]?\d){7,14}")
+_SECRETS = (
+    # Authorization / token fields and headers, JSON or not (the whole value: "Bearer <token>" too)
+    (re.compile(r"(?i)(\"?(?:authorization|x-api-key|(?:access_|id_|refresh_)?token)\"?\s*[:=]\s*\"?)"
+                r"(?:(?:bearer|basic)\s+)?[^\"\s,;&}]+"), r"\1<token>"),
+    # a signed link's token in a path: /recovery/link/<token>[/approve], the portal's /l/<token>
+    (re.compile(r"(/(?:link|l)/)[^/\s?#\"'<>\\]+"), r"\1<token>"),
+    # bearer material, wherever else it is written
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1<token>"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"), "<jwt>"),
+    # token=... query parameters (access_token=, id_token=, ...)
+    (re.compile(r"(?i)([?&][a-z_]*token=)[^&\s\"'#]+"), r"\1<token>"),
+)
 
 
 def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
     return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 
@@ -26,12 +55,114 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return redact(super().serialize(log))
 
 
-logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+class RedactingFilter(logging.Filter):
+    """For standard-library handlers (the local runtime's stderr): the record's message redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def redact_handlers(target: logging.Logger | None = None) -> None:
+    """Redact every line the handlers of `target` (default: the root logger) write."""
+    for handler in (target or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
+# What a LogRecord holds itself: an `extra` key among these makes Logger.makeRecord raise KeyError.
+RESERVED_RECORD_KEYS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_STANDARD_ARGS = ("exc_info", "stack_info")
+
+
+def safe_extra(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`extra` with every key a LogRecord reserves renamed `<key>_` (`created` -> `created_`)."""
+    out: dict[str, Any] = {}
+    for key, value in (extra or {}).items():
+        name = str(key)
+        while name in RESERVED_RECORD_KEYS or (name != key and name in (extra or {})):
+            name += "_"
+        out[name] = value
+    return out
+
+
+def _level(name: str) -> Callable[..., None]:
+    def emit(self: "OmnishopLogger", msg: object, *args: object, stacklevel: int = 2,
+             extra: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        standard = {k: kwargs.pop(k) for k in _STANDARD_ARGS if k in kwargs}
+        # +1: this method, so that `location` names the caller's line
+        getattr(Logger, name)(self, msg, *args, stacklevel=stacklevel + 1,
+                              extra=safe_extra({**(extra or {}), **kwargs}), **standard)
+
+    emit.__name__ = name
+    return emit
+
+
+class OmnishopLogger(Logger):
+    """Powertools' Logger, made safe for every call (see the module docstring)."""
+
+    debug = _level("debug")
+    info = _level("info")
+    warning = _level("warning")
+    error = _level("error")
+    critical = _level("critical")
+    exception = _level("exception")
+
+    # --- keys: per thread, cleared per request / invocation -------------------------------------
+    def append_keys(self, **additional_keys: object) -> None:
+        self.thread_safe_append_keys(**additional_keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        gone = set(keys)
+        current = self.thread_safe_get_current_keys()
+        self.thread_safe_clear_keys()   # a new dict: never edit the context variable's shared default
+        self.thread_safe_append_keys(**{k: v for k, v in current.items() if k not in gone})
+
+    def set_correlation_id(self, value: str | None) -> None:
+        self.append_keys(correlation_id=value)
+
+    def get_correlation_id(self) -> str | None:
+        return self.thread_safe_get_current_keys().get("correlation_id")
+
+    def bind_function(self, context: Any) -> None:
+        """Start an invocation's keys afresh: the function's name, ARN, memory and request id."""
+        from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+        from aws_lambda_powertools.logging.logger import _is_cold_start
+
+        self.thread_safe_clear_keys()
+        if context is not None:
+            self.append_keys(cold_start=_is_cold_start(), **build_lambda_context_model(context).__dict__)
+
+    def inject_lambda_context(self, lambda_handler: Callable | None = None, **options: Any) -> Any:  # type: ignore[override]
+        """`@logger.inject_lambda_context`: the invocation's keys for its own thread only."""
+        if lambda_handler is None or options:
+            raise TypeError("use @logger.inject_lambda_context without arguments")
+
+        @functools.wraps(lambda_handler)
+        def decorate(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            self.bind_function(context)
+            try:
+                return lambda_handler(event, context, *args, **kwargs)
+            finally:
+                self.thread_safe_clear_keys()
+
+        return decorate
+
+
+logger = OmnishopLogger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace="Omnishop", service=SERVICE)
 
 
 def bind_request(correlation_id: str | None, journey_key: str | None = None) -> None:
-    """Attach the correlation id and journey key to every following log line of this request."""
+    """Attach the correlation id and journey key to every following log line of this request
+    (in this thread; chalicelib.http starts each request with `logger.bind_function`)."""
     logger.set_correlation_id(correlation_id)
     logger.remove_keys(["journey_key"])
     if journey_key:

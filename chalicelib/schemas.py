@@ -2,15 +2,46 @@
 unknown attributes are kept; known ones must have the right type."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Text = Field(default=None, max_length=1000)
 
 
+def _is_text_attribute(key: Any) -> bool:
+    """Attributes every TMF schema types as a string: id, href and the @ attributes."""
+    return isinstance(key, str) and (key.startswith("@") or key in ("id", "href"))
+
+
+def _meta_not_text(value: Any, where: str) -> str | None:
+    """Where, in kept unknown attributes, an id, href or @ attribute (@type, ...) is not text."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _is_text_attribute(key) and not isinstance(item, str):
+                return f"{where}.{key}"
+            found = _meta_not_text(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _meta_not_text(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
 class Tmf(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+
+    @model_validator(mode="after")
+    def meta_attributes_are_text(self) -> "Tmf":
+        # Unknown attributes are kept and served back as they came: their ids, hrefs, @type,
+        # @baseType, @schemaLocation and @referredType must still be strings, as every TMF schema says.
+        found = _meta_not_text(self.model_extra or {}, "")
+        if found:
+            raise ValueError(f"{found.lstrip('.')} must be a string")
+        return self
 
 
 class TimePeriod(Tmf):

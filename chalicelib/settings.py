@@ -6,7 +6,9 @@ the local ones: a developer needs no configuration at all.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+from typing import Any, Iterable
 
 PREFIX = "OMNISHOP_"
 
@@ -326,3 +328,46 @@ def recovery_link_seconds() -> int:
 def approval_link_seconds() -> int:
     """How long the link in the approval email works."""
     return env_int("APPROVAL_LINK_SECONDS", 7 * 24 * 3600)
+
+
+# --- outbound calls (chalicelib/outbound.py) ----------------------------------------------------
+def outbound_allow(opened: Iterable[tuple[Any, int]] = ()) -> set[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]]:
+    """Locally only (OMNISHOP_LOCAL): loopback addresses the platform may call despite the outbound
+    guard, as comma-separated host:port pairs ("127.0.0.1:9999,[::1]:9999"), plus the (address,
+    port) pairs this process `opened` (chalicelib/outbound.py allow_local: the demo listener and
+    the simulated stacks). The API's own port and moto's are never opened; entries that are not
+    a loopback IP literal and port are ignored. Empty (nothing opened) in AWS."""
+    if not local_mode():
+        return set()
+    closed = {env_int("PORT", 8000), int(os.environ.get("MOTO_PORT") or 5000)}
+    candidates = [(address, int(port)) for address, port in opened]
+    for entry in (env("OUTBOUND_ALLOW") or "").split(","):
+        host, _, port = entry.strip().rpartition(":")
+        try:
+            candidates.append((ipaddress.ip_address(host.strip("[]")), int(port)))
+        except ValueError:
+            continue
+    return {(address, number) for address, number in candidates
+            if address.is_loopback and 0 < number < 65536 and number not in closed}
+
+
+def outbound_max_redirects() -> int:
+    """Redirects an importJob source may answer with (each one checked by the outbound guard)."""
+    return env_int("OUTBOUND_MAX_REDIRECTS", 3)
+
+
+def recovery_baskets_per_customer() -> int:
+    """Abandoned-basket outreach per customer: at most this many baskets of one customer are
+    reminded about within OMNISHOP_RECOVERY_CAP_SECONDS (the newest recoverable one speaks for all)."""
+    return max(1, env_int("RECOVERY_BASKETS_PER_CUSTOMER", 1))
+
+
+def recovery_cap_seconds() -> int:
+    """The window of the per-customer outreach cap."""
+    return max(60, env_int("RECOVERY_CAP_SECONDS", 7 * 24 * 3600))
+
+
+def approved_unordered_seconds() -> int:
+    """An approved basket without an order after this long is taken up by the basket sweep
+    (ordered, or returned with the reason); one it cannot resolve raises an alarm."""
+    return env_int("APPROVED_UNORDERED_SECONDS", 120)

@@ -17,14 +17,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from chalicelib import idempotency, streams
+from chalicelib import deferred, idempotency, streams
 from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import interactions
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import logger, metrics
 from chalicelib.recovery import service as recovery
+
+# imported on first use (chalicelib/deferred.py): only some records need it
+interactions = deferred.module("chalicelib.customer.interactions")
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 PLATFORM_CHANNEL = "backoffice"

@@ -6,13 +6,11 @@ failure) until the queue moves it to its dead-letter queue. Each delivery is mad
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib import idempotency, settings
+from chalicelib import idempotency, outbound, settings
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.observability import logger, metrics
@@ -25,24 +23,33 @@ class DeliveryFailed(Exception):
 
 
 def post(callback: str, event: dict) -> dict:
-    request = urllib.request.Request(callback, data=json.dumps(event).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    """POST one event through the outbound guard. A callback the guard refuses (it may have been
+    re-pointed since registration, or its name now resolves elsewhere) is not retried: the outcome
+    says why and the delivery is done. Redirects are not followed."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.hub_delivery_timeout_seconds()) as resp:
-            return {"status": resp.status}
-    except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"listener answered {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        answer = outbound.request("POST", callback, json.dumps(event).encode(),
+                                  {"Content-Type": "application/json"},
+                                  timeout=settings.hub_delivery_timeout_seconds(), max_bytes=0)
+    except outbound.Refused as exc:
+        metrics.add_metric(name="HubDeliveriesRefused", unit=MetricUnit.Count, value=1)
+        logger.warning("callback refused by the outbound guard", extra={"reason": exc.reason})
+        return {"refused": exc.reason}
+    except outbound.Unreachable as exc:
         raise DeliveryFailed(f"listener unreachable: {exc}") from None
+    if not 200 <= answer.status < 300:
+        raise DeliveryFailed(f"listener answered {answer.status}")
+    return {"status": answer.status}
 
 
 def record_handler(record: SQSRecord) -> None:
     delivery = json.loads(record.body)
     outcome = idempotency.once("hub-delivery", delivery["deliveryId"],
                                lambda: post(delivery["callback"], delivery["event"]))
-    metrics.add_metric(name="HubEventsDelivered", unit=MetricUnit.Count, value=1)
-    logger.info("event delivered", extra={"deliveryId": delivery["deliveryId"],
-                                          "eventType": delivery["event"].get("eventType"), **outcome})
+    delivered = "refused" not in outcome
+    if delivered:
+        metrics.add_metric(name="HubEventsDelivered", unit=MetricUnit.Count, value=1)
+    logger.info("event delivered" if delivered else "event not delivered",
+                extra={"deliveryId": delivery["deliveryId"], "eventType": delivery["event"].get("eventType"), **outcome})
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,11 @@
   failed, cancelled) starts the order-notify workflow for that SMS, named after the order and the
   state; the message id is the same, so nothing is ever sent twice. The order placed is an
   interaction on the customer's journey (idempotent on its id).
-- Completed items become products the customer holds (ids derived from the order item).
+- An amendment (PATCH productOrder/{id}): a child order it made goes to its stack, one it changed
+  gets a TMF622 change (or cancel), and the customer gets one SMS naming what changed (its message
+  id names the amendment: a replay sends nothing twice).
+- Completed items of a child order create or change the customer's products in the inventory
+  (TMF637; product ids derive from the customer's order and the item, so a replay changes nothing).
 """
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from chalicelib import idempotency, streams
-from chalicelib.customer import interactions
+from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import logger, metrics
 from chalicelib.ordering import domain, service
+
+# imported on first use (chalicelib/deferred.py): only some records need it
+interactions = deferred.module("chalicelib.customer.interactions")
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -47,7 +53,10 @@ def record_handler(record: DynamoDBRecord) -> None:
                                           record.event_id, streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     if cancel or new is None or domain.parent_of(new):
-        logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent})
+        products = service.record_products(old, new) if new is not None and not cancel else 0
+        if new is not None and not cancel and new.get("amendment") != (old or {}).get("amendment"):
+            service.amended_child(old, new)
+        logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent, "productsHeld": products})
         return
     state, before = new.get("state"), (old or {}).get("state")
     if old is None:
@@ -56,9 +65,10 @@ def record_handler(record: DynamoDBRecord) -> None:
             service.start_workflow(new)
     if state != before and state in domain.MILESTONES:
         service.notify_milestone(new)
-    products = service.record_products(old, new)
+    if len(new.get("amendment") or []) > len((old or {}).get("amendment") or []):
+        service.notify_amendment(new)
     logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
-                                       "productsHeld": products, "journey_key": new.get("journeyKey")})
+                                       "journey_key": new.get("journeyKey")})
 
 
 @logger.inject_lambda_context

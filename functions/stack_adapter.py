@@ -1,6 +1,6 @@
 """A fulfilment stack's queue -> that stack (one Function per stack, infra/resources.py).
 
-Each message is {"action": "create" | "cancel", "orderId": <child order id>, "stack": <stack id>}. The default adapter (chalicelib.stacks) forwards the
+Each message is {"action": "create" | "change" | "cancel", "orderId": <child order id>, "stack": <stack id>}. The default adapter (chalicelib.stacks) forwards the
 child order to the stack's own TMF622 API, idempotently (the child order id is the key). A
 message that cannot be read (poison) fails alone (partial batch failure): SQS retries it and
 then moves it to the queue's dead-letter queue, while the rest of the batch goes on.
@@ -20,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     message = json.loads(record.body)
-    if not isinstance(message, dict) or message.get("action") not in ("create", "cancel") \
+    if not isinstance(message, dict) or message.get("action") not in ("create", "change", "cancel") \
             or not isinstance(message.get("orderId"), str) or not isinstance(message.get("stack"), str):
         raise ValueError(f"not a child order message: {record.body[:200]!r}")
     adapters.handle(message["stack"], message["action"], message["orderId"])

@@ -25,7 +25,9 @@ def build(app: cdk.App) -> OmnishopStack:
 
 
 def main() -> None:
-    app = cdk.App()
+    # Without an outdir (the CDK CLI passes CDK_OUTDIR) the app would synthesize into a temporary
+    # folder; `make synth` promises ./cdk.out.
+    app = cdk.App(outdir=os.environ.get("CDK_OUTDIR") or "cdk.out")
     stack = build(app)
     app.synth()
     stack.discard_chalice_package()

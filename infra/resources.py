@@ -11,7 +11,7 @@ import dataclasses
 import importlib
 import json
 import pathlib
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
@@ -70,6 +70,13 @@ class Function:
     sources: tuple[Any, ...] = ()          # StreamSource / QueueSource, with partial batch failures
     timeout: int = 30
     memory: int = 512
+    # Lambda's ParallelizationFactor (1-10) for its stream sources: batches of one shard processed
+    # at once, records of one partition key always in order in one of them (the pump does the same).
+    parallelization: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.parallelization <= 10:
+            raise ValueError(f"{self.name}: parallelization {self.parallelization} is not within 1-10")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,15 +89,57 @@ class StateMachine:
         return json.loads((STATE_MACHINE_DIR / self.definition_file).read_text())
 
 
+# Alarms, each to the ops topic. ALARMS is the one list: the CDK stack makes a CloudWatch alarm of
+# each (logical id "Alarm" + name), the local runtime evaluates each (infra/local/alarms.py) and
+# shows the raised ones at GET /local/alarms and in its log.
+# How an alarm's value is compared with its threshold: CloudWatch's ComparisonOperator names,
+# used by the stack as they are and by the local runtime through `breaching`.
+MORE_THAN, AT_LEAST = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold"
+
+
+def breaching(alarm: Any, value: float) -> bool:
+    """Whether `value` raises `alarm`, as CloudWatch compares it (its `comparison`)."""
+    if alarm.comparison == MORE_THAN:
+        return value > alarm.threshold
+    if alarm.comparison == AT_LEAST:
+        return value >= alarm.threshold
+    raise ValueError(f"unknown comparison {alarm.comparison!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class MetricAlarm:
-    """An alarm (to the ops topic) on a metric our code emits (Powertools Metrics, namespace
-    Omnishop, dimension service=omnishop): Sum over `period` seconds >= `threshold`."""
+    """On a metric our code emits (Powertools Metrics, namespace Omnishop, dimension
+    service=omnishop): Sum over `period` seconds >= `threshold`."""
     name: str
     metric: str
     description: str
     threshold: int = 1
     period: int = 300
+    comparison: ClassVar[str] = AT_LEAST
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueAlarm:
+    """Messages waiting in a dead-letter queue (a queue's `<name>-dlq`, or a stream consumer's
+    on-failure queue, `stream` = (function, table)): more than `threshold` visible (Maximum, 1 min)."""
+    name: str
+    queue: str
+    description: str
+    stream: tuple[str, str] | None = None
+    threshold: int = 0
+    period: int = 60
+    comparison: ClassVar[str] = MORE_THAN
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutionsFailedAlarm:
+    """Executions of a state machine that failed: Sum over `period` seconds >= `threshold`."""
+    name: str
+    state_machine: str
+    description: str
+    threshold: int = 1
+    period: int = 300
+    comparison: ClassVar[str] = AT_LEAST
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +190,8 @@ TABLES = (
     Table("campaign", model="chalicelib.campaign.models:CampaignRecord", ttl_attribute="expires"),
     # Abandoned baskets: the running recovery execution of each basket (so it can be stopped at once).
     Table("recovery", model="chalicelib.recovery.models:RecoverySession", ttl_attribute="expires"),
+    # TMF637 products customers hold (inventory/models.py); the stream publishes TMF637 events.
+    Table("inventory", model="chalicelib.inventory.models:ProductRecord", stream=True),
     # TMF679 qualification answers, kept until their expirationDate (rules/models.py).
     Table("qualification", model="chalicelib.rules.models:QualificationRecord", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
@@ -172,15 +223,20 @@ FUNCTIONS = (
     Function("catalog-sweep", "functions.catalog_sweep.handler", timeout=120),
     Function("customer-events", "functions.customer_events.handler",
              sources=(StreamSource("customer"),)),
+    # Starts, stops and approves the abandoned-basket executions: one basket's records stay in
+    # order, baskets in parallel (30 baskets going idle together, bench/recovery.py).
     Function("basket-events", "functions.basket_events.handler",
-             sources=(StreamSource("basket"),)),
+             sources=(StreamSource("basket"),), parallelization=10),
     Function("notify-events", "functions.notify_events.handler",
              sources=(StreamSource("notify"),)),
     # Step Functions task: one SMS/email (TransientSendError for Retry; see functions/notify_send.py).
     Function("notify-send", "functions.notify_send.handler"),
     Function("notify-sweep", "functions.notify_sweep.handler", timeout=120),
     # Orders: the stream starts one workflow per order, publishes events, sends milestone SMS.
-    Function("order-events", "functions.order_events.handler", sources=(StreamSource("order"),)),
+    Function("order-events", "functions.order_events.handler", sources=(StreamSource("order"),),
+             parallelization=4),
+    # TMF637 hub events from the inventory stream.
+    Function("inventory-events", "functions.inventory_events.handler", sources=(StreamSource("inventory"),)),
     # Step Functions tasks of order-fulfilment (decompose, prepare, dispatch, hold, finish, fail).
     Function("order-tasks", "functions.order_tasks.handler"),
     # One adapter per stack: forwards child orders to the stack's own TMF622 API.
@@ -194,6 +250,8 @@ FUNCTIONS = (
              sources=(StreamSource("basket"),)),
     # Abandoned baskets: the workflow's tasks (basket-events starts, stops and approves sessions).
     Function("recovery-tasks", "functions.recovery_tasks.handler"),
+    # No approved basket without an order: orders it, or returns it with the reason (issue 20).
+    Function("basket-sweep", "functions.basket_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -207,18 +265,31 @@ STATE_MACHINES = (
                  functions={"RecoveryTasksFunctionArn": "recovery-tasks", "NotifySendFunctionArn": "notify-send"}),
 )
 
+def stream_failure_queue(function: str, table: str) -> str:
+    """The on-failure destination of `function`'s event source mapping on `table`'s stream."""
+    return f"{function}-{table}-stream-failures"
+
+
 ALARMS = (
     MetricAlarm("order-child-held", "ChildOrderHeld",
                 "A fulfilment stack did not finish a child order in time: the order is held"),
+    *(QueueAlarm(f"{q.name}-dlq", f"{q.name}-dlq", f"messages in {q.name}-dlq") for q in QUEUES),
+    *(QueueAlarm(stream_failure_queue(f.name, s.table), stream_failure_queue(f.name, s.table),
+                 f"messages in {stream_failure_queue(f.name, s.table)}", stream=(f.name, s.table))
+      for f in FUNCTIONS for s in f.sources if isinstance(s, StreamSource)),
+    *(ExecutionsFailedAlarm(f"{m.name}-failed", m.name, f"{m.name} executions failed") for m in STATE_MACHINES),
+    MetricAlarm("approved-basket-stuck", "ApprovedBasketStuck",
+                "An approved basket could neither be ordered nor returned with a reason by the basket sweep"),
 )
 
 SCHEDULES = (
     Schedule("catalog-sweep", "rate(15 minutes)", "catalog-sweep"),
     Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
+    Schedule("basket-sweep", "rate(2 minutes)", "basket-sweep"),
 )
 
-# API Gateway's own answers (an unknown path or method, a refused or throttled request, an
-# integration fault) in the TMF error shape every other answer has. An undefined method on a
+# API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,
+# an integration fault) in the TMF error shape every other answer has. An undefined method on a
 # defined path is MISSING_AUTHENTICATION_TOKEN to API Gateway too: 404 here, not its 403.
 GATEWAY_RESPONSES = (
     GatewayResponse("MISSING_AUTHENTICATION_TOKEN", "notFound", "Not Found", 404,
@@ -226,8 +297,15 @@ GATEWAY_RESPONSES = (
     GatewayResponse("DEFAULT_4XX", "$context.error.responseType", "refused by the API gateway"),
     GatewayResponse("THROTTLED", "tooManyRequests", "Too Many Requests", 429,
                     "too many requests: retry after a pause"),
+    GatewayResponse("QUOTA_EXCEEDED", "tooManyRequests", "Too Many Requests", 429,
+                    "the request quota is used up: retry later"),
+    GatewayResponse("REQUEST_TOO_LARGE", "payloadTooLarge", "Payload Too Large", 413,
+                    "the request is larger than the API accepts"),
+    GatewayResponse("UNSUPPORTED_MEDIA_TYPE", "unsupportedMediaType", "Unsupported Media Type", 415,
+                    "this content type is not accepted; send application/json"),
     GatewayResponse("DEFAULT_5XX", "$context.error.responseType", "API gateway fault"),
 )
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024   # API Gateway's payload limit (REQUEST_TOO_LARGE above it)
 
 # SES sender identity and SNS topics (alarms go to the ops topic).
 EMAIL_SENDER = "noreply@omnishop.example"

@@ -43,9 +43,9 @@ CAMPAIGN_RUNNER = "campaign-runner"              # invoked by the schedules the 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 RUNTIME_NAME = f"python{bundling.PYTHON_VERSION}"  # the API (chalice) runs on the same runtime
 # Machine clients (client credentials): one scope, and so one client, per channel backend and
-# one for fulfilment stacks. chalicelib/auth.py turns the scope into the caller's role/channel.
+# per fulfilment stack. chalicelib/auth.py turns the scope into the caller's role/channel/stack.
 SCOPES = {**{auth.channel_scope(c): f"The {c} channel's own backend" for c in auth.CHANNELS},
-          auth.STACK_SCOPE: "A fulfilment stack reporting order milestones"}
+          **{auth.stack_scope(s): f"Fulfilment stack {s} reporting on its own child orders" for s in auth.stacks()}}
 # The claims chalicelib/auth.py reads (as `custom:<name>` from Cognito), with their max length.
 CUSTOM_ATTRIBUTES = {"role": 32, "channel": 32, "customerId": 128}
 assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must agree"
@@ -66,8 +66,7 @@ def physical_name(stage: str, name: str) -> str:
     return f"{PROJECT}-{stage}-{name}"
 
 
-def stream_failure_queue(function: str, table: str) -> str:
-    return f"{function}-{table}-stream-failures"
+stream_failure_queue = res.stream_failure_queue   # the name tests and operators know it by
 
 
 class _ChaliceStage(Construct):
@@ -135,6 +134,7 @@ class OmnishopStack(Stack):
         self.tables = {t.name: self._table(t) for t in res.TABLES}
         self.table_names = {t.name: self.node.find_child(logical_id("Table", t.name)).ref
                             for t in res.TABLES}
+        self.plain_queues: dict[str, sqs.Queue] = {}   # every queue by name (DLQs, stream failures)
         self.queues = {q.name: self._queue(q) for q in res.QUEUES}
         self.state_machine_arns = {m.name: self._state_machine_arn(m.name) for m in res.STATE_MACHINES}
         self._cognito()
@@ -165,7 +165,7 @@ class OmnishopStack(Stack):
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
         self.state_machines = {m.name: self._state_machine(m) for m in res.STATE_MACHINES}
         self._schedules()
-        self._metric_alarms()
+        self._alarms()
         self._api()
         self._outputs()
 
@@ -205,7 +205,6 @@ class OmnishopStack(Stack):
 
     def _queue(self, spec: res.Queue) -> sqs.Queue:
         dlq = self._plain_queue(f"{spec.name}-dlq", retention_period=Duration.days(14))
-        self._dlq_alarm(dlq, f"{spec.name}-dlq")
         return self._plain_queue(
             spec.name, visibility_timeout=Duration.seconds(spec.visibility_timeout),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count, queue=dlq))
@@ -214,17 +213,8 @@ class OmnishopStack(Stack):
         queue = sqs.Queue(self, logical_id("Queue", name), enforce_ssl=True,
                           removal_policy=self.removal, **props)
         queue.node.default_child.override_logical_id(logical_id("Queue", name))
+        self.plain_queues[name] = queue
         return queue
-
-    def _dlq_alarm(self, dlq: sqs.Queue, name: str) -> None:
-        alarm = dlq.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(1), statistic="Maximum",
-        ).create_alarm(
-            self, logical_id("Alarm", name), threshold=0, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Omnishop {self.stage}: messages in {name}")
-        alarm.add_alarm_action(self.alarm_action)
 
     # --- identity -------------------------------------------------------------------------------
     def _cognito(self) -> None:
@@ -327,11 +317,10 @@ class OmnishopStack(Stack):
             if isinstance(source, res.StreamSource):
                 failures = self._plain_queue(stream_failure_queue(spec.name, source.table),
                                              retention_period=Duration.days(14))
-                self._dlq_alarm(failures, stream_failure_queue(spec.name, source.table))
                 function.add_event_source(event_sources.DynamoEventSource(
                     self.tables[source.table], starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                     batch_size=source.batch_size, report_batch_item_failures=True,
-                    retry_attempts=5, bisect_batch_on_error=True,
+                    parallelization_factor=spec.parallelization, retry_attempts=5, bisect_batch_on_error=True,
                     on_failure=event_sources.SqsDlq(failures)))
             elif isinstance(source, res.QueueSource):
                 spec_queue = next(q for q in res.QUEUES if q.name == source.queue)
@@ -380,26 +369,32 @@ class OmnishopStack(Stack):
         machine.node.default_child.override_logical_id(sid)
         for fn in sorted(set(spec.functions.values())):
             self.functions[fn].grant_invoke(machine)
-        machine.metric_failed(period=Duration.minutes(5), statistic="Sum").create_alarm(
-            self, logical_id("Alarm", f"{spec.name}-failed"), threshold=1, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Omnishop {self.stage}: {spec.name} executions failed",
-        ).add_alarm_action(self.alarm_action)
         return machine
 
-    def _metric_alarms(self) -> None:
-        """resources.ALARMS: alarms on metrics the code emits (Powertools: namespace Omnishop)."""
+    def _alarms(self) -> None:
+        """resources.ALARMS, every one to the ops topic (the local runtime evaluates the same list)."""
+        comparisons = {res.MORE_THAN: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                       res.AT_LEAST: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD}
         for spec in res.ALARMS:
-            cloudwatch.Metric(
-                namespace="Omnishop", metric_name=spec.metric, dimensions_map={"service": PROJECT},
-                statistic="Sum", period=Duration.seconds(spec.period),
-            ).create_alarm(
+            if isinstance(spec, res.QueueAlarm):
+                metric = self.plain_queues[spec.queue].metric_approximate_number_of_messages_visible(
+                    period=Duration.seconds(spec.period), statistic="Maximum")
+            elif isinstance(spec, res.ExecutionsFailedAlarm):
+                metric = self.state_machines[spec.state_machine].metric_failed(
+                    period=Duration.seconds(spec.period), statistic="Sum")
+            elif isinstance(spec, res.MetricAlarm):   # metrics the code emits (Powertools: namespace Omnishop)
+                metric = cloudwatch.Metric(namespace="Omnishop", metric_name=spec.metric,
+                                           dimensions_map={"service": PROJECT}, statistic="Sum",
+                                           period=Duration.seconds(spec.period))
+            else:
+                raise TypeError(f"unknown alarm {spec!r}")
+            alarm = metric.create_alarm(
                 self, logical_id("Alarm", spec.name), threshold=spec.threshold, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                comparison_operator=comparisons[spec.comparison],
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"Omnishop {self.stage}: {spec.description}",
-            ).add_alarm_action(self.alarm_action)
+                alarm_description=f"Omnishop {self.stage}: {spec.description}")
+            alarm.add_alarm_action(self.alarm_action)
+            alarm.node.default_child.override_logical_id(logical_id("Alarm", spec.name))   # findable by name
 
     def _schedules(self) -> None:
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(

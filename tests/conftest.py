@@ -8,8 +8,9 @@ that set it (in-process moto intercepts before that; the runtime sets its own).
 from __future__ import annotations
 
 import os
-import sys
 import pathlib
+import signal
+import sys
 
 import moto  # noqa: F401  (before any app code: DESIGN §4)
 from moto import mock_aws
@@ -28,6 +29,40 @@ os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE":
                    "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
 
 import pytest  # noqa: E402
+
+
+def _share_read_only_work() -> None:
+    """Work every test would redo on the same inputs, done once per test process:
+    - botocore's data files (service models, endpoint rules): each test starts from a fresh boto3
+      session (chalicelib.aws.reset) and PynamoDB connection, and each would parse the same JSON
+      again (about a fifth of a component test's CPU). Loaders with the same search paths share
+      one cache, as the clients of one session do.
+    - moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
+      test): a definition that passed once passes again; any other is still checked."""
+    from botocore import loaders
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    caches: dict[tuple, dict] = {}
+    init = loaders.Loader.__init__
+
+    def shared_init(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        self._cache = caches.setdefault(tuple(self.search_paths), {})
+
+    loaders.Loader.__init__ = shared_init
+
+    valid: set[str] = set()
+    validate = StepFunctionsParserBackend._validate_definition
+
+    def validate_once(definition: str) -> None:
+        if definition not in valid:
+            validate(definition=definition)
+            valid.add(definition)
+
+    StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)
+
+
+_share_read_only_work()
 
 
 def _reset_clients() -> None:
@@ -109,10 +144,39 @@ def local_runtime_env() -> dict[str, str]:
     return {}
 
 
+_RUNTIMES: list = []  # the runtimes local_runtime_factory started in this process
+
+
+def _signal_runtime(runtime, signum: int) -> None:
+    """SIGSTOP/SIGCONT to a runtime's whole process group (its moto server and threads too)."""
+    if runtime.process is not None and runtime.process.poll() is None:
+        try:
+            os.killpg(runtime.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(autouse=True)
+def _runtimes_rest_between_tests(request):
+    """A runtime started for the session polls its 11 sources every 0.2 s even when no test uses
+    it (a third of a core each, for the rest of the session): between tests every runtime of
+    local_runtime_factory is stopped (SIGSTOP); a test that uses one continues them (SIGCONT)
+    first. While stopped, its clock runs on: what falls due meanwhile (idle timers, schedules)
+    fires when it continues, as on a machine too busy to run it."""
+    if "local_runtime_factory" in request.fixturenames:
+        for runtime in _RUNTIMES:
+            _signal_runtime(runtime, signal.SIGCONT)
+    yield
+    for runtime in _RUNTIMES:
+        _signal_runtime(runtime, signal.SIGSTOP)
+
+
 @pytest.fixture(scope="session")
 def local_runtime_factory():
     """start(**env) -> a RuntimeProcess with these overrides, one per distinct env for the
-    session; every one is stopped (SIGTERM, checked) at session end."""
+    session; every one is stopped (SIGTERM, checked) and its temporary state dir removed at
+    session end (`close()`). Between tests that do not use them they rest (SIGSTOP,
+    `_runtimes_rest_between_tests`)."""
     from infra.local.process import RuntimeProcess
 
     started: dict[tuple, RuntimeProcess] = {}
@@ -121,13 +185,17 @@ def local_runtime_factory():
         key = tuple(sorted(env.items()))
         if key not in started:
             started[key] = RuntimeProcess(env=env).start()
+            _RUNTIMES.append(started[key])
+        _signal_runtime(started[key], signal.SIGCONT)
         return started[key]
 
     yield start
     problems = []
     for runtime in started.values():
+        _signal_runtime(runtime, signal.SIGCONT)
+        _RUNTIMES.remove(runtime)
         try:
-            code = runtime.stop()
+            code = runtime.close()
         except RuntimeError as exc:
             problems.append(str(exc))
         else:
@@ -141,3 +209,35 @@ def local_runtime(local_runtime_factory, local_runtime_env):
     """The local runtime (`python -m infra.local`) on free ports, ready (/health 200): `.url`,
     `.moto_url`, `.token(role, **claims)`, `.request(method, path, body, headers)`, `.moto_data()`."""
     return local_runtime_factory(**local_runtime_env)
+
+
+# --- running in parallel (make test: pytest-xdist, --dist loadgroup) -------------------------------
+from tests.fuzz.report import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Under `--dist loadgroup`, tests that share something costly or fixed run in one worker:
+    - tests/infra: the session's CDK synthesis, and chalice's files in the project's .chalice/;
+    - a module whose tests use runtimes started with their own env (local_runtime_factory, not the
+      default local_runtime) or a module-scoped runtime: each worker would start its own.
+    Every other test goes to whichever worker is free (a worker starts the default runtime once,
+    if it gets a test that needs it)."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        names = set(getattr(item, "fixturenames", ()))
+        if module.startswith("tests/infra/"):
+            group = "infra"
+        elif "local_runtime_factory" in names and "local_runtime" not in names:
+            group = module
+        elif any(d.scope == "module" for d in _fixture_defs(item)):
+            group = module
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _fixture_defs(item) -> list:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return []
+    return [defs[-1] for defs in info.name2fixturedefs.values() if defs]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
-from chalicelib.basket import domain, service
+from chalicelib import deferred, tmf
+from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import api as hub_api
 from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.basket.service")
 
 bp = Blueprint(__name__)
 

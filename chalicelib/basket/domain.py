@@ -9,6 +9,10 @@ ordinary cart to TMF663 clients):
       |  ^                            |  ^                        |
       |  '--(customer takes back)-----'  '--(customer, agent)-----'   approved --(customer reopens)--> active
       '--(agent / abandoned-basket process)--> assistanceOffered --(customer accepts)--> withAgent
+    active --(the customer checks out: ordering)--> ordered
+    awaitingApproval --(she approves by the emailed link: ordering, one write)--> ordered
+    approved --(ordering could not place it)--> withAgent (the agent who handled it) | active,
+      with `context.orderIssue` saying why (and a note on the items it is about)
     any open basket past validFor reads as `expired` (TTL then deletes it)
 
 Items are edited by the customer's channels (or the visitor's channel) while the basket is
@@ -20,10 +24,12 @@ import datetime as dt
 import json
 from typing import Any, Callable, Iterable, Mapping
 
-from chalicelib import tmf
-from chalicelib.basket import schemas
+from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.basket.schemas")
 
 API_ROOT = "/tmf-api/shoppingCart/v4"
 API_NAME = "shoppingCart"
@@ -46,9 +52,12 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (WITH_AGENT, ACTIVE): ("customer", "agent"),      # the customer takes it back / the agent releases it
     (AWAITING, APPROVED): ("customer",),
     (AWAITING, ACTIVE): ("customer",),
-    (AWAITING, WITH_AGENT): ("customer", "agent"),
-    (APPROVED, ACTIVE): ("customer",),
+    (AWAITING, WITH_AGENT): ("customer", "agent", SYSTEM),   # SYSTEM: approved by the link, not orderable
+    (APPROVED, ACTIVE): ("customer", SYSTEM),
     (APPROVED, ORDERED): (SYSTEM,),
+    (APPROVED, WITH_AGENT): (SYSTEM,),               # it could not be ordered: back to the agent
+    (ACTIVE, ORDERED): (SYSTEM,),                    # self-service checkout (ordering)
+    (AWAITING, ORDERED): (SYSTEM,),                  # approved by the emailed link: ordered in one write
 }
 # What a hand-over is, for the interaction recorded about it: (from, to) -> (reason, direction).
 HANDOVERS: dict[tuple[str | None, str], tuple[str, str]] = {
@@ -64,10 +73,15 @@ HANDOVERS: dict[tuple[str | None, str], tuple[str, str]] = {
     (AWAITING, WITH_AGENT): ("basket back with an agent", "inbound"),
     (APPROVED, ACTIVE): ("approved basket reopened", "inbound"),
     (APPROVED, ORDERED): ("basket ordered", "inbound"),
+    (APPROVED, WITH_AGENT): ("approved basket could not be ordered: back with the agent", "outbound"),
+    (ACTIVE, ORDERED): ("basket checked out by the customer", "inbound"),
+    (AWAITING, ORDERED): ("basket approved by the customer and ordered", "inbound"),
 }
 SERVER_OWNED = ("id", "href", "@type", "cartTotalPrice", "validFor", "creationDate", "lastUpdate",
                 "qualificationResult")
-ITEM_COMPUTED = ("itemPrice", "ItemTotalPrice", "itemTotalPrice", "qualification", "pricingNote", "action")
+ITEM_COMPUTED = ("itemPrice", "ItemTotalPrice", "itemTotalPrice", "qualification", "pricingNote", "action",
+                 "agreedPrice")
+ISSUE_NOTE = "orderIssue"   # the id of the note ordering puts on an item it could not order
 CHANGES_KEPT = 20
 CALLER_CONTEXT = ("journeyKey", "campaignCode", "device", "postCode")   # what a channel tells us
 
@@ -94,9 +108,24 @@ def list_key(doc: Mapping[str, Any]) -> str | None:
     """The sparse second index: an agent's worklist, or a channel's anonymous baskets of a day."""
     if doc.get("status") in (WITH_AGENT, OFFERED) and customer_of(doc):
         return f"WORKLIST#{doc['status']}"
+    if doc.get("status") == APPROVED and customer_of(doc):
+        return APPROVED_KEY   # the sweep finds approved baskets not ordered in time here
     if not customer_of(doc):
         return anonymous_key((doc.get("context") or {}).get("originatingChannel"), doc["creationDate"])
     return None
+
+
+APPROVED_KEY = f"PENDING#{APPROVED}"
+
+
+def last_agent(doc: Mapping[str, Any]) -> str | None:
+    """The agent working on the basket, else the last agent who changed it (an approved basket
+    has none working on it any more: the one who handed it back handled it)."""
+    if agent_of(doc):
+        return agent_of(doc)
+    changes = (doc.get("context") or {}).get("changes") or []
+    return next((c["by"]["id"] for c in reversed(changes) if (c.get("by") or {}).get("role") == "agent"
+                 and c["by"].get("id")), None)
 
 
 def anonymous_key(channel: str | None, at: str) -> str:
@@ -161,8 +190,39 @@ def move(doc: dict[str, Any], to: str, role: str, sub: str, qualified: bool) -> 
         context["agent"] = {"id": sub, "role": "agent"} if role == "agent" else None
     elif to in (ACTIVE, APPROVED, ORDERED):
         context["agent"] = None
-    return {**doc, "status": to, "context": {k: v for k, v in context.items() if v is not None},
+    items = doc.get("cartItem") or []
+    if to in (AWAITING, APPROVED, ORDERED):   # handed on again: an earlier order issue is dealt with
+        context["orderIssue"] = None
+        items = without_issue_notes(items)
+    return {**doc, "status": to, "context": {k: v for k, v in context.items() if v is not None}, "cartItem": items,
             "relatedParty": _with_agent_party(doc.get("relatedParty") or [], context.get("agent"))}
+
+
+def without_issue_notes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        notes = [n for n in item.get("note") or [] if n.get("id") != ISSUE_NOTE]
+        out.append({**{k: v for k, v in item.items() if k != "note"}, **({"note": notes} if notes else {})})
+    return out
+
+
+def not_ordered(doc: dict[str, Any], reason: str, code: str, item_ids: Iterable[str], at: str,
+                agent: str | None) -> dict[str, Any]:
+    """An approved basket ordering could not place: back to the agent who handled it (withAgent,
+    theirs) or, without one, to the customer (active); the reason in `context.orderIssue` and as
+    a note on each item it is about. The caller writes it (a system move)."""
+    moved = move(doc, WITH_AGENT if agent else ACTIVE, SYSTEM, SYSTEM, True)
+    context = dict(moved.get("context") or {})
+    if agent:
+        context["agent"] = {"id": agent, "role": "agent"}
+    wanted = set(item_ids)
+    context["orderIssue"] = {"reason": reason[:500], "code": code, "at": at, "cartItem": sorted(wanted),
+                             "returnedTo": "agent" if agent else "customer"}
+    note = {"id": ISSUE_NOTE, "author": "omnishop", "date": at, "text": reason[:500], "@type": "Note"}
+    items = [{**i, "note": [*(i.get("note") or []), note]} if i["id"] in wanted else i
+             for i in without_issue_notes(moved.get("cartItem") or [])]
+    return {**moved, "context": context, "cartItem": items,
+            "relatedParty": _with_agent_party(moved.get("relatedParty") or [], context.get("agent"))}
 
 
 def _with_agent_party(parties: list[dict[str, Any]], agent: Mapping[str, Any] | None) -> list[dict[str, Any]]:

@@ -18,7 +18,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping, Protocol
 
 CENT = Decimal("0.01")
-PROMOTION = "promotion"
+PROMOTION = "promotion"               # every new sale of the price gets it
+SUBSCRIBER_PROMOTION = "subscriberPromotion"   # a customer adds it to a subscription she holds
+PROMOTIONS = (PROMOTION, SUBSCRIBER_PROMOTION)
 DISCOUNT_TYPES = ("discount", "allowance")
 ONE_OFF = "oneTime"
 MONTHS = {"month": 1, "year": 12}
@@ -93,7 +95,11 @@ def _off(base: Decimal, promo: Mapping[str, Any]) -> Decimal:
     return min(base, amount((promo.get("price") or {}).get("value", 0)))
 
 
-def lines(offering: Mapping[str, Any], cat: Catalogue) -> list[Line]:
+def lines(offering: Mapping[str, Any], cat: Catalogue, chosen: Iterable[str] | None = None) -> list[Line]:
+    """The offering's prices with their promotions. `chosen` (promotion POP ids): only those
+    promotions, of any PROMOTIONS relationship (a promotion added to a subscription held), instead
+    of the ones every new sale gets."""
+    chosen = None if chosen is None else set(chosen)
     out = []
     for ref in offering.get("productOfferingPrice") or []:
         pop = cat.price(ref["id"])
@@ -103,7 +109,9 @@ def lines(offering: Mapping[str, Any], cat: Catalogue) -> list[Line]:
         each = period(pop)
         alterations = []
         for rel in pop.get("popRelationship") or []:
-            promo = cat.price(rel["id"]) if rel.get("relationshipType") == PROMOTION else None
+            wanted = rel.get("relationshipType") == PROMOTION if chosen is None else \
+                rel.get("relationshipType") in PROMOTIONS and rel.get("id") in chosen
+            promo = cat.price(rel["id"]) if wanted else None
             if promo and promo.get("lifecycleStatus", "active") in ("active", "launched"):
                 alterations.append((_off(base, promo), duration(promo, each), promo))
         out.append(Line(pop.get("priceType") or ONE_OFF, each, pop["price"].get("unit", "EUR"), base, pop, alterations))
@@ -284,3 +292,55 @@ def _bundle_note(offering: Mapping[str, Any], cat: Catalogue) -> str | None:
     own, unit = recurring_value(offering, cat)
     return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
 
+
+
+def promotions_offered(offering: Mapping[str, Any], cat: Catalogue) -> dict[str, Mapping[str, Any]]:
+    """The promotions (POP documents by id) the catalogue relates to the offering's prices, of
+    either kind: what a `modify` item may add to a subscription held."""
+    out = {}
+    for ref in offering.get("productOfferingPrice") or []:
+        for rel in (cat.price(ref["id"]) or {}).get("popRelationship") or []:
+            promo = cat.price(rel["id"]) if rel.get("relationshipType") in PROMOTIONS else None
+            if promo and promo.get("lifecycleStatus", "active") in ("active", "launched"):
+                out[promo["id"]] = promo
+    return out
+
+
+def promotion_prices(offering: Mapping[str, Any], cat: Catalogue, chosen: Iterable[str]) -> list[dict[str, Any]]:
+    """The item prices of a subscription held with the promotions `chosen` added: each price one
+    of them alters, "12.5 EUR/month for 6 months, then 25 EUR/month"."""
+    return [cart_price(ln.pop.get("name"), ln, 1, True) for ln in lines(offering, cat, chosen) if ln.alterations]
+
+
+def fee_price(name: str, fee: Decimal, unit: str, description: str, waiver: Mapping[str, Any] | None
+              ) -> dict[str, Any]:
+    """A one-off fee as a CartPrice; a waived fee shows in full with a 100 % priceAlteration naming
+    the rule that waives it (never silently left out)."""
+    out: dict[str, Any] = {"name": name, "priceType": ONE_OFF, "price": {"taxIncludedAmount": money(fee, unit)},
+                           "description": description, "priceAlteration": [], "@type": "CartPrice"}
+    if waiver is not None:
+        out["priceAlteration"] = [{"name": waiver.get("label") or waiver.get("code"), "priceType": "discount",
+                                   "price": {"taxIncludedAmount": money(fee, unit), "percentage": 100},
+                                   "description": waiver.get("label"), "@type": "PriceAlteration"}]
+        out["description"] = f"{description}; {waiver.get('label')}: 0 {unit}"
+    return out
+
+
+def agreed(item_prices: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """An item's unit prices in short (type, period, amount, promotions with their duration): what
+    the customer agreed to when she added the item (or approved the basket). Checkout compares the
+    catalogue's prices then with these: a change is shown and must be accepted, never charged
+    silently."""
+    out = []
+    for p in item_prices or []:
+        short: dict[str, Any] = {"priceType": p.get("priceType"),
+                                 "taxIncludedAmount": (p.get("price") or {}).get("taxIncludedAmount")}
+        if p.get("recurringChargePeriod"):
+            short["recurringChargePeriod"] = p["recurringChargePeriod"]
+        alterations = [{"taxIncludedAmount": (a.get("price") or {}).get("taxIncludedAmount"),
+                        **({"applicationDuration": a["applicationDuration"]} if "applicationDuration" in a else {})}
+                       for a in p.get("priceAlteration") or []]
+        if alterations:
+            short["priceAlteration"] = alterations
+        out.append(short)
+    return out

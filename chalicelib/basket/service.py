@@ -12,11 +12,9 @@ are kept with the basket and refreshed every OMNISHOP_BASKET_CUSTOMER_FACTS_SECO
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 from typing import Any, Callable, Mapping
 
-from chalicelib import settings, tmf
+from chalicelib import db, deferred, settings, tmf
 from chalicelib.auth import Caller
 from chalicelib.basket import domain, pricing, store
 from chalicelib.catalog import store as catalog_store
@@ -26,7 +24,9 @@ from chalicelib.errors import ApiError, forbidden, not_found, precondition_faile
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
-from chalicelib.rules import service as rules
+
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+rules = deferred.module("chalicelib.rules.service")
 
 USERS = ("customer", "channel", "agent")
 SYSTEM_BY = {"id": "omnishop", "role": domain.SYSTEM}
@@ -118,12 +118,47 @@ def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel
     out_items = []
     for item in priced:
         item = {k: v for k, v in item.items() if k != "qualification"}
+        if "agreedPrice" not in item:   # the price she saw when the item was added
+            item["agreedPrice"] = pricing.agreed(item.get("itemPrice"))
         if item["id"] in by_id:
             item["qualification"] = {"qualificationItemResult": by_id[item["id"]]["result"],
                                      "eligibilityUnavailabilityReason": by_id[item["id"]]["reasons"]}
         out_items.append(item)
     overall = rules_domain.overall(r["result"] for r in results) if active else rules_domain.UNDETERMINED
-    return {**doc, "cartItem": out_items, "cartTotalPrice": totals, "qualificationResult": overall}
+    out = {k: v for k, v in doc.items() if k != "replacedItem"}
+    replaced = _replaced(out, offerings)
+    if replaced:
+        out["replacedItem"] = replaced
+    return {**out, "cartItem": out_items, "cartTotalPrice": totals, "qualificationResult": overall}
+
+
+def _replaced(doc: Mapping[str, Any], offerings: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What ordering the basket will end, shown before she orders it (docs/decisions.md): a
+    bundle in a known customer's basket replaces the products she holds that it supersedes,
+    as the same `delete` items (ids, fee or waiver) checkout adds to the order
+    (chalicelib/ordering/domain.py replaced_items, the central rules' early fees). Costs one
+    inventory Query, only when an active item is a bundle."""
+    from chalicelib.inventory import service as inventory   # as the rules read it
+    from chalicelib.ordering import domain as ordering_domain
+
+    customer_id = domain.customer_of(doc)
+    items = [{"id": i["id"], "action": "add", "productOffering": {"id": i["productOffering"]["id"]}}
+             for i in doc.get("cartItem") or [] if i.get("status", "active") == "active"]
+    if not customer_id or not any((offerings.get(i["productOffering"]["id"]) or {}).get("bundledProductOffering")
+                                  for i in items):
+        return []
+    held = {p["id"]: p for p in inventory.held(customer_id)}
+    try:
+        ends = ordering_domain.replaced_items(items, catalogue.offering, held)
+    except ApiError:   # an item id the order reserves: checkout says so
+        return []
+    fees = rules.early_fees(ends, held, (doc.get("context") or {}).get("campaignCode"))
+    return [{"id": e["id"], "action": "delete", "product": e["product"],
+             "productOffering": held[e["product"]["id"]].get("productOffering"),
+             "itemPrice": [fees[e["id"]]] if e["id"] in fees else [],
+             "cartItemRelationship": [{"id": r["id"], "relationshipType": r["relationshipType"]}
+                                      for r in e.get("productOrderItemRelationship") or []],
+             "@type": "CartItem"} for e in ends]
 
 
 def _finish(doc: dict[str, Any], stored_facts: Mapping[str, Any] | None, channel: str | None,
@@ -152,6 +187,10 @@ def _apply(doc: dict[str, Any], body: Mapping[str, Any], caller_role: str, calle
         doc = {**doc, "cartItem": [_prepare_item(i, channel, i["id"] not in existing, n) if i["id"] in touched else i
                                    for n, i in enumerate(items)]}
     if status and status != domain.WITH_AGENT:
+        if status == domain.APPROVED and doc.get("status") != domain.APPROVED:
+            # she approves the prices the basket showed her (the approval email): those are agreed
+            doc = {**doc, "cartItem": [{**i, "agreedPrice": pricing.agreed(i.get("itemPrice"))}
+                                       for i in doc.get("cartItem") or []]}
         checked = _recompute(doc, _facts_record(doc, stored_facts, at), channel)
         doc = domain.move(doc, status, caller_role, caller_sub,
                           checked["qualificationResult"] == rules_domain.QUALIFIED)
@@ -265,7 +304,7 @@ def _change(basket_id: str, expected: int | None, load: Callable[[], store.Store
                     raise domain.hidden(basket_id) from None
                 raise _stale(basket_id, latest.doc, latest.version,
                              f"basket {basket_id} was changed by someone else") from None
-            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+            db.back_off(attempt)
     raise ApiError(409, "Conflict", f"basket {basket_id} is being changed by others; retry", "busy")
 
 
@@ -367,6 +406,34 @@ def ordered_write(found: store.Stored, channel: str | None = None) -> store.Bask
     for the order's own transaction (an order and its basket's `ordered` are one write)."""
     doc, facts, expires = _moved_by_system(found, domain.ORDERED, channel, tmf.now())
     return store.record(doc, found.version, facts, expires)
+
+
+def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str], version: int | None = None
+                     ) -> tuple[dict[str, Any], int, bool]:
+    """For ordering's callers: an approved basket that could not be ordered leaves `approved` (to
+    the agent who handled it, else to the customer; domain.not_ordered); with `version`, the
+    basket awaiting approval at that version (approved by the link, not orderable) does. (basket,
+    version, changed); a basket no longer in that state is left as it is. Safe to repeat."""
+    changed = []
+
+    def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
+        changed.clear()
+        if found.doc.get("status") != domain.APPROVED and (
+                version is None or found.version != version or found.doc.get("status") != domain.AWAITING):
+            return None
+        doc = domain.not_ordered(dict(found.doc), reason, code, item_ids, tmf.iso(at), domain.last_agent(found.doc))
+        doc = domain.touch(doc, SYSTEM_BY, tmf.iso(at), [f"status {doc['status']}: not ordered ({code})"], None,
+                           (None, None))
+        changed.append(True)
+        return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
+
+    doc, version = _change(basket_id, None, lambda: store.load(basket_id), mutate)
+    return doc, version, bool(changed)
+
+
+def approved_before(cutoff: str) -> list[dict[str, Any]]:
+    """Approved baskets last changed before `cutoff` (ISO): one Query on the sparse list index."""
+    return store.by_list(domain.APPROVED_KEY, cutoff)
 
 
 def open_baskets(customer_id: str) -> list[dict[str, Any]]:

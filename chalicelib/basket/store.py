@@ -56,5 +56,7 @@ def by_owner(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
     return [r.body for r in BasketRecord.by_owner.query(owner, scan_index_forward=False, limit=limit)]
 
 
-def by_list(listed: str) -> list[dict[str, Any]]:
-    return [r.body for r in BasketRecord.by_list.query(listed, scan_index_forward=False)]
+def by_list(listed: str, before: str | None = None) -> list[dict[str, Any]]:
+    """A list's baskets, newest change first; `before`: only those last changed before then (ISO)."""
+    condition = BasketRecord.sort < before if before else None
+    return [r.body for r in BasketRecord.by_list.query(listed, condition, scan_index_forward=False)]

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import settings, tmf
-from chalicelib.campaign import recommendation, service
+from chalicelib import deferred, settings, tmf
 from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+
+# imported by the first request that uses them (a cold start loads only what it serves)
+recommendation = deferred.module("chalicelib.campaign.recommendation")
+service = deferred.module("chalicelib.campaign.service")
 
 bp = Blueprint(__name__)
 recommendation_bp = Blueprint(f"{__name__}.recommendation")

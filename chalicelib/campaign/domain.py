@@ -12,13 +12,14 @@ import hashlib
 import re
 from typing import Any, Callable, Iterable, Mapping
 
-from pydantic import ValidationError
-
-from chalicelib import schedules, tmf
-from chalicelib.campaign import schemas
+from chalicelib import deferred, schedules, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, invalid
 from chalicelib.notify import domain as notify_domain
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.campaign.schemas")
+pydantic = deferred.module("pydantic")
 
 API_ROOT = "/tmf-api/campaignManagement/v4"
 API_NAME = "campaignManagement"
@@ -51,7 +52,7 @@ COUNTERS = ("targeted", "sent", "suppressedConsent", "suppressedCap", "deferred"
 def _validated(schema: type, doc: Mapping[str, Any], what: str) -> Any:
     try:
         return schema.model_validate(doc)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise invalid(what, exc) from None
 
 
@@ -147,7 +148,7 @@ def targeted(rules: Iterable[Mapping[str, Any]], facts: Facts) -> bool:
 def facts(profile: Mapping[str, Any], region: str | None, at: dt.datetime,
           customer: Mapping[str, Any] | None = None) -> Facts:
     """Facts from a central-rules customer profile (segment, type, held with contract ends)."""
-    held = tuple((oid, customer_domain.contract_days_left({"contract": {"endDate": end}}, at) if end else None)
+    held = tuple((oid, customer_domain.days_left(end, at))
                  for oid, end in profile.get("held") or [])
     consent = tuple(c for c in CHANNELS if customer and customer_domain.consent(customer, c, PURPOSE))
     return Facts(profile.get("segment"), profile.get("customerType"), region, held, consent)

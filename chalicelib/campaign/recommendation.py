@@ -15,25 +15,28 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib import tmf
+from chalicelib import access as rights
+from chalicelib import deferred, tmf
 from chalicelib.auth import Caller
 from chalicelib.basket import pricing
-from chalicelib.basket import service as baskets
 from chalicelib.campaign import domain, schemas
-from chalicelib.campaign import service as campaigns
-from chalicelib.catalog import service as catalog_service
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.errors import bad_request, not_found
+from chalicelib.errors import bad_request, forbidden, not_found
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
-from chalicelib.rules import service as rules
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+baskets = deferred.module("chalicelib.basket.service")
+campaigns = deferred.module("chalicelib.campaign.service")
+catalog_service = deferred.module("chalicelib.catalog.service")
+rules = deferred.module("chalicelib.rules.service")
 
 API_ROOT = "/tmf-api/recommendationManagement/v4"
 RESOURCE = "queryProductRecommendation"
 TYPE = "QueryProductRecommendation"
-ASKERS = ("customer", "agent", "channel")
+ASKERS = rights.roles("recommendation", "ask")
 # How much each kind of reason weighs (best first); ties go to the larger saving.
 WEIGHTS = {"bundleSaving": 400, "upgradeEligible": 300, "campaignOffer": 200, "accessory": 100}
 MAX_ITEMS = 10
@@ -61,6 +64,10 @@ def _customer_id(body: Mapping[str, Any], caller: Caller) -> str | None:
         if named and named[0] != caller.customer_id:
             raise not_found("customer", named[0])
         return caller.customer_id
+    if named and not rights.may(caller, "customer", rights.READ):
+        # Before any lookup: the answer must not tell whether the customer exists.
+        raise forbidden(f"role {caller.role!r} may not recommend for a named customer (it reveals what they "
+                        "hold); ask with the customer's own token or as an agent, or name only the basket")
     return named[0] if named else None
 
 

@@ -16,19 +16,21 @@ import json
 import time
 from typing import Any, Callable, Mapping
 
-from chalicelib import aws, idempotency, settings, tmf
+from chalicelib import aws, deferred, idempotency, settings, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.campaign import domain, store
-from chalicelib.catalog import service as catalog_service
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import interactions
 from chalicelib.customer import store as customer_store
 from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
-from chalicelib.notify import service as notify
 from chalicelib.observability import logger
 from chalicelib.rules import places
-from chalicelib.rules import service as rules
 from chalicelib.rules.domain import QUALIFIED
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+catalog_service = deferred.module("chalicelib.catalog.service")
+interactions = deferred.module("chalicelib.customer.interactions")
+notify = deferred.module("chalicelib.notify.service")
+rules = deferred.module("chalicelib.rules.service")
 
 MANAGERS = ("marketing",)
 READERS = ("marketing", "agent")

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
-from chalicelib.catalog import domain, service
+from chalicelib import deferred, tmf
+from chalicelib.catalog import domain
 from chalicelib.hub import api as hub_api
 from chalicelib.http import Call, Reply, created, endpoint, listing, no_content
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.catalog.service")
 
 bp = Blueprint(__name__)
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from pydantic import BaseModel, ValidationError
-
-from chalicelib import tmf
-from chalicelib.catalog import schemas
+from chalicelib import deferred, tmf
 from chalicelib.errors import bad_request, conflict, invalid, unprocessable
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.catalog.schemas")
+pydantic = deferred.module("pydantic")
 
 API_ROOT = "/tmf-api/productCatalogManagement/v4"
 API_NAME = "productCatalogManagement"
@@ -35,10 +39,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 @dataclasses.dataclass(frozen=True)
 class Kind:
     name: str                  # path segment and resource name in events: productOffering
-    type_name: str             # @type: ProductOffering
-    schema: type[BaseModel]
+    type_name: str             # @type, and the name of its model in schemas.py: ProductOffering
     lifecycle: bool = True     # has lifecycleStatus / validFor
     is_job: bool = False
+
+    @property
+    def schema(self) -> type[BaseModel]:
+        return getattr(schemas, self.type_name)
 
     @property
     def events(self) -> bool:
@@ -46,13 +53,13 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("catalog", "Catalog", schemas.Catalog),
-    Kind("category", "Category", schemas.Category),
-    Kind("productSpecification", "ProductSpecification", schemas.ProductSpecification),
-    Kind("productOfferingPrice", "ProductOfferingPrice", schemas.ProductOfferingPrice),
-    Kind("productOffering", "ProductOffering", schemas.ProductOffering),
-    Kind("importJob", "ImportJob", schemas.ImportJob, lifecycle=False, is_job=True),
-    Kind("exportJob", "ExportJob", schemas.ExportJob, lifecycle=False, is_job=True),
+    Kind("catalog", "Catalog"),
+    Kind("category", "Category"),
+    Kind("productSpecification", "ProductSpecification"),
+    Kind("productOfferingPrice", "ProductOfferingPrice"),
+    Kind("productOffering", "ProductOffering"),
+    Kind("importJob", "ImportJob", lifecycle=False, is_job=True),
+    Kind("exportJob", "ExportJob", lifecycle=False, is_job=True),
 )}
 # Import order: what a resource may reference comes before it.
 IMPORT_ORDER = ("productSpecification", "productOfferingPrice", "category", "productOffering", "catalog")
@@ -66,7 +73,7 @@ def validate(k: Kind, body: Mapping[str, Any]) -> None:
     """Check a whole document of kind k; raise 400 saying what is wrong."""
     try:
         k.schema.model_validate(body)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise invalid(k.name, exc) from None
     if k.lifecycle and body.get("validFor"):
         _check_period(body["validFor"], "validFor")
@@ -108,7 +115,7 @@ def new_resource(k: Kind, body: Mapping[str, Any], rid: str, href: str, at: str)
         doc.setdefault("lifecycleStatus", "inDesign")
         doc.setdefault("version", "1.0")
     if k.is_job:
-        doc.update(status="notStarted", creationDate=at)
+        doc.update(status="Not Started", creationDate=at)
         doc.pop("completionDate", None)
         doc.pop("errorLog", None)
     out = {"id": rid, "href": href, "@type": doc.pop("@type", k.type_name), **doc, "lastUpdate": at}

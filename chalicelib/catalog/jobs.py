@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
+import tempfile
 import urllib.parse
-import urllib.request
 from typing import Any, Mapping
 
-from chalicelib import settings, tmf, workflows
+from chalicelib import outbound, settings, tmf, workflows
 from chalicelib.catalog import domain, store
 from chalicelib.errors import ApiError
 
@@ -41,41 +42,80 @@ def _allowed_roots() -> list[pathlib.Path]:
     return [pathlib.Path(r).resolve() for r in roots]
 
 
+def _within(path: pathlib.Path, root: pathlib.Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _file_path(url: str) -> pathlib.Path:
+    raw = url
+    if url.startswith("file:"):
+        parts = urllib.parse.urlparse(url)
+        if parts.netloc not in ("", "localhost"):
+            raise JobInvalid("a file URL must name a local path (file:///...)")
+        raw = urllib.parse.unquote(parts.path)
+    try:
+        return pathlib.Path(raw).resolve()
+    except (ValueError, OSError):
+        raise JobInvalid("the file path is not valid") from None
+
+
 def _local_path(url: str) -> pathlib.Path:
-    path = pathlib.Path(urllib.parse.urlparse(url).path if url.startswith("file:") else url).resolve()
-    if not any(path == root or root in path.parents for root in _allowed_roots()):
-        raise JobInvalid(f"{path} is outside the directories imports may read")
+    path = _file_path(url)
+    if not any(_within(path, root) for root in _allowed_roots()):
+        raise JobInvalid("the file is outside the directories imports may read")
     return path
 
 
 def read_source(url: str) -> bytes:
-    scheme = urllib.parse.urlparse(url).scheme
+    """The export at `url`: http(s) through the outbound guard, or a file under an allowed root.
+    Errors name the cause (refused address, HTTP status, unreachable), never what came back."""
+    scheme = urllib.parse.urlparse(url).scheme.lower()
     if scheme in ("http", "https"):
         try:
-            with urllib.request.urlopen(url, timeout=30) as resp:
-                data = resp.read(MAX_IMPORT_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            if exc.code >= 500:
-                raise TransientError(f"{url} answered {exc.code}") from None
-            raise JobInvalid(f"{url} answered {exc.code}") from None
-        except OSError as exc:
-            raise TransientError(f"{url} could not be read: {exc}") from None
+            answer = outbound.request("GET", url, headers={"Accept": "application/json"}, timeout=30,
+                                      redirects=settings.outbound_max_redirects(), max_bytes=MAX_IMPORT_BYTES)
+        except outbound.Refused as exc:
+            raise JobInvalid(f"the URL was refused: {exc.reason}") from None
+        except outbound.Unreachable as exc:
+            raise TransientError(f"the URL could not be read: {exc}") from None
+        if answer.status >= 500 or answer.status == 429:
+            raise TransientError(f"the URL answered HTTP {answer.status}")
+        if answer.status != 200:
+            raise JobInvalid(f"the URL answered HTTP {answer.status}")
+        data = answer.body
     elif scheme in ("file", ""):
         path = _local_path(url)
         if not path.is_file():
-            raise JobInvalid(f"{path} does not exist")
+            raise JobInvalid("the file does not exist")
         data = path.read_bytes()[: MAX_IMPORT_BYTES + 1]
     else:
-        raise JobInvalid(f"url scheme {scheme!r} is not supported (use http, https or file)")
+        raise JobInvalid("the URL's scheme is not supported (use http, https or file)")
     if len(data) > MAX_IMPORT_BYTES:
         raise JobInvalid(f"the export is larger than {MAX_IMPORT_BYTES} bytes")
     return data
 
 
+EXPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.json$")
+CODE_DIRS = (pathlib.Path(__file__).resolve().parents[1], pathlib.Path(__file__).resolve().parents[2] / "functions")
+
+
 def export_target(job: Mapping[str, Any]) -> pathlib.Path:
-    if job.get("url"):
-        return _local_path(job["url"])
-    return pathlib.Path(settings.export_dir()).resolve() / f"catalog-export-{job['id']}.json"
+    """Where an export is written: a new .json file directly in the export directory, never
+    anywhere else (no other directory, no link out of it, never the application's code)."""
+    root = pathlib.Path(settings.export_dir()).resolve()
+    if any(_within(root, code) or _within(code, root) for code in CODE_DIRS):
+        raise JobInvalid("the export directory is inside the application package; configure OMNISHOP_EXPORT_DIR")
+    if not job.get("url"):
+        return root / f"catalog-export-{job['id']}.json"
+    url = job["url"]
+    if not isinstance(url, str) or urllib.parse.urlparse(url).scheme.lower() not in ("file", ""):
+        raise JobInvalid("an export is written to a file in the export directory (file:///...)")
+    raw = urllib.parse.unquote(urllib.parse.urlparse(url).path) if url.startswith("file:") else url
+    name = pathlib.PurePosixPath(raw).name
+    target = _file_path(url)
+    if not EXPORT_NAME.match(name) or target.parent != root or target.name != name:
+        raise JobInvalid("an export is written to a .json file directly in the export directory")
+    return target
 
 
 # --- the work ---------------------------------------------------------------------------------
@@ -83,13 +123,17 @@ def parse_export(data: bytes) -> dict[str, list[dict[str, Any]]]:
     """A TMF620 export: {"productOffering": [...], ...} or a list of resources with @type."""
     try:
         payload = json.loads(data)
-    except ValueError as exc:
-        raise JobInvalid(f"the export is not JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise JobInvalid("the export is not UTF-8 JSON") from None
+    except RecursionError:
+        raise JobInvalid("the export is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise JobInvalid(f"the export is not JSON (line {exc.lineno}, column {exc.colno})") from None
     grouped: dict[str, list[dict[str, Any]]] = {k: [] for k in domain.IMPORT_ORDER}
     if isinstance(payload, dict):
         for name, docs in payload.items():
             if name not in grouped or not isinstance(docs, list):
-                raise JobInvalid(f"unexpected section {name!r} in the export")
+                raise JobInvalid(f"the export has a section that is not a list of {', '.join(grouped)}")
             grouped[name].extend(docs)
     elif isinstance(payload, list):
         for doc in payload:
@@ -144,9 +188,9 @@ def run(kind: str, job_id: str) -> dict[str, Any]:
         return {"jobId": job_id, "status": "gone"}
     job = found[0]
     tmf.use_base_of(job["href"], domain.API_ROOT)
-    if job.get("status") in ("succeeded", "failed"):
+    if job.get("status") in ("Succeeded", "Failed"):
         return {"jobId": job_id, "status": job["status"]}  # a retried task: already done
-    _finish(kind, job_id, status="running")
+    _finish(kind, job_id, status="Running")
     try:
         if kind == "importJob":
             writes, errors = prepare_import(parse_export(read_source(job["url"])), tmf.now_iso())
@@ -154,29 +198,40 @@ def run(kind: str, job_id: str) -> dict[str, Any]:
                 raise JobInvalid("; ".join(errors[:50]))
             for res_kind, doc in writes:
                 store.upsert(res_kind, doc)
-            done = _finish(kind, job_id, status="succeeded", completionDate=tmf.now_iso(),
+            done = _finish(kind, job_id, status="Succeeded", completionDate=tmf.now_iso(),
                            errorLog=f"imported {len(writes)} resources")
         else:
             target = export_target(job)
             target.parent.mkdir(parents=True, exist_ok=True)
             filters = tmf.attribute_filters(dict(urllib.parse.parse_qsl(job.get("query") or "")))
             export = {k: [d for d in store.query_kind(k) if tmf.matches(d, filters)] for k in domain.IMPORT_ORDER}
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(json.dumps(export, indent=1))
-            os.replace(tmp, target)
-            done = _finish(kind, job_id, status="succeeded", completionDate=tmf.now_iso(),
+            with tempfile.NamedTemporaryFile("w", dir=target.parent, suffix=".tmp", delete=False) as tmp:
+                json.dump(export, tmp, indent=1)  # a new file (O_EXCL): never through a planted link
+            os.replace(tmp.name, target)
+            done = _finish(kind, job_id, status="Succeeded", completionDate=tmf.now_iso(),
                            url=target.as_uri(), contentType="application/json")
     except JobInvalid as exc:
-        done = _finish(kind, job_id, status="failed", completionDate=tmf.now_iso(), errorLog=str(exc))
+        done = _finish(kind, job_id, status="Failed", completionDate=tmf.now_iso(), errorLog=str(exc))
     return {"jobId": job_id, "status": done["status"]}
+
+
+def failure_cause(error: Any) -> str:
+    """What the errorLog says of a failure the state machine caught: the message of our own
+    TransientError (written to be shown), never another error's text or a stack trace."""
+    try:
+        cause = json.loads(error.get("Cause") or "{}") if isinstance(error, dict) else {}
+    except (TypeError, ValueError):
+        cause = {}
+    if isinstance(cause, dict) and cause.get("errorType") == TransientError.__name__:
+        return str(cause.get("errorMessage") or "")[:500]
+    return "an internal error (the catalog-jobs function's log has the details)"
 
 
 def mark_failed(kind: str, job_id: str, error: Any) -> dict[str, Any]:
     if store.load(kind, job_id) is None:
         return {"jobId": job_id, "status": "gone"}
-    cause = error.get("Cause") if isinstance(error, dict) else str(error)
-    done = _finish(kind, job_id, status="failed", completionDate=tmf.now_iso(),
-                   errorLog=f"the job could not be completed: {cause}"[:2000])
+    done = _finish(kind, job_id, status="Failed", completionDate=tmf.now_iso(),
+                   errorLog=f"the job could not be completed: {failure_cause(error)}"[:2000])
     return {"jobId": job_id, "status": done["status"]}
 
 

@@ -11,7 +11,7 @@ from chalicelib.schemas import Ref, RelatedParty, TimePeriod, Tmf
 LIFECYCLE = Literal["inStudy", "inDesign", "inTest", "active", "launched", "retired", "obsolete", "rejected"]
 PRICE_TYPES = Literal["recurring", "oneTime", "usage", "discount", "allowance", "penalty"]
 PERIODS = Literal["day", "week", "month", "year"]
-JOB_STATUS = Literal["notStarted", "running", "succeeded", "failed"]
+JOB_STATUS = Literal["Not Started", "Running", "Succeeded", "Failed"]  # TMF620 JobStateType
 
 
 class Quantity(Tmf):
@@ -27,6 +27,28 @@ class Term(Tmf):
 class Money(Tmf):
     unit: str = Field(pattern=r"^[A-Z]{3}$")
     value: float = Field(ge=0)
+
+
+class TargetSchema(Tmf):
+    schemaLocation: str = Field(alias="@schemaLocation", min_length=1, max_length=2048)
+    type: str = Field(alias="@type", min_length=1, max_length=100)
+
+
+class SpecificationRef(Ref):
+    targetProductSchema: Optional[TargetSchema] = None
+
+
+class ServiceSpecificationRef(Ref):
+    targetServiceSchema: Optional[TargetSchema] = None
+
+
+class CharValueUse(Tmf):
+    productSpecification: Optional[SpecificationRef] = None
+
+
+class CatalogParty(RelatedParty):
+    # TMF620's RelatedParty requires @referredType (the customer APIs' does not).
+    referredType: str = Field(alias="@referredType", min_length=1, max_length=100)
 
 
 class PopRelationship(Ref):
@@ -51,7 +73,7 @@ class Entity(Tmf):
 class Catalog(Entity):
     catalogType: Optional[str] = None
     category: list[Ref] = []
-    relatedParty: list[RelatedParty] = []
+    relatedParty: list[CatalogParty] = []
 
 
 class Category(Entity):
@@ -66,8 +88,11 @@ class ProductSpecification(Entity):
     isBundle: Optional[StrictBool] = None
     productNumber: Optional[str] = None
     bundledProductSpecification: list[Ref] = []
-    relatedParty: list[RelatedParty] = []
+    relatedParty: list[CatalogParty] = []
     productSpecCharacteristic: list[Tmf] = []
+    resourceSpecification: list[Ref] = []
+    serviceSpecification: list[ServiceSpecificationRef] = []
+    targetProductSchema: Optional[TargetSchema] = None
 
 
 class ProductOfferingPrice(Entity):
@@ -80,6 +105,9 @@ class ProductOfferingPrice(Entity):
     popRelationship: list[PopRelationship] = []
     bundledPopRelationship: list[Ref] = []
     productOfferingTerm: list[Term] = []
+    constraint: list[Ref] = []
+    place: list[Ref] = []
+    prodSpecCharValueUse: list[CharValueUse] = []
 
 
 class ChannelRef(Tmf):
@@ -102,7 +130,13 @@ class ProductOffering(Entity):
     marketSegment: list[Ref] = []
     productOfferingPrice: list[Ref] = []
     productOfferingTerm: list[Term] = []
-    productSpecification: Optional[Ref] = None
+    productSpecification: Optional[SpecificationRef] = None
+    agreement: list[Ref] = []
+    place: list[Ref] = []
+    prodSpecCharValueUse: list[CharValueUse] = []
+    resourceCandidate: Optional[Ref] = None
+    serviceCandidate: Optional[Ref] = None
+    serviceLevelAgreement: Optional[Ref] = None
 
 
 class ImportJob(Tmf):

@@ -1,7 +1,7 @@
 """TMF629 customerManagement v4 and TMF683 partyInteraction v4 routes. Thin: parse, call the
 service, shape the reply. Beyond TMF629, under /customer/{id}:
   GET  view360          the 360 view (?interactions=N, default 20, at most 100)
-  GET  product, POST    products held, with contract dates
+  GET  product, POST    products held: TMF637 products (chalicelib/inventory), as before
   GET  consentAudit     who changed consent / quiet hours, when, what
   POST identityLink     {"visitorId": ...}: the anonymous visitor is this customer
 A channel may send X-Journey-Key; it links every interaction of one journey."""
@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
-from chalicelib.customer import domain, interactions, service
+from chalicelib import deferred, tmf
+from chalicelib.customer import domain
 from chalicelib.hub import api as hub_api
 from chalicelib.http import Call, Reply, created, endpoint, listing, with_etag
+
+# imported by the first request that uses them (a cold start loads only what it serves)
+interactions = deferred.module("chalicelib.customer.interactions")
+service = deferred.module("chalicelib.customer.service")
 
 bp = Blueprint(__name__)
 interaction_bp = Blueprint(f"{__name__}.interaction")
@@ -60,7 +64,8 @@ def list_products(call: Call, cid: str) -> Reply:
 
 @endpoint(bp, "/customer/{cid}/product", ["POST"], name="create_customer_product")
 def add_product(call: Call, cid: str) -> Reply:
-    return created(service.add_product(cid, call.json(), call.caller))
+    doc, version = service.add_product(cid, call.json(), call.caller)
+    return with_etag(doc, version, 201)
 
 
 @endpoint(bp, "/customer/{cid}/consentAudit", ["GET"], name="customer_consent_audit")

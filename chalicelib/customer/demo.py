@@ -1,6 +1,7 @@
 """Demo customers for the local runtime, with stable ids for curl examples:
 
-- cust-andrea: existing customer, broadband on a contract ending within 60 days, mobile and email,
+- cust-andrea: existing customer, broadband on a contract ending within 60 days (the products
+  held are chalicelib/inventory/demo.py's), mobile and email,
   SMS and email consent for service and marketing, quiet hours; a promotion journey under way.
 - cust-stacy: mobile only, SMS consent only; Mobile Unlimited on a contract with a year to go.
 - cust-acme: a business customer (organisation) with a contact person.
@@ -13,6 +14,7 @@ from typing import Any
 
 from chalicelib import tmf
 from chalicelib.customer import domain, interactions, service, store
+from chalicelib.inventory import demo as inventory_demo
 
 LOADED_BY = {"id": "demo-loader", "role": "system"}
 HOME_SECURITY_JOURNEY = "jrn-andrea-home-security"
@@ -56,18 +58,6 @@ CUSTOMERS: list[dict[str, Any]] = [
 ]
 
 
-def _products(now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
-    def held(pid: str, name: str, offering: str, started_days_ago: int, ends_in_days: int) -> dict[str, Any]:
-        start = tmf.iso(now - dt.timedelta(days=started_days_ago))
-        return {"id": pid, "name": name, "status": "active", "startDate": start,
-                "productOffering": {"id": offering, "name": name, "@referredType": "ProductOffering"},
-                "contract": {"startDate": start, "endDate": tmf.iso(now + dt.timedelta(days=ends_in_days))}}
-
-    return {"cust-andrea": [held("prod-andrea-broadband", "Broadband 500", "po-broadband-500", 685, 45)],
-            "cust-stacy": [held("prod-stacy-mobile", "Mobile Unlimited", "po-mobile-unlimited", 300, 430)],
-            "cust-acme": [held("prod-acme-broadband", "Broadband 500", "po-broadband-500", 200, 530)]}
-
-
 def _interactions(now: dt.datetime) -> list[dict[str, Any]]:
     def ago(hours: int) -> str:
         return tmf.iso(now - dt.timedelta(hours=hours))
@@ -93,7 +83,7 @@ def load() -> int:
     signed_up = tmf.iso(now - dt.timedelta(days=700))  # when the demo customers gave their consent
     written = 0
     for body in CUSTOMERS:
-        doc = domain.new_customer(body, body["id"], service.customer_href(body["id"]), at)
+        doc = domain.new_customer(body, body["id"], service.customer_href(body["id"]), at, "agent")
         changes = domain.consent_changes(None, doc)
         audit = domain.audit_record(doc["id"], changes, LOADED_BY, f"demo-{doc['id']}", signed_up)
         try:
@@ -101,10 +91,7 @@ def load() -> int:
             written += 1
         except store.StaleVersion:
             pass  # loaded before: keep whatever was changed since
-    for customer_id, held in _products(now).items():
-        for product in held:
-            href = tmf.href(domain.API_ROOT, f"customer/{customer_id}/product", product["id"])
-            store.put_product(customer_id, domain.new_product(product, product["id"], href, at))
+    inventory_demo.load()
     for values in _interactions(now):
         interactions.record_interaction(values.pop("interaction_id"), **values)
     return written

@@ -10,13 +10,17 @@ import datetime as dt
 import json
 import re
 import zoneinfo
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-from chalicelib import tmf
-from chalicelib.customer import schemas
-from chalicelib.errors import ApiError, bad_request, forbidden, invalid
+from chalicelib import access, deferred, tmf
+from chalicelib.errors import ApiError, bad_request, invalid
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.customer.schemas")
+pydantic = deferred.module("pydantic")
 
 API_ROOT = "/tmf-api/customerManagement/v4"
 API_NAME = "customerManagement"
@@ -24,7 +28,6 @@ INTERACTION_API_ROOT = "/tmf-api/partyInteraction/v4"
 INTERACTION_API_NAME = "partyInteraction"
 
 CUSTOMER_TYPE = "Customer"
-PRODUCT_TYPE = "Product"
 INTERACTION_TYPE = "PartyInteraction"
 AUDIT_TYPE = "ContactPreferenceAudit"
 VIEW_TYPE = "Customer360View"
@@ -39,7 +42,6 @@ PURPOSES = ("service", "marketing")
 DIRECTIONS = {"inbound": "inbound", "inbounds": "inbound", "outbound": "outbound", "outbounds": "outbound"}
 DEFAULT_STATUS = "initialized"
 SERVER_OWNED = ("id", "href", "@type", "lastUpdate")
-AGENT_ONLY = ("status", "statusReason", "account", "engagedParty", "creditProfile")
 MAX_DOCUMENT_BYTES = 64 * 1024
 CONTRACT_ENDING_DAYS = 60
 VIEW_INTERACTIONS = 20
@@ -55,7 +57,7 @@ EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\
 def validate_payload(what: str, schema: type[BaseModel], doc: Mapping[str, Any]) -> None:
     try:
         schema.model_validate(doc)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise invalid(what, exc) from None
 
 
@@ -129,6 +131,10 @@ def validate_customer(doc: Mapping[str, Any]) -> None:
     check_contact_media(doc.get("contactMedium") or [], "contactMedium")
     for i, party in enumerate(doc.get("relatedParty") or []):
         check_contact_media(party.get("contactMedium") or [], f"relatedParty.{i}.contactMedium")
+    names = [c.get("name") for c in doc.get("characteristic") or [] if isinstance(c, Mapping)]
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:   # one value per name: the rules and the owned-attribute check must read the same one
+        raise bad_request(f"characteristic names must be unique; repeated: {', '.join(repeated)}")
     engaged = doc["engagedParty"].get("@referredType")
     if engaged is not None and engaged not in ("Individual", "Organization"):
         raise bad_request("engagedParty.@referredType must be Individual or Organization")
@@ -151,25 +157,28 @@ def _typed(body: Mapping[str, Any], type_name: str) -> dict[str, Any]:
     return doc
 
 
-def new_customer(body: Mapping[str, Any], rid: str, href: str, at: str) -> dict[str, Any]:
+def new_customer(body: Mapping[str, Any], rid: str, href: str, at: str, role: str) -> dict[str, Any]:
+    """A new customer. What decides status or eligibility (access.OWNED_ATTRIBUTES: status, credit,
+    segment, ...) is set by its owners only; a channel signing a person up may name the person
+    (an Individual engagedParty): that an organisation is a business customer is an agent's call."""
     doc = _typed(body, CUSTOMER_TYPE)
     doc.setdefault("status", DEFAULT_STATUS)
     out = {"id": rid, "href": href, **doc, "lastUpdate": at}
+    party = doc.get("engagedParty")
+    person = party if isinstance(party, Mapping) and party.get("@referredType") == "Individual" else None
+    access.check_owned_attributes(role, {"status": DEFAULT_STATUS, "engagedParty": person}, out)
     validate_customer(out)
     return out
 
 
-def patched_customer(current: Mapping[str, Any], patch: Mapping[str, Any], at: str,
-                     by_customer: bool) -> dict[str, Any]:
-    """The customer after a JSON merge patch, validated. A customer changing its own record may
-    not touch what only an agent decides (status, accounts, the engaged party, credit)."""
+def patched_customer(current: Mapping[str, Any], patch: Mapping[str, Any], at: str, role: str) -> dict[str, Any]:
+    """The customer after a JSON merge patch, validated. Only their owners change the attributes
+    that decide status or eligibility (access.OWNED_ATTRIBUTES): a customer changing its own
+    record may not touch its status, accounts, engaged party, credit or segment (403 naming it)."""
     for key in SERVER_OWNED:
         if key in patch and patch[key] != current.get(key):
             raise bad_request(f"{key} is set by the server and cannot be changed")
-    if by_customer:
-        touched = [k for k in AGENT_ONLY if k in patch and patch[k] != current.get(k)]
-        if touched:
-            raise forbidden(f"a customer cannot change {', '.join(touched)} on its own record; an agent can")
+    access.check_owned_attributes(role, current, tmf.merge_patch(dict(current), dict(patch)))
     doc = tmf.merge_patch(dict(current), _strip_server_owned(patch))
     doc.update(id=current["id"], href=current["href"], lastUpdate=at)
     doc["@type"] = current.get("@type", CUSTOMER_TYPE)
@@ -268,29 +277,22 @@ def contact_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
             "contactMedia": sorted({m.get("mediumType") for m in doc.get("contactMedium") or []})}
 
 
-# --- products held ----------------------------------------------------------------------------
-def new_product(body: Mapping[str, Any], rid: str, href: str, at: str) -> dict[str, Any]:
-    doc = {"id": rid, "href": href, **_typed(body, PRODUCT_TYPE), "lastUpdate": at}
-    doc.setdefault("status", "active")
-    validate_payload("product", schemas.ProductHeld, doc)
-    contract = doc.get("contract") or {}
-    tmf.check_period(contract.get("startDate"), contract.get("endDate"), "contract", "startDate", "endDate")
-    if doc.get("startDate") is not None:
-        tmf.parse_datetime(doc["startDate"], "startDate")
-    check_size("product", doc)
-    return doc
+# --- products held (TMF637 products, chalicelib/inventory) --------------------------------------
+def contract_end(product: Mapping[str, Any]) -> str | None:
+    """The end of a product's longest commitment (its productTerm validFor.endDateTime)."""
+    ends = [str((t.get("validFor") or {}).get("endDateTime")) for t in product.get("productTerm") or []
+            if isinstance(t, Mapping) and (t.get("validFor") or {}).get("endDateTime")]
+    return max(ends, key=lambda e: tmf.parse_datetime(e, "productTerm.validFor.endDateTime")) if ends else None
 
 
-def contract_days_left(product: Mapping[str, Any], at: dt.datetime) -> int | None:
-    end = (product.get("contract") or {}).get("endDate")
-    if not end:
-        return None
-    return (tmf.parse_datetime(end, "contract.endDate") - at).days
+def days_left(end: str | None, at: dt.datetime) -> int | None:
+    """Whole days from `at` to a contract's end (None: no contract)."""
+    return None if not end else (tmf.parse_datetime(end, "endDateTime") - at).days
 
 
-def contract_ending(product: Mapping[str, Any], at: dt.datetime, days: int = CONTRACT_ENDING_DAYS) -> bool:
+def contract_ending(end: str | None, at: dt.datetime, days: int = CONTRACT_ENDING_DAYS) -> bool:
     """Eligible for an upgrade: the contract ends within `days` (and has not ended)."""
-    left = contract_days_left(product, at)
+    left = days_left(end, at)
     return left is not None and 0 <= left <= days
 
 
@@ -382,7 +384,7 @@ def current_journey(interactions: list[Mapping[str, Any]]) -> str | None:
 
 def view_360(customer: Mapping[str, Any], products: list[dict[str, Any]], interactions: list[dict[str, Any]],
              journey: list[dict[str, Any]], sections: Mapping[str, list[Any]], at: dt.datetime) -> dict[str, Any]:
-    held = [{**p, "contractDaysLeft": contract_days_left(p, at)} for p in products]
+    held = [{**p, "contractDaysLeft": days_left(contract_end(p), at)} for p in products]
     key = current_journey(interactions)
     return {
         "@type": VIEW_TYPE,
@@ -390,7 +392,7 @@ def view_360(customer: Mapping[str, Any], products: list[dict[str, Any]], intera
         "customer": dict(customer),
         "contact": contact_summary(customer),
         "productsHeld": held,
-        "contractEnding": [p["id"] for p in products if contract_ending(p, at)],
+        "contractEnding": [p["id"] for p in products if contract_ending(contract_end(p), at)],
         **{name: list(items) for name, items in sections.items()},
         "interactions": interactions,
         "currentJourney": {"journeyKey": key, "interactions": journey} if key else None,

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from chalicelib import idempotency, tmf
+from chalicelib import access as rights
+from chalicelib import deferred, idempotency, tmf
 from chalicelib.auth import Caller
-from chalicelib.customer import access, domain, identity, schemas, store
+from chalicelib.customer import access, domain, identity, store
 from chalicelib.errors import forbidden, not_found
 from chalicelib.observability import logger
 
-RECORDERS = ("agent", "channel", "customer", "marketing")
-READERS = ("agent", "customer")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.customer.schemas")
+
+RECORDERS = rights.roles("partyInteraction", rights.WRITE)
+READERS = rights.roles("partyInteraction", rights.READ)
 
 
 def href(rid: str) -> str:

@@ -2,15 +2,14 @@
 
     pk                       sk                                what
     CUSTOMER#<customer id>   CUSTOMER                          the TMF629 customer document
-    CUSTOMER#<customer id>   HELD#<product id>                 a product the customer holds
     CUSTOMER#<customer id>   AUDIT#<time>#<id>                 a consent / contact preference change
     CUSTOMER#<customer id>   INTERACTION#<time>#<id>           a TMF683 partyInteraction
     VISITOR#<visitor id>     INTERACTION#<time>#<id>           an anonymous visitor's interaction
     VISITOR#<visitor id>     LINK                              the visitor was identified as a customer
     UNLINKED#<yyyy-mm-dd>    INTERACTION#<time>#<id>           an interaction naming no customer or visitor
 
-Sort keys put the profile next to the products held (one Query reads both), and interactions in
-time order (newest first is one Query with ScanIndexForward=false and a Limit), so the 360 view
+The products a customer holds are in the inventory table (chalicelib/inventory). Sort keys put
+interactions in time order (newest first is one Query with ScanIndexForward=false and a Limit), so the 360 view
 costs the same whatever the length of the history.
 """
 from __future__ import annotations
@@ -33,7 +32,8 @@ class ById(GlobalSecondaryIndex):
 
 
 class ByJourney(GlobalSecondaryIndex):
-    """Every touch of one journey, across channels, in time order."""
+    """Every touch of one journey of one owner (key `<partition>|<journey key>`), across channels,
+    in time order."""
 
     class Meta:
         index_name = "by-journey"
@@ -51,7 +51,7 @@ class CustomerItem(Model):
     rid = UnicodeAttribute(null=True)          # TMF id of the resource held in `body`
     kind = UnicodeAttribute(null=True)         # customer | interaction (listed resources only)
     sort = UnicodeAttribute(null=True)         # customer: lower-case name#id; interaction: time#id
-    journey = UnicodeAttribute(null=True)      # an interaction's journey key
+    journey = UnicodeAttribute(null=True)      # an interaction's journey: <pk>|<journey key> (store.journey_index_key)
     moved_from = UnicodeAttribute(null=True)   # set on interactions moved by an identity hand-over
     body = JsonBody(null=True)
     version = VersionAttribute(null=True)

@@ -1,4 +1,4 @@
-"""Payload models for TMF629 customers, products held and TMF683 party interactions (pydantic).
+"""Payload models for TMF629 customers and TMF683 party interactions (pydantic).
 TMF entities are extensible, so unknown attributes are kept; known ones must have the right type.
 Contact data (phone numbers, emails) is checked by domain.py, which never echoes it back."""
 from __future__ import annotations
@@ -67,9 +67,14 @@ class ContactPreference(Tmf):
     preferredChannel: Optional[str] = None
 
 
+class EngagedParty(RelatedParty):
+    # TMF629 requires it: whether the customer is an Individual or an Organization.
+    referredType: str = Field(alias="@referredType", min_length=1, max_length=100)
+
+
 class Customer(Tmf):
     name: str = Field(min_length=1, max_length=256)
-    engagedParty: RelatedParty
+    engagedParty: EngagedParty
     status: Optional[str] = Field(default=None, max_length=50)
     statusReason: Optional[str] = Text
     account: list[AccountRef] = Field(default=[], max_length=50)
@@ -81,20 +86,6 @@ class Customer(Tmf):
     relatedParty: list[Contact] = Field(default=[], max_length=50)
     validFor: Optional[TimePeriod] = None
     contactPreference: Optional[ContactPreference] = None
-
-
-class Contract(Tmf):
-    startDate: str
-    endDate: Optional[str] = None
-
-
-class ProductHeld(Tmf):
-    name: str = Field(min_length=1, max_length=256)
-    status: Optional[str] = Field(default=None, max_length=50)
-    productOffering: Optional[Ref] = None
-    productSpecification: Optional[Ref] = None
-    startDate: Optional[str] = None
-    contract: Optional[Contract] = None
 
 
 class ChannelRef(Tmf):

@@ -5,15 +5,19 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping
 
-from chalicelib import tmf
+from chalicelib import access as rights
+from chalicelib import deferred, tmf
 from chalicelib.auth import Caller
-from chalicelib.customer import access, domain, identity, interactions, schemas, store
+from chalicelib.customer import access, domain, identity, interactions, store
 from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed
 from chalicelib.observability import logger
 
-CREATORS = ("agent", "channel")            # agents, and channels signing a visitor up
-PRODUCT_RECORDERS = ("agent", "stack")     # completed orders will record products too
-LINKERS = ("agent", "channel")             # the channel knows the visitor id and who logged in
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+inventory = deferred.module("chalicelib.inventory.service")
+schemas = deferred.module("chalicelib.customer.schemas")
+
+CREATORS = rights.roles("customer", "create")          # agents, and channels signing a visitor up
+LINKERS = rights.roles("identityLink", rights.WRITE)   # the channel knows the visitor id and who logged in
 PATCH_ATTEMPTS = 5
 
 # The 360 view's sections owned by other contexts: name -> "module:function(customer_id) -> list".
@@ -50,7 +54,7 @@ def _audit(customer_id: str, old: Mapping[str, Any] | None, new: Mapping[str, An
 def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int]:
     access.check_roles(caller, *CREATORS)
     rid, at = tmf.new_id(), tmf.now_iso()
-    doc = domain.new_customer(body, rid, customer_href(rid), at)
+    doc = domain.new_customer(body, rid, customer_href(rid), at, caller.role)
     version = store.write_customer(doc, None, _audit(rid, None, doc, caller, at, journey_key))
     logger.info("customer created", extra={"customerId": rid, "by": caller.role})
     return doc, version
@@ -88,7 +92,7 @@ def update(customer_id: str, patch: Mapping[str, Any], caller: Caller, if_match:
         if expected is not None and expected != version:
             raise precondition_failed(f"customer {customer_id} is at version {version}, not {expected}", current)
         at = tmf.now_iso()
-        doc = domain.patched_customer(current, patch, at, by_customer=caller.role == "customer")
+        doc = domain.patched_customer(current, patch, at, caller.role)
         try:
             new_version = store.write_customer(doc, version, _audit(customer_id, current, doc, caller, at, journey_key))
         except store.StaleVersion:
@@ -116,28 +120,21 @@ def may_contact(customer_id: str, channel: str, purpose: str) -> dict[str, Any]:
     return domain.contact_decision(found[0], channel, purpose, tmf.now())
 
 
-# --- products held ----------------------------------------------------------------------------
-def add_product(customer_id: str, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
-    access.check_roles(caller, *PRODUCT_RECORDERS)
-    pid = tmf.new_id()
-    doc = domain.new_product(body, pid, tmf.href(domain.API_ROOT, f"customer/{customer_id}/product", pid),
-                             tmf.now_iso())
-    _existing(customer_id)
-    store.put_product(customer_id, doc)
-    logger.info("product held recorded", extra={"customerId": customer_id, "productId": pid})
-    return doc
+# --- products held: TMF637 products (chalicelib/inventory), also under customer/{id}/product ----
+def add_product(customer_id: str, body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    return inventory.create_for(customer_id, body, caller)
 
 
 def products(customer_id: str, params: Mapping[str, str], caller: Caller,
              journey_key: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Every product of the customer (terminated ones too), as GET /product?relatedParty.id= does."""
     access.check_customer(caller, customer_id)
     offset, limit = tmf.paging(params)
-    found, held = store.customer_with_products(customer_id)
-    if found is None:
-        raise not_found("customer", customer_id)
+    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    _existing(customer_id)
     _opened(caller, customer_id, "products held", journey_key)
-    filters = tmf.attribute_filters(params)
-    return tmf.page([p for p in held if tmf.matches(p, filters)], offset, limit)
+    items, total = tmf.page([p for p in inventory.products_of(customer_id) if tmf.matches(p, filters)], offset, limit)
+    return [tmf.select_fields(p, fields) for p in items], total
 
 
 # --- identity ---------------------------------------------------------------------------------
@@ -177,13 +174,12 @@ def _view_size(params: Mapping[str, str]) -> int:
 
 def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:
     """The customer, contact and consent summary, products held, open baskets, orders in flight,
-    the last N interactions across all channels and the current journey. At most three Queries
-    (profile + products, latest interactions, the journey's touches) whatever the history."""
+    the last N interactions across all channels and the current journey. A GetItem and at most
+    three Queries (products held, latest interactions, the journey's touches) whatever the history."""
     access.check_customer(caller, customer_id)
     size = _view_size(params)
-    found, held = store.customer_with_products(customer_id)
-    if found is None:
-        raise not_found("customer", customer_id)
+    found = _existing(customer_id)
+    held = inventory.held(customer_id)
     pk = store.customer_pk(customer_id)
     latest = store.latest_interactions(pk, size)
     key = domain.current_journey(latest)

@@ -10,12 +10,10 @@ from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa:
 from chalicelib.customer.models import CustomerItem
 
 CUSTOMER_SK = "CUSTOMER"
-HELD = "HELD#"
 AUDIT = "AUDIT#"
 INTERACTION = "INTERACTION#"
 LINK_SK = "LINK"
 CUSTOMER_PK, VISITOR_PK, UNLINKED_PK = "CUSTOMER#", "VISITOR#", "UNLINKED#"
-LAST = "\uffff"
 MAX_ID = 256  # ids longer than this were never made here (and DynamoDB keys have a size limit)
 
 
@@ -87,30 +85,7 @@ def customer_ids_page(cursor: dict[str, Any] | None, limit: int) -> tuple[list[s
     return [i for i in ids if i], pages.last_evaluated_key
 
 
-def customer_with_products(customer_id: str) -> tuple[tuple[dict[str, Any], int] | None, list[dict[str, Any]]]:
-    """The customer and the products it holds: one Query (they are adjacent in the partition)."""
-    found, products = None, []
-    if len(customer_id) > MAX_ID:
-        return None, []
-    for item in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.between(CUSTOMER_SK, HELD + LAST),
-                                   consistent_read=True):
-        if item.sk == CUSTOMER_SK:
-            found = (item.body, item.version)
-        else:
-            products.append(item.body)
-    return found, products
-
-
-# --- products held and audits -------------------------------------------------------------------
-def put_product(customer_id: str, doc: dict[str, Any]) -> None:
-    CustomerItem(customer_pk(customer_id), f"{HELD}{doc['id']}", body=doc).save(add_version_condition=False)
-
-
-def products(customer_id: str) -> list[dict[str, Any]]:
-    return [i.body for i in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.startswith(HELD),
-                                               consistent_read=True)]
-
-
+# --- audits -------------------------------------------------------------------------------------
 def audits(customer_id: str) -> list[dict[str, Any]]:
     """Consent audit records, newest first."""
     return [i.body for i in CustomerItem.query(customer_pk(customer_id), CustomerItem.sk.startswith(AUDIT),
@@ -121,7 +96,14 @@ def audits(customer_id: str) -> list[dict[str, Any]]:
 def _interaction_item(pk: str, doc: dict[str, Any], occurred: str, moved_from: str | None = None) -> CustomerItem:
     sort = f"{occurred}#{doc['id']}"
     return CustomerItem(pk, INTERACTION + sort, rid=doc["id"], kind="interaction", sort=sort,
-                        journey=doc.get("journeyKey"), moved_from=moved_from, body=doc)
+                        journey=journey_index_key(pk, doc.get("journeyKey")), moved_from=moved_from, body=doc)
+
+
+def journey_index_key(pk: str, journey_key: str | None) -> str | None:
+    """The by-journey index key: the journey within its owner's partition. Journey keys come from
+    channels and anyone may use any key; keyed by owner, touches under another customer's key
+    are never read (nor counted against the limit) in that customer's view."""
+    return f"{pk}|{journey_key}" if journey_key else None
 
 
 def insert_interaction(pk: str, doc: dict[str, Any], occurred: str) -> bool:
@@ -146,10 +128,10 @@ def all_interactions() -> list[dict[str, Any]]:
 
 
 def journey_interactions(journey_key: str, pk: str, limit: int) -> list[dict[str, Any]]:
-    """The newest touches of a journey that belong to partition `pk` (journey keys come from
-    channels: another party's touches under the same key are not shown)."""
-    return [i.body for i in CustomerItem.by_journey.query(journey_key, scan_index_forward=False,
-                                                           limit=limit, page_size=limit) if i.pk == pk]
+    """The newest `limit` touches of a journey in partition `pk`: one Query on the owner's key, so
+    the limit counts that owner's touches only (it used to count every party's, then filter)."""
+    return [i.body for i in CustomerItem.by_journey.query(journey_index_key(pk, journey_key), scan_index_forward=False,
+                                                           limit=limit, page_size=limit)]
 
 
 def find_interaction(rid: str) -> tuple[str, dict[str, Any]] | None:

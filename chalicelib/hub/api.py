@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import deferred
 from chalicelib.http import Call, Reply, endpoint, no_content
-from chalicelib.hub import service
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.hub.service")
 
 
 def register(bp: Any, api_name: str, api_root: str) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any, Mapping
 
-from chalicelib import tmf
+from chalicelib import outbound, tmf
 from chalicelib.errors import bad_request
 
 STATUS_FIELDS = ("lifecycleStatus", "status", "state")
 IGNORED_FIELDS = ("lastUpdate",)
+# The resource as it was before the change, carried on change events for chalicelib/access.py
+# (`event_for` strips it): a channel is told an entry it could see left its view.
+PREVIOUS = "_previous"
 
 
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -37,7 +40,7 @@ def events_for_change(resource_name: str, type_name: str, old: Mapping[str, Any]
         out.append(make("StateChangeEvent", new, ",".join(state)))
     if other:
         out.append(make("AttributeValueChangeEvent", new, ",".join(other)))
-    return out
+    return [{**e, PREVIOUS: dict(old)} for e in out]
 
 
 def parse_query(query: str | None) -> list[tuple[str, str, list[str]]]:
@@ -59,9 +62,10 @@ def check_subscription(body: Mapping[str, Any]) -> tuple[str, str | None]:
     callback = body.get("callback")
     if not isinstance(callback, str) or not callback:
         raise bad_request("callback is mandatory: the URL events are POSTed to")
-    parts = urllib.parse.urlparse(callback)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise bad_request(f"callback {callback!r} must be an absolute http(s) URL")
+    try:
+        outbound.check(callback)
+    except (outbound.Refused, outbound.Unreachable) as exc:
+        raise bad_request(f"callback refused: {exc}", "invalidCallback") from None
     query = body.get("query")
     if query is not None and not isinstance(query, str):
         raise bad_request("query must be a string")

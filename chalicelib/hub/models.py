@@ -16,4 +16,8 @@ class Subscription(Model):
     # e.g. "eventType=ProductOfferingCreateEvent" (not named `query`: that is Model.query)
     event_query = UnicodeAttribute(null=True, attr_name="query")
     owner = UnicodeAttribute()                   # sub of the caller that registered it
+    # Who the subscriber is, for chalicelib/access.py at publish time (none: it receives nothing).
+    role = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    stack = UnicodeAttribute(null=True)
     created = UnicodeAttribute()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.customer.domain import journey_key
 from chalicelib.hub import api as hub_api
 from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
-from chalicelib.notify import domain, service
+from chalicelib.notify import domain
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.notify.service")
 
 bp = Blueprint(__name__)
 

@@ -11,10 +11,12 @@ import datetime as dt
 import string
 from typing import Any, Iterable, Mapping
 
-from chalicelib import settings, tmf
+from chalicelib import deferred, settings, tmf
 from chalicelib.customer import domain as customer_rules
 from chalicelib.errors import ApiError, bad_request
-from chalicelib.notify import schemas
+
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.notify.schemas")
 
 API_ROOT = "/tmf-api/communicationManagement/v4"
 API_NAME = "communicationManagement"
@@ -97,11 +99,21 @@ def first_name(customer: Mapping[str, Any] | None) -> str | None:
     return name.split()[0] if name else None
 
 
+CUSTOMER_FIELDS = ("firstName", "name")   # the template fields filled from the customer record
+
+
 def customer_fields(customer: Mapping[str, Any] | None) -> dict[str, str]:
     """The personal fields the customer record gives (callers' values take precedence)."""
     if not customer:
         return {}
     return {k: v for k, v in {"firstName": first_name(customer), "name": customer.get("name")}.items() if v}
+
+
+def customer_fields_used(req: Mapping[str, Any]) -> list[str]:
+    """The fields a request would fill from its receiver's customer record."""
+    texts = [*req["templates"].values(), *([req["subject"]] if req.get("subject") else [])]
+    given = req.get("fields") or {}
+    return sorted({f for t in texts for f in template_fields(t) if f in CUSTOMER_FIELDS and f not in given})
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -244,6 +256,13 @@ def new_message(message_id: str, href: str, req: Mapping[str, Any], at: str, cus
     if req.get("related"):
         doc["relatedEntity"] = req["related"]
     return doc
+
+
+def accepted_view(doc: Mapping[str, Any], req: Mapping[str, Any]) -> dict[str, Any]:
+    """The message as it was accepted (state initial), for a sender that may not know the
+    customer: the same answer whether it was sent, held or not sent, and whether the customer
+    exists (no state reason, no channel chosen by her consent, no link to her record)."""
+    return new_message(doc["id"], doc["href"], req, doc["creationDate"], None)
 
 
 def with_state(doc: Mapping[str, Any], state: str, at: str, reason: str | None = None, **changes: Any) -> dict[str, Any]:

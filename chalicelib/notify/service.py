@@ -19,21 +19,24 @@ import datetime as dt
 import time
 from typing import Any, Iterable, Mapping
 
-from chalicelib import settings, tmf
+from chalicelib import access as rights
+from chalicelib import deferred, settings, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer import access
-from chalicelib.customer import interactions
-from chalicelib.customer import service as customers
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, conflict, not_found, precondition_failed
+from chalicelib.errors import ApiError, conflict, forbidden, not_found, precondition_failed
 from chalicelib.notify import domain, store, transport
 from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, TemplateError
 from chalicelib.notify.store import Stored
 from chalicelib.observability import logger
 
-SENDERS = ("agent", "marketing", "channel")
-READERS = ("agent", "marketing", "customer")
-MANAGERS = ("agent", "marketing")
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+interactions = deferred.module("chalicelib.customer.interactions")
+customers = deferred.module("chalicelib.customer.service")
+
+SENDERS = rights.roles("communicationMessage", "send")
+READERS = rights.roles("communicationMessage", rights.READ)
+MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
 __all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "SendError", "TransientSendError", "SendRefused",
            "TemplateError"]
@@ -251,6 +254,11 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     the sweep). 201 whatever the outcome: the message's state and stateReason say it."""
     access.check_roles(caller, *SENDERS)
     req = domain.api_request(body, caller.role, _sender_party(caller))
+    used = domain.customer_fields_used(req) if req.get("customerId") else []
+    if used and not rights.may(caller, "customerPersonalData", rights.READ):
+        # Refused before the customer is read: nothing rendered, nothing sent, existence not told.
+        raise forbidden(f"role {caller.role!r} may not fill {', '.join('{' + f + '}' for f in used)} from a "
+                        "customer's record; send the text without them, or as an agent")
     req["journeyKey"] = journey_key
     message_id = tmf.new_id()
     try:
@@ -259,6 +267,10 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         pass   # recorded as failed (retryable ones are retried by the sweep)
     stored = store.load(message_id)
     assert stored is not None
+    if req.get("customerId") and not rights.may(caller, "customerPersonalData", rights.READ):
+        # The sender may not know the customer: what became of the message (sent, not sent to an
+        # unknown customer, held by consent or quiet hours) would tell it. It reads "accepted".
+        return domain.accepted_view(stored.doc, req), stored.version
     return stored.doc, stored.version
 
 

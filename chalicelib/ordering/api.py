@@ -1,5 +1,7 @@
 """TMF622 productOrderingManagement v4 routes. Thin: parse, call the service, shape the reply.
 
+PATCH productOrder/{id} amends an order in flight: its productOrderItem list as wanted, an item
+set to `cancelled` cancelled up to its point of no return, a new item added (docs/decisions.md).
 Beyond TMF622 v4: `shoppingCart` (order an approved basket), `orderRelationship` (v5's parent /
 child / dependsOn links between an order and its child orders), `journeyKey`. Stacks report
 milestones on POST /listener/productOrderStateChangeEvent with a `stack` token.
@@ -8,11 +10,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import api as hub_api
 from chalicelib.http import Call, Reply, created, endpoint, listing, with_etag
-from chalicelib.ordering import domain, service
+from chalicelib.ordering import domain
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.ordering.service")
 
 bp = Blueprint(__name__)
 
@@ -33,6 +38,12 @@ def list_orders(call: Call) -> Reply:
 def get_order(call: Call, rid: str) -> Reply:
     doc, version = service.read(rid, call.caller)
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, "/productOrder/{rid}", ["PATCH"], name="patch_product_order")
+def amend_order(call: Call, rid: str) -> Reply:
+    doc, version = service.amend(rid, call.json(), call.caller, call.header("if-match"))
+    return with_etag(doc, version)
 
 
 @endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order")

@@ -4,12 +4,22 @@ children, cancellation's point of no return. No AWS, no Chalice."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pathlib
 from typing import Any, Iterable, Mapping
 
+from chalicelib.basket import domain as basket_domain
+from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
-from chalicelib.errors import ApiError, bad_request
+from chalicelib.errors import ApiError, bad_request, unprocessable
+
+# Why an order cannot be placed as its basket stands (capture's business refusals). An approved
+# basket refused for one of these goes back with the reason (recovery); any other error (a race,
+# a transaction conflict, a fault) is retried, never shown to the customer as a reason.
+REFUSALS = frozenset({"priceChanged", "factsChanged", "notQualified", "notSoldInChannel", "offeringNotAvailable",
+                      "offeringNotSellable", "unknownOffering", "unknownProduct", "unknownStack",
+                      "noFulfilmentStack", "invalidInput"})
 
 API_ROOT = "/tmf-api/productOrderingManagement/v4"
 API_NAME = "productOrderingManagement"
@@ -79,6 +89,120 @@ def check_items(items: list[Mapping[str, Any]]) -> None:
             raise bad_request(f"{where}: a {item['action']} item names the product it changes (product.id)")
 
 
+def replaced_items(items: list[Mapping[str, Any]], offering: Any,
+                   held: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An upsell to a bundle ends what the bundle supersedes, so nothing is billed twice: one
+    `delete` item per product held whose offering is a component of a bundle the order adds (the
+    catalogue's bundledProductOffering, the data the recommendation's "replaces" comes from). A
+    component of a bundle held is not ended alone: the item ends its bundle, whose completion ends
+    every component (chalicelib/inventory). Products the order already changes or ends are left
+    to their own items. Item ids are the bundle item's id + `-r<n>`; each relates to its bundle
+    item (`supersededBy`)."""
+    from chalicelib.inventory import domain as inventory_domain   # plain values, as this module
+
+    named = {(i.get("product") or {}).get("id") for i in items if i.get("action") in ("modify", "delete")}
+    taken = {i["id"] for i in items}
+    bundled_in = {cid: bid for bid, p in held.items() for cid in inventory_domain.components(p)}
+    out: list[dict[str, Any]] = []
+    for item in items:
+        oid = (item.get("productOffering") or {}).get("id")
+        bundle = offering(oid) if item.get("action") == "add" and oid else None
+        parts = {p.get("id") for p in (bundle or {}).get("bundledProductOffering") or []}
+        replaced: list[Mapping[str, Any]] = []
+        for pid, held_product in sorted(held.items()):
+            if pid in named or (held_product.get("productOffering") or {}).get("id") not in parts:
+                continue
+            product = held[bundled_in[pid]] if pid in bundled_in else held_product
+            if product["id"] not in named and all(p["id"] != product["id"] for p in replaced):
+                replaced.append(product)
+        for n, product in enumerate(replaced, 1):
+            rid = f"{item['id']}-r{n}"
+            if rid in taken:
+                raise bad_request(f"productOrderItem id {rid!r} is reserved for what bundle item {item['id']} replaces")
+            named.add(product["id"])
+            out.append({"id": rid, "action": "delete", "quantity": 1,
+                        "product": {"id": product["id"], "href": product.get("href"), "name": product.get("name"),
+                                    "@referredType": "Product"},
+                        "productOrderItemRelationship": [{"id": item["id"], "relationshipType": "supersededBy"}]})
+    return out
+
+
+def promotions_asked(item: Mapping[str, Any], where: str) -> list[str]:
+    """The promotions (productOfferingPrice ids) a `modify` item asks to add to the product it
+    names, from its itemPrice (each price's productOfferingPrice or its priceAlteration's). Only
+    the references are read: amounts a client sends are never used (checkout prices from the
+    catalogue)."""
+    prices = item.get("itemPrice")
+    if prices is None:
+        return []
+    if not isinstance(prices, list) or not all(isinstance(p, Mapping) for p in prices):
+        raise bad_request(f"{where}.itemPrice must be a list of OrderPrice objects")
+    out: list[str] = []
+    for n, price in enumerate(prices):
+        alterations = price.get("priceAlteration") or []
+        if not isinstance(alterations, list):
+            raise bad_request(f"{where}.itemPrice.{n}.priceAlteration must be a list")
+        for ref in [price.get("productOfferingPrice"), *[a.get("productOfferingPrice") for a in alterations
+                                                          if isinstance(a, Mapping)]]:
+            if ref is None:
+                continue
+            if not isinstance(ref, Mapping) or not isinstance(ref.get("id"), str) or not ref["id"]:
+                raise bad_request(f"{where}.itemPrice.{n}: a productOfferingPrice reference needs an id")
+            if ref["id"] not in out:
+                out.append(ref["id"])
+    if len(out) > 10:
+        raise bad_request(f"{where}.itemPrice names more than 10 promotions")
+    return out
+
+
+def promotion_running(product: Mapping[str, Any], promotion_id: str, at: str) -> bool:
+    """The product has this promotion already, not ended at `at` (a second order for it would
+    start it again: refused)."""
+    for price in product.get("productPrice") or []:
+        for alt in price.get("productPriceAlteration") or []:
+            if (alt.get("productOfferingPrice") or {}).get("id") == promotion_id:
+                end = (alt.get("validFor") or {}).get("endDateTime")
+                if end is None or str(end) > at:
+                    return True
+    return False
+
+
+def promotions_ordered(order: Mapping[str, Any], product_id: str) -> set[str]:
+    """The promotions an order (not final) adds to a product: its modify items' priced alterations."""
+    if order.get("@type") != TYPE or parent_of(order) or order.get("state") in FINAL:
+        return set()
+    return {(a.get("productOfferingPrice") or {}).get("id")
+            for i in order.get("productOrderItem") or []
+            if i.get("action") == "modify" and (i.get("product") or {}).get("id") == product_id
+            for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []} - {None}
+
+
+def with_fees(totals: list[dict[str, Any]], fees: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The order total with the one-off fees (net of waivers) added to its one-off line."""
+    from decimal import Decimal
+
+    net: dict[str, Decimal] = {}
+    for fee in fees:
+        money = fee["price"]["taxIncludedAmount"]
+        off = sum((Decimal(str(a["price"]["taxIncludedAmount"]["value"])) for a in fee.get("priceAlteration") or []),
+                  Decimal(0))
+        net[money["unit"]] = net.get(money["unit"], Decimal(0)) + Decimal(str(money["value"])) - off
+    out = [dict(t) for t in totals]
+    for unit, value in net.items():
+        if value <= 0:
+            continue
+        line = next((t for t in out if t.get("priceType") == "oneTime"
+                     and t["price"]["taxIncludedAmount"]["unit"] == unit), None)
+        if line is None:
+            line = {"name": "Order total one-off", "priceType": "oneTime", "priceAlteration": [],
+                    "price": {"taxIncludedAmount": {"unit": unit, "value": 0}}, "@type": "OrderPrice"}
+            out.insert(0, line)
+        total = pricing.money(pricing.amount(line["price"]["taxIncludedAmount"]["value"]) + value, unit)
+        line["price"] = {**line["price"], "taxIncludedAmount": total}
+        line["description"] = f"{total['value']} {unit} (with fees)"
+    return out
+
+
 def needs_catalogue(item: Mapping[str, Any]) -> bool:
     """An item Omnishop can look up: it names an offering, or a product the customer holds."""
     return bool((item.get("productOffering") or {}).get("id") or (item.get("product") or {}).get("id"))
@@ -113,18 +237,6 @@ def order_price(cart_price: Mapping[str, Any]) -> dict[str, Any]:
 def item_terms(offering: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"name": t.get("name"), "duration": t.get("duration"), "@type": "OrderTerm"}
             for t in offering.get("productOfferingTerm") or []]
-
-
-def contract(terms: Iterable[Mapping[str, Any]], start: str, add_months: Any) -> dict[str, Any] | None:
-    """Contract dates of a product held from its order item's terms (the longest commitment)."""
-    months = 0
-    for term in terms:
-        duration = term.get("duration") or {}
-        amount = float(duration.get("amount") or 0)
-        months = max(months, int(amount * {"month": 1, "year": 12}.get(duration.get("units"), 0)))
-    if not months:
-        return None
-    return {"startDate": start, "endDate": add_months(start, months)}
 
 
 # --- routing and decomposition ------------------------------------------------------------------
@@ -336,7 +448,10 @@ def follow_children(parent: Mapping[str, Any], children: list[Mapping[str, Any]]
             by_parent_item.setdefault(rel, []).append(item.get("state") or ACKNOWLEDGED)
     items = [{**i, "state": item_state_from(by_parent_item[i["id"]])} if i["id"] in by_parent_item else i
              for i in parent.get("productOrderItem") or []]
-    state = state_from([c.get("state") or ACKNOWLEDGED for c in children])
+    # a child order the customer amended away is no part of the outcome (the order is not partial
+    # for it), unless nothing else is left
+    kept = [c for c in children if not (c.get("state") == CANCELLED and c.get("cancelledByAmendment"))] or children
+    state = state_from([c.get("state") or ACKNOWLEDGED for c in kept])
     if state == ACKNOWLEDGED and children:
         state = IN_PROGRESS   # decomposed and sent: the order is being treated
     out = {**parent, "productOrderItem": items, "state": state}
@@ -396,3 +511,315 @@ def milestone_text(state: str) -> str | None:
         FAILED: "Omnishop: sorry, your order {orderId} could not be completed; we will be in touch.",
         CANCELLED: "Omnishop: your order {orderId} has been cancelled.",
     }.get(state)
+
+
+# --- checkout -------------------------------------------------------------------------------------
+def price_changes(cart_items: Iterable[Mapping[str, Any]], now: Mapping[str, list[dict[str, Any]]]
+                  ) -> list[dict[str, Any]]:
+    """The basket's items whose catalogue price now (`now`, by item id, pricing.agreed's short form)
+    is not the one agreed when the item was added (its `agreedPrice`)."""
+    out = []
+    for item in cart_items:
+        agreed = item.get("agreedPrice")
+        if item["id"] in now and agreed is not None and agreed != now[item["id"]]:
+            out.append({"cartItem": {"id": item["id"]},
+                        "name": (item.get("productOffering") or {}).get("name") or item["productOffering"]["id"],
+                        "agreedPrice": agreed, "newPrice": now[item["id"]]})
+    return out
+
+
+def price_change_token(changes: list[Mapping[str, Any]]) -> str:
+    """Names exactly these new prices: accepting it accepts them and no later change."""
+    raw = json.dumps([[c["cartItem"]["id"], c["newPrice"]] for c in changes], sort_keys=True, default=str)
+    return "pc-" + hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def attribution(cart: Mapping[str, Any] | None, role: str, sub: str, channel: str | None) -> dict[str, Any]:
+    """Where an order came from, recorded on every order: its campaign code (the basket's context),
+    the capture channel, and whether it was self-service or assisted (an agent placed it, or
+    prepared the basket the customer approved)."""
+    context = (cart or {}).get("context") or {}
+    agent = sub if role == "agent" else basket_domain.last_agent(cart) if cart is not None else None
+    out = {"campaignCode": context.get("campaignCode"), "channel": channel,
+           "originatingChannel": context.get("originatingChannel"), "selfService": agent is None,
+           "agent": agent}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+# --- item cancellation and amendment in flight (points of no return as data) -------------------
+# How far an item has gone at its stack, to compare with a point of no return (data/cancellation.json).
+PROGRESS = {ACKNOWLEDGED: 0, PENDING: 0, HELD: 0, IN_PROGRESS: 1}
+AMENDABLE = (ACKNOWLEDGED, PENDING, HELD, IN_PROGRESS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    """An item's point of no return: from `point` on, cancelling it is refused (hard) or allowed
+    with a fee and/or a note (soft). `text` says why (hard) or is the note (soft)."""
+    point: str
+    hard: bool
+    fee: Mapping[str, Any] | None = None
+    text: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CancelRules:
+    """The points of no return per stack and product specification (data/cancellation.json)."""
+    rules: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CancelRules:
+        rules = tuple(data.get("rules") or ())
+        for n, rule in enumerate(rules):
+            if rule.get("pointOfNoReturn") not in PROGRESS or rule.get("limit") not in ("hard", "soft"):
+                raise ValueError(f"cancellation rule {n}: pointOfNoReturn must be one of {', '.join(PROGRESS)} "
+                                 "and limit hard or soft")
+        return cls(rules)
+
+    def limit(self, stack: str | None, specification: str | None) -> Limit:
+        for rule in self.rules:
+            if rule.get("stack", "*") in ("*", stack) and rule.get("specification", "*") in ("*", specification):
+                hard = rule["limit"] == "hard"
+                return Limit(rule["pointOfNoReturn"], hard, None if hard else rule.get("fee"),
+                             str(rule.get("why") if hard else rule.get("note") or ""))
+        return Limit(IN_PROGRESS, True, None, "its stack has started fulfilling it")
+
+
+def default_cancel_rules() -> CancelRules:
+    return CancelRules.from_data(json.loads((DATA / "cancellation.json").read_text()))
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    past: bool                                   # past its point of no return
+    why: str = ""                                # why refused, or the note of a soft limit
+    fee: Mapping[str, Any] | None = None
+
+
+def item_verdict(state: str | None, limit: Limit) -> Verdict:
+    """May an item in `state` still be cancelled under `limit`? A final item never is."""
+    state = state or ACKNOWLEDGED
+    if state in FINAL:
+        return Verdict(False, True, f"it is already {state}")
+    if PROGRESS.get(state, len(PROGRESS)) < PROGRESS[limit.point]:
+        return Verdict(True, False)
+    if limit.hard:
+        return Verdict(False, True, f"{limit.text or 'it is past its point of no return'} (it is {state}; "
+                                    f"no cancellation from {limit.point} on)")
+    return Verdict(True, True, limit.text, limit.fee)
+
+
+def _spec_of(item: Mapping[str, Any]) -> str | None:
+    return ((item.get("product") or {}).get("productSpecification") or {}).get("id")
+
+
+def _parent_item_of(child_item: Mapping[str, Any]) -> str:
+    return next((r["id"] for r in child_item.get("productOrderItemRelationship") or []
+                 if r.get("relationshipType") == "bundledIn"), child_item["id"])
+
+
+def _within(given: Any, stored: Any) -> bool:
+    """`given` says nothing `stored` does not (a reference given by id names the stored one, as
+    the order filled it in): the same request sent again reads as no change."""
+    if isinstance(given, Mapping) and isinstance(stored, Mapping):
+        return all(_within(v, stored.get(k)) for k, v in given.items())
+    if isinstance(given, list) and isinstance(stored, list):
+        return len(given) == len(stored) and all(_within(g, s) for g, s in zip(given, stored))
+    return bool(given == stored)
+
+
+def amendment_request(current: list[Mapping[str, Any]], given: list[Mapping[str, Any]]
+                      ) -> tuple[list[str], list[dict[str, Any]]]:
+    """What a PATCH of an order's productOrderItem asks (the list as the caller wants it):
+    (ids of items to cancel, new items to add). Every item in flight is listed (nothing is
+    dropped by omission); an item in flight changes only its state, to cancelled; a new id is a
+    new item. 400/422 for anything else. The same request again asks nothing."""
+    now = {i["id"]: i for i in current}
+    ids = [i.get("id") for i in given]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise bad_request(f"productOrderItem id(s) {', '.join(twice)} given twice; item ids must be unique")
+    missing = [i for i in now if i not in ids]
+    if missing:
+        raise unprocessable(f"productOrderItem {', '.join(missing)} missing: an amendment lists every item of "
+                                 "the order; to remove one, send it with \"state\": \"cancelled\"", "itemMissing")
+    cancel, added = [], []
+    for n, item in enumerate(given):
+        where = f"productOrderItem.{n}"
+        old = now.get(item["id"])
+        if old is None:
+            if item.get("state") not in (None, ACKNOWLEDGED):
+                raise bad_request(f"{where}: a new item has no state yet (the order gives it one)")
+            if not item.get("action"):
+                raise bad_request(f"{where}: a new item says its action (add, modify or delete)")
+            added.append({k: v for k, v in item.items() if k != "state"})
+            continue
+        changed = sorted(k for k, v in item.items() if k not in ("id", "state") and not _within(v, old.get(k)))
+        if changed:
+            raise unprocessable(f"{where}: item {item['id']} is in flight: only its state can change (to "
+                                     f"cancelled); to change {', '.join(changed)}, cancel it and add a new item",
+                                     "itemInFlight")
+        state = item.get("state")
+        if state == CANCELLED and old.get("state") != CANCELLED:
+            cancel.append(item["id"])
+        elif state not in (None, old.get("state"), CANCELLED):
+            raise unprocessable(f"{where}: an item's state is set by its stack; a caller may only set it to "
+                                     "cancelled", "itemInFlight")
+    if added:
+        check_items(added)
+    return cancel, added
+
+
+@dataclasses.dataclass
+class Amendment:
+    """An amendment planned: the parent as it will be, the child orders it changes (by id) and the
+    ones it creates, all written in one transaction; `record` is what changed (on the parent)."""
+    parent: dict[str, Any]
+    changed: dict[str, dict[str, Any]]
+    created: list[dict[str, Any]]
+    record: dict[str, Any]
+
+
+def _fee_total(fees: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    if not fees:
+        return None
+    units = {f.get("unit") for f in fees}
+    if len(units) > 1:
+        return {"value": None, "unit": None, "parts": [dict(f) for f in fees]}
+    unit = units.pop()
+    return pricing.money(sum((pricing.amount(f.get("value") or 0) for f in fees), pricing.amount(0)), unit)
+
+
+def _next_child_number(parent: Mapping[str, Any]) -> int:
+    numbers = [int(c.rsplit("-", 1)[1]) for c in children_of(parent) if c.rsplit("-", 1)[-1].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], cancel_ids: list[str],
+          added_items: list[dict[str, Any]], added_parts: list[Part], rules: CancelRules, at: str,
+          href_of: Any, reason: str | None = None) -> Amendment:
+    """Cancel items and add items to an order in flight. Each cancelled item (each component of a
+    bundle) is judged against its point of no return: a hard limit passed refuses the whole
+    amendment (422 naming the item and why); a soft one records its fee and note. A child order
+    all of whose items end cancelled is cancelled; others carry on with the rest. An added part
+    joins its stack's child order while that one is still acknowledged (not sent further than the
+    stack's queue, before any point of no return); otherwise it goes in a new child order for
+    its stack. Untouched child orders are not changed at all."""
+    number = len(parent.get("amendment") or []) + 1
+    changed: dict[str, dict[str, Any]] = {}
+    parent_items = {i["id"]: i for i in parent.get("productOrderItem") or []}
+    refused, fees, notes = [], {}, {}
+    for item_id in cancel_ids:
+        fees[item_id], notes[item_id] = [], []
+        for cid, child in children.items():
+            for ci in child.get("productOrderItem") or []:
+                if _parent_item_of(ci) != item_id:
+                    continue
+                verdict = item_verdict(ci.get("state"), rules.limit(stack_of(child), _spec_of(ci)))
+                name = (parent_items[item_id].get("productOffering") or {}).get("name") or item_id
+                if not verdict.allowed:
+                    refused.append(f"item {item_id} ({name}{', part ' + ci['id'] if ci['id'] != item_id else ''}): "
+                                   f"{verdict.why}")
+                elif verdict.past:
+                    fees[item_id] += [verdict.fee] if verdict.fee else []
+                    notes[item_id] += [verdict.why] if verdict.why else []
+        if not children and parent_items[item_id].get("state") in FINAL:
+            refused.append(f"item {item_id}: it is already {parent_items[item_id]['state']}")
+    if refused:
+        raise unprocessable(f"cannot be cancelled, past the point of no return: {'; '.join(refused)}",
+                                 "pastPointOfNoReturn")
+
+    def cancelled_item(item: Mapping[str, Any], item_id: str) -> dict[str, Any]:
+        out = {**item, "state": CANCELLED}
+        fee, note = _fee_total(fees[item_id]), "; ".join(dict.fromkeys(notes[item_id]))
+        if fee:
+            out["cancellationFee"] = fee
+        if note:
+            out["cancellationNote"] = note
+        return out
+
+    cancelling = set(cancel_ids)
+    for cid, child in children.items():
+        items = child.get("productOrderItem") or []
+        hit = [i for i in items if _parent_item_of(i) in cancelling]
+        if not hit:
+            continue
+        new_items = [cancelled_item(i, _parent_item_of(i)) if _parent_item_of(i) in cancelling else i for i in items]
+        changed[cid] = {**child, "productOrderItem": new_items, "lastUpdate": at}
+
+    created: list[dict[str, Any]] = []
+    fresh: dict[str, list[Part]] = {}
+    for part in added_parts:
+        target = next((cid for cid in sorted(children) if stack_of(children[cid]) == part.stack
+                       and children[cid].get("state") == ACKNOWLEDGED
+                       and not any(r.get("relationshipType") == "dependsOn"
+                                   for r in children[cid].get("orderRelationship") or [])
+                       and all(not item_verdict(i.get("state"), rules.limit(part.stack, _spec_of(i))).past
+                               for i in (changed.get(cid) or children[cid]).get("productOrderItem") or []
+                               if i.get("state") != CANCELLED)), None)
+        if target is None:
+            fresh.setdefault(part.stack, []).append(part)
+            continue
+        doc = changed.get(target) or {**children[target], "lastUpdate": at}
+        changed[target] = {**doc, "productOrderItem": [*doc["productOrderItem"], part.item]}
+    for cid, doc in changed.items():
+        states = [i.get("state") for i in doc["productOrderItem"]]
+        if all(state in FINAL for state in states):      # nothing left for its stack to do
+            changed[cid] = {**doc, "state": CANCELLED if set(states) == {CANCELLED} else item_state_from(states),
+                            "completionDate": at}
+            if changed[cid]["state"] == CANCELLED:
+                changed[cid]["cancelledByAmendment"] = number   # what the customer removed: not a failure
+                changed[cid]["cancellationDate"] = at
+                changed[cid].update({"cancellationReason": reason} if reason else {})
+    start = _next_child_number(parent)
+    for n, (stack, stack_parts) in enumerate(sorted(fresh.items())):
+        cid = f"{parent['id']}-{start + n}"
+        child = child_order(parent, ChildPlan(stack, stack, stack_parts, []), cid, href_of(cid), at, [])
+        created.append({**child, "amendment": number})
+
+    cancelled_ids = [{"id": i, **({"cancellationFee": _fee_total(fees[i])} if fees.get(i) else {}),
+                      **({"cancellationNote": "; ".join(dict.fromkeys(notes[i]))} if notes.get(i) else {})}
+                     for i in cancel_ids]
+    touched = sorted(changed)
+    record = {"id": str(number), "date": at, "addedItem": [i["id"] for i in added_items],
+              "cancelledItem": cancelled_ids, "childOrder": [*touched, *(c["id"] for c in created)]}
+    for cid in touched:
+        what = [f"item {i['id']} cancelled" for i in changed[cid]["productOrderItem"]
+                if _parent_item_of(i) in cancelling] + [f"item {p.item_id} added" for p in added_parts
+                                                          if any(p.item is i for i in changed[cid]["productOrderItem"])]
+        changed[cid] = {**with_note(changed[cid], at, f"amendment {number}: {', '.join(what)}"), "amendment": number}
+    items = [cancelled_item(i, i["id"]) if i["id"] in cancelling else i for i in parent.get("productOrderItem") or []]
+    items += [{**i, "state": ACKNOWLEDGED} for i in added_items]
+    links = [*(parent.get("orderRelationship") or []), *(relationship(c["id"], c["href"], "child") for c in created)]
+    new_parent = {**parent, "productOrderItem": items, "orderRelationship": links, "lastUpdate": at,
+                  "amendment": [*(parent.get("amendment") or []), record]}
+    all_children = [*({**children, **changed}).values(), *created]
+    if all_children:
+        new_parent = follow_children(new_parent, all_children, at)
+    elif all(i.get("state") == CANCELLED for i in items):
+        new_parent = {**cancelled(new_parent, at, reason), "amendment": new_parent["amendment"]}
+    return Amendment(new_parent, changed, created, record)
+
+
+def waves_of(children: list[Mapping[str, Any]]) -> list[list[str]]:
+    """The waves of child orders already written, from their dependsOn links: what a repeated
+    decomposition answers, whatever amendments changed in the order's items since."""
+    ids = {c["id"] for c in children}
+    return waves([ChildPlan(c["id"], stack_of(c) or "", [], [r["id"] for r in c.get("orderRelationship") or []
+                                                                if r.get("relationshipType") == "dependsOn"
+                                                                and r["id"] in ids]) for c in children])
+
+
+def amendment_text(order: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """The one SMS an amendment sends ({orderId} is filled in by notify)."""
+    names = {i["id"]: ((i.get("productOffering") or {}).get("name") or f"item {i['id']}").replace("{", "(")
+             .replace("}", ")") for i in order.get("productOrderItem") or []}
+    parts = []
+    if record.get("addedItem"):
+        parts.append("added " + ", ".join(names.get(i, i) for i in record["addedItem"]))
+    for c in record.get("cancelledItem") or []:
+        fee = c.get("cancellationFee") or {}
+        parts.append(f"cancelled {names.get(c['id'], c['id'])}"
+                     + (f" (fee {fee['value']:.2f} {fee['unit']})" if fee.get("value") is not None else ""))
+    return "Omnishop: your order {orderId} has been changed: " + "; ".join(parts) + "."

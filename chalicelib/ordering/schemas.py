@@ -45,6 +45,17 @@ class ProductOrder(Tmf):
     requestedCompletionDate: Optional[str] = None
 
 
+class AmendedItem(ProductOrderItem):
+    """An item of an order in flight as the caller wants it: as it is, `cancelled`, or new."""
+    action: Optional[ITEM_ACTIONS] = None   # type: ignore[assignment]
+    state: Optional[str] = Field(default=None, max_length=32)
+
+
+class ProductOrderAmendment(Tmf):
+    """PATCH productOrder/{id} on an order in flight: its whole productOrderItem list."""
+    productOrderItem: list[AmendedItem] = Field(min_length=1, max_length=100)
+
+
 class CancelProductOrder(Tmf):
     productOrder: Ref
     cancellationReason: Optional[str] = Field(default=None, max_length=1000)

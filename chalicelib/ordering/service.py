@@ -5,17 +5,17 @@ basket pricing, the customer context and Step Functions.
 
 Capture writes the order (and its basket's `ordered`) in one transaction; everything after it
 happens from the order table's stream (functions/order_events.py): one workflow per order
-(infra/statemachines/order_fulfilment.asl.json), TMF622 hub events, milestone SMS, products held.
+(infra/statemachines/order_fulfilment.asl.json), TMF622 hub events, milestone SMS, and the
+products completed child orders create or change in the inventory (TMF637).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-import random
-import time
 import uuid
 from typing import Any, Callable, Mapping
 
-from chalicelib import aws, settings, tmf, workflows
+from chalicelib import aws, db, deferred, settings, tmf, workflows
 from chalicelib.auth import Caller, require
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -24,13 +24,19 @@ from chalicelib.basket import store as basket_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from chalicelib.errors import ApiError, bad_request, conflict, not_found, precondition_failed, unprocessable
+from chalicelib.inventory import domain as inventory_domain
 from chalicelib.observability import logger
-from chalicelib.ordering import domain, schemas, store
+from chalicelib.ordering import domain, store
 from chalicelib.rules import domain as rules_domain
-from chalicelib.rules import service as rules
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+inventory = deferred.module("chalicelib.inventory.service")
+rules = deferred.module("chalicelib.rules.service")
+schemas = deferred.module("chalicelib.ordering.schemas")
 
 USERS = ("customer", "agent")
+CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)
 WORKFLOW = "order-fulfilment"
 NOTIFY_WORKFLOW = "order-notify"
 ORDER_NAMESPACE = uuid.UUID("6f1d7c52-3b0e-4c1a-9d55-0a4b8c2e7f10")
@@ -45,6 +51,11 @@ def cancel_href(rid: str) -> str:
     return tmf.href(domain.API_ROOT, domain.CANCEL_RESOURCE, rid)
 
 
+def basket_order_id(basket_id: str) -> str:
+    """A basket is ordered once: its order's id derives from it."""
+    return str(uuid.uuid5(ORDER_NAMESPACE, f"shoppingCart:{basket_id}"))
+
+
 def routing() -> domain.Routing:
     return domain.default_routing()
 
@@ -57,11 +68,14 @@ class _Customer:
         self.id = customer_id
         self.doc: dict[str, Any] | None = None
         self.held: dict[str, dict[str, Any]] = {}
+        self.profile: dict[str, Any] | None = None   # what the rules read (rules.profile), same Query
         if customer_id:
-            found, held = customer_store.customer_with_products(customer_id)
+            found = customer_store.load_customer(customer_id)
             if found is None:
                 raise not_found("customer", customer_id)
+            held = inventory.held(customer_id)
             self.doc, self.held = found[0], {p["id"]: p for p in held}
+            self.profile = rules.profile_of(found[0], held)
 
     def address(self, field: str) -> str | None:
         return next((m.get("characteristic", {}).get(field) for m in (self.doc or {}).get("contactMedium") or []
@@ -98,88 +112,216 @@ def _offerings(items: list[dict[str, Any]], customer: _Customer, channel: str | 
     changed product came from for a modify or delete."""
     out = {}
     for n, item in enumerate(items):
-        oid = (item.get("productOffering") or {}).get("id")
-        if item["action"] == "add" and not oid:
-            raise bad_request(f"productOrderItem.{n}: an add names the productOffering to add")
-        if oid:
-            out[item["id"]] = rules.offering_for_sale(oid, channel) if item["action"] == "add" else catalogue.offering(oid)
-        else:
-            held = customer.held.get(item["product"]["id"])
-            if held is None:
-                raise unprocessable(f"productOrderItem.{n}: product {item['product']['id']} is not one the customer "
-                                    "holds", "unknownProduct")
-            out[item["id"]] = catalogue.offering((held.get("productOffering") or {}).get("id", ""))
-        if out[item["id"]] is None:
-            raise unprocessable(f"productOrderItem.{n}: its productOffering is no longer in the catalogue",
-                                "unknownOffering")
+        try:
+            out[item["id"]] = _offering(n, item, customer, channel)
+        except ApiError as exc:
+            exc.items = exc.items or (item["id"],)
+            raise
     return out
 
 
+def _offering(n: int, item: Mapping[str, Any], customer: _Customer, channel: str | None) -> dict[str, Any]:
+    oid = (item.get("productOffering") or {}).get("id")
+    if item["action"] == "add" and not oid:
+        raise bad_request(f"productOrderItem.{n}: an add names the productOffering to add")
+    if oid:
+        found = rules.offering_for_sale(oid, channel) if item["action"] == "add" else catalogue.offering(oid)
+    else:
+        held = customer.held.get(item["product"]["id"])
+        if held is None:
+            raise unprocessable(f"productOrderItem.{n}: product {item['product']['id']} is not one the customer "
+                                "holds", "unknownProduct")
+        found = catalogue.offering((held.get("productOffering") or {}).get("id", ""))
+    if found is None:
+        raise unprocessable(f"productOrderItem.{n}: its productOffering is no longer in the catalogue",
+                            "unknownOffering")
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Sale:
+    """The facts an order is qualified with. From a basket: its postcode and the checkout channel,
+    with the customer facts and channel the basket was last qualified with (`basket_*`), so a
+    fact that changed since is named in the refusal, never silently swapped."""
+    channel: str | None
+    postcode: str | None = None
+    basket_channel: str | None = None
+    basket_profile: Mapping[str, Any] | None = None
+
+
 def _qualify(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]], customer: _Customer,
-             channel: str | None) -> None:
+             sale: Sale) -> None:
     """The central rules, as for a basket: every added item must qualify (422 with the reasons)."""
     added = [i for i in items if i["action"] == "add"]
     if not added:
         return
-    profile = rules.profile(customer.id) if customer.id else None
-    results = rules.qualify_items([offerings[i["id"]] for i in added], rules.facts(channel, profile, None))
+    results = rules.qualify_items([offerings[i["id"]] for i in added],
+                                  rules.facts(sale.channel, customer.profile, sale.postcode))
     refused = [(i, r) for i, r in zip(added, results) if r["result"] != rules_domain.QUALIFIED]
     if refused:
         why = "; ".join(f"item {i['id']} ({offerings[i['id']].get('name')}): "
                         + (", ".join(x.get("label") or x.get("code", "") for x in r["reasons"]) or r["result"])
                         for i, r in refused)
-        raise unprocessable(f"the order does not qualify: {why}", "notQualified")
+        changed = rules_domain.fact_changes(sale.basket_profile, customer.profile, sale.basket_channel, sale.channel,
+                                            sale.postcode) if sale.basket_profile is not None else []
+        error = (unprocessable(f"the order does not qualify: {why} (changed since the basket was qualified: "
+                               f"{'; '.join(changed)})", "factsChanged") if changed
+                 else unprocessable(f"the order does not qualify: {why}", "notQualified"))
+        error.items = tuple(i["id"] for i, _ in refused)
+        raise error
 
 
-def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
-            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Item prices and the order total from the catalogue (basket pricing), never the caller's."""
+def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]], customer: _Customer | None = None,
+            campaign_code: str | None = None
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Item prices and the order total from the catalogue (basket pricing), never the caller's;
+    and each added item's unit prices in short (pricing.agreed), to compare with the basket's.
+    A `modify` item naming promotions (itemPrice references) is priced with them, from the
+    catalogue; a modify/delete before the product's contract ends carries its early termination
+    fee, or the rule that waives it (central rules), as a one-off item price."""
     lines = [{"id": i["id"], "quantity": i.get("quantity") or 1, "status": "active" if i["action"] == "add" else "x",
               "productOffering": {"id": offerings[i["id"]]["id"]}} for i in items]
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
     priced, totals = pricing.price_basket(lines, {o["id"]: o for o in offerings.values()}, catalogue, bundle_ids)
-    out = []
-    for item, line in zip(items, priced):
+    held = customer.held if customer else {}
+    fees = rules.early_fees(items, held, campaign_code)
+    out, now, at = [], {}, tmf.now_iso()
+    for n, (item, line) in enumerate(zip(items, priced)):
         offering = offerings[item["id"]]
+        asked = domain.promotions_asked(item, f"productOrderItem.{n}") if item["action"] == "modify" else []
         done = {k: v for k, v in item.items() if k not in domain.ITEM_COMPUTED}
         done.update({"quantity": line["quantity"], "@type": "ProductOrderItem",
                      "productOffering": rules_domain.offering_ref(offering)})
         if item["action"] == "add":
             done["itemPrice"] = [domain.order_price(p) for p in line["itemPrice"]]
             done["itemTotalPrice"] = [domain.order_price(p) for p in line["ItemTotalPrice"]]
+            now[item["id"]] = pricing.agreed(line["itemPrice"])
+        elif asked:
+            _check_promotions(n, asked, offering, held.get(item["product"]["id"]) or {}, at)
+            done["itemPrice"] = [domain.order_price(p) for p in pricing.promotion_prices(offering, catalogue, asked)]
+        if item["id"] in fees:
+            done["itemPrice"] = [*done.get("itemPrice", []), domain.order_price(fees[item["id"]])]
         if offering.get("productOfferingTerm"):
             done["itemTerm"] = domain.item_terms(offering)
         out.append(done)
-    return out, [domain.order_price(p) for p in totals]
+    return out, domain.with_fees([domain.order_price(p) for p in totals], fees.values()), now
 
 
-def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None) -> tuple[dict[str, Any], int, bool]:
-    """A new order (doc, version, created). From `shoppingCart` (an approved basket) or from
-    `productOrderItem`; the same basket ordered twice is the same order (created False)."""
-    customer_access.check_roles(caller, *USERS)
+def _check_promotions(n: int, asked: list[str], offering: Mapping[str, Any], product: Mapping[str, Any],
+                      at: str) -> None:
+    """Promotions a modify item may add: those the catalogue relates to the product's offering's
+    prices, not running on it already (422 otherwise)."""
+    offered = pricing.promotions_offered(offering, catalogue)
+    unknown = [p for p in asked if p not in offered]
+    if unknown:
+        raise unprocessable(f"productOrderItem.{n}: {', '.join(unknown)} is not a promotion of "
+                            f"{offering.get('name') or offering['id']} (offered: {', '.join(sorted(offered)) or 'none'})",
+                            "promotionNotOffered")
+    running = [p for p in asked if domain.promotion_running(product, p, at)]
+    if running:
+        raise unprocessable(f"productOrderItem.{n}: product {product.get('id')} has {', '.join(running)} already",
+                            "promotionHeld")
+    customer_id = inventory_domain.customer_of(product)
+    for order in store.by_owner(customer_id) if customer_id else []:   # one Query, only for a promotion
+        ordered = [p for p in asked if p in domain.promotions_ordered(order, product.get("id") or "")]
+        if ordered:
+            raise unprocessable(f"productOrderItem.{n}: order {order['id']}, not finished yet, adds "
+                                f"{', '.join(ordered)} to product {product.get('id')} already", "promotionHeld")
+
+
+def _check_prices(cart: Mapping[str, Any], now: Mapping[str, list[dict[str, Any]]], accepted: Any) -> None:
+    """A price that changed since the item was added (or the basket approved) is shown, not
+    charged: 409 priceChanged with the prices then and now and `acceptPriceChange`, the token to
+    send back with the order to accept exactly these prices."""
+    changes = domain.price_changes(cart.get("cartItem") or [], now)
+    if not changes:
+        return
+    token = domain.price_change_token(changes)
+    if accepted == token:
+        return
+    names = ", ".join(f"{c['name']}" for c in changes)
+    message = (f"the price of {names} changed since it was put in the basket: review the new prices and send the "
+               f"order again with \"acceptPriceChange\": \"{token}\" to accept them")
+    raise ApiError(409, "Conflict", message, "priceChanged", body={
+        "code": "priceChanged", "reason": "Conflict", "message": message, "status": "409", "@type": "Error",
+        "priceChange": changes, "acceptPriceChange": token}, items=tuple(c["cartItem"]["id"] for c in changes))
+
+
+def _checkout_basket(basket: basket_store.Stored | None, cart_ref: Mapping[str, Any], caller: Caller,
+                     only_approved: bool, approving: int | None) -> tuple[basket_store.Stored, str | None]:
+    """The basket to order and the channel it is checked out in. An approved basket is ordered by
+    its customer, an agent or the platform; an active one by its customer herself (self-service);
+    one awaiting approval by its customer approving that version (`approving`: approval and order
+    are one write); an anonymous visitor identifies first (422)."""
+    if basket is None or not basket_domain.readable(basket.doc, caller.role, caller.customer_id):
+        raise not_found("shoppingCart", cart_ref["id"])
+    status = basket_domain.effective_status(basket.doc, tmf.now())
+    if only_approved and status != basket_domain.APPROVED:
+        raise conflict(f"shoppingCart {cart_ref['id']} is {status}, no longer approved", "basketNotApproved")
+    if approving is not None:
+        if status != basket_domain.AWAITING or basket.version != approving or caller.role != "customer":
+            raise conflict(f"shoppingCart {cart_ref['id']} changed since it was handed back (it is {status})",
+                           "basketChanged")
+        # she approves the prices the approval email showed her: those are agreed
+        items = [{**i, "agreedPrice": pricing.agreed(i.get("itemPrice"))} for i in basket.doc.get("cartItem") or []]
+        return dataclasses.replace(basket, doc={**basket.doc, "cartItem": items}), caller.channel
+    if status == basket_domain.AWAITING:   # only she orders it, by approving the version she was sent
+        raise unprocessable(f"shoppingCart {cart_ref['id']} awaits the customer's approval: she approves and "
+                            "orders it by the link she was sent", "needsApproval")
+    if status not in (basket_domain.APPROVED, basket_domain.ACTIVE):
+        raise conflict(f"shoppingCart {cart_ref['id']} is {status}: it cannot be ordered as it stands",
+                       "basketNotOrderable")
+    if status == basket_domain.ACTIVE and caller.role != "customer":
+        raise unprocessable(f"shoppingCart {cart_ref['id']} is active: the customer checks it out herself, or "
+                            "approves it after an agent hands it back (awaitingApproval)", "needsApproval")
+    channel = caller.channel if caller.role == "customer" and status == basket_domain.ACTIVE else \
+        (basket.doc.get("context") or {}).get("currentChannel") or caller.channel
+    return basket, channel
+
+
+def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = None,
+           only_approved: bool = False, approving: int | None = None) -> tuple[dict[str, Any], int, bool]:
+    """A new order (doc, version, created). From `shoppingCart` (the customer's active basket:
+    self-service checkout; or an approved one) or from `productOrderItem`; the same basket
+    ordered twice is the same order (created False). `only_approved`: the platform ordering an
+    approval (409 basketNotApproved when the basket is no longer approved); `approving`: the
+    customer approves basket version N by the emailed link and it is ordered in the same write."""
+    customer_access.check_roles(caller, *CAPTURERS)
     customer_domain.validate_payload("productOrder", schemas.ProductOrder, body)
+    if caller.role == "channel":
+        raise unprocessable("identify first: an order is placed for a known customer (log in, then order the basket "
+                            "with the customer's token)", "identifyFirst")
     cart_ref, basket = body.get("shoppingCart"), None
+    accepted = body.get("acceptPriceChange")
+    if accepted is not None and not cart_ref:
+        raise bad_request("acceptPriceChange accepts the new prices of a basket's items: order a shoppingCart")
     if cart_ref:
         if body.get("productOrderItem"):
             raise bad_request("an order is made from a shoppingCart or from productOrderItem, not both")
+        rid = basket_order_id(cart_ref["id"])
         basket = basket_store.load(cart_ref["id"])
-        if basket is None or not basket_domain.readable(basket.doc, caller.role, caller.customer_id):
-            raise not_found("shoppingCart", cart_ref["id"])
-        rid = str(uuid.uuid5(ORDER_NAMESPACE, f"shoppingCart:{cart_ref['id']}"))
-        existing = store.load(rid)
-        if existing is not None:
-            return existing.doc, existing.version, False
+        if basket is None or basket.doc.get("status") == basket_domain.ORDERED:   # ordered before: that order
+            existing = store.load(rid)
+            if existing is not None and (caller.role != "customer"
+                                         or domain.customer_of(existing.doc) == caller.customer_id):
+                return existing.doc, existing.version, False
+        basket, channel = _checkout_basket(basket, cart_ref, caller, only_approved, approving)
         items = _basket_items(basket.doc)
         customer_id = basket_domain.customer_of(basket.doc)
-        journey_key = journey_key or (basket.doc.get("context") or {}).get("journeyKey")
+        context = basket.doc.get("context") or {}
+        journey_key = journey_key or context.get("journeyKey")
+        sale = Sale(channel, basket_domain.postcode_of(basket.doc), context.get("currentChannel"),
+                    (basket.facts or {}).get("customer") or {})
     else:
         rid, items = tmf.new_id(), [dict(i) for i in body.get("productOrderItem") or []]
         customer_id = _named_customer(body, caller)
+        channel = caller.channel
+        sale = Sale(channel)
     if not items:
         raise bad_request("an order needs at least one productOrderItem (or a shoppingCart with active items)")
     domain.check_items(items)
     customer = _Customer(customer_id)
-    channel = caller.channel
+    items += domain.replaced_items(items, catalogue.offering, customer.held)
     at = tmf.now_iso()
     parties = [p for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() != "customer"]
     parties = ([customer.party()] if customer.id else []) + [dict(p) for p in parties]
@@ -191,12 +333,16 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
                                f"rejected: item(s) {', '.join(vague)} name no productOffering or product")
     else:
         offerings = _offerings(items, customer, channel)
-        _qualify(items, offerings, customer, channel)
-        items, totals = _priced(items, offerings)
+        _qualify(items, offerings, customer, sale)
+        campaign_code = ((basket.doc.get("context") or {}) if basket else {}).get("campaignCode")
+        items, totals, now = _priced(items, offerings, customer, campaign_code)
+        if basket is not None:
+            _check_prices(basket.doc, now, accepted)
         domain.parts(items, catalogue.offering, catalogue.specification, customer.held, routing(),
                      customer.address("country"), customer.brand)   # routable now, or 422
         doc = domain.new_order(body, rid, href(rid), at, parties, items, totals)
     doc.pop("shoppingCart", None)
+    doc.pop("acceptPriceChange", None)
     if cart_ref:
         doc["shoppingCart"] = {"id": cart_ref["id"], "href": basket_service.href(cart_ref["id"]),
                                "@referredType": basket_domain.TYPE}
@@ -204,6 +350,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         doc["channel"] = [{"id": channel, "name": channel, "role": "order capture"}]
     if journey_key:
         doc["journeyKey"] = journey_key
+    doc["attribution"] = domain.attribution(basket.doc if basket else None, caller.role, caller.sub, channel)
     also = [basket_service.ordered_write(basket, channel)] if basket else []
     try:
         version = store.insert(doc, also)
@@ -214,7 +361,8 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         raise conflict(f"shoppingCart {cart_ref['id'] if cart_ref else ''} changed while it was being ordered; "
                        "read it and submit again", "basketChanged") from None
     logger.info("order captured", extra={"orderId": rid, "by": caller.role, "items": len(items),
-                                         "state": doc["state"], "journey_key": journey_key})
+                                         "state": doc["state"], "journey_key": journey_key,
+                                         "selfService": bool(basket) and doc["attribution"]["selfService"]})
     return doc, version, True
 
 
@@ -276,8 +424,12 @@ def _change(order_id: str, mutate: Callable[[store.Stored, str], dict[str, Any] 
             store.replace(new, found.version, token=found.token, dispatched=found.dispatched)
             return found, new
         except store.StaleVersion:
-            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-    raise ApiError(409, "Conflict", f"productOrder {order_id} is being changed by others; retry", "busy")
+            db.back_off(attempt)
+    raise _busy(order_id)
+
+
+def _busy(order_id: str) -> ApiError:
+    return ApiError(409, "Conflict", f"productOrder {order_id} is being changed by others; retry", "busy")
 
 
 def refresh_parent(parent_id: str) -> dict[str, Any]:
@@ -312,8 +464,8 @@ def stack_event(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     child_id = reported["id"]
     found = store.load(child_id)
     stack = domain.stack_of(found.doc) if found else None
-    if found is None or stack is None or (caller.sub in domain.catalog_domain.STACKS and caller.sub != stack):
-        raise not_found(domain.RESOURCE, child_id)   # not a child order of this stack
+    if found is None or stack is None or caller.stack is None or caller.stack != stack:
+        raise not_found(domain.RESOURCE, child_id)   # not a child order of the token's stack (not its sub)
     before, after = _change(child_id, lambda f, at: domain.apply_report(f.doc, reported, at))
     if after.get("state") in domain.FINAL:
         # also on a repeated report: the first may have been written but not resumed (a crash)
@@ -384,6 +536,116 @@ def read_cancellation(rid: str, caller: Caller) -> dict[str, Any]:
     return found.doc
 
 
+# --- amendment in flight: cancel items, add items (PATCH productOrder/{id}) ---------------------
+AMENDABLE_FIELDS = {"productOrderItem", "@type", "@baseType", "@schemaLocation"}
+
+
+def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
+          if_match: str | None = None) -> tuple[dict[str, Any], int]:
+    """Amend an order in flight: its productOrderItem list as the caller wants it, where an item
+    set to `cancelled` is cancelled (up to its point of no return, data/cancellation.json) and a
+    new item is added (qualified and priced like a new order's). Only the difference is
+    decomposed; the parent, the child orders it changes and those it creates are written in one
+    transaction; the stacks hear of it and the customer gets one SMS from the order stream
+    (functions/order_events.py). The same request again changes nothing."""
+    first = _visible(order_id, caller)    # another customer's order is not found, whatever the body
+    customer_domain.validate_payload("productOrder", schemas.ProductOrderAmendment, body)
+    other = sorted(set(body) - AMENDABLE_FIELDS)
+    if other:
+        raise unprocessable(f"only productOrderItem can change on an order in flight, not {', '.join(other)}",
+                            "notAmendable")
+    expected = tmf.parse_if_match(if_match)
+    rules_now = domain.default_cancel_rules()
+    for attempt in range(settings.order_write_attempts()):
+        found = first if attempt == 0 else _visible(order_id, caller)
+        parent = found.doc
+        if expected is not None and found.version != expected:
+            raise precondition_failed(f"productOrder {order_id} is at version {found.version}, not {expected}: "
+                                      "read it again")
+        if domain.parent_of(parent):
+            raise unprocessable("this is a child order; amend the order it is part of", "childOrder")
+        cancel_ids, added = domain.amendment_request(parent.get("productOrderItem") or [], body["productOrderItem"])
+        if not cancel_ids and not added:
+            return parent, found.version              # as asked already (a repeat): nothing to do
+        if parent.get("state") not in domain.AMENDABLE:
+            raise unprocessable(f"productOrder {order_id} is {parent.get('state')}: it can no longer be amended",
+                                "orderFinished" if parent.get("state") in domain.FINAL else "notAmendable")
+        parts: list[domain.Part] = []
+        if added:
+            if not domain.children_of(parent):
+                # Not split for its stacks yet: decompose would see the new items' child orders
+                # and take the order as decomposed, leaving its first items unsent.
+                raise conflict(f"productOrder {order_id} is still being split for its stacks; add items in a "
+                               "moment", "notDecomposedYet")
+            customer = _Customer(domain.customer_of(parent))
+            offerings = _offerings(added, customer, caller.channel)
+            _qualify(added, offerings, customer, Sale(caller.channel))
+            added, _, _ = _priced(added, offerings, customer)   # promotions held and fees: as for a new order
+            parts = domain.parts(added, catalogue.offering, catalogue.specification, customer.held, routing(),
+                                 customer.address("country"), customer.brand)   # routable now, or 422
+        children = store.load_many(domain.children_of(parent))
+        try:
+            plan = domain.amend(parent, {c: s.doc for c, s in children.items()}, cancel_ids, added, parts,
+                                rules_now, tmf.now_iso(), href, "amended by the customer" if caller.role == "customer"
+                                else f"amended by {caller.role}")
+        except ApiError:
+            # The children were read after the order: another amendment may have been written in
+            # between (its cancelled items then look "already cancelled"). Judge it on a fresh read.
+            again = store.load(order_id)
+            if again is not None and again.version != found.version:
+                continue
+            raise
+        try:
+            version = store.write_amendment(plan.parent, found.version,
+                                            [(doc, children[cid]) for cid, doc in plan.changed.items()], plan.created)
+        except store.StaleVersion:
+            db.back_off(attempt)
+            continue
+        logger.info("order amended", extra={"orderId": order_id, "amendment": plan.record["id"],
+                                           "added": len(added), "cancelled": len(cancel_ids),
+                                           "childOrders": plan.record["childOrder"]})
+        return plan.parent, version
+    raise _busy(order_id)
+
+
+def amended_child(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str | None:
+    """From the order stream: a child order an amendment made goes to its stack (`create`; no
+    workflow waits on it), one it changed gets a TMF622 change (or cancel, when all its items
+    were cancelled) once its stack has it; a workflow waiting on a child now final goes on.
+    A replayed record sends the child order as it stands again: stacks take that idempotently."""
+    found = store.load(new["id"])
+    if found is None:
+        return None
+    doc = found.doc
+    if old is None:
+        if doc.get("state") != domain.ACKNOWLEDGED or found.dispatched:
+            return None
+        _to_stack(doc, "create")
+        store.mark_dispatched(doc["id"])
+        return "create"
+    action = None
+    if found.token or found.dispatched:
+        action = "cancel" if doc.get("state") == domain.CANCELLED else "change"
+        _to_stack(doc, action)
+    if doc.get("state") in domain.FINAL:
+        _resume(found.token, doc["state"])
+    return action
+
+
+def notify_amendment(order: Mapping[str, Any]) -> bool:
+    """The one SMS an amendment sends (named after the order and the amendment: never twice)."""
+    record, customer_id = (order.get("amendment") or [None])[-1], domain.customer_of(order)
+    if not record or not customer_id:
+        return False
+    message_id = f"order-{order['id']}-amendment-{record['id']}"
+    return workflows.start_once(NOTIFY_WORKFLOW, message_id, {
+        "messageId": message_id, "customerId": customer_id, "purpose": "service",
+        "content": {"sms": domain.amendment_text(order, record)}, "channels": ["sms"],
+        "fields": {"orderId": order["id"], "status": order.get("state")},
+        "journeyKey": order.get("journeyKey"), "reason": f"order amendment {record['id']} SMS",
+        "related": [{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE}]})
+
+
 # --- the workflow's tasks -----------------------------------------------------------------------
 def _to_stack(child: Mapping[str, Any], action: str) -> None:
     stack = domain.stack_of(child) or ""
@@ -407,18 +669,19 @@ def decompose(order_id: str) -> dict[str, Any]:
     parent = found.doc
     if parent.get("state") in domain.FINAL:
         return {"waves": []}
+    if domain.children_of(parent):   # decomposed before (a retry, a restart): the child orders as written
+        return {"waves": domain.waves_of([c.doc for c in store.load_many(domain.children_of(parent)).values()])}
     held = {}
     customer_id = domain.customer_of(parent)
     customer = _Customer(customer_id) if customer_id else None
     if customer:
         held = customer.held
-    parts = domain.parts(parent["productOrderItem"], catalogue.offering, catalogue.specification, held, routing(),
+    live = [i for i in parent["productOrderItem"] if i.get("state") != domain.CANCELLED]   # amended away
+    parts = domain.parts(live, catalogue.offering, catalogue.specification, held, routing(),
                          customer.address("country") if customer else None, customer.brand if customer else None)
     plans = domain.decompose(parts, routing())
     ids = _child_ids(order_id, plans)
     waves = [[ids[k] for k in wave] for wave in domain.waves(plans)]
-    if domain.children_of(parent):
-        return {"waves": waves}
     at = tmf.now_iso()
     children = [domain.child_order(parent, plan, ids[plan.key], href(ids[plan.key]), at,
                                    [domain.relationship(ids[d], href(ids[d]), "dependsOn") for d in plan.depends_on])
@@ -524,6 +787,15 @@ def start_workflow(order: Mapping[str, Any]) -> bool:
                                           "childTimeoutSeconds": settings.order_child_timeout_seconds()})
 
 
+def restart_workflows() -> int:
+    """Start the workflow of every top-level order not final again (the local runtime, after a
+    restart: its executions did not survive). Each is named after its order and its tasks are
+    safe to repeat, so an order whose workflow runs still is left alone. How many started."""
+    in_flight = [o for o in store.by_kind(domain.RESOURCE)
+                 if not domain.parent_of(o) and o.get("state") not in domain.FINAL]
+    return sum(start_workflow(order) for order in in_flight)
+
+
 def notify_milestone(order: Mapping[str, Any]) -> bool:
     """The customer's milestone SMS (consent and quiet hours are notify's): one per order and
     state, sent by a small workflow that waits out quiet hours."""
@@ -538,46 +810,17 @@ def notify_milestone(order: Mapping[str, Any]) -> bool:
         "related": [{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE}]})
 
 
-def _add_months(start: str, months: int) -> str:
-    moment = tmf.parse_datetime(start, "startDate")
-    year, month = divmod(moment.month - 1 + months, 12)
-    day = min(moment.day, 28)
-    return tmf.iso(moment.replace(year=moment.year + year, month=month + 1, day=day))
-
-
 def record_products(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> int:
-    """Completed items become products the customer holds (contract dates from the item's terms);
-    a completed delete ends the product. Product ids derive from the order item: safe to repeat."""
-    customer_id = domain.customer_of(new)
-    if not customer_id or domain.parent_of(new):
+    """Items of a child order that completed create or change the customer's products in the
+    inventory (product ids derive from the customer's order and the item): safe to repeat."""
+    parent_id = domain.parent_of(new)
+    if not parent_id:
         return 0
     before = {i["id"]: i.get("state") for i in (old or {}).get("productOrderItem") or []}
-    written = 0
-    for item in new.get("productOrderItem") or []:
-        if item.get("state") != domain.COMPLETED or before.get(item["id"]) == domain.COMPLETED:
-            continue
-        at = new.get("completionDate") or new.get("lastUpdate") or tmf.now_iso()
-        if item["action"] == "delete" or item["action"] == "modify":
-            held = {p["id"]: p for p in customer_store.products(customer_id)}.get(item["product"]["id"])
-            if held:
-                changed = {**held, "status": "terminated" if item["action"] == "delete" else held.get("status"),
-                           "lastUpdate": at}
-                customer_store.put_product(customer_id, changed)
-                written += 1
-            continue
-        pid = f"{new['id']}-{item['id']}"
-        offering = item.get("productOffering") or {}
-        body: dict[str, Any] = {"name": offering.get("name") or offering.get("id"), "status": "active",
-                                "startDate": at, "productOffering": offering}
-        if (item.get("product") or {}).get("productCharacteristic"):
-            body["productCharacteristic"] = item["product"]["productCharacteristic"]
-        terms = domain.contract(item.get("itemTerm") or [], at, _add_months)
-        if terms:
-            body["contract"] = terms
-        body["productOrder"] = {"id": new["id"], "href": new.get("href"), "orderItemId": item["id"],
-                                "@referredType": domain.TYPE}
-        product_href = tmf.href(customer_domain.API_ROOT, f"customer/{customer_id}/product", pid)
-        customer_store.put_product(customer_id, customer_domain.new_product(body, pid, product_href, at))
-        written += 1
-    return written
-
+    done = [i for i in new.get("productOrderItem") or []
+            if i.get("state") == domain.COMPLETED and before.get(i["id"]) != domain.COMPLETED]
+    parent = store.load(parent_id) if done else None
+    if parent is None:
+        return 0
+    at = new.get("completionDate") or new.get("lastUpdate") or tmf.now_iso()
+    return inventory.record_completed(parent.doc, done, domain.stack_of(new), at)

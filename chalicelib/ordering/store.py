@@ -86,6 +86,23 @@ def write_children(parent: dict[str, Any], parent_version: int, children: list[d
                 tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
 
 
+def write_amendment(parent: dict[str, Any], parent_version: int, changed: list[tuple[dict[str, Any], Stored]],
+                    created: list[dict[str, Any]]) -> int:
+    """An amendment, all or nothing: the parent and each child order it changes at the versions
+    read (their task token and dispatched flag kept), and the child orders it creates."""
+    parent_rec = record(parent, parent_version)
+    with versioned():
+        with transaction() as tx:
+            tx.save(parent_rec)
+            for doc, was in changed:
+                rec = record(doc, was.version)
+                rec.token, rec.dispatched = was.token, was.dispatched or None
+                tx.save(rec)
+            for child in created:
+                tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
+    return parent_version + 1
+
+
 def _unread(order_id: str) -> OrderRecord:
     """An order not read first, for an update that must move its version on (ADD 1) without a
     version condition: PynamoDB SETs the version to 1 when the local one is None."""

@@ -10,27 +10,45 @@
     POST /worklist/next             agent: claim the next basket from the worklist queue (204: none)
     POST /worklist/{id}/claim       agent: take the basket (then edit it with the TMF663 API and
                                     hand it back with PATCH {"status": "awaitingApproval"})
-Invalid links are 400 invalidLink, expired ones 410 linkExpired; nothing changes.
+Invalid links are 400 invalidLink, expired ones 410 linkExpired; nothing changes. A link's
+refusals carry no personal data either: a write that lost a race (two approve clicks at once) is
+a plain 412, never the current basket a TMF 412 otherwise returns.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from chalice import Blueprint
 
+from chalicelib import deferred
+from chalicelib.errors import ApiError
 from chalicelib.http import Call, Reply, endpoint, listing
-from chalicelib.recovery import service
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.recovery.service")
 
 bp = Blueprint(__name__)
 
 
+def _link_answer(answer: Callable[[], dict[str, Any]]) -> Reply:
+    try:
+        return Reply(answer())
+    except ApiError as exc:
+        if exc.body is None:
+            raise
+        message = "the basket changed meanwhile; open the link again" if exc.status == 412 else exc.message
+        raise ApiError(exc.status, exc.reason, message, exc.code) from None
+
+
 @endpoint(bp, "/link/{token}", ["GET"], authenticated=False, name="recovery_link")
 def link(call: Call, token: str) -> Reply:
-    return Reply(service.link_view(token))
+    return _link_answer(lambda: service.link_view(token))
 
 
 @endpoint(bp, "/link/{token}/{action}", ["POST"], authenticated=False, name="recovery_link_action")
 def link_action(call: Call, token: str, action: str) -> Reply:
     """accept | resume | approve (what the link's purpose allows; anything else is 404)."""
-    return Reply(service.link_action(token, action))
+    return _link_answer(lambda: service.link_action(token, action))
 
 
 @endpoint(bp, "/worklist", ["GET"], name="recovery_worklist")

@@ -110,6 +110,28 @@ def approval_id(basket_id: str, version: int) -> str:
     return f"basket-{basket_id}-approval-v{version}"
 
 
+def speaker(doc: Mapping[str, Any], others: list[Mapping[str, Any]], at: dt.datetime) -> str | None:
+    """One reminder per customer at a time: the newest of her baskets in recovery speaks for all.
+    The id of a newer one than `doc` among `others` (her open baskets), else None."""
+    mine = (doc.get("lastUpdate") or "", doc["id"])
+    newer = [(o.get("lastUpdate") or "", o["id"]) for o in others
+             if o["id"] != doc["id"] and in_recovery(o, at) and (o.get("lastUpdate") or "", o["id"]) > mine]
+    return max(newer)[1] if newer else None
+
+
+def cap_admits(reminded: Mapping[str, int], basket_id: str, at: int, window: int, cap: int) -> dict[str, int] | None:
+    """The per-customer outreach cap over a rolling window: `reminded` maps the baskets she was
+    reminded about to when (epoch seconds). The map after reminding her about `basket_id` at `at`
+    (entries older than `window` seconds dropped; a basket already in it keeps its time), or None
+    when `cap` other baskets were reminded about within the last `window` seconds."""
+    recent = {b: int(t) for b, t in reminded.items() if int(t) > at - window}
+    if basket_id in recent:
+        return recent
+    if len(recent) >= cap:
+        return None
+    return {**recent, basket_id: at}
+
+
 # --- the workflow's decisions -----------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -252,6 +274,33 @@ def approval_request(doc: Mapping[str, Any], version: int, link: str) -> dict[st
             "journeyKey": (doc.get("context") or {}).get("journeyKey"),
             "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": basket.TYPE}],
             "reason": "basket handed back for approval: approval email"}
+
+
+NOT_ORDERED_SMS = ("Hi {firstName}, we could not place the order for your approved Omnishop basket: {why} "
+                   "{next} {link}")
+NOT_ORDERED_EMAIL = ("Hi {firstName},\n\nWe could not place the order for the basket you approved:\n\n{why}\n\n"
+                     "{next}\n\n{link}\n\nOmnishop")
+NOT_ORDERED_SUBJECT = "We could not place your order yet"
+
+
+def not_ordered_id(basket_id: str, version: int) -> str:
+    return f"basket-{basket_id}-not-ordered-v{version}"
+
+
+def not_ordered_request(doc: Mapping[str, Any], version: int, reason: str, to_agent: bool, link: str
+                        ) -> dict[str, Any]:
+    """The notify-send input telling the customer her approved basket was not ordered and why, in
+    the channel she approved it from (the approval email), with a link back to the basket."""
+    after = ("Your adviser has it again and will be in touch; you can also review it here:" if to_agent else
+             "It is back in your basket: review it and order again here:")
+    fill = {"why": _literal(reason[:300]), "next": _literal(after)}
+    return {"messageId": not_ordered_id(doc["id"], version), "purpose": "service",
+            "content": {"sms": NOT_ORDERED_SMS.format(firstName="{firstName}", link="{link}", **fill),
+                        "email": NOT_ORDERED_EMAIL.format(firstName="{firstName}", link="{link}", **fill)},
+            "channels": ["email", "sms"], "subject": NOT_ORDERED_SUBJECT,
+            "fields": {"link": link, "basketId": doc["id"]}, "journeyKey": (doc.get("context") or {}).get("journeyKey"),
+            "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": basket.TYPE}],
+            "reason": "approved basket not ordered: message"}
 
 
 def approval_subject(basket_id: str, version: int) -> str:

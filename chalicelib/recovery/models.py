@@ -2,12 +2,17 @@
 workflow execution, so the basket stream (and the customer stream, on consent withdrawn) can stop
 it at once. Nothing else is kept here; the basket itself stays the source of truth.
 
-    pk            execution               session              expires
-    <basket id>   <basketId>-v<version>   <version it began>   TTL (epoch seconds)
+    pk                 execution               session              expires              reminded
+    <basket id>        <basketId>-v<version>   <version it began>   TTL (epoch seconds)
+    CAP#<customer id>  -                       -                    last reminder + cap  {basket id: epoch s}
+
+The CAP# item is the per-customer outreach cap over a rolling window (recovery domain
+`cap_admits`): read, decided, and written back only if no other writer moved it first
+(`cap_version`, a conditional put).
 """
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.db import meta
@@ -17,6 +22,8 @@ class RecoverySession(Model):
     Meta = meta("recovery")
 
     pk = UnicodeAttribute(hash_key=True)
-    execution = UnicodeAttribute()
-    session = NumberAttribute()
+    execution = UnicodeAttribute(null=True)
+    session = NumberAttribute(null=True)
     expires = NumberAttribute(null=True)
+    reminded = MapAttribute(null=True)        # CAP# items: basket id -> when she was reminded (epoch s)
+    cap_version = NumberAttribute(null=True)  # CAP# items: moved by every write

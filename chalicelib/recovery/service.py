@@ -17,21 +17,25 @@ import datetime as dt
 import json
 from typing import Any, Mapping
 
-from chalicelib import aws, settings, tmf, workflows
+from chalicelib import aws, db, deferred, settings, tmf, workflows
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
-from chalicelib.basket import service as baskets
 from chalicelib.basket import store as basket_store
 from chalicelib.customer import access
-from chalicelib.customer import service as customers
 from chalicelib.db import written
 from chalicelib.errors import ApiError, conflict, not_found
 from chalicelib.notify import links
 from chalicelib.observability import logger
+from chalicelib.ordering import domain as ordering_domain
 from chalicelib.recovery import domain
 from chalicelib.recovery.models import RecoverySession
 
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+baskets = deferred.module("chalicelib.basket.service")
+customers = deferred.module("chalicelib.customer.service")
+
 MACHINE = "abandoned-basket"
+NOTIFY_MACHINE = "order-notify"   # one message through notify-send, waiting out quiet hours
 STOP_ERROR = "RecoveryEnded"   # the error a stopped session ends with
 LINK_PATH = "/recovery/link"
 LINK_CHANNEL = "web"   # a link lands in the self-care portal
@@ -107,8 +111,35 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         return "approval started" if started else "approval already started"
     if domain.approved(old, new):
         assert new is not None
-        return submit_order(new)
+        return submit_order(new, version)
     return None
+
+
+def restart_sessions() -> int:
+    """Start the recovery workflow of every basket a session may still be looking after again
+    (the local runtime, after a restart: its executions did not survive), under the session's
+    own execution name; a basket offered assistance waits for its second reminder, a basket
+    handed back for approval gets its approval workflow. Messages go out once per message id
+    (notify), so nothing already sent is sent again. How many started."""
+    at, started = tmf.now(), 0
+    for session in RecoverySession.scan(RecoverySession.execution.exists()):   # not the CAP# items
+        found = basket_store.load(session.pk)
+        doc = found.doc if found else None
+        if found is None or doc is None:
+            continue
+        status = basket.effective_status(doc, at)
+        if status == basket.AWAITING:
+            started += workflows.start_once(MACHINE, domain.execution_name(session.pk, found.version, domain.APPROVAL),
+                                            {"phase": domain.APPROVAL, "basketId": session.pk,
+                                             "version": found.version})
+        elif domain.in_recovery(doc, at):
+            offered = status == basket.OFFERED   # the first reminder went out: wait for the second
+            started += workflows.start_once(MACHINE, session.execution, {
+                "phase": domain.RECOVER, "basketId": session.pk, "reminder": 2 if offered else 1,
+                "idleSeconds": settings.basket_idle_seconds(),
+                "secondReminderSeconds": settings.basket_second_reminder_seconds(),
+                **({"since": doc.get("lastUpdate"), "sentAt": doc.get("lastUpdate")} if offered else {})})
+    return started
 
 
 def _enqueue_work(basket_id: str, version: int) -> bool:
@@ -135,9 +166,14 @@ def on_customer_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | N
     return sum(stop_recovery(b["id"], "the customer withdrew consent") for b in baskets.open_baskets(new["id"]))
 
 
-def submit_order(doc: Mapping[str, Any]) -> str:
-    """The customer approved her basket: submit it through the ordering API, for her (the same
-    basket is the same order, so a repeat is harmless)."""
+def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """Order the basket the customer approved, for her (the same basket is the same order, so a
+    repeat is harmless). What came of it: {"productOrder": ref} or {"notOrdered": the reason,
+    "status": where the basket went}; {} when the basket is gone or no longer approved. When it
+    cannot become an order (qualification, prices, routing), the basket leaves `approved` with
+    the reason (to the agent who handled it, else to her), she is told by the channel she
+    approved it from, and the agent sees it on the worklist. A write racing the capture raises
+    (409 while still approved: the stream, or the sweep, tries again)."""
     from chalicelib.ordering import service as ordering   # lazily: only approvals need it
 
     customer_id = basket.customer_of(doc)
@@ -145,19 +181,67 @@ def submit_order(doc: Mapping[str, Any]) -> str:
                     or LINK_CHANNEL, customer_id=customer_id)
     try:
         order, _, created = ordering.create({"shoppingCart": {"id": doc["id"]}}, caller,
-                                            (doc.get("context") or {}).get("journeyKey"))
+                                            (doc.get("context") or {}).get("journeyKey"), only_approved=True)
     except ApiError as exc:
         still = basket_store.load(doc["id"])
-        if exc.status == 409 and still is not None and still.doc.get("status") == basket.APPROVED:
-            raise    # a write raced the capture: the stream retries this record (same basket, same order)
-        if exc.status not in (404, 409, 422):
-            raise
-        # gone or reopened meanwhile (nothing to do), or it cannot be ordered as it stands (422)
-        log = logger.warning if exc.status == 422 else logger.info
-        log("approved basket not ordered", extra={"basketId": doc["id"], "code": exc.code, "reason": exc.message})
-        return f"not ordered: {exc.message}"
-    logger.info("approved basket ordered", extra={"basketId": doc["id"], "orderId": order["id"], "created": created})
-    return f"ordered {order['id']}"
+        if still is None or still.doc.get("status") != basket.APPROVED or exc.status == 404:
+            logger.info("approved basket not ordered: it changed meanwhile", extra={"basketId": doc["id"],
+                                                                                     "code": exc.code})
+            return {}
+        if exc.code not in ordering_domain.REFUSALS:
+            raise    # a race, a conflict or a fault: the stream or the sweep tries again (same order id)
+        return _not_ordered(still.doc, version, exc)
+    logger.info("approved basket ordered", extra={"basketId": doc["id"], "orderId": order["id"], "newOrder": created})
+    return {"productOrder": _order_ref(order)}
+
+
+def _not_ordered(doc: Mapping[str, Any], version: int, exc: ApiError, awaiting: bool = False) -> dict[str, Any]:
+    items = list(exc.items)   # the items ordering named (none: the basket as a whole)
+    after, _, changed = baskets.return_unordered(doc["id"], exc.message, exc.code, items,
+                                                 version if awaiting else None)
+    to_agent = after.get("status") == basket.WITH_AGENT
+    if changed:
+        message = domain.not_ordered_request(doc, version, exc.message, to_agent, _recover_link(doc["id"]))
+        customer_id = basket.customer_of(doc)
+        if customer_id:
+            workflows.start_once(NOTIFY_MACHINE, message["messageId"], {**message, "customerId": customer_id})
+    logger.warning("approved basket not ordered: returned with the reason",
+                   extra={"basketId": doc["id"], "code": exc.code, "reason": exc.message,
+                          "returnedTo": "agent" if to_agent else "customer", "changed": changed})
+    return {"notOrdered": {"code": exc.code, "reason": exc.message, "cartItem": items}, "status": after.get("status")}
+
+
+def submit_order(doc: Mapping[str, Any], version: int = 0) -> str:
+    """From the basket stream: the customer approved her basket (place_approved), for the log."""
+    outcome = place_approved(doc, version)
+    if "productOrder" in outcome:
+        return f"ordered {outcome['productOrder']['id']}"
+    if "notOrdered" in outcome:
+        return f"not ordered ({outcome['notOrdered']['code']}): basket {outcome['status']}"
+    return "not ordered: the basket changed meanwhile"
+
+
+def sweep_approved(older_than: int | None = None) -> dict[str, int]:
+    """Scheduled: every basket approved longer than OMNISHOP_APPROVED_UNORDERED_SECONDS ago and
+    still without an order is taken up again: ordered, or returned with the reason. One that
+    stays approved (a fault) is counted `stuck` (metric ApprovedBasketStuck, alarmed)."""
+    at = tmf.now()
+    cutoff = tmf.iso(at - dt.timedelta(seconds=settings.approved_unordered_seconds() if older_than is None
+                                       else older_than))
+    counts = {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}
+    for listed in baskets.approved_before(cutoff):
+        found = basket_store.load(listed["id"])
+        if found is None or found.doc.get("status") != basket.APPROVED:
+            counts["changed"] += 1
+            continue
+        try:
+            outcome = place_approved(found.doc, found.version)
+        except Exception as exc:   # one basket's fault must not stop the sweep: counted, alarmed
+            logger.error("approved basket still not ordered", extra={"basketId": listed["id"], "error": str(exc)[:300]})
+            counts["stuck"] += 1
+            continue
+        counts["ordered" if "productOrder" in outcome else "returned" if "notOrdered" in outcome else "changed"] += 1
+    return counts
 
 
 # --- the workflow's tasks ---------------------------------------------------------------------
@@ -185,6 +269,9 @@ def check(state: Mapping[str, Any]) -> dict[str, Any]:
     out.update({"next": step.next, "reason": step.reason})
     if step.until:
         out.update(until=step.until, waitSeconds=domain.seconds_until(step.until, at))
+    if step.next == "send" and state.get("phase") != domain.APPROVAL:
+        assert doc is not None
+        step = _one_voice(doc, at) or step
     if step.next == "send":
         assert doc is not None and found is not None
         customer_id = basket.customer_of(doc)
@@ -198,6 +285,52 @@ def check(state: Mapping[str, Any]) -> dict[str, Any]:
     logger.info("recovery check", extra={"basketId": basket_id, "phase": state.get("phase"),
                                          "reminder": state.get("reminder"), "next": step.next, "reason": step.reason})
     return out
+
+
+def _one_voice(doc: Mapping[str, Any], at: dt.datetime) -> domain.Step | None:
+    """One reminder per customer at a time: the newest of her recoverable baskets speaks for all
+    (one Query of her baskets), and at most OMNISHOP_RECOVERY_BASKETS_PER_CUSTOMER baskets are
+    reminded about per OMNISHOP_RECOVERY_CAP_SECONDS (a conditional write). An end step, or None
+    to send."""
+    customer_id = basket.customer_of(doc)
+    assert customer_id is not None
+    newer = domain.speaker(doc, basket_store.by_owner(f"CUSTOMER#{customer_id}"), at)
+    if newer:
+        return domain.Step("end", f"a newer basket ({newer}) speaks for the customer")
+    window, cap = settings.recovery_cap_seconds(), settings.recovery_baskets_per_customer()
+    if _cap_admits(customer_id, doc["id"], int(at.timestamp()), window, cap):
+        return None
+    return domain.Step("end", f"the customer was reminded about another basket (at most {cap} per "
+                              f"{window} s)")
+
+
+CAP_PREFIX, CAP_ATTEMPTS = "CAP#", 10
+
+
+def _cap_admits(customer_id: str, basket_id: str, at: int, window: int, cap: int) -> bool:
+    """The rolling-window cap (domain `cap_admits`) on her CAP# item: read, decide, and write back
+    only if nobody wrote it meanwhile (otherwise read again)."""
+    key = f"{CAP_PREFIX}{customer_id}"
+    for attempt in range(CAP_ATTEMPTS):
+        try:
+            item = RecoverySession.get(key, consistent_read=True)
+        except RecoverySession.DoesNotExist:
+            item = None
+        before = {k: int(v) for k, v in ((item.reminded.as_dict() if item and item.reminded else {}).items())}
+        after = domain.cap_admits(before, basket_id, at, window, cap)
+        if after is None:
+            return False
+        if item is not None and after == before:
+            return True
+        version = int(item.cap_version or 0) if item else 0
+        fresh = RecoverySession(key, reminded=after, cap_version=version + 1, expires=max(after.values()) + window)
+        expected = (RecoverySession.pk.does_not_exist() if item is None
+                    else RecoverySession.cap_version == version if item.cap_version is not None
+                    else RecoverySession.cap_version.does_not_exist())
+        if written(lambda: fresh.save(condition=expected)):
+            return True
+        db.back_off(attempt)
+    raise RuntimeError(f"the outreach cap of {customer_id} kept moving: {CAP_ATTEMPTS} attempts")
 
 
 def sent(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -307,21 +440,56 @@ def resume(token: str) -> dict[str, Any]:
 
 
 def approve(token: str) -> dict[str, Any]:
-    """The customer approves the basket she was emailed (that version only); the stream then
-    submits the order."""
+    """The customer approves the basket she was emailed (that version only) and it is ordered in
+    the same write (the basket goes from awaitingApproval to ordered with its order): the answer
+    has the order. When it cannot be ordered (qualification, a price changed since the email,
+    routing) the approval is recorded and the basket returned with the reason (place_approved's
+    rules): the answer has the reason and where the basket went."""
+    from chalicelib.ordering import service as ordering   # lazily: only approvals need it
+
     link, basket_id = _link(token, domain.LINK_APPROVE)
     parsed = domain.parse_approval_subject(link.subject)
     assert parsed is not None
     found = _loaded(basket_id)
     status = basket.effective_status(found.doc, tmf.now())
-    if status in (basket.APPROVED, basket.ORDERED):
-        return {"shoppingCart": domain.basket_summary(found.doc), "status": status, "changed": False}
+    issue = (found.doc.get("context") or {}).get("orderIssue")
+    if status in (basket.APPROVED, basket.ORDERED) or (issue and found.version > parsed[1]):
+        outcome = _known_outcome(found.doc, status, issue)
+        return {"shoppingCart": domain.basket_summary(found.doc), "status": status, "changed": False, **outcome}
     if status != basket.AWAITING or found.version != parsed[1]:
         raise conflict(f"this basket changed since the email was sent (it is {status}); review it in self-care",
                        "basketChanged")
-    doc, _ = baskets.update(basket_id, {"status": basket.APPROVED}, _as_customer(found.doc),
-                            if_match=tmf.etag(parsed[1]))
-    return {"shoppingCart": domain.basket_summary(doc), "status": doc["status"], "changed": True}
+    customer = _as_customer(found.doc)
+    try:
+        order, _, _ = ordering.create({"shoppingCart": {"id": basket_id}}, customer,
+                                      (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
+        outcome: dict[str, Any] = {"productOrder": _order_ref(order)}
+        logger.info("approved basket ordered", extra={"basketId": basket_id, "orderId": order["id"]})
+    except ApiError as exc:
+        if exc.code not in ordering_domain.REFUSALS:
+            raise
+        outcome = _not_ordered(found.doc, parsed[1], exc, awaiting=True)   # back with the reason
+    latest = basket_store.load(basket_id)
+    now = latest.doc if latest else found.doc
+    return {"shoppingCart": domain.basket_summary(now), "status": basket.effective_status(now, tmf.now()),
+            "changed": True, **{k: v for k, v in outcome.items() if k != "status"}}
+
+
+def _order_ref(order: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": order["id"], "href": order.get("href"), "state": order.get("state"), "@referredType": "ProductOrder"}
+
+
+def _known_outcome(doc: Mapping[str, Any], status: str, issue: Mapping[str, Any] | None) -> dict[str, Any]:
+    if status == basket.ORDERED:
+        from chalicelib.ordering import service as ordering
+
+        found = ordering.store.load(ordering.basket_order_id(doc["id"]))
+        if found is not None:
+            return {"productOrder": _order_ref(found.doc)}
+    if issue and status != basket.APPROVED:
+        return {"notOrdered": {"code": issue.get("code"), "reason": issue.get("reason"),
+                               "cartItem": issue.get("cartItem") or []}}
+    return {}
 
 
 def link_action(token: str, action: str) -> dict[str, Any]:
@@ -354,7 +522,8 @@ def _work_item(doc: Mapping[str, Any]) -> dict[str, Any]:
             "customer": {"id": basket.customer_of(doc), "@referredType": "Customer"},
             "journeyKey": (doc.get("context") or {}).get("journeyKey"), "since": doc.get("lastUpdate"),
             "claimedBy": agent, "state": "claimed" if agent else "waiting",
-            "summary": domain.basket_summary(doc), "@type": "WorkItem"}
+            "summary": domain.basket_summary(doc), "@type": "WorkItem",
+            **({"orderIssue": issue} if (issue := (doc.get("context") or {}).get("orderIssue")) else {})}
 
 
 def work_item(basket_id: str, caller: Caller) -> dict[str, Any]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.http import Call, Reply, created, endpoint, listing, no_content, with_etag
-from chalicelib.rules import domain, service
+from chalicelib.rules import domain
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.rules.service")
 
 bp = Blueprint(__name__)
 RULES = f"/{domain.RULE_KIND}"

@@ -20,11 +20,13 @@ import ipaddress
 import re
 from typing import Any, Iterable, Mapping
 
-from pydantic import ValidationError
-
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.errors import bad_request, invalid
-from chalicelib.rules import schemas
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.rules.schemas")
+customer_domain = deferred.module("chalicelib.customer.domain")
+pydantic = deferred.module("pydantic")
 
 API_ROOT = "/tmf-api/productOfferingQualification/v4"
 API_NAME = "productOfferingQualification"
@@ -74,7 +76,7 @@ def _strip_server_owned(body: Mapping[str, Any]) -> dict[str, Any]:
 def validate_rule(doc: Mapping[str, Any]) -> None:
     try:
         rule = schemas.QualificationRule.model_validate(doc)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise invalid(RULE_KIND, exc) from None
     needs = {"channel": "channel", "eligibility": None, "requires": "requires", "excludes": "excludes",
              "upgrade": "upgradeFrom", "serviceability": "technology", "bundlePrice": "bundle"}[rule.ruleType]
@@ -319,3 +321,71 @@ def offering_ref(offering: Mapping[str, Any]) -> dict[str, Any]:
     out = {"id": offering["id"], "href": offering.get("href"), "name": offering.get("name"),
            "@referredType": "ProductOffering"}
     return {k: v for k, v in out.items() if v is not None}
+
+
+def fact_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, before_channel: str | None,
+                 after_channel: str | None, sale_postcode: str | None) -> list[str]:
+    """What changed between the facts a basket was qualified with (customer profile, channel) and
+    those at checkout, in words; the sale's own postcode (the basket's) does not change with the
+    customer record. Empty when nothing the rules read changed."""
+    before, after = before or {}, after or {}
+    out = []
+    if before_channel and after_channel and before_channel != after_channel:
+        out.append(f"channel {before_channel} -> {after_channel}")
+    for key in ("segment", "customerType") + (() if sale_postcode else ("postCode",)):
+        if before.get(key) != after.get(key):
+            out.append(f"{key} {before.get(key)} -> {after.get(key)}")
+    had = {h[0] for h in before.get("held") or []}
+    has = {h[0] for h in after.get("held") or []}
+    if had != has:
+        gained, lost = sorted(has - had), sorted(had - has)
+        out.append("products held" + (f" +{', +'.join(gained)}" if gained else "")
+                   + (f" -{', -'.join(lost)}" if lost else ""))
+    return out
+
+
+# --- contract rules (data/contract.json) -------------------------------------------------------
+UPGRADE = "upgrade"   # a modify item that moves a product held to another offering
+
+
+def change_kind(item: Mapping[str, Any], product: Mapping[str, Any]) -> str:
+    """delete, upgrade (modify to another offering) or modify (same offering: a promotion, a
+    characteristic)."""
+    if item.get("action") == "modify":
+        named = (item.get("productOffering") or {}).get("id")
+        if named and named != (product.get("productOffering") or {}).get("id"):
+            return UPGRADE
+    return str(item.get("action"))
+
+
+def early_termination(item: Mapping[str, Any], product: Mapping[str, Any], now: dt.datetime,
+                      campaign_code: str | None, rules: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What changing `product` by `item` before its contract ends costs: None when the rules do
+    not apply (the action is not listed, no contract, or it has ended); else {"fee" (Decimal),
+    "unit", "months" (left, rounded up), "contractEnd", "kind", "name", "waiver" (the first
+    waiver that matches, or None)}."""
+    from decimal import Decimal
+
+    rule = rules.get("earlyTermination") or {}
+    kind = change_kind(item, product)
+    end = customer_domain.contract_end(product)
+    if kind not in (rule.get("appliesTo") or ()) or end is None:
+        return None
+    left = tmf.parse_datetime(end, "contractEnd") - now
+    if left.total_seconds() <= 0:
+        return None
+    months = -(-left.days // 30) or 1
+    fee = rule.get("fee") or {}
+    amount = Decimal(str(fee.get("perRemainingMonth", 0))) * months
+    if fee.get("maximum") is not None:
+        amount = min(amount, Decimal(str(fee["maximum"])))
+    waiver = None
+    for w in rule.get("waivers") or []:
+        if "withinDaysOfContractEnd" in w and left.total_seconds() <= float(w["withinDaysOfContractEnd"]) * 86400:
+            waiver = w
+        elif campaign_code and campaign_code in (w.get("campaignCode") or ()):
+            waiver = w
+        if waiver is not None:
+            break
+    return {"fee": amount, "unit": fee.get("unit", "EUR"), "months": months, "contractEnd": end, "kind": kind,
+            "name": fee.get("name") or "Early termination fee", "waiver": dict(waiver) if waiver else None}

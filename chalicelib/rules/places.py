@@ -38,3 +38,8 @@ def region(postcode: str | None = None, ip: str | None = None) -> tuple[str | No
             return entry["region"], "postcode"
     found = domain.region_for_ip(ip, _table("ip_regions.json")["networks"])
     return (found, "ip") if found else (None, None)
+
+
+def contract_rules() -> dict[str, Any]:
+    """The contract rules (early termination fee and its waivers), data/contract.json."""
+    return _table("contract.json")

@@ -11,16 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.auth import Caller, require
+from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
-from chalicelib.catalog import service as catalog_service
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
 from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed, unprocessable
-from chalicelib.rules import domain, places, schemas, store
+from chalicelib.rules import domain, places, store
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+catalog_service = deferred.module("chalicelib.catalog.service")
+inventory = deferred.module("chalicelib.inventory.service")
+schemas = deferred.module("chalicelib.rules.schemas")
 
 ADMIN = "catalog-admin"
 RULE_READERS = (ADMIN, "agent")
@@ -131,11 +136,15 @@ class _Names:
 # --- facts ------------------------------------------------------------------------------------
 def profile(customer_id: str) -> dict[str, Any] | None:
     """What the rules need to know about a customer (one Query): segment, type, the offerings
-    they hold with their contract end, and their postcode. No contact data."""
-    found, held = customer_store.customer_with_products(customer_id)
+    they hold (the inventory) with their contract end, and their postcode. No contact data."""
+    found = customer_store.load_customer(customer_id)
     if found is None:
         return None
-    customer = found[0]
+    return profile_of(found[0], inventory.held(customer_id))
+
+
+def profile_of(customer: Mapping[str, Any], held: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """`profile` from a customer document and the products they hold, already read."""
     party_type = (customer.get("engagedParty") or {}).get("@referredType")
     customer_type = "organization" if party_type == "Organization" else "individual"
     segment = next((c.get("value") for c in customer.get("characteristic") or [] if c.get("name") == "segment"),
@@ -143,8 +152,8 @@ def profile(customer_id: str) -> dict[str, Any] | None:
     postcode = next((m.get("characteristic", {}).get("postCode") for m in customer.get("contactMedium") or []
                      if m.get("mediumType") == "postalAddress"), None)
     return {"segment": segment, "customerType": customer_type, "postCode": postcode,
-            "held": [[(p.get("productOffering") or {}).get("id"), (p.get("contract") or {}).get("endDate")]
-                     for p in held if p.get("status", "active") == "active" and p.get("productOffering")]}
+            "held": [[p["productOffering"]["id"], customer_domain.contract_end(p)]
+                     for p in held if p.get("productOffering")]}
 
 
 def facts(channel: str | None, customer: Mapping[str, Any] | None, postcode: str | None,
@@ -152,7 +161,7 @@ def facts(channel: str | None, customer: Mapping[str, Any] | None, postcode: str
     """Facts from a customer profile (None: anonymous) and the sale's postcode (else theirs)."""
     at = at or tmf.now()
     postcode = postcode or (customer or {}).get("postCode")
-    held = tuple((oid, customer_domain.contract_days_left({"contract": {"endDate": end}}, at) if end else None)
+    held = tuple((oid, customer_domain.days_left(end, at))
                  for oid, end in (customer or {}).get("held", []))
     return domain.Facts(channel=channel, segment=(customer or {}).get("segment"),
                         customer_type=(customer or {}).get("customerType"), held=held,
@@ -168,6 +177,26 @@ def qualify_items(offerings: list[Mapping[str, Any]], fact: domain.Facts) -> lis
     for i, offering in enumerate(offerings):
         others = set(ids[:i] + ids[i + 1:])
         out.append(domain.qualify(offering, domain.rules_for(offering, docs), others, fact, names))  # type: ignore[arg-type]
+    return out
+
+
+def early_fees(items: list[Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]],
+               campaign_code: str | None) -> dict[str, dict[str, Any]]:
+    """The early termination / upgrade fee (a one-off CartPrice, or the rule that waives it) of
+    each modify/delete item on a product held before its contract ends, by item id: the contract
+    rules (data/contract.json) are the only place this is decided."""
+    rules, now, out = places.contract_rules(), tmf.now(), {}
+    for item in items:
+        product = held.get((item.get("product") or {}).get("id") or "")
+        if item.get("action") not in ("modify", "delete") or product is None:
+            continue
+        fee = domain.early_termination(item, product, now, campaign_code, rules)
+        if fee is None:
+            continue
+        what = "ending" if fee["kind"] == "delete" else "upgrading"
+        text = (f"{what} {product.get('name') or product['id']} {fee['months']} month(s) before its contract ends "
+                f"({fee['contractEnd'][:10]}): {pricing.text(fee['fee'])} {fee['unit']}")
+        out[item["id"]] = pricing.fee_price(fee["name"], fee["fee"], fee["unit"], text, fee["waiver"])
     return out
 
 

@@ -1,16 +1,16 @@
 """The default stack adapter: a child order goes to its stack's own TMF622 API
-(OMNISHOP_STACK_URL_<STACK>), POST productOrder, and a cancellation to POST cancelProductOrder.
+(OMNISHOP_STACK_URL_<STACK>), POST productOrder (without items cancelled before it left), an
+amendment as PATCH productOrder/{id} (its items as they stand), a cancellation as POST
+cancelProductOrder.
 Idempotent: the child order's id is sent as the Idempotency-Key, and a stack answering 409 (it has
 that order already) counts as delivered. Milestones come back on Omnishop's listener
 (POST .../listener/productOrderStateChangeEvent with a `stack` token)."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any, Mapping
 
-from chalicelib import settings
+from chalicelib import outbound, settings
 from chalicelib.observability import logger
 from chalicelib.ordering import domain, store
 
@@ -19,18 +19,18 @@ class StackError(Exception):
     """The stack could not be reached or refused the request: retried by SQS, then dead-lettered."""
 
 
-def _post(url: str, body: Mapping[str, Any], key: str) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key})
+def _post(url: str, body: Mapping[str, Any], key: str, method: str = "POST", unknown_ok: bool = False) -> int:
+    """POST (or PATCH) through the outbound guard (redirects are not followed); 409 means the
+    stack has it; 404 (`unknown_ok`) that the stack has not got the order yet."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.stack_timeout_seconds()) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        if exc.code == 409:
-            return exc.code
-        raise StackError(f"{url} answered {exc.code}") from None
-    except OSError as exc:
-        raise StackError(f"{url} could not be reached: {exc}") from None
+        answer = outbound.request(method, url, json.dumps(body).encode(), {
+            "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key},
+            timeout=settings.stack_timeout_seconds(), max_bytes=0)
+    except (outbound.Refused, outbound.Unreachable) as exc:
+        raise StackError(f"{url} could not be called: {exc}") from None
+    if answer.status == 409 or 200 <= answer.status < 300 or (unknown_ok and answer.status == 404):
+        return answer.status
+    raise StackError(f"{url} answered {answer.status}")
 
 
 def handle(stack: str, action: str, order_id: str) -> None:
@@ -45,10 +45,19 @@ def handle(stack: str, action: str, order_id: str) -> None:
         if child.get("state") == domain.CANCELLED:
             logger.info("child order cancelled before it reached its stack", extra={"orderId": order_id})
             return
-        status = _post(f"{root}/productOrder", child, order_id)
+        live = [i for i in child.get("productOrderItem") or [] if i.get("state") != domain.CANCELLED]
+        status = _post(f"{root}/productOrder", {**child, "productOrderItem": live}, order_id)
+    elif action == "change":
+        # the child order's items as they stand (cancelled ones say so, added ones are new); a
+        # stack that has not got the order yet gets it whole from its `create`, unless that left
+        # already (dispatched): then SQS retries until the stack has it
+        status = _post(f"{root}/productOrder/{order_id}", {
+            "id": order_id, "@type": domain.TYPE, "productOrderItem": child.get("productOrderItem") or []},
+            f"change-{order_id}-{child.get('amendment')}", "PATCH", unknown_ok=not found.dispatched)
     else:
         status = _post(f"{root}/cancelProductOrder", {
             "productOrder": {"id": order_id, "@referredType": domain.TYPE},
-            "cancellationReason": child.get("cancellationReason") or "cancelled by the customer"}, f"cancel-{order_id}")
+            "cancellationReason": child.get("cancellationReason") or "cancelled by the customer"}, f"cancel-{order_id}",
+            unknown_ok=not found.dispatched)
     logger.info("child order sent to its stack", extra={"orderId": order_id, "stack": stack, "action": action,
                                                         "status": status})

@@ -5,7 +5,8 @@ POST productOrder takes a child order and reports acknowledged, inProgress and t
 failed) to Omnishop's listener with a `stack` token, OMNISHOP_SIMULATED_STACK_DELAY_SECONDS apart.
 A stack named in OMNISHOP_SIMULATED_STACKS_FAILING fails every order, an item with the
 characteristic simulateFailure=true fails on any stack; a stack in OMNISHOP_SIMULATED_STACKS_SILENT
-accepts orders and never answers. POST cancelProductOrder stops an order not yet inProgress.
+accepts orders and never answers. POST cancelProductOrder stops an order not yet inProgress; PATCH productOrder/{id} stops the items it
+names cancelled and adds its new items.
 The same order id twice is accepted once (409 the second time)."""
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from chalicelib import auth, settings
+from chalicelib import auth, outbound, settings
 from chalicelib.catalog.domain import STACKS
 
 API = "/tmf-api/productOrderingManagement/v4"
@@ -36,7 +37,7 @@ def http_reporter(listener_url: str) -> Report:
 
     def report(stack: str, event: dict[str, Any]) -> None:
         if stack not in tokens:
-            tokens[stack] = auth.issue_local_token({"role": "stack", "sub": stack})
+            tokens[stack] = auth.issue_local_token({"role": "stack", "sub": stack, "stack": stack})
         request = urllib.request.Request(listener_url, data=json.dumps(event).encode(), method="POST", headers={
             "Content-Type": "application/json", "Authorization": f"Bearer {tokens[stack]}"})
         for attempt in range(3):
@@ -64,11 +65,13 @@ class Simulator:
             def do_POST(self) -> None:  # noqa: N802
                 stack, _, rest = self.path.lstrip("/").partition("/")
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                status = simulator.receive(stack, "/" + rest, body)
+                status = simulator.receive(stack, "/" + rest, body, self.command)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(b"{}")
+
+            do_PATCH = do_POST  # noqa: N815
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
@@ -82,18 +85,23 @@ class Simulator:
         return f"http://127.0.0.1:{self.port}/{stack}{API}"
 
     def start(self) -> Simulator:
+        """Serve, and open this port in the outbound guard's local allow-list (this process)."""
+        outbound.allow_local("127.0.0.1", self.port)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="simulated-stacks")
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        outbound.disallow_local("127.0.0.1", self.port)
         self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
-    def receive(self, stack: str, path: str, body: dict[str, Any]) -> int:
+    def receive(self, stack: str, path: str, body: dict[str, Any], method: str = "POST") -> int:
         if stack not in self.stacks:
             return 404
+        if method == "PATCH":
+            return self._change(stack, path.removeprefix(f"{API}/productOrder/"), body)
         if path == f"{API}/productOrder":
             with self.lock:
                 if body.get("id") in self.orders:
@@ -111,6 +119,19 @@ class Simulator:
             return 201
         return 404
 
+    def _change(self, stack: str, order_id: str, body: dict[str, Any]) -> int:
+        """PATCH productOrder/{id}: items now cancelled stop, new items join the order."""
+        with self.lock:
+            entry = self.orders.get(order_id)
+            if entry is None or entry["stack"] != stack:
+                return 404
+            items = {i["id"]: i for i in entry["order"].get("productOrderItem") or []}
+            for item in body.get("productOrderItem") or []:
+                if item.get("state") == "cancelled" or item["id"] not in items:
+                    items[item["id"]] = {**items.get(item["id"], {}), **item}
+            entry["order"] = {**entry["order"], "productOrderItem": list(items.values())}
+        return 200
+
     def _fulfil(self, stack: str, order: dict[str, Any]) -> None:
         entry = self.orders[order["id"]]
         final = "failed" if _fails(stack, order) else "completed"
@@ -120,7 +141,8 @@ class Simulator:
             if entry["cancelled"] and entry["state"] in (None, "acknowledged"):
                 state = "cancelled"
             entry["state"] = state
-            items = [{"id": i["id"], "state": state} for i in order.get("productOrderItem") or []]
+            items = [{"id": i["id"], "state": "cancelled" if i.get("state") == "cancelled" else state}
+                     for i in entry["order"].get("productOrderItem") or []]
             self.report(stack, {"eventId": f"{order['id']}-{state}", "eventType": "ProductOrderStateChangeEvent",
                                 "event": {"productOrder": {"id": order["id"], "state": state,
                                                            "productOrderItem": items}}})

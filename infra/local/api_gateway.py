@@ -6,23 +6,72 @@ a TMF 404 (infra/stack.py). chalice's local server answers an unknown path with 
 default 403 {"message": "Missing Authentication Token"} (or, with an Authorization header, its
 "Authorization header requires 'Credential' parameter..." message), and an undefined method on a known path
 with the Chalice app's own 405 body (API Gateway never lets that request reach the app). `serve`
-makes the local server answer both with the deployed TMF 404.
+makes the local server answer both with the deployed TMF 404, a body over API Gateway's payload
+limit with the deployed REQUEST_TOO_LARGE 413 (without reading it), and writes its access log
+through chalicelib.observability.redact: a request line carries `/recovery/link/<token>` (the
+signed link is the credential) or `?token=` and must not be written in full.
 """
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from typing import Any
 
 from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway
 
+from chalicelib.errors import bad_request
+from chalicelib.observability import redact, redact_handlers
 from infra import resources
 
-MISSING = next(r for r in resources.GATEWAY_RESPONSES if r.type == "MISSING_AUTHENTICATION_TOKEN")
+
+def _gateway_response(kind: str) -> dict[str, Any]:
+    spec = next(r for r in resources.GATEWAY_RESPONSES if r.type == kind)
+    return {"statusCode": spec.status, "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {}, "body": json.dumps(spec.body())}
+
+
+# chalice's local server listens with socketserver's default backlog of 5: 20-35 concurrent
+# clients got connection resets. API Gateway queues far more; so does the local server now.
+BACKLOG = 128
+
+
+class Gate:
+    """The requests the app is working on, and the moment after which no answer is sent any more:
+    the local runtime's last state save (infra/local/state.py). A request still running then may
+    write after the save, so it gets no answer (the connection closes): a 2xx is only ever given
+    for a write the save has."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._working = 0
+        self.closed = False
+
+    def __enter__(self) -> Gate:
+        with self._idle:
+            self._working += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._idle:
+            self._working -= 1
+            self._idle.notify_all()
+
+    def drain(self, timeout: float) -> int:
+        """Wait until no request is being worked on (at most `timeout` s); how many still are."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._working == 0, timeout)
+            return self._working
+
+    def close(self) -> None:
+        self.closed = True
+
+
+GATE = Gate()   # one API server per process (the runtime's)
 
 
 def _missing() -> dict[str, Any]:
-    return {"statusCode": MISSING.status, "headers": {"Content-Type": "application/json"},
-            "multiValueHeaders": {}, "body": json.dumps(MISSING.body())}
+    return _gateway_response("MISSING_AUTHENTICATION_TOKEN")
 
 
 class _Gateway(LocalGateway):
@@ -34,19 +83,61 @@ class _Gateway(LocalGateway):
                                                          b"Authorization header requires")):
                 raise
             return _missing()
-        if response.get("statusCode") == 405 and "MethodNotAllowedError" in str(response.get("body")):
+        if response.get("statusCode") == 405:   # the app's (chalicelib.http.chalice_errors) 405
             return _missing()
         return response
 
 
+class _Counted(_Gateway):
+    def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        with GATE:
+            return super().handle_request(method, path, headers, body)
+
+
 class _Handler(ChaliceRequestHandler):
+    # TCP_NODELAY on every accepted socket (socketserver.StreamRequestHandler.setup). The response
+    # goes out in two writes (headers, then body): with Nagle on, the body waited for the client's
+    # delayed ACK of the headers, about 40 ms on every request of a keep-alive connection.
+    disable_nagle_algorithm = True
+
+    def _send_http_response(self, code: int, headers: Any, body: Any) -> None:
+        if GATE.closed:   # see Gate: no answer after the last save
+            self.close_connection = True
+            return
+        super()._send_http_response(code, headers, body)
+
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
-        self.local_gateway = _Gateway(app_object, config)
+        self.local_gateway = _Counted(app_object, config)
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
+    def _generic_handle(self) -> None:
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if 0 <= length <= resources.API_GATEWAY_MAX_BODY_BYTES:
+            super()._generic_handle()
+            return
+        if length > 0:
+            status, body = 413, _gateway_response("REQUEST_TOO_LARGE")["body"]
+        else:
+            status, body = 400, json.dumps(bad_request("the Content-Length header is not a length").to_body())
+        self.close_connection = True   # the body is not read
+        self._send_http_response(status, {"Content-Type": "application/json", "Connection": "close"}, body)
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+        """The access log (and the server's error lines), redacted."""
+        sys.stderr.write(redact(f"{self.address_string()} - - [{self.log_date_time_string()}] {format % args}") + "\n")
 
 
 def serve(server: LocalDevServer, app_object: Any, config: Any) -> LocalDevServer:
-    """Make chalice's local server (from chalice.local.create_local_server) answer as deployed."""
+    """Make chalice's local server (from chalice.local.create_local_server) answer as deployed,
+    with a backlog of BACKLOG connections, and every line the process logs through the root logger
+    redacted."""
+    redact_handlers()
     server.server.RequestHandlerClass = lambda request, address, srv: _Handler(request, address, srv,
                                                                                app_object, config)
+    server.server.socket.listen(BACKLOG)  # listening already: listen() again sets the backlog
     return server

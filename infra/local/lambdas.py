@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import json
 import logging
 import threading
@@ -74,10 +75,54 @@ def handler_of(function: Function) -> Callable[[Any, Any], Any]:
     return getattr(importlib.import_module(module), name)
 
 
+@dataclasses.dataclass
+class Environment:
+    """A Lambda execution environment of one function: its own instance of the handler's module
+    (its own globals: a Powertools BatchProcessor, caches), running one invocation at a time."""
+    function: Function
+    handler: Callable[[Any, Any], Any]
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+
+_environments: dict[str, list[Environment]] = {}   # function name -> its environments
+_module_owner: dict[str, str] = {}                 # module imported once -> the function it serves
+_environments_lock = threading.Lock()
+
+
+def _new_environment(function: Function) -> Environment:
+    """The first environment of the first function using a module gets the imported module (what
+    tests see); any other gets a fresh instance of it, as a new Lambda environment would."""
+    module, _, name = function.handler.rpartition(".")
+    if _module_owner.setdefault(module, function.name) == function.name and not _environments.get(function.name):
+        return Environment(function, handler_of(function))
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.loader is not None, module
+    instance = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(instance)
+    return Environment(function, getattr(instance, name))
+
+
+def _acquire(function: Function) -> Environment:
+    with _environments_lock:
+        pool = _environments.setdefault(function.name, [])
+        for environment in pool:
+            if environment.function == function and environment.lock.acquire(blocking=False):
+                return environment
+        environment = _new_environment(function)
+        environment.lock.acquire()
+        pool.append(environment)
+        return environment
+
+
 def call(function: Function, event: Any) -> Any:
-    """Run the handler on `event` as Lambda would: JSON in, JSON out (the timeout is not enforced)."""
+    """Run the handler on `event` as Lambda would: JSON in, JSON out (the timeout is not enforced),
+    in an environment of `function` that runs nothing else meanwhile (a new one if all are busy)."""
     event = json.loads(json.dumps(event))
-    return json.loads(json.dumps(handler_of(function)(event, context_for(function))))
+    environment = _acquire(function)
+    try:
+        return json.loads(json.dumps(environment.handler(event, context_for(function))))
+    finally:
+        environment.lock.release()
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
@@ -153,6 +198,9 @@ def uninstall() -> None:
 
     with _lock:
         _routes.clear()
+        with _environments_lock:
+            _environments.clear()
+            _module_owner.clear()
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
             del LambdaFunction.docker_client  # DockerModel's own property again

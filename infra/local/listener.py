@@ -1,11 +1,16 @@
 """A TMF event listener on loopback that records what it is sent: for trying the hub locally,
-for tests and benchmarks. It can be told to fail the next N deliveries."""
+for tests and benchmarks. It can be told to fail the next N deliveries.
+
+`python -m infra.local.listener [PORT]` runs one on 127.0.0.1:PORT (default 9999, the port the
+local runtime opens in the outbound guard for it) and prints every event it gets."""
 from __future__ import annotations
 
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from chalicelib import outbound
 
 
 class Listener:
@@ -38,13 +43,40 @@ class Listener:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> "Listener":
+        """Serve, and open this port in the outbound guard's local allow-list (this process)."""
+        outbound.allow_local(*self._server.server_address[:2])
         self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        outbound.disallow_local(*self._server.server_address[:2])
         self._server.shutdown()
         self._server.server_close()
 
     def event_types(self) -> list[str]:
         with self._lock:
             return [e.get("eventType") for e in self.events]
+
+
+def main() -> None:
+    import sys
+    import time
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 9999
+    with Listener(port=port) as listener:
+        print(f"listening on {listener.url} (Ctrl-C stops)", flush=True)
+        seen = 0
+        try:
+            while True:
+                time.sleep(0.2)
+                with listener._lock:
+                    new = listener.events[seen:]
+                for event in new:
+                    print(json.dumps(event), flush=True)
+                seen += len(new)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

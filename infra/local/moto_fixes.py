@@ -9,10 +9,32 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   callback_pool_manager', for *any* running execution, not only the token's), each as HTTP 500.
   AWS has no such window. The patch makes StartExecution return only once the environment exists
   (waiting at most 5 s, a few milliseconds in practice).
+- DynamoDB is not atomic in moto's (multithreaded) server: a conditional put reads the current
+  item, checks the condition and then writes, with no lock, so two writers could both pass the
+  same version check (200 concurrent writers on one basket lost acknowledged items, two answers
+  carrying one ETag), and a TransactWriteItems checks and writes item by item (10 concurrent
+  submits of one basket were all accepted). Every DynamoDB and DynamoDB Streams action now runs
+  under one lock (`LOCK`): writes are atomic, and no read (GetItem, Query, GetRecords, ...) sees
+  a transaction half applied, as in DynamoDB.
+- A cancelled TransactWriteItems restored deep copies of its tables *as new table objects*, each
+  with a new stream shard object: shard iterators held by a reader kept reading the old shard,
+  which never got another record (after one failed transaction, every later order stayed
+  `acknowledged`). The patch keeps the table and shard objects: the rolled-back items are put back
+  into the original table, and the stream records the cancelled transaction's partial writes
+  added are removed (DynamoDB writes no stream record for a cancelled transaction). The shard is
+  not deep-copied for the rollback (it was copied only to be thrown away, at the cost of every
+  record the stream ever had).
+- Shard iterators never went away: every GetRecords makes a new one (its NextShardIterator), and
+  moto kept each in its backend and in its model tracking, which /moto-api/data.json dumps: a
+  pump polling six streams five times a second made about 100,000 an hour (data.json reached
+  26 MB and took 55 s). As in DynamoDB Streams, an iterator now expires 15 minutes after it was
+  made (ExpiredIteratorException), and iterators are not tracked as models.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from typing import Any, Callable
 
@@ -20,6 +42,16 @@ log = logging.getLogger("infra.local")
 
 _originals: dict[str, Callable[..., Any]] = {}
 _START_WAIT_SECONDS = 5.0
+
+# One lock for all of moto's DynamoDB state (re-entrant: a transaction calls put_item itself).
+LOCK = threading.RLock()
+# Every action of these handlers (moto.dynamodb.responses.DynamoHandler and
+# moto.dynamodbstreams.responses.DynamoDBStreamsHandler) that reads or writes items or records.
+DYNAMODB_ACTIONS = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
+                    "execute_statement", "execute_transaction", "batch_execute_statement",
+                    "get_item", "batch_get_item", "transact_get_items", "query", "scan")
+STREAMS_ACTIONS = ("describe_stream", "get_shard_iterator", "get_records")
+ITERATOR_SECONDS = 15 * 60  # DynamoDB Streams: a shard iterator expires 15 minutes after it is returned
 
 
 def _start_and_wait_for_environment(worker: Any) -> None:
@@ -31,17 +63,100 @@ def _start_and_wait_for_environment(worker: Any) -> None:
         log.warning("a Step Functions execution did not start within %.0f s (its thread failed?)", _START_WAIT_SECONDS)
 
 
-def install() -> None:
+def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def under_lock(*args: Any, **kwargs: Any) -> Any:
+        with LOCK:
+            return original(*args, **kwargs)
+    return under_lock
+
+
+def _share_shard(shard: Any, memo: dict[int, Any]) -> Any:
+    """StreamShard.__deepcopy__ while a transaction runs: its backup copy shares the shard."""
+    return shard
+
+
+def _transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto's transact_write_items, with a rollback that keeps the table and shard objects."""
+    from moto.dynamodb.models.table import StreamShard
+
+    with LOCK:
+        tables = dict(backend.tables)
+        records = {name: len(t.stream_shard.items) for name, t in tables.items() if t.stream_shard is not None}
+        StreamShard.__deepcopy__ = _share_shard  # type: ignore[attr-defined]
+        try:
+            _originals["DynamoDBBackend.transact_write_items"](backend, transact_items)
+        except BaseException:
+            for name, table in tables.items():
+                restored = backend.tables.get(name)
+                if restored is not None and restored is not table:  # moto's rollback copy
+                    table.items = restored.items
+                    backend.tables[name] = table
+                if name in records:
+                    del table.stream_shard.items[records[name]:]
+            raise
+        finally:
+            del StreamShard.__deepcopy__  # type: ignore[attr-defined]
+
+
+def _untracked_iterator(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """ShardIterator.__new__: not kept in moto's model tracking; stamped with when it was made."""
+    iterator = object.__new__(cls)
+    iterator.made = time.monotonic()
+    return iterator
+
+
+def _get_records(backend: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+    """GetRecords that drops expired iterators first (the backend's dict is in creation order)."""
+    from moto.core.exceptions import JsonRESTError
+
+    expired = time.monotonic() - ITERATOR_SECONDS
+    iterators = backend.shard_iterators
+    while iterators:
+        oldest = next(iter(iterators))
+        if getattr(iterators[oldest], "made", expired) > expired:
+            break
+        del iterators[oldest]
+    if iterator_arn not in iterators:
+        raise JsonRESTError("ExpiredIteratorException", "the shard iterator has expired (15 minutes) or is unknown")
+    return _originals["DynamoDBStreamsBackend.get_records"](backend, iterator_arn, limit)
+
+
+def _patch(owner: type, name: str, replacement: Any) -> None:
+    key = f"{owner.__name__}.{name}"
+    if key not in _originals:
+        _originals[key] = owner.__dict__.get(name)  # None: inherited
+        setattr(owner, name, replacement)
+
+
+def _classes() -> dict[str, type]:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    if "ExecutionWorker.start" not in _originals:
-        _originals["ExecutionWorker.start"] = ExecutionWorker.start
-        ExecutionWorker.start = _start_and_wait_for_environment  # type: ignore[method-assign]
+    return {cls.__name__: cls for cls in (DynamoDBBackend, DynamoHandler, DynamoDBStreamsHandler, ExecutionWorker,
+                                          DynamoDBStreamsBackend, ShardIterator)}
+
+
+def install() -> None:
+    c = _classes()
+    _patch(c["ExecutionWorker"], "start", _start_and_wait_for_environment)
+    for handler, actions in (("DynamoHandler", DYNAMODB_ACTIONS), ("DynamoDBStreamsHandler", STREAMS_ACTIONS)):
+        for action in actions:
+            _patch(c[handler], action, _locked(c[handler].__dict__[action]))
+    _patch(c["DynamoDBBackend"], "transact_write_items", _transact_write_items)
+    _patch(c["ShardIterator"], "__new__", staticmethod(_untracked_iterator))
+    _patch(c["DynamoDBStreamsBackend"], "get_records", _get_records)
 
 
 def uninstall() -> None:
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    original = _originals.pop("ExecutionWorker.start", None)
-    if original is not None:
-        ExecutionWorker.start = original  # type: ignore[method-assign]
+    owners = _classes()
+    for key, original in list(_originals.items()):
+        owner, _, name = key.partition(".")
+        if original is None:
+            delattr(owners[owner], name)
+        else:
+            setattr(owners[owner], name, original)
+        del _originals[key]

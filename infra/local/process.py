@@ -5,11 +5,19 @@
 
 Its output goes to a file (`log_path`), shown by `output()` and in the error when it does not
 become ready. It runs in its own process group, so `stop()` can check it left nothing behind.
+`restart()` stops it and starts it again at once on the same ports, with the same state.
+
+Its local state (tables, signing key: infra/local/state.py) goes to a fresh temporary directory
+unless `state_dir` (or OMNISHOP_LOCAL_STATE_DIR in `env`) is given, so runtimes started by tests
+never share state (nor read the developer's .local/). `close()` (and leaving the `with`) stops it
+and removes that temporary directory; one not closed is removed when the object is collected or
+at the latest when the interpreter exits. A directory given by the caller is never removed.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,9 +25,12 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import weakref
 from typing import Any, Mapping
 
+from infra.local.state import STATE_DIR_ENV
 from infra.resources import ROOT
 
 
@@ -30,11 +41,22 @@ def free_port() -> int:
 
 
 class RuntimeProcess:
-    def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable):
-        self.port, self.moto_port = free_port(), free_port()
+    def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable, *,
+                 port: int | None = None, moto_port: int | None = None, state_dir: str | None = None):
+        self.port, self.moto_port = port or free_port(), moto_port or free_port()
         self.url, self.moto_url = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.moto_port}"
-        self.env = {**os.environ, **(env or {}), "OMNISHOP_PORT": str(self.port), "MOTO_PORT": str(self.moto_port),
-                    "PYTHONUNBUFFERED": "1"}
+        env = dict(env or {})
+        given = (env.get(STATE_DIR_ENV) or "").strip() or state_dir
+        self._temporary: str | None = None   # the directory made here for the state, removed by close()
+        if not given:
+            self._temporary = tempfile.mkdtemp(prefix="omnishop-local-")
+            given = os.path.join(self._temporary, "state")
+        self._remove_temporary = (weakref.finalize(self, shutil.rmtree, self._temporary, ignore_errors=True)
+                                  if self._temporary else None)
+        # where the runtime (cwd ROOT) keeps its state; None when it keeps none (`off`)
+        self.state_dir: str | None = None if given.lower() == "off" else os.path.normpath(os.path.join(ROOT, given))
+        self.env = {**os.environ, **env, STATE_DIR_ENV: given,
+                    "OMNISHOP_PORT": str(self.port), "MOTO_PORT": str(self.moto_port), "PYTHONUNBUFFERED": "1"}
         self.python = python
         self.log_path = ""
         self.process: subprocess.Popen | None = None
@@ -85,10 +107,27 @@ class RuntimeProcess:
             raise RuntimeError(f"POST /local/token answered {status}: {body}")
         return body["access_token"]
 
-    def moto_data(self) -> dict[str, Any]:
-        """moto's record of what was sent (`sns` SMS, `ses` messages, ...)."""
-        with urllib.request.urlopen(f"{self.moto_url}/moto-api/data.json", timeout=30) as response:
-            return json.loads(response.read())
+    def outbox(self, to: str | None = None, kind: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """What was sent (GET /local/outbox): SMS, emails, social posts, newest first."""
+        query = urllib.parse.urlencode({k: v for k, v in (("to", to), ("kind", kind), ("limit", limit)) if v})
+        status, _, body = self.request("GET", f"/local/outbox?{query}")
+        if status != 200:
+            raise RuntimeError(f"GET /local/outbox answered {status}: {body}")
+        return body
+
+    def moto_data(self, attempts: int = 5) -> dict[str, Any]:
+        """moto's record of what was sent (`sns` SMS, `ses` messages, ...). moto builds it by walking
+        every backend while the runtime's threads change them, and answers 500 when one changed
+        under the walk ("dictionary changed size during iteration"): asked again, up to `attempts`."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with urllib.request.urlopen(f"{self.moto_url}/moto-api/data.json", timeout=30) as response:
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                if exc.code != 500 or attempt == attempts:
+                    raise
+            time.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")
 
     def output(self) -> str:
         try:
@@ -97,18 +136,25 @@ class RuntimeProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, wait, and check nothing of its process group is left. Returns the exit code."""
+    def restart(self, timeout: float = 120.0) -> RuntimeProcess:
+        """Stop it (SIGTERM, checked) and start it again at once: same ports, same state."""
+        self.stop()
+        return self.start(timeout)
+
+    def stop(self, timeout: float = 30.0, signum: int = signal.SIGTERM) -> int:
+        """Send `signum` (SIGTERM; SIGINT is Ctrl-C), wait, and check nothing of its process group
+        is left. Returns the exit code."""
         if self.process is None:
             return 0
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
         try:
             code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-            raise RuntimeError(f"the local runtime did not stop within {timeout} s of SIGTERM:\n{self.output()}")
+            raise RuntimeError(f"the local runtime did not stop within {timeout} s of "
+                               f"{signal.Signals(signum).name}:\n{self.output()}")
         try:
             os.killpg(self.process.pid, 0)
         except ProcessLookupError:
@@ -116,8 +162,17 @@ class RuntimeProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         raise RuntimeError("the local runtime left processes behind in its process group")
 
+    def close(self) -> int:
+        """stop() it, and remove the state directory when it was made here (a temporary one):
+        after this it cannot be started again with its state. Returns stop()'s exit code."""
+        try:
+            return self.stop()
+        finally:
+            if self._remove_temporary is not None:
+                self._remove_temporary()
+
     def __enter__(self) -> RuntimeProcess:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        self.close()

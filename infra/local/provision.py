@@ -10,7 +10,7 @@ import io
 import json
 import os
 import zipfile
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib import aws, settings
 from infra import resources
@@ -33,13 +33,23 @@ def provision(tables: Iterable[Table] | None = None, queues: Iterable[Queue] | N
               functions: Iterable[Function] | None = None,
               state_machines: Iterable[StateMachine] | None = None,
               schedules: Iterable[Schedule] | None = None, topics: Iterable[str] | None = None,
-              email_sender: str | None = resources.EMAIL_SENDER) -> dict[str, str]:
+              email_sender: str | None = resources.EMAIL_SENDER,
+              fill: Callable[[], Any] | None = None) -> dict[str, str]:
     """Create the resources (each list defaults to infra/resources.py's) and return the env vars
-    that locate them (OMNISHOP_QUEUE_URL_*, OMNISHOP_STATE_MACHINE_ARN_*), also set in os.environ."""
+    that locate them (OMNISHOP_QUEUE_URL_*, OMNISHOP_STATE_MACHINE_ARN_*), also set in os.environ.
+
+    Tables get their streams only after `fill()` ran (the local runtime restores its saved items
+    there, infra/local/state.py): what it writes makes no stream record."""
     functions = tuple(resources.FUNCTIONS if functions is None else functions)
     role = _role()
-    for table in resources.TABLES if tables is None else tables:
+    tables = tuple(resources.TABLES if tables is None else tables)
+    for table in tables:
         _table(table)
+    if fill is not None:
+        fill()
+    for table in tables:
+        if table.stream:
+            _stream(table)
     env: dict[str, str] = {}
     for queue in resources.QUEUES if queues is None else queues:
         env[env_key("QUEUE_URL", queue.name)] = _queue(queue)
@@ -76,8 +86,6 @@ def _table(table: Table) -> None:
                               "KeySchema": schema["KeySchema"]}
     if schema["GlobalSecondaryIndexes"]:
         params["GlobalSecondaryIndexes"] = schema["GlobalSecondaryIndexes"]
-    if table.stream:
-        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     try:
         ddb.create_table(**params)
     except ddb.exceptions.ResourceInUseException:
@@ -85,6 +93,16 @@ def _table(table: Table) -> None:
     if table.ttl_attribute:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": table.ttl_attribute})
+
+
+def _stream(table: Table) -> None:
+    """The table's NEW_AND_OLD_IMAGES stream (kept if it has one already)."""
+    ddb = aws.client("dynamodb")
+    name = settings.table_name(table.name)
+    if ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn"):
+        return
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True,
+                                                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
 
 
 def _queue(queue: Queue) -> str:

@@ -9,26 +9,40 @@ ordinary API calls and calls each handler with an event in exactly Lambda's shap
   the queue's redrive policy moves a message that keeps failing to its DLQ. moto does that
   itself, faithfully: a receive that finds a message already received maxReceiveCount times moves
   it to the dead-letter queue instead of delivering it.
-- Streams: a failed batch is retried from the lowest failed sequence number (the checkpoint),
-  after `retry_delay`; a record that still fails after `max_stream_retries` retries is skipped
-  (logged and kept in `Pump.failures`, like an on-failure destination). Each shard is read in
-  order, one batch at a time; reading starts at TRIM_HORIZON, so no record written after the
-  tables were provisioned is missed.
+- Streams: each shard is read in order from TRIM_HORIZON (no record written after the tables
+  were provisioned is missed) and its records go to the function's `parallelization` lanes
+  (Lambda's ParallelizationFactor): a record's lane is chosen by its partition key, so one key's
+  records stay in order while other keys' are processed at the same time. A failed batch is
+  retried from the lowest failed sequence number of its lane (the checkpoint), after
+  `retry_delay`; a record that still fails after `max_stream_retries` retries is skipped (logged
+  and kept in `Pump.failures`, like an on-failure destination).
+- A shard's reader re-describes its stream when idle (every `refresh_interval` seconds, and
+  before `drain()` returns): a shard that vanished is logged and no longer read, a new one is
+  read, and a shard replaced under the reader (its record at the reader's checkpoint is no longer
+  the one delivered: moto once restored a new shard object after a cancelled transaction) is
+  logged and read again from the checkpoint.
 A handler that raises fails its whole batch. Every handler error is kept in `Pump.errors`.
+Handlers are called through `lambdas.call`, which never runs one handler object in two threads at
+once (concurrent calls get separate execution environments, as in Lambda).
 
-`start()`/`stop()` run one thread per source (the runtime); `drain()` polls in the caller's thread
-until nothing is pending (tests, in-process under `mock_aws` too).
+`start()`/`stop()` run one thread per shard reader, lane and queue (the runtime); `drain()` polls
+in the caller's thread until nothing is pending (tests, in-process under `mock_aws` too), waiting
+as long as the work takes, up to a generous bound for a loaded machine (`DRAIN_TIMEOUT`).
 """
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import datetime as dt
 import json
 import logging
 import threading
 import time
+import zlib
 from typing import Any, Iterable
+
+from botocore.exceptions import ClientError
 
 from chalicelib import aws, settings
 from infra import resources
@@ -38,6 +52,8 @@ from infra.resources import Function, QueueSource, StreamSource
 log = logging.getLogger("infra.local")
 
 SQS_BATCH_LIMIT = 10  # ReceiveMessage / DeleteMessageBatch / ChangeMessageVisibilityBatch
+# How long drain() waits for the work to end: what a loaded 2-core machine needs, not a quiet one.
+DRAIN_TIMEOUT = 180.0
 
 
 def _json_default(value: Any) -> Any:
@@ -108,6 +124,10 @@ class _Source:
     def __init__(self, pump: Pump, function: Function):
         self.pump, self.function = pump, function
 
+    @property
+    def name(self) -> str:
+        return self.function.name
+
     def invoke(self, records: list[dict[str, Any]], identifiers: list[str]) -> set[str]:
         """Call the handler with one batch; return the identifiers that failed."""
         try:
@@ -127,14 +147,79 @@ class _Source:
         """True while something may still be delivered (a retry is due, a message is in flight)."""
         raise NotImplementedError
 
+    def busy(self) -> str:
+        """What is still to do, for the drain timeout's message."""
+        return self.name
 
-class _Shard(_Source):
-    def __init__(self, pump: Pump, function: Function, source: StreamSource, stream_arn: str, shard_id: str):
-        super().__init__(pump, function)
-        self.batch_size, self.stream_arn, self.shard_id = source.batch_size, stream_arn, shard_id
-        self.iterator: str | None = self._iterator("TRIM_HORIZON")
+
+class _Lane(_Source):
+    """One of a shard's `parallelization` concurrent batches: the records of some partition keys,
+    in shard order, delivered and retried from its own checkpoint."""
+
+    def __init__(self, shard: _Shard, index: int):
+        super().__init__(shard.pump, shard.function)
+        self.shard, self.index = shard, index
+        self.records: collections.deque[dict[str, Any]] = collections.deque()  # the reader appends
         self.retry_at = 0.0
         self.failing: tuple[str, int] | None = None  # (sequence number, attempts so far)
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.name}[{self.shard.shard_id[-8:]}#{self.index}]"
+
+    def pending(self) -> bool:
+        return bool(self.records) or self.failing is not None
+
+    def busy(self) -> str:
+        retry = f", retrying {self.failing[0]} (attempt {self.failing[1]})" if self.failing else ""
+        return f"{self.name}: {len(self.records)} records{retry}"
+
+    def poll(self) -> bool:
+        if not self.records or time.monotonic() < self.retry_at:
+            return False
+        records = [self.records[i] for i in range(min(self.shard.batch_size, len(self.records)))]
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+        failed = self.invoke(records, sequences)
+        if not failed:
+            self._done(len(records))
+            self.failing = None
+            return True
+        checkpoint = min(failed, key=int)
+        at = sequences.index(checkpoint)
+        self._done(at)
+        attempts = self.failing[1] + 1 if self.failing and self.failing[0] == checkpoint else 1
+        if attempts > self.pump.max_stream_retries:
+            log.error("%s: skipping stream record %s after %d retries", self.function.name, checkpoint,
+                      attempts - 1)
+            self.pump.failures.append(Failure(self.function.name, records[at], "retries exhausted"))
+            self._done(1)
+            self.failing = None
+        else:
+            self.failing = (checkpoint, attempts)
+            self.retry_at = time.monotonic() + self.pump.retry_delay
+        return True
+
+    def _done(self, count: int) -> None:
+        for _ in range(count):
+            self.records.popleft()
+
+
+class _Shard(_Source):
+    """Reads one stream shard in order and hands each record to the lane of its partition key."""
+
+    def __init__(self, pump: Pump, function: Function, source: StreamSource, stream_arn: str, shard_id: str,
+                 partition_key: str):
+        super().__init__(pump, function)
+        self.batch_size, self.stream_arn, self.shard_id = source.batch_size, stream_arn, shard_id
+        self.partition_key = partition_key
+        self.lanes = [_Lane(self, i) for i in range(function.parallelization)]
+        self.iterator: str | None = self._iterator("TRIM_HORIZON")
+        self.last: tuple[str, str] | None = None  # (sequence number, eventID) of the last record read
+        self.refresh_at = time.monotonic() + pump.refresh_interval
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.name}[{self.shard_id[-8:]}]"
 
     def _iterator(self, kind: str, sequence: str | None = None) -> str | None:
         params = {"SequenceNumber": sequence} if sequence else {}
@@ -142,32 +227,76 @@ class _Shard(_Source):
             StreamArn=self.stream_arn, ShardId=self.shard_id, ShardIteratorType=kind, **params)["ShardIterator"]
 
     def pending(self) -> bool:
-        return self.failing is not None
+        return False  # what it read is its lanes' (they are sources too)
+
+    def _lane(self, record: dict[str, Any]) -> _Lane:
+        key = json.dumps(record["dynamodb"]["Keys"].get(self.partition_key), sort_keys=True)
+        return self.lanes[zlib.crc32(key.encode()) % len(self.lanes)]
 
     def poll(self) -> bool:
-        if self.iterator is None or time.monotonic() < self.retry_at:
+        if self.iterator is None:
             return False
-        page = aws.client("dynamodbstreams").get_records(ShardIterator=self.iterator, Limit=self.batch_size)
-        records = [stream_record(r, self.stream_arn) for r in page["Records"]]
-        if not records:
+        if sum(len(lane.records) for lane in self.lanes) >= 4 * self.batch_size * len(self.lanes):
+            return False  # the lanes are behind: read on when they catch up
+        try:
+            page = aws.client("dynamodbstreams").get_records(ShardIterator=self.iterator,
+                                                             Limit=self.batch_size * len(self.lanes))
+        except ClientError as exc:  # ExpiredIteratorException: the reader was held up for 15 minutes
+            log.warning("%s: %s; reading on after the last record read", self.name, exc)
+            self.iterator = self._iterator("AFTER_SEQUENCE_NUMBER", self.last[0]) if self.last \
+                else self._iterator("TRIM_HORIZON")
+            return False
+        if not page["Records"]:
             self.iterator = page.get("NextShardIterator")  # None once a closed shard is read
+            if time.monotonic() >= self.refresh_at:
+                return self.refresh()
             return False
-        sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
-        failed = self.invoke(records, sequences)
-        if not failed:
-            self.iterator, self.failing = page.get("NextShardIterator"), None
-            return True
-        checkpoint = min(failed, key=int)
-        attempts = self.failing[1] + 1 if self.failing and self.failing[0] == checkpoint else 1
-        if attempts > self.pump.max_stream_retries:
-            record = records[sequences.index(checkpoint)]
-            log.error("%s: skipping stream record %s after %d retries", self.function.name, checkpoint,
-                      attempts - 1)
-            self.pump.failures.append(Failure(self.function.name, record, "retries exhausted"))
-            self.iterator, self.failing = self._iterator("AFTER_SEQUENCE_NUMBER", checkpoint), None
+        self._take(page)
+        return True
+
+    def _take(self, page: dict[str, Any]) -> None:
+        for raw in page["Records"]:
+            record = stream_record(raw, self.stream_arn)
+            self._lane(record).records.append(record)
+            self.last = (record["dynamodb"]["SequenceNumber"], record["eventID"])
+        self.iterator = page.get("NextShardIterator")
+
+    def refresh(self) -> bool:
+        """Re-describe the stream: is this shard still there, and is it still the shard read?
+        True when it found records to deliver (read again from the checkpoint)."""
+        self.refresh_at = time.monotonic() + self.pump.refresh_interval
+        shards = self.pump.describe(self.stream_arn)
+        self.pump.discover(self.function, self.stream_arn, shards)
+        if self.shard_id not in shards:
+            if self.iterator is not None:
+                log.warning("%s: stream shard %s of %s vanished: no longer read", self.function.name,
+                            self.shard_id, self.stream_arn)
+            self.iterator = None
+            return False
+        streams = aws.client("dynamodbstreams")
+        if self.last is None:  # nothing read yet: does a new iterator see records the reader's does not?
+            fresh = streams.get_records(ShardIterator=self._iterator("TRIM_HORIZON"),
+                                        Limit=self.batch_size * len(self.lanes))
+            replaced = bool(fresh["Records"]) and (self.iterator is None or not streams.get_records(
+                ShardIterator=self.iterator, Limit=1)["Records"])  # read after: it would see them too
+            if fresh["Records"] and not replaced:
+                return False  # records written meanwhile: the reader reads them next
         else:
-            self.iterator, self.failing = self._iterator("AT_SEQUENCE_NUMBER", checkpoint), (checkpoint, attempts)
-            self.retry_at = time.monotonic() + self.pump.retry_delay
+            sequence, event_id = self.last
+            fresh = streams.get_records(ShardIterator=self._iterator("AT_SEQUENCE_NUMBER", sequence), Limit=1)
+            replaced = not fresh["Records"] or fresh["Records"][0]["eventID"] != event_id
+            if not replaced:
+                self.iterator = fresh.get("NextShardIterator")
+                return False
+            fresh = {"Records": [], "NextShardIterator": self._iterator("AT_SEQUENCE_NUMBER", sequence)}
+        if not replaced:
+            return False
+        log.warning("%s: stream shard %s of %s was replaced under its reader (the record at its "
+                    "checkpoint %s is not the one delivered): reading it again from there", self.function.name,
+                    self.shard_id, self.stream_arn, self.last[0] if self.last else "TRIM_HORIZON")
+        self.pump.replaced.append(self.name)
+        self.last = None
+        self._take(fresh)
         return True
 
 
@@ -185,6 +314,9 @@ class _Queue(_Source):
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
             "ApproximateNumberOfMessagesDelayed"])["Attributes"]
         return any(int(n) for n in counts.values())
+
+    def busy(self) -> str:
+        return f"{self.name}: messages in {self.url.rsplit('/', 1)[-1]}"
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -219,70 +351,112 @@ class Pump:
     """Delivers the stream records and queue messages of `functions` (default: FUNCTIONS)."""
 
     def __init__(self, functions: Iterable[Function] | None = None, *, retry_delay: int = 1,
-                 max_stream_retries: int = 3, poll_interval: float = 0.2):
+                 max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0):
         self.functions = tuple(resources.FUNCTIONS if functions is None else functions)
         self.retry_delay, self.max_stream_retries, self.poll_interval = retry_delay, max_stream_retries, poll_interval
+        self.refresh_interval = refresh_interval
         self.failures: list[Failure] = []
         self.errors: list[tuple[str, Exception]] = []
+        self.replaced: list[str] = []  # shards read again after they were replaced under their reader
         self._sources: list[_Source] | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._running = False
 
     @property
     def sources(self) -> list[_Source]:
-        """Found on first use: every shard of every stream and every queue the functions read."""
-        if self._sources is None:
-            self._sources = [s for f in self.functions for source in f.sources for s in self._open(f, source)]
-        return self._sources
+        """Found on first use: every shard (and its lanes) of every stream and every queue the
+        functions read; shards found later by a reader's refresh are added."""
+        with self._lock:
+            if self._sources is None:
+                self._sources = [s for f in self.functions for source in f.sources for s in self._open(f, source)]
+            return list(self._sources)
 
     def _open(self, function: Function, source: Any) -> list[_Source]:
         if isinstance(source, QueueSource):
             return [_Queue(self, function, source)]
         table = aws.client("dynamodb").describe_table(TableName=settings.table_name(source.table))["Table"]
         arn = table["LatestStreamArn"]
-        streams = aws.client("dynamodbstreams")
-        shards, params = [], {}
+        key = next(k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH")
+        return [s for shard_id in self.describe(arn)
+                for shard in [_Shard(self, function, source, arn, shard_id, key)] for s in (shard, *shard.lanes)]
+
+    def describe(self, stream_arn: str) -> list[str]:
+        """The ids of the stream's shards (DescribeStream, every page)."""
+        streams, shards, params = aws.client("dynamodbstreams"), [], {}
         while True:
-            description = streams.describe_stream(StreamArn=arn, **params)["StreamDescription"]
-            shards += [_Shard(self, function, source, arn, s["ShardId"]) for s in description["Shards"]]
+            description = streams.describe_stream(StreamArn=stream_arn, **params)["StreamDescription"]
+            shards += [s["ShardId"] for s in description["Shards"]]
             if not description.get("LastEvaluatedShardId"):
                 return shards
             params = {"ExclusiveStartShardId": description["LastEvaluatedShardId"]}
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Deliver until no source has anything left (retries and handler side effects included)."""
+    def discover(self, function: Function, stream_arn: str, shards: list[str]) -> None:
+        """Start reading the stream's `shards` that `function` does not read yet."""
+        with self._lock:
+            known = {s.shard_id for s in self._sources or () if isinstance(s, _Shard)
+                     and s.function == function and s.stream_arn == stream_arn}
+            reader = next(s for s in self._sources or () if isinstance(s, _Shard)
+                          and s.function == function and s.stream_arn == stream_arn)
+        for shard_id in shards:
+            if shard_id in known:
+                continue
+            log.info("%s: reading new stream shard %s of %s", function.name, shard_id, stream_arn)
+            source = next(s for s in function.sources if isinstance(s, StreamSource)
+                          and settings.table_name(s.table) in stream_arn)
+            shard = _Shard(self, function, source, stream_arn, shard_id, reader.partition_key)
+            with self._lock:
+                assert self._sources is not None
+                self._sources += [shard, *shard.lanes]
+            if self._running:
+                for added in (shard, *shard.lanes):
+                    self._thread(added)
+
+    def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Deliver until no source has anything left (retries and handler side effects included),
+        however long that takes up to `timeout`; then say what was still busy."""
         deadline = time.monotonic() + timeout
         while True:
-            worked = [source.poll() for source in self.sources]
-            if not any(worked) and not any(source.pending() for source in self.sources):
-                return
+            sources = self.sources
+            worked = [source.poll() for source in sources]
+            if not any(worked) and not any(source.pending() for source in sources):
+                # A last look at the streams due one: a shard replaced under its reader, or a new one.
+                due = [s for s in sources if isinstance(s, _Shard) and time.monotonic() >= s.refresh_at]
+                if not any([s.refresh() for s in due]):
+                    return
+                continue
             if time.monotonic() > deadline:
-                busy = sorted({s.function.name for s, w in zip(self.sources, worked) if w or s.pending()})
-                raise TimeoutError(f"the pump still had work after {timeout} s: {', '.join(busy)}")
+                busy = [s.busy() for s, w in zip(sources, worked) if w or s.pending()]
+                raise TimeoutError(f"the pump still had work after {timeout} s: {'; '.join(busy)}")
             if not any(worked):
                 time.sleep(self.poll_interval)
 
     def start(self) -> None:
-        """One daemon thread per source, until stop()."""
+        """One daemon thread per shard reader, lane and queue, until stop()."""
         self._stop.clear()
+        self._running = True
         for source in self.sources:
-            thread = threading.Thread(target=self._run, args=(source,), daemon=True,
-                                      name=f"pump-{source.function.name}")
-            thread.start()
-            self._threads.append(thread)
+            self._thread(source)
+
+    def _thread(self, source: _Source) -> None:
+        thread = threading.Thread(target=self._run, args=(source,), daemon=True, name=f"pump-{source.name}")
+        thread.start()
+        self._threads.append(thread)
 
     def _run(self, source: _Source) -> None:
         while not self._stop.is_set():
             try:
                 worked = source.poll()
             except Exception:
-                log.exception("pump: polling for %s failed", source.function.name)
+                log.exception("pump: polling %s failed", source.name)
                 worked = False
             if not worked:
                 self._stop.wait(self.poll_interval)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._running = False
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

@@ -59,13 +59,17 @@ def make_customer(cid, *, segment="residential", sms=True, email=False, held=(("
                                                                                  "country": "GB"}}],
             "characteristic": [{"name": "segment", "value": segment}],
             "contactPreference": {"consent": consent, **({"quietHours": quiet} if quiet else {})}}
-    doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(now))
+    doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(now), "agent")
     store.write_customer(doc, None)
+    from chalicelib.inventory import domain as inventory_domain
+    from chalicelib.inventory import store as inventory_store
+
     for n, (offering, days) in enumerate(held):
         start = tmf.iso(now - dt.timedelta(days=700))
         product = {"name": offering, "status": "active", "productOffering": {"id": offering},
-                   "contract": {"startDate": start, "endDate": tmf.iso(now + dt.timedelta(days=days))}}
-        store.put_product(cid, domain.new_product(product, f"prod-{cid}-{n}", f"/p/{n}", tmf.iso(now)))
+                   "productTerm": [{"validFor": {"startDateTime": start,
+                                                 "endDateTime": tmf.iso(now + dt.timedelta(days=days))}}]}
+        inventory_store.insert(inventory_domain.new_product(product, f"prod-{cid}-{n}", f"/p/{n}", doc, None))
     return cid
 
 

@@ -131,7 +131,8 @@ def test_missing_or_invalid_token(client, headers, status):
 
 
 @pytest.mark.parametrize("role,claims", [("channel", {"channel": "web"}), ("agent", {}), ("marketing", {}),
-                                         ("customer", {"channel": "web", "customerId": "c"}), ("stack", {})])
+                                         ("customer", {"channel": "web", "customerId": "c"}),
+                                         ("stack", {"stack": "csp-stack-a"})])
 def test_only_catalog_admin_writes(client, token, role, claims):
     headers = {"Authorization": f"Bearer {token(role, **claims)}", "Content-Type": "application/json"}
     before = count("productOffering")

@@ -97,7 +97,7 @@ def test_failing_listener_is_retried_then_dead_lettered(client, admin, pump, lis
     subscribe(client, admin, listener.url)
     listener.fail_next = -1  # fail forever
     create_offering(client, admin)
-    pump.drain(timeout=60)
+    pump.drain()
     queue = resources.QUEUES[0]
     assert listener.attempts == queue.max_receive_count
     sqs = aws.client("sqs")
@@ -110,7 +110,7 @@ def test_listener_recovering_gets_the_event_once(client, admin, pump, listener):
     subscribe(client, admin, listener.url)
     listener.fail_next = 2
     create_offering(client, admin)
-    pump.drain(timeout=60)
+    pump.drain()
     assert listener.attempts == 3 and listener.event_types() == ["ProductOfferingCreateEvent"]
 
 

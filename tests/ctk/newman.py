@@ -10,11 +10,10 @@ import json
 import pathlib
 import subprocess
 
-import os
+from tests.support.shared import SHARED
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# The kits live in shared/ beside the repository (as in CI); OMNISHOP_SHARED_DIR overrides.
-SHARED = pathlib.Path(os.environ.get("OMNISHOP_SHARED_DIR") or ROOT.parent / "shared")
+# The kits live in shared/ (tests/support/shared.py finds it; OMNISHOP_SHARED_DIR overrides).
 CTK_ROOT = SHARED / "tmf" / "ctk"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 

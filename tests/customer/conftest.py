@@ -54,10 +54,10 @@ def api(client):
     return Api(client)
 
 
-def stored_items():
-    """Everything in the customer table (tests may Scan; the application never does)."""
+def stored_items(table="customer"):
+    """Everything in a table (tests may Scan; the application never does)."""
     ddb = aws.client("dynamodb")
-    items, kwargs = [], {"TableName": settings.table_name("customer")}
+    items, kwargs = [], {"TableName": settings.table_name(table)}
     while True:
         page = ddb.scan(**kwargs)
         items += page["Items"]

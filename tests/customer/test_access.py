@@ -47,7 +47,8 @@ def andrea_interaction(api, agent, demo):
 
 
 @pytest.fixture
-def subscription(api, agent):
+def subscription(api, agent, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_OUTBOUND_ALLOW", "127.0.0.1:9")  # loopback callbacks must be allow-listed
     _, sub, _ = api.call("POST", f"{BASE}/hub", agent, {"callback": "http://127.0.0.1:9/listener"})
     return sub["id"]
 
@@ -102,7 +103,7 @@ def test_roles(api, token, demo):
     assert api.call("POST", f"{BASE}/customer", channel, andrea_body())[0] == 201   # sign-up
     assert api.call("GET", f"{BASE}/customer/{ANDREA}", channel)[0] == 403          # but no reading customers
     assert api.call("GET", f"{PI}/partyInteraction", channel)[0] == 403
-    for role in ("marketing", "catalog-admin", "stack"):
-        assert api.call("GET", f"{BASE}/customer/{ANDREA}", headers(role))[0] == 403, role
-        assert api.call("POST", f"{BASE}/customer", headers(role), andrea_body())[0] == 403, role
+    for role, claims in (("marketing", {}), ("catalog-admin", {}), ("stack", {"stack": "csp-stack-a"})):
+        assert api.call("GET", f"{BASE}/customer/{ANDREA}", headers(role, **claims))[0] == 403, role
+        assert api.call("POST", f"{BASE}/customer", headers(role, **claims), andrea_body())[0] == 403, role
     assert api.call("GET", f"{BASE}/customer/{ANDREA}", {})[0] == 401

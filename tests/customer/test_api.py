@@ -114,9 +114,14 @@ def test_products_held(api, agent, as_customer):
             "contract": {"startDate": "2024-01-01T00:00:00Z", "endDate": "2026-01-01T00:00:00Z"}}
     status, product, headers = api.call("POST", f"{BASE}/customer/{doc['id']}/product", agent, body)
     assert status == 201 and product["@type"] == "Product" and headers["Location"] == product["href"]
-    assert f"/customer/{doc['id']}/product/{product['id']}" in product["href"]
+    # products held are TMF637 products now: the contract is a productTerm, the href the inventory's
+    assert product["href"].endswith(f"/tmf-api/productInventory/v4/product/{product['id']}")
+    assert product["productTerm"][0]["validFor"] == {"startDateTime": "2024-01-01T00:00:00Z",
+                                                     "endDateTime": "2026-01-01T00:00:00Z"}
+    assert product["relatedParty"][0]["id"] == doc["id"] and product["status"] == "active"
     status, items, headers = api.call("GET", f"{BASE}/customer/{doc['id']}/product", as_customer(doc["id"]))
     assert status == 200 and items == [product] and headers["X-Total-Count"] == "1"
+    assert api.call("GET", product["href"].split("8000", 1)[-1], as_customer(doc["id"]))[1] == product
     # customers do not declare what they hold
     status, _, _ = api.call("POST", f"{BASE}/customer/{doc['id']}/product", as_customer(doc["id"]), body)
     assert status == 403
@@ -126,14 +131,14 @@ def test_products_held(api, agent, as_customer):
     ("end before start", {"name": "TV", "contract": {"startDate": "2025-01-01T00:00:00Z", "endDate": "2024-01-01T00:00:00Z"}}),
     ("malformed date", {"name": "TV", "contract": {"startDate": "1st of May"}}),
     ("no start", {"name": "TV", "contract": {"endDate": "2025-01-01T00:00:00Z"}}),
-    ("no name", {"contract": {"startDate": "2025-01-01T00:00:00Z"}}),
+    ("unknown status", {"name": "TV", "status": "sleeping"}),
 ])
 def test_bad_products_write_nothing(api, agent, case, body):
     doc = create(api, agent)
-    before = len(stored_items())
+    before = len(stored_items()) + len(stored_items("inventory"))
     status, error, _ = api.call("POST", f"{BASE}/customer/{doc['id']}/product", agent, body)
     assert status == 400 and error["@type"] == "Error"
-    assert len(stored_items()) == before
+    assert len(stored_items()) + len(stored_items("inventory")) == before
 
 
 def test_consent_changes_are_audited(api, agent, as_customer):

@@ -14,7 +14,7 @@ def customer(**extra):
     body = {"name": "Andrea", "engagedParty": {"id": "p1", "@referredType": "Individual"},
             "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": PHONE}},
                               {"mediumType": "email", "characteristic": {"emailAddress": EMAIL}}], **extra}
-    return domain.new_customer(body, "c1", "http://x/customer/c1", AT)
+    return domain.new_customer(body, "c1", "http://x/customer/c1", AT, "agent")
 
 
 def refused(fn, status=400):
@@ -70,20 +70,20 @@ def test_oversized_customer_is_413():
 
 def test_customer_may_not_change_what_agents_decide():
     doc = customer()
-    refused(lambda: domain.patched_customer(doc, {"status": "closed"}, AT, by_customer=True), 403)
-    assert domain.patched_customer(doc, {"status": "closed"}, AT, by_customer=False)["status"] == "closed"
-    assert domain.patched_customer(doc, {"name": "Andrea R"}, AT, by_customer=True)["name"] == "Andrea R"
-    refused(lambda: domain.patched_customer(doc, {"id": "other"}, AT, by_customer=False))
+    refused(lambda: domain.patched_customer(doc, {"status": "closed"}, AT, role="customer"), 403)
+    assert domain.patched_customer(doc, {"status": "closed"}, AT, role="agent")["status"] == "closed"
+    assert domain.patched_customer(doc, {"name": "Andrea R"}, AT, role="customer")["name"] == "Andrea R"
+    refused(lambda: domain.patched_customer(doc, {"id": "other"}, AT, role="agent"))
 
 
 def test_consent_changes_list_each_path():
     old = customer(contactPreference={"consent": {"sms": {"service": True, "marketing": True}}})
     new = domain.patched_customer(old, {"contactPreference": {"consent": {"sms": {"marketing": False},
-                                                                          "email": {"service": True}}}}, AT, True)
+                                                                          "email": {"service": True}}}}, AT, "customer")
     assert domain.consent_changes(old, new) == [
         {"path": "consent.email.service", "from": None, "to": True},
         {"path": "consent.sms.marketing", "from": True, "to": False}]
-    assert domain.consent_changes(new, domain.patched_customer(new, {"name": "x"}, AT, True)) == []
+    assert domain.consent_changes(new, domain.patched_customer(new, {"name": "x"}, AT, "customer")) == []
 
 
 QUIET = {"start": "21:00", "end": "08:00", "timeZone": "Europe/London"}
@@ -122,18 +122,17 @@ def test_contact_summary_carries_no_addresses():
     assert PHONE not in str(summary) and EMAIL not in str(summary)
 
 
-def test_products_held_need_sane_contract_dates():
-    body = {"name": "Broadband", "contract": {"startDate": "2024-01-01T00:00:00Z", "endDate": "2026-01-01T00:00:00Z"}}
-    doc = domain.new_product(body, "p1", "h", AT)
-    assert doc["@type"] == "Product" and doc["status"] == "active"
-    refused(lambda: domain.new_product({**body, "contract": {"startDate": "2024-01-01", "endDate": "2023-01-01"}}, "p", "h", AT))
-    refused(lambda: domain.new_product({**body, "contract": {"startDate": "01/02/2024"}}, "p", "h", AT))
-    refused(lambda: domain.new_product({**body, "contract": {"endDate": "2024-01-01T00:00:00Z"}}, "p", "h", AT))
-    refused(lambda: domain.new_product({**body, "startDate": "soon"}, "p", "h", AT))
+def test_contract_end_is_the_longest_product_term():
+    doc = {"productTerm": [{"validFor": {"startDateTime": "2024-01-01T00:00:00Z", "endDateTime": "2025-01-01T00:00:00Z"}},
+                           {"validFor": {"startDateTime": "2024-01-01T00:00:00Z", "endDateTime": "2026-01-01T00:00:00Z"}},
+                           {"name": "no end"}]}
+    end = domain.contract_end(doc)
+    assert end == "2026-01-01T00:00:00Z" and domain.contract_end({}) is None
     now = dt.datetime(2025, 11, 15, tzinfo=dt.timezone.utc)
-    assert domain.contract_ending(doc, now) and domain.contract_days_left(doc, now) == 47
-    assert not domain.contract_ending(doc, dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc))
-    assert not domain.contract_ending(doc, dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))  # ended
+    assert domain.contract_ending(end, now) and domain.days_left(end, now) == 47
+    assert not domain.contract_ending(end, dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc))
+    assert not domain.contract_ending(end, dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))  # ended
+    assert not domain.contract_ending(None, now) and domain.days_left(None, now) is None
 
 
 def interaction(**extra):

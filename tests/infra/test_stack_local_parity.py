@@ -132,3 +132,38 @@ def test_same_topics_and_email_identity(synth):
     identities = aws_clients.client("ses").list_identities()["Identities"]
     (identity,) = synth.of_type("AWS::SES::EmailIdentity").values()
     assert identities == [identity["Properties"]["EmailIdentity"]]
+
+
+def test_same_alarms(synth):
+    """ALARMS is the one list: the template's alarms are exactly the ones the local runtime
+    evaluates (infra/local/alarms.py), each on the metric and threshold its definition says."""
+    from infra.local.alarms import Alarms
+
+    local = Alarms().alarms
+    deployed = synth.of_type("AWS::CloudWatch::Alarm")
+    assert set(deployed) == {logical_id("Alarm", a.name) for a in local}
+    assert len(local) == len(res.ALARMS) == len({a.name for a in res.ALARMS})
+    for spec in local:
+        props = deployed[logical_id("Alarm", spec.name)]["Properties"]
+        assert props["Threshold"] == spec.threshold and props["Period"] == spec.period, spec.name
+        assert props["EvaluationPeriods"] == 1 and props["TreatMissingData"] == "notBreaching"
+        # the local runtime raises it exactly where CloudWatch would, on either side of the threshold
+        compare = {"GreaterThanThreshold": lambda v: v > spec.threshold,
+                   "GreaterThanOrEqualToThreshold": lambda v: v >= spec.threshold}[props["ComparisonOperator"]]
+        for value in (spec.threshold - 1, spec.threshold, spec.threshold + 1):
+            assert res.breaching(spec, value) == compare(value), (spec.name, value)
+        if isinstance(spec, res.QueueAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanThreshold")
+            assert props["Dimensions"] == [{"Name": "QueueName", "Value": {
+                "Fn::GetAtt": [logical_id("Queue", spec.queue), "QueueName"]}}]
+        elif isinstance(spec, res.ExecutionsFailedAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                "AWS/States", "ExecutionsFailed", "Sum", "GreaterThanOrEqualToThreshold")
+            assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {
+                "Ref": logical_id("StateMachine", spec.state_machine)}}]
+        else:
+            assert isinstance(spec, res.MetricAlarm)
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                "Omnishop", spec.metric, "Sum", "GreaterThanOrEqualToThreshold")
+            assert props["Dimensions"] == [{"Name": "service", "Value": "omnishop"}]

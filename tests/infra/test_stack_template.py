@@ -119,6 +119,7 @@ def test_event_sources_report_partial_batch_failures(synth, template, spec):
                 "FunctionName": {"Ref": logical_id("Function", spec.name)},
                 "EventSourceArn": {"Fn::GetAtt": [logical_id("Table", source.table), "StreamArn"]},
                 "BatchSize": source.batch_size, "StartingPosition": "TRIM_HORIZON",
+                "ParallelizationFactor": spec.parallelization,
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": Match.any_value(),
                 "DestinationConfig": {"OnFailure": {"Destination": arn_of(

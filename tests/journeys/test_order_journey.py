@@ -50,7 +50,9 @@ def test_andreas_order_goes_to_three_stacks_and_completes(local_runtime_factory)
     runtime = local_runtime_factory(**FAST)
     order, andrea, agent = _order_and_wait(runtime)
     assert order["state"] == "completed"
-    assert [i["state"] for i in order["productOrderItem"]] == ["completed", "completed"]
+    # the bundle, Home Security, and the end of the Broadband 500 the bundle replaces (upsell)
+    assert [(i["action"], i["state"]) for i in order["productOrderItem"]] == [
+        ("add", "completed"), ("add", "completed"), ("delete", "completed")]
     children = [r["id"] for r in order["orderRelationship"] if r["relationshipType"] == "child"]
     stacks = {}
     for child_id in children:
@@ -64,7 +66,7 @@ def test_andreas_order_goes_to_three_stacks_and_completes(local_runtime_factory)
     assert _sms_about(runtime, order["id"], wanted) == wanted
     _, _, held = runtime.request("GET", f"{CUSTOMER}/product", None, andrea)
     assert {p["productOffering"]["id"] for p in held if p["id"].startswith(order["id"])} == {
-        "po-extreme-bundle", "po-home-security"}
+        "po-extreme-bundle", "po-broadband-500", "po-tv-max", "po-mobile-unlimited", "po-home-security"}
     _, _, messages = runtime.request("GET", "/tmf-api/communicationManagement/v4/communicationMessage", None, agent)
     assert len([m for m in messages if order["id"] in json.dumps(m)]) == 3
     _, _, history = runtime.request("GET", "/tmf-api/partyInteraction/v4/partyInteraction", None, andrea)
@@ -77,7 +79,7 @@ def test_one_stack_failing_ends_partial(local_runtime_factory, failing):
     runtime = local_runtime_factory(**FAST, OMNISHOP_SIMULATED_STACKS_FAILING=failing)
     order, _, _ = _order_and_wait(runtime)
     assert order["state"] == "partial"
-    assert [i["state"] for i in order["productOrderItem"]] == ["completed", "failed"]
+    assert [i["state"] for i in order["productOrderItem"]] == ["completed", "failed", "completed"]
     from chalicelib.ordering import domain
 
     wanted = [domain.milestone_text(s) for s in ("acknowledged", "inProgress", "partial")]

@@ -16,7 +16,7 @@ CUSTOMER = "/tmf-api/customerManagement/v4"
 @pytest.fixture
 def stack(headers):
     def make(name):
-        return headers("stack", sub=name)
+        return headers("stack", sub=name, stack=name)
     return make
 
 
@@ -53,7 +53,7 @@ def stacks(aws, monkeypatch):
     from chalicelib.stacks.simulator import Simulator
 
     def report(stack, event):
-        service.stack_event(event, Caller(sub=stack, role="stack"))
+        service.stack_event(event, Caller(sub=stack, role="stack", stack=stack))
 
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACK_DELAY_SECONDS", "0.05")
     simulator = Simulator(report).start()

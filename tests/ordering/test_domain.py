@@ -3,6 +3,7 @@ the parent's state from its children, stack reports, cancellation's point of no 
 import pytest
 
 from chalicelib.catalog import demo as catalog_demo
+from chalicelib.errors import ApiError
 from chalicelib.ordering import domain
 
 CATALOGUE = {k: {d["id"]: d for d in docs} for k, docs in catalog_demo.CATALOGUE.items()}
@@ -114,9 +115,42 @@ def test_point_of_no_return():
     assert out["state"] == "cancelled" and out["productOrderItem"][0]["state"] == "cancelled"
 
 
-def test_contract_dates_from_terms():
-    add = lambda start, months: f"{start}+{months}"  # noqa: E731
-    assert domain.contract([{"duration": {"amount": 24, "units": "month"}}], "s", add) == {"startDate": "s",
-                                                                                          "endDate": "s+24"}
-    assert domain.contract([{"duration": {"amount": 1, "units": "year"}}], "s", add)["endDate"] == "s+12"
-    assert domain.contract([], "s", add) is None
+def test_an_upsell_to_a_bundle_ends_what_the_bundle_replaces():
+    held = {"p-bb": {"id": "p-bb", "name": "Broadband 500", "productOffering": {"id": "po-broadband-500"}},
+            "p-mob": {"id": "p-mob", "productOffering": {"id": "po-mobile-unlimited"}},
+            "p-sec": {"id": "p-sec", "productOffering": {"id": "po-home-security"}}}
+    offering = CATALOGUE["productOffering"].get
+    out = domain.replaced_items([item("1", "po-extreme-bundle"), item("2", "po-home-security")], offering, held)
+    assert [(i["id"], i["action"], i["product"]["id"]) for i in out] == [("1-r1", "delete", "p-bb"),
+                                                                          ("1-r2", "delete", "p-mob")]
+    assert out[0]["productOrderItemRelationship"] == [{"id": "1", "relationshipType": "supersededBy"}]
+    # what the order already changes is left to its own item; no bundle, nothing replaced
+    mine = [item("1", "po-extreme-bundle"), {"id": "2", "action": "modify", "product": {"id": "p-bb"}}]
+    assert [i["product"]["id"] for i in domain.replaced_items(mine, offering, held)] == ["p-mob"]
+    assert domain.replaced_items([item("1", "po-tv-max")], offering, held) == []
+    assert domain.replaced_items([item("1", "po-extreme-bundle")], offering, {}) == []
+    with pytest.raises(ApiError):
+        domain.replaced_items([item("1", "po-extreme-bundle"), item("1-r1", "po-tv-max")], offering, held)
+
+
+def test_an_upsell_from_a_bundle_ends_the_bundle_held_not_its_components():
+    def product(pid, offering, **extra):
+        return {"id": pid, "productOffering": {"id": offering}, **extra}
+
+    bundles = [{"relationshipType": "bundles", "product": {"id": f"p-old-1.{n}"}} for n in (1, 2, 3)]
+    held = {"p-old-1": product("p-old-1", "po-extreme-bundle", isBundle=True, productRelationship=bundles),
+            "p-old-1.1": product("p-old-1.1", "po-broadband-500"), "p-old-1.2": product("p-old-1.2", "po-tv-max"),
+            "p-old-1.3": product("p-old-1.3", "po-mobile-unlimited"), "p-bb": product("p-bb", "po-broadband-500")}
+    offering = CATALOGUE["productOffering"].get
+    out = domain.replaced_items([item("1", "po-extreme-bundle")], offering, held)
+    assert [(i["id"], i["action"], i["product"]["id"]) for i in out] == [("1-r1", "delete", "p-bb"),
+                                                                          ("1-r2", "delete", "p-old-1")]
+    # the bundle the order already ends is left to its own item; a second bundle item ends nothing twice
+    mine = [item("1", "po-extreme-bundle"), {"id": "2", "action": "delete", "product": {"id": "p-old-1"}}]
+    assert [i["product"]["id"] for i in domain.replaced_items(mine, offering, held)] == ["p-bb"]
+    twice = [item("1", "po-extreme-bundle"), item("2", "po-extreme-bundle")]
+    assert [i["product"]["id"] for i in domain.replaced_items(twice, offering, held)] == ["p-bb", "p-old-1"]
+    # a component whose bundle is no longer held (terminated) is ended on its own
+    alone = {k: v for k, v in held.items() if k != "p-old-1"}
+    assert [i["product"]["id"] for i in domain.replaced_items([item("1", "po-extreme-bundle")], offering, alone)] \
+        == ["p-bb", "p-old-1.1", "p-old-1.2", "p-old-1.3"]

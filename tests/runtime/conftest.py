@@ -2,6 +2,8 @@
 `aws` moto beside the real ones."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.runtime import handlers
@@ -59,3 +61,14 @@ def moto_server():
         os.environ.update(saved)
         aws_clients.reset()
         handlers.reset()
+
+
+def wait_for(what, condition, timeout=60.0):
+    """Poll condition() until it is truthy (returned), failing after `timeout` s naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.25)

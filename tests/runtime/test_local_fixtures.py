@@ -25,4 +25,7 @@ def test_pump_covers_every_function_with_sources(pump):
 
     assert pump.functions == resources.FUNCTIONS
     pump.drain()
-    assert len(pump.sources) == sum(len(f.sources) for f in resources.FUNCTIONS)  # one shard per stream in moto
+    # one shard per stream in moto, with a lane per unit of the function's parallelization
+    assert len(pump.sources) == sum(len(f.sources) + sum(f.parallelization for s in f.sources
+                                                         if isinstance(s, resources.StreamSource))
+                                    for f in resources.FUNCTIONS)

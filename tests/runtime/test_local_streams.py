@@ -73,7 +73,7 @@ def test_background_threads_deliver(test_pump):
     test_pump.start()
     try:
         put("bg")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not handlers.received["stream"] and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:

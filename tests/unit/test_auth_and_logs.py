@@ -74,17 +74,20 @@ def test_log_lines_never_carry_contact_data():
     assert "+33612345678" not in line and json.loads(line)["message"] == "contact <phone>"
 
 
-@pytest.mark.parametrize("scope,role,channel", [
-    ("omnishop/channel.web", "channel", "web"),
-    ("omnishop/stack", "stack", None),
+@pytest.mark.parametrize("scope,role,channel,stack", [
+    ("omnishop/channel.web", "channel", "web", None),
+    ("omnishop/stack.csp-stack-b", "stack", None, "csp-stack-b"),
 ])
-def test_cognito_client_credentials_scopes_map_to_roles(scope, role, channel):
+def test_cognito_client_credentials_scopes_map_to_roles(scope, role, channel, stack):
     caller = auth.caller_from_claims({"sub": "client-1", "scope": scope, "client_id": "client-1"})
-    assert (caller.role, caller.channel) == (role, channel)
+    assert (caller.role, caller.channel, caller.stack) == (role, channel, stack)
 
 
 @pytest.mark.parametrize("scope", ["omnishop/channel.web omnishop/channel.app", "omnishop/channel.fax",
-                                   "other/stack", "omnishop/stack omnishop/channel.web"])
+                                   "other/stack", "omnishop/stack omnishop/channel.web",
+                                   "omnishop/stack", "omnishop/stack.csp-stack-z",
+                                   "omnishop/stack.csp-stack-a omnishop/stack.csp-stack-b",
+                                   "omnishop/stack.csp-stack-a omnishop/channel.web"])
 def test_ambiguous_or_foreign_scopes_are_refused(scope):
     with pytest.raises(ApiError) as exc:
         auth.caller_from_claims({"sub": "client-1", "scope": scope})

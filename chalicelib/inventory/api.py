@@ -1,0 +1,55 @@
+"""TMF637 productInventory v4 routes. Thin: parse, call the service, shape the reply.
+
+  GET    /product[?fields=&offset=&limit=&<attribute>=]   list (X-Total-Count, X-Result-Count)
+  POST   /product                                         agents, stacks (201 + Location, ETag)
+  GET    /product/{id}                                    ETag
+  PATCH  /product/{id}                                    JSON merge patch, If-Match optional
+  DELETE /product/{id}                                    204
+  POST /hub, GET|DELETE /hub/{id}                         ProductCreate/AttributeValueChange/StateChange/DeleteEvent
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import deferred, tmf
+from chalicelib.hub import api as hub_api
+from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+from chalicelib.inventory import domain
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.inventory.service")
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/product", ["GET"], name="list_product")
+def list_products(call: Call) -> Reply:
+    items, total = service.search(call.query, call.caller)
+    return listing(items, total)
+
+
+@endpoint(bp, "/product", ["POST"], name="create_product")
+def create_product(call: Call) -> Reply:
+    doc, version = service.create(call.json(), call.caller)
+    return with_etag(doc, version, 201)
+
+
+@endpoint(bp, "/product/{pid}", ["GET"], name="get_product")
+def get_product(call: Call, pid: str) -> Reply:
+    doc, version = service.read(pid, call.caller)
+    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+
+
+@endpoint(bp, "/product/{pid}", ["PATCH"], name="patch_product")
+def patch_product(call: Call, pid: str) -> Reply:
+    doc, version = service.update(pid, call.json(), call.caller, call.header("if-match"))
+    return with_etag(doc, version)
+
+
+@endpoint(bp, "/product/{pid}", ["DELETE"], name="delete_product")
+def delete_product(call: Call, pid: str) -> Reply:
+    service.delete(pid, call.caller, call.header("if-match"))
+    return no_content()
+
+
+hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

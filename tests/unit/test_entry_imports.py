@@ -1,0 +1,127 @@
+"""What importing each Lambda entry point loads (issue 16, cold start): module names, not times.
+
+A cold start pays for every module the handler's module imports before the first event. No entry
+point loads pydantic or a payload schema at import (validation builds them on the first request
+that validates), app.py loads no context's service (each route module defers its own to the
+first request that uses it), and a function loads only the services of what its events need.
+
+Each entry point is imported in a fresh child of one interpreter (forked after the third-party
+libraries every handler uses are imported, so the test stays cheap) and its sys.modules read.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from infra import resources
+from infra.resources import ROOT
+
+# Modules that cost a cold start most and that only some events need: a context's service and
+# its helpers, payload schemas (pydantic models) and pydantic itself.
+HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs")
+
+# Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
+ALLOWED: dict[str, set[str]] = {
+    "app": set(),
+    "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.service"},
+    "functions.basket_sweep": {"chalicelib.recovery.service"},
+    "functions.campaign_attribution": {"chalicelib.campaign.service"},
+    "functions.campaign_runner": {"chalicelib.campaign.service"},
+    "functions.campaign_send": {"chalicelib.campaign.service"},
+    "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
+    "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
+    "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
+    "functions.customer_events": {"chalicelib.hub.service", "chalicelib.customer.interactions"},
+    "functions.hub_delivery": set(),
+    "functions.inventory_events": {"chalicelib.hub.service"},
+    "functions.notify_events": {"chalicelib.hub.service"},
+    "functions.notify_send": {"chalicelib.notify.service"},
+    "functions.notify_sweep": {"chalicelib.notify.service"},
+    # ordering.service reads the catalogue through basket.service's cache (module-level alias)
+    "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.service",
+                               "chalicelib.basket.service"},
+    "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.recovery_tasks": {"chalicelib.recovery.service"},
+    "functions.stack_adapter": set(),
+}
+
+_PROBE = textwrap.dedent("""
+    import json, os, sys
+    import aws_lambda_powertools.metrics, aws_lambda_powertools.utilities.batch  # every handler's
+    import pynamodb.models, chalice
+    out = {}
+    for name in sys.argv[1:]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child: import one entry point, report what it loaded
+            os.close(read)
+            __import__(name)
+            os.write(write, json.dumps(sorted(sys.modules)).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        out[name] = json.loads(data) if status == 0 and data else None
+    print(json.dumps(out))
+""")
+
+
+def _entry_points() -> list[str]:
+    return ["app"] + sorted({f.handler.rsplit(".", 1)[0] for f in resources.FUNCTIONS})
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    env = {**os.environ, "OMNISHOP_LOCAL": "0"}   # as deployed (local mode adds the token route)
+    out = subprocess.run([sys.executable, "-c", _PROBE, *_entry_points()], capture_output=True, text=True,
+                         env=env, cwd=ROOT, check=True, timeout=300)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert all(found.values()), f"an entry point failed to import: {found} {out.stderr[-3000:]}"
+    return {name: set(modules) for name, modules in found.items()}
+
+
+def test_every_entry_point_is_listed():
+    assert sorted(ALLOWED) == _entry_points()
+
+
+@pytest.mark.parametrize("entry", sorted(ALLOWED))
+def test_no_pydantic_at_import(loaded, entry):
+    assert not {m for m in loaded[entry] if m == "pydantic" or m.startswith("pydantic.")}, \
+        f"{entry} imports pydantic (payload models are needed by the first request that validates, not at import)"
+
+
+@pytest.mark.parametrize("entry", sorted(ALLOWED))
+def test_only_the_services_its_events_need(loaded, entry):
+    heavy = {m for m in loaded[entry] if m.startswith("chalicelib") and m.endswith(HEAVY)}
+    heavy |= {"chalicelib.schemas"} & loaded[entry]
+    assert heavy - ALLOWED[entry] == set(), f"{entry} imports {sorted(heavy - ALLOWED[entry])} at import"
+
+
+def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
+    """The issue's example: the basket stream consumer validates no payload and places no order."""
+    modules = loaded["functions.basket_events"]
+    for unwanted in ("chalicelib.catalog.schemas", "chalicelib.customer.schemas", "chalicelib.basket.schemas",
+                     "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
+                     "chalicelib.inventory.service", "chalicelib.ordering.service"):
+        assert unwanted not in modules, unwanted
+
+
+def test_a_deferred_module_loads_on_first_use(tmp_path, monkeypatch):
+    from chalicelib import deferred
+
+    (tmp_path / "omnishop_probe_mod.py").write_text("LOADS = 1\ndef answer():\n    return 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "omnishop_probe_mod", raising=False)
+    proxy = deferred.module("omnishop_probe_mod")
+    assert "omnishop_probe_mod" not in sys.modules      # naming it imports nothing
+    assert proxy.answer() == 42                          # the first read imports it
+    real = sys.modules["omnishop_probe_mod"]
+    proxy.answer = lambda: 7                             # patching the proxy patches the module
+    assert real.answer() == 7 and proxy.answer() == 7
+    del sys.modules["omnishop_probe_mod"]
