@@ -88,8 +88,9 @@ class RuntimeProcess:
             return None
 
     def request(self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None,
-                timeout: float = 30.0) -> tuple[int, dict[str, str], Any]:
-        """One JSON request to the API: (status, headers, decoded body or None)."""
+                timeout: float = 300.0) -> tuple[int, dict[str, str], Any]:
+        """One JSON request to the API: (status, headers, decoded body or None). The timeout only
+        ends a hung request: a loaded 2-core CI machine answered a GET after more than 30 s."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
                                          headers={"Content-Type": "application/json", **(headers or {})})
