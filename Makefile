@@ -37,8 +37,11 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 # Two workers (pytest-xdist) on CI's 2 cores; tests that share a costly fixture stay in one worker
 # (tests/conftest.py pytest_collection_modifyitems). PYTEST_WORKERS=0 runs them in this process.
 PYTEST_WORKERS ?= 2
-test: setup  ## run the whole test suite (what CI runs)
+test: setup lint  ## run the lint checks, then the whole test suite (what CI runs)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint: setup  ## ruff (settings in pyproject.toml) over the whole tree
+	$(VENV)/bin/ruff check .
 
 bench: setup  ## print the benchmark figures
 	$(PY) -m bench

@@ -712,7 +712,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     refused, fees, notes = [], {}, {}
     for item_id in cancel_ids:
         fees[item_id], notes[item_id] = [], []
-        for cid, child in children.items():
+        for child in children.values():
             for ci in child.get("productOrderItem") or []:
                 if _parent_item_of(ci) != item_id:
                     continue

@@ -155,7 +155,7 @@ class RuntimeProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
             raise RuntimeError(f"the local runtime did not stop within {timeout} s of "
-                               f"{signal.Signals(signum).name}:\n{self.output()}")
+                               f"{signal.Signals(signum).name}:\n{self.output()}") from None
         try:
             os.killpg(self.process.pid, 0)
         except ProcessLookupError:

@@ -3,7 +3,6 @@ capture from items and from an approved basket (one transaction, once), bad inpu
 nothing written, another customer's order 404, the workflow from the order stream to child orders
 on three stack queues, partial when a stack fails, held when a stack never answers, a poison
 message dead-lettered, duplicates harmless, cancellation, products held and the 360 view."""
-import json
 
 from chalicelib import aws, settings
 from tests.ordering.conftest import (CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS, andrea_order, order_item,

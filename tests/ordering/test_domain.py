@@ -102,8 +102,9 @@ def test_stack_reports_move_a_child_until_it_is_final():
     done = domain.apply_report(moving, {"state": "completed"}, "t2")
     assert done["state"] == "completed" and done["completionDate"] == "t2"
     assert domain.apply_report(done, {"state": "failed"}, "t3") == done   # late or repeated: no change
-    with pytest.raises(Exception):
+    with pytest.raises(ApiError) as refused:
         domain.apply_report(child, {"state": "partial"}, "t1")
+    assert refused.value.status == 400
 
 
 def test_point_of_no_return():

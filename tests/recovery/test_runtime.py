@@ -3,7 +3,6 @@ real state machine executing in moto: an idle basket of a consenting customer pr
 one SMS to her number (read from moto's /moto-api/data.json) within a few seconds; editing the
 basket before then delays it; ordering it cancels it."""
 import itertools
-import json
 import time
 
 import pytest

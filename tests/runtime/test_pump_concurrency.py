@@ -12,7 +12,6 @@ import threading
 import time
 
 import boto3
-import pytest
 
 from chalicelib import settings
 from infra import resources

@@ -120,7 +120,7 @@ def test_every_logging_call_with_extra_goes_through_the_safe_logger():
 def test_literal_extra_keys_in_the_code_base_are_not_reserved():
     """Renaming keeps a line, but a reserved name in the code is still a mistake to fix."""
     found = []
-    for path, node, name, _ in _logging_calls_with_extra():
+    for path, node, _name, _ in _logging_calls_with_extra():
         extra = next(k.value for k in node.keywords if k.arg == "extra")
         if isinstance(extra, ast.Dict):
             keys = {k.value for k in extra.keys if isinstance(k, ast.Constant)}
@@ -167,7 +167,7 @@ def test_a_handlers_function_name_stays_on_its_own_lines(lines):
     assert by_message["request line"][0]["correlation_id"] == "corr-1"
     assert by_message["stream record done"][0]["function_name"] == "basket-events"
     assert "correlation_id" not in by_message["stream record done"][0]
-    assert [l["function_name"] for l in by_message["stream record"]] == ["basket-events", "order-events"]
+    assert [line["function_name"] for line in by_message["stream record"]] == ["basket-events", "order-events"]
     after = by_message["next request line"][0]
     assert "function_name" not in after and after["correlation_id"] == "corr-2" and "journey_key" not in after
 
@@ -185,5 +185,5 @@ def test_http_requests_log_their_own_function(client, token, lines):
                          body=json.dumps({"name": "x", "lifecycleStatus": 7}))
     assert r.status_code == 400
     logger.info("still in the request's thread")
-    request_lines = [l for l in lines() if l["message"] == "still in the request's thread"]
+    request_lines = [line for line in lines() if line["message"] == "still in the request's thread"]
     assert request_lines and request_lines[0].get("function_name") != "notify-send"
