@@ -15,7 +15,7 @@ setup: $(VENV)/.installed node_modules/.installed  ## install .venv and node_mod
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q pip==26.2.1  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
