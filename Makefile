@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run reset test bench setup synth lint clean
+.PHONY: help run demo reset test bench setup synth lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -25,6 +25,9 @@ node_modules/.installed: package.json package-lock.json
 
 run: setup  ## start Omnishop locally on http://127.0.0.1:8000 (moto, resources, demo data)
 	exec $(PY) -m infra.local
+
+demo: setup  ## play the acceptance story, narrated, on a runtime of its own (about 30 s)
+	$(PY) -m infra.local.demo
 
 # `make run` keeps its tables and token signing key in its state dir (infra/local/state.py):
 # OMNISHOP_LOCAL_STATE_DIR, default .local/state (`off`: nothing kept). Stop `make run` first: it saves

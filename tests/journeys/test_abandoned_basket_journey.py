@@ -132,3 +132,23 @@ def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_r
     reasons = " | ".join(i.get("reason") or "" for i in about)
     assert "reminder 1" in reasons and "approval email" in reasons, reasons
     assert all(i.get("journeyKey", JOURNEY) == JOURNEY for i in about if "message" in i.get("id", ""))
+
+
+def test_make_demo_plays_the_whole_story_to_a_completed_order(local_runtime_factory):
+    """`make demo` (infra/local/demo.py) against the same runtime: a new customer from the store
+    through campaign SMS, basket, reminder, agent upsell and approval email to three child orders."""
+    from infra.local.demo import Demo
+
+    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="2")
+    lines: list[str] = []
+    demo = Demo(runtime.url, out=lines.append)
+    facts = demo.run()
+    demo.summary()
+    assert facts["state"] == "completed", facts
+    assert sorted((stack, state) for stack, _, state, _ in facts["children"]) == [
+        ("csp-stack-a", "completed"), ("csp-stack-b", "completed"), ("iot-partner-x", "completed")]
+    assert (facts["report"]["sent"], facts["report"]["baskets"]) >= (1, 1), facts["report"]
+    text = "\n".join(lines)
+    for said in ("meet Home Security", "/recovery/link/", "Your basket is ready for your approval",
+                 "Extreme Bundle", "is complete", "Summary"):
+        assert said in text, said
