@@ -9,6 +9,7 @@ from chalicelib.campaign.api import recommendation_bp as recommendation_api
 from chalicelib.catalog.api import bp as catalog_api
 from chalicelib.customer.api import bp as customer_api
 from chalicelib.customer.api import interaction_bp as interaction_api
+from chalicelib.docs import api as docs_api
 from chalicelib.inventory.api import bp as inventory_api
 from chalicelib.notify.api import bp as notify_api
 from chalicelib.ordering.api import bp as ordering_api
@@ -37,3 +38,5 @@ if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api
 
     app.register_blueprint(local_token_api)
+
+docs_api.register(app)   # last: it documents every route registered above

@@ -122,6 +122,11 @@ def no_content() -> Reply:
     return Reply(None, 204)
 
 
+def text(body: str, content_type: str) -> Reply:
+    """A body sent as it is (HTML, JavaScript, CSS), not as JSON."""
+    return Reply(body, 200, {"Content-Type": content_type})
+
+
 @dataclasses.dataclass
 class Call:
     """What a route gets to see of a request."""
@@ -193,6 +198,8 @@ def _response(reply: Reply) -> Response:
     headers = dict(reply.headers)
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
+    if isinstance(reply.body, str) and "Content-Type" in headers:   # text()
+        return Response(body=reply.body, status_code=reply.status, headers=headers)
     headers.setdefault("Content-Type", "application/json")
     return Response(body=json.dumps(reply.body, allow_nan=False), status_code=reply.status, headers=headers)
 
@@ -202,8 +209,12 @@ def _reply_to_dict(reply: Reply) -> dict[str, Any]:
 
 
 def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
-             name: str | None = None) -> Callable:
-    """Register `fn(call, **params) -> Reply` as a Chalice route on blueprint/app `bp`."""
+             name: str | None = None, body: str | None = None) -> Callable:
+    """Register `fn(call, **params) -> Reply` as a Chalice route on blueprint/app `bp`.
+
+    `body` names the pydantic model the service validates the request body with, for the API
+    reference (chalicelib/docs): "Model" in the route's own context's schemas.py,
+    "context.Model" in another's. A name, so importing routes loads no schema (cold start)."""
 
     def register(fn: Callable[..., Reply]) -> Callable[..., Reply]:
         view_name = name or fn.__name__
@@ -247,6 +258,7 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
                                                "unless a later read shows otherwise", "internalError"))
 
         view.__name__ = view_name
+        view.route = fn, body, authenticated   # type: ignore[attr-defined]  # for chalicelib/docs
         bp.route(path, methods=methods, content_types=ROUTE_CONTENT_TYPES)(view)
         return fn
 

@@ -31,7 +31,7 @@ def list_carts(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/shoppingCart", ["POST"], name="create_shopping_cart")
+@endpoint(bp, "/shoppingCart", ["POST"], name="create_shopping_cart", body="ShoppingCart")
 def create_cart(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller, _journey(call), call.source_ip)
     return with_etag(doc, version, 201)
@@ -43,7 +43,7 @@ def get_cart(call: Call, rid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/shoppingCart/{rid}", ["PATCH"], name="patch_shopping_cart")
+@endpoint(bp, "/shoppingCart/{rid}", ["PATCH"], name="patch_shopping_cart", body="ShoppingCart")
 def patch_cart(call: Call, rid: str) -> Reply:
     doc, version = service.update(rid, call.json(), call.caller, call.header("if-match"), _journey(call),
                                   call.source_ip)

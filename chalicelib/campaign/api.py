@@ -32,7 +32,7 @@ def list_campaigns(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/campaign", ["POST"], name="create_campaign")
+@endpoint(bp, "/campaign", ["POST"], name="create_campaign", body="Campaign")
 def create_campaign(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller)
     return with_etag(doc, version, 201)
@@ -44,7 +44,7 @@ def get_campaign(call: Call, cid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/campaign/{cid}", ["PATCH"], name="patch_campaign")
+@endpoint(bp, "/campaign/{cid}", ["PATCH"], name="patch_campaign", body="Campaign")
 def patch_campaign(call: Call, cid: str) -> Reply:
     doc, version = service.update(cid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
@@ -66,7 +66,8 @@ def campaign_report(call: Call, cid: str) -> Reply:
     return Reply(service.report(cid, call.caller))
 
 
-@endpoint(recommendation_bp, "/queryProductRecommendation", ["POST"], name="query_product_recommendation")
+@endpoint(recommendation_bp, "/queryProductRecommendation", ["POST"], name="query_product_recommendation",
+          body="QueryProductRecommendation")
 def query_product_recommendation(call: Call) -> Reply:
     return Reply(recommendation.query(call.json(), call.caller), 201)
 

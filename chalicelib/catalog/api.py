@@ -26,7 +26,7 @@ def _routes(kind: str, writable: bool) -> None:
         items, total = service.search(kind, call.query, call.caller)
         return listing(items, total)
 
-    @endpoint(bp, f"/{kind}", ["POST"], name=f"create_{kind}")
+    @endpoint(bp, f"/{kind}", ["POST"], name=f"create_{kind}", body=domain.KINDS[kind].type_name)
     def create_resource(call: Call) -> Reply:
         doc, version = service.create(kind, call.json(), call.caller)
         return _with_etag(doc, version, 201)
@@ -42,7 +42,7 @@ def _routes(kind: str, writable: bool) -> None:
         return no_content()
 
     if writable:
-        @endpoint(bp, f"/{kind}/{{rid}}", ["PATCH"], name=f"patch_{kind}")
+        @endpoint(bp, f"/{kind}/{{rid}}", ["PATCH"], name=f"patch_{kind}", body=domain.KINDS[kind].type_name)
         def patch_resource(call: Call, rid: str) -> Reply:
             doc, version = service.update(kind, rid, call.json(), call.caller, call.header("if-match"))
             return _with_etag(doc, version)

@@ -33,7 +33,7 @@ def list_customers(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/customer", ["POST"], name="create_customer")
+@endpoint(bp, "/customer", ["POST"], name="create_customer", body="Customer")
 def create_customer(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller, _journey(call))
     return with_etag(doc, version, 201)
@@ -45,7 +45,7 @@ def get_customer(call: Call, cid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/customer/{cid}", ["PATCH"], name="patch_customer")
+@endpoint(bp, "/customer/{cid}", ["PATCH"], name="patch_customer", body="Customer")
 def patch_customer(call: Call, cid: str) -> Reply:
     doc, version = service.update(cid, call.json(), call.caller, call.header("if-match"), _journey(call))
     return with_etag(doc, version)
@@ -62,7 +62,7 @@ def list_products(call: Call, cid: str) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/customer/{cid}/product", ["POST"], name="create_customer_product")
+@endpoint(bp, "/customer/{cid}/product", ["POST"], name="create_customer_product", body="inventory.Product")
 def add_product(call: Call, cid: str) -> Reply:
     doc, version = service.add_product(cid, call.json(), call.caller)
     return with_etag(doc, version, 201)
@@ -74,7 +74,7 @@ def consent_audit(call: Call, cid: str) -> Reply:
     return listing(items, len(items))
 
 
-@endpoint(bp, "/customer/{cid}/identityLink", ["POST"], name="customer_identity_link")
+@endpoint(bp, "/customer/{cid}/identityLink", ["POST"], name="customer_identity_link", body="IdentityLink")
 def identity_link(call: Call, cid: str) -> Reply:
     doc, made = service.link_visitor(cid, call.json(), call.caller)
     return Reply(doc, 201 if made else 200)
@@ -90,7 +90,8 @@ def list_interactions(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(interaction_bp, "/partyInteraction", ["POST"], name="create_party_interaction")
+@endpoint(interaction_bp, "/partyInteraction", ["POST"], name="create_party_interaction",
+          body="PartyInteraction")
 def create_interaction(call: Call) -> Reply:
     return created(interactions.create(call.json(), call.caller, _journey(call)))
 

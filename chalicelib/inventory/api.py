@@ -28,7 +28,7 @@ def list_products(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/product", ["POST"], name="create_product")
+@endpoint(bp, "/product", ["POST"], name="create_product", body="Product")
 def create_product(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller)
     return with_etag(doc, version, 201)
@@ -40,7 +40,7 @@ def get_product(call: Call, pid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/product/{pid}", ["PATCH"], name="patch_product")
+@endpoint(bp, "/product/{pid}", ["PATCH"], name="patch_product", body="Product")
 def patch_product(call: Call, pid: str) -> Reply:
     doc, version = service.update(pid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)

@@ -25,7 +25,8 @@ def list_messages(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, "/communicationMessage", ["POST"], name="create_communication_message")
+@endpoint(bp, "/communicationMessage", ["POST"], name="create_communication_message",
+          body="CommunicationMessage")
 def create_message(call: Call) -> Reply:
     doc, version = service.create(call.json(), call.caller, journey_key(call.header("x-journey-key")))
     return with_etag(doc, version, 201)
@@ -37,7 +38,8 @@ def get_message(call: Call, mid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/communicationMessage/{mid}", ["PATCH"], name="patch_communication_message")
+@endpoint(bp, "/communicationMessage/{mid}", ["PATCH"], name="patch_communication_message",
+          body="CommunicationMessagePatch")
 def patch_message(call: Call, mid: str) -> Reply:
     doc, version = service.update(mid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)

@@ -22,7 +22,7 @@ service = deferred.module("chalicelib.ordering.service")
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/productOrder", ["POST"], name="create_product_order")
+@endpoint(bp, "/productOrder", ["POST"], name="create_product_order", body="ProductOrder")
 def create_order(call: Call) -> Reply:
     journey = customer_domain.journey_key(call.header("x-journey-key"))
     doc, version, made = service.create(call.json(), call.caller, journey)
@@ -40,13 +40,14 @@ def get_order(call: Call, rid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, "/productOrder/{rid}", ["PATCH"], name="patch_product_order")
+@endpoint(bp, "/productOrder/{rid}", ["PATCH"], name="patch_product_order", body="ProductOrderAmendment")
 def amend_order(call: Call, rid: str) -> Reply:
     doc, version = service.amend(rid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
 
-@endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order")
+@endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order",
+          body="CancelProductOrder")
 def cancel_order(call: Call) -> Reply:
     return created(service.cancel(call.json(), call.caller))
 
@@ -61,7 +62,8 @@ def get_cancellation(call: Call, rid: str) -> Reply:
     return Reply(service.read_cancellation(rid, call.caller))
 
 
-@endpoint(bp, "/listener/productOrderStateChangeEvent", ["POST"], name="product_order_state_change_listener")
+@endpoint(bp, "/listener/productOrderStateChangeEvent", ["POST"], name="product_order_state_change_listener",
+          body="OrderEvent")
 def state_change(call: Call) -> Reply:
     return Reply(service.stack_event(call.json(), call.caller), 201)
 

@@ -21,7 +21,8 @@ bp = Blueprint(__name__)
 RULES = f"/{domain.RULE_KIND}"
 
 
-@endpoint(bp, "/productOfferingQualification", ["POST"], name="create_product_offering_qualification")
+@endpoint(bp, "/productOfferingQualification", ["POST"], name="create_product_offering_qualification",
+          body="ProductOfferingQualification")
 def qualify(call: Call) -> Reply:
     return created(service.qualification(call.json(), call.caller, call.source_ip))
 
@@ -44,7 +45,7 @@ def list_rules(call: Call) -> Reply:
     return listing(items, total)
 
 
-@endpoint(bp, RULES, ["POST"], name="create_qualification_rule")
+@endpoint(bp, RULES, ["POST"], name="create_qualification_rule", body="QualificationRule")
 def create_rule(call: Call) -> Reply:
     doc, version = service.create_rule(call.json(), call.caller)
     return with_etag(doc, version, 201)
@@ -56,7 +57,7 @@ def get_rule(call: Call, rid: str) -> Reply:
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
-@endpoint(bp, RULES + "/{rid}", ["PATCH"], name="patch_qualification_rule")
+@endpoint(bp, RULES + "/{rid}", ["PATCH"], name="patch_qualification_rule", body="QualificationRule")
 def patch_rule(call: Call, rid: str) -> Reply:
     doc, version = service.update_rule(rid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
