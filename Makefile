@@ -50,6 +50,7 @@ bench: setup  ## print the benchmark figures
 	$(PY) -m bench
 
 synth: setup  ## synthesize the CDK app with Lambda bundling into cdk.out/
+	$(PY) -m chalicelib.docs.api  # Swagger UI for /docs, from node_modules to vendor/ (chalice ships it)
 	$(PY) -m infra.app
 
 clean:  ## remove .venv, node_modules, .local and build output

@@ -14,6 +14,8 @@ import functools
 import html
 import json
 import pathlib
+import shutil
+import sys
 from typing import Any
 
 from chalicelib import tmf
@@ -22,13 +24,16 @@ from chalicelib.errors import not_found
 from chalicelib.http import Call, Reply, endpoint, text
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# Where Swagger UI's files are: at the package root in the Lambda (make synth copies them to
-# vendor/, whose contents chalice ships at the root), in node_modules in a checkout.
+# Where Swagger UI's files are: in node_modules (npm, package.json) in a checkout; in the Lambda,
+# where `make synth` put them: vendor/, whose contents chalice ships at the package root, or, with
+# automatic_layer (.chalice/config.json), in the layer's site-packages: both are on sys.path.
 RENDERER = "swagger-ui-dist"
-RENDERER_DIRS = (ROOT / RENDERER, ROOT / "vendor" / RENDERER, ROOT / "node_modules" / RENDERER)
+VENDORED = ROOT / "vendor" / RENDERER
+RENDERER_DIRS = (ROOT / "node_modules" / RENDERER, VENDORED, *(pathlib.Path(p) / RENDERER for p in sys.path if p))
 ASSETS = {"swagger-ui-bundle.js": "application/javascript; charset=utf-8",
           "swagger-ui-standalone-preset.js": "application/javascript; charset=utf-8",
           "swagger-ui.css": "text/css; charset=utf-8"}
+LICENCE = ("LICENSE", "NOTICE")   # Apache-2.0: shipped with the files
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,3 +102,17 @@ def register(app: Any) -> None:
         reply = text(body, ASSETS[asset])
         reply.headers["Cache-Control"] = "public, max-age=3600"
         return reply
+
+
+def vendor() -> None:
+    """`make synth`: copy Swagger UI's files from node_modules to vendor/ (gitignored) for chalice."""
+    source = ROOT / "node_modules" / RENDERER
+    shutil.rmtree(VENDORED, ignore_errors=True)
+    VENDORED.mkdir(parents=True)
+    for name in (*ASSETS, *LICENCE):
+        shutil.copy2(source / name, VENDORED / name)
+    print(f"copied {len(ASSETS) + len(LICENCE)} files of {RENDERER} to {VENDORED}/")
+
+
+if __name__ == "__main__":
+    vendor()

@@ -14,13 +14,16 @@ catalog-admin on the customer and partyInteraction APIs.
 from __future__ import annotations
 
 from chalicelib import access
+from chalicelib.docs import openapi
 from tests.security.roles import ANDREA_MARKERS, CALLERS, andrea_records, as_role, http, world  # noqa: F401
 
 # Routes that take no bearer token (their own secrets: signed links, short codes) and the local
 # runtime's own routes (/local/*: registered only when OMNISHOP_LOCAL=1, never deployed).
 PUBLIC = {("/health", "GET"), ("/local/token", "POST"), ("/local/outbox", "GET"), ("/local/alarms", "GET"),
           ("/recovery/link/{token}", "GET"),
-          ("/recovery/link/{token}/{action}", "POST"), ("/c/{code}", "GET")}
+          ("/recovery/link/{token}/{action}", "POST"), ("/c/{code}", "GET"),
+          ("/docs", "GET"), ("/docs/{asset}", "GET")}   # the API reference (chalicelib/docs)
+PUBLIC |= {(openapi.document_path(api), "GET") for api in openapi.apis(__import__("app").app.routes)}
 # A path parameter right after a collection of Andrea's records (tests.security.roles.andrea_records:
 # customer/{cid}, product/{pid}, productOrder/{rid}, communicationMessage/{mid}, ...) names her record
 # there, whatever the parameter is called; the "other customer", Stacy, is sent to them too.
