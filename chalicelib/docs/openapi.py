@@ -21,7 +21,7 @@ import importlib
 import json
 import re
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib import access
 from chalicelib.docs.tmf_index import INDEX, path_key
@@ -56,7 +56,8 @@ def api_of(path: str) -> str:
 
 
 def is_tmf(api: str) -> bool:
-    return api in _index() or any(p.startswith(f"/tmf-api/{api}/") for p in _app().routes)
+    """Served under /tmf-api (campaignManagement too, which no TM Forum spec defines)."""
+    return any(p.startswith(f"/tmf-api/{api}/") for p in _app().routes)
 
 
 def document_path(api: str) -> str:
@@ -64,6 +65,27 @@ def document_path(api: str) -> str:
     if is_tmf(api):
         return f"/tmf-api/{api}/v4/openapi.json"
     return f"/openapi/{api}.json"
+
+
+# Request examples: documents of the demo data (chalicelib/<context>/demo.py), by body model name.
+_CATALOGUE_DEMO = ("productSpecification", "productOfferingPrice", "productOffering", "category", "catalog")
+DEMO_EXAMPLES: dict[str, tuple[str, Callable[[Any], Mapping[str, Any]]]] = {
+    "Campaign": ("chalicelib.campaign.demo", lambda demo: demo.BODY),
+    "Customer": ("chalicelib.customer.demo", lambda demo: demo.CUSTOMERS[0]),
+    "QualificationRule": ("chalicelib.rules.demo", lambda demo: demo.RULES[0]),
+    **{kind[0].upper() + kind[1:]: ("chalicelib.catalog.demo", lambda demo, kind=kind: demo.CATALOGUE[kind][0])
+       for kind in _CATALOGUE_DEMO},
+}
+SERVER_OWNED = ("id", "href")
+
+
+def example(model_name: str) -> dict[str, Any] | None:
+    """A create body from the demo data for `model_name`, or None (server-owned attributes left out)."""
+    if model_name not in DEMO_EXAMPLES:
+        return None
+    module, pick = DEMO_EXAMPLES[model_name]
+    doc = pick(importlib.import_module(module))
+    return {k: v for k, v in doc.items() if k not in SERVER_OWNED}
 
 
 _bound: list[Any] = []
@@ -206,7 +228,11 @@ class _Builder:
         if body:
             types = PATCH_BODY if method == "PATCH" else JSON_BODY
             ref = {"$ref": f"#/components/schemas/{body}{'_Update' if method == 'PATCH' else ''}"}
-            op["requestBody"] = {"required": True, "content": {t: {"schema": ref} for t in types}}
+            media: dict[str, Any] = {"schema": ref}
+            demo = example(body) if method == "POST" else None
+            if demo is not None:
+                media["examples"] = {"demo": {"summary": "from the demo data", "value": demo}}
+            op["requestBody"] = {"required": True, "content": {t: dict(media) for t in types}}
         code = _success(entry.view_name, method)
         ok: dict[str, Any] = {"description": "No content" if code == "204" else "Success"}
         model = collection_models.get(_collection(path))

@@ -153,3 +153,20 @@ def test_make_synth_vendors_the_renderer_where_the_lambda_finds_it(monkeypatch, 
         assert api.asset_text("swagger-ui-bundle.js") is None
     finally:
         api.asset_text.cache_clear()
+
+
+def test_demo_examples_fit_their_models(app):
+    """Each demo example validates with the model its route's service validates with."""
+    found = 0
+    for api in openapi.apis():
+        doc = openapi.document(api)
+        for path, ops in doc["paths"].items():
+            post = ops.get("post", {}).get("requestBody", {}).get("content", {}).get("application/json")
+            if not post or "examples" not in post:
+                continue
+            name = post["schema"]["$ref"].rsplit("/", 1)[-1]
+            fn, body, _ = app.routes[path]["POST"].view_function.route
+            openapi.resolve_model(fn, body).model_validate(post["examples"]["demo"]["value"])
+            assert name in openapi.DEMO_EXAMPLES
+            found += 1
+    assert found == len(openapi.DEMO_EXAMPLES)   # each example shown on its create route
