@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export SCARF_ANALYTICS := false  # swagger-ui-dist's dependency @scarf/scarf: no install-time analytics
 
 .PHONY: help run demo reset test bench setup synth lint clean
 
