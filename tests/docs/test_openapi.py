@@ -39,6 +39,12 @@ def test_every_served_route_is_documented_and_every_documented_route_served(app)
             documented |= {(path, method.upper()) for method in ops}
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
+    # and what API Gateway is given (chalice's own Swagger of the app, as `chalice package` makes it)
+    from chalice.deploy.swagger import SwaggerGenerator
+
+    gateway = SwaggerGenerator("eu-west-1", {"api_handler_arn": "arn:aws:lambda:eu-west-1:1:function:f"}
+                               ).generate_swagger(app)["paths"]
+    assert {(p, m.upper()) for p, ops in gateway.items() for m in ops if m != "options"} == documented
     # the local runtime's routes are there (tests run in local mode) and in their own document
     assert ("/local/token", "POST") in served and "local" in openapi.apis()
 
