@@ -44,11 +44,16 @@ def asset_text(name: str) -> str | None:
     return None
 
 
+def _kind(api: str) -> str:
+    spec = openapi.spec_name(api)
+    return f"TM Forum {spec}" if spec else "Omnishop's own"
+
+
 def page(apis: list[str]) -> str:
     """/docs: a list of every API (plain links, readable without JavaScript) and Swagger UI."""
     urls = [{"name": api, "url": openapi.document_path(api).lstrip("/")} for api in apis]
     items = "\n".join(f'<li><a href="{html.escape(u["url"])}">{html.escape(u["name"])}</a> '
-                      f'({"TM Forum" if openapi.is_tmf(u["name"]) else "Omnishop"})</li>' for u in urls)
+                      f'({_kind(u["name"])})</li>' for u in urls)
     # Relative links: the page works under an API Gateway stage (/api/docs) as on the local runtime.
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Omnishop API reference</title>

@@ -60,6 +60,12 @@ def is_tmf(api: str) -> bool:
     return any(p.startswith(f"/tmf-api/{api}/") for p in _app().routes)
 
 
+def spec_name(api: str) -> str | None:
+    """The TM Forum API `api` implements (TMF663), or None: Omnishop's own."""
+    spec = _index().get(api)
+    return spec["spec"].split("-")[0] if spec else None
+
+
 def document_path(api: str) -> str:
     """Where `api`'s document is served."""
     if is_tmf(api):
@@ -277,7 +283,7 @@ class _Builder:
 
     def _title(self) -> str:
         if self.spec:
-            return f"{self.spec['title']} (TM Forum {self.spec['spec'].split('-')[0]}) as Omnishop serves it"
+            return f"{self.spec['title']} (TM Forum {spec_name(self.api)}) as Omnishop serves it"
         return OWN_TITLES.get(self.api, f"Omnishop {self.api}")
 
     def _description(self) -> str:

@@ -131,6 +131,7 @@ def test_documents_docs_page_and_renderer_are_served_without_a_token(client):
     html = page.body.decode()
     for api in openapi.apis():
         assert f'href="{openapi.document_path(api).lstrip("/")}"' in html and f">{api}</a>" in html
+    assert ">shoppingCart</a> (TM Forum TMF663)" in html and ">campaignManagement</a> (Omnishop's own)" in html
     for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui-standalone-preset.js", "javascript"),
                         ("swagger-ui.css", "css")):
         assert f'docs/{asset}"' in html
