@@ -21,7 +21,7 @@ import importlib
 import json
 import re
 import sys
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable
 
 from chalicelib import access
 from chalicelib.docs.tmf_index import INDEX, path_key
@@ -73,14 +73,14 @@ def document_path(api: str) -> str:
     return f"/openapi/{api}.json"
 
 
-# Request examples: documents of the demo data (chalicelib/<context>/demo.py), by body model name.
+# Request examples: documents of the demo data, by body model name: (module, its attribute, the
+# keys or indexes into it).
 _CATALOGUE_DEMO = ("productSpecification", "productOfferingPrice", "productOffering", "category", "catalog")
-DEMO_EXAMPLES: dict[str, tuple[str, Callable[[Any], Mapping[str, Any]]]] = {
-    "Campaign": ("chalicelib.campaign.demo", lambda demo: demo.BODY),
-    "Customer": ("chalicelib.customer.demo", lambda demo: demo.CUSTOMERS[0]),
-    "QualificationRule": ("chalicelib.rules.demo", lambda demo: demo.RULES[0]),
-    **{kind[0].upper() + kind[1:]: ("chalicelib.catalog.demo", lambda demo, kind=kind: demo.CATALOGUE[kind][0])
-       for kind in _CATALOGUE_DEMO},
+DEMO_EXAMPLES: dict[str, tuple[str, str, tuple[str | int, ...]]] = {
+    "Campaign": ("chalicelib.campaign.demo", "BODY", ()),
+    "Customer": ("chalicelib.customer.demo", "CUSTOMERS", (0,)),
+    "QualificationRule": ("chalicelib.rules.demo", "RULES", (0,)),
+    **{kind[0].upper() + kind[1:]: ("chalicelib.catalog.demo", "CATALOGUE", (kind, 0)) for kind in _CATALOGUE_DEMO},
 }
 SERVER_OWNED = ("id", "href")
 
@@ -89,8 +89,10 @@ def example(model_name: str) -> dict[str, Any] | None:
     """A create body from the demo data for `model_name`, or None (server-owned attributes left out)."""
     if model_name not in DEMO_EXAMPLES:
         return None
-    module, pick = DEMO_EXAMPLES[model_name]
-    doc = pick(importlib.import_module(module))
+    module, attribute, keys = DEMO_EXAMPLES[model_name]
+    doc = getattr(importlib.import_module(module), attribute)
+    for key in keys:
+        doc = doc[key]
     return {k: v for k, v in doc.items() if k not in SERVER_OWNED}
 
 
@@ -243,7 +245,7 @@ class _Builder:
         ok: dict[str, Any] = {"description": "No content" if code == "204" else "Success"}
         model = collection_models.get(_collection(path))
         if model and (code == "201" or method in ("GET", "PATCH")):
-            schema = {"$ref": f"#/components/schemas/{model}"}
+            schema: dict[str, Any] = {"$ref": f"#/components/schemas/{model}"}
             if entry.view_name.startswith("list_"):
                 schema = {"type": "array", "items": schema}
             ok["content"] = {"application/json": {"schema": schema}}
