@@ -177,3 +177,13 @@ def test_demo_examples_fit_their_models(app):
             assert name in openapi.DEMO_EXAMPLES
             found += 1
     assert found == len(openapi.DEMO_EXAMPLES)   # each example shown on its create route
+
+
+def test_the_error_schema_is_what_api_error_sends():
+    import jsonschema
+
+    from chalicelib.errors import bad_request
+
+    body = bad_request("nope").to_body()
+    jsonschema.validate(body, openapi.ERROR_SCHEMA)
+    assert set(body) == set(openapi.ERROR_SCHEMA["properties"])
