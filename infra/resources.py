@@ -196,6 +196,8 @@ TABLES = (
     Table("qualification", model="chalicelib.rules.models:QualificationRecord", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
+    # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
+    Table("stock", model="chalicelib.stock.models:StockRecord"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on

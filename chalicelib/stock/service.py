@@ -1,0 +1,231 @@
+"""TMF687 use cases: productStock (create, read, list, change, delete) and reserveProductStock
+(reserve, read, list, release), and the sweep that ends expired holds. Glue between domain.py,
+the store and the caller's rights, which are chalicelib/access.py's ("productStock",
+"reserveProductStock"): stock is written by catalog admins and stacks only and read by every
+channel; a customer sees her own reservations, a channel those it made for visitors.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import access, db, tmf
+from chalicelib.auth import Caller
+from chalicelib.errors import ApiError, bad_request, conflict, invalid, not_found, precondition_failed, unprocessable
+from chalicelib.observability import logger
+from chalicelib.stock import domain, schemas, store
+
+CHANGE_ATTEMPTS = 5
+ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF687 kit asks for both)
+
+
+def href(resource: str, rid: str) -> str:
+    return tmf.href(domain.API_ROOT, resource, rid)
+
+
+def _valid(model: type[BaseModel], body: Mapping[str, Any], what: str) -> dict[str, Any]:
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        raise invalid(what, exc) from None
+    return dict(body)
+
+
+def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+    offset, limit = tmf.paging(params)
+    fields = tmf.field_selection(params)
+    chosen = [d for d in docs if tmf.matches(d, tmf.attribute_filters(params))]
+    items, total = tmf.page(chosen, offset, limit)
+    return [tmf.select_fields(d, fields and fields + ALWAYS_LISTED) for d in items], total
+
+
+# --- productStock ---------------------------------------------------------------------------------
+def create_stock(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    access.check(caller, domain.STOCK, access.WRITE)
+    _valid(schemas.ProductStockCreate, body, "productStock")
+    location = domain.unknown_location(body)
+    if location:
+        raise unprocessable(f"place {location} is not a stock location; one of: {', '.join(domain.LOCATIONS)}",
+                            "unknownLocation")
+    offering = domain.offering_of(body)
+    rid = domain.stock_id(offering, domain.location_of(body)) if offering else tmf.new_id()
+    doc = domain.new_stock(body, rid, href(domain.STOCK, rid), tmf.now_iso())
+    version = store.insert_stock(doc)
+    if version is None:
+        raise conflict(f"productStock {rid} exists already (one per offering and location): PATCH it",
+                       "duplicateStock")
+    logger.info("stock created", extra={"stockId": rid, "by": caller.role, "level": doc["productStockLevel"]["amount"]})
+    return doc, version
+
+
+def read_stock(stock_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    access.check(caller, domain.STOCK, access.READ)
+    found = store.load_stock(stock_id)
+    if found is None:
+        raise not_found(domain.STOCK, stock_id)
+    return found
+
+
+def search_stock(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    """Availability per location: e.g. `stockedProduct.productOffering.id=po-phone-x`, `place.id=`."""
+    access.check(caller, domain.STOCK, access.READ)
+    return _listed(store.stocks(), params)
+
+
+def update_stock(stock_id: str, patch: Mapping[str, Any], caller: Caller,
+                 if_match: str | None = None) -> tuple[dict[str, Any], int]:
+    access.check(caller, domain.STOCK, access.WRITE)
+    _valid(schemas.ProductStockPatch, patch, "productStock patch")
+    expected = tmf.parse_if_match(if_match)
+    for attempt in range(CHANGE_ATTEMPTS):
+        current, version = read_stock(stock_id, caller)
+        if expected is not None and expected != version:
+            raise precondition_failed(f"productStock {stock_id} is at version {version}, not {expected}", current)
+        try:
+            doc = domain.stock_patched(current, patch, tmf.now_iso())
+        except ValueError as exc:
+            raise bad_request(f"{exc} of a productStock cannot change", "readOnlyField") from None
+        try:
+            version = store.replace_stock(doc, version)
+        except store.StaleVersion:   # a reservation or another writer moved the level meanwhile
+            if expected is not None:
+                raise precondition_failed(f"productStock {stock_id} was changed by someone else") from None
+            db.back_off(attempt)
+            continue
+        logger.info("stock changed", extra={"stockId": stock_id, "by": caller.role, "fields": sorted(patch)})
+        return doc, version
+    raise ApiError(409, "Conflict", f"productStock {stock_id} is being changed by others; retry", "busy")
+
+
+def delete_stock(stock_id: str, caller: Caller, if_match: str | None = None) -> None:
+    access.check(caller, domain.STOCK, access.WRITE)
+    _, version = read_stock(stock_id, caller)
+    expected = tmf.parse_if_match(if_match)
+    if expected is not None and expected != version:
+        raise precondition_failed(f"productStock {stock_id} is at version {version}, not {expected}")
+    try:
+        store.delete_stock(stock_id, version)
+    except store.StaleVersion:
+        raise precondition_failed(f"productStock {stock_id} was changed meanwhile; read it again") from None
+    logger.info("stock deleted", extra={"stockId": stock_id, "by": caller.role})
+
+
+# --- reserveProductStock --------------------------------------------------------------------------
+def _customer_for(body: Mapping[str, Any], caller: Caller) -> str | None:
+    named = domain.customer_of(body)
+    if caller.role == "customer":
+        if named not in (None, caller.customer_id):
+            raise ApiError(403, "Forbidden", "a customer reserves for herself only", "forbidden")
+        return caller.customer_id
+    if caller.role == "channel" and named:
+        raise unprocessable("a channel reserves for anonymous visitors; identify the customer first",
+                            "identifyCustomer")
+    return named
+
+
+def reserve(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    """Hold every item's quantity, or nothing: 422 for a stock that does not exist, 409 when one
+    has less than asked. An item naming no product leaves a rejected reservation (nothing held)."""
+    access.check(caller, domain.RESERVATION, access.WRITE)
+    _valid(schemas.ReserveProductStockCreate, body, "reserveProductStock")
+    ids = [i["id"] for i in body["reserveProductStockItem"]]
+    if len(set(ids)) != len(ids):
+        raise bad_request("reserveProductStockItem ids must be unique", "duplicateItem")
+    customer, location = _customer_for(body, caller), domain.location_of(body)
+    if domain.unknown_location(body):
+        raise unprocessable(f"place {location} is not a stock location; one of: {', '.join(domain.LOCATIONS)}",
+                            "unknownLocation")
+    holds = domain.holds(body["reserveProductStockItem"], location)
+    missing = [sid for sid in holds if store.load_stock(sid) is None]
+    if missing:
+        raise unprocessable(f"no productStock {', '.join(missing)} (offering and location)", "unknownStock")
+    rid = tmf.new_id()
+    doc = domain.new_reservation(body, rid, href(domain.RESERVATION, rid), tmf.now(), location,
+                                 {sid: href(domain.STOCK, sid) for sid in holds} if holds else None,
+                                 customer, caller.channel if caller.role == "channel" else None)
+    try:
+        version = _reserve_once(doc, holds)
+    except store.Short as exc:
+        raise conflict(f"not enough stock in {', '.join(exc.stocks)} for this reservation; nothing was held",
+                       "insufficientStock") from None
+    logger.info("stock reserved" if holds else "reservation rejected",
+                extra={"reservationId": rid, "by": caller.role, "holds": holds})
+    return doc, version
+
+
+def _reserve_once(doc: dict[str, Any], holds: dict[str, int]) -> int:
+    """Reserve; when a stock is short, end the expired holds on it first and try once more."""
+    try:
+        version = store.reserve(doc, holds)
+    except store.Short as exc:
+        if not sweep(tmf.now_iso(), only=set(exc.stocks)):
+            raise
+        version = store.reserve(doc, holds)
+    if version is None:   # a new uuid taken: never seen, but never overwrite
+        raise conflict(f"reserveProductStock {doc['id']} exists already; send the request again")
+    return version
+
+
+def read_reservation(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    access.check(caller, domain.RESERVATION, access.READ)
+    found = store.load_reservation(rid)
+    if found is None or not domain.reservation_visible(found[0], caller.role, caller.customer_id, caller.channel):
+        raise not_found(domain.RESERVATION, rid)
+    return found
+
+
+def search_reservations(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    access.check(caller, domain.RESERVATION, access.READ)
+    mine = [d for d in store.reservations()
+            if domain.reservation_visible(d, caller.role, caller.customer_id, caller.channel)]
+    return _listed(mine, params)
+
+
+def release(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    """PATCH {"status": "released"}: the stock held goes back, once; the same request again
+    changes nothing (200 with the released reservation)."""
+    access.check(caller, domain.RESERVATION, access.WRITE)
+    read_reservation(rid, caller)    # 404 for one the caller may not see, whatever the body
+    if set(patch) != {"status"}:
+        raise bad_request("a reservation takes one change: {\"status\": \"released\"}", "readOnlyField")
+    _valid(schemas.ReservationPatch, patch, "reserveProductStock patch")
+    ended = _end(rid, domain.RELEASED, tmf.now_iso())
+    if ended is None:
+        raise not_found(domain.RESERVATION, rid)
+    logger.info("reservation released", extra={"reservationId": rid, "by": caller.role})
+    return ended
+
+
+def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dict[str, Any], int] | None:
+    """End a reservation's hold (released, expired): its stock back in the same transaction.
+    Nothing when it holds nothing any more (released, expired, rejected): safe to repeat."""
+    gone: set[str] = set()
+    for attempt in range(CHANGE_ATTEMPTS):
+        found = store.load_reservation(rid)
+        if found is None:
+            return None
+        doc, version = found
+        if doc.get("status") != domain.RESERVED or (only_if_due and doc["validFor"]["endDateTime"] > at):
+            return doc, version
+        done = domain.ended(doc, status, at)
+        try:
+            return done, store.end_hold(done, version, gone)
+        except store.Short as exc:      # a stock deleted since: nothing to give back to it
+            gone |= set(exc.stocks)
+        except store.StaleVersion:
+            db.back_off(attempt)
+    raise ApiError(409, "Conflict", f"reserveProductStock {rid} is being changed by others; retry", "busy")
+
+
+def sweep(at: str | None = None, only: set[str] | None = None) -> int:
+    """End the holds whose validFor has ended (expired): returns how many were ended. `only`:
+    just those holding one of these stocks."""
+    at = at or tmf.now_iso()
+    ended = 0
+    for doc, _ in store.due_by(at):
+        if only is not None and not only & set(domain.held_quantities(doc)):
+            continue
+        done = _end(doc["id"], domain.EXPIRED, at, only_if_due=True)
+        ended += bool(done and done[0].get("status") == domain.EXPIRED and done[0].get("statusChangeDate") == at)
+    return ended
