@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ValidationError
-
-from chalicelib import access, db, tmf
+from chalicelib import access, db, deferred, tmf
 from chalicelib.auth import Caller
-from chalicelib.errors import ApiError, bad_request, conflict, invalid, not_found, precondition_failed, unprocessable
+from chalicelib.customer.domain import check_size, validate_payload
+from chalicelib.errors import ApiError, bad_request, conflict, not_found, precondition_failed, unprocessable
 from chalicelib.observability import logger
-from chalicelib.stock import domain, schemas, store
+from chalicelib.stock import domain, store
+
+# imported on first use: the sweep validates no payload (chalicelib/deferred.py)
+schemas = deferred.module("chalicelib.stock.schemas")
 
 CHANGE_ATTEMPTS = 5
 ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF687 kit asks for both)
@@ -22,14 +24,6 @@ ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF687 kit as
 
 def href(resource: str, rid: str) -> str:
     return tmf.href(domain.API_ROOT, resource, rid)
-
-
-def _valid(model: type[BaseModel], body: Mapping[str, Any], what: str) -> dict[str, Any]:
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        raise invalid(what, exc) from None
-    return dict(body)
 
 
 def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
@@ -43,7 +37,7 @@ def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list
 # --- productStock ---------------------------------------------------------------------------------
 def create_stock(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.STOCK, access.WRITE)
-    _valid(schemas.ProductStockCreate, body, "productStock")
+    validate_payload("productStock", schemas.ProductStockCreate, body)
     location = domain.unknown_location(body)
     if location:
         raise unprocessable(f"place {location} is not a stock location; one of: {', '.join(domain.LOCATIONS)}",
@@ -51,6 +45,7 @@ def create_stock(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any
     offering = domain.offering_of(body)
     rid = domain.stock_id(offering, domain.location_of(body)) if offering else tmf.new_id()
     doc = domain.new_stock(body, rid, href(domain.STOCK, rid), tmf.now_iso())
+    check_size("productStock", doc)
     version = store.insert_stock(doc)
     if version is None:
         raise conflict(f"productStock {rid} exists already (one per offering and location): PATCH it",
@@ -76,7 +71,7 @@ def search_stock(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[s
 def update_stock(stock_id: str, patch: Mapping[str, Any], caller: Caller,
                  if_match: str | None = None) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.STOCK, access.WRITE)
-    _valid(schemas.ProductStockPatch, patch, "productStock patch")
+    validate_payload("productStock patch", schemas.ProductStockPatch, patch)
     expected = tmf.parse_if_match(if_match)
     for attempt in range(CHANGE_ATTEMPTS):
         current, version = read_stock(stock_id, caller)
@@ -86,6 +81,7 @@ def update_stock(stock_id: str, patch: Mapping[str, Any], caller: Caller,
             doc = domain.stock_patched(current, patch, tmf.now_iso())
         except ValueError as exc:
             raise bad_request(f"{exc} of a productStock cannot change", "readOnlyField") from None
+        check_size("productStock", doc)
         try:
             version = store.replace_stock(doc, version)
         except store.StaleVersion:   # a reservation or another writer moved the level meanwhile
@@ -128,7 +124,7 @@ def reserve(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], in
     """Hold every item's quantity, or nothing: 422 for a stock that does not exist, 409 when one
     has less than asked. An item naming no product leaves a rejected reservation (nothing held)."""
     access.check(caller, domain.RESERVATION, access.WRITE)
-    _valid(schemas.ReserveProductStockCreate, body, "reserveProductStock")
+    validate_payload("reserveProductStock", schemas.ReserveProductStockCreate, body)
     ids = [i["id"] for i in body["reserveProductStockItem"]]
     if len(set(ids)) != len(ids):
         raise bad_request("reserveProductStockItem ids must be unique", "duplicateItem")
@@ -144,6 +140,7 @@ def reserve(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], in
     doc = domain.new_reservation(body, rid, href(domain.RESERVATION, rid), tmf.now(), location,
                                  {sid: href(domain.STOCK, sid) for sid in holds} if holds else None,
                                  customer, caller.channel if caller.role == "channel" else None)
+    check_size("reserveProductStock", doc)
     try:
         version = _reserve_once(doc, holds)
     except store.Short as exc:
@@ -189,17 +186,19 @@ def release(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[st
     read_reservation(rid, caller)    # 404 for one the caller may not see, whatever the body
     if set(patch) != {"status"}:
         raise bad_request("a reservation takes one change: {\"status\": \"released\"}", "readOnlyField")
-    _valid(schemas.ReservationPatch, patch, "reserveProductStock patch")
+    validate_payload("reserveProductStock patch", schemas.ReservationPatch, patch)
     ended = _end(rid, domain.RELEASED, tmf.now_iso())
     if ended is None:
         raise not_found(domain.RESERVATION, rid)
-    logger.info("reservation released", extra={"reservationId": rid, "by": caller.role})
-    return ended
+    logger.info("reservation released" if ended[2] else "reservation already ended",
+                extra={"reservationId": rid, "by": caller.role, "status": ended[0]["status"]})
+    return ended[0], ended[1]
 
 
-def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dict[str, Any], int] | None:
+def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dict[str, Any], int, bool] | None:
     """End a reservation's hold (released, expired): its stock back in the same transaction.
-    Nothing when it holds nothing any more (released, expired, rejected): safe to repeat."""
+    Nothing when it holds nothing any more (released, expired, rejected): safe to repeat.
+    (doc, version, ended now), or None when there is no such reservation."""
     gone: set[str] = set()
     for attempt in range(CHANGE_ATTEMPTS):
         found = store.load_reservation(rid)
@@ -207,10 +206,10 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dic
             return None
         doc, version = found
         if doc.get("status") != domain.RESERVED or (only_if_due and doc["validFor"]["endDateTime"] > at):
-            return doc, version
+            return doc, version, False
         done = domain.ended(doc, status, at)
         try:
-            return done, store.end_hold(done, version, gone)
+            return done, store.end_hold(done, version, gone), True
         except store.Short as exc:      # a stock deleted since: nothing to give back to it
             gone |= set(exc.stocks)
         except store.StaleVersion:
@@ -219,13 +218,12 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dic
 
 
 def sweep(at: str | None = None, only: set[str] | None = None) -> int:
-    """End the holds whose validFor has ended (expired): returns how many were ended. `only`:
-    just those holding one of these stocks."""
+    """End the holds whose validFor has ended (expired), their stock back: how many were ended.
+    `only`: just those holding one of these stocks."""
     at = at or tmf.now_iso()
     ended = 0
     for doc, _ in store.due_by(at):
-        if only is not None and not only & set(domain.held_quantities(doc)):
-            continue
-        done = _end(doc["id"], domain.EXPIRED, at, only_if_due=True)
-        ended += bool(done and done[0].get("status") == domain.EXPIRED and done[0].get("statusChangeDate") == at)
+        if only is None or only & set(domain.held_quantities(doc)):
+            done = _end(doc["id"], domain.EXPIRED, at, only_if_due=True)
+            ended += bool(done and done[2])
     return ended

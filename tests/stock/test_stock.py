@@ -98,6 +98,10 @@ def test_huge_and_non_json_content_types_are_refused(api, demo, admin):
     before = stored()
     huge = json.dumps({**new_stock(), "description": "x" * 11_000_000})
     assert api.call("POST", STOCK, admin, huge)[0] == 413
+    big = {**new_stock(), "description": "x" * 3000, "channel": [{"id": "c" * 200, "name": "n" * 900}] * 20,
+           "relatedParty": [{"id": "p" * 200, "name": "n" * 900}] * 20, "note": "y" * 500_000}
+    status, error, _ = api.call("POST", STOCK, admin, big)       # JSON, but larger than one stored item
+    assert status == 413 and error["code"] == "payloadTooLarge"
     text = {**admin, "Content-Type": "text/plain"}
     assert api.call("POST", STOCK, text, json.dumps(new_stock()))[0] == 415
     assert stored() == before
