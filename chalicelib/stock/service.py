@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from chalicelib import access, db, deferred, tmf
 from chalicelib.auth import Caller
+from chalicelib.catalog import store as catalog_store
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, bad_request, conflict, not_found, precondition_failed, unprocessable
 from chalicelib.observability import logger
@@ -43,6 +44,8 @@ def create_stock(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any
         raise unprocessable(f"place {location} is not a stock location; one of: {', '.join(domain.LOCATIONS)}",
                             "unknownLocation")
     offering = domain.offering_of(body)
+    if offering and catalog_store.load("productOffering", offering) is None:
+        raise unprocessable(f"productOffering {offering} is not in the catalogue", "unknownOffering")
     rid = domain.stock_id(offering, domain.location_of(body)) if offering else tmf.new_id()
     doc = domain.new_stock(body, rid, href(domain.STOCK, rid), tmf.now_iso())
     check_size("productStock", doc)

@@ -82,6 +82,7 @@ BAD = [
     ("bad status", {**new_stock(), "productStockStatusType": "plenty"}, 400),
     ("place without role", {**new_stock(), "place": {"id": "store-cork-patrick"}}, 400),
     ("unknown place", new_stock(location="store-moon"), 422),
+    ("unknown offering", new_stock(offering="po-nothing"), 422),
     ("@type not text", {**new_stock(), "@type": 5}, 400),
 ]
 
