@@ -134,6 +134,39 @@ def new_reservation(body: Mapping[str, Any], rid: str, href: str, now: dt.dateti
     return doc
 
 
+# --- reservations made by checkout (chalicelib/ordering) -------------------------------------------
+def order_reservation_id(order_id: str) -> str:
+    """One reservation per order, named after it: the same order captured twice holds once."""
+    return f"{order_id}-stock"
+
+
+def item_location(order_item: Mapping[str, Any]) -> str:
+    """Where an order item's handset comes from: the store its product names as a place
+    (click-and-collect), else the central warehouse."""
+    places = ((order_item.get("product") or {}).get("place") or []) if isinstance(order_item.get("product"), Mapping) \
+        else []
+    return next((p.get("id") for p in places if isinstance(p, Mapping) and p.get("id") in LOCATIONS), CENTRAL)
+
+
+def order_stock_items(order_items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The reservation items an order's `add` items ask for, each naming the stock it takes from."""
+    out = []
+    for item in order_items:
+        offering = (item.get("productOffering") or {}).get("id")
+        if item.get("action", "add") != "add" or not offering:
+            continue
+        out.append({"id": str(item.get("id")), "quantityRequested": {"amount": int(item.get("quantity") or 1)},
+                    "productStockRequested": {"id": stock_id(offering, item_location(item))},
+                    "requestedProduct": {"productOffering": {"id": offering}}})
+    return out
+
+
+def for_order(reservation: Mapping[str, Any], order_ref: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkout's reservation holds until the order is cancelled (no expiry: the order is placed)."""
+    return {**reservation, "validFor": {"startDateTime": reservation["validFor"]["startDateTime"]},
+            "relatedEntity": [{**order_ref, "role": "productOrder", "@referredType": "ProductOrder"}]}
+
+
 def held_quantities(doc: Mapping[str, Any]) -> dict[str, int]:
     """What a reservation holds now, per stock id ({} once released, expired or rejected)."""
     if doc.get("status") != RESERVED:

@@ -6,7 +6,7 @@ channel; a customer sees her own reservations, a channel those it made for visit
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import access, db, deferred, tmf
 from chalicelib.auth import Caller
@@ -165,6 +165,39 @@ def _reserve_once(doc: dict[str, Any], holds: dict[str, int]) -> int:
     if version is None:   # a new uuid taken: never seen, but never overwrite
         raise conflict(f"reserveProductStock {doc['id']} exists already; send the request again")
     return version
+
+
+# --- for checkout (chalicelib/ordering) ----------------------------------------------------------
+def order_hold(order_ref: Mapping[str, Any], order_items: list[Mapping[str, Any]], customer_id: str | None,
+               channel: str | None) -> tuple[dict[str, Any], Callable[[Any], None]] | None:
+    """The reservation an order's handsets need, and its writes for the order's own transaction;
+    None when no item is of a stocked offering (one with a stock in the central warehouse or at
+    the item's store). 409 insufficientStock, nothing written, when a stock has less than asked
+    now (the transaction's conditions catch one emptied meanwhile)."""
+    wanted, holds = [], {}
+    for item in domain.order_stock_items(order_items):
+        sid, offering = item["productStockRequested"]["id"], item["requestedProduct"]["productOffering"]["id"]
+        found, central = store.load_stock(sid), domain.stock_id(offering, domain.CENTRAL)
+        if found is None and (sid == central or store.load_stock(central) is None):
+            continue   # not a stocked offering (a plan, a service): nothing to hold
+        holds[sid] = holds.get(sid, 0) + item["quantityRequested"]["amount"]
+        if found is None or found[0]["productStockLevel"]["amount"] < holds[sid]:
+            raise conflict(f"not enough stock in {sid} for item {item['id']}; nothing was ordered",
+                           "insufficientStock")
+        wanted.append(item)
+    if not wanted:
+        return None
+    rid = domain.order_reservation_id(order_ref["id"])
+    doc = domain.new_reservation({"reserveProductStockItem": wanted}, rid, href(domain.RESERVATION, rid), tmf.now(),
+                                 domain.CENTRAL, {sid: href(domain.STOCK, sid) for sid in holds}, customer_id, channel)
+    doc = domain.for_order(doc, order_ref)
+    return doc, store.hold_writes(doc, holds)
+
+
+def release_order(order_id: str) -> bool:
+    """An order cancelled: the stock its checkout held goes back (once; False when it held none)."""
+    done = _end(domain.order_reservation_id(order_id), domain.RELEASED, tmf.now_iso())
+    return bool(done and done[2])
 
 
 def read_reservation(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:

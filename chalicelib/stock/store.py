@@ -3,7 +3,7 @@ reservation and the stock it takes are one transaction (never below zero, nothin
 and so are a release and the stock it gives back. See models.py for the key design."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -83,9 +83,11 @@ def stocks() -> list[dict[str, Any]]:
 
 # --- reserveProductStock --------------------------------------------------------------------------
 def _reservation_record(doc: dict[str, Any], holding: bool) -> StockRecord:
+    # `due` marks a hold (what a release is conditional on); `until` its end, when it has one: a
+    # checkout's hold has none, so it is not in the by-due index (both its keys are needed there).
+    until = doc["validFor"].get("endDateTime") if holding else None
     return StockRecord(doc["id"], kind=domain.RESERVATION, sort=f"{doc['creationDate']}#{doc['id']}",
-                       due=HELD if holding else None,
-                       until=doc["validFor"]["endDateTime"] if holding else None, body=doc)
+                       due=HELD if holding else None, until=until, body=doc)
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
@@ -132,6 +134,17 @@ def reserve(doc: dict[str, Any], holds: dict[str, int]) -> int | None:
         with versioned():   # conflicts (409) and throttling (503) answered as every store does
             raise
     return 1
+
+
+def hold_writes(doc: dict[str, Any], holds: dict[str, int]) -> Callable[[Any], None]:
+    """The writes of `reserve` for another context's transaction (checkout: the order, its basket
+    and its reservation are one write): the reservation put on not-exists, each stock taken."""
+    def write(tx: Any) -> None:
+        tx.save(_reservation_record(doc, True), condition=StockRecord.pk.does_not_exist())
+        for stock_id in sorted(holds):
+            _take(tx, stock_id, holds[stock_id])
+
+    return write
 
 
 def load_reservation(rid: str) -> tuple[dict[str, Any], int] | None:
