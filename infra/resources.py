@@ -197,7 +197,7 @@ TABLES = (
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
     # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
-    Table("stock", model="chalicelib.stock.models:StockRecord"),
+    Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on

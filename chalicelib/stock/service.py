@@ -210,8 +210,8 @@ def read_reservation(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search_reservations(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check(caller, domain.RESERVATION, access.READ)
-    mine = [d for d in store.reservations()
-            if domain.reservation_visible(d, caller.role, caller.customer_id, caller.channel)]
+    kept = store.reservations(caller.customer_id or "") if caller.role == "customer" else store.reservations()
+    mine = [d for d in kept if domain.reservation_visible(d, caller.role, caller.customer_id, caller.channel)]
     return _listed(mine, params)
 
 

@@ -3,17 +3,20 @@ reservation and the stock it takes are one transaction (never below zero, nothin
 and so are a release and the stock it gives back. See models.py for the key design."""
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import db
+from chalicelib.customer.store import customer_pk
 from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.stock import domain
 from chalicelib.stock.models import StockRecord
 
 MAX_ID = 256
 HELD = "held"
+RETENTION_DAYS = 90      # how long a reservation that holds nothing any more is kept
 
 
 class Short(Exception):
@@ -85,9 +88,13 @@ def stocks() -> list[dict[str, Any]]:
 def _reservation_record(doc: dict[str, Any], holding: bool) -> StockRecord:
     # `due` marks a hold (what a release is conditional on); `until` its end, when it has one: a
     # checkout's hold has none, so it is not in the by-due index (both its keys are needed there).
+    # Once it holds nothing, `expires` lets DynamoDB delete it after RETENTION_DAYS.
     until = doc["validFor"].get("endDateTime") if holding else None
+    customer = domain.customer_of(doc)
     return StockRecord(doc["id"], kind=domain.RESERVATION, sort=f"{doc['creationDate']}#{doc['id']}",
-                       due=HELD if holding else None, until=until, body=doc)
+                       due=HELD if holding else None, until=until, body=doc,
+                       owner=customer_pk(customer) if customer else None,
+                       expires=None if holding else int(time.time()) + RETENTION_DAYS * 86400)
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
@@ -177,7 +184,12 @@ def end_hold(doc: dict[str, Any], version: int, gone: set[str] = frozenset()) ->
     return version + 1
 
 
-def reservations() -> list[dict[str, Any]]:
+def reservations(customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Every reservation kept, oldest first, or one customer's (one Query either way)."""
+    if customer_id is not None:
+        if len(customer_id) > MAX_ID:
+            return []
+        return [rec.body for rec in StockRecord.by_owner.query(customer_pk(customer_id))]
     return [rec.body for rec in StockRecord.by_kind.query(domain.RESERVATION)]
 
 

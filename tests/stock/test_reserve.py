@@ -5,6 +5,7 @@ released once however often it is asked, and is seen only by whom it belongs to.
 import concurrent.futures
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -37,11 +38,16 @@ def test_a_reservation_takes_stock_and_a_release_gives_it_back_once(api, demo, w
     end = tmf.parse_datetime(made["validFor"]["endDateTime"], "end")
     assert dt.timedelta(minutes=29) < end - tmf.now() <= dt.timedelta(minutes=30)
     assert level(api, agent, DUBLIN) == 1 and held(api, agent, DUBLIN) == 3
+    record = next(i for i in stored() if i["pk"]["S"] == made["id"])
+    assert "expires" not in record and record["due"]["S"] == "held"      # a hold is never deleted by TTL
     for _ in range(3):   # the same release again (a retry, a replay) gives nothing back twice
         status, released, _ = api.call("PATCH", f"{RESERVE}/{made['id']}", web, {"status": "released"})
         assert status == 200 and released["status"] == "released"
         assert level(api, agent, DUBLIN) == 4 and held(api, agent, DUBLIN) == 0
     assert api.call("GET", f"{RESERVE}/{made['id']}", web)[1]["status"] == "released"
+    record = next(i for i in stored() if i["pk"]["S"] == made["id"])
+    kept = int(record["expires"]["N"]) - time.time()          # released: kept 90 days, then TTL deletes it
+    assert "due" not in record and 89 * 86400 < kept <= 90 * 86400
 
 
 def test_twenty_buyers_of_the_last_unit_one_reservation(aws, demo):
