@@ -167,6 +167,12 @@ def for_order(reservation: Mapping[str, Any], order_ref: Mapping[str, Any]) -> d
             "relatedEntity": [{**order_ref, "role": "productOrder", "@referredType": "ProductOrder"}]}
 
 
+def order_of(reservation: Mapping[str, Any]) -> str | None:
+    """The order a checkout's reservation holds stock for (None for one made through the API)."""
+    return next((e.get("id") for e in reservation.get("relatedEntity") or []
+                 if isinstance(e, Mapping) and e.get("role") == "productOrder"), None)
+
+
 def held_quantities(doc: Mapping[str, Any]) -> dict[str, int]:
     """What a reservation holds now, per stock id ({} once released, expired or rejected)."""
     if doc.get("status") != RESERVED:

@@ -219,7 +219,11 @@ def release(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[st
     """PATCH {"status": "released"}: the stock held goes back, once; the same request again
     changes nothing (200 with the released reservation)."""
     access.check(caller, domain.RESERVATION, access.WRITE)
-    read_reservation(rid, caller)    # 404 for one the caller may not see, whatever the body
+    current, _ = read_reservation(rid, caller)    # 404 for one the caller may not see, whatever the body
+    order_id = domain.order_of(current)
+    if order_id:
+        raise unprocessable(f"this reservation holds the handsets of productOrder {order_id}: cancel the order "
+                            "(cancelProductOrder) to release them", "orderReservation")
     if set(patch) != {"status"}:
         raise bad_request("a reservation takes one change: {\"status\": \"released\"}", "readOnlyField")
     validate_payload("reserveProductStock patch", schemas.ReservationPatch, patch)

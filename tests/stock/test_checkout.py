@@ -42,6 +42,10 @@ def test_checkout_holds_the_handset_and_cancelling_gives_it_back_once(api, shop,
     from chalicelib.stock import service
     assert service.sweep(tmf.iso(tmf.now().replace(year=tmf.now().year + 1))) == 0   # an order's hold does not expire
     assert level(api, agent, CENTRAL) == 49
+    for who in (andrea, agent):   # an order's hold goes back only with the order
+        status, error, _ = api.call("PATCH", f"{RESERVE}/{held['id']}", who, {"status": "released"})
+        assert status == 422 and error["code"] == "orderReservation"
+    assert level(api, agent, CENTRAL) == 49
     status, cancelled, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})
     assert status == 201, cancelled
     assert level(api, agent, CENTRAL) == 50
