@@ -772,7 +772,12 @@ def child_failed(child_id: str, error: Any) -> dict[str, Any]:
 
 
 def finish(order_id: str) -> dict[str, Any]:
-    return {"orderId": order_id, "state": refresh_parent(order_id).get("state")}
+    state = refresh_parent(order_id).get("state")
+    if state == domain.COMPLETED:    # the handsets its checkout held have shipped
+        stock.consume_order(order_id)
+    elif state in (domain.FAILED, domain.CANCELLED):
+        stock.release_order(order_id)
+    return {"orderId": order_id, "state": state}
 
 
 def fail(order_id: str, error: Any) -> dict[str, Any]:
@@ -786,6 +791,8 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
         **domain.with_note(f.doc, at, f"could not be decomposed: {str(cause)[:300]}"), "state": domain.FAILED,
         "completionDate": at, "lastUpdate": at,
         "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+    if after.get("state") in (domain.FAILED, domain.CANCELLED):
+        stock.release_order(order_id)   # the handsets its checkout held go back (once)
     return {"orderId": order_id, "state": after.get("state")}
 
 

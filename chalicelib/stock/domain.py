@@ -8,7 +8,7 @@ an item of a reservation takes from, what each role sees. No I/O.
   (then the sweep releases it), until it is released (PATCH status=released) or consumed.
   Its `reserveProductStockState` is the TMF task state: `done` when the stock is held,
   `terminatedWithError` when nothing could be held; `status` (an Omnishop extension) says where
-  the hold is: reserved, released, expired, or rejected.
+  the hold is: reserved, released, expired, rejected, or consumed (its order completed).
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ HOLD_MINUTES = 30                       # how long a reservation holds stock unl
 
 DONE, FAILED = "done", "terminatedWithError"
 RESERVED, RELEASED, EXPIRED, REJECTED = "reserved", "released", "expired", "rejected"
+CONSUMED = "consumed"                   # its order completed: the handsets left the stock for good
 
 
 # --- productStock ---------------------------------------------------------------------------------

@@ -195,8 +195,15 @@ def order_hold(order_ref: Mapping[str, Any], order_items: list[Mapping[str, Any]
 
 
 def release_order(order_id: str) -> bool:
-    """An order cancelled: the stock its checkout held goes back (once; False when it held none)."""
+    """An order cancelled or failed: the stock its checkout held goes back (once; False when it
+    held none or its hold had ended)."""
     done = _end(domain.order_reservation_id(order_id), domain.RELEASED, tmf.now_iso())
+    return bool(done and done[2])
+
+
+def consume_order(order_id: str) -> bool:
+    """An order completed: its hold ends `consumed`, the stock staying taken (once)."""
+    done = _end(domain.order_reservation_id(order_id), domain.CONSUMED, tmf.now_iso(), give_back=False)
     return bool(done and done[2])
 
 
@@ -235,7 +242,8 @@ def release(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[st
     return ended[0], ended[1]
 
 
-def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dict[str, Any], int, bool] | None:
+def _end(rid: str, status: str, at: str, only_if_due: bool = False,
+         give_back: bool = True) -> tuple[dict[str, Any], int, bool] | None:
     """End a reservation's hold (released, expired): its stock back in the same transaction.
     Nothing when it holds nothing any more (released, expired, rejected): safe to repeat.
     (doc, version, ended now), or None when there is no such reservation."""
@@ -249,7 +257,7 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False) -> tuple[dic
             return doc, version, False
         done = domain.ended(doc, status, at)
         try:
-            return done, store.end_hold(done, version, gone), True
+            return done, store.end_hold(done, version, gone, give_back), True
         except store.Short as exc:      # a stock deleted since: nothing to give back to it
             gone |= set(exc.stocks)
         except store.StaleVersion:

@@ -159,13 +159,14 @@ def load_reservation(rid: str) -> tuple[dict[str, Any], int] | None:
     return (rec.body, rec.version) if rec is not None and rec.kind == domain.RESERVATION else None
 
 
-def end_hold(doc: dict[str, Any], version: int, gone: set[str] = frozenset()) -> int:
+def end_hold(doc: dict[str, Any], version: int, gone: set[str] = frozenset(), give_back: bool = True) -> int:
     """Store the reservation `doc` (its hold ended) if it is still at `version` and holding, and
     give its quantities back to its stocks (except those in `gone`: deleted since), in one
-    transaction. StaleVersion when the reservation changed meanwhile (released by someone else);
+    transaction (`give_back` False: consumed, the stock stays taken). StaleVersion when the
+    reservation changed meanwhile (released by someone else);
     Short naming stocks that no longer exist."""
     back = {sid: q for sid, q in domain.held_quantities({**doc, "status": domain.RESERVED}).items()
-            if sid not in gone}
+            if sid not in gone} if give_back else {}
     order = sorted(back)
     rec = _reservation_record(doc, False)
     rec.version = version

@@ -1,11 +1,12 @@
 """Checkout holds handsets (chalicelib/ordering capture): an order's handsets are reserved in the
 same transaction as the order, from the central warehouse or the store named for
-click-and-collect; a short stock refuses the order (409, nothing written); cancelling the order
-gives the stock back once. Plans and services hold nothing."""
+click-and-collect; a short stock refuses the order (409, nothing written); cancelling the order,
+or its failing, gives the stock back once; its completing consumes the hold. Plans and services
+hold nothing."""
 import pytest
 
 from chalicelib.stock import domain
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, order_item, stored_orders
+from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, order_item, settle, stacks, stored_orders  # noqa: F401
 from tests.stock.conftest import CENTRAL, CORK, RESERVE, STOCK, stored
 
 
@@ -72,3 +73,17 @@ def test_plans_and_services_hold_nothing(api, shop, andrea, agent):
     status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-mobile-unlimited"))
     assert status == 201, order
     assert stored() == before
+
+
+def test_a_completed_order_consumes_its_hold_and_a_failed_one_gives_it_back(api, shop, andrea, agent, stacks, pump):
+    _, shipped, _ = api.call("POST", ORDERS, andrea, andrea_order("po-phone-x"))
+    assert settle(pump, shipped["id"])["state"] == "completed"
+    held = api.call("GET", f"{RESERVE}/{domain.order_reservation_id(shipped['id'])}", andrea)[1]
+    assert held["status"] == "consumed" and level(api, agent, CENTRAL) == 49
+    failing = {"productOrderItem": [order_item("1", "po-phone-x", product={"productCharacteristic": [
+        {"name": "simulateFailure", "value": "true"}]})]}
+    _, failed, _ = api.call("POST", ORDERS, andrea, failing)
+    assert level(api, agent, CENTRAL) == 48
+    assert settle(pump, failed["id"])["state"] == "failed"
+    held = api.call("GET", f"{RESERVE}/{domain.order_reservation_id(failed['id'])}", andrea)[1]
+    assert held["status"] == "released" and level(api, agent, CENTRAL) == 49
