@@ -15,6 +15,7 @@ from chalicelib.notify.api import bp as notify_api
 from chalicelib.ordering.api import bp as ordering_api
 from chalicelib.recovery.api import bp as recovery_api
 from chalicelib.rules.api import bp as rules_api
+from chalicelib.stock.api import bp as stock_api
 from chalicelib.system import bp as system_api
 
 app = Chalice(app_name="omnishop")
@@ -30,6 +31,7 @@ app.register_blueprint(notify_api, url_prefix="/tmf-api/communicationManagement/
 app.register_blueprint(recovery_api, url_prefix="/recovery")
 app.register_blueprint(ordering_api, url_prefix="/tmf-api/productOrderingManagement/v4")
 app.register_blueprint(inventory_api, url_prefix="/tmf-api/productInventory/v4")
+app.register_blueprint(stock_api, url_prefix="/tmf-api/stockManagement/v4")
 app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
 app.register_blueprint(campaign_landing)

@@ -60,6 +60,12 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
     # A channel asks for anonymous (basket-only) recommendations; naming a customer needs READ customer.
     "recommendation": {"ask": {"agent": ALL, "customer": OWN, "channel": ANONYMOUS}},
     "recoveryWorklist": {READ: {"agent": ALL}, WRITE: {"agent": ALL}},
+    # TMF687 stock: availability per location is for every channel; only catalog admins and the
+    # stacks (warehouse feeds) write it. Reservations: customers their own, channels for visitors.
+    "productStock": {READ: {"catalog-admin": ALL, "stack": ALL, "agent": ALL, "channel": ALL, "customer": ALL},
+                     WRITE: {"catalog-admin": ALL, "stack": ALL}},
+    "reserveProductStock": {READ: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS},
+                            WRITE: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -67,6 +73,7 @@ SC, POQ = "/tmf-api/shoppingCart/v4", "/tmf-api/productOfferingQualification/v4"
 COM, PO = "/tmf-api/communicationManagement/v4", "/tmf-api/productOrderingManagement/v4"
 CMP, REC = "/tmf-api/campaignManagement/v4", "/tmf-api/recommendationManagement/v4"
 PINV = "/tmf-api/productInventory/v4"
+STK = "/tmf-api/stockManagement/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -112,6 +119,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     (f"{PI}/partyInteraction/{{rid}}", "GET"): ("partyInteraction", READ),
     **_crud(SC, "shoppingCart", "shoppingCart"),
     **_crud(PINV, "product", "product", param="pid"),
+    **_crud(STK, "productStock", "productStock", param="sid"),
+    **_crud(STK, "reserveProductStock", "reserveProductStock", ("GET", "POST", "PATCH"), param="rid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

@@ -196,6 +196,8 @@ TABLES = (
     Table("qualification", model="chalicelib.rules.models:QualificationRecord", ttl_attribute="expires"),
     # Powertools idempotency's own layout: key `id`, TTL `expiration`.
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
+    # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
+    Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -252,6 +254,8 @@ FUNCTIONS = (
     Function("recovery-tasks", "functions.recovery_tasks.handler"),
     # No approved basket without an order: orders it, or returns it with the reason (issue 20).
     Function("basket-sweep", "functions.basket_sweep.handler", timeout=120),
+    # Stock reservations whose hold expired: released, their stock back (chalicelib/stock).
+    Function("stock-sweep", "functions.stock_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -286,6 +290,7 @@ SCHEDULES = (
     Schedule("catalog-sweep", "rate(15 minutes)", "catalog-sweep"),
     Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
     Schedule("basket-sweep", "rate(2 minutes)", "basket-sweep"),
+    Schedule("stock-sweep", "rate(1 minute)", "stock-sweep"),
 )
 
 # API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,

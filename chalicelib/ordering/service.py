@@ -34,6 +34,7 @@ from chalicelib.rules import domain as rules_domain
 inventory = deferred.module("chalicelib.inventory.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
+stock = deferred.module("chalicelib.stock.service")
 
 USERS = ("customer", "agent")
 CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)
@@ -351,13 +352,19 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if journey_key:
         doc["journeyKey"] = journey_key
     doc["attribution"] = domain.attribution(basket.doc if basket else None, caller.role, caller.sub, channel)
-    also = [basket_service.ordered_write(basket, channel)] if basket else []
+    also: list[Any] = [basket_service.ordered_write(basket, channel)] if basket else []
+    order_ref = {"id": rid, "href": doc["href"]}
+    hold = stock.order_hold(order_ref, items, customer.id, channel) if doc["state"] != domain.REJECTED else None
+    if hold:   # handsets: their reservation is written with the order (409 insufficientStock if short)
+        also.append(hold[1])
     try:
         version = store.insert(doc, also)
     except store.StaleVersion:
         existing = store.load(rid)
         if existing is not None:
             return existing.doc, existing.version, False
+        if hold:
+            stock.order_hold(order_ref, items, customer.id, channel)   # 409 insufficientStock if a stock emptied
         raise conflict(f"shoppingCart {cart_ref['id'] if cart_ref else ''} changed while it was being ordered; "
                        "read it and submit again", "basketChanged") from None
     logger.info("order captured", extra={"orderId": rid, "by": caller.role, "items": len(items),
@@ -517,6 +524,8 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
                 and f.doc.get("state") not in domain.FINAL else None)
     results = {c: _cancel_child(c, reason) for c in children}
     final = refresh_parent(order["id"]) if children else store.load(order["id"]).doc  # type: ignore[union-attr]
+    if final.get("state") == domain.CANCELLED:
+        stock.release_order(order["id"])   # the handsets its checkout held go back (once)
     done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
     if children and not all(results.values()):
         done["description"] = (f"{sum(results.values())} of {len(results)} child orders cancelled; the others were "
@@ -763,7 +772,12 @@ def child_failed(child_id: str, error: Any) -> dict[str, Any]:
 
 
 def finish(order_id: str) -> dict[str, Any]:
-    return {"orderId": order_id, "state": refresh_parent(order_id).get("state")}
+    state = refresh_parent(order_id).get("state")
+    if state == domain.COMPLETED:    # the handsets its checkout held have shipped
+        stock.consume_order(order_id)
+    elif state in (domain.FAILED, domain.CANCELLED):
+        stock.release_order(order_id)
+    return {"orderId": order_id, "state": state}
 
 
 def fail(order_id: str, error: Any) -> dict[str, Any]:
@@ -777,6 +791,8 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
         **domain.with_note(f.doc, at, f"could not be decomposed: {str(cause)[:300]}"), "state": domain.FAILED,
         "completionDate": at, "lastUpdate": at,
         "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+    if after.get("state") in (domain.FAILED, domain.CANCELLED):
+        stock.release_order(order_id)   # the handsets its checkout held go back (once)
     return {"orderId": order_id, "state": after.get("state")}
 
 

@@ -3,7 +3,7 @@ basket, decomposition with the children) and the Queries lists are made of. See 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
@@ -52,17 +52,17 @@ def load_many(order_ids: Iterable[str]) -> dict[str, Stored]:
             for r in OrderRecord.batch_get(ids, consistent_read=True)}
 
 
-def insert(doc: dict[str, Any], also: Iterable[Model] = (), kind: str = domain.RESOURCE) -> int:
-    """A new order, with other items (the basket marked ordered, at its version) in one
-    transaction. StaleVersion when the order exists or another item's condition fails."""
+def insert(doc: dict[str, Any], also: Iterable[Model | Callable[[Any], None]] = (), kind: str = domain.RESOURCE) -> int:
+    """A new order, with other items (the basket marked ordered, at its version; a stock
+    reservation's writes) in one transaction. StaleVersion when the order exists or another item's condition fails."""
     rec = record(doc, None, kind)
     also = list(also)
     with versioned():
         if also:
             with transaction() as tx:
                 tx.save(rec, condition=OrderRecord.pk.does_not_exist())
-                for other in also:
-                    tx.save(other)
+                for other in also:   # an item to put, or a function adding its writes (stock holds)
+                    other(tx) if callable(other) else tx.save(other)
         else:
             rec.save(condition=OrderRecord.pk.does_not_exist())
     return rec.version

@@ -48,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
     "functions.recovery_tasks": {"chalicelib.recovery.service"},
     "functions.stack_adapter": set(),
+    "functions.stock_sweep": {"chalicelib.stock.service"},
 }
 
 _PROBE = textwrap.dedent("""
