@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
+# The Lambda runtime of every function and the API (the latest Python one: cdk-nag AwsSolutions-L1),
+# in the stack, in the bundled wheels (infra/bundling.py) and in the local runtime's functions.
+LAMBDA_RUNTIME = "python3.14"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -80,9 +80,14 @@ def _assert_dlq_alarm(synth, template, queue_name: str) -> None:
 def test_queues_are_the_listed_ones_their_dlqs_and_stream_failure_queues(synth):
     expected = {logical_id("Queue", q.name) for q in res.QUEUES}
     expected |= {logical_id("Queue", f"{q.name}-dlq") for q in res.QUEUES}
-    expected |= {logical_id("Queue", stream_failure_queue(f.name, s.table))
-                 for f in res.FUNCTIONS for s in f.sources if isinstance(s, res.StreamSource)}
+    failures = [stream_failure_queue(f.name, s.table)
+                for f in res.FUNCTIONS for s in f.sources if isinstance(s, res.StreamSource)]
+    expected |= {logical_id("Queue", q) for q in failures}
+    expected |= {logical_id("Queue", f"{q}-dlq") for q in failures}   # cdk-nag SQS3
     assert set(synth.of_type(QUEUE)) == expected
+    for queue in failures:
+        assert synth.resources[logical_id("Queue", queue)]["Properties"]["RedrivePolicy"] == {
+            "deadLetterTargetArn": arn_of("Queue", f"{queue}-dlq"), "maxReceiveCount": 5}
 
 
 # --- functions --------------------------------------------------------------------------------
@@ -90,7 +95,7 @@ def test_queues_are_the_listed_ones_their_dlqs_and_stream_failure_queues(synth):
 def test_function(synth, spec):
     props = synth.resources[logical_id("Function", spec.name)]["Properties"]
     assert props["Handler"] == spec.handler
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == res.LAMBDA_RUNTIME
     assert props["Timeout"] == spec.timeout
     assert props["MemorySize"] == spec.memory
     assert props["TracingConfig"] == {"Mode": "Active"}
@@ -288,7 +293,7 @@ def test_api_gateway_answers_in_the_tmf_error_shape(synth):
 def test_api_function_environment_and_role(synth):
     handler = synth.resources["APIHandler"]
     props = handler["Properties"]
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == res.LAMBDA_RUNTIME
     assert props["Tracing"] == "Active"
     env = props["Environment"]["Variables"]
     _assert_resource_environment(env)
