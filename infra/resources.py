@@ -136,11 +136,46 @@ class QueueAlarm:
 
 @dataclasses.dataclass(frozen=True)
 class ExecutionsFailedAlarm:
-    """Executions of a state machine that failed: Sum over `period` seconds >= `threshold`."""
+    """Executions of a state machine that ended in `status` (FAILED, or TIMED_OUT: past the
+    machine's TimeoutSeconds): Sum over `period` seconds >= `threshold`."""
     name: str
     state_machine: str
     description: str
     threshold: int = 1
+    period: int = 300
+    status: str = "FAILED"
+    comparison: ClassVar[str] = AT_LEAST
+    METRICS: ClassVar[dict[str, str]] = {"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut"}
+
+    @property
+    def metric(self) -> str:
+        return self.METRICS[self.status]
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiAlarm:
+    """On API Gateway's metric of the REST API's stage: `statistic` of `metric` over `period`
+    seconds > `threshold`. 5XXError's Average is the share of requests answered 5xx (0-1);
+    Latency is milliseconds from request to answer, p99 its 99th percentile."""
+    name: str
+    metric: str                            # "5XXError" | "Latency"
+    statistic: str                         # "Average" | "p99"
+    threshold: float
+    description: str
+    period: int = 300
+    comparison: ClassVar[str] = MORE_THAN
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionAlarm:
+    """On Lambda's metric of one function: Errors and Throttles (Sum), IteratorAge of a stream
+    consumer (Maximum, milliseconds the newest record waited): `statistic` over `period` >= `threshold`."""
+    name: str
+    function: str
+    metric: str                            # "Errors" | "Throttles" | "IteratorAge"
+    description: str
+    threshold: float = 1
+    statistic: str = "Sum"
     period: int = 300
     comparison: ClassVar[str] = AT_LEAST
 
@@ -281,6 +316,18 @@ ALARMS = (
                  f"messages in {stream_failure_queue(f.name, s.table)}", stream=(f.name, s.table))
       for f in FUNCTIONS for s in f.sources if isinstance(s, StreamSource)),
     *(ExecutionsFailedAlarm(f"{m.name}-failed", m.name, f"{m.name} executions failed") for m in STATE_MACHINES),
+    *(ExecutionsFailedAlarm(f"{m.name}-timed-out", m.name, f"{m.name} executions timed out", status="TIMED_OUT")
+      for m in STATE_MACHINES),
+    ApiAlarm("api-5xx", "5XXError", "Average", 0.05, "more than 5% of API requests answered 5xx in 5 minutes"),
+    ApiAlarm("api-latency-p99", "Latency", "p99", 3000, "API p99 latency above 3 s over 5 minutes"),
+    *(FunctionAlarm(f"{f.name}-errors", f.name, "Errors", f"{f.name} raised errors (invocations failed)")
+      for f in FUNCTIONS),
+    *(FunctionAlarm(f"{f.name}-throttles", f.name, "Throttles", f"{f.name} was throttled (concurrency exhausted)")
+      for f in FUNCTIONS),
+    # A stream consumer 5 minutes behind (the stream keeps records 24 h; the outbox is late).
+    *(FunctionAlarm(f"{f.name}-iterator-age", f.name, "IteratorAge",
+                    f"{f.name} is more than 5 minutes behind its stream", threshold=300_000, statistic="Maximum")
+      for f in FUNCTIONS if any(isinstance(s, StreamSource) for s in f.sources)),
     MetricAlarm("approved-basket-stuck", "ApprovedBasketStuck",
                 "An approved basket could neither be ordered nor returned with a reason by the basket sweep"),
 )

@@ -120,7 +120,10 @@ def chalice_packaging() -> Iterator[None]:
 class OmnishopStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str = "dev",
                  public_base_url: str | None = None, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, description=f"Omnishop ({stage})", **kwargs)
+        # No indentation in the template: it stays under CloudFormation's 1 MB with the alarms,
+        # dashboard and policies (cfn-lint E1002 checks the size).
+        super().__init__(scope, construct_id, description=f"Omnishop ({stage})",
+                         suppress_template_indentation=True, **kwargs)
         self.stage = stage
         self.removal = RemovalPolicy.RETAIN if stage == "prod" else RemovalPolicy.DESTROY
         Tags.of(self).add("Project", PROJECT)
@@ -168,8 +171,9 @@ class OmnishopStack(Stack):
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
         self.state_machines = {m.name: self._state_machine(m) for m in res.STATE_MACHINES}
         self._schedules()
-        self._alarms()
         self._api()
+        self._alarms()
+        self._dashboard()
         self._outputs()
 
     # --- data -----------------------------------------------------------------------------------
@@ -424,8 +428,13 @@ class OmnishopStack(Stack):
                 metric = self.plain_queues[spec.queue].metric_approximate_number_of_messages_visible(
                     period=Duration.seconds(spec.period), statistic="Maximum")
             elif isinstance(spec, res.ExecutionsFailedAlarm):
-                metric = self.state_machines[spec.state_machine].metric_failed(
-                    period=Duration.seconds(spec.period), statistic="Sum")
+                metric = self.state_machines[spec.state_machine].metric(
+                    spec.metric, period=Duration.seconds(spec.period), statistic="Sum")
+            elif isinstance(spec, res.ApiAlarm):
+                metric = self.api_metric(spec.metric, spec.statistic, spec.period)
+            elif isinstance(spec, res.FunctionAlarm):
+                metric = self.functions[spec.function].metric(
+                    spec.metric, period=Duration.seconds(spec.period), statistic=spec.statistic)
             elif isinstance(spec, res.MetricAlarm):   # metrics the code emits (Powertools: namespace Omnishop)
                 metric = cloudwatch.Metric(namespace="Omnishop", metric_name=spec.metric,
                                            dimensions_map={"service": PROJECT}, statistic="Sum",
@@ -439,6 +448,61 @@ class OmnishopStack(Stack):
                 alarm_description=f"Omnishop {self.stage}: {spec.description}")
             alarm.add_alarm_action(self.alarm_action)
             alarm.node.default_child.override_logical_id(logical_id("Alarm", spec.name))   # findable by name
+
+    def api_metric(self, name: str, statistic: str, period: int = 300) -> cloudwatch.Metric:
+        """API Gateway's metric `name` of this stage's REST API."""
+        stage = json.loads((res.ROOT / ".chalice" / "config.json").read_text())["api_gateway_stage"]
+        return cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name=name, statistic=statistic,
+                                 dimensions_map={"ApiName": self.api_name, "Stage": stage},
+                                 period=Duration.seconds(period))
+
+    def _dashboard(self) -> None:
+        """One CloudWatch dashboard: the business view (what the code counts, SMS spend) beside the
+        technical one (API, functions, workflows, queues, streams)."""
+        def code_metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(namespace="Omnishop", metric_name=name, dimensions_map={"service": PROJECT},
+                                     statistic="Sum", period=Duration.minutes(5), label=name)
+
+        def graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
+
+        functions = list(self.functions.items())
+        streams = [(n, f) for n, f in functions if any(isinstance(s, res.StreamSource) for s in res.function(n).sources)]
+        machines = list(self.state_machines.items())
+        business = [
+            cloudwatch.TextWidget(markdown=f"# Omnishop {self.stage}: business", width=24, height=1),
+            graph("Catalogue changes and hub events", [code_metric(m) for m in (
+                "CatalogChanges", "HubEventsDelivered", "HubDeliveriesRefused")]),
+            graph("Records through the outbox streams", [code_metric(m) for m in (
+                "BasketStreamRecords", "OrderStreamRecords", "CustomerStreamRecords", "InventoryStreamRecords")]),
+            graph("Held child orders, stuck baskets, SMS spend (USD this month)",
+                  [code_metric("ChildOrderHeld"), code_metric("ApprovedBasketStuck"),
+                   cloudwatch.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD",
+                                     statistic="Maximum", period=Duration.minutes(5))]),
+        ]
+        technical = [
+            cloudwatch.TextWidget(markdown=f"# Omnishop {self.stage}: technical", width=24, height=1),
+            cloudwatch.GraphWidget(title="API: 5xx share (left), p99 latency ms (right)",
+                                   left=[self.api_metric("5XXError", "Average")],
+                                   right=[self.api_metric("Latency", "p99")], width=12, height=6),
+            graph("API requests and 4xx", [self.api_metric("Count", "Sum"), self.api_metric("4XXError", "Sum")],
+                  width=12),
+            graph("Function errors", [f.metric_errors(label=n, period=Duration.minutes(5)) for n, f in functions],
+                  width=12),
+            graph("Function throttles", [f.metric_throttles(label=n, period=Duration.minutes(5))
+                                         for n, f in functions], width=12),
+            graph("Workflow executions failed / timed out",
+                  [m.metric_failed(label=f"{n} failed") for n, m in machines]
+                  + [m.metric_timed_out(label=f"{n} timed out") for n, m in machines], width=12),
+            graph("Stream iterator age (ms, max)", [f.metric("IteratorAge", statistic="Maximum", label=n)
+                                                    for n, f in streams], width=12),
+            graph("Dead-letter queues (visible messages)",
+                  [q.metric_approximate_number_of_messages_visible(label=n, statistic="Maximum")
+                   for n, q in self.plain_queues.items() if n.endswith(("-dlq", "-stream-failures"))], width=24),
+        ]
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=physical_name(self.stage, "dashboard"))
+        for row in (business, technical):
+            dashboard.add_widgets(*row)
 
     def _schedules(self) -> None:
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
@@ -503,6 +567,10 @@ class OmnishopStack(Stack):
             self.api = Chalice(_ChaliceStage(self, "Api", self.stage), "Chalice",
                                source_dir=str(res.ROOT), stage_config=stage_config)
         self.api_role = role
+        # Named per stage (otherwise the OpenAPI title, the same for every stage): the ApiName of
+        # API Gateway's metrics (api_metric).
+        self.api_name = physical_name(self.stage, "api")
+        self.api.get_resource("RestAPI").add_property_override("Name", self.api_name)
         self.api.get_resource("APIHandler").add_property_override(
             "LoggingConfig", {"LogGroup": self.api_log_group.log_group_name})
         self.api_url = self.api.sam_template.get_output("EndpointURL").value

@@ -159,9 +159,21 @@ def test_same_alarms(synth):
                 "Fn::GetAtt": [logical_id("Queue", spec.queue), "QueueName"]}}]
         elif isinstance(spec, res.ExecutionsFailedAlarm):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
-                "AWS/States", "ExecutionsFailed", "Sum", "GreaterThanOrEqualToThreshold")
+                "AWS/States", spec.metric, "Sum", "GreaterThanOrEqualToThreshold")
+            assert spec.metric == {"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut"}[spec.status]
             assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {
                 "Ref": logical_id("StateMachine", spec.state_machine)}}]
+        elif isinstance(spec, res.ApiAlarm):
+            statistic = props.get("Statistic") or props["ExtendedStatistic"]   # percentiles are "extended"
+            assert (props["Namespace"], props["MetricName"], statistic, props["ComparisonOperator"]) == (
+                "AWS/ApiGateway", spec.metric, spec.statistic, "GreaterThanThreshold")
+            assert props["Dimensions"] == [{"Name": "ApiName", "Value": physical_name(STAGE, "api")},
+                                           {"Name": "Stage", "Value": synth.resources["RestAPI"]["Properties"]["StageName"]}]
+        elif isinstance(spec, res.FunctionAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                "AWS/Lambda", spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
+            assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {
+                "Ref": logical_id("Function", spec.function)}}]
         else:
             assert isinstance(spec, res.MetricAlarm)
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (

@@ -323,3 +323,49 @@ def test_everything_taggable_is_tagged(synth):
     assert tagged
     for resource in tagged:
         assert {"Key": "Project", "Value": PROJECT} in resource["Properties"]["Tags"], resource["Type"]
+
+
+# --- observability (issue 18) -----------------------------------------------------------------
+def _alarm(synth, name: str) -> dict:
+    return synth.resources[logical_id("Alarm", name)]["Properties"]
+
+
+@pytest.mark.parametrize("spec", res.FUNCTIONS, ids=lambda f: f.name)
+def test_function_errors_and_throttles_alarm(synth, spec):
+    for metric in ("Errors", "Throttles"):
+        props = _alarm(synth, f"{spec.name}-{metric.lower()}")
+        assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/Lambda", metric, "Sum")
+        assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": logical_id("Function", spec.name)}}]
+        assert props["AlarmActions"] == [_topic_ref(synth)]
+    if any(isinstance(s, res.StreamSource) for s in spec.sources):
+        props = _alarm(synth, f"{spec.name}-iterator-age")
+        assert (props["MetricName"], props["Statistic"], props["Threshold"]) == ("IteratorAge", "Maximum", 300_000)
+
+
+def test_api_5xx_and_p99_latency_alarms(synth):
+    errors, latency = _alarm(synth, "api-5xx"), _alarm(synth, "api-latency-p99")
+    assert (errors["MetricName"], errors["Statistic"], errors["Threshold"]) == ("5XXError", "Average", 0.05)
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == ("Latency", "p99", 3000)
+    api_name = synth.resources["RestAPI"]["Properties"]["Name"]
+    assert api_name == physical_name(STAGE, "api")
+    for props in (errors, latency):
+        assert {"Name": "ApiName", "Value": api_name} in props["Dimensions"]
+        assert props["AlarmActions"] == [_topic_ref(synth)]
+
+
+@pytest.mark.parametrize("spec", res.STATE_MACHINES, ids=lambda m: m.name)
+def test_state_machine_timed_out_alarm(synth, spec):
+    props = _alarm(synth, f"{spec.name}-timed-out")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/States", "ExecutionsTimedOut")
+    assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": logical_id("StateMachine", spec.name)}}]
+
+
+def test_one_dashboard_with_business_and_technical_views(synth):
+    (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(resolve(dashboard["Properties"]["DashboardBody"], {"AWS::Region": "eu-west-1"}))
+    for text in ("business", "technical", "ChildOrderHeld", "SMSMonthToDateSpentUSD", "5XXError", "Latency",
+                 "Throttles", "IteratorAge", "ExecutionsFailed", "ExecutionsTimedOut",
+                 "ApproximateNumberOfMessagesVisible"):
+        assert text in body, text
+    for function in res.FUNCTIONS:
+        assert f"<Ref {logical_id('Function', function.name)}>" in body, function.name
