@@ -24,6 +24,10 @@ REASONS = {
         "PutTraceSegments/PutTelemetryRecords (active tracing), SNS Publish to a phone number "
         "(SMS has no topic ARN), DynamoDB ListStreams (stream event sources), CloudWatch Logs "
         "log-delivery actions of Step Functions logging."),
+    "IAM5-kms-actions": (
+        "CDK's grants on a table or queue encrypted with the stack's customer-managed key add "
+        "kms:GenerateDataKey* and kms:ReEncrypt* (the data-key family SQS/DynamoDB use), on that "
+        "one key's ARN only."),
     "IAM5-execution": (
         "Step Functions executions are named at run time (one per order/basket/message), so their "
         "ARNs are only known up to the state machine: the wildcard is the executions of one named "

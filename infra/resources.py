@@ -357,6 +357,12 @@ GATEWAY_RESPONSES = (
 )
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024   # API Gateway's payload limit (REQUEST_TOO_LARGE above it)
 
+# The deployed API's limits (the local runtime does not throttle): requests per second and burst of
+# the stage (every method), and requests per 5 minutes from one IP before WAF blocks it.
+API_THROTTLE_RATE = 200
+API_THROTTLE_BURST = 400
+WAF_RATE_LIMIT_PER_IP = 2000
+
 # SES sender identity and SNS topics (alarms go to the ops topic).
 EMAIL_SENDER = "noreply@omnishop.example"
 TOPICS = ("ops-alarms",)

@@ -23,6 +23,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
@@ -31,6 +32,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from chalicelib import auth, settings
@@ -48,6 +50,9 @@ SCOPES = {**{auth.channel_scope(c): f"The {c} channel's own backend" for c in au
           **{auth.stack_scope(s): f"Fulfilment stack {s} reporting on its own child orders" for s in auth.stacks()}}
 # The claims chalicelib/auth.py reads (as `custom:<name>` from Cognito), with their max length.
 CUSTOM_ATTRIBUTES = {"role": 32, "channel": 32, "customerId": 128}
+# AWS's managed WAF rule groups in front of the API (see _waf).
+WAF_MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                           "AWSManagedRulesAmazonIpReputationList")
 assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must agree"
 
 
@@ -129,8 +134,14 @@ class OmnishopStack(Stack):
         Tags.of(self).add("Project", PROJECT)
         Tags.of(self).add("Stage", stage)
 
+        # One customer-managed key, rotated yearly, for the tables (and their streams), queues and
+        # topic: every grant of them below grants its use too. CloudWatch publishes alarms to the
+        # encrypted topic, so it may use the key as well.
+        self.key = kms.Key(self, "DataKey", enable_key_rotation=True, removal_policy=self.removal,
+                           description=f"Omnishop {stage}: tables, queues and topic")
+        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
         self.topics = {name: sns.Topic(self, logical_id("Topic", name), display_name=f"Omnishop {name}",
-                                       enforce_ssl=True)
+                                       enforce_ssl=True, master_key=self.key)
                        for name in res.TOPICS}
         self.alarm_action = cloudwatch_actions.SnsAction(self.topics[ALARM_TOPIC])
         self.email_identity = ses.EmailIdentity(self, "EmailSender",
@@ -203,12 +214,14 @@ class OmnishopStack(Stack):
             time_to_live_specification=dynamodb.CfnTable.TimeToLiveSpecificationProperty(
                 attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,
             deletion_protection_enabled=self.stage == "prod",
+            sse_specification=dynamodb.CfnTable.SSESpecificationProperty(
+                sse_enabled=True, sse_type="KMS", kms_master_key_id=self.key.key_arn),
         )
         table.apply_removal_policy(self.removal)
         self.table_indexes[spec.name] = [g["IndexName"] for g in schema["GlobalSecondaryIndexes"]]
         return dynamodb.Table.from_table_attributes(
             self, logical_id("Table", spec.name) + "Ref", table_arn=table.attr_arn,
-            table_stream_arn=table.attr_stream_arn if spec.stream else None,
+            table_stream_arn=table.attr_stream_arn if spec.stream else None, encryption_key=self.key,
             grant_index_permissions=False)   # _grant_resources names each index
 
     def _queue(self, spec: res.Queue) -> sqs.Queue:
@@ -218,8 +231,8 @@ class OmnishopStack(Stack):
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count, queue=dlq))
 
     def _plain_queue(self, name: str, **props: Any) -> sqs.Queue:
-        queue = sqs.Queue(self, logical_id("Queue", name), enforce_ssl=True,
-                          removal_policy=self.removal, **props)
+        queue = sqs.Queue(self, logical_id("Queue", name), enforce_ssl=True, removal_policy=self.removal,
+                          encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key, **props)
         queue.node.default_child.override_logical_id(logical_id("Queue", name))
         self.plain_queues[name] = queue
         return queue
@@ -318,6 +331,8 @@ class OmnishopStack(Stack):
         for statement in statements:
             grantee.add_to_principal_policy(statement)
         nag.acknowledge(grantee, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):   # added by the grants above
+            nag.acknowledge(grantee, f"AwsSolutions-IAM5[Action::{action}]", "IAM5-kms-actions")
         for statement in statements:
             for arn in statement.resources:
                 if "*" in self.nag_text(arn) and self.nag_text(arn) != "*":
@@ -451,9 +466,8 @@ class OmnishopStack(Stack):
 
     def api_metric(self, name: str, statistic: str, period: int = 300) -> cloudwatch.Metric:
         """API Gateway's metric `name` of this stage's REST API."""
-        stage = json.loads((res.ROOT / ".chalice" / "config.json").read_text())["api_gateway_stage"]
         return cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name=name, statistic=statistic,
-                                 dimensions_map={"ApiName": self.api_name, "Stage": stage},
+                                 dimensions_map={"ApiName": self.api_name, "Stage": self.api_stage},
                                  period=Duration.seconds(period))
 
     def _dashboard(self) -> None:
@@ -570,11 +584,52 @@ class OmnishopStack(Stack):
         # Named per stage (otherwise the OpenAPI title, the same for every stage): the ApiName of
         # API Gateway's metrics (api_metric).
         self.api_name = physical_name(self.stage, "api")
-        self.api.get_resource("RestAPI").add_property_override("Name", self.api_name)
+        self.api_stage = json.loads((res.ROOT / ".chalice" / "config.json").read_text())["api_gateway_stage"]
+        rest_api = self.api.get_resource("RestAPI")
+        rest_api.add_property_override("Name", self.api_name)
+        # The stage traced by X-Ray and throttled (every method); WAF in front of it.
+        rest_api.add_property_override("TracingEnabled", True)
+        rest_api.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*", "HttpMethod": "*",
+            "ThrottlingRateLimit": res.API_THROTTLE_RATE, "ThrottlingBurstLimit": res.API_THROTTLE_BURST}])
+        self._waf(rest_api.ref)
         self.api.get_resource("APIHandler").add_property_override(
             "LoggingConfig", {"LogGroup": self.api_log_group.log_group_name})
         self.api_url = self.api.sam_template.get_output("EndpointURL").value
         self._gateway_responses()
+
+    def _waf(self, rest_api_id: str) -> None:
+        """A regional web ACL on the API stage: a rate limit per IP, then AWS's managed rule groups
+        (common attacks, known bad inputs, IP reputation). The common set's 8 KB body limit only
+        counts: TMF payloads (catalogue imports, orders with many items) are larger."""
+        def seen(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
+
+        rules = [wafv2.CfnWebACL.RuleProperty(
+            name="rate-limit-per-ip", priority=0, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=res.WAF_RATE_LIMIT_PER_IP, aggregate_key_type="IP")),
+            visibility_config=seen("rate-limit-per-ip"))]
+        for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=1):
+            overrides = [wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name="SizeRestrictions_BODY", action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))
+            ] if group == "AWSManagedRulesCommonRuleSet" else None
+            rules.append(wafv2.CfnWebACL.RuleProperty(
+                name=group, priority=priority, override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group, rule_action_overrides=overrides)),
+                visibility_config=seen(group)))
+        acl = wafv2.CfnWebACL(self, "WebAcl", scope="REGIONAL", rules=rules,
+                              default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+                              visibility_config=seen(self.api_name))
+        # The stage is made by SAM's transform: `RestAPI.Stage` (SAM's reference to it) is its name
+        # and makes the association wait for it.
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
+            resource_arn=f"arn:{self.partition}:apigateway:{self.region}::/restapis/{rest_api_id}"
+                         f"/stages/{Fn.ref('RestAPI.Stage')}")
 
     def _gateway_responses(self) -> None:
         """API Gateway's own answers in the TMF error shape (infra/resources.py GATEWAY_RESPONSES)."""

@@ -369,3 +369,56 @@ def test_one_dashboard_with_business_and_technical_views(synth):
         assert text in body, text
     for function in res.FUNCTIONS:
         assert f"<Ref {logical_id('Function', function.name)}>" in body, function.name
+
+
+# --- encryption, limits, retention (issue 18) -------------------------------------------------
+def test_tables_queues_and_topic_use_the_rotated_customer_managed_key(synth):
+    (key_id, key), = synth.of_type("AWS::KMS::Key").items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
+    for spec in res.TABLES:
+        assert synth.resources[logical_id("Table", spec.name)]["Properties"]["SSESpecification"] == {
+            "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    for queue_id, queue in synth.of_type(QUEUE).items():
+        assert queue["Properties"]["KmsMasterKeyId"] == key_arn, queue_id
+    for topic in synth.of_type("AWS::SNS::Topic").values():
+        assert topic["Properties"]["KmsMasterKeyId"] == key_arn
+    # CloudWatch alarms publish to the encrypted topic: the key lets CloudWatch use it
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and "kms:Decrypt" in s["Action"]
+               for s in statements)
+
+
+def test_api_stage_is_throttled_and_traced(synth):
+    props = synth.resources["RestAPI"]["Properties"]
+    assert props["TracingEnabled"] is True
+    assert props["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*",
+                                        "ThrottlingRateLimit": res.API_THROTTLE_RATE,
+                                        "ThrottlingBurstLimit": res.API_THROTTLE_BURST}]
+
+
+def test_waf_on_the_api_stage_with_managed_rules_and_a_rate_limit(synth):
+    from infra.stack import WAF_MANAGED_RULE_GROUPS
+
+    (acl_id, acl), = synth.of_type("AWS::WAFv2::WebACL").items()
+    assert acl["Properties"]["Scope"] == "REGIONAL" and acl["Properties"]["DefaultAction"] == {"Allow": {}}
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    rate = rules["rate-limit-per-ip"]["Statement"]["RateBasedStatement"]
+    assert rate == {"Limit": res.WAF_RATE_LIMIT_PER_IP, "AggregateKeyType": "IP"}
+    assert rules["rate-limit-per-ip"]["Action"] == {"Block": {}}
+    for group in WAF_MANAGED_RULE_GROUPS:
+        statement = rules[group]["Statement"]["ManagedRuleGroupStatement"]
+        assert (statement["VendorName"], statement["Name"]) == ("AWS", group)
+        assert rules[group]["OverrideAction"] == {"None": {}}
+    (association,) = synth.of_type("AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    arn = resolve(association["Properties"]["ResourceArn"], {"AWS::Partition": "aws", "AWS::Region": "r"})
+    assert arn == "arn:aws:apigateway:r::/restapis/<Ref RestAPI>/stages/<Ref RestAPI.Stage>"
+
+
+def test_every_log_group_has_retention_and_every_function_one(synth):
+    groups = synth.of_type("AWS::Logs::LogGroup")
+    for key, group in groups.items():
+        assert group["Properties"].get("RetentionInDays"), key
+    for key, function in {**synth.of_type(FUNCTION), **synth.of_type("AWS::Serverless::Function")}.items():
+        assert function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, key
