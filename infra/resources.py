@@ -181,6 +181,22 @@ class FunctionAlarm:
 
 
 @dataclasses.dataclass(frozen=True)
+class ServiceAlarm:
+    """On an account-level metric of an AWS service (SNS SMS, SES reputation): `statistic` of
+    `namespace`/`metric` with `dimensions` over `period` >= `threshold`. The local runtime sends no
+    SMS or email through AWS, so only CloudWatch measures these (locally: not measured, said so)."""
+    name: str
+    namespace: str
+    metric: str
+    statistic: str
+    threshold: float
+    description: str
+    dimensions: tuple[tuple[str, str], ...] = ()
+    period: int = 300
+    comparison: ClassVar[str] = AT_LEAST
+
+
+@dataclasses.dataclass(frozen=True)
 class Schedule:
     name: str
     expression: str                        # EventBridge Scheduler: "rate(15 minutes)" or "cron(...)"
@@ -303,6 +319,11 @@ STATE_MACHINES = (
                  functions={"RecoveryTasksFunctionArn": "recovery-tasks", "NotifySendFunctionArn": "notify-send"}),
 )
 
+# The SNS SMS spend limit the account must be given (`aws sns set-sms-attributes --attributes
+# MonthlySpendLimit=100`; the account's default is 1 USD): the sms-spend alarm fires at 80% of it.
+SMS_SPEND_LIMIT_USD = 100
+
+
 def stream_failure_queue(function: str, table: str) -> str:
     """The on-failure destination of `function`'s event source mapping on `table`'s stream."""
     return f"{function}-{table}-stream-failures"
@@ -328,6 +349,17 @@ ALARMS = (
     *(FunctionAlarm(f"{f.name}-iterator-age", f.name, "IteratorAge",
                     f"{f.name} is more than 5 minutes behind its stream", threshold=300_000, statistic="Maximum")
       for f in FUNCTIONS if any(isinstance(s, StreamSource) for s in f.sources)),
+    # SMS and email: failed SMS (published to phone numbers directly), the month's SMS spend before
+    # the account's SNS spend limit stops SMS, SES reputation before SES pauses sending
+    # (AWS reviews an account from 5% bounces / 0.1% complaints).
+    ServiceAlarm("sms-failures", "AWS/SNS", "NumberOfNotificationsFailed", "Sum", 1,
+                 "SMS that could not be delivered", dimensions=(("PhoneNumber", "PhoneNumberDirect"),)),
+    ServiceAlarm("sms-spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", 0.8 * SMS_SPEND_LIMIT_USD,
+                 f"SMS spend this month reached 80% of the {SMS_SPEND_LIMIT_USD} USD spend limit"),
+    ServiceAlarm("ses-bounce-rate", "AWS/SES", "Reputation.BounceRate", "Maximum", 0.04,
+                 "email bounce rate at 4% (SES reviews the account from 5%)"),
+    ServiceAlarm("ses-complaint-rate", "AWS/SES", "Reputation.ComplaintRate", "Maximum", 0.0008,
+                 "email complaint rate at 0.08% (SES reviews the account from 0.1%)"),
     MetricAlarm("approved-basket-stuck", "ApprovedBasketStuck",
                 "An approved basket could neither be ordered nor returned with a reason by the basket sweep"),
 )

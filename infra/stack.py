@@ -447,6 +447,10 @@ class OmnishopStack(Stack):
                     spec.metric, period=Duration.seconds(spec.period), statistic="Sum")
             elif isinstance(spec, res.ApiAlarm):
                 metric = self.api_metric(spec.metric, spec.statistic, spec.period)
+            elif isinstance(spec, res.ServiceAlarm):
+                metric = cloudwatch.Metric(namespace=spec.namespace, metric_name=spec.metric,
+                                           statistic=spec.statistic, dimensions_map=dict(spec.dimensions) or None,
+                                           period=Duration.seconds(spec.period))
             elif isinstance(spec, res.FunctionAlarm):
                 metric = self.functions[spec.function].metric(
                     spec.metric, period=Duration.seconds(spec.period), statistic=spec.statistic)

@@ -13,6 +13,8 @@ the ones the CDK stack makes of the same list (infra/stack.py `_alarms`):
 - FunctionAlarm: Errors are the handler calls that raised (infra/local/lambdas.py records them);
   the local runtime never throttles (no concurrency limit) and keeps no stream iterator position,
   so Throttles is always 0 and IteratorAge is not measured (both say so in their reason).
+- ServiceAlarm (SNS SMS, SES reputation): not measured locally (no SMS or email goes through
+  AWS; infra/local/outbox.py keeps them), said so in the reason.
 
 `Alarms.start()` evaluates every `tick` (5) seconds and logs each alarm that goes to ALARM (warning)
 or back to OK; GET /local/alarms evaluates them at once (`report()`), raised ones first.
@@ -28,7 +30,8 @@ from typing import Any, Callable, Iterable
 
 from chalicelib import aws, settings
 from infra import resources
-from infra.resources import ApiAlarm, ExecutionsFailedAlarm, FunctionAlarm, MetricAlarm, QueueAlarm, breaching
+from infra.resources import (ApiAlarm, ExecutionsFailedAlarm, FunctionAlarm, MetricAlarm, QueueAlarm,
+                             ServiceAlarm, breaching)
 
 log = logging.getLogger("infra.local")
 
@@ -184,6 +187,8 @@ class Alarms:
             reason = f"API {spec.metric} {spec.statistic}: {value:g} over {len(points)} answer(s) in the last {spec.period} s"
         elif isinstance(spec, FunctionAlarm):
             value, reason = self._function_metric(spec, now - spec.period)
+        elif isinstance(spec, ServiceAlarm):
+            value, reason = 0, f"{spec.namespace} {spec.metric}: not measured locally (no SMS or email goes through AWS)"
         else:
             raise TypeError(f"unknown alarm {spec!r}")
         return value, reason, breaching(spec, value)   # as CloudWatch compares (infra/resources.py)

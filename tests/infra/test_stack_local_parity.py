@@ -169,6 +169,10 @@ def test_same_alarms(synth):
                 "AWS/ApiGateway", spec.metric, spec.statistic, "GreaterThanThreshold")
             assert props["Dimensions"] == [{"Name": "ApiName", "Value": physical_name(STAGE, "api")},
                                            {"Name": "Stage", "Value": synth.resources["RestAPI"]["Properties"]["StageName"]}]
+        elif isinstance(spec, res.ServiceAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                spec.namespace, spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
+            assert props.get("Dimensions", []) == [{"Name": k, "Value": v} for k, v in spec.dimensions]
         elif isinstance(spec, res.FunctionAlarm):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
                 "AWS/Lambda", spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")

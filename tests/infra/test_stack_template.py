@@ -422,3 +422,14 @@ def test_every_log_group_has_retention_and_every_function_one(synth):
         assert group["Properties"].get("RetentionInDays"), key
     for key, function in {**synth.of_type(FUNCTION), **synth.of_type("AWS::Serverless::Function")}.items():
         assert function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, key
+
+
+def test_sms_and_email_alarms(synth):
+    failures, spend = _alarm(synth, "sms-failures"), _alarm(synth, "sms-spend")
+    assert (failures["Namespace"], failures["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert failures["Dimensions"] == [{"Name": "PhoneNumber", "Value": "PhoneNumberDirect"}]
+    assert (spend["MetricName"], spend["Statistic"]) == ("SMSMonthToDateSpentUSD", "Maximum")
+    assert 0 < spend["Threshold"] < res.SMS_SPEND_LIMIT_USD   # before SNS stops sending
+    for name, metric in (("ses-bounce-rate", "Reputation.BounceRate"), ("ses-complaint-rate", "Reputation.ComplaintRate")):
+        props = _alarm(synth, name)
+        assert (props["Namespace"], props["MetricName"], props["AlarmActions"]) == ("AWS/SES", metric, [_topic_ref(synth)])
