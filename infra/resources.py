@@ -52,6 +52,7 @@ class Queue:
     name: str
     max_receive_count: int = 5             # deliveries before a message goes to <name>-dlq
     visibility_timeout: int = 60
+    retention_days: int = 14               # SQS's longest (its default, 4 days, loses a backlog sooner)
 
 
 @dataclasses.dataclass(frozen=True)

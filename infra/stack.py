@@ -228,6 +228,7 @@ class OmnishopStack(Stack):
         dlq = self._plain_queue(f"{spec.name}-dlq", retention_period=Duration.days(14))
         return self._plain_queue(
             spec.name, visibility_timeout=Duration.seconds(spec.visibility_timeout),
+            retention_period=Duration.days(spec.retention_days),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count, queue=dlq))
 
     def _plain_queue(self, name: str, **props: Any) -> sqs.Queue:

@@ -113,6 +113,7 @@ def _queue(queue: Queue) -> str:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={
         "VisibilityTimeout": str(queue.visibility_timeout),
+        "MessageRetentionPeriod": str(queue.retention_days * 86400),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                      "maxReceiveCount": queue.max_receive_count}),
     })

@@ -59,6 +59,7 @@ def test_queue(synth, spec):
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     cfn = _props(synth, "Queue", spec.name)
     assert int(attributes["VisibilityTimeout"]) == cfn["VisibilityTimeout"]
+    assert int(attributes["MessageRetentionPeriod"]) == cfn["MessageRetentionPeriod"] == spec.retention_days * 86400
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == cfn["RedrivePolicy"]["maxReceiveCount"]
     dlq_name = redrive["deadLetterTargetArn"].rsplit(":", 1)[1]
