@@ -433,3 +433,21 @@ def test_sms_and_email_alarms(synth):
     for name, metric in (("ses-bounce-rate", "Reputation.BounceRate"), ("ses-complaint-rate", "Reputation.ComplaintRate")):
         props = _alarm(synth, name)
         assert (props["Namespace"], props["MetricName"], props["AlarmActions"]) == ("AWS/SES", metric, [_topic_ref(synth)])
+
+
+def test_api_access_log_is_json_with_the_correlation_id(synth):
+    from infra.stack import API_ACCESS_LOG
+
+    props = synth.resources["RestAPI"]["Properties"]
+    setting = props["AccessLogSetting"]
+    assert json.loads(setting["Format"]) == API_ACCESS_LOG
+    assert API_ACCESS_LOG["correlationId"] == "$context.requestId"   # the app's fallback correlation id
+    group = setting["DestinationArn"]["Fn::GetAtt"][0]
+    assert synth.resources[group]["Type"] == "AWS::Logs::LogGroup"
+    assert synth.resources[group]["Properties"]["RetentionInDays"] == 30
+    # API Gateway logs through the account's CloudWatch role, set before the stage exists
+    (account_id, account), = synth.of_type("AWS::ApiGateway::Account").items()
+    assert account_id in synth.resources["RestAPI"]["DependsOn"]
+    role = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    trust = synth.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
