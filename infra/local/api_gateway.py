@@ -19,7 +19,8 @@ import threading
 import time
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway
+from chalice.local import (ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway,
+                           LocalGatewayException)
 
 from chalicelib.errors import bad_request
 from chalicelib.observability import redact, redact_handlers
@@ -98,6 +99,9 @@ class _Counted(_Gateway):
                 response = super().handle_request(method, path, headers, body)
                 status = int(response.get("statusCode") or 200)
                 return response
+        except LocalGatewayException as exc:   # chalice answers these itself (401, 403)
+            status = exc.CODE
+            raise
         finally:   # API Gateway's 5XXError and Latency, for the local alarms
             alarms.api_answered(status, (time.monotonic() - started) * 1000)
 
