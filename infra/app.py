@@ -4,6 +4,7 @@ The stage comes from the context (`cdk synth -c stage=prod`, or CDK_CONTEXT_JSON
 OMNISHOP_DEPLOY_STAGE, default "dev"; the stack is "omnishop-<stage>". Without
 CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (the CDK CLI sets them) the stack is environment-agnostic.
 Optional context `publicBaseUrl` (e.g. a custom domain) becomes OMNISHOP_PUBLIC_BASE_URL.
+The synthesis runs cdk-nag's AwsSolutions checks and fails on any unacknowledged finding (infra/nag.py).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 import aws_cdk as cdk  # noqa: E402
 
+from infra import nag  # noqa: E402
 from infra.stack import OmnishopStack  # noqa: E402
 
 
@@ -29,6 +31,7 @@ def main() -> None:
     # folder; `make synth` promises ./cdk.out.
     app = cdk.App(outdir=os.environ.get("CDK_OUTDIR") or "cdk.out")
     stack = build(app)
+    nag.apply(app)   # cdk-nag AwsSolutions: an unacknowledged finding fails the synthesis
     app.synth()
     stack.discard_chalice_package()
 

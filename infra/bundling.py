@@ -20,9 +20,9 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.resources import ROOT
+from infra.resources import LAMBDA_RUNTIME, ROOT
 
-PYTHON_VERSION = "3.12"   # the Lambda runtime (python3.12); the wheels pip picks are for it
+PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")   # the wheels pip picks are for it
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")   # Lambda's x86_64 glibc accepts both
 PACKAGES = ("chalicelib", "functions")
 REQUIREMENTS = "requirements.txt"

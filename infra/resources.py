@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
+# The Lambda runtime of every function and the API (the latest Python one: cdk-nag AwsSolutions-L1),
+# in the stack, in the bundled wheels (infra/bundling.py) and in the local runtime's functions.
+LAMBDA_RUNTIME = "python3.14"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Queue:
     name: str
     max_receive_count: int = 5             # deliveries before a message goes to <name>-dlq
     visibility_timeout: int = 60
+    retention_days: int = 14               # SQS's longest (its default, 4 days, loses a backlog sooner)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,11 +137,62 @@ class QueueAlarm:
 
 @dataclasses.dataclass(frozen=True)
 class ExecutionsFailedAlarm:
-    """Executions of a state machine that failed: Sum over `period` seconds >= `threshold`."""
+    """Executions of a state machine that ended in `status` (FAILED, or TIMED_OUT: past the
+    machine's TimeoutSeconds): Sum over `period` seconds >= `threshold`."""
     name: str
     state_machine: str
     description: str
     threshold: int = 1
+    period: int = 300
+    status: str = "FAILED"
+    comparison: ClassVar[str] = AT_LEAST
+    METRICS: ClassVar[dict[str, str]] = {"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut"}
+
+    @property
+    def metric(self) -> str:
+        return self.METRICS[self.status]
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiAlarm:
+    """On API Gateway's metric of the REST API's stage: `statistic` of `metric` over `period`
+    seconds > `threshold`. 5XXError's Average is the share of requests answered 5xx (0-1);
+    Latency is milliseconds from request to answer, p99 its 99th percentile."""
+    name: str
+    metric: str                            # "5XXError" | "Latency"
+    statistic: str                         # "Average" | "p99"
+    threshold: float
+    description: str
+    period: int = 300
+    comparison: ClassVar[str] = MORE_THAN
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionAlarm:
+    """On Lambda's metric of one function: Errors and Throttles (Sum), IteratorAge of a stream
+    consumer (Maximum, milliseconds the newest record waited): `statistic` over `period` >= `threshold`."""
+    name: str
+    function: str
+    metric: str                            # "Errors" | "Throttles" | "IteratorAge"
+    description: str
+    threshold: float = 1
+    statistic: str = "Sum"
+    period: int = 300
+    comparison: ClassVar[str] = AT_LEAST
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceAlarm:
+    """On an account-level metric of an AWS service (SNS SMS, SES reputation): `statistic` of
+    `namespace`/`metric` with `dimensions` over `period` >= `threshold`. The local runtime sends no
+    SMS or email through AWS, so only CloudWatch measures these (locally: not measured, said so)."""
+    name: str
+    namespace: str
+    metric: str
+    statistic: str
+    threshold: float
+    description: str
+    dimensions: tuple[tuple[str, str], ...] = ()
     period: int = 300
     comparison: ClassVar[str] = AT_LEAST
 
@@ -269,6 +324,11 @@ STATE_MACHINES = (
                  functions={"RecoveryTasksFunctionArn": "recovery-tasks", "NotifySendFunctionArn": "notify-send"}),
 )
 
+# The SNS SMS spend limit the account must be given (`aws sns set-sms-attributes --attributes
+# MonthlySpendLimit=100`; the account's default is 1 USD): the sms-spend alarm fires at 80% of it.
+SMS_SPEND_LIMIT_USD = 100
+
+
 def stream_failure_queue(function: str, table: str) -> str:
     """The on-failure destination of `function`'s event source mapping on `table`'s stream."""
     return f"{function}-{table}-stream-failures"
@@ -282,6 +342,29 @@ ALARMS = (
                  f"messages in {stream_failure_queue(f.name, s.table)}", stream=(f.name, s.table))
       for f in FUNCTIONS for s in f.sources if isinstance(s, StreamSource)),
     *(ExecutionsFailedAlarm(f"{m.name}-failed", m.name, f"{m.name} executions failed") for m in STATE_MACHINES),
+    *(ExecutionsFailedAlarm(f"{m.name}-timed-out", m.name, f"{m.name} executions timed out", status="TIMED_OUT")
+      for m in STATE_MACHINES),
+    ApiAlarm("api-5xx", "5XXError", "Average", 0.05, "more than 5% of API requests answered 5xx in 5 minutes"),
+    ApiAlarm("api-latency-p99", "Latency", "p99", 3000, "API p99 latency above 3 s over 5 minutes"),
+    *(FunctionAlarm(f"{f.name}-errors", f.name, "Errors", f"{f.name} raised errors (invocations failed)")
+      for f in FUNCTIONS),
+    *(FunctionAlarm(f"{f.name}-throttles", f.name, "Throttles", f"{f.name} was throttled (concurrency exhausted)")
+      for f in FUNCTIONS),
+    # A stream consumer 5 minutes behind (the stream keeps records 24 h; the outbox is late).
+    *(FunctionAlarm(f"{f.name}-iterator-age", f.name, "IteratorAge",
+                    f"{f.name} is more than 5 minutes behind its stream", threshold=300_000, statistic="Maximum")
+      for f in FUNCTIONS if any(isinstance(s, StreamSource) for s in f.sources)),
+    # SMS and email: failed SMS (published to phone numbers directly), the month's SMS spend before
+    # the account's SNS spend limit stops SMS, SES reputation before SES pauses sending
+    # (AWS reviews an account from 5% bounces / 0.1% complaints).
+    ServiceAlarm("sms-failures", "AWS/SNS", "NumberOfNotificationsFailed", "Sum", 1,
+                 "SMS that could not be delivered", dimensions=(("PhoneNumber", "PhoneNumberDirect"),)),
+    ServiceAlarm("sms-spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", 0.8 * SMS_SPEND_LIMIT_USD,
+                 f"SMS spend this month reached 80% of the {SMS_SPEND_LIMIT_USD} USD spend limit"),
+    ServiceAlarm("ses-bounce-rate", "AWS/SES", "Reputation.BounceRate", "Maximum", 0.04,
+                 "email bounce rate at 4% (SES reviews the account from 5%)"),
+    ServiceAlarm("ses-complaint-rate", "AWS/SES", "Reputation.ComplaintRate", "Maximum", 0.0008,
+                 "email complaint rate at 0.08% (SES reviews the account from 0.1%)"),
     MetricAlarm("approved-basket-stuck", "ApprovedBasketStuck",
                 "An approved basket could neither be ordered nor returned with a reason by the basket sweep"),
 )
@@ -311,6 +394,12 @@ GATEWAY_RESPONSES = (
     GatewayResponse("DEFAULT_5XX", "$context.error.responseType", "API gateway fault"),
 )
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024   # API Gateway's payload limit (REQUEST_TOO_LARGE above it)
+
+# The deployed API's limits (the local runtime does not throttle): requests per second and burst of
+# the stage (every method), and requests per 5 minutes from one IP before WAF blocks it.
+API_THROTTLE_RATE = 200
+API_THROTTLE_BURST = 400
+WAF_RATE_LIMIT_PER_IP = 2000
 
 # SES sender identity and SNS topics (alarms go to the ops topic).
 EMAIL_SENDER = "noreply@omnishop.example"

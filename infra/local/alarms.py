@@ -4,9 +4,17 @@ the ones the CDK stack makes of the same list (infra/stack.py `_alarms`):
 - QueueAlarm: visible messages in the dead-letter queue > threshold (moto's SQS); a stream
   consumer's on-failure queue exists only in AWS: locally it is the records the pump skipped
   after their retries (`Pump.failures`), which is what Lambda would have sent there.
-- ExecutionsFailedAlarm: executions of the state machine that failed within `period` (moto).
+- ExecutionsFailedAlarm: executions of the state machine that ended in its status (FAILED or
+  TIMED_OUT) within `period` (moto).
 - MetricAlarm: the Sum over `period` of the metric our code emitted (Powertools EMF, as
   CloudWatch receives it: `install()` records every metric set the code flushes in this process).
+- ApiAlarm: the local API server records each answer's status and milliseconds (`record`), as
+  API Gateway's 5XXError and Latency metrics: the share of 5xx answers, the p99 latency.
+- FunctionAlarm: Errors are the handler calls that raised (infra/local/lambdas.py records them);
+  the local runtime never throttles (no concurrency limit) and keeps no stream iterator position,
+  so Throttles is always 0 and IteratorAge is not measured (both say so in their reason).
+- ServiceAlarm (SNS SMS, SES reputation): not measured locally (no SMS or email goes through
+  AWS; infra/local/outbox.py keeps them), said so in the reason.
 
 `Alarms.start()` evaluates every `tick` (5) seconds and logs each alarm that goes to ALARM (warning)
 or back to OK; GET /local/alarms evaluates them at once (`report()`), raised ones first.
@@ -22,7 +30,8 @@ from typing import Any, Callable, Iterable
 
 from chalicelib import aws, settings
 from infra import resources
-from infra.resources import ExecutionsFailedAlarm, MetricAlarm, QueueAlarm, breaching
+from infra.resources import (ApiAlarm, ExecutionsFailedAlarm, FunctionAlarm, MetricAlarm, QueueAlarm,
+                             ServiceAlarm, breaching)
 
 log = logging.getLogger("infra.local")
 
@@ -51,7 +60,8 @@ def _recording_serialize(provider: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
-    """Record every metric set the code flushes (the local runtime's CloudWatch)."""
+    """Record every metric set the code flushes, and the API's answers and functions' errors
+    (`record`): the local runtime's CloudWatch. Nothing is recorded before."""
     global _original_serialize
     from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
@@ -67,11 +77,53 @@ def uninstall() -> None:
     if _original_serialize is not None:
         AmazonCloudWatchEMFProvider.serialize_metric_set = _original_serialize  # type: ignore[method-assign]
         _original_serialize = None
+    with _metrics_lock:
+        _metrics.clear()
+
+
+def record(name: str, value: float) -> None:
+    """A data point of an AWS metric the local runtime stands in for (e.g. "AWS/ApiGateway:Latency"),
+    kept while installed."""
+    if _original_serialize is None:
+        return
+    with _metrics_lock:
+        _metrics.append((time.time(), name, float(value)))
+
+
+def metric_values(name: str, since: float) -> list[float]:
+    with _metrics_lock:
+        return [value for at, metric, value in _metrics if metric == name and at >= since]
 
 
 def metric_sum(name: str, since: float) -> float:
-    with _metrics_lock:
-        return sum(value for at, metric, value in _metrics if metric == name and at >= since)
+    return sum(metric_values(name, since))
+
+
+def api_answered(status: int, milliseconds: float) -> None:
+    """The local API server answered: API Gateway's 5XXError (0/1) and Latency data points."""
+    record("AWS/ApiGateway:5XXError", 1 if status >= 500 else 0)
+    record("AWS/ApiGateway:Latency", milliseconds)
+
+
+def function_failed(function: str) -> None:
+    """A handler call raised: Lambda's Errors of `function`."""
+    record(f"AWS/Lambda:Errors:{function}", 1)
+
+
+def _statistic(values: list[float], statistic: str) -> float:
+    if not values:
+        return 0.0
+    if statistic == "Sum":
+        return sum(values)
+    if statistic == "Average":
+        return sum(values) / len(values)
+    if statistic == "Maximum":
+        return max(values)
+    if statistic.startswith("p"):   # nearest-rank percentile
+        ordered = sorted(values)
+        rank = max(1, -(-len(ordered) * float(statistic[1:]) // 100))
+        return ordered[int(rank) - 1]
+    raise ValueError(f"unknown statistic {statistic!r}")
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -103,10 +155,22 @@ class Alarms:
     def _failed_executions(spec: ExecutionsFailedAlarm, since: float) -> tuple[float, str]:
         sfn = aws.client("stepfunctions")
         cutoff = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-        failed = [e for page in sfn.get_paginator("list_executions").paginate(
-                      stateMachineArn=settings.state_machine_arn(spec.state_machine), statusFilter="FAILED")
-                  for e in page["executions"] if e.get("stopDate") and e["stopDate"] >= cutoff]
-        return len(failed), f"{len(failed)} {spec.state_machine} execution(s) failed in the last {spec.period} s"
+        ended = [e for page in sfn.get_paginator("list_executions").paginate(
+                     stateMachineArn=settings.state_machine_arn(spec.state_machine), statusFilter=spec.status)
+                 for e in page["executions"] if e.get("stopDate") and e["stopDate"] >= cutoff]
+        how = "failed" if spec.status == "FAILED" else "timed out"
+        return len(ended), f"{len(ended)} {spec.state_machine} execution(s) {how} in the last {spec.period} s"
+
+    @staticmethod
+    def _function_metric(spec: FunctionAlarm, since: float) -> tuple[float, str]:
+        if spec.metric == "Errors":
+            value = metric_sum(f"AWS/Lambda:Errors:{spec.function}", since)
+            return value, f"{value:g} error(s) of {spec.function} in the last {spec.period} s"
+        if spec.metric == "Throttles":
+            return 0, "never throttled locally (no concurrency limit): only CloudWatch measures this"
+        if spec.metric == "IteratorAge":
+            return 0, "not measured locally (the pump keeps no iterator position): only CloudWatch measures this"
+        raise ValueError(f"unknown function metric {spec.metric!r}")
 
     def _value(self, spec: Any, now: float) -> tuple[float, str, bool]:
         """(value, reason, breaching) for one alarm."""
@@ -117,6 +181,14 @@ class Alarms:
         elif isinstance(spec, MetricAlarm):
             value = metric_sum(spec.metric, now - spec.period)
             reason = f"{spec.metric}: {value:g} in the last {spec.period} s"
+        elif isinstance(spec, ApiAlarm):
+            points = metric_values(f"AWS/ApiGateway:{spec.metric}", now - spec.period)
+            value = _statistic(points, spec.statistic)
+            reason = f"API {spec.metric} {spec.statistic}: {value:g} over {len(points)} answer(s) in the last {spec.period} s"
+        elif isinstance(spec, FunctionAlarm):
+            value, reason = self._function_metric(spec, now - spec.period)
+        elif isinstance(spec, ServiceAlarm):
+            value, reason = 0, f"{spec.namespace} {spec.metric}: not measured locally (no SMS or email goes through AWS)"
         else:
             raise TypeError(f"unknown alarm {spec!r}")
         return value, reason, breaching(spec, value)   # as CloudWatch compares (infra/resources.py)

@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway
+from chalice.local import (ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway,
+                           LocalGatewayException)
 
 from chalicelib.errors import bad_request
 from chalicelib.observability import redact, redact_handlers
 from infra import resources
+from infra.local import alarms
 
 
 def _gateway_response(kind: str) -> dict[str, Any]:
@@ -90,8 +93,17 @@ class _Gateway(LocalGateway):
 
 class _Counted(_Gateway):
     def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
-        with GATE:
-            return super().handle_request(method, path, headers, body)
+        started, status = time.monotonic(), 500
+        try:
+            with GATE:
+                response = super().handle_request(method, path, headers, body)
+                status = int(response.get("statusCode") or 200)
+                return response
+        except LocalGatewayException as exc:   # chalice answers these itself (401, 403)
+            status = exc.CODE
+            raise
+        finally:   # API Gateway's 5XXError and Latency, for the local alarms
+            alarms.api_answered(status, (time.monotonic() - started) * 1000)
 
 
 class _Handler(ChaliceRequestHandler):

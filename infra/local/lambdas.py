@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 from chalicelib import settings
 from infra import resources
-from infra.local import moto_fixes
+from infra.local import alarms, moto_fixes
 from infra.resources import Function
 
 log = logging.getLogger("infra.local")
@@ -121,6 +121,9 @@ def call(function: Function, event: Any) -> Any:
     environment = _acquire(function)
     try:
         return json.loads(json.dumps(environment.handler(event, context_for(function))))
+    except Exception:
+        alarms.function_failed(function.name)   # Lambda's Errors metric (infra/local/alarms.py)
+        raise
     finally:
         environment.lock.release()
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from chalicelib import aws, settings
 from infra import resources
 from infra.local.lambdas import function_arn, physical_name
-from infra.resources import Function, Queue, Schedule, StateMachine, Table
+from infra.resources import LAMBDA_RUNTIME, Function, Queue, Schedule, StateMachine, Table
 
 ASSUME_ROLE_POLICY = {
     "Version": "2012-10-17",
@@ -113,6 +113,7 @@ def _queue(queue: Queue) -> str:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={
         "VisibilityTimeout": str(queue.visibility_timeout),
+        "MessageRetentionPeriod": str(queue.retention_days * 86400),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                      "maxReceiveCount": queue.max_receive_count}),
     })
@@ -129,7 +130,7 @@ def _dummy_zip() -> bytes:
 def _function(function: Function, role: str) -> None:
     lam = aws.client("lambda")
     try:
-        lam.create_function(FunctionName=physical_name(function), Runtime="python3.12", Role=role,
+        lam.create_function(FunctionName=physical_name(function), Runtime=LAMBDA_RUNTIME, Role=role,
                             Handler=function.handler, Code={"ZipFile": _dummy_zip()},
                             Timeout=function.timeout, MemorySize=function.memory)
     except lam.exceptions.ResourceConflictException:

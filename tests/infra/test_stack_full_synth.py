@@ -11,7 +11,8 @@ from infra.bundling import PACKAGES
 from infra.stack import logical_id
 from tests.infra.conftest import STAGE, synthesize
 
-BINARY = "cpython-312-x86_64-linux-gnu.so"   # what the python3.12 runtime on x86_64 loads
+PY = res.LAMBDA_RUNTIME.removeprefix("python").replace(".", "")   # "314"
+BINARY = f"cpython-{PY}-x86_64-linux-gnu.so"   # what the runtime on x86_64 loads
 
 
 def _asset(synth, s3_key: dict | str) -> pathlib.Path:
@@ -25,7 +26,7 @@ def test_full_synthesis_bundles_the_code(tmp_path):
     print(f"\nfull synthesis (chalice package + local bundling): {synth.seconds:.1f}s")
     assert not (synth.workdir / "chalice.out").exists(), "chalice.out is left behind"
 
-    # Every function runs one bundled directory: our packages and the requirements, for 3.12.
+    # Every function runs one bundled directory: our packages and the requirements, for the runtime.
     resources = synth.template["Resources"]
     paths = {_asset(synth, resources[logical_id("Function", f.name)]["Properties"]["Code"]["S3Key"])
              for f in res.FUNCTIONS}
@@ -35,19 +36,19 @@ def test_full_synthesis_bundles_the_code(tmp_path):
         assert (code / package / "__init__.py").is_file(), package
     for module in ("pynamodb", "aws_lambda_powertools", "jwt", "pydantic", "cryptography"):
         assert (code / module).is_dir(), module
-    assert list((code / "pydantic_core").glob(f"*{BINARY}")), "pydantic_core is not built for 3.12"
+    assert list((code / "pydantic_core").glob(f"*{BINARY}")), "pydantic_core is not built for the runtime"
     assert not list(code.rglob("__pycache__"))
     for function in res.FUNCTIONS:
         module, _, handler = function.handler.rpartition(".")
         source = (code / (module.replace(".", "/") + ".py")).read_text()
         assert f"def {handler}(" in source, function.handler
 
-    # The API: chalice's app zip and its managed layer, with the dependencies built for 3.12.
-    assert resources["APIHandler"]["Properties"]["Runtime"] == "python3.12"
+    # The API: chalice's app zip and its managed layer, with the dependencies built for the runtime.
+    assert resources["APIHandler"]["Properties"]["Runtime"] == res.LAMBDA_RUNTIME
     app = zipfile.ZipFile(_asset(synth, resources["APIHandler"]["Properties"]["CodeUri"]["Key"]))
     assert "app.py" in app.namelist()
     assert any(m.startswith("chalicelib/") for m in app.namelist())
     layer = zipfile.ZipFile(_asset(synth, resources["ManagedLayer"]["Properties"]["ContentUri"]["Key"]))
-    site = "python/lib/python3.12/site-packages/"
+    site = f"python/lib/{res.LAMBDA_RUNTIME}/site-packages/"
     assert any(m.startswith(site + "pydantic_core/") and m.endswith(BINARY) for m in layer.namelist())
     assert any(m.startswith(site + "pynamodb/") for m in layer.namelist())

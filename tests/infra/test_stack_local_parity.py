@@ -59,6 +59,7 @@ def test_queue(synth, spec):
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     cfn = _props(synth, "Queue", spec.name)
     assert int(attributes["VisibilityTimeout"]) == cfn["VisibilityTimeout"]
+    assert int(attributes["MessageRetentionPeriod"]) == cfn["MessageRetentionPeriod"] == spec.retention_days * 86400
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == cfn["RedrivePolicy"]["maxReceiveCount"]
     dlq_name = redrive["deadLetterTargetArn"].rsplit(":", 1)[1]
@@ -159,9 +160,25 @@ def test_same_alarms(synth):
                 "Fn::GetAtt": [logical_id("Queue", spec.queue), "QueueName"]}}]
         elif isinstance(spec, res.ExecutionsFailedAlarm):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
-                "AWS/States", "ExecutionsFailed", "Sum", "GreaterThanOrEqualToThreshold")
+                "AWS/States", spec.metric, "Sum", "GreaterThanOrEqualToThreshold")
+            assert spec.metric == {"FAILED": "ExecutionsFailed", "TIMED_OUT": "ExecutionsTimedOut"}[spec.status]
             assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {
                 "Ref": logical_id("StateMachine", spec.state_machine)}}]
+        elif isinstance(spec, res.ApiAlarm):
+            statistic = props.get("Statistic") or props["ExtendedStatistic"]   # percentiles are "extended"
+            assert (props["Namespace"], props["MetricName"], statistic, props["ComparisonOperator"]) == (
+                "AWS/ApiGateway", spec.metric, spec.statistic, "GreaterThanThreshold")
+            assert props["Dimensions"] == [{"Name": "ApiName", "Value": physical_name(STAGE, "api")},
+                                           {"Name": "Stage", "Value": synth.resources["RestAPI"]["Properties"]["StageName"]}]
+        elif isinstance(spec, res.ServiceAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                spec.namespace, spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
+            assert props.get("Dimensions", []) == [{"Name": k, "Value": v} for k, v in spec.dimensions]
+        elif isinstance(spec, res.FunctionAlarm):
+            assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
+                "AWS/Lambda", spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
+            assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {
+                "Ref": logical_id("Function", spec.function)}}]
         else:
             assert isinstance(spec, res.MetricAlarm)
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (

@@ -80,9 +80,14 @@ def _assert_dlq_alarm(synth, template, queue_name: str) -> None:
 def test_queues_are_the_listed_ones_their_dlqs_and_stream_failure_queues(synth):
     expected = {logical_id("Queue", q.name) for q in res.QUEUES}
     expected |= {logical_id("Queue", f"{q.name}-dlq") for q in res.QUEUES}
-    expected |= {logical_id("Queue", stream_failure_queue(f.name, s.table))
-                 for f in res.FUNCTIONS for s in f.sources if isinstance(s, res.StreamSource)}
+    failures = [stream_failure_queue(f.name, s.table)
+                for f in res.FUNCTIONS for s in f.sources if isinstance(s, res.StreamSource)]
+    expected |= {logical_id("Queue", q) for q in failures}
+    expected |= {logical_id("Queue", f"{q}-dlq") for q in failures}   # cdk-nag SQS3
     assert set(synth.of_type(QUEUE)) == expected
+    for queue in failures:
+        assert synth.resources[logical_id("Queue", queue)]["Properties"]["RedrivePolicy"] == {
+            "deadLetterTargetArn": arn_of("Queue", f"{queue}-dlq"), "maxReceiveCount": 5}
 
 
 # --- functions --------------------------------------------------------------------------------
@@ -90,7 +95,7 @@ def test_queues_are_the_listed_ones_their_dlqs_and_stream_failure_queues(synth):
 def test_function(synth, spec):
     props = synth.resources[logical_id("Function", spec.name)]["Properties"]
     assert props["Handler"] == spec.handler
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == res.LAMBDA_RUNTIME
     assert props["Timeout"] == spec.timeout
     assert props["MemorySize"] == spec.memory
     assert props["TracingConfig"] == {"Mode": "Active"}
@@ -288,7 +293,7 @@ def test_api_gateway_answers_in_the_tmf_error_shape(synth):
 def test_api_function_environment_and_role(synth):
     handler = synth.resources["APIHandler"]
     props = handler["Properties"]
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == res.LAMBDA_RUNTIME
     assert props["Tracing"] == "Active"
     env = props["Environment"]["Variables"]
     _assert_resource_environment(env)
@@ -318,3 +323,131 @@ def test_everything_taggable_is_tagged(synth):
     assert tagged
     for resource in tagged:
         assert {"Key": "Project", "Value": PROJECT} in resource["Properties"]["Tags"], resource["Type"]
+
+
+# --- observability (issue 18) -----------------------------------------------------------------
+def _alarm(synth, name: str) -> dict:
+    return synth.resources[logical_id("Alarm", name)]["Properties"]
+
+
+@pytest.mark.parametrize("spec", res.FUNCTIONS, ids=lambda f: f.name)
+def test_function_errors_and_throttles_alarm(synth, spec):
+    for metric in ("Errors", "Throttles"):
+        props = _alarm(synth, f"{spec.name}-{metric.lower()}")
+        assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/Lambda", metric, "Sum")
+        assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": logical_id("Function", spec.name)}}]
+        assert props["AlarmActions"] == [_topic_ref(synth)]
+    if any(isinstance(s, res.StreamSource) for s in spec.sources):
+        props = _alarm(synth, f"{spec.name}-iterator-age")
+        assert (props["MetricName"], props["Statistic"], props["Threshold"]) == ("IteratorAge", "Maximum", 300_000)
+
+
+def test_api_5xx_and_p99_latency_alarms(synth):
+    errors, latency = _alarm(synth, "api-5xx"), _alarm(synth, "api-latency-p99")
+    assert (errors["MetricName"], errors["Statistic"], errors["Threshold"]) == ("5XXError", "Average", 0.05)
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == ("Latency", "p99", 3000)
+    api_name = synth.resources["RestAPI"]["Properties"]["Name"]
+    assert api_name == physical_name(STAGE, "api")
+    for props in (errors, latency):
+        assert {"Name": "ApiName", "Value": api_name} in props["Dimensions"]
+        assert props["AlarmActions"] == [_topic_ref(synth)]
+
+
+@pytest.mark.parametrize("spec", res.STATE_MACHINES, ids=lambda m: m.name)
+def test_state_machine_timed_out_alarm(synth, spec):
+    props = _alarm(synth, f"{spec.name}-timed-out")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/States", "ExecutionsTimedOut")
+    assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": logical_id("StateMachine", spec.name)}}]
+
+
+def test_one_dashboard_with_business_and_technical_views(synth):
+    (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(resolve(dashboard["Properties"]["DashboardBody"], {"AWS::Region": "eu-west-1"}))
+    for text in ("business", "technical", "ChildOrderHeld", "SMSMonthToDateSpentUSD", "5XXError", "Latency",
+                 "Throttles", "IteratorAge", "ExecutionsFailed", "ExecutionsTimedOut",
+                 "ApproximateNumberOfMessagesVisible"):
+        assert text in body, text
+    for function in res.FUNCTIONS:
+        assert f"<Ref {logical_id('Function', function.name)}>" in body, function.name
+
+
+# --- encryption, limits, retention (issue 18) -------------------------------------------------
+def test_tables_queues_and_topic_use_the_rotated_customer_managed_key(synth):
+    (key_id, key), = synth.of_type("AWS::KMS::Key").items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
+    for spec in res.TABLES:
+        assert synth.resources[logical_id("Table", spec.name)]["Properties"]["SSESpecification"] == {
+            "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    for queue_id, queue in synth.of_type(QUEUE).items():
+        assert queue["Properties"]["KmsMasterKeyId"] == key_arn, queue_id
+    for topic in synth.of_type("AWS::SNS::Topic").values():
+        assert topic["Properties"]["KmsMasterKeyId"] == key_arn
+    # CloudWatch alarms publish to the encrypted topic: the key lets CloudWatch use it
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and "kms:Decrypt" in s["Action"]
+               for s in statements)
+
+
+def test_api_stage_is_throttled_and_traced(synth):
+    props = synth.resources["RestAPI"]["Properties"]
+    assert props["TracingEnabled"] is True
+    assert props["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*",
+                                        "ThrottlingRateLimit": res.API_THROTTLE_RATE,
+                                        "ThrottlingBurstLimit": res.API_THROTTLE_BURST}]
+
+
+def test_waf_on_the_api_stage_with_managed_rules_and_a_rate_limit(synth):
+    from infra.stack import WAF_MANAGED_RULE_GROUPS
+
+    (acl_id, acl), = synth.of_type("AWS::WAFv2::WebACL").items()
+    assert acl["Properties"]["Scope"] == "REGIONAL" and acl["Properties"]["DefaultAction"] == {"Allow": {}}
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    rate = rules["rate-limit-per-ip"]["Statement"]["RateBasedStatement"]
+    assert rate == {"Limit": res.WAF_RATE_LIMIT_PER_IP, "AggregateKeyType": "IP"}
+    assert rules["rate-limit-per-ip"]["Action"] == {"Block": {}}
+    for group in WAF_MANAGED_RULE_GROUPS:
+        statement = rules[group]["Statement"]["ManagedRuleGroupStatement"]
+        assert (statement["VendorName"], statement["Name"]) == ("AWS", group)
+        assert rules[group]["OverrideAction"] == {"None": {}}
+    (association,) = synth.of_type("AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    arn = resolve(association["Properties"]["ResourceArn"], {"AWS::Partition": "aws", "AWS::Region": "r"})
+    assert arn == "arn:aws:apigateway:r::/restapis/<Ref RestAPI>/stages/<Ref RestAPI.Stage>"
+
+
+def test_every_log_group_has_retention_and_every_function_one(synth):
+    groups = synth.of_type("AWS::Logs::LogGroup")
+    for key, group in groups.items():
+        assert group["Properties"].get("RetentionInDays"), key
+    for key, function in {**synth.of_type(FUNCTION), **synth.of_type("AWS::Serverless::Function")}.items():
+        assert function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, key
+
+
+def test_sms_and_email_alarms(synth):
+    failures, spend = _alarm(synth, "sms-failures"), _alarm(synth, "sms-spend")
+    assert (failures["Namespace"], failures["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert failures["Dimensions"] == [{"Name": "PhoneNumber", "Value": "PhoneNumberDirect"}]
+    assert (spend["MetricName"], spend["Statistic"]) == ("SMSMonthToDateSpentUSD", "Maximum")
+    assert 0 < spend["Threshold"] < res.SMS_SPEND_LIMIT_USD   # before SNS stops sending
+    for name, metric in (("ses-bounce-rate", "Reputation.BounceRate"), ("ses-complaint-rate", "Reputation.ComplaintRate")):
+        props = _alarm(synth, name)
+        assert (props["Namespace"], props["MetricName"], props["AlarmActions"]) == ("AWS/SES", metric, [_topic_ref(synth)])
+
+
+def test_api_access_log_is_json_with_the_correlation_id(synth):
+    from infra.stack import API_ACCESS_LOG
+
+    props = synth.resources["RestAPI"]["Properties"]
+    setting = props["AccessLogSetting"]
+    assert json.loads(setting["Format"]) == API_ACCESS_LOG
+    assert API_ACCESS_LOG["correlationId"] == "$context.requestId"   # the app's fallback correlation id
+    group = setting["DestinationArn"]["Fn::GetAtt"][0]
+    assert synth.resources[group]["Type"] == "AWS::Logs::LogGroup"
+    assert synth.resources[group]["Properties"]["RetentionInDays"] == 30
+    # API Gateway logs through the account's CloudWatch role, set before the stage exists
+    (account_id, account), = synth.of_type("AWS::ApiGateway::Account").items()
+    assert account_id in synth.resources["RestAPI"]["DependsOn"]
+    role = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    trust = synth.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}

@@ -101,3 +101,29 @@ def test_a_poison_message_reaching_its_dlq_raises_the_alarm_in_the_runtime(local
     (alarm,) = wait_for("the DLQ alarm", raised, timeout=90)
     assert alarm["reason"] == f"1 message(s) in {queue}-dlq" and alarm["kind"] == "QueueAlarm"
     wait_for("the alarm in the log", lambda: f"ALARM {queue}-dlq" in local_runtime.output())
+
+
+def test_a_raising_function_raises_its_errors_alarm_and_the_api_alarms_follow_the_answers(aws):
+    """Lambda's Errors and API Gateway's 5XXError/Latency as the local runtime records them."""
+    from infra.local import lambdas
+
+    alarms.install()
+    try:
+        evaluator = alarms.Alarms(alarms=[a for a in resources.ALARMS
+                                          if isinstance(a, (resources.FunctionAlarm, resources.ApiAlarm))])
+        with pytest.raises(Exception):
+            lambdas.call(resources.function("order-tasks"), {"action": "no-such-action"})
+        assert _raised(evaluator.evaluate()) == ["order-tasks-errors"]
+        for _ in range(19):
+            alarms.api_answered(200, 20)
+        alarms.api_answered(502, 20)          # 1 in 20: 5%, not more than 5%
+        assert _raised(evaluator.evaluate()) == ["order-tasks-errors"]
+        alarms.api_answered(200, 4000)        # 1 in 21 is 5xx; p99 of 21 answers is the slowest
+        assert _raised(evaluator.evaluate()) == ["api-latency-p99", "order-tasks-errors"]
+        alarms.api_answered(500, 10)          # 2 in 22 > 5%
+        assert _raised(evaluator.evaluate()) == ["api-5xx", "api-latency-p99", "order-tasks-errors"]
+        throttles = next(a for a in evaluator.report() if a["name"] == "order-tasks-throttles")
+        assert throttles["state"] == alarms.OK and "only CloudWatch" in throttles["reason"]
+    finally:
+        alarms.uninstall()
+    assert _raised(alarms.Alarms(alarms=evaluator.alarms).evaluate()) == []   # uninstall forgets them
