@@ -111,7 +111,7 @@ def test_a_raising_function_raises_its_errors_alarm_and_the_api_alarms_follow_th
     try:
         evaluator = alarms.Alarms(alarms=[a for a in resources.ALARMS
                                           if isinstance(a, (resources.FunctionAlarm, resources.ApiAlarm))])
-        with pytest.raises(Exception):
+        with pytest.raises(KeyError):
             lambdas.call(resources.function("order-tasks"), {"action": "no-such-action"})
         assert _raised(evaluator.evaluate()) == ["order-tasks-errors"]
         for _ in range(19):
