@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 CENT = Decimal("0.01")
 PROMOTION = "promotion"               # every new sale of the price gets it
@@ -219,7 +219,7 @@ def recurring_value(offering: Mapping[str, Any], cat: Catalogue) -> tuple[Decima
     return sum((ln.value for ln in monthly), Decimal(0)), (monthly[0].unit if monthly else "EUR")
 
 
-def bundle_matches(items: list[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
+def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
     """Bundles whose every part is among the active items (each item in one bundle at most)."""
     used: set[str] = set()
     out = []

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import pathlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -77,7 +77,7 @@ def parent_of(doc: Mapping[str, Any]) -> str | None:
     return next((r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "parent"), None)
 
 
-def check_items(items: list[Mapping[str, Any]]) -> None:
+def check_items(items: Sequence[Mapping[str, Any]]) -> None:
     """Item ids unique, actions known; modify/delete name the product they change."""
     seen: set[str] = set()
     for n, item in enumerate(items):
@@ -89,7 +89,7 @@ def check_items(items: list[Mapping[str, Any]]) -> None:
             raise bad_request(f"{where}: a {item['action']} item names the product it changes (product.id)")
 
 
-def replaced_items(items: list[Mapping[str, Any]], offering: Any,
+def replaced_items(items: Sequence[Mapping[str, Any]], offering: Any,
                    held: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """An upsell to a bundle ends what the bundle supersedes, so nothing is billed twice: one
     `delete` item per product held whose offering is a component of a bundle the order adds (the
@@ -309,7 +309,7 @@ def _component(item: Mapping[str, Any], offering: Mapping[str, Any], cid: str, s
     return out
 
 
-def parts(items: list[Mapping[str, Any]], offering: Any, specification: Any, held: Mapping[str, Mapping[str, Any]],
+def parts(items: Sequence[Mapping[str, Any]], offering: Any, specification: Any, held: Mapping[str, Mapping[str, Any]],
           routing: Routing, country: str | None, brand: str | None) -> list[Part]:
     """Every item (and every component of a bundle) with the stack that fulfils it.
 
@@ -438,7 +438,7 @@ def item_state_from(states: list[str]) -> str:
     return FAILED if state == PARTIAL else state
 
 
-def follow_children(parent: Mapping[str, Any], children: list[Mapping[str, Any]], at: str) -> dict[str, Any]:
+def follow_children(parent: Mapping[str, Any], children: Sequence[Mapping[str, Any]], at: str) -> dict[str, Any]:
     """The parent order with its state and item states following its children's."""
     by_parent_item: dict[str, list[str]] = {}
     for child in children:
@@ -528,7 +528,7 @@ def price_changes(cart_items: Iterable[Mapping[str, Any]], now: Mapping[str, lis
     return out
 
 
-def price_change_token(changes: list[Mapping[str, Any]]) -> str:
+def price_change_token(changes: Sequence[Mapping[str, Any]]) -> str:
     """Names exactly these new prices: accepting it accepts them and no later change."""
     raw = json.dumps([[c["cartItem"]["id"], c["newPrice"]] for c in changes], sort_keys=True, default=str)
     return "pc-" + hashlib.sha256(raw.encode()).hexdigest()[:20]
@@ -629,7 +629,7 @@ def _within(given: Any, stored: Any) -> bool:
     return bool(given == stored)
 
 
-def amendment_request(current: list[Mapping[str, Any]], given: list[Mapping[str, Any]]
+def amendment_request(current: Sequence[Mapping[str, Any]], given: list[Mapping[str, Any]]
                       ) -> tuple[list[str], list[dict[str, Any]]]:
     """What a PATCH of an order's productOrderItem asks (the list as the caller wants it):
     (ids of items to cancel, new items to add). Every item in flight is listed (nothing is
@@ -681,7 +681,7 @@ class Amendment:
     record: dict[str, Any]
 
 
-def _fee_total(fees: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+def _fee_total(fees: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not fees:
         return None
     units = {f.get("unit") for f in fees}
@@ -802,7 +802,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     return Amendment(new_parent, changed, created, record)
 
 
-def waves_of(children: list[Mapping[str, Any]]) -> list[list[str]]:
+def waves_of(children: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     """The waves of child orders already written, from their dependsOn links: what a repeated
     decomposition answers, whatever amendments changed in the order's items since."""
     ids = {c["id"] for c in children}

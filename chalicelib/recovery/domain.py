@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import tmf
 from chalicelib.basket import domain as basket
@@ -110,7 +110,7 @@ def approval_id(basket_id: str, version: int) -> str:
     return f"basket-{basket_id}-approval-v{version}"
 
 
-def speaker(doc: Mapping[str, Any], others: list[Mapping[str, Any]], at: dt.datetime) -> str | None:
+def speaker(doc: Mapping[str, Any], others: Sequence[Mapping[str, Any]], at: dt.datetime) -> str | None:
     """One reminder per customer at a time: the newest of her baskets in recovery speaks for all.
     The id of a newer one than `doc` among `others` (her open baskets), else None."""
     mine = (doc.get("lastUpdate") or "", doc["id"])
