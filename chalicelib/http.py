@@ -190,7 +190,7 @@ def chalice_errors(request: Any, get_response: Callable[[Any], Response]) -> Res
 
 
 def _response(reply: Reply) -> Response:
-    headers = dict(reply.headers)
+    headers: dict[str, str | list[str]] = dict(reply.headers)
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
     headers.setdefault("Content-Type", "application/json")

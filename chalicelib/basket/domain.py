@@ -261,7 +261,7 @@ def apply_item_changes(items: list[dict[str, Any]], changes: Iterable[Mapping[st
                 by_id.pop(rid)
                 touched.discard(rid)
             continue
-        if rid in by_id and action != "add":
+        if rid is not None and rid in by_id and action != "add":  # stored items all have ids
             item = by_id[rid]
             if change.get("productOffering") and change["productOffering"]["id"] != item["productOffering"]["id"]:
                 raise bad_request(f"{where}: an item's productOffering cannot change; delete it and add another")

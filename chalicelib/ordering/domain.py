@@ -171,10 +171,10 @@ def promotions_ordered(order: Mapping[str, Any], product_id: str) -> set[str]:
     """The promotions an order (not final) adds to a product: its modify items' priced alterations."""
     if order.get("@type") != TYPE or parent_of(order) or order.get("state") in FINAL:
         return set()
-    return {(a.get("productOfferingPrice") or {}).get("id")
-            for i in order.get("productOrderItem") or []
+    return {pid for i in order.get("productOrderItem") or []
             if i.get("action") == "modify" and (i.get("product") or {}).get("id") == product_id
-            for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []} - {None}
+            for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []
+            if (pid := (a.get("productOfferingPrice") or {}).get("id")) is not None}
 
 
 def with_fees(totals: list[dict[str, Any]], fees: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -636,7 +636,7 @@ def amendment_request(current: Sequence[Mapping[str, Any]], given: list[Mapping[
     dropped by omission); an item in flight changes only its state, to cancelled; a new id is a
     new item. 400/422 for anything else. The same request again asks nothing."""
     now = {i["id"]: i for i in current}
-    ids = [i.get("id") for i in given]
+    ids: list[str] = [i["id"] for i in given]   # required by schemas.AmendedItem
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         raise bad_request(f"productOrderItem id(s) {', '.join(twice)} given twice; item ids must be unique")
@@ -685,9 +685,9 @@ def _fee_total(fees: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not fees:
         return None
     units = {f.get("unit") for f in fees}
-    if len(units) > 1:
-        return {"value": None, "unit": None, "parts": [dict(f) for f in fees]}
     unit = units.pop()
+    if units or unit is None:   # more than one currency, or a fee without one: not added up
+        return {"value": None, "unit": None, "parts": [dict(f) for f in fees]}
     return pricing.money(sum((pricing.amount(f.get("value") or 0) for f in fees), pricing.amount(0)), unit)
 
 
@@ -709,7 +709,9 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     number = len(parent.get("amendment") or []) + 1
     changed: dict[str, dict[str, Any]] = {}
     parent_items = {i["id"]: i for i in parent.get("productOrderItem") or []}
-    refused, fees, notes = [], {}, {}
+    refused: list[str] = []
+    fees: dict[str, list[Mapping[str, Any]]] = {}
+    notes: dict[str, list[str]] = {}
     for item_id in cancel_ids:
         fees[item_id], notes[item_id] = [], []
         for child in children.values():
