@@ -46,6 +46,14 @@ def new_body(record: DynamoDBRecord) -> dict[str, Any] | None:
     return body(change(record).new_image)
 
 
+def inserted_body(record: DynamoDBRecord) -> dict[str, Any]:
+    """The document an INSERT record wrote: an item written with a body; a record without one fails."""
+    doc = new_body(record)
+    if doc is None:
+        raise ValueError(f"stream record {record.event_id} wrote no body")
+    return doc
+
+
 def event_time(record: DynamoDBRecord) -> str:
     stamp = change(record).approximate_creation_date_time
     if stamp is None:

@@ -69,9 +69,9 @@ def record_handler(record: DynamoDBRecord) -> None:
         if inserted and not (streams.change(record).new_image or {}).get("moved_from"):
             _publish(domain.INTERACTION_API_NAME, "partyInteraction", domain.INTERACTION_TYPE, record)
     elif sk.startswith(store.AUDIT) and inserted:
-        _consent_changed(streams.new_body(record))
+        _consent_changed(streams.inserted_body(record))
     elif sk == store.LINK_SK and inserted:
-        _identified(streams.new_body(record))
+        _identified(streams.inserted_body(record))
 
 
 @logger.inject_lambda_context

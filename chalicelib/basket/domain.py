@@ -60,7 +60,7 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (AWAITING, ORDERED): (SYSTEM,),                  # approved by the emailed link: ordered in one write
 }
 # What a hand-over is, for the interaction recorded about it: (from, to) -> (reason, direction).
-HANDOVERS: dict[tuple[str | None, str], tuple[str, str]] = {
+HANDOVERS: dict[tuple[str | None, str | None], tuple[str, str]] = {
     (ACTIVE, OFFERED): ("assistance offered with the basket", "outbound"),
     (ACTIVE, WITH_AGENT): ("basket handed to an agent", "inbound"),
     (OFFERED, WITH_AGENT): ("assistance accepted: basket handed to an agent", "inbound"),

@@ -67,7 +67,7 @@ def duration(pop: Mapping[str, Any], charge_period: str | None) -> int | None:
     for term in pop.get("productOfferingTerm") or []:
         d = term.get("duration") or {}
         if d.get("amount"):
-            months = float(d["amount"]) * MONTHS.get(d.get("units"), 0)
+            months = float(d["amount"]) * MONTHS.get(d.get("units") or "", 0)
             if charge_period == "month" and months:
                 return int(months)
             return int(d["amount"])

@@ -770,7 +770,7 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
     """The order could not be decomposed (e.g. the catalogue or routing changed since capture)."""
     cause = (error or {}).get("Cause") if isinstance(error, Mapping) else error
     try:
-        cause = json.loads(cause).get("errorMessage", cause)
+        cause = json.loads(cause).get("errorMessage", cause) if isinstance(cause, (str, bytes)) else cause
     except (TypeError, ValueError, AttributeError):
         pass
     _, after = _change(order_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {

@@ -463,7 +463,7 @@ def approve(token: str) -> dict[str, Any]:
     try:
         order, _, _ = ordering.create({"shoppingCart": {"id": basket_id}}, customer,
                                       (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
-        outcome: dict[str, Any] = {"productOrder": _order_ref(order)}
+        outcome = {"productOrder": _order_ref(order)}
         logger.info("approved basket ordered", extra={"basketId": basket_id, "orderId": order["id"]})
     except ApiError as exc:
         if exc.code not in ordering_domain.REFUSALS:

@@ -106,7 +106,7 @@ def patched_rule(current: Mapping[str, Any], patch: Mapping[str, Any], at: str) 
     return doc
 
 
-def _ids(refs: Iterable[Any]) -> set[str]:
+def _ids(refs: Iterable[Any] | None) -> set[str]:
     out = set()
     for r in refs or []:
         rid = r.get("id") if isinstance(r, Mapping) else r

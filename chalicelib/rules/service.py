@@ -124,7 +124,7 @@ class _Names:
     """Offering names for reasons, looked up in the catalogue cache only when a reason needs one."""
 
     def __init__(self, known: Mapping[str, str]):
-        self.known = dict(known)
+        self.known: dict[str, str | None] = dict(known)   # None: not in the catalogue
 
     def get(self, oid: str, default: str | None = None) -> str | None:
         if oid not in self.known:
