@@ -15,7 +15,7 @@ import sys
 from typing import Any, Iterator
 from unittest import mock
 
-from aws_cdk import (ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags)
+from aws_cdk import (ArnFormat, CfnOutput, CfnResource, Duration, Fn, RemovalPolicy, Stack, Tags)
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -31,7 +31,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from chalicelib import auth, settings
 from infra import bundling
@@ -54,6 +54,14 @@ assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must a
 def logical_id(kind: str, name: str) -> str:
     """`("Table", "hub-delivery")` -> "TableHubDelivery": the resource's id in the template."""
     return kind + "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
+
+
+def l1(construct: IConstruct | None) -> CfnResource:
+    """A CloudFormation resource reached through the construct tree (find_child, default_child),
+    which CDK types as IConstruct (or None)."""
+    if not isinstance(construct, CfnResource):
+        raise TypeError(f"{construct} is not a CloudFormation resource")
+    return construct
 
 
 def env_name(kind: str, name: str) -> str:
@@ -132,7 +140,7 @@ class OmnishopStack(Stack):
         self.email_identity = ses.EmailIdentity(self, "EmailSender",
                                                 identity=ses.Identity.email(res.EMAIL_SENDER))
         self.tables = {t.name: self._table(t) for t in res.TABLES}
-        self.table_names = {t.name: self.node.find_child(logical_id("Table", t.name)).ref
+        self.table_names = {t.name: l1(self.node.find_child(logical_id("Table", t.name))).ref
                             for t in res.TABLES}
         self.plain_queues: dict[str, sqs.Queue] = {}   # every queue by name (DLQs, stream failures)
         self.queues = {q.name: self._queue(q) for q in res.QUEUES}
@@ -212,7 +220,7 @@ class OmnishopStack(Stack):
     def _plain_queue(self, name: str, **props: Any) -> sqs.Queue:
         queue = sqs.Queue(self, logical_id("Queue", name), enforce_ssl=True,
                           removal_policy=self.removal, **props)
-        queue.node.default_child.override_logical_id(logical_id("Queue", name))
+        l1(queue.node.default_child).override_logical_id(logical_id("Queue", name))
         self.plain_queues[name] = queue
         return queue
 
@@ -311,7 +319,7 @@ class OmnishopStack(Stack):
             log_group=logs.LogGroup(self, fid + "Logs", retention=logs.RetentionDays.ONE_MONTH,
                                     removal_policy=self.removal),
         )
-        function.node.default_child.override_logical_id(fid)
+        l1(function.node.default_child).override_logical_id(fid)
         self._grant_resources(function)
         for source in spec.sources:
             if isinstance(source, res.StreamSource):
@@ -366,7 +374,7 @@ class OmnishopStack(Stack):
                 level=sfn.LogLevel.ALL, include_execution_data=False),
             removal_policy=self.removal,
         )
-        machine.node.default_child.override_logical_id(sid)
+        l1(machine.node.default_child).override_logical_id(sid)
         for fn in sorted(set(spec.functions.values())):
             self.functions[fn].grant_invoke(machine)
         return machine
@@ -394,7 +402,7 @@ class OmnishopStack(Stack):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=f"Omnishop {self.stage}: {spec.description}")
             alarm.add_alarm_action(self.alarm_action)
-            alarm.node.default_child.override_logical_id(logical_id("Alarm", spec.name))   # findable by name
+            l1(alarm.node.default_child).override_logical_id(logical_id("Alarm", spec.name))   # findable by name
 
     def _schedules(self) -> None:
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
