@@ -369,9 +369,10 @@ def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], 
     """The basket's context after a change: current channel, who and what, caller-given context
     (journey key, campaign code, device, postcode) and the region derived from it."""
     context = dict(doc.get("context") or {})
+    given = context_in or {}
     for key in CALLER_CONTEXT:
-        if (context_in or {}).get(key):
-            context[key] = context_in[key]  # type: ignore[index]
+        if given.get(key):
+            context[key] = given[key]
     if by.get("channel"):
         context["currentChannel"] = by["channel"]
         context.setdefault("originatingChannel", by["channel"])

@@ -286,9 +286,10 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
 def _bundle_note(offering: Mapping[str, Any], cat: Catalogue) -> str | None:
     """"instead of 75 EUR/month apart" for a bundle offering cheaper than its parts."""
     parts = [cat.offering(p["id"]) for p in offering.get("bundledProductOffering") or []]
-    if not parts or not all(parts):
+    known = [p for p in parts if p]
+    if not parts or len(known) < len(parts):
         return None
-    apart = sum((recurring_value(p, cat)[0] for p in parts), Decimal(0))  # type: ignore[arg-type]
+    apart = sum((recurring_value(p, cat)[0] for p in known), Decimal(0))
     own, unit = recurring_value(offering, cat)
     return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
 

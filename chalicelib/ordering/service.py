@@ -516,7 +516,7 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         _change(order["id"], lambda f, now: domain.cancelled(f.doc, now, reason) if not domain.children_of(f.doc)
                 and f.doc.get("state") not in domain.FINAL else None)
     results = {c: _cancel_child(c, reason) for c in children}
-    final = refresh_parent(order["id"]) if children else store.load(order["id"]).doc  # type: ignore[union-attr]
+    final = refresh_parent(order["id"]) if children else _visible(order["id"], caller).doc
     done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
     if children and not all(results.values()):
         done["description"] = (f"{sum(results.values())} of {len(results)} child orders cancelled; the others were "
