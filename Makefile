@@ -44,8 +44,9 @@ PYTEST_WORKERS ?= 2
 test: setup lint  ## run the lint checks, then the whole test suite (what CI runs)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-lint: setup  ## ruff (settings in pyproject.toml) over the whole tree
+lint: setup  ## ruff over the whole tree, then mypy (settings for both in pyproject.toml)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: setup  ## print the benchmark figures
 	$(PY) -m bench
@@ -55,4 +56,4 @@ synth: setup  ## synthesize the CDK app with Lambda bundling into cdk.out/
 	$(PY) -m infra.app
 
 clean:  ## remove .venv, node_modules, .local and build output
-	rm -rf $(VENV) node_modules .local chalice.out cdk.out .pytest_cache
+	rm -rf $(VENV) node_modules .local chalice.out cdk.out .pytest_cache .mypy_cache

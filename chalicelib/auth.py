@@ -59,6 +59,13 @@ class Caller:
         """Channels and customers only see what is published for their channel."""
         return self.role in ("channel", "customer")
 
+    @property
+    def own_customer_id(self) -> str:
+        """A customer caller's own customer id: every customer token carries one (caller_from_claims)."""
+        if not self.customer_id:
+            raise unauthorized("a customer token must carry customerId")
+        return self.customer_id
+
 
 def _claim(claims: Mapping[str, Any], name: str) -> Any:
     return claims.get(name, claims.get(f"custom:{name}"))

@@ -9,13 +9,14 @@ import json
 import random
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import MetaProtocol
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
@@ -33,14 +34,16 @@ class JsonBody(Attribute[dict]):
         return json.loads(value)
 
 
-def meta(logical_table: str) -> type:
-    """A PynamoDB Meta for one of the tables in infra/resources.py."""
+def meta(logical_table: str) -> MetaProtocol:
+    """A PynamoDB Meta for one of the tables in infra/resources.py. A class, as PynamoDB wants it,
+    typed as PynamoDB declares Model.Meta (the options it leaves out PynamoDB fills in or reads
+    with getattr and a default)."""
 
     class Meta:
         table_name = settings.table_name(logical_table)
         region = settings.region()
 
-    return Meta
+    return cast(MetaProtocol, Meta)
 
 
 class StaleVersion(Exception):

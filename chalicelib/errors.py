@@ -1,12 +1,12 @@
 """The one error type. Anything raised as ApiError becomes a TMF error body with its status."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 
 class ApiError(Exception):
     def __init__(self, status: int, reason: str, message: str, code: str | None = None,
-                 body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                 body: dict[str, Any] | None = None, headers: Mapping[str, str | list[str]] | None = None,
                  items: tuple[str, ...] = ()):
         super().__init__(message)
         self.status = status
@@ -14,7 +14,7 @@ class ApiError(Exception):
         self.message = message
         self.code = code or str(status)
         self.body = body  # replaces the error body when set (e.g. 412 returns the current resource)
-        self.headers = headers or {}
+        self.headers: dict[str, str | list[str]] = dict(headers or {})
         self.items = items  # ids of the request's items the error is about (for callers; not in the body)
 
     def to_body(self) -> dict[str, Any]:

@@ -195,7 +195,7 @@ def chalice_errors(request: Any, get_response: Callable[[Any], Response]) -> Res
 
 
 def _response(reply: Reply) -> Response:
-    headers = dict(reply.headers)
+    headers: dict[str, str | list[str]] = dict(reply.headers)
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
     if isinstance(reply.body, str) and "Content-Type" in headers:   # text()

@@ -35,7 +35,7 @@ def _config(validate_payload: bool) -> Any:
 
     config = IdempotencyConfig(
         event_key_jmespath="key",
-        payload_validation_jmespath="payload" if validate_payload else None,
+        payload_validation_jmespath="payload" if validate_payload else "",  # "": no validation
         expires_after_seconds=settings.idempotency_ttl_seconds(),
         raise_on_no_idempotency_key=True,
     )

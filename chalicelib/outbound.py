@@ -137,7 +137,10 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         raise Unreachable("the URL's host name does not resolve") from None
     found: list[IPAddress] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        host_address = info[4][0]
+        if not isinstance(host_address, str):   # (int, bytes) addresses are not IP ones
+            continue
+        address = ipaddress.ip_address(host_address.split("%", 1)[0])
         if address not in found:
             found.append(address)
     if not found:

@@ -64,8 +64,10 @@ class Cron:
             return False
         last = calendar.monthrange(day.year, day.month)[1]
         weekday = (day.isoweekday() % 7) + 1  # AWS: 1 = Sunday
-        if self.dom != "?":
-            return day.day == last if self.dom == "L" else day.day in self._days_of_month
+        if self.dom == "L":
+            return day.day == last
+        if self._days_of_month is not None:   # a day-of-month field other than ? and L
+            return day.day in self._days_of_month
         if self._days_of_week is not None:
             return weekday in self._days_of_week
         if self.dow.upper().endswith("L"):  # nL: the last weekday n of the month (L alone: Saturday)

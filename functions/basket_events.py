@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import deferred, idempotency, streams
 from chalicelib.basket import domain
@@ -55,10 +57,10 @@ def _handover(old: dict | None, new: dict, version: int) -> None:
 
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
-    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, record.event_id,
+    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, streams.event_id(record),
                                           streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
-    version = int((record.dynamodb.new_image or {}).get("version") or 0)
+    version = int((streams.change(record).new_image or {}).get("version") or 0)
     if new is not None:
         _handover(old, new, version)
     did = recovery.on_change(old, new, version)
@@ -69,7 +71,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="BasketStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

@@ -6,10 +6,12 @@ deduplicated by id, and job executions are named after the job.
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
 from chalicelib.catalog import domain, jobs, store
@@ -32,7 +34,7 @@ def record_handler(record: DynamoDBRecord) -> None:
             jobs.start(k.name, rid)
         return
     old, new = streams.old_body(record), streams.new_body(record)
-    events = hub_domain.events_for_change(k.name, k.type_name, old, new, record.event_id,
+    events = hub_domain.events_for_change(k.name, k.type_name, old, new, streams.event_id(record),
                                           streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     metrics.add_metric(name="CatalogChanges", unit=MetricUnit.Count, value=1)
@@ -42,7 +44,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="CatalogStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                       context=context)

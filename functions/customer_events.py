@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import idempotency, streams
 from chalicelib.customer import domain, identity, interactions, store
@@ -26,7 +28,7 @@ PLATFORM_CHANNEL = "backoffice"
 
 def _publish(api: str, resource: str, type_name: str, record: DynamoDBRecord) -> int:
     events = hub_domain.events_for_change(resource, type_name, streams.old_body(record), streams.new_body(record),
-                                          record.event_id, streams.event_time(record))
+                                          streams.event_id(record), streams.event_time(record))
     return hub.publish(api, events)
 
 
@@ -64,17 +66,17 @@ def record_handler(record: DynamoDBRecord) -> None:
                                               "deliveries": sent, "recoveryStopped": stopped})
     elif sk.startswith(store.INTERACTION):
         # Only new touches are events: an interaction moved by a hand-over is not a new one.
-        if inserted and not (record.dynamodb.new_image or {}).get("moved_from"):
+        if inserted and not (streams.change(record).new_image or {}).get("moved_from"):
             _publish(domain.INTERACTION_API_NAME, "partyInteraction", domain.INTERACTION_TYPE, record)
     elif sk.startswith(store.AUDIT) and inserted:
-        _consent_changed(streams.new_body(record))
+        _consent_changed(streams.inserted_body(record))
     elif sk == store.LINK_SK and inserted:
-        _identified(streams.new_body(record))
+        _identified(streams.inserted_body(record))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="CustomerStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import idempotency, outbound, settings
 from aws_lambda_powertools.metrics import MetricUnit
@@ -54,7 +56,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="HubDeliveryMessages", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

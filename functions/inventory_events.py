@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
@@ -21,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
-    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, record.event_id,
+    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, streams.event_id(record),
                                           streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     logger.info("product change", extra={"productId": (new or old or {}).get("id"),
@@ -31,7 +33,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="InventoryStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

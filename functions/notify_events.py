@@ -4,7 +4,9 @@ delivered twice produces the same deliveries, which hub delivery makes once."""
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
@@ -21,14 +23,14 @@ def _visible(image: dict | None) -> dict | None:
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    old, new = _visible(record.dynamodb.old_image), _visible(record.dynamodb.new_image)
+    old, new = _visible(streams.change(record).old_image), _visible(streams.change(record).new_image)
     events = hub_domain.events_for_change("communicationMessage", domain.MESSAGE_TYPE, old, new,
-                                          record.event_id, streams.event_time(record))
+                                          streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
@@ -50,7 +52,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     cancel = doc.get("@type") == domain.CANCEL_TYPE
     events = hub_domain.events_for_change(domain.CANCEL_RESOURCE if cancel else domain.RESOURCE,
                                           domain.CANCEL_TYPE if cancel else domain.TYPE, old, new,
-                                          record.event_id, streams.event_time(record))
+                                          streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     if cancel or new is None or domain.parent_of(new):
         products = service.record_products(old, new) if new is not None and not cancel else 0
@@ -73,7 +75,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_metric(name="OrderStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

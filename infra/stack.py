@@ -12,10 +12,10 @@ import os
 import re
 import shutil
 import sys
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 from unittest import mock
 
-from aws_cdk import (Acknowledgment, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags,
+from aws_cdk import (Acknowledgment, ArnFormat, CfnOutput, CfnResource, Duration, Fn, RemovalPolicy, Stack, Tags,
                      Validations)
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -34,7 +34,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from chalicelib import auth, settings
 from infra import bundling, nag
@@ -68,6 +68,14 @@ assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must a
 def logical_id(kind: str, name: str) -> str:
     """`("Table", "hub-delivery")` -> "TableHubDelivery": the resource's id in the template."""
     return kind + "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
+
+
+def l1(construct: IConstruct | None) -> CfnResource:
+    """A CloudFormation resource reached through the construct tree (find_child, default_child),
+    which CDK types as IConstruct (or None)."""
+    if not isinstance(construct, CfnResource):
+        raise TypeError(f"{construct} is not a CloudFormation resource")
+    return construct
 
 
 def env_name(kind: str, name: str) -> str:
@@ -157,7 +165,7 @@ class OmnishopStack(Stack):
                                                 identity=ses.Identity.email(res.EMAIL_SENDER))
         self.table_indexes: dict[str, list[str]] = {}   # each table's GSI names (IAM names each one)
         self.tables = {t.name: self._table(t) for t in res.TABLES}
-        self.table_names = {t.name: self.node.find_child(logical_id("Table", t.name)).ref
+        self.table_names = {t.name: l1(self.node.find_child(logical_id("Table", t.name))).ref
                             for t in res.TABLES}
         self.plain_queues: dict[str, sqs.Queue] = {}   # every queue by name (DLQs, stream failures)
         self.queues = {q.name: self._queue(q) for q in res.QUEUES}
@@ -243,7 +251,7 @@ class OmnishopStack(Stack):
     def _plain_queue(self, name: str, **props: Any) -> sqs.Queue:
         queue = sqs.Queue(self, logical_id("Queue", name), enforce_ssl=True, removal_policy=self.removal,
                           encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key, **props)
-        queue.node.default_child.override_logical_id(logical_id("Queue", name))
+        l1(queue.node.default_child).override_logical_id(logical_id("Queue", name))
         self.plain_queues[name] = queue
         return queue
 
@@ -379,7 +387,7 @@ class OmnishopStack(Stack):
             tracing=lambda_.Tracing.ACTIVE, environment=dict(self.code_environment),
             role=role, log_group=log_group,
         )
-        function.node.default_child.override_logical_id(fid)
+        l1(function.node.default_child).override_logical_id(fid)
         self._grant_resources(role)
         for source in spec.sources:
             if isinstance(source, res.StreamSource):
@@ -438,7 +446,7 @@ class OmnishopStack(Stack):
                 level=sfn.LogLevel.ALL, include_execution_data=False),
             removal_policy=self.removal,
         )
-        machine.node.default_child.override_logical_id(sid)
+        l1(machine.node.default_child).override_logical_id(sid)
         for fn in sorted(set(spec.functions.values())):
             self._invoke(machine, self.functions[fn])
         nag.acknowledge(machine.role, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
@@ -476,7 +484,7 @@ class OmnishopStack(Stack):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=f"Omnishop {self.stage}: {spec.description}")
             alarm.add_alarm_action(self.alarm_action)
-            alarm.node.default_child.override_logical_id(logical_id("Alarm", spec.name))   # findable by name
+            l1(alarm.node.default_child).override_logical_id(logical_id("Alarm", spec.name))   # findable by name
 
     def api_metric(self, name: str, statistic: str, period: int = 300) -> cloudwatch.Metric:
         """API Gateway's metric `name` of this stage's REST API."""
@@ -491,8 +499,8 @@ class OmnishopStack(Stack):
             return cloudwatch.Metric(namespace="Omnishop", metric_name=name, dimensions_map={"service": PROJECT},
                                      statistic="Sum", period=Duration.minutes(5), label=name)
 
-        def graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
+        def graph(title: str, metrics: Sequence[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(title=title, left=list(metrics), width=width, height=6)
 
         functions = list(self.functions.items())
         streams = [(n, f) for n, f in functions if any(isinstance(s, res.StreamSource) for s in res.function(n).sources)]

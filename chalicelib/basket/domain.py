@@ -60,7 +60,7 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (AWAITING, ORDERED): (SYSTEM,),                  # approved by the emailed link: ordered in one write
 }
 # What a hand-over is, for the interaction recorded about it: (from, to) -> (reason, direction).
-HANDOVERS: dict[tuple[str | None, str], tuple[str, str]] = {
+HANDOVERS: dict[tuple[str | None, str | None], tuple[str, str]] = {
     (ACTIVE, OFFERED): ("assistance offered with the basket", "outbound"),
     (ACTIVE, WITH_AGENT): ("basket handed to an agent", "inbound"),
     (OFFERED, WITH_AGENT): ("assistance accepted: basket handed to an agent", "inbound"),
@@ -261,7 +261,7 @@ def apply_item_changes(items: list[dict[str, Any]], changes: Iterable[Mapping[st
                 by_id.pop(rid)
                 touched.discard(rid)
             continue
-        if rid in by_id and action != "add":
+        if rid is not None and rid in by_id and action != "add":  # stored items all have ids
             item = by_id[rid]
             if change.get("productOffering") and change["productOffering"]["id"] != item["productOffering"]["id"]:
                 raise bad_request(f"{where}: an item's productOffering cannot change; delete it and add another")
@@ -369,9 +369,10 @@ def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], 
     """The basket's context after a change: current channel, who and what, caller-given context
     (journey key, campaign code, device, postcode) and the region derived from it."""
     context = dict(doc.get("context") or {})
+    given = context_in or {}
     for key in CALLER_CONTEXT:
-        if (context_in or {}).get(key):
-            context[key] = context_in[key]  # type: ignore[index]
+        if given.get(key):
+            context[key] = given[key]
     if by.get("channel"):
         context["currentChannel"] = by["channel"]
         context.setdefault("originatingChannel", by["channel"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 CENT = Decimal("0.01")
 PROMOTION = "promotion"               # every new sale of the price gets it
@@ -67,7 +67,7 @@ def duration(pop: Mapping[str, Any], charge_period: str | None) -> int | None:
     for term in pop.get("productOfferingTerm") or []:
         d = term.get("duration") or {}
         if d.get("amount"):
-            months = float(d["amount"]) * MONTHS.get(d.get("units"), 0)
+            months = float(d["amount"]) * MONTHS.get(d.get("units") or "", 0)
             if charge_period == "month" and months:
                 return int(months)
             return int(d["amount"])
@@ -219,7 +219,7 @@ def recurring_value(offering: Mapping[str, Any], cat: Catalogue) -> tuple[Decima
     return sum((ln.value for ln in monthly), Decimal(0)), (monthly[0].unit if monthly else "EUR")
 
 
-def bundle_matches(items: list[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
+def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
     """Bundles whose every part is among the active items (each item in one bundle at most)."""
     used: set[str] = set()
     out = []
@@ -286,9 +286,10 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
 def _bundle_note(offering: Mapping[str, Any], cat: Catalogue) -> str | None:
     """"instead of 75 EUR/month apart" for a bundle offering cheaper than its parts."""
     parts = [cat.offering(p["id"]) for p in offering.get("bundledProductOffering") or []]
-    if not parts or not all(parts):
+    known = [p for p in parts if p]
+    if not parts or len(known) < len(parts):
         return None
-    apart = sum((recurring_value(p, cat)[0] for p in parts), Decimal(0))  # type: ignore[arg-type]
+    apart = sum((recurring_value(p, cat)[0] for p in known), Decimal(0))
     own, unit = recurring_value(offering, cat)
     return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
 

@@ -414,7 +414,7 @@ def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str]
     the agent who handled it, else to the customer; domain.not_ordered); with `version`, the
     basket awaiting approval at that version (approved by the link, not orderable) does. (basket,
     version, changed); a basket no longer in that state is left as it is. Safe to repeat."""
-    changed = []
+    changed: list[bool] = []
 
     def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
         changed.clear()

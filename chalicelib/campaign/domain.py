@@ -10,7 +10,10 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 from chalicelib import deferred, schedules, tmf
 from chalicelib.customer import domain as customer_domain
@@ -49,7 +52,7 @@ COUNTERS = ("targeted", "sent", "suppressedConsent", "suppressedCap", "deferred"
 
 
 # --- validation -------------------------------------------------------------------------------
-def _validated(schema: type, doc: Mapping[str, Any], what: str) -> Any:
+def _validated(schema: type[BaseModel], doc: Mapping[str, Any], what: str) -> Any:
     try:
         return schema.model_validate(doc)
     except pydantic.ValidationError as exc:
@@ -115,10 +118,10 @@ def check_rules(rules: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i, rule in enumerate(rules):
         where, name = f"targetSegment.rule.{i}", rule.get("attribute")
-        spec = ATTRIBUTES.get(name)  # type: ignore[arg-type]
-        if spec is None:
+        if not isinstance(name, str) or name not in ATTRIBUTES:
             raise bad_request(f"{where}: unknown attribute {name!r}; targeting can use "
                               f"{', '.join(sorted(ATTRIBUTES))}", "unknownAttribute")
+        spec = ATTRIBUTES[name]
         op = rule.get("operator") or spec.operators[0]
         if op not in spec.operators:
             raise bad_request(f"{where}: {name} takes the operator {' or '.join(spec.operators)}, not {op!r}",

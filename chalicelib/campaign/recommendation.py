@@ -124,7 +124,9 @@ def _upgrades(out: dict[str, Candidate], held: list[tuple[str, int | None]]) -> 
 def _accessories(out: dict[str, Candidate], buying: set[str]) -> None:
     for oid in sorted(buying):
         handset = catalog_store.cache.get("productOffering", oid)
-        for aid in rules_domain.related(handset[0], "accessory") if handset else []:
+        if not handset:
+            continue
+        for aid in rules_domain.related(handset[0], "accessory"):
             found = catalog_store.cache.get("productOffering", aid)
             if found:
                 out.setdefault(aid, Candidate(found[0])).add(

@@ -239,7 +239,8 @@ def run(campaign_id: str, run_id: str, remaining_ms: Callable[[], int]) -> dict[
         store.checkpoint(campaign_id, run_id, checkpoint.cursor, None, 0)
         logger.info("campaign not live: run ends", extra={"campaignId": campaign_id, "runId": run_id})
         return {"campaignId": campaign_id, "runId": run_id, "state": "notLive", "pages": 0}
-    cursor, pages = checkpoint.cursor, 0
+    cursor: str | None = checkpoint.cursor
+    pages = 0
     while True:
         ids, following = customer_store.customer_ids_page(store.decode_cursor(cursor), settings.campaign_page_size())
         _enqueue(_batches(campaign_id, run_id, ids))

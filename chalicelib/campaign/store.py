@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import size
+from pynamodb.expressions.update import Action
 
 from chalicelib.campaign.models import CampaignItem, CampaignRecord
 from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
@@ -117,7 +118,7 @@ def finish_target(campaign_id: str, tag: str, state: str, channel: str | None = 
         actions.append(CampaignItem.channel.set(channel))
     if detail:
         actions.append(CampaignItem.detail.set(detail))
-    counts = {state: 1, **({"deferred": -1} if was_deferred else {})}
+    counts: dict[str, float] = {state: 1, **({"deferred": -1} if was_deferred else {})}
     return _update_and_count(campaign_id, target_sk(tag), actions,
                              CampaignItem.state == ("deferred" if was_deferred else "pending"), counts)
 
@@ -152,7 +153,7 @@ def checkpoint(campaign_id: str, run_id: str, old_cursor: str | None, new_cursor
     """Move a run's cursor past a page whose customers are queued; False when another runner moved
     it first (it carries on, this one stops). A None new cursor finishes the run."""
     run = CampaignItem(pk(campaign_id), run_sk(run_id))
-    actions = [CampaignItem.pages.add(1), CampaignItem.candidates.add(candidates)]
+    actions: list[Action] = [CampaignItem.pages.add(1), CampaignItem.candidates.add(candidates)]
     actions.append(CampaignItem.cursor.set(new_cursor) if new_cursor else CampaignItem.cursor.remove())
     if new_cursor is None:
         actions.append(CampaignItem.state.set("done"))
@@ -175,7 +176,7 @@ def reserve_cap(customer_id: str, week: str, message_id: str, cap: int, expires:
     item = CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}")
     condition = (CampaignItem.ids.does_not_exist() | (CampaignItem.ids.contains(message_id))
                  | (size(CampaignItem.ids) < cap))
-    actions = [CampaignItem.ids.add({message_id})]
+    actions: list[Action] = [CampaignItem.ids.add({message_id})]
     if expires:
         actions.append(CampaignItem.expires.set(expires))
     return written(lambda: item.update(actions=actions, condition=condition))

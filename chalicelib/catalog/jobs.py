@@ -137,7 +137,8 @@ def parse_export(data: bytes) -> dict[str, list[dict[str, Any]]]:
             grouped[name].extend(docs)
     elif isinstance(payload, list):
         for doc in payload:
-            kind = TYPE_TO_KIND.get(doc.get("@baseType") or doc.get("@type")) if isinstance(doc, dict) else None
+            type_name = (doc.get("@baseType") or doc.get("@type")) if isinstance(doc, dict) else None
+            kind = TYPE_TO_KIND.get(type_name) if isinstance(type_name, str) else None
             if kind is None:
                 raise JobInvalid("every resource in the export needs a known @type")
             grouped[kind].append(doc)

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 import zoneinfo
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -377,7 +377,7 @@ def occurred(interaction: Mapping[str, Any]) -> str:
 
 
 # --- the 360 view -----------------------------------------------------------------------------
-def current_journey(interactions: list[Mapping[str, Any]]) -> str | None:
+def current_journey(interactions: Sequence[Mapping[str, Any]]) -> str | None:
     """The journey of the newest interaction that belongs to one."""
     return next((i["journeyKey"] for i in interactions if i.get("journeyKey")), None)
 

@@ -115,7 +115,8 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if caller.role == "customer":
         if domain.owner(body) not in (None, ("customer", caller.customer_id)):
             raise forbidden("a customer records interactions about itself only")
-        body = domain.with_party(body, domain.customer_party(caller.customer_id, customer_href(caller.customer_id)))
+        body = domain.with_party(body, domain.customer_party(caller.own_customer_id,
+                                                             customer_href(caller.own_customer_id)))
     if access.is_agent(caller):
         body = domain.with_party(body, domain.agent_party(caller.sub))
     rid = tmf.new_id()
@@ -135,7 +136,7 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     offset, limit = tmf.paging(params)
     fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
     if caller.role == "customer":
-        docs = store.interactions(store.customer_pk(caller.customer_id))
+        docs = store.interactions(store.customer_pk(caller.own_customer_id))
     elif params.get("id") and "," not in params["id"]:
         found = store.find_interaction(params["id"])
         docs = [found[1]] if found else []

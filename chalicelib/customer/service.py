@@ -71,9 +71,9 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     access.check_roles(caller, "agent", "customer")
     offset, limit = tmf.paging(params)
     fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
-    wanted = params.get("id")
-    if caller.role == "customer" or (wanted and "," not in wanted):
-        one = store.load_customer(caller.customer_id if caller.role == "customer" else wanted)
+    wanted = caller.own_customer_id if caller.role == "customer" else params.get("id")
+    if wanted and (caller.role == "customer" or "," not in wanted):
+        one = store.load_customer(wanted)
         docs = [one[0]] if one else []
     else:
         name = params.get("name")

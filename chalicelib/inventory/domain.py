@@ -15,7 +15,7 @@ creates nothing and changes nothing the second time.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
@@ -243,7 +243,7 @@ def bundled_in(item: Mapping[str, Any]) -> str | None:
 
 
 def from_order_item(order: Mapping[str, Any], item: Mapping[str, Any], rid: str, href: str, at: str,
-                    customer: Mapping[str, Any], stack: str | None, item_prices: list[Mapping[str, Any]]) -> dict[str, Any]:
+                    customer: Mapping[str, Any], stack: str | None, item_prices: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The product an `add` item of `order` (the customer's order) created when it completed."""
     offering = item.get("productOffering") or {}
     product = item.get("product") or {}
@@ -293,7 +293,7 @@ def components(bundle: Mapping[str, Any]) -> list[str]:
             if r.get("relationshipType") == "bundles" and (r.get("product") or {}).get("id")]
 
 
-def ended_with_bundle(item: Mapping[str, Any], parts: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def ended_with_bundle(item: Mapping[str, Any], parts: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Of a bundle's component products (`parts`), those a completed `delete` item on the bundle
     ends too (a bundle ends whole). A bundle's delete reaches its stacks as one item per component
     offering (chalicelib/ordering/domain.py parts, all naming the bundle product): each ends the
@@ -306,7 +306,7 @@ def ended_with_bundle(item: Mapping[str, Any], parts: list[Mapping[str, Any]]) -
 
 
 def changed_by_item(doc: Mapping[str, Any], order: Mapping[str, Any], item: Mapping[str, Any], at: str,
-                    item_prices: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+                    item_prices: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """A completed `modify` or `delete` item applied to the product it names; None when that item
     was applied already (a replayed completion). delete: terminated; modify: the item's
     characteristics replace those of the same name, its prices (if any) the product's."""
@@ -338,7 +338,7 @@ def _running(alteration: Mapping[str, Any], at: str) -> bool:
     return end is None or str(end) > at
 
 
-def merged_prices(current: list[Mapping[str, Any]], new: list[Mapping[str, Any]], at: str) -> list[dict[str, Any]]:
+def merged_prices(current: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], at: str) -> list[dict[str, Any]]:
     """A product's prices after a modify item: each recurring price of the item (with its
     promotion and the date it ends) replaces the product's price it is (same productOfferingPrice,
     else the same type and period) or is added; one-off prices of the item (a fee) are charges

@@ -7,7 +7,7 @@ see is 404, as if it did not exist.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib import access, db, tmf
 from chalicelib.auth import Caller
@@ -207,7 +207,7 @@ def _end_components(bundle: Mapping[str, Any], order: Mapping[str, Any], item: M
     return written
 
 
-def record_completed(order: Mapping[str, Any], items: list[Mapping[str, Any]], stack: str | None,
+def record_completed(order: Mapping[str, Any], items: Sequence[Mapping[str, Any]], stack: str | None,
                      at: str) -> int:
     """Items of a child order that just completed, applied to the inventory of the customer of
     `order` (the customer's order, which the product ids derive from): an `add` creates the

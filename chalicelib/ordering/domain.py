@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import pathlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -77,7 +77,7 @@ def parent_of(doc: Mapping[str, Any]) -> str | None:
     return next((r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "parent"), None)
 
 
-def check_items(items: list[Mapping[str, Any]]) -> None:
+def check_items(items: Sequence[Mapping[str, Any]]) -> None:
     """Item ids unique, actions known; modify/delete name the product they change."""
     seen: set[str] = set()
     for n, item in enumerate(items):
@@ -89,7 +89,7 @@ def check_items(items: list[Mapping[str, Any]]) -> None:
             raise bad_request(f"{where}: a {item['action']} item names the product it changes (product.id)")
 
 
-def replaced_items(items: list[Mapping[str, Any]], offering: Any,
+def replaced_items(items: Sequence[Mapping[str, Any]], offering: Any,
                    held: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """An upsell to a bundle ends what the bundle supersedes, so nothing is billed twice: one
     `delete` item per product held whose offering is a component of a bundle the order adds (the
@@ -171,10 +171,10 @@ def promotions_ordered(order: Mapping[str, Any], product_id: str) -> set[str]:
     """The promotions an order (not final) adds to a product: its modify items' priced alterations."""
     if order.get("@type") != TYPE or parent_of(order) or order.get("state") in FINAL:
         return set()
-    return {(a.get("productOfferingPrice") or {}).get("id")
-            for i in order.get("productOrderItem") or []
+    return {pid for i in order.get("productOrderItem") or []
             if i.get("action") == "modify" and (i.get("product") or {}).get("id") == product_id
-            for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []} - {None}
+            for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []
+            if (pid := (a.get("productOfferingPrice") or {}).get("id")) is not None}
 
 
 def with_fees(totals: list[dict[str, Any]], fees: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -309,7 +309,7 @@ def _component(item: Mapping[str, Any], offering: Mapping[str, Any], cid: str, s
     return out
 
 
-def parts(items: list[Mapping[str, Any]], offering: Any, specification: Any, held: Mapping[str, Mapping[str, Any]],
+def parts(items: Sequence[Mapping[str, Any]], offering: Any, specification: Any, held: Mapping[str, Mapping[str, Any]],
           routing: Routing, country: str | None, brand: str | None) -> list[Part]:
     """Every item (and every component of a bundle) with the stack that fulfils it.
 
@@ -438,7 +438,7 @@ def item_state_from(states: list[str]) -> str:
     return FAILED if state == PARTIAL else state
 
 
-def follow_children(parent: Mapping[str, Any], children: list[Mapping[str, Any]], at: str) -> dict[str, Any]:
+def follow_children(parent: Mapping[str, Any], children: Sequence[Mapping[str, Any]], at: str) -> dict[str, Any]:
     """The parent order with its state and item states following its children's."""
     by_parent_item: dict[str, list[str]] = {}
     for child in children:
@@ -528,7 +528,7 @@ def price_changes(cart_items: Iterable[Mapping[str, Any]], now: Mapping[str, lis
     return out
 
 
-def price_change_token(changes: list[Mapping[str, Any]]) -> str:
+def price_change_token(changes: Sequence[Mapping[str, Any]]) -> str:
     """Names exactly these new prices: accepting it accepts them and no later change."""
     raw = json.dumps([[c["cartItem"]["id"], c["newPrice"]] for c in changes], sort_keys=True, default=str)
     return "pc-" + hashlib.sha256(raw.encode()).hexdigest()[:20]
@@ -629,14 +629,14 @@ def _within(given: Any, stored: Any) -> bool:
     return bool(given == stored)
 
 
-def amendment_request(current: list[Mapping[str, Any]], given: list[Mapping[str, Any]]
+def amendment_request(current: Sequence[Mapping[str, Any]], given: list[Mapping[str, Any]]
                       ) -> tuple[list[str], list[dict[str, Any]]]:
     """What a PATCH of an order's productOrderItem asks (the list as the caller wants it):
     (ids of items to cancel, new items to add). Every item in flight is listed (nothing is
     dropped by omission); an item in flight changes only its state, to cancelled; a new id is a
     new item. 400/422 for anything else. The same request again asks nothing."""
     now = {i["id"]: i for i in current}
-    ids = [i.get("id") for i in given]
+    ids: list[str] = [i["id"] for i in given]   # required by schemas.AmendedItem
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         raise bad_request(f"productOrderItem id(s) {', '.join(twice)} given twice; item ids must be unique")
@@ -681,13 +681,13 @@ class Amendment:
     record: dict[str, Any]
 
 
-def _fee_total(fees: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+def _fee_total(fees: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not fees:
         return None
     units = {f.get("unit") for f in fees}
-    if len(units) > 1:
-        return {"value": None, "unit": None, "parts": [dict(f) for f in fees]}
     unit = units.pop()
+    if units or unit is None:   # more than one currency, or a fee without one: not added up
+        return {"value": None, "unit": None, "parts": [dict(f) for f in fees]}
     return pricing.money(sum((pricing.amount(f.get("value") or 0) for f in fees), pricing.amount(0)), unit)
 
 
@@ -709,7 +709,9 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     number = len(parent.get("amendment") or []) + 1
     changed: dict[str, dict[str, Any]] = {}
     parent_items = {i["id"]: i for i in parent.get("productOrderItem") or []}
-    refused, fees, notes = [], {}, {}
+    refused: list[str] = []
+    fees: dict[str, list[Mapping[str, Any]]] = {}
+    notes: dict[str, list[str]] = {}
     for item_id in cancel_ids:
         fees[item_id], notes[item_id] = [], []
         for child in children.values():
@@ -802,7 +804,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     return Amendment(new_parent, changed, created, record)
 
 
-def waves_of(children: list[Mapping[str, Any]]) -> list[list[str]]:
+def waves_of(children: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     """The waves of child orders already written, from their dependsOn links: what a repeated
     decomposition answers, whatever amendments changed in the order's items since."""
     ids = {c["id"] for c in children}

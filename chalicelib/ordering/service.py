@@ -523,7 +523,7 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         _change(order["id"], lambda f, now: domain.cancelled(f.doc, now, reason) if not domain.children_of(f.doc)
                 and f.doc.get("state") not in domain.FINAL else None)
     results = {c: _cancel_child(c, reason) for c in children}
-    final = refresh_parent(order["id"]) if children else store.load(order["id"]).doc  # type: ignore[union-attr]
+    final = refresh_parent(order["id"]) if children else _visible(order["id"], caller).doc
     if final.get("state") == domain.CANCELLED:
         stock.release_order(order["id"])   # the handsets its checkout held go back (once)
     done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
@@ -784,7 +784,7 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
     """The order could not be decomposed (e.g. the catalogue or routing changed since capture)."""
     cause = (error or {}).get("Cause") if isinstance(error, Mapping) else error
     try:
-        cause = json.loads(cause).get("errorMessage", cause)
+        cause = json.loads(cause).get("errorMessage", cause) if isinstance(cause, (str, bytes)) else cause
     except (TypeError, ValueError, AttributeError):
         pass
     _, after = _change(order_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {

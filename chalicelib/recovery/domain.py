@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import tmf
 from chalicelib.basket import domain as basket
@@ -42,8 +42,10 @@ def active_items(doc: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 
 def recoverable(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
     """A basket the process looks after: a known customer's, active (with the customer), with items."""
-    return bool(doc) and basket.customer_of(doc) is not None \
-        and basket.effective_status(doc, at) == basket.ACTIVE and bool(active_items(doc))  # type: ignore[arg-type]
+    if not doc:
+        return False
+    return basket.customer_of(doc) is not None \
+        and basket.effective_status(doc, at) == basket.ACTIVE and bool(active_items(doc))
 
 
 def session_starts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
@@ -55,8 +57,10 @@ def session_starts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
 def in_recovery(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
     """A basket a recovery session may still be looking after: recoverable, or offered assistance
     (waiting for an answer to the first message)."""
-    return bool(doc) and basket.customer_of(doc) is not None and bool(active_items(doc)) \
-        and basket.effective_status(doc, at) in (basket.ACTIVE, basket.OFFERED)  # type: ignore[arg-type]
+    if not doc:
+        return False
+    return basket.customer_of(doc) is not None and bool(active_items(doc)) \
+        and basket.effective_status(doc, at) in (basket.ACTIVE, basket.OFFERED)
 
 
 def session_ends(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
@@ -81,8 +85,10 @@ def consent_withdrawn(old: Mapping[str, Any] | None, new: Mapping[str, Any] | No
 
 def assistance_accepted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     """The basket went to the agents' worklist (withAgent, no agent yet): it is queued for them."""
-    return bool(new) and new.get("status") == basket.WITH_AGENT and basket.customer_of(new) is not None \
-        and not basket.agent_of(new) and (old or {}).get("status") != basket.WITH_AGENT  # type: ignore[union-attr]
+    if not new:
+        return False
+    return new.get("status") == basket.WITH_AGENT and basket.customer_of(new) is not None \
+        and not basket.agent_of(new) and (old or {}).get("status") != basket.WITH_AGENT
 
 
 def execution_name(basket_id: str, version: int, phase: str = RECOVER) -> str:
@@ -93,12 +99,15 @@ def execution_name(basket_id: str, version: int, phase: str = RECOVER) -> str:
 
 def handed_back(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     """An agent handed the basket back for approval: the approval email goes out."""
-    return bool(old and new) and old.get("status") == basket.WITH_AGENT \
-        and new.get("status") == basket.AWAITING  # type: ignore[union-attr]
+    if not old or not new:
+        return False
+    return old.get("status") == basket.WITH_AGENT and new.get("status") == basket.AWAITING
 
 
 def approved(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
-    return bool(new) and new.get("status") == basket.APPROVED and (old or {}).get("status") != basket.APPROVED  # type: ignore[union-attr]
+    if not new:
+        return False
+    return new.get("status") == basket.APPROVED and (old or {}).get("status") != basket.APPROVED
 
 
 def reminder_id(basket_id: str, n: int) -> str:
@@ -110,7 +119,7 @@ def approval_id(basket_id: str, version: int) -> str:
     return f"basket-{basket_id}-approval-v{version}"
 
 
-def speaker(doc: Mapping[str, Any], others: list[Mapping[str, Any]], at: dt.datetime) -> str | None:
+def speaker(doc: Mapping[str, Any], others: Sequence[Mapping[str, Any]], at: dt.datetime) -> str | None:
     """One reminder per customer at a time: the newest of her baskets in recovery speaks for all.
     The id of a newer one than `doc` among `others` (her open baskets), else None."""
     mine = (doc.get("lastUpdate") or "", doc["id"])

@@ -12,6 +12,8 @@ The CAP# item is the per-customer outreach cap over a rolling window (recovery d
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
@@ -25,5 +27,5 @@ class RecoverySession(Model):
     execution = UnicodeAttribute(null=True)
     session = NumberAttribute(null=True)
     expires = NumberAttribute(null=True)
-    reminded = MapAttribute(null=True)        # CAP# items: basket id -> when she was reminded (epoch s)
+    reminded: MapAttribute[str, Any] = MapAttribute(null=True)   # CAP# items: basket id -> when she was reminded (epoch s)
     cap_version = NumberAttribute(null=True)  # CAP# items: moved by every write

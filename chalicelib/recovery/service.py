@@ -68,7 +68,7 @@ def _record_session(basket_id: str, name: str, version: int) -> None:
 def stop_recovery(basket_id: str, cause: str) -> bool:
     """End the basket's running recovery session at once (if any). Safe to repeat."""
     found = _session(basket_id)
-    stopped = bool(found) and workflows.stop(MACHINE, found.execution, STOP_ERROR, cause)  # type: ignore[union-attr]
+    stopped = found is not None and workflows.stop(MACHINE, found.execution, STOP_ERROR, cause)
     if stopped:
         logger.info("recovery stopped", extra={"basketId": basket_id, "reason": cause})
     return stopped
@@ -463,7 +463,7 @@ def approve(token: str) -> dict[str, Any]:
     try:
         order, _, _ = ordering.create({"shoppingCart": {"id": basket_id}}, customer,
                                       (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
-        outcome: dict[str, Any] = {"productOrder": _order_ref(order)}
+        outcome = {"productOrder": _order_ref(order)}
         logger.info("approved basket ordered", extra={"basketId": basket_id, "orderId": order["id"]})
     except ApiError as exc:
         if exc.code not in ordering_domain.REFUSALS:
@@ -603,10 +603,10 @@ def next_work(caller: Caller) -> dict[str, Any] | None:
         message = messages[0]
         basket_id, item = _queued_basket(message), None
         found = basket_store.load(basket_id) if basket_id else None
-        if found is not None and basket.effective_status(found.doc, tmf.now()) == basket.WITH_AGENT \
+        if basket_id and found is not None and basket.effective_status(found.doc, tmf.now()) == basket.WITH_AGENT \
                 and not basket.agent_of(found.doc):
             try:
-                item = claim(basket_id, caller)  # type: ignore[arg-type]
+                item = claim(basket_id, caller)
             except ApiError as exc:
                 if exc.status not in (404, 409):
                     raise

@@ -106,7 +106,7 @@ def patched_rule(current: Mapping[str, Any], patch: Mapping[str, Any], at: str) 
     return doc
 
 
-def _ids(refs: Iterable[Any]) -> set[str]:
+def _ids(refs: Iterable[Any] | None) -> set[str]:
     out = set()
     for r in refs or []:
         rid = r.get("id") if isinstance(r, Mapping) else r
@@ -291,7 +291,7 @@ def outward(code: str) -> str:
 def coverage_entry(postcode: str, table: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The coverage entry of a postcode: its exact outward code, else its area (letters)."""
     out = outward(normalise_postcode(postcode))
-    area = re.match(r"^[A-Z]+", out).group(0)  # type: ignore[union-attr]
+    area = re.sub(r"[^A-Z].*", "", out)   # its leading letters (_POSTCODE: it starts with one or two)
     entries = list(table)
     return (next((e for e in entries if e["prefix"] == out), None)
             or next((e for e in entries if e["prefix"] == area), None))

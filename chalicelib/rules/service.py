@@ -9,7 +9,7 @@ container sees it within OMNISHOP_CATALOG_CACHE_SECONDS, and evaluating rules co
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import deferred, tmf
 from chalicelib.auth import Caller, require
@@ -124,7 +124,7 @@ class _Names:
     """Offering names for reasons, looked up in the catalogue cache only when a reason needs one."""
 
     def __init__(self, known: Mapping[str, str]):
-        self.known = dict(known)
+        self.known: dict[str, str | None] = dict(known)   # None: not in the catalogue
 
     def get(self, oid: str, default: str | None = None) -> str | None:
         if oid not in self.known:
@@ -143,7 +143,7 @@ def profile(customer_id: str) -> dict[str, Any] | None:
     return profile_of(found[0], inventory.held(customer_id))
 
 
-def profile_of(customer: Mapping[str, Any], held: list[Mapping[str, Any]]) -> dict[str, Any]:
+def profile_of(customer: Mapping[str, Any], held: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`profile` from a customer document and the products they hold, already read."""
     party_type = (customer.get("engagedParty") or {}).get("@referredType")
     customer_type = "organization" if party_type == "Organization" else "individual"
@@ -168,7 +168,7 @@ def facts(channel: str | None, customer: Mapping[str, Any] | None, postcode: str
                         technologies=places.technologies(postcode), known_customer=customer is not None)
 
 
-def qualify_items(offerings: list[Mapping[str, Any]], fact: domain.Facts) -> list[dict[str, Any]]:
+def qualify_items(offerings: Sequence[Mapping[str, Any]], fact: domain.Facts) -> list[dict[str, Any]]:
     """Each offering qualified together with the others (the rest of a basket)."""
     docs = documents()
     ids = [o["id"] for o in offerings]
@@ -180,7 +180,7 @@ def qualify_items(offerings: list[Mapping[str, Any]], fact: domain.Facts) -> lis
     return out
 
 
-def early_fees(items: list[Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]],
+def early_fees(items: Sequence[Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]],
                campaign_code: str | None) -> dict[str, dict[str, Any]]:
     """The early termination / upgrade fee (a one-off CartPrice, or the rule that waives it) of
     each modify/delete item on a product held before its contract ends, by item id: the contract

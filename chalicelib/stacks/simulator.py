@@ -112,7 +112,8 @@ class Simulator:
                                  name=f"stack-{stack}-{body['id']}").start()
             return 201
         if path == f"{API}/cancelProductOrder":
-            entry = self.orders.get((body.get("productOrder") or {}).get("id"))
+            order_id = (body.get("productOrder") or {}).get("id")
+            entry = self.orders.get(order_id) if isinstance(order_id, str) else None
             if entry is None:
                 return 404
             entry["cancelled"] = True

@@ -111,7 +111,7 @@ def new_reservation(body: Mapping[str, Any], rid: str, href: str, now: dt.dateti
     for item in body["reserveProductStockItem"]:
         out = {**item, "reserveProductStockState": DONE if held else FAILED,
                "quantityReserved": {"amount": item["quantityRequested"]["amount"] if held else 0, "units": "unit"}}
-        if held:
+        if stocks is not None:
             sid = item_stock(item, location) or ""
             out["productStockReserved"] = {"id": sid, "href": stocks[sid], "@referredType": "ProductStock"}
         items.append(out)
@@ -146,7 +146,7 @@ def item_location(order_item: Mapping[str, Any]) -> str:
     (click-and-collect), else the central warehouse."""
     places = ((order_item.get("product") or {}).get("place") or []) if isinstance(order_item.get("product"), Mapping) \
         else []
-    return next((p.get("id") for p in places if isinstance(p, Mapping) and p.get("id") in LOCATIONS), CENTRAL)
+    return next((str(p["id"]) for p in places if isinstance(p, Mapping) and p.get("id") in LOCATIONS), CENTRAL)
 
 
 def order_stock_items(order_items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -174,7 +174,8 @@ def order_hold(order_ref: Mapping[str, Any], order_items: list[Mapping[str, Any]
     None when no item is of a stocked offering (one with a stock in the central warehouse or at
     the item's store). 409 insufficientStock, nothing written, when a stock has less than asked
     now (the transaction's conditions catch one emptied meanwhile)."""
-    wanted, holds = [], {}
+    wanted: list[Any] = []
+    holds: dict[str, int] = {}
     for item in domain.order_stock_items(order_items):
         sid, offering = item["productStockRequested"]["id"], item["requestedProduct"]["productOffering"]["id"]
         found, central = store.load_stock(sid), domain.stock_id(offering, domain.CENTRAL)

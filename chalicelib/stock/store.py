@@ -4,7 +4,7 @@ and so are a release and the stock it gives back. See models.py for the key desi
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -159,7 +159,7 @@ def load_reservation(rid: str) -> tuple[dict[str, Any], int] | None:
     return (rec.body, rec.version) if rec is not None and rec.kind == domain.RESERVATION else None
 
 
-def end_hold(doc: dict[str, Any], version: int, gone: set[str] = frozenset(), give_back: bool = True) -> int:
+def end_hold(doc: dict[str, Any], version: int, gone: Collection[str] = frozenset(), give_back: bool = True) -> int:
     """Store the reservation `doc` (its hold ended) if it is still at `version` and holding, and
     give its quantities back to its stocks (except those in `gone`: deleted since), in one
     transaction (`give_back` False: consumed, the stock stays taken). StaleVersion when the

@@ -43,9 +43,9 @@ _metrics: collections.deque[tuple[float, str, float]] = collections.deque(maxlen
 _original_serialize: Callable[..., Any] | None = None
 
 
-def _recording_serialize(provider: Any, *args: Any, **kwargs: Any) -> Any:
+def _recording_serialize(self: Any, *args: Any, **kwargs: Any) -> Any:
     assert _original_serialize is not None
-    emf = _original_serialize(provider, *args, **kwargs)
+    emf = _original_serialize(self, *args, **kwargs)
     now = time.time()
     with _metrics_lock:
         for directive in emf.get("_aws", {}).get("CloudWatchMetrics", []):

@@ -140,14 +140,14 @@ _original_invoke: Callable[..., Any] | None = None
 _lock = threading.Lock()
 
 
-def _routed_invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+def _routed_invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                    response_headers: dict[str, str]) -> bytes | None:
     """Replaces LambdaSimpleBackend.invoke: run our handler instead of echoing the payload."""
-    fn = backend.get_function(function_name, qualifier)  # unknown function -> moto's 404, as in AWS
+    fn = self.get_function(function_name, qualifier)  # unknown function -> moto's 404, as in AWS
     function = _routes.get(fn.function_name)
     if function is None:
         assert _original_invoke is not None
-        return _original_invoke(backend, function_name, qualifier, body, headers, response_headers)
+        return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
     raw = body.decode() if isinstance(body, bytes) else body
     event = json.loads(raw) if raw else {}
     if headers.get("X-Amz-Invocation-Type") == "Event":

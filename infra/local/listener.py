@@ -44,16 +44,22 @@ class Listener:
 
     def __enter__(self) -> "Listener":
         """Serve, and open this port in the outbound guard's local allow-list (this process)."""
-        outbound.allow_local(*self._server.server_address[:2])
+        outbound.allow_local(*self._bound())
         self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        outbound.disallow_local(*self._server.server_address[:2])
+        outbound.disallow_local(*self._bound())
         self._server.shutdown()
         self._server.server_close()
 
-    def event_types(self) -> list[str]:
+    def _bound(self) -> tuple[str, int]:
+        """(host, port) the server listens on: an AF_INET server's address is a host string."""
+        host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
+        return host, port
+
+    def event_types(self) -> list[str | None]:
         with self._lock:
             return [e.get("eventType") for e in self.events]
 

@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 log = logging.getLogger("infra.local")
 
-_originals: dict[str, Callable[..., Any]] = {}
+_originals: dict[str, Any] = {}   # what each patch replaced (None: it was inherited)
 _START_WAIT_SECONDS = 5.0
 
 # One lock for all of moto's DynamoDB state (re-entrant: a transaction calls put_item itself).
@@ -101,7 +101,7 @@ def _transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) ->
 
 def _untracked_iterator(cls: type, *args: Any, **kwargs: Any) -> Any:
     """ShardIterator.__new__: not kept in moto's model tracking; stamped with when it was made."""
-    iterator = object.__new__(cls)
+    iterator: Any = object.__new__(cls)
     iterator.made = time.monotonic()
     return iterator
 

@@ -384,7 +384,8 @@ class Pump:
 
     def describe(self, stream_arn: str) -> list[str]:
         """The ids of the stream's shards (DescribeStream, every page)."""
-        streams, shards, params = aws.client("dynamodbstreams"), [], {}
+        streams, shards = aws.client("dynamodbstreams"), []
+        params: dict[str, str] = {}
         while True:
             description = streams.describe_stream(StreamArn=stream_arn, **params)["StreamDescription"]
             shards += [s["ShardId"] for s in description["Shards"]]

@@ -91,3 +91,10 @@ def test_sweep_retires_offers_whose_validity_ended(client, admin, pump):
     assert jobs.sweep() == [f"productOffering/{offer['id']}"]
     assert jobs.sweep() == []  # twice is harmless
     assert store.load("productOffering", offer["id"])[0]["lifecycleStatus"] == "retired"
+
+
+@pytest.mark.parametrize("doc", [{"@type": ["ProductOffering"]}, {"@baseType": {"x": 1}}, {"@type": 7}, "text"])
+def test_an_export_resource_whose_type_is_not_a_name_is_invalid(doc):
+    # a list or object as @type was looked up as a key: TypeError (unhashable), not a failed job
+    with pytest.raises(jobs.JobInvalid, match="known @type"):
+        jobs.parse_export(json.dumps([doc]).encode())

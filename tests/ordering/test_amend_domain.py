@@ -154,3 +154,14 @@ def test_a_repeated_decomposition_answers_the_child_orders_as_written():
     assert domain.waves_of(children) == written == [["o1-1", "o1-2"], ["o1-3"]]
     extra = domain.child_order(parent, plans[0], "o1-4", href("o1-4"), AT, [])     # made by an amendment
     assert domain.waves_of([*children, extra]) == [["o1-1", "o1-2", "o1-4"], ["o1-3"]]
+
+
+def test_a_fee_without_a_currency_is_listed_not_added_up():
+    # a soft rule's fee with no unit was totalled as {"unit": None, "value": 29.0}: money with no currency
+    rules = domain.CancelRules.from_data({"rules": [{"pointOfNoReturn": "inProgress", "limit": "soft",
+                                                     "fee": {"value": 29.0}, "note": "a return fee applies"}]})
+    parent, children = _order(("po-home-security", "inProgress"))
+    plan = domain.amend(parent, children, ["1"], [], [], rules, AT, href)
+    kit, = plan.parent["productOrderItem"]
+    assert kit["cancellationFee"] == {"value": None, "unit": None, "parts": [{"value": 29.0}]}
+    assert "(fee" not in domain.amendment_text(plan.parent, plan.record)

@@ -65,6 +65,13 @@ def test_require():
     assert exc.value.status == 403
 
 
+def test_own_customer_id_is_the_customer_tokens_id():
+    assert auth.Caller("s", "customer", "web", customer_id="c-1").own_customer_id == "c-1"
+    with pytest.raises(ApiError) as refused:   # caller_from_claims never makes one, but never None
+        _ = auth.Caller("s", "customer", "web").own_customer_id
+    assert refused.value.status == 401
+
+
 def test_log_lines_never_carry_contact_data():
     assert "andrea@example.com" not in redact("mail andrea@example.com now")
     assert "+447700900123" not in redact("sms to +447700900123")
