@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pathlib
 import re
 import shutil
 import sys
+import zipfile
 from typing import Any, Iterator, Sequence
 from unittest import mock
 
@@ -103,6 +105,24 @@ class _ChaliceStage(Construct):
         return self._stage
 
 
+def discard_broken_packages(deployments: pathlib.Path) -> list[str]:
+    """Delete the zips in chalice's package cache that are not whole zip files. `chalice package`
+    writes its app and layer zips there in place and reuses any that exists, so a synthesis
+    killed while writing one (a timeout, Ctrl-C) left a truncated layer that every later
+    synthesis shipped (seen: `BadZipFile` in tests/infra/test_stack_full_synth.py)."""
+    broken = []
+    for package in sorted(deployments.glob("*.zip")) if deployments.is_dir() else []:
+        try:
+            with zipfile.ZipFile(package) as archive:
+                whole = archive.testzip() is None
+        except (zipfile.BadZipFile, OSError):
+            whole = False
+        if not whole:
+            package.unlink(missing_ok=True)
+            broken.append(package.name)
+    return broken
+
+
 @contextlib.contextmanager
 def chalice_packaging() -> Iterator[None]:
     """What `chalice package` (run by chalice.cdk during synthesis) must see, and then forget.
@@ -116,6 +136,7 @@ def chalice_packaging() -> Iterator[None]:
       synthesis: chalice's runtime is patched, and pip (which chalice runs) is told the Python
       version through its environment (binary wheels only, as it then requires).
     """
+    discard_broken_packages(res.ROOT / ".chalice" / "deployments")
     saved_environ = dict(os.environ)
     saved_modules = {name: module for name, module in sys.modules.items()
                      if name == "app" or name == "chalicelib" or name.startswith("chalicelib.")}

@@ -1,0 +1,20 @@
+"""chalice's package cache (.chalice/deployments) never ships a truncated zip: chalice reuses any
+zip it finds there, so one left half-written by a killed synthesis is deleted before packaging."""
+import zipfile
+
+from infra.stack import discard_broken_packages
+
+
+def test_a_truncated_package_is_discarded_and_a_whole_one_kept(tmp_path):
+    whole, truncated, empty = tmp_path / "a-python3.14.zip", tmp_path / "b-python3.14.zip", tmp_path / "c.zip"
+    for path in (whole, truncated):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("python/lib/python3.14/site-packages/x.py", "x = 1\n" * 1000)
+    truncated.write_bytes(truncated.read_bytes()[:-40])
+    empty.write_bytes(b"")
+    assert discard_broken_packages(tmp_path) == [truncated.name, empty.name]
+    assert whole.exists() and not truncated.exists() and not empty.exists()
+
+
+def test_no_cache_yet_is_nothing_to_discard(tmp_path):
+    assert discard_broken_packages(tmp_path / "deployments") == []
