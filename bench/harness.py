@@ -44,16 +44,20 @@ class Calls:
 
     def __init__(self) -> None:
         self.counts: collections.Counter[str] = collections.Counter()
+        # DynamoDB calls per physical table name: ("<table>", "Query") -> n
+        self.tables: collections.Counter[tuple[str, str]] = collections.Counter()
 
     @contextlib.contextmanager
     def counting(self) -> Iterator["Calls"]:
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
-        counts = self.counts
+        counts, tables = self.counts, self.tables
 
         def counted(client: Any, operation: str, params: Any) -> Any:
             counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
+            if isinstance(params, dict) and "TableName" in params:
+                tables[(params["TableName"], operation)] += 1
             return original(client, operation, params)
 
         BaseClient._make_api_call = counted  # type: ignore[method-assign]
@@ -61,6 +65,10 @@ class Calls:
             yield self
         finally:
             BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def on_table(self, table_name: str) -> dict[str, int]:
+        """{"Query": n, ...} made on one table (its physical name)."""
+        return {op: n for (table, op), n in self.tables.items() if table == table_name}
 
     def total(self) -> int:
         return sum(self.counts.values())
