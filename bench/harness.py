@@ -46,6 +46,8 @@ class Calls:
         self.counts: collections.Counter[str] = collections.Counter()
         # DynamoDB calls per physical table name: ("<table>", "Query") -> n
         self.tables: collections.Counter[tuple[str, str]] = collections.Counter()
+        # DynamoDB items read (Query/Scan: ScannedCount; GetItem: 0 or 1; BatchGetItem: returned)
+        self.items_read = 0
 
     @contextlib.contextmanager
     def counting(self) -> Iterator["Calls"]:
@@ -58,7 +60,10 @@ class Calls:
             counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
             if isinstance(params, dict) and "TableName" in params:
                 tables[(params["TableName"], operation)] += 1
-            return original(client, operation, params)
+            response = original(client, operation, params)
+            if client.meta.service_model.service_name == "dynamodb":
+                self.items_read += _items_in(operation, response)
+            return response
 
         BaseClient._make_api_call = counted  # type: ignore[method-assign]
         try:
@@ -75,6 +80,16 @@ class Calls:
 
     def summary(self) -> str:
         return ", ".join(f"{k} x{v}" for k, v in sorted(self.counts.items())) or "-"
+
+
+def _items_in(operation: str, response: Any) -> int:
+    if operation in ("Query", "Scan"):
+        return int(response.get("ScannedCount", response.get("Count", 0)))
+    if operation == "GetItem":
+        return 1 if response.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(items) for items in (response.get("Responses") or {}).values())
+    return 0
 
 
 def measure(fn: Callable[[], Any]) -> Calls:
