@@ -19,6 +19,13 @@ def put(*keys: str, **extra) -> None:
         ddb.put_item(TableName=settings.table_name("rt-stream"), Item={"pk": {"S": key}, **extra})
 
 
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Until condition() holds (the test's assertions say what was missing), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def delivered_keys() -> list[str]:
     return [r["dynamodb"]["Keys"]["pk"]["S"] for r in handlers.received["stream"]]
 
@@ -73,9 +80,7 @@ def test_background_threads_deliver(test_pump):
     test_pump.start()
     try:
         put("bg")
-        deadline = time.monotonic() + 60
-        while not handlers.received["stream"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: handlers.received["stream"])
     finally:
         test_pump.stop()
     assert delivered_keys() == ["bg"]
@@ -94,9 +99,7 @@ def test_idle_threads_wait_on_moto_instead_of_polling(test_pump):
     test_pump.start()
     try:
         put("first")
-        deadline = time.monotonic() + 60
-        while not handlers.received["stream"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: handlers.received["stream"])
         calls = Calls()
         with calls.counting():
             threading.Event().wait(2.0)   # the rest counted (not a timing assertion: an upper bound)
@@ -105,10 +108,7 @@ def test_idle_threads_wait_on_moto_instead_of_polling(test_pump):
         put("second")
         queue_url = boto3.client("sqs").get_queue_url(QueueName=settings.resource_name("rt-queue"))["QueueUrl"]
         boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="hello")
-        deadline = time.monotonic() + 60
-        while (delivered_keys() != ["first", "second"] or not handlers.received["queue"]) \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: delivered_keys() == ["first", "second"] and handlers.received["queue"])
     finally:
         test_pump.stop()
     assert delivered_keys() == ["first", "second"]
