@@ -4,9 +4,9 @@ from __future__ import annotations
 import sys
 
 from bench import basket, catalog, customer, imports, notify, ordering
-from bench import campaign, cost, local_api, recovery
+from bench import campaign, cost, idle, local_api, recovery
 
-SECTIONS = {"imports": imports.run, "local-api": local_api.run, "catalog": catalog.run, "customer": customer.run,
+SECTIONS = {"imports": imports.run, "local-api": local_api.run, "idle": idle.run, "catalog": catalog.run, "customer": customer.run,
             "basket": basket.run, "notify": notify.run,
             "ordering": ordering.run,
             "recovery": recovery.run, "recovery-burst": recovery.burst, "campaign": campaign.run,

@@ -44,17 +44,26 @@ class Calls:
 
     def __init__(self) -> None:
         self.counts: collections.Counter[str] = collections.Counter()
+        # DynamoDB calls per physical table name: ("<table>", "Query") -> n
+        self.tables: collections.Counter[tuple[str, str]] = collections.Counter()
+        # DynamoDB items read (Query/Scan: ScannedCount; GetItem: 0 or 1; BatchGetItem: returned)
+        self.items_read = 0
 
     @contextlib.contextmanager
     def counting(self) -> Iterator["Calls"]:
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
-        counts = self.counts
+        counts, tables = self.counts, self.tables
 
         def counted(client: Any, operation: str, params: Any) -> Any:
             counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
-            return original(client, operation, params)
+            if isinstance(params, dict) and "TableName" in params:
+                tables[(params["TableName"], operation)] += 1
+            response = original(client, operation, params)
+            if client.meta.service_model.service_name == "dynamodb":
+                self.items_read += _items_in(operation, response)
+            return response
 
         BaseClient._make_api_call = counted  # type: ignore[method-assign]
         try:
@@ -62,11 +71,25 @@ class Calls:
         finally:
             BaseClient._make_api_call = original  # type: ignore[method-assign]
 
+    def on_table(self, table_name: str) -> dict[str, int]:
+        """{"Query": n, ...} made on one table (its physical name)."""
+        return {op: n for (table, op), n in self.tables.items() if table == table_name}
+
     def total(self) -> int:
         return sum(self.counts.values())
 
     def summary(self) -> str:
         return ", ".join(f"{k} x{v}" for k, v in sorted(self.counts.items())) or "-"
+
+
+def _items_in(operation: str, response: Any) -> int:
+    if operation in ("Query", "Scan"):
+        return int(response.get("ScannedCount", response.get("Count", 0)))
+    if operation == "GetItem":
+        return 1 if response.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(items) for items in (response.get("Responses") or {}).values())
+    return 0
 
 
 def measure(fn: Callable[[], Any]) -> Calls:

@@ -179,3 +179,18 @@ class ByKind(GlobalSecondaryIndex):
 
     kind = UnicodeAttribute(hash_key=True)
     sort = UnicodeAttribute(range_key=True)
+
+
+class OpenByOwner(GlobalSecondaryIndex):
+    """Sparse: what one owner has open now (a customer's open baskets, orders in flight), newest
+    first. Only items whose `open_owner` is set are in it (their store sets it while the resource
+    is open and removes it when it closes), so a Query with a Limit reads the same few items
+    however long the owner's history. Shared by the tables whose models declare
+    `open_by_owner = OpenByOwner()`."""
+
+    class Meta:
+        index_name = "open-by-owner"
+        projection = AllProjection()
+
+    open_owner = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)

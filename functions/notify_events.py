@@ -32,5 +32,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    hub.new_batch()  # subscriptions changed since the last batch are seen in this one
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

@@ -76,6 +76,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    hub.new_batch()  # subscriptions changed since the last batch are seen in this one
     metrics.add_metric(name="OrderStreamRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     idempotency.register_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

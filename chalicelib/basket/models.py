@@ -4,6 +4,7 @@
     <basket id>   CUSTOMER#<id> | VISITOR#<id>     WORKLIST#<status> | ANON#<channel>#<day> | -   <lastUpdate>#<id>
 
 - by-owner: a customer's (or an anonymous visitor's) baskets, newest first: one Query.
+- open-by-owner (sparse): a customer's open baskets (`open_owner`), newest first: the 360 view.
 - by-list (sparse): the agents' worklists (withAgent, assistanceOffered) and each channel's
   anonymous baskets per day of creation.
 `expires` is the TTL attribute (epoch seconds); `facts` is the copy of the customer facts the
@@ -17,7 +18,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttrib
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.db import ByOwner, JsonBody, meta
+from chalicelib.db import ByOwner, JsonBody, OpenByOwner, meta
 
 
 class ByList(GlobalSecondaryIndex):
@@ -37,10 +38,12 @@ class BasketRecord(Model):
     listed = UnicodeAttribute(null=True)
     sort = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
+    open_owner = UnicodeAttribute(null=True)   # = owner while open (sparse open-by-owner)
     body = JsonBody(null=True)
     facts = JsonBody(null=True)
     expires = NumberAttribute(null=True)
     version = VersionAttribute(null=True)
 
     by_owner = ByOwner()
+    open_by_owner = OpenByOwner()
     by_list = ByList()

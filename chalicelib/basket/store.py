@@ -29,9 +29,11 @@ def load(basket_id: str) -> Stored | None:
 
 def record(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int) -> BasketRecord:
     """The item a write stores (conditional on `version`); ordering saves it in its transaction."""
-    rec = BasketRecord(doc["id"], owner=domain.owner_key(doc), listed=domain.list_key(doc),
+    owner = domain.owner_key(doc)
+    rec = BasketRecord(doc["id"], owner=owner, listed=domain.list_key(doc),
                        sort=f"{doc['lastUpdate']}#{doc['id']}", status=doc.get("status"), body=doc, facts=facts,
-                       expires=expires)
+                       expires=expires, open_owner=owner if domain.customer_of(doc) and
+                       doc.get("status") in domain.OPEN else None)
     if version is not None:
         rec.version = version
     return rec
@@ -54,6 +56,13 @@ def remove(basket_id: str, version: int) -> None:
 def by_owner(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
     """An owner's baskets, newest change first."""
     return [r.body for r in BasketRecord.by_owner.query(owner, scan_index_forward=False, limit=limit)]
+
+
+def open_of(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """A customer's (newest `limit`) open baskets, from the sparse open-by-owner index: with a
+    limit, one Query of at most `limit` items whatever the number of baskets closed before."""
+    return [r.body for r in BasketRecord.open_by_owner.query(owner, scan_index_forward=False, limit=limit,
+                                                              page_size=limit)]
 
 
 def by_list(listed: str, before: str | None = None) -> list[dict[str, Any]]:

@@ -213,3 +213,9 @@ def expired_but_published(k: Kind, doc: Mapping[str, Any], at: dt.datetime) -> b
     end = (doc.get("validFor") or {}).get("endDateTime")
     return (k.lifecycle and doc.get("lifecycleStatus") in PUBLISHED and end is not None
             and tmf.parse_datetime(end, "validFor.endDateTime") <= at)
+
+
+def name_filter(filters: list[tuple[str, str, list[str]]]) -> str | None:
+    """The one name a list asks for (`name=x`), which narrows its read to that name's keys."""
+    names = [wanted[0] for path, op, wanted in filters if path == "name" and op == "eq" and len(wanted) == 1]
+    return names[0] if len(names) == 1 else None

@@ -18,6 +18,8 @@ from chalicelib.db import StaleVersion, versioned
 from chalicelib.catalog.models import CatalogRecord, CatalogStamp
 
 STAMP_KEY = "META#stamp"
+SKIP_PAGE = 5000     # keys read per call while skipping to an offset
+SCAN_PAGE = 200      # records read per call when a list must look at every record (filters)
 
 
 def pk(kind: str, rid: str) -> str:
@@ -88,6 +90,32 @@ def remove(kind: str, rid: str, version: int) -> None:
 
 def query_kind(kind: str) -> list[dict[str, Any]]:
     return [rec.body for rec in CatalogRecord.by_kind.query(kind)]
+
+
+def count_kind(kind: str) -> int:
+    """How many records of a kind: a COUNT Query on the keys-only index (no document is read
+    or returned; one call per about 10,000 records)."""
+    return CatalogRecord.by_kind_keys.count(kind)
+
+
+def page_kind(kind: str, offset: int, limit: int) -> list[dict[str, Any]]:
+    """Records offset .. offset+limit of a kind in name order: the keys-only index skips the
+    first `offset` (keys alone), then one Query with Limit from that ExclusiveStartKey."""
+    start = None
+    if offset:
+        skipped = CatalogRecord.by_kind_keys.query(kind, limit=offset, page_size=min(offset, SKIP_PAGE))
+        if sum(1 for _ in skipped) < offset or skipped.last_evaluated_key is None:
+            return []   # the kind ends at or before the offset
+        start = skipped.last_evaluated_key
+    return [rec.body for rec in CatalogRecord.by_kind.query(kind, limit=limit, page_size=limit,
+                                                            last_evaluated_key=start)]
+
+
+def iter_kind(kind: str, name: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every record of a kind (with `name`: only that name's key range), a page at a time."""
+    condition = CatalogRecord.sort.startswith(f"{name.lower()[:200]}#") if name is not None else None
+    for rec in CatalogRecord.by_kind.query(kind, condition, page_size=SCAN_PAGE):
+        yield rec.body
 
 
 def read_stamp() -> str | None:

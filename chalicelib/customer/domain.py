@@ -47,6 +47,7 @@ CONTRACT_ENDING_DAYS = 60
 VIEW_INTERACTIONS = 20
 MAX_VIEW_INTERACTIONS = 100
 JOURNEY_TOUCHES = 50
+VIEW_OPEN_ITEMS = 20      # open baskets, orders in flight: the newest 20 of each
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}(?<!\.)@"
@@ -380,6 +381,16 @@ def occurred(interaction: Mapping[str, Any]) -> str:
 def current_journey(interactions: Sequence[Mapping[str, Any]]) -> str | None:
     """The journey of the newest interaction that belongs to one."""
     return next((i["journeyKey"] for i in interactions if i.get("journeyKey")), None)
+
+
+def journey_touches(newest: Sequence[Mapping[str, Any]], key: str, complete: bool) -> list[Mapping[str, Any]] | None:
+    """The newest JOURNEY_TOUCHES touches of journey `key`, when `newest` (a partition's newest
+    interactions, newest first; all of them if `complete`) is enough to know them: it holds that
+    many of the journey's touches, or the whole history. None: the journey must be read."""
+    touches = [i for i in newest if i.get("journeyKey") == key]
+    if complete or len(touches) >= JOURNEY_TOUCHES:
+        return touches[:JOURNEY_TOUCHES]
+    return None
 
 
 def view_360(customer: Mapping[str, Any], products: list[dict[str, Any]], interactions: list[dict[str, Any]],

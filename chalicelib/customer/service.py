@@ -3,7 +3,7 @@ API and other contexts call. Glue between the rules in domain.py, the store and 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import access as rights
 from chalicelib import deferred, tmf
@@ -20,8 +20,8 @@ CREATORS = rights.roles("customer", "create")          # agents, and channels si
 LINKERS = rights.roles("identityLink", rights.WRITE)   # the channel knows the visitor id and who logged in
 PATCH_ATTEMPTS = 5
 
-# The 360 view's sections owned by other contexts: name -> "module:function(customer_id) -> list".
-# The basket and ordering contexts fill these in; until then they are empty lists.
+# The 360 view's sections owned by other contexts: name -> "module:function(customer_id, limit) ->
+# list" (the newest `limit` open ones, one Query on a sparse index whatever the history).
 VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": "chalicelib.basket.service:open_baskets",
                                         "ordersInFlight": "chalicelib.ordering.service:orders_in_flight"}
 
@@ -156,7 +156,7 @@ def _section(path: str | None, customer_id: str) -> list[Any]:
     if path is None:
         return []
     module, name = path.split(":")
-    return list(getattr(importlib.import_module(module), name)(customer_id))
+    return list(getattr(importlib.import_module(module), name)(customer_id, domain.VIEW_OPEN_ITEMS))
 
 
 def _view_size(params: Mapping[str, str]) -> int:
@@ -174,16 +174,22 @@ def _view_size(params: Mapping[str, str]) -> int:
 
 def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:
     """The customer, contact and consent summary, products held, open baskets, orders in flight,
-    the last N interactions across all channels and the current journey. A GetItem and at most
-    three Queries (products held, latest interactions, the journey's touches) whatever the history."""
+    the last N interactions across all channels and the current journey, whatever the history:
+    a GetItem and 4 Queries (products held, the newest interactions, the newest open baskets and
+    orders in flight through sparse indexes), and a 5th (the journey's touches) only when the
+    newest interactions read do not already hold the journey's newest touches."""
     access.check_customer(caller, customer_id)
     size = _view_size(params)
     found = _existing(customer_id)
     held = inventory.held(customer_id)
     pk = store.customer_pk(customer_id)
-    latest = store.latest_interactions(pk, size)
+    window = max(size, domain.JOURNEY_TOUCHES)   # enough to hold the journey's touches, most often
+    newest = store.latest_interactions(pk, window)
+    latest = newest[:size]
     key = domain.current_journey(latest)
-    journey = store.journey_interactions(key, pk, domain.JOURNEY_TOUCHES) if key else []
+    journey: Sequence[Mapping[str, Any]] | None = domain.journey_touches(newest, key, len(newest) < window) if key else []
+    if journey is None and key:
+        journey = store.journey_interactions(key, pk, domain.JOURNEY_TOUCHES)
     sections = {name: _section(path, customer_id) for name, path in VIEW_SECTIONS.items()}
     _opened(caller, customer_id, "360 view", journey_key or key)
-    return domain.view_360(found[0], held, latest, journey, sections, tmf.now())
+    return domain.view_360(found[0], held, latest, [dict(t) for t in journey or []], sections, tmf.now())

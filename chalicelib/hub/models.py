@@ -7,7 +7,8 @@ from chalicelib.db import meta
 
 
 class Subscription(Model):
-    """A listener registered on one API's hub. Partition per API: fan-out is one Query."""
+    """A listener registered on one API's hub. Partition per API: fan-out is one Query, made
+    only when that API's stamp moved (service.SubscriptionCache)."""
     Meta = meta("hub")
 
     api = UnicodeAttribute(hash_key=True)        # e.g. "productCatalogManagement"
@@ -21,3 +22,14 @@ class Subscription(Model):
     channel = UnicodeAttribute(null=True)
     stack = UnicodeAttribute(null=True)
     created = UnicodeAttribute()
+
+
+class HubStamp(Model):
+    """One API's subscription stamp on the same table (`api` = "<api>#stamp", `id` = "stamp"),
+    moved in the same transaction as every subscribe and unsubscribe: a container that cached
+    the API's subscriptions reads it (one GetItem) to know whether its copy is still good."""
+    Meta = meta("hub")
+
+    api = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    stamp = UnicodeAttribute()

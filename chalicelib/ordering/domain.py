@@ -77,6 +77,11 @@ def parent_of(doc: Mapping[str, Any]) -> str | None:
     return next((r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "parent"), None)
 
 
+def in_flight(doc: Mapping[str, Any]) -> bool:
+    """A customer's top-level order not finished yet (the 360 view's "orders in flight")."""
+    return doc.get("@type") == TYPE and not parent_of(doc) and doc.get("state") not in FINAL
+
+
 def check_items(items: Sequence[Mapping[str, Any]]) -> None:
     """Item ids unique, actions known; modify/delete name the product they change."""
     seen: set[str] = set()

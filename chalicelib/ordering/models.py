@@ -5,7 +5,9 @@ cancelProductOrder), its document in `body`, versioned.
     <order id>   productOrder | ...   <orderDate>#<id>    CUSTOMER#<id> | -     <parent id> | -
 
 - by-kind: every order (or cancellation request), oldest first: an agent's list.
-- by-owner (sparse): a customer's orders, newest first: their list and the 360 view.
+- by-owner (sparse): a customer's orders, newest first: their list.
+- open-by-owner (sparse): a customer's top-level orders not final yet (`open_owner`), newest
+  first: the 360 view reads a few of them whatever the customer's history.
 `token` holds the Step Functions task token a child order's workflow step waits on (callback
 pattern); `dispatched` says its message went to the stack's queue. The stream
 (NEW_AND_OLD_IMAGES) starts the workflows, publishes TMF622 events and sends the milestone SMS.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.models import Model
 
-from chalicelib.db import ByKind, ByOwner, JsonBody, meta
+from chalicelib.db import ByKind, ByOwner, JsonBody, OpenByOwner, meta
 
 
 class OrderRecord(Model):
@@ -27,6 +29,7 @@ class OrderRecord(Model):
     owner = UnicodeAttribute(null=True)
     parent = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
+    open_owner = UnicodeAttribute(null=True)   # = owner while open (sparse open-by-owner)
     body = JsonBody(null=True)
     token = UnicodeAttribute(null=True)
     dispatched = BooleanAttribute(null=True)
@@ -34,3 +37,4 @@ class OrderRecord(Model):
 
     by_kind = ByKind()
     by_owner = ByOwner()
+    open_by_owner = OpenByOwner()

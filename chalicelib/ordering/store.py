@@ -25,9 +25,10 @@ class Stored:
 
 def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE) -> OrderRecord:
     customer = domain.customer_of(doc)
+    owner = f"CUSTOMER#{customer}" if customer else None
     rec = OrderRecord(doc["id"], kind=kind, sort=f"{doc.get('orderDate') or doc.get('creationDate')}#{doc['id']}",
-                      owner=f"CUSTOMER#{customer}" if customer else None, parent=domain.parent_of(doc),
-                      state=doc.get("state"), body=doc)
+                      owner=owner, parent=domain.parent_of(doc), state=doc.get("state"), body=doc,
+                      open_owner=owner if domain.in_flight(doc) else None)
     if version is not None:
         rec.version = version
     return rec
@@ -125,6 +126,13 @@ def mark_dispatched(order_id: str) -> None:
 
 def by_owner(customer_id: str) -> list[dict[str, Any]]:
     return [r.body for r in OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)]
+
+
+def in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
+    """The customer's newest `limit` orders in flight (the sparse open-by-owner index): one Query
+    that reads at most `limit` items whatever the number of orders finished before."""
+    return [r.body for r in OrderRecord.open_by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False,
+                                                             limit=limit, page_size=limit)]
 
 
 def by_kind(kind: str) -> list[dict[str, Any]]:

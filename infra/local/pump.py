@@ -28,6 +28,15 @@ once (concurrent calls get separate execution environments, as in Lambda).
 `start()`/`stop()` run one thread per shard reader, lane and queue (the runtime); `drain()` polls
 in the caller's thread until nothing is pending (tests, in-process under `mock_aws` too), waiting
 as long as the work takes, up to a generous bound for a loaded machine (`DRAIN_TIMEOUT`).
+
+Idle, the threads wait instead of polling (near-zero CPU) without delaying work. When moto runs
+in this process (the local runtime's server thread, or mock_aws), hooks on its StreamShard.add
+and Queue.add_message wake them (`watch_moto`): a shard reader sleeps until a stream record is
+appended to its table or IDLE_SECONDS pass, a queue's thread until a message is put on it or
+QUEUE_IDLE_SECONDS pass (a message made visible again, or whose delay ends, queues nothing); a
+lane sleeps until its reader hands it records or its retry falls due. Against a moto elsewhere,
+a queue's thread long-polls (ReceiveMessage WaitTimeSeconds) and a shard reader polls every
+`poll_interval`, as before.
 """
 from __future__ import annotations
 
@@ -40,7 +49,7 @@ import logging
 import threading
 import time
 import zlib
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from botocore.exceptions import ClientError
 
@@ -52,6 +61,10 @@ from infra.resources import Function, QueueSource, StreamSource
 log = logging.getLogger("infra.local")
 
 SQS_BATCH_LIMIT = 10  # ReceiveMessage / DeleteMessageBatch / ChangeMessageVisibilityBatch
+LONG_POLL_SECONDS = 2     # an idle queue thread's ReceiveMessage wait on a moto elsewhere
+IDLE_SECONDS = 5.0        # the longest an idle shard reader or lane sleeps without being woken
+QUEUE_IDLE_SECONDS = 1.0  # ... and a queue's (a message made visible again wakes nothing)
+WAKE_GAP_SECONDS = 0.05   # woken, a reader waits this long so a burst is read in one call (was: 0-0.2 s polls)
 # How long drain() waits for the work to end: what a loaded 2-core machine needs, not a quiet one.
 DRAIN_TIMEOUT = 180.0
 
@@ -120,9 +133,80 @@ class Failure:
     error: str
 
 
+class Wake:
+    """Something to sleep on until it happens (`notify`) or a timeout: `seen` is the generation
+    read before looking for work, so a notify between the look and the wait is never missed."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.generation = 0
+
+    def notify(self) -> None:
+        with self._condition:
+            self.generation += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self.generation != seen, max(0.0, timeout))
+
+
+def _moto_here() -> bool:
+    """Whether moto's backends live in this process (the local runtime's server thread, or
+    mock_aws): only then does a hook on them see the writes the pump reads."""
+    import sys
+
+    return "moto.dynamodb.models.table" in sys.modules
+
+
+# One Wake per table ("table:<name>") and queue ("queue:<name>"), notified whenever moto, in this
+# process, appends a stream record to that table or puts a message on that queue (watch_moto);
+# `_watching` says the hooks are in.
+_wakes: dict[str, Wake] = {}
+_wakes_lock = threading.Lock()
+_watching = False
+
+
+def wake_for(name: str) -> Wake:
+    with _wakes_lock:
+        return _wakes.setdefault(name, Wake())
+
+
+def watch_moto() -> None:
+    """Wake the readers of a table or queue when moto (in this process) appends a stream record to
+    it or puts a message on it (hooks on StreamShard.add and Queue.add_message)."""
+    global _watching
+    from moto.dynamodb.models.table import StreamShard
+    from moto.sqs.models import Queue
+
+    def hooked(original: Any, wake: Callable[[Any], Wake]) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                wake(self).notify()
+        return method
+
+    with _wakes_lock:
+        if _watching:
+            return
+        StreamShard.add = hooked(StreamShard.add, lambda shard: wake_for(f"table:{shard.table.name}"))  # type: ignore[method-assign]
+        Queue.add_message = hooked(Queue.add_message, lambda queue: wake_for(f"queue:{queue.name}"))  # type: ignore[method-assign]
+        _watching = True
+
+
 class _Source:
     def __init__(self, pump: Pump, function: Function):
         self.pump, self.function = pump, function
+        self.wake = Wake()   # notified by whatever hands this source work (and by stop())
+
+    def generation(self) -> int:
+        """What rest() compares against: read before polling."""
+        return self.wake.generation
+
+    def rest(self, seen: int) -> None:
+        """Idle after a poll that found nothing (started threads only): wait for work."""
+        self.wake.wait(seen, self.pump.poll_interval)
 
     @property
     def name(self) -> str:
@@ -170,6 +254,11 @@ class _Lane(_Source):
     def pending(self) -> bool:
         return bool(self.records) or self.failing is not None
 
+    def rest(self, seen: int) -> None:
+        """Until the reader hands over records, or the retry of a failed batch falls due."""
+        due = self.retry_at - time.monotonic() if self.records else IDLE_SECONDS
+        self.wake.wait(seen, min(IDLE_SECONDS, due))
+
     def busy(self) -> str:
         retry = f", retrying {self.failing[0]} (attempt {self.failing[1]})" if self.failing else ""
         return f"{self.name}: {len(self.records)} records{retry}"
@@ -212,6 +301,7 @@ class _Shard(_Source):
         super().__init__(pump, function)
         self.batch_size, self.stream_arn, self.shard_id = source.batch_size, stream_arn, shard_id
         self.partition_key = partition_key
+        self.written = wake_for(f"table:{settings.table_name(source.table)}")
         self.lanes = [_Lane(self, i) for i in range(function.parallelization)]
         self.iterator: str | None = self._iterator("TRIM_HORIZON")
         self.last: tuple[str, str] | None = None  # (sequence number, eventID) of the last record read
@@ -228,6 +318,18 @@ class _Shard(_Source):
 
     def pending(self) -> bool:
         return False  # what it read is its lanes' (they are sources too)
+
+    def generation(self) -> int:
+        return self.written.generation if _watching else self.wake.generation
+
+    def rest(self, seen: int) -> None:
+        """Until moto appends a stream record to the table (when it runs in this process), or
+        IDLE_SECONDS."""
+        if _watching:
+            self.written.wait(seen, IDLE_SECONDS)
+            self.pump._stop.wait(WAKE_GAP_SECONDS)   # a burst of writes: read it in one call
+        else:
+            super().rest(seen)
 
     def _lane(self, record: dict[str, Any]) -> _Lane:
         key = json.dumps(record["dynamodb"]["Keys"].get(self.partition_key), sort_keys=True)
@@ -255,11 +357,16 @@ class _Shard(_Source):
         return True
 
     def _take(self, page: dict[str, Any]) -> None:
+        fed = set()
         for raw in page["Records"]:
             record = stream_record(raw, self.stream_arn)
-            self._lane(record).records.append(record)
+            lane = self._lane(record)
+            lane.records.append(record)
+            fed.add(lane.index)
             self.last = (record["dynamodb"]["SequenceNumber"], record["eventID"])
         self.iterator = page.get("NextShardIterator")
+        for index in fed:
+            self.lanes[index].wake.notify()
 
     def refresh(self) -> bool:
         """Re-describe the stream: is this shard still there, and is it still the shard read?
@@ -308,6 +415,7 @@ class _Queue(_Source):
         self.url = settings.queue_url(source.queue) or sqs.get_queue_url(
             QueueName=settings.resource_name(source.queue))["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.queued = wake_for(f"queue:{self.url.rsplit('/', 1)[-1]}")
 
     def pending(self) -> bool:
         counts = aws.client("sqs").get_queue_attributes(QueueUrl=self.url, AttributeNames=[
@@ -318,19 +426,35 @@ class _Queue(_Source):
     def busy(self) -> str:
         return f"{self.name}: messages in {self.url.rsplit('/', 1)[-1]}"
 
-    def _receive(self) -> list[dict[str, Any]]:
+    def _receive(self, wait: int) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while len(messages) < self.batch_size:
             got = aws.client("sqs").receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=min(SQS_BATCH_LIMIT, self.batch_size - len(messages)),
-                AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
+                AttributeNames=["All"], MessageAttributeNames=["All"],
+                WaitTimeSeconds=0 if messages else wait).get("Messages", [])
             if not got:
                 break
             messages += got
         return messages
 
+    def generation(self) -> int:
+        return self.queued.generation if _watching else self.wake.generation
+
+    def rest(self, seen: int) -> None:
+        """Until moto queues a message on the queue (when it runs in this process), or a second
+        (messages that become visible again or whose delay ends queue nothing); against a moto
+        elsewhere the poll long-polled already."""
+        if _watching:
+            self.queued.wait(seen, QUEUE_IDLE_SECONDS)
+            self.pump._stop.wait(WAKE_GAP_SECONDS)   # a burst of messages: receive it in one batch
+        elif not self.pump._running:
+            super().rest(seen)
+
     def poll(self) -> bool:
-        messages = self._receive()
+        # A thread long-polls a moto elsewhere (it answers as soon as a message arrives); drain()
+        # and a thread woken by the hook in this process do not wait.
+        messages = self._receive(LONG_POLL_SECONDS if self.pump._running and not _watching else 0)
         if not messages:
             return False
         records = [sqs_record(m, self.arn) for m in messages]
@@ -437,6 +561,8 @@ class Pump:
         """One daemon thread per shard reader, lane and queue, until stop()."""
         self._stop.clear()
         self._running = True
+        if settings.local_mode() and _moto_here():
+            watch_moto()
         for source in self.sources:
             self._thread(source)
 
@@ -447,17 +573,24 @@ class Pump:
 
     def _run(self, source: _Source) -> None:
         while not self._stop.is_set():
+            seen = source.generation()
             try:
                 worked = source.poll()
             except Exception:
                 log.exception("pump: polling %s failed", source.name)
-                worked = False
-            if not worked:
                 self._stop.wait(self.poll_interval)
+                continue
+            if not worked and not self._stop.is_set():
+                source.rest(seen)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._running = False
+        for source in self._sources or ():
+            source.wake.notify()
+            for wake in (getattr(source, "written", None), getattr(source, "queued", None)):
+                if wake is not None:
+                    wake.notify()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

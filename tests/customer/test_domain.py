@@ -163,3 +163,15 @@ def test_owner_is_the_customer_then_the_visitor():
     assert domain.owner(interaction(relatedParty=[{"id": "v1", "role": "visitor"}])) == ("visitor", "v1")
     both = interaction(relatedParty=[{"id": "v1", "role": "visitor"}, {"id": "c1", "@referredType": "Customer"}])
     assert domain.owner(both) == ("customer", "c1")
+
+
+def test_journey_touches_come_from_the_newest_interactions_only_when_they_prove_them():
+    def touch(n, key):
+        return {"id": f"i{n}", "journeyKey": key}
+
+    n_max = domain.JOURNEY_TOUCHES
+    mixed = [touch(n, "a" if n % 2 else "b") for n in range(n_max)]         # newest first, 25 of "a"
+    assert domain.journey_touches(mixed, "a", complete=True) == [t for t in mixed if t["journeyKey"] == "a"]
+    assert domain.journey_touches(mixed, "a", complete=False) is None        # older touches may exist
+    only_a = [touch(n, "a") for n in range(n_max + 5)]
+    assert domain.journey_touches(only_a, "a", complete=False) == only_a[:n_max]

@@ -19,6 +19,13 @@ def put(*keys: str, **extra) -> None:
         ddb.put_item(TableName=settings.table_name("rt-stream"), Item={"pk": {"S": key}, **extra})
 
 
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Until condition() holds (the test's assertions say what was missing), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def delivered_keys() -> list[str]:
     return [r["dynamodb"]["Keys"]["pk"]["S"] for r in handlers.received["stream"]]
 
@@ -73,9 +80,36 @@ def test_background_threads_deliver(test_pump):
     test_pump.start()
     try:
         put("bg")
-        deadline = time.monotonic() + 60
-        while not handlers.received["stream"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: handlers.received["stream"])
     finally:
         test_pump.stop()
     assert delivered_keys() == ["bg"]
+
+
+def test_idle_threads_wait_on_moto_instead_of_polling(test_pump):
+    """Started and idle, the pump's threads sleep until moto (in this process) appends a stream
+    record or queues a message: over a 2 s rest its two sources (a shard reader and a queue; the
+    lane makes no AWS call) make a handful of calls, where polling every 0.2 s made about 20.
+    Counted calls only; a slower machine makes fewer, never more. Then a write is still
+    delivered, and a queued message too."""
+    import threading
+
+    from bench.harness import Calls
+
+    test_pump.start()
+    try:
+        put("first")
+        wait_until(lambda: handlers.received["stream"])
+        calls = Calls()
+        with calls.counting():
+            threading.Event().wait(2.0)   # the rest counted (not a timing assertion: an upper bound)
+        # a queue look a second (QUEUE_IDLE_SECONDS), a shard look at most every 5 s, a refresh
+        assert calls.total() <= 8, calls.summary()
+        put("second")
+        queue_url = boto3.client("sqs").get_queue_url(QueueName=settings.resource_name("rt-queue"))["QueueUrl"]
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="hello")
+        wait_until(lambda: delivered_keys() == ["first", "second"] and handlers.received["queue"])
+    finally:
+        test_pump.stop()
+    assert delivered_keys() == ["first", "second"]
+    assert [r["body"] for r in handlers.received["queue"]] == ["hello"]
