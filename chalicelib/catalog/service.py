@@ -64,16 +64,14 @@ def read(kind_name: str, rid: str, caller: Caller) -> tuple[dict[str, Any], int]
 def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     k = _kind(kind_name)
     _check_read_rights(k, caller)
-    offset, limit = tmf.paging(params)
-    fields = tmf.field_selection(params)
-    filters = tmf.attribute_filters(params)
+    query = tmf.list_query(params, k.attributes)
     docs = store.query_kind(k.name) if caller.role == ADMIN else store.cache.all(k.name)
     at = tmf.now()
     hits = [d for d in docs
             if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
-            and tmf.matches(d, filters)]
-    items, total = tmf.page(hits, offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+            and tmf.matches(d, query.filters)]
+    items, total = tmf.page(hits, query.offset, query.limit)
+    return [tmf.select_fields(d, query.fields) for d in items], total
 
 
 def update(kind_name: str, rid: str, patch: Mapping[str, Any], caller: Caller,

@@ -382,8 +382,8 @@ def read(order_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURCE) -> tuple[list[dict[str, Any]], int]:
     customer_access.check_roles(caller, *USERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    model = schemas.ProductOrder if kind == domain.RESOURCE else schemas.CancelProductOrder
+    q = tmf.list_query(params, tmf.attributes(kind, "TMF622", model.__name__, [model]))
     wanted = params.get("id")
     if wanted and "," not in wanted:
         found = store.load(wanted)
@@ -395,9 +395,9 @@ def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURC
     if caller.role == "customer":
         docs = [d for d in docs if domain.customer_of(d) == caller.customer_id]
     wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
-    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, filters)],
-                            offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, q.filters)],
+                            q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def orders_in_flight(customer_id: str) -> list[dict[str, Any]]:
