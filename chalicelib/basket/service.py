@@ -104,14 +104,15 @@ def _prepare_item(item: dict[str, Any], channel: str | None, new: bool, n: int) 
 
 
 def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel: str | None) -> dict[str, Any]:
-    """Prices from the catalogue and every active item qualified by the central rules."""
+    """Prices from the catalogue for `channel` (channel prices) and every active item qualified by
+    the central rules (with the same channel)."""
     items = doc.get("cartItem") or []
     offerings = {}
     for item in items:
         oid = item["productOffering"]["id"]
         offerings[oid] = catalogue.offering(oid) or {"id": oid, "name": item["productOffering"].get("name")}
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    priced, totals = pricing.price_basket(items, offerings, catalogue, bundle_ids)
+    priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids)
     active = [i for i in priced if i.get("status", "active") == "active"]
     fact = rules.facts(channel, (facts_rec or {}).get("customer"), domain.postcode_of(doc))
     results = rules.qualify_items([offerings[i["productOffering"]["id"]] for i in active], fact)
