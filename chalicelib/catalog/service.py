@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from chalicelib import tmf
 from chalicelib.auth import Caller, require
 from chalicelib.catalog import domain, store
+from chalicelib.catalog import search as keyword
 from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
 
 ADMIN = "catalog-admin"
@@ -64,12 +65,18 @@ def read(kind_name: str, rid: str, caller: Caller) -> tuple[dict[str, Any], int]
 def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     k = _kind(kind_name)
     _check_read_rights(k, caller)
-    query = tmf.list_query(params, k.attributes)
-    docs = store.query_kind(k.name) if caller.role == ADMIN else store.cache.all(k.name)
+    searchable = k.name == "productOffering"
+    query = tmf.list_query(params, k.attributes, route_params=("q",) if searchable else ())
+    terms = keyword.query_terms(params["q"]) if searchable and "q" in params else None
+    read = store.query_kind if caller.role == ADMIN else store.cache.all
+    docs = read(k.name)
     at = tmf.now()
+    # visibility and filters first: only what the caller may see is ranked
     hits = [d for d in docs
             if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
             and tmf.matches(d, query.filters)]
+    if terms is not None:
+        hits = keyword.rank(hits, terms, keyword.index_for(docs, read("category"), read("productSpecification")))
     items, total = tmf.page(hits, query.offset, query.limit)
     return [tmf.select_fields(d, query.fields) for d in items], total
 

@@ -18,8 +18,11 @@ from tests.support.shared import SHARED
 SPEC_DIR = SHARED / "tmf" / "specs"
 TARGET = pathlib.Path(__file__).resolve().parents[2] / "chalicelib" / "tmf_attributes.json"
 
-# spec file (without .swagger.json) -> the resources our APIs list from it
+# spec file (without .swagger.json) -> the resources our APIs list from it. TMF620 is read from both
+# v4 releases (4.1.0 adds attributes such as productOfferingRelationship that our documents carry).
 SERVED = {
+    "TMF620-ProductCatalog-v4.1.0": ["Catalog", "Category", "ProductSpecification", "ProductOfferingPrice",
+                                     "ProductOffering", "ImportJob", "ExportJob"],
     "TMF620-ProductCatalog-v4.0.0": ["Catalog", "Category", "ProductSpecification", "ProductOfferingPrice",
                                      "ProductOffering", "ImportJob", "ExportJob"],
     "TMF622-ProductOrder-v4.0.0": ["ProductOrder", "CancelProductOrder"],
@@ -59,7 +62,13 @@ def spec_attributes(spec: str, roots: list[str]) -> dict[str, dict[str, str | No
 
 
 def generate() -> dict[str, Any]:
-    return {spec.split("-", 1)[0]: spec_attributes(spec, roots) for spec, roots in SERVED.items()}
+    out: dict[str, Any] = {}
+    for spec, roots in SERVED.items():
+        merged = out.setdefault(spec.split("-", 1)[0], {})
+        for name, props in spec_attributes(spec, roots).items():
+            held = merged.setdefault(name, {})
+            held.update({k: v for k, v in props.items() if held.get(k) is None})
+    return {api: {name: dict(sorted(props.items())) for name, props in sorted(defs.items())} for api, defs in out.items()}
 
 
 def main() -> None:
