@@ -221,7 +221,8 @@ class Attributes:
 
     def common(self) -> list[str]:
         names = {a for graph, root in self.sources for a in graph[root]} | self.extras
-        return sorted(names, key=lambda a: (a.startswith("@"), a))
+        first = ("id", "name", "lifecycleStatus", "status", "state")
+        return sorted(names, key=lambda a: (a not in first, first.index(a) if a in first else 0, a.startswith("@"), a))
 
 
 def _resolves(graph: Graph, node: str | None, parts: list[str]) -> bool:
@@ -244,14 +245,15 @@ def attributes(resource: str, tmf: str | None = None, definition: str | None = N
     return Attributes(resource, tuple(sources), frozenset(extras))
 
 
-def checked_filters(params: Mapping[str, str], known: Attributes) -> list[tuple[str, str, list[str]]]:
+def checked_filters(params: Mapping[str, str], known: Attributes,
+                    route_params: Iterable[str] = ()) -> list[tuple[str, str, list[str]]]:
     """The attribute filters of a list request; 400 naming every attribute the resource has not."""
     filters = attribute_filters(params)
     unknown = sorted({path for path, _, _ in filters if not known.knows(path)})
     if unknown:
         shown = ", ".join(repr(u[:60]) for u in unknown[:5])
         raise bad_request(f"{known.resource} has no attribute {shown} to filter by; filter by its attributes "
-                          f"(e.g. {', '.join(known.common()[:8])}) or use {', '.join(sorted(RESERVED_PARAMS))}",
+                          f"(e.g. {', '.join(known.common()[:8])}) or use {', '.join(sorted(RESERVED_PARAMS | set(route_params)))}",
                           "unknownFilter")
     return filters
 
@@ -269,7 +271,7 @@ def list_query(params: Mapping[str, str], known: Attributes, route_params: Itera
     `route_params` are the route's own query parameters (not attributes): not filters, not refused."""
     offset, limit = paging(params)
     own = set(route_params)
-    filters = checked_filters({k: v for k, v in params.items() if k not in own}, known)
+    filters = checked_filters({k: v for k, v in params.items() if k not in own}, known, own)
     return ListQuery(offset, limit, field_selection(params), filters)
 
 
