@@ -97,7 +97,10 @@ def test_every_list_refuses_an_unknown_filter(client, token, role, claims, path)
     headers = {"Authorization": f"Bearer {token(role, **claims)}"}
     ok = client.http.get(f"{path}?limit=1&id=nothing-has-this-id", headers=headers)
     assert ok.status_code in (200, 404), ok.body   # 404: customer c-1 does not exist; the filter was fine
-    for query, named in (("q=home+secu", "'q'"), ("keyword=x&id=1", "'keyword'"), ("relatedParty.colour=red", None)):
+    tries = (("q=home+secu", "'q'"), ("keyword=x&id=1", "'keyword'"), ("relatedParty.colour=red", None))
+    for query, named in tries:
+        if query.startswith("q=") and path.endswith("/productOffering"):
+            continue   # the storefront's keyword search (tests/catalog/test_search.py), not a filter
         r = client.http.get(f"{path}?{query}", headers=headers)
         body = json.loads(r.body)
         assert r.status_code == 400, (query, r.body)
