@@ -4,13 +4,13 @@ from __future__ import annotations
 import sys
 
 from bench import basket, catalog, customer, imports, notify, ordering
-from bench import campaign, cost, idle, local_api, recovery
+from bench import campaign, cost, idle, local_api, recovery, search
 
 SECTIONS = {"imports": imports.run, "local-api": local_api.run, "idle": idle.run, "catalog": catalog.run, "customer": customer.run,
             "basket": basket.run, "notify": notify.run,
             "ordering": ordering.run,
             "recovery": recovery.run, "recovery-burst": recovery.burst, "campaign": campaign.run,
-            "cost": cost.run}
+            "cost": cost.run, "search": search.run}
 
 
 def main(argv: list[str]) -> None:

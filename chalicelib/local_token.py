@@ -34,8 +34,8 @@ def local_outbox(call) -> Reply:
     kind = call.query.get("kind") or None
     if kind is not None and kind not in outbox.KINDS:
         raise bad_request(f"kind must be one of {', '.join(outbox.KINDS)}, got {kind[:40]!r}")
-    offset, limit = tmf.paging(call.query)
-    page, total = tmf.page(outbox.outbox(call.query.get("to"), kind), offset, limit)
+    q = tmf.list_query(call.query, tmf.attributes("outbox message"), route_params=("to", "kind"))
+    page, total = tmf.page(outbox.outbox(call.query.get("to"), kind), q.offset, q.limit)
     return listing(page, total)
 
 

@@ -7,16 +7,27 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import dataclasses
 import datetime as dt
+import functools
+import json
+import pathlib
+import types
+import typing
 import uuid
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from chalicelib import settings
 from chalicelib.errors import ApiError, bad_request
 
+if TYPE_CHECKING:
+    import pydantic
+
 # Query parameters that are not attribute filters.
 RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort", "depth", "expand"})
 ALWAYS_SELECTED = ("id",)
+# What every TMF entity has, for resources described by a model of ours rather than a TMF spec.
+ENTITY = ("id", "href", "@type", "@baseType", "@schemaLocation", "lastUpdate")
 
 
 def new_id() -> str:
@@ -150,6 +161,118 @@ def attribute_filters(params: Mapping[str, str]) -> list[tuple[str, str, list[st
         values = raw.split(",") if op == "eq" else [raw]
         out.append((path, op, [_unquoted(v) for v in values]))
     return out
+
+
+# --- which attributes a list may be filtered by ---------------------------------------------------
+# A graph of definitions: {definition: {attribute: definition it holds | FREE_FORM | None (a plain value)}}.
+FREE_FORM = "*"
+Graph = Mapping[str, Mapping[str, "str | None"]]
+
+
+@functools.cache
+def _tmf_graphs() -> dict[str, Graph]:
+    """The TMF v4 resources' attributes, from the specs (written by tests/support/tmf_attributes.py)."""
+    return json.loads((pathlib.Path(__file__).parent / "tmf_attributes.json").read_text())
+
+
+@functools.cache
+def _model_graph(model: type[pydantic.BaseModel]) -> Graph:
+    """A pydantic model's declared attributes (by alias) as a graph like the specs'."""
+    import pydantic   # only lists with a model pay for it, on their first request
+
+    out: dict[str, dict[str, str | None]] = {}
+
+    def held(annotation: Any) -> str | None:
+        if annotation is Any or annotation is dict or typing.get_origin(annotation) is dict:
+            return FREE_FORM
+        if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            add(annotation)
+            return annotation.__name__
+        if typing.get_origin(annotation) in (list, typing.Union, types.UnionType, typing.Literal):
+            targets = [held(a) for a in typing.get_args(annotation) if not isinstance(a, (str, int))]
+            return next((t for t in targets if t is not None), None)
+        return None
+
+    def add(m: type[pydantic.BaseModel]) -> None:
+        if m.__name__ not in out:
+            out[m.__name__] = {}
+            out[m.__name__].update({f.alias or name: held(f.annotation) for name, f in m.model_fields.items()})
+
+    add(model)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Attributes:
+    """The attributes a list's resources have, so a filter on anything else is refused: the TMF
+    spec's definition of the resource, the pydantic models of our extensions and named extras
+    (route parameters, attributes we add such as a basket's `status`; `context.*` for anything
+    below `context`). Dotted paths walk into held
+    definitions (`relatedParty.id`); below a free-form value (`characteristic.value`) any path goes."""
+    resource: str
+    sources: tuple[tuple[Graph, str], ...] = ()
+    extras: frozenset[str] = frozenset()
+
+    def knows(self, path: str) -> bool:
+        if path in self.extras or any(path == e[:-2] or path.startswith(e[:-1]) for e in self.extras if e.endswith(".*")):
+            return True
+        parts = path.split(".")
+        return any(_resolves(graph, root, parts) for graph, root in self.sources)
+
+    def common(self) -> list[str]:
+        names = {a for graph, root in self.sources for a in graph[root]} | self.extras
+        first = ("id", "name", "lifecycleStatus", "status", "state")
+        return sorted(names, key=lambda a: (a not in first, first.index(a) if a in first else 0, a.startswith("@"), a))
+
+
+def _resolves(graph: Graph, node: str | None, parts: list[str]) -> bool:
+    for part in parts:
+        if node == FREE_FORM:
+            return True
+        if node is None or part not in graph[node]:
+            return False
+        node = graph[node][part]
+    return True
+
+
+def attributes(resource: str, tmf: str | None = None, definition: str | None = None,
+               models: Iterable[type[pydantic.BaseModel]] = (), extras: Iterable[str] = ()) -> Attributes:
+    """`attributes("productOffering", "TMF620", "ProductOffering", [schemas.ProductOffering])`."""
+    sources: list[tuple[Graph, str]] = []
+    if tmf:
+        sources.append((_tmf_graphs()[tmf], definition or resource[0].upper() + resource[1:]))
+    sources.extend((_model_graph(m), m.__name__) for m in models)
+    return Attributes(resource, tuple(sources), frozenset(extras))
+
+
+def checked_filters(params: Mapping[str, str], known: Attributes,
+                    route_params: Iterable[str] = ()) -> list[tuple[str, str, list[str]]]:
+    """The attribute filters of a list request; 400 naming every attribute the resource has not."""
+    filters = attribute_filters(params)
+    unknown = sorted({path for path, _, _ in filters if not known.knows(path)})
+    if unknown:
+        shown = ", ".join(repr(u[:60]) for u in unknown[:5])
+        raise bad_request(f"{known.resource} has no attribute {shown} to filter by; filter by its attributes "
+                          f"(e.g. {', '.join(known.common()[:8])}) or use {', '.join(sorted(RESERVED_PARAMS | set(route_params)))}",
+                          "unknownFilter")
+    return filters
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    offset: int
+    limit: int
+    fields: list[str] | None
+    filters: list[tuple[str, str, list[str]]]
+
+
+def list_query(params: Mapping[str, str], known: Attributes, route_params: Iterable[str] = ()) -> ListQuery:
+    """Everything a TMF list request asks: paging, `fields=` and the (known) attribute filters.
+    `route_params` are the route's own query parameters (not attributes): not filters, not refused."""
+    offset, limit = paging(params)
+    own = set(route_params)
+    filters = checked_filters({k: v for k, v in params.items() if k not in own}, known, own)
+    return ListQuery(offset, limit, field_selection(params), filters)
 
 
 def _unquoted(value: str) -> str:

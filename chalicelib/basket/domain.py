@@ -38,6 +38,8 @@ TYPE = "ShoppingCart"
 ACTIVE, OFFERED, WITH_AGENT, AWAITING, APPROVED, ORDERED, EXPIRED = (
     "active", "assistanceOffered", "withAgent", "awaitingApproval", "approved", "ordered", "expired")
 OPEN = (ACTIVE, OFFERED, WITH_AGENT, AWAITING, APPROVED)
+# Attributes a basket has beyond TMF663 and its model, that a list may be filtered by.
+EXTENSION_ATTRIBUTES = ("status", "creationDate", "lastUpdate", "context.*")
 MERGEABLE = (ACTIVE, OFFERED)
 SYSTEM = "system"  # the platform itself: the abandoned-basket process, ordering
 

@@ -9,6 +9,11 @@
   (bundlePrice rules): when every part of a bundle is in the basket, bought apart, the cart gets a
   recurring discount bringing those parts down to the bundle's price (Extreme Bundle: 60 EUR/month
   instead of 75); the parts' own promotions are then not combined with it.
+- Channel prices: a price (or a promotion) with a `channel` list (our extension of TMF620's
+  ProductOfferingPrice, the same list and rule as an offering's channel) applies only in those
+  channels; one without applies everywhere. In a channel it names, a channel price replaces the
+  general price of the same type, period and currency. `prices_in_channel` alone chooses them;
+  every pricing function takes the channel sold in (None: no channel known, general prices only).
 Catalogue prices are taken as tax included. Amounts are Decimal inside, JSON numbers outside.
 """
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping, Protocol, Sequence
+
+from chalicelib.catalog.domain import sold_in_channel
 
 CENT = Decimal("0.01")
 PROMOTION = "promotion"               # every new sale of the price gets it
@@ -74,6 +81,27 @@ def duration(pop: Mapping[str, Any], charge_period: str | None) -> int | None:
     return None
 
 
+# --- which prices apply ----------------------------------------------------------------------
+def _price_key(pop: Mapping[str, Any]) -> tuple[Any, str | None, Any]:
+    return pop.get("priceType") or ONE_OFF, period(pop), (pop.get("price") or {}).get("unit", "EUR")
+
+
+def prices_in_channel(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> list[Mapping[str, Any]]:
+    """The offering's price documents that apply to a sale in `channel`: every price whose channel
+    list is empty or names the channel, except a general price that a price naming the channel
+    replaces (same type, period and currency)."""
+    found = [cat.price(ref["id"]) for ref in offering.get("productOfferingPrice") or []]
+    usable = [p for p in found if p and sold_in_channel(p, channel)]
+    specific = {_price_key(p) for p in usable if p.get("channel")}
+    return [p for p in usable if p.get("channel") or _price_key(p) not in specific]
+
+
+def promotion_in_channel(promo: Mapping[str, Any] | None, channel: str | None) -> bool:
+    """A promotion (a POP a price relates to) that may be given in `channel` now."""
+    return promo is not None and bool(promo) and promo.get("lifecycleStatus", "active") in ("active", "launched") \
+        and sold_in_channel(promo, channel)
+
+
 # --- one item ---------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Line:
@@ -95,15 +123,15 @@ def _off(base: Decimal, promo: Mapping[str, Any]) -> Decimal:
     return min(base, amount((promo.get("price") or {}).get("value", 0)))
 
 
-def lines(offering: Mapping[str, Any], cat: Catalogue, chosen: Iterable[str] | None = None) -> list[Line]:
-    """The offering's prices with their promotions. `chosen` (promotion POP ids): only those
-    promotions, of any PROMOTIONS relationship (a promotion added to a subscription held), instead
-    of the ones every new sale gets."""
+def lines(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
+          chosen: Iterable[str] | None = None) -> list[Line]:
+    """The offering's prices in `channel` with their promotions. `chosen` (promotion POP ids): only
+    those promotions, of any PROMOTIONS relationship (a promotion added to a subscription held),
+    instead of the ones every new sale gets."""
     chosen = None if chosen is None else set(chosen)
     out = []
-    for ref in offering.get("productOfferingPrice") or []:
-        pop = cat.price(ref["id"])
-        if not pop or pop.get("priceType") in DISCOUNT_TYPES or not pop.get("price"):
+    for pop in prices_in_channel(offering, cat, channel):
+        if pop.get("priceType") in DISCOUNT_TYPES or not pop.get("price"):
             continue
         base = amount(pop["price"]["value"])
         each = period(pop)
@@ -112,7 +140,7 @@ def lines(offering: Mapping[str, Any], cat: Catalogue, chosen: Iterable[str] | N
             wanted = rel.get("relationshipType") == PROMOTION if chosen is None else \
                 rel.get("relationshipType") in PROMOTIONS and rel.get("id") in chosen
             promo = cat.price(rel["id"]) if wanted else None
-            if promo and promo.get("lifecycleStatus", "active") in ("active", "launched"):
+            if promo and promotion_in_channel(promo, channel):
                 alterations.append((_off(base, promo), duration(promo, each), promo))
         out.append(Line(pop.get("priceType") or ONE_OFF, each, pop["price"].get("unit", "EUR"), base, pop, alterations))
     return out
@@ -214,12 +242,13 @@ class BundleMatch:
                                f"{text(self.parts_value)} {self.unit}/month"}
 
 
-def recurring_value(offering: Mapping[str, Any], cat: Catalogue) -> tuple[Decimal, str]:
-    monthly = [ln for ln in lines(offering, cat) if ln.period == "month"]
+def recurring_value(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> tuple[Decimal, str]:
+    monthly = [ln for ln in lines(offering, cat, channel) if ln.period == "month"]
     return sum((ln.value for ln in monthly), Decimal(0)), (monthly[0].unit if monthly else "EUR")
 
 
-def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue) -> list[BundleMatch]:
+def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue,
+                   channel: str | None) -> list[BundleMatch]:
     """Bundles whose every part is among the active items (each item in one bundle at most)."""
     used: set[str] = set()
     out = []
@@ -235,8 +264,8 @@ def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str]
         parts_value = Decimal(0)
         for p in parts:
             part = cat.offering(p)
-            parts_value += recurring_value(part, cat)[0] if part else Decimal(0)
-        bundle_value, unit = recurring_value(bundle, cat)
+            parts_value += recurring_value(part, cat, channel)[0] if part else Decimal(0)
+        bundle_value, unit = recurring_value(bundle, cat, channel)
         if parts_value <= bundle_value:
             continue
         ids = [i["id"] for p in parts for i in chosen[p]]
@@ -247,24 +276,24 @@ def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str]
 
 # --- the basket -------------------------------------------------------------------------------
 def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[str, Any]], cat: Catalogue,
-                 bundle_ids: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(cart items with itemPrice and ItemTotalPrice, cartTotalPrice).
+                 channel: str | None, bundle_ids: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(cart items with itemPrice and ItemTotalPrice, cartTotalPrice) for a sale in `channel`.
 
     `items` are stored cart items ({"id", "quantity", "status", "productOffering": {"id"}, ...});
     `offerings` the offering documents they refer to, by id."""
     active = [{"id": i["id"], "offeringId": i["productOffering"]["id"], "quantity": i["quantity"]}
               for i in items if i.get("status", "active") == "active"]
-    matches = bundle_matches(active, bundle_ids, cat)
+    matches = bundle_matches(active, bundle_ids, cat, channel)
     bundled = {iid for m in matches for iid in m.item_ids}
     priced, cart_lines = [], []
     for item in items:
         offering = offerings[item["productOffering"]["id"]]
-        item_lines = lines(offering, cat)
+        item_lines = lines(offering, cat, channel)
         qty = item["quantity"]
         totals = total_prices([(ln, qty) for ln in item_lines], "Item total")
         out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in item_lines],
                "ItemTotalPrice": totals}
-        note = _bundle_note(offering, cat)
+        note = _bundle_note(offering, cat, channel)
         if note:
             out["itemPrice"] = [{**p, "description": f"{p['description']} ({note})"} if p.get("recurringChargePeriod")
                                 == "month" else p for p in out["itemPrice"]]
@@ -283,34 +312,35 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
     return priced, total_prices(cart_lines, "Cart total", extra)
 
 
-def _bundle_note(offering: Mapping[str, Any], cat: Catalogue) -> str | None:
+def _bundle_note(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> str | None:
     """"instead of 75 EUR/month apart" for a bundle offering cheaper than its parts."""
     parts = [cat.offering(p["id"]) for p in offering.get("bundledProductOffering") or []]
     known = [p for p in parts if p]
     if not parts or len(known) < len(parts):
         return None
-    apart = sum((recurring_value(p, cat)[0] for p in known), Decimal(0))
-    own, unit = recurring_value(offering, cat)
+    apart = sum((recurring_value(p, cat, channel)[0] for p in known), Decimal(0))
+    own, unit = recurring_value(offering, cat, channel)
     return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
 
 
 
-def promotions_offered(offering: Mapping[str, Any], cat: Catalogue) -> dict[str, Mapping[str, Any]]:
-    """The promotions (POP documents by id) the catalogue relates to the offering's prices, of
-    either kind: what a `modify` item may add to a subscription held."""
+def promotions_offered(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> dict[str, Mapping[str, Any]]:
+    """The promotions (POP documents by id) the catalogue relates to the offering's prices in
+    `channel`, of either kind: what a `modify` item may add to a subscription held."""
     out = {}
-    for ref in offering.get("productOfferingPrice") or []:
-        for rel in (cat.price(ref["id"]) or {}).get("popRelationship") or []:
+    for pop in prices_in_channel(offering, cat, channel):
+        for rel in pop.get("popRelationship") or []:
             promo = cat.price(rel["id"]) if rel.get("relationshipType") in PROMOTIONS else None
-            if promo and promo.get("lifecycleStatus", "active") in ("active", "launched"):
+            if promo and promotion_in_channel(promo, channel):
                 out[promo["id"]] = promo
     return out
 
 
-def promotion_prices(offering: Mapping[str, Any], cat: Catalogue, chosen: Iterable[str]) -> list[dict[str, Any]]:
+def promotion_prices(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
+                     chosen: Iterable[str]) -> list[dict[str, Any]]:
     """The item prices of a subscription held with the promotions `chosen` added: each price one
     of them alters, "12.5 EUR/month for 6 months, then 25 EUR/month"."""
-    return [cart_price(ln.pop.get("name"), ln, 1, True) for ln in lines(offering, cat, chosen) if ln.alterations]
+    return [cart_price(ln.pop.get("name"), ln, 1, True) for ln in lines(offering, cat, channel, chosen) if ln.alterations]
 
 
 def fee_price(name: str, fee: Decimal, unit: str, description: str, waiver: Mapping[str, Any] | None

@@ -27,6 +27,7 @@ from chalicelib.rules import places
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 rules = deferred.module("chalicelib.rules.service")
+schemas = deferred.module("chalicelib.basket.schemas")
 
 USERS = ("customer", "channel", "agent")
 SYSTEM_BY = {"id": "omnishop", "role": domain.SYSTEM}
@@ -103,14 +104,15 @@ def _prepare_item(item: dict[str, Any], channel: str | None, new: bool, n: int) 
 
 
 def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel: str | None) -> dict[str, Any]:
-    """Prices from the catalogue and every active item qualified by the central rules."""
+    """Prices from the catalogue for `channel` (channel prices) and every active item qualified by
+    the central rules (with the same channel)."""
     items = doc.get("cartItem") or []
     offerings = {}
     for item in items:
         oid = item["productOffering"]["id"]
         offerings[oid] = catalogue.offering(oid) or {"id": oid, "name": item["productOffering"].get("name")}
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    priced, totals = pricing.price_basket(items, offerings, catalogue, bundle_ids)
+    priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids)
     active = [i for i in priced if i.get("status", "active") == "active"]
     fact = rules.facts(channel, (facts_rec or {}).get("customer"), domain.postcode_of(doc))
     results = rules.qualify_items([offerings[i["productOffering"]["id"]] for i in active], fact)
@@ -359,8 +361,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     (relatedParty.id=) or, without one, those its channel started today and yesterday; an agent a
     customer's baskets (relatedParty.id=) or the worklists (withAgent, assistanceOffered)."""
     _check_caller(caller)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    q = tmf.list_query(params, tmf.attributes("shoppingCart", "TMF663", models=[schemas.ShoppingCart],
+                                              extras=domain.EXTENSION_ATTRIBUTES))
     at = tmf.now()
     single, party = _single_id(params), params.get("relatedParty.id")
     if single:
@@ -377,8 +379,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
         wanted = [s for s in (params.get("status") or "").split(",") if s] or [domain.WITH_AGENT, domain.OFFERED]
         docs = [d for s in wanted if s in (domain.WITH_AGENT, domain.OFFERED) for d in store.by_list(f"WORKLIST#{s}")]
     hits = [domain.present(d, at) for d in docs if domain.readable(d, caller.role, caller.customer_id)]
-    items, total = tmf.page([d for d in hits if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in hits if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 # --- for other contexts -------------------------------------------------------------------------

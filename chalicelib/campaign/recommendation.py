@@ -87,8 +87,8 @@ def _bundles(out: dict[str, Candidate], have: set[str], buying: set[str], channe
         overlap = [p for p in parts if p in have | buying]
         if not parts or not overlap or catalog_service.published_offering(bundle["id"], channel) is None:
             continue
-        apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat)[0] for p in parts), Decimal(0))
-        own, unit = pricing.recurring_value(bundle, cat)
+        apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat, channel)[0] for p in parts), Decimal(0))
+        own, unit = pricing.recurring_value(bundle, cat, channel)
         if apart <= own:
             continue
         saving = apart - own

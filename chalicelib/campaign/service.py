@@ -31,6 +31,7 @@ catalog_service = deferred.module("chalicelib.catalog.service")
 interactions = deferred.module("chalicelib.customer.interactions")
 notify = deferred.module("chalicelib.notify.service")
 rules = deferred.module("chalicelib.rules.service")
+schemas = deferred.module("chalicelib.campaign.schemas")
 
 MANAGERS = ("marketing",)
 READERS = ("marketing", "agent")
@@ -139,10 +140,9 @@ def read(campaign_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     require(caller, *READERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
-    items, total = tmf.page([d for d in store.all_campaigns() if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    q = tmf.list_query(params, tmf.attributes("campaign", models=[schemas.Campaign], extras=tmf.ENTITY))
+    items, total = tmf.page([d for d in store.all_campaigns() if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def update(campaign_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None) -> tuple[dict[str, Any], int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib import deferred, tmf
@@ -46,6 +47,11 @@ class Kind:
     @property
     def schema(self) -> type[BaseModel]:
         return getattr(schemas, self.type_name)
+
+    @functools.cached_property
+    def attributes(self) -> tmf.Attributes:
+        """What a list of this kind may be filtered by: TMF620's definition and our model."""
+        return tmf.attributes(self.name, "TMF620", self.type_name, [self.schema])
 
     @property
     def events(self) -> bool:

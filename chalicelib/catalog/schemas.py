@@ -108,6 +108,9 @@ class ProductOfferingPrice(Entity):
     constraint: list[Ref] = []
     place: list[Ref] = []
     prodSpecCharValueUse: list[CharValueUse] = []
+    # Our extension (TMF620 v4 prices have no channel): the channels the price applies in, as an
+    # offering's channel list; none: every channel (chalicelib/basket/pricing.py prices_in_channel).
+    channel: list[ChannelRef] = []
 
 
 class ChannelRef(Tmf):

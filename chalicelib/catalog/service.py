@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 from chalicelib import tmf
 from chalicelib.auth import Caller, require
 from chalicelib.catalog import domain, store
+from chalicelib.catalog import search as keyword
 from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
 
 ADMIN = "catalog-admin"
@@ -64,23 +65,25 @@ def read(kind_name: str, rid: str, caller: Caller) -> tuple[dict[str, Any], int]
 def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     k = _kind(kind_name)
     _check_read_rights(k, caller)
-    offset, limit = tmf.paging(params)
-    fields = tmf.field_selection(params)
-    filters = tmf.attribute_filters(params)
-    if caller.role == ADMIN and not filters:
+    searchable = k.name == "productOffering"
+    query = tmf.list_query(params, k.attributes, route_params=("q",) if searchable else ())
+    terms = keyword.query_terms(params["q"]) if searchable and "q" in params else None
+    if caller.role == ADMIN and not query.filters and terms is None:
         # Authors read their own writes, a page at a time: the documents of this page only.
-        items, total = store.page_kind(k.name, offset, limit), store.count_kind(k.name)
-    else:
-        if caller.role == ADMIN:
-            docs: Iterable[dict[str, Any]] = store.iter_kind(k.name, domain.name_filter(filters))
-        else:
-            docs = store.cache.all(k.name)
-        at = tmf.now()
-        hits = [d for d in docs
-                if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
-                and tmf.matches(d, filters)]
-        items, total = tmf.page(hits, offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+        items, total = store.page_kind(k.name, query.offset, query.limit), store.count_kind(k.name)
+        return [tmf.select_fields(d, query.fields) for d in items], total
+    read = store.query_kind if caller.role == ADMIN else store.cache.all
+    whole = read(k.name) if terms is not None or caller.role != ADMIN else None   # search ranks over a list
+    docs: Iterable[dict[str, Any]] = whole if whole is not None else store.iter_kind(k.name, domain.name_filter(query.filters))
+    at = tmf.now()
+    # visibility and filters first: only what the caller may see is ranked
+    hits = [d for d in docs
+            if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
+            and tmf.matches(d, query.filters)]
+    if terms is not None and whole is not None:
+        hits = keyword.rank(hits, terms, keyword.index_for(whole, read("category"), read("productSpecification")))
+    items, total = tmf.page(hits, query.offset, query.limit)
+    return [tmf.select_fields(d, query.fields) for d in items], total
 
 
 def update(kind_name: str, rid: str, patch: Mapping[str, Any], caller: Caller,

@@ -133,8 +133,7 @@ def read(rid: str, caller: Caller) -> dict[str, Any]:
 
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check_roles(caller, *READERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    q = tmf.list_query(params, tmf.attributes("partyInteraction", "TMF683", models=[schemas.PartyInteraction]))
     if caller.role == "customer":
         docs = store.interactions(store.customer_pk(caller.own_customer_id))
     elif params.get("id") and "," not in params["id"]:
@@ -142,5 +141,5 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
         docs = [found[1]] if found else []
     else:
         docs = store.all_interactions()
-    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total

@@ -69,8 +69,7 @@ def read(customer_id: str, caller: Caller, journey_key: str | None = None) -> tu
 
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check_roles(caller, "agent", "customer")
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    q = tmf.list_query(params, tmf.attributes("customer", "TMF629", models=[schemas.Customer]))
     wanted = caller.own_customer_id if caller.role == "customer" else params.get("id")
     if wanted and (caller.role == "customer" or "," not in wanted):
         one = store.load_customer(wanted)
@@ -78,8 +77,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     else:
         name = params.get("name")
         docs = store.list_customers(name if name and "," not in name else None)
-    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def update(customer_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None = None,
@@ -129,12 +128,12 @@ def products(customer_id: str, params: Mapping[str, str], caller: Caller,
              journey_key: str | None = None) -> tuple[list[dict[str, Any]], int]:
     """Every product of the customer (terminated ones too), as GET /product?relatedParty.id= does."""
     access.check_customer(caller, customer_id)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    q = tmf.list_query(params, inventory.attributes())
     _existing(customer_id)
     _opened(caller, customer_id, "products held", journey_key)
-    items, total = tmf.page([p for p in inventory.products_of(customer_id) if tmf.matches(p, filters)], offset, limit)
-    return [tmf.select_fields(p, fields) for p in items], total
+    items, total = tmf.page([p for p in inventory.products_of(customer_id) if tmf.matches(p, q.filters)],
+                            q.offset, q.limit)
+    return [tmf.select_fields(p, q.fields) for p in items], total
 
 
 # --- identity ---------------------------------------------------------------------------------

@@ -94,11 +94,17 @@ def _candidates(filters: list[tuple[str, str, list[str]]], caller: Caller) -> li
 
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     _check(caller, *READERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
-    docs = [d for d in _candidates(filters, caller) if _visible(d, caller) and tmf.matches(d, filters)]
-    items, total = tmf.page(docs, offset, limit)
-    return [tmf.select_fields(access.shown(caller.role, domain.RESOURCE, d), fields) for d in items], total
+    q = tmf.list_query(params, attributes())
+    docs = [d for d in _candidates(q.filters, caller) if _visible(d, caller) and tmf.matches(d, q.filters)]
+    items, total = tmf.page(docs, q.offset, q.limit)
+    return [tmf.select_fields(access.shown(caller.role, domain.RESOURCE, d), q.fields) for d in items], total
+
+
+def attributes() -> tmf.Attributes:
+    """What a list of products may be filtered by (here and under customer/{id}/product)."""
+    from chalicelib.inventory import schemas
+
+    return tmf.attributes(domain.RESOURCE, "TMF637", "Product", [schemas.Product])
 
 
 def _change(product_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any] | None],

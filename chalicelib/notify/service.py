@@ -33,6 +33,7 @@ from chalicelib.observability import logger
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 interactions = deferred.module("chalicelib.customer.interactions")
 customers = deferred.module("chalicelib.customer.service")
+schemas = deferred.module("chalicelib.notify.schemas")
 
 SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
@@ -290,8 +291,7 @@ def read(message_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check_roles(caller, *READERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    q = tmf.list_query(params, tmf.attributes("communicationMessage", "TMF681", models=[schemas.CommunicationMessage]))
     wanted = params.get("id")
     if wanted and "," not in wanted:
         try:
@@ -302,8 +302,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
         docs = store.customer_messages(caller.customer_id or "")
     else:
         docs = store.all_messages()
-    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def _checked_version(stored: Stored, if_match: str | None) -> None:

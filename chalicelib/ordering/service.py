@@ -172,10 +172,11 @@ def _qualify(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]
         raise error
 
 
-def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]], customer: _Customer | None = None,
-            campaign_code: str | None = None
+def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]], channel: str | None,
+            customer: _Customer | None = None, campaign_code: str | None = None
             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """Item prices and the order total from the catalogue (basket pricing), never the caller's;
+    """Item prices and the order total from the catalogue (basket pricing) for a sale in `channel`
+    (channel prices), never the caller's;
     and each added item's unit prices in short (pricing.agreed), to compare with the basket's.
     A `modify` item naming promotions (itemPrice references) is priced with them, from the
     catalogue; a modify/delete before the product's contract ends carries its early termination
@@ -183,7 +184,8 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
     lines = [{"id": i["id"], "quantity": i.get("quantity") or 1, "status": "active" if i["action"] == "add" else "x",
               "productOffering": {"id": offerings[i["id"]]["id"]}} for i in items]
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    priced, totals = pricing.price_basket(lines, {o["id"]: o for o in offerings.values()}, catalogue, bundle_ids)
+    priced, totals = pricing.price_basket(lines, {o["id"]: o for o in offerings.values()}, catalogue, channel,
+                                          bundle_ids)
     held = customer.held if customer else {}
     fees = rules.early_fees(items, held, campaign_code)
     out, now, at = [], {}, tmf.now_iso()
@@ -198,8 +200,9 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
             done["itemTotalPrice"] = [domain.order_price(p) for p in line["ItemTotalPrice"]]
             now[item["id"]] = pricing.agreed(line["itemPrice"])
         elif asked:
-            _check_promotions(n, asked, offering, held.get(item["product"]["id"]) or {}, at)
-            done["itemPrice"] = [domain.order_price(p) for p in pricing.promotion_prices(offering, catalogue, asked)]
+            _check_promotions(n, asked, offering, held.get(item["product"]["id"]) or {}, at, channel)
+            done["itemPrice"] = [domain.order_price(p)
+                                 for p in pricing.promotion_prices(offering, catalogue, channel, asked)]
         if item["id"] in fees:
             done["itemPrice"] = [*done.get("itemPrice", []), domain.order_price(fees[item["id"]])]
         if offering.get("productOfferingTerm"):
@@ -209,10 +212,10 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
 
 
 def _check_promotions(n: int, asked: list[str], offering: Mapping[str, Any], product: Mapping[str, Any],
-                      at: str) -> None:
+                      at: str, channel: str | None) -> None:
     """Promotions a modify item may add: those the catalogue relates to the product's offering's
     prices, not running on it already (422 otherwise)."""
-    offered = pricing.promotions_offered(offering, catalogue)
+    offered = pricing.promotions_offered(offering, catalogue, channel)
     unknown = [p for p in asked if p not in offered]
     if unknown:
         raise unprocessable(f"productOrderItem.{n}: {', '.join(unknown)} is not a promotion of "
@@ -336,7 +339,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         offerings = _offerings(items, customer, channel)
         _qualify(items, offerings, customer, sale)
         campaign_code = ((basket.doc.get("context") or {}) if basket else {}).get("campaignCode")
-        items, totals, now = _priced(items, offerings, customer, campaign_code)
+        items, totals, now = _priced(items, offerings, channel, customer, campaign_code)
         if basket is not None:
             _check_prices(basket.doc, now, accepted)
         domain.parts(items, catalogue.offering, catalogue.specification, customer.held, routing(),
@@ -389,8 +392,8 @@ def read(order_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURCE) -> tuple[list[dict[str, Any]], int]:
     customer_access.check_roles(caller, *USERS)
-    offset, limit = tmf.paging(params)
-    fields, filters = tmf.field_selection(params), tmf.attribute_filters(params)
+    model = schemas.ProductOrder if kind == domain.RESOURCE else schemas.CancelProductOrder
+    q = tmf.list_query(params, tmf.attributes(kind, "TMF622", model.__name__, [model]))
     wanted = params.get("id")
     if wanted and "," not in wanted:
         found = store.load(wanted)
@@ -402,9 +405,9 @@ def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURC
     if caller.role == "customer":
         docs = [d for d in docs if domain.customer_of(d) == caller.customer_id]
     wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
-    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, filters)],
-                            offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, q.filters)],
+                            q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def orders_in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
@@ -589,7 +592,7 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             customer = _Customer(domain.customer_of(parent))
             offerings = _offerings(added, customer, caller.channel)
             _qualify(added, offerings, customer, Sale(caller.channel))
-            added, _, _ = _priced(added, offerings, customer)   # promotions held and fees: as for a new order
+            added, _, _ = _priced(added, offerings, caller.channel, customer)   # promotions held and fees: as for a new order
             parts = domain.parts(added, catalogue.offering, catalogue.specification, customer.held, routing(),
                                  customer.address("country"), customer.brand)   # routable now, or 422
         children = store.load_many(domain.children_of(parent))

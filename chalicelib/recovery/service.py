@@ -504,15 +504,18 @@ def worklist(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, 
     """Baskets whose customer accepted assistance (withAgent), unclaimed first, then the caller's
     own; one Query on the basket's worklist index."""
     access.check_roles(caller, "agent")
+    q = tmf.list_query(params, tmf.attributes("worklist item", extras=WORK_ITEM_ATTRIBUTES), route_params=("claimed",))
     docs, _ = baskets.search({"status": basket.WITH_AGENT, "limit": str(settings.max_page_limit())}, caller)
     mine = [d for d in docs if basket.agent_of(d) == caller.sub]
     free = [d for d in docs if not basket.agent_of(d)]
     wanted = params.get("claimed")
     picked = free if wanted == "false" else mine if wanted == "true" else free + mine
     items = [_work_item(d) for d in sorted(picked, key=lambda d: d.get("lastUpdate") or "")]
-    offset, limit = tmf.paging(params)
-    page, total = tmf.page(items, offset, limit)
-    return page, total
+    return tmf.page([i for i in items if tmf.matches(i, q.filters)], q.offset, q.limit)
+
+
+WORK_ITEM_ATTRIBUTES = ("id", "@type", "shoppingCart.id", "shoppingCart.href", "customer.id", "journeyKey",
+                        "since", "claimedBy", "state", "orderIssue.*")
 
 
 def _work_item(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -61,11 +61,10 @@ def read_rule(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     require(caller, *RULE_READERS)
-    offset, limit = tmf.paging(params)
-    filters, fields = tmf.attribute_filters(params), tmf.field_selection(params)
-    hits = [d for d in catalog_store.query_kind(domain.RULE_KIND) if tmf.matches(d, filters)]
-    items, total = tmf.page(hits, offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    q = tmf.list_query(params, tmf.attributes(domain.RULE_KIND, models=[schemas.QualificationRule], extras=tmf.ENTITY))
+    hits = [d for d in catalog_store.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
+    items, total = tmf.page(hits, q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 def update_rule(rid: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None) -> tuple[dict[str, Any], int]:
@@ -316,11 +315,10 @@ def read_qualification(qid: str, caller: Caller) -> dict[str, Any]:
 def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """Agents list every answer, a customer their own (newest first); a channel reads by id only."""
     customer_access.check_roles(caller, "agent", "customer")
-    offset, limit = tmf.paging(params)
-    filters, fields = tmf.attribute_filters(params), tmf.field_selection(params)
+    q = tmf.list_query(params, tmf.attributes(domain.API_NAME, "TMF679", models=[schemas.ProductOfferingQualification]))
     docs = store.newest(caller.customer_id if caller.role == "customer" else None)
-    items, total = tmf.page([d for d in docs if tmf.matches(d, filters)], offset, limit)
-    return [tmf.select_fields(d, fields) for d in items], total
+    items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
+    return [tmf.select_fields(d, q.fields) for d in items], total
 
 
 # --- guided selling -----------------------------------------------------------------------------

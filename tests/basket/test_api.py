@@ -218,3 +218,28 @@ def test_journey_key_campaign_and_device_travel_with_the_basket(api, web, header
     assert (ctx["journeyKey"], ctx["campaignCode"], ctx["device"]) == ("jrn-42", "camp-9", "tablet")
     assert (ctx["originatingChannel"], ctx["currentChannel"]) == ("web", "app")
     assert ctx["lastChange"]["by"] == {"id": "app-backend", "role": "channel", "channel": "app"}
+
+
+def test_a_web_only_price_is_not_applied_to_a_store_basket(api, web, headers, admin, demo):
+    """Issue 15: a price created for the web channel only was applied to a store basket."""
+    from chalicelib.catalog import store as catalog_store
+
+    base = "/tmf-api/productCatalogManagement/v4"
+    pop = {"name": "Broadband 500 online", "priceType": "recurring", "price": {"unit": "EUR", "value": 25},
+           "recurringChargePeriodType": "month", "recurringChargePeriodLength": 1, "lifecycleStatus": "active",
+           "channel": [{"id": "web", "name": "web"}]}
+    status, created_pop, _ = api.call("POST", f"{base}/productOfferingPrice", admin, pop)
+    assert status == 201, created_pop
+    status, offering, _ = api.call("GET", f"{base}/productOffering/po-broadband-500", admin)
+    refs = [*offering["productOfferingPrice"], {"id": created_pop["id"]}]
+    status, body, _ = api.call("PATCH", f"{base}/productOffering/po-broadband-500", admin, {"productOfferingPrice": refs})
+    assert status == 200, body
+    catalog_store.cache.clear()
+    store_doc, _ = create(api, headers("channel", channel="store", sub="till-1"), {"cartItem": [item("po-broadband-500")]})
+    web_doc, _ = create(api, web, {"cartItem": [item("po-broadband-500")]})
+    in_store = {p["productOfferingPrice"]["id"]: p for p in store_doc["cartItem"][0]["itemPrice"]}
+    online = {p["productOfferingPrice"]["id"]: p for p in web_doc["cartItem"][0]["itemPrice"]}
+    assert created_pop["id"] not in in_store and "pop-broadband-monthly" in in_store
+    assert total(store_doc, "recurring")["price"]["taxIncludedAmount"]["value"] == 30
+    assert created_pop["id"] in online and "pop-broadband-monthly" not in online   # the web price replaces it
+    assert total(web_doc, "recurring")["price"]["taxIncludedAmount"]["value"] == 25

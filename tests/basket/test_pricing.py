@@ -1,4 +1,6 @@
 """Basket pricing: plain functions over the demo catalogue, no AWS."""
+import pytest
+
 from chalicelib.basket import pricing
 from chalicelib.catalog.demo import CATALOGUE
 
@@ -20,7 +22,7 @@ class Cat:
 def cart(*lines, bundles=(), cat=None):
     items = [{"id": str(n), "quantity": q, "status": s, "productOffering": {"id": o}}
              for n, (o, q, s) in enumerate(lines, 1)]
-    return pricing.price_basket(items, OFFERINGS, cat or Cat(), bundles)
+    return pricing.price_basket(items, OFFERINGS, cat or Cat(), "web", bundles)
 
 
 def by_type(prices):
@@ -105,7 +107,7 @@ def test_fixed_amount_promotion_and_schedule_with_two_durations():
                                 "productOfferingTerm": [{"duration": {"amount": 1, "units": "year"}}]}}
     offerings = {"po-a": {"id": "po-a", "productOfferingPrice": [{"id": "pop-a"}]}}
     items, _ = pricing.price_basket([{"id": "1", "quantity": 1, "productOffering": {"id": "po-a"}}], offerings,
-                                    Cat(offerings, prices))
+                                    Cat(offerings, prices), "web")
     line = items[0]["itemPrice"][0]
     assert [a["applicationDuration"] for a in line["priceAlteration"]] == [3, 12]
     assert line["description"] == "25 EUR/month for 3 months, then 30 EUR/month for 9 months, then 40 EUR/month"
@@ -115,3 +117,52 @@ def test_money_is_rounded_to_cents():
     assert pricing.number(pricing.amount("14.999")) == 15
     assert pricing.number(pricing.amount("14.99") * 3) == 44.97
     assert pricing.schedule(pricing.amount(10), [], "EUR", None) == "10 EUR"
+
+
+# --- channel prices (issue 15): one function chooses, every channel gets only its own ---------------
+CHANNEL_PRICES = {
+    "pop-general": {"id": "pop-general", "name": "Monthly", "priceType": "recurring", "price": {"unit": "EUR", "value": 30},
+                    "popRelationship": [{"id": "pop-app-promo", "relationshipType": "promotion"}]},
+    "pop-web": {"id": "pop-web", "name": "Monthly online", "priceType": "recurring", "price": {"unit": "EUR", "value": 25},
+                "channel": [{"id": "web"}]},
+    "pop-web-setup": {"id": "pop-web-setup", "name": "Online setup", "priceType": "oneTime",
+                      "price": {"unit": "EUR", "value": 5}, "channel": [{"id": "web"}, {"id": "app"}]},
+    "pop-app-promo": {"id": "pop-app-promo", "name": "App: 10 % off", "priceType": "discount", "percentage": 10,
+                      "channel": [{"id": "app", "name": "app"}]},
+}
+CHANNEL_OFFERINGS = {"po-c": {"id": "po-c", "productOfferingPrice": [{"id": p} for p in CHANNEL_PRICES]}}
+# channel -> (recurring, one-off, promotion names) it is charged
+EXPECTED = {"web": (25, 5, []), "app": (30, 5, ["App: 10 % off"]), "social": (30, None, []),
+            "callcenter": (30, None, []), "sms": (30, None, []), "email": (30, None, []), "store": (30, None, []),
+            None: (30, None, [])}
+
+
+def test_every_channel_is_expected():
+    from chalicelib.auth import CHANNELS
+
+    assert set(EXPECTED) == {*CHANNELS, None}
+
+
+@pytest.mark.parametrize("channel", list(EXPECTED))
+def test_a_price_for_other_channels_is_never_applied(channel):
+    recurring, one_off, promos = EXPECTED[channel]
+    cat = Cat(CHANNEL_OFFERINGS, CHANNEL_PRICES)
+    items, totals = pricing.price_basket([{"id": "1", "quantity": 1, "productOffering": {"id": "po-c"}}],
+                                         CHANNEL_OFFERINGS, cat, channel)
+    prices = by_type(items[0]["itemPrice"])
+    assert value(prices["recurring"]) == recurring
+    assert [a["name"] for a in prices["recurring"]["priceAlteration"]] == promos
+    assert (value(prices["oneTime"]) if "oneTime" in prices else None) == one_off
+    assert value(by_type(totals)["recurring"]) == recurring
+    applied = {p["productOfferingPrice"]["id"] for p in items[0]["itemPrice"]}
+    assert all(pricing.sold_in_channel(CHANNEL_PRICES[pid], channel) for pid in applied)
+    assert pricing.recurring_value(CHANNEL_OFFERINGS["po-c"], cat, channel)[0] == recurring
+    offered = pricing.promotions_offered(CHANNEL_OFFERINGS["po-c"], cat, channel)
+    assert [p["name"] for p in offered.values()] == promos
+
+
+def test_a_channel_price_replaces_the_general_one_only_of_its_type_and_period():
+    cat = Cat(CHANNEL_OFFERINGS, CHANNEL_PRICES)
+    web = [p["id"] for p in pricing.prices_in_channel(CHANNEL_OFFERINGS["po-c"], cat, "web")]
+    store = [p["id"] for p in pricing.prices_in_channel(CHANNEL_OFFERINGS["po-c"], cat, "store")]
+    assert web == ["pop-web", "pop-web-setup"] and store == ["pop-general"]

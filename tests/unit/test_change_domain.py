@@ -40,17 +40,17 @@ def test_a_modify_item_names_promotions_by_reference_only():
 
 def test_a_subscriber_promotion_is_offered_on_request_only():
     mobile = OFFERINGS["po-mobile-unlimited"]
-    assert set(pricing.promotions_offered(mobile, Cat())) == {"pop-mobile-half-price-6"}
+    assert set(pricing.promotions_offered(mobile, Cat(), "web")) == {"pop-mobile-half-price-6"}
     # a new sale of Mobile Unlimited does not get it: it is added to a subscription held
-    assert all(not ln.alterations for ln in pricing.lines(mobile, Cat()))
-    [price] = pricing.promotion_prices(mobile, Cat(), ["pop-mobile-half-price-6"])
+    assert all(not ln.alterations for ln in pricing.lines(mobile, Cat(), "web"))
+    [price] = pricing.promotion_prices(mobile, Cat(), "web", ["pop-mobile-half-price-6"])
     assert price["price"]["taxIncludedAmount"] == {"unit": "EUR", "value": 25}
     [alt] = price["priceAlteration"]
     assert (alt["applicationDuration"], alt["price"]["taxIncludedAmount"]["value"], alt["price"]["percentage"]) == \
         (6, 12.5, 50)
     assert price["description"] == "12.5 EUR/month for 6 months, then 25 EUR/month"
     # a promotion of another offering's price prices nothing here
-    assert pricing.promotion_prices(mobile, Cat(), ["pop-promo-6-months-free"]) == []
+    assert pricing.promotion_prices(mobile, Cat(), "web", ["pop-promo-6-months-free"]) == []
 
 
 @pytest.mark.parametrize("days, fee, waiver", [
@@ -109,7 +109,7 @@ def test_a_product_keeps_its_other_prices_and_gets_the_promotion_with_its_end():
     held = [{"name": "Mobile Unlimited monthly fee", "priceType": "recurring", "recurringChargePeriod": "month",
              "price": {"taxIncludedAmount": {"unit": "EUR", "value": 25}}, "productPriceAlteration": []},
             {"name": "SIM", "priceType": "oneTime", "price": {"taxIncludedAmount": {"unit": "EUR", "value": 5}}}]
-    [promo] = pricing.promotion_prices(OFFERINGS["po-mobile-unlimited"], Cat(), ["pop-mobile-half-price-6"])
+    [promo] = pricing.promotion_prices(OFFERINGS["po-mobile-unlimited"], Cat(), "web", ["pop-mobile-half-price-6"])
     fee = pricing.fee_price("Early termination fee", Decimal(10), "EUR", "x", None)
     merged = inventory.merged_prices(held, inventory.prices([promo, fee], at), at)
     assert [p["name"] for p in merged] == ["Mobile Unlimited monthly fee", "SIM"]
@@ -122,7 +122,7 @@ def test_a_product_keeps_its_other_prices_and_gets_the_promotion_with_its_end():
 
 def test_a_promotion_running_is_not_started_again_by_a_second_order():
     at, later = "2026-06-01T12:00:00Z", "2026-08-01T12:00:00Z"
-    [promo] = pricing.promotion_prices(OFFERINGS["po-mobile-unlimited"], Cat(), ["pop-mobile-half-price-6"])
+    [promo] = pricing.promotion_prices(OFFERINGS["po-mobile-unlimited"], Cat(), "web", ["pop-mobile-half-price-6"])
     first = inventory.merged_prices([], inventory.prices([promo], at), at)
     again = inventory.merged_prices(first, inventory.prices([promo], later), later)
     assert again == first
