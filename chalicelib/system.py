@@ -17,9 +17,14 @@ def add_readiness_check(check: Callable[[], str | None]) -> None:
     _readiness.append(check)
 
 
+def waiting_for() -> list[str]:
+    """Why the API is not ready yet (the registered checks' reasons); [] when it is."""
+    return [reason for reason in (check() for check in _readiness) if reason]
+
+
 @endpoint(bp, "/health", ["GET"], authenticated=False)
 def health(call) -> Reply:
-    waiting = [reason for reason in (check() for check in _readiness) if reason]
+    waiting = waiting_for()
     if waiting:
         return Reply({"status": "starting", "waitingFor": waiting}, 503)
     return Reply({"status": "ok"})

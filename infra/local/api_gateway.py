@@ -22,7 +22,8 @@ from typing import Any
 from chalice.local import (ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway,
                            LocalGatewayException)
 
-from chalicelib.errors import bad_request
+from chalicelib import system
+from chalicelib.errors import ApiError, bad_request
 from chalicelib.observability import redact, redact_handlers
 from infra import resources
 from infra.local import alarms
@@ -37,6 +38,8 @@ def _gateway_response(kind: str) -> dict[str, Any]:
 # chalice's local server listens with socketserver's default backlog of 5: 20-35 concurrent
 # clients got connection resets. API Gateway queues far more; so does the local server now.
 BACKLOG = 128
+# Answered while the runtime starts: its readiness check and the local routes (tokens, outbox).
+READY_OR_NOT = ("/health", "/local/")
 
 
 class Gate:
@@ -103,7 +106,8 @@ class _Counted(_Gateway):
             status = exc.CODE
             raise
         finally:   # API Gateway's 5XXError and Latency, for the local alarms
-            alarms.api_answered(status, (time.monotonic() - started) * 1000)
+            if not (path == "/health" and status == 503):   # "still starting" (locally only) is no fault
+                alarms.api_answered(status, (time.monotonic() - started) * 1000)
 
 
 class _Handler(ChaliceRequestHandler):
@@ -123,6 +127,13 @@ class _Handler(ChaliceRequestHandler):
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
 
     def _generic_handle(self) -> None:
+        if not self.path.startswith(READY_OR_NOT):
+            waiting = system.waiting_for()
+            if waiting:   # the tables or the plumbing are not there yet: a 500 would say "failed"
+                self._send_http_response(503, {"Content-Type": "application/json", "Retry-After": "1"}, json.dumps(
+                    ApiError(503, "Service Unavailable", f"the local runtime is starting: {'; '.join(waiting)}; "
+                             "retry when GET /health answers 200", "starting").to_body()))
+                return
         try:
             length = int(self.headers.get("content-length") or 0)
         except ValueError:

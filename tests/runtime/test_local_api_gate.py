@@ -91,3 +91,26 @@ def test_accepted_sockets_have_nagle_off(served, monkeypatch):
         assert accepted[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         connection.close()
+
+
+def test_until_ready_the_api_answers_503_with_a_tmf_body_not_a_500(served, monkeypatch):
+    """A request that reaches the runtime before its tables and plumbing exist gets 503 and
+    Retry-After (API Gateway's word for "not now"), not the 500 a missing table would give."""
+    import json
+
+    from chalicelib import system
+
+    monkeypatch.setattr(system, "_readiness", [lambda: "local runtime: provisioning"])
+    connection = http.client.HTTPConnection("127.0.0.1", served, timeout=10)
+    try:
+        connection.request("GET", "/tmf-api/shoppingCart/v4/shoppingCart")
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 503 and response.getheader("Retry-After") == "1"
+    assert body["@type"] == "Error" and body["code"] == "starting" and "provisioning" in body["message"]
+    assert _get(served, "/health") == 503
+    monkeypatch.setattr(system, "_readiness", [])
+    assert _get(served, "/tmf-api/shoppingCart/v4/shoppingCart") == 401   # ready: the route answers
+    assert _get(served, "/health") == 200
