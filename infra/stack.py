@@ -7,6 +7,7 @@ stable logical id from its name (`logical_id`), so tests and operators can find 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import pathlib
@@ -136,7 +137,19 @@ def chalice_packaging() -> Iterator[None]:
       synthesis: chalice's runtime is patched, and pip (which chalice runs) is told the Python
       version through its environment (binary wheels only, as it then requires).
     """
-    discard_broken_packages(res.ROOT / ".chalice" / "deployments")
+    deployments = res.ROOT / ".chalice" / "deployments"
+    deployments.mkdir(parents=True, exist_ok=True)
+    # One packaging at a time per checkout: chalice writes its zips in place, so a second process
+    # (another pytest-xdist worker, a `make synth` beside the tests) would reuse a half-written
+    # layer, or discard it as broken while its writer still needs it (seen: FileNotFoundError
+    # for the managed layer right after "Creating shared layer deployment package").
+    with open(res.ROOT / ".chalice" / "deployments.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        discard_broken_packages(deployments)
+        yield from _packaging_environment()
+
+
+def _packaging_environment() -> Iterator[None]:
     saved_environ = dict(os.environ)
     saved_modules = {name: module for name, module in sys.modules.items()
                      if name == "app" or name == "chalicelib" or name.startswith("chalicelib.")}

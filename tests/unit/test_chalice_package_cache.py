@@ -18,3 +18,24 @@ def test_a_truncated_package_is_discarded_and_a_whole_one_kept(tmp_path):
 
 def test_no_cache_yet_is_nothing_to_discard(tmp_path):
     assert discard_broken_packages(tmp_path / "deployments") == []
+
+
+def test_packaging_holds_the_checkout_lock_so_two_syntheses_never_share_a_half_written_zip():
+    """Two pytest-xdist workers synthesize at once: while one packages, another process cannot
+    start (it would reuse the half-written layer, or discard it under its writer)."""
+    import fcntl
+
+    from infra import resources as res
+    from infra.stack import chalice_packaging
+
+    with chalice_packaging(), open(res.ROOT / ".chalice" / "deployments.lock", "w") as other:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = True
+        else:
+            held = False
+            fcntl.flock(other, fcntl.LOCK_UN)
+    assert held
+    with open(res.ROOT / ".chalice" / "deployments.lock", "w") as after:
+        fcntl.flock(after, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released once packaging is over
