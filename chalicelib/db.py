@@ -20,7 +20,7 @@ from pynamodb.models import MetaProtocol
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
-from chalicelib.errors import ApiError, conflict
+from chalicelib.errors import Unavailable, busy, conflict, precondition_failed
 
 
 class JsonBody(Attribute[dict]):
@@ -118,10 +118,9 @@ def versioned() -> Iterator[None]:
                            "written: retry", "transactionConflict") from None
         codes = cancellation_codes(exc)
         if codes and set(codes) <= THROTTLED | {"None"}:
-            raise ApiError(503, "Service Unavailable",
-                           f"the database refused the write ({', '.join(sorted(set(codes)))}); nothing "
-                           "was written: retry later", "databaseUnavailable",
-                           headers={"Retry-After": "1"}) from None
+            raise Unavailable(f"the database refused the write ({', '.join(sorted(set(codes)))}); nothing "
+                              "was written: retry later", "databaseUnavailable",
+                              headers={"Retry-After": "1"}) from None
         raise
 
 
@@ -134,6 +133,60 @@ def written(write: Callable[[], object]) -> bool:
     except StaleVersion:
         return False
     return True
+
+
+CHANGE_ATTEMPTS = 5   # a resource that few write at once (catalogue, customer, campaign, rule, stock)
+
+
+def change(what: str, load: Callable[[], tuple[Any, int]], mutate: Callable[[Any, int], Any],
+           write: Callable[[Any, int], int], *, expected: int | None = None,
+           attempts: int = CHANGE_ATTEMPTS, shown: Callable[[Any], Any] | None = None) -> tuple[Any, int]:
+    """The one read-change-write on a versioned resource: `load()` gives (the resource as the API
+    shows it, its version) or raises NotFound; `mutate(current, version)` gives what to write, or
+    None when nothing needs writing; `write(new, version)` writes it at that version (raising
+    StaleVersion when another writer moved first) and gives the new version. Returns (what was
+    written, or the current resource when nothing was, its version).
+
+    The rules, the same for every context:
+    - `expected` (the request's If-Match) not the current version: 412 with the current resource
+      as the body and its ETag;
+    - lost the write to another writer: with If-Match, 412 the same way (the client's version is
+      gone); without, read again after a jittered back-off (`back_off`), at most `attempts` times,
+      then 409 `busy` (nothing was written).
+    `shown` turns the loaded resource into what the caller may see in a 412 (default: as loaded)."""
+    show = shown or (lambda doc: doc)
+    for attempt in range(attempts):
+        current, version = load()
+        if expected is not None and expected != version:
+            raise precondition_failed(f"{what} is at version {version}, not {expected}", show(current), version)
+        new = mutate(current, version)
+        if new is None:
+            return current, version
+        try:
+            return new, write(new, version)
+        except StaleVersion:
+            if expected is not None:
+                latest, latest_version = load()
+                raise precondition_failed(f"{what} was changed by someone else", show(latest), latest_version) from None
+            back_off(attempt)
+    raise busy(what)
+
+
+def delete(what: str, load: Callable[[], tuple[Any, int]], remove: Callable[[int], object], *,
+           check: Callable[[Any], object] | None = None, expected: int | None = None,
+           attempts: int = CHANGE_ATTEMPTS) -> None:
+    """The one conditional delete, by the rules of `change`: `check(current)` may refuse it
+    (raising), `remove(version)` deletes at that version (StaleVersion when it moved)."""
+    def mutate(current: Any, _version: int) -> Any:
+        if check is not None:
+            check(current)
+        return current
+
+    def write(_current: Any, version: int) -> int:
+        remove(version)
+        return version
+
+    change(what, load, mutate, write, expected=expected, attempts=attempts)
 
 
 class _Transaction(TransactWrite):

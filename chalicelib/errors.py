@@ -1,6 +1,7 @@
 """The one error type. Anything raised as ApiError becomes a TMF error body with its status."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Mapping
 
 
@@ -17,6 +18,12 @@ class ApiError(Exception):
         self.headers: dict[str, str | list[str]] = dict(headers or {})
         self.items = items  # ids of the request's items the error is about (for callers; not in the body)
 
+    def retold(self, message: str) -> ApiError:
+        """The same error (its type, status and code) in other words, with the TMF error body."""
+        other = copy.copy(self)
+        other.args, other.message, other.body, other.headers = (message,), message, None, {}
+        return other
+
     def to_body(self) -> dict[str, Any]:
         if self.body is not None:
             return self.body
@@ -29,43 +36,105 @@ class ApiError(Exception):
         }
 
 
+# The typed errors: the domain raises these and callers catch them by type (never by status);
+# each carries its TMF error code, and its HTTP status is fixed by its class alone.
+class DomainError(ApiError):
+    """The base of the typed errors (catch a subclass, not this)."""
+    STATUS, REASON, CODE = 500, "Internal Server Error", "internalError"
+
+    def __init__(self, message: str, code: str | None = None, **extra: Any):
+        super().__init__(self.STATUS, self.REASON, message, code or self.CODE, **extra)
+
+
+class Invalid(DomainError):
+    STATUS, REASON, CODE = 400, "Bad Request", "invalidInput"
+
+
+class Unauthorized(DomainError):
+    STATUS, REASON, CODE = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(DomainError):
+    STATUS, REASON, CODE = 403, "Forbidden", "forbidden"
+
+
+class NotFound(DomainError):
+    STATUS, REASON, CODE = 404, "Not Found", "notFound"
+
+
+class Conflict(DomainError):
+    """The request is right but the resource's state refuses it now (exists already, busy, ...)."""
+    STATUS, REASON, CODE = 409, "Conflict", "conflict"
+
+
+class Gone(DomainError):
+    STATUS, REASON, CODE = 410, "Gone", "gone"
+
+
+class Stale(DomainError):
+    """An If-Match that is not the current version; the body is the current resource when known."""
+    STATUS, REASON, CODE = 412, "Precondition Failed", "staleVersion"
+
+
+class TooLarge(DomainError):
+    STATUS, REASON, CODE = 413, "Payload Too Large", "payloadTooLarge"
+
+
+class UnsupportedMediaType(DomainError):
+    STATUS, REASON, CODE = 415, "Unsupported Media Type", "unsupportedMediaType"
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but the domain's rules refuse it (a state transition, an expired resource)."""
+    STATUS, REASON, CODE = 422, "Unprocessable Entity", "invalidState"
+
+
+class Unavailable(DomainError):
+    """Not now, try again later (nothing was written)."""
+    STATUS, REASON, CODE = 503, "Service Unavailable", "unavailable"
+
+
 def bad_request(message: str, code: str = "invalidInput") -> ApiError:
-    return ApiError(400, "Bad Request", message, code)
+    return Invalid(message, code)
 
 
 def unauthorized(message: str) -> ApiError:
-    return ApiError(401, "Unauthorized", message, "unauthorized",
-                    headers={"WWW-Authenticate": 'Bearer realm="omnishop"'})
+    return Unauthorized(message, headers={"WWW-Authenticate": 'Bearer realm="omnishop"'})
 
 
 def forbidden(message: str) -> ApiError:
-    return ApiError(403, "Forbidden", message, "forbidden")
+    return Forbidden(message)
 
 
 def not_found(resource: str, rid: str) -> ApiError:
-    return ApiError(404, "Not Found", f"{resource} {rid} does not exist", "notFound")
+    return NotFound(f"{resource} {rid} does not exist")
 
 
 def conflict(message: str, code: str = "conflict") -> ApiError:
-    return ApiError(409, "Conflict", message, code)
+    return Conflict(message, code)
 
 
-def precondition_failed(message: str, current: dict[str, Any] | None = None) -> ApiError:
-    return ApiError(412, "Precondition Failed", message, "staleVersion", body=current)
+def busy(what: str) -> ApiError:
+    """409 after a read-change-write lost every attempt to other writers (db.change)."""
+    return Conflict(f"{what} is being changed by others; retry", "busy")
+
+
+def precondition_failed(message: str, current: dict[str, Any] | None = None,
+                        version: int | None = None) -> ApiError:
+    """412; `current` (the resource as it is now) becomes the body, its `version` the ETag."""
+    return Stale(message, body=current, headers={"ETag": f'"{version}"'} if version is not None else None)
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "Payload Too Large", f"the request body is larger than {limit} bytes",
-                    "payloadTooLarge")
+    return TooLarge(f"the request body is larger than {limit} bytes")
 
 
 def unsupported_media_type(ctype: str) -> ApiError:
-    return ApiError(415, "Unsupported Media Type",
-                    f"content type {ctype!r} is not accepted; send application/json", "unsupportedMediaType")
+    return UnsupportedMediaType(f"content type {ctype!r} is not accepted; send application/json")
 
 
 def unprocessable(message: str, code: str = "invalidState") -> ApiError:
-    return ApiError(422, "Unprocessable Entity", message, code)
+    return Unprocessable(message, code)
 
 
 def invalid(what: str, exc: Any) -> ApiError:

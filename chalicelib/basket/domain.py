@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
-from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from chalicelib.errors import ApiError, bad_request, conflict, forbidden, not_found, unprocessable
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.basket.schemas")
@@ -178,7 +178,7 @@ def move(doc: dict[str, Any], to: str, role: str, sub: str, qualified: bool) -> 
         raise unprocessable(f"status cannot go from {current} to {to} (from {current}: {', '.join(nexts) or 'none'})",
                             "illegalStatusTransition")
     if role not in allowed:
-        raise ApiError(403, "Forbidden", f"a {role} cannot move a basket from {current} to {to}", "forbidden")
+        raise forbidden(f"a {role} cannot move a basket from {current} to {to}")
     if to == WITH_AGENT and role == "agent" and agent_of(doc) == sub and current == WITH_AGENT:
         return doc
     if not customer_of(doc) and to != ACTIVE:

@@ -16,12 +16,12 @@ import json
 import time
 from typing import Any, Callable, Mapping
 
-from chalicelib import aws, deferred, idempotency, settings, tmf
+from chalicelib import aws, db, deferred, idempotency, settings, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.campaign import domain, store
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.rules import places
 from chalicelib.rules.domain import QUALIFIED
@@ -38,7 +38,6 @@ READERS = ("marketing", "agent")
 SEND_QUEUE, SOCIAL_QUEUE = "campaign-send", "campaign-social"
 SQS_BATCH = 10
 MAX_DELAY_SECONDS = 900
-PATCH_ATTEMPTS = 5
 CAP_KEPT_SECONDS = 15 * 86400   # a week's cap record outlives its week, then TTL removes it
 
 
@@ -147,39 +146,28 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
 
 def update(campaign_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None) -> tuple[dict[str, Any], int]:
     require(caller, *MANAGERS)
-    expected = tmf.parse_if_match(if_match)
-    for _ in range(PATCH_ATTEMPTS):
-        current, version = _existing(campaign_id)
-        if expected is not None and expected != version:
-            raise precondition_failed(f"campaign {campaign_id} is at version {version}, not {expected}", current)
+    reschedule = False
+
+    def mutate(current: dict[str, Any], _version: int) -> dict[str, Any]:
+        nonlocal reschedule
         now = tmf.now()
         doc, reschedule = domain.patched(current, patch, tmf.iso(now), now)
         if doc["productOffering"]["id"] != current["productOffering"]["id"] or doc.get("lifecycleStatus") == domain.ACTIVE:
             _check_offer(doc)
-        doc = _with_schedule_state(doc)
-        try:
-            new_version = store.write(doc, version)
-        except store.StaleVersion:
-            if expected is not None:
-                raise precondition_failed(f"campaign {campaign_id} was changed by someone else") from None
-            continue
-        if reschedule:
-            _schedule(doc)
-        return doc, new_version
-    raise ApiError(409, "Conflict", f"campaign {campaign_id} is being changed by others; retry", "busy")
+        return _with_schedule_state(doc)
+
+    doc, new_version = db.change(f"campaign {campaign_id}", lambda: _existing(campaign_id), mutate, store.write,
+                                 expected=tmf.parse_if_match(if_match))
+    if reschedule:
+        _schedule(doc)
+    return doc, new_version
 
 
 def delete(campaign_id: str, caller: Caller, if_match: str | None) -> None:
     require(caller, *MANAGERS)
-    current, version = _existing(campaign_id)
-    expected = tmf.parse_if_match(if_match)
-    if expected is not None and expected != version:
-        raise precondition_failed(f"campaign {campaign_id} is at version {version}, not {expected}", current)
-    _unschedule(campaign_id)
-    try:
-        store.remove(campaign_id, version)
-    except store.StaleVersion:
-        raise precondition_failed(f"campaign {campaign_id} was changed while deleting it") from None
+    db.delete(f"campaign {campaign_id}", lambda: _existing(campaign_id),
+              lambda version: store.remove(campaign_id, version),
+              check=lambda _current: _unschedule(campaign_id), expected=tmf.parse_if_match(if_match))
 
 
 def report(campaign_id: str, caller: Caller) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from chalicelib import outbound, settings, tmf, workflows
 from chalicelib.catalog import domain, store
-from chalicelib.errors import ApiError
+from chalicelib.errors import ApiError, Unprocessable
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
@@ -165,7 +165,7 @@ def prepare_import(grouped: Mapping[str, list[dict[str, Any]]], at: str) -> tupl
                 domain.validate(k, doc)
                 for ref_kind, ref_id, where in domain.references(k, doc):
                     if (ref_kind, ref_id) not in incoming and store.load(ref_kind, ref_id) is None:
-                        raise ApiError(422, "", f"{where} refers to unknown {ref_kind} {ref_id}")
+                        raise Unprocessable(f"{where} refers to unknown {ref_kind} {ref_id}")
             except ApiError as exc:
                 errors.append(f"{kind} {rid}: {exc.message}")
                 continue

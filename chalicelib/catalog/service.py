@@ -2,16 +2,15 @@
 domain.py, the store, and the caller's rights."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from chalicelib import tmf
+from chalicelib import db, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.catalog import domain, store
 from chalicelib.catalog import search as keyword
-from chalicelib.errors import ApiError, not_found, precondition_failed, unprocessable
+from chalicelib.errors import not_found, unprocessable
 
 ADMIN = "catalog-admin"
-PATCH_ATTEMPTS = 5
 
 
 def _kind(name: str) -> domain.Kind:
@@ -86,45 +85,34 @@ def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[l
     return [tmf.select_fields(d, query.fields) for d in items], total
 
 
+def _loader(k: domain.Kind, rid: str) -> Callable[[], tuple[dict[str, Any], int]]:
+    def load() -> tuple[dict[str, Any], int]:
+        found = store.load(k.name, rid)
+        if found is None:
+            raise not_found(k.name, rid)
+        return found
+    return load
+
+
 def update(kind_name: str, rid: str, patch: Mapping[str, Any], caller: Caller,
            if_match: str | None = None) -> tuple[dict[str, Any], int]:
     require(caller, ADMIN)
     k = _kind(kind_name)
-    expected = _parse_if_match(if_match)
-    for _ in range(PATCH_ATTEMPTS):
-        found = store.load(k.name, rid)
-        if found is None:
-            raise not_found(k.name, rid)
-        current, version = found
-        if expected is not None and expected != version:
-            raise precondition_failed(f"{k.name} {rid} is at version {version}, not {expected}", current)
+
+    def mutate(current: dict[str, Any], _version: int) -> dict[str, Any]:
         doc = domain.patched(k, current, patch, tmf.now_iso())
         _check_references(k, doc)
-        try:
-            return doc, store.replace(k.name, doc, version)
-        except store.StaleVersion:
-            if expected is not None:
-                latest = store.load(k.name, rid)
-                raise precondition_failed(f"{k.name} {rid} was changed by someone else",
-                                          latest[0] if latest else None) from None
-    raise ApiError(409, "Conflict", f"{k.name} {rid} is being changed by others; retry", "busy")
+        return doc
+
+    return db.change(f"{k.name} {rid}", _loader(k, rid), mutate,
+                     lambda doc, version: store.replace(k.name, doc, version), expected=_parse_if_match(if_match))
 
 
 def delete(kind_name: str, rid: str, caller: Caller, if_match: str | None = None) -> None:
     require(caller, ADMIN)
     k = _kind(kind_name)
-    expected = _parse_if_match(if_match)
-    found = store.load(k.name, rid)
-    if found is None:
-        raise not_found(k.name, rid)
-    current, version = found
-    if expected is not None and expected != version:
-        raise precondition_failed(f"{k.name} {rid} is at version {version}, not {expected}", current)
-    domain.check_deletable(k, current)
-    try:
-        store.remove(k.name, rid, version)
-    except store.StaleVersion:
-        raise precondition_failed(f"{k.name} {rid} was changed while deleting it; read it again") from None
+    db.delete(f"{k.name} {rid}", _loader(k, rid), lambda version: store.remove(k.name, rid, version),
+              check=lambda current: domain.check_deletable(k, current), expected=_parse_if_match(if_match))
 
 
 def published_offering(rid: str, channel: str | None) -> dict[str, Any] | None:

@@ -6,10 +6,10 @@ import importlib
 from typing import Any, Mapping, Sequence
 
 from chalicelib import access as rights
-from chalicelib import deferred, tmf
+from chalicelib import db, deferred, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer import access, domain, identity, interactions, store
-from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed
+from chalicelib.errors import bad_request, not_found
 from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
@@ -18,7 +18,6 @@ schemas = deferred.module("chalicelib.customer.schemas")
 
 CREATORS = rights.roles("customer", "create")          # agents, and channels signing a visitor up
 LINKERS = rights.roles("identityLink", rights.WRITE)   # the channel knows the visitor id and who logged in
-PATCH_ATTEMPTS = 5
 
 # The 360 view's sections owned by other contexts: name -> "module:function(customer_id, limit) ->
 # list" (the newest `limit` open ones, one Query on a sparse index whatever the history).
@@ -85,23 +84,20 @@ def update(customer_id: str, patch: Mapping[str, Any], caller: Caller, if_match:
            journey_key: str | None = None) -> tuple[dict[str, Any], int]:
     """JSON merge patch; a consent change is audited in the same write."""
     access.check_customer(caller, customer_id)
-    expected = tmf.parse_if_match(if_match)
-    for _ in range(PATCH_ATTEMPTS):
-        current, version = _existing(customer_id)
-        if expected is not None and expected != version:
-            raise precondition_failed(f"customer {customer_id} is at version {version}, not {expected}", current)
+    audit: list[Any] = []
+
+    def mutate(current: dict[str, Any], _version: int) -> dict[str, Any]:
         at = tmf.now_iso()
         doc = domain.patched_customer(current, patch, at, caller.role)
-        try:
-            new_version = store.write_customer(doc, version, _audit(customer_id, current, doc, caller, at, journey_key))
-        except store.StaleVersion:
-            if expected is not None:
-                raise precondition_failed(f"customer {customer_id} was changed by someone else") from None
-            continue
-        logger.info("customer changed", extra={"customerId": customer_id, "by": caller.role,
-                                               "fields": sorted(k for k in patch)})
-        return doc, new_version
-    raise ApiError(409, "Conflict", f"customer {customer_id} is being changed by others; retry", "busy")
+        audit[:] = [_audit(customer_id, current, doc, caller, at, journey_key)]
+        return doc
+
+    doc, new_version = db.change(f"customer {customer_id}", lambda: _existing(customer_id), mutate,
+                                 lambda doc, version: store.write_customer(doc, version, audit[0]),
+                                 expected=tmf.parse_if_match(if_match))
+    logger.info("customer changed", extra={"customerId": customer_id, "by": caller.role,
+                                           "fields": sorted(k for k in patch)})
+    return doc, new_version
 
 
 def consent_audit(customer_id: str, caller: Caller, journey_key: str | None = None) -> list[dict[str, Any]]:

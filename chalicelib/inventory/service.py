@@ -14,13 +14,12 @@ from chalicelib.auth import Caller
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed, unprocessable
+from chalicelib.errors import NotFound, bad_request, conflict, not_found, unprocessable
 from chalicelib.inventory import domain, store
 from chalicelib.observability import logger
 
 READERS = access.roles(domain.RESOURCE, access.READ)    # the access table's, checked again here
 WRITERS = access.roles(domain.RESOURCE, access.WRITE)   # for callers that are not routes
-CHANGE_ATTEMPTS = 5
 
 
 def href(product_id: str) -> str:
@@ -61,7 +60,7 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
     doc = domain.new_product(body, rid, href(rid), customer, _stack(caller))
     version = store.insert(doc)
     if version is None:  # a new uuid taken: never seen, but never overwrite
-        raise ApiError(409, "Conflict", f"product {rid} exists already; send the request again", "conflict")
+        raise conflict(f"product {rid} exists already; send the request again")
     logger.info("product created", extra={"productId": rid, "by": caller.role, "status": doc["status"]})
     return access.shown(caller.role, domain.RESOURCE, doc), version
 
@@ -110,27 +109,32 @@ def attributes() -> tmf.Attributes:
 def _change(product_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any] | None],
             expected: int | None = None, view: Callable[[dict[str, Any]], dict[str, Any]] = dict
             ) -> tuple[dict[str, Any], int, bool] | None:
-    """Load, change, write at the version read; retried when someone else wrote meanwhile
-    (unless the caller named the version it changes). (doc, version, written), or None when
-    there is no such product; `mutate` returning None (or the same document) writes nothing.
-    A 412 carries the current product as `view` shows it to the caller."""
-    for attempt in range(CHANGE_ATTEMPTS):
+    """db.change on a product: (doc, version, written), or None when there is no such product;
+    `mutate` returning None (or the same document) writes nothing. A 412 carries the current
+    product as `view` shows it to the caller."""
+    def load() -> tuple[dict[str, Any], int]:
         found = store.load(product_id)
         if found is None:
-            return None
-        current, version = found
-        if expected is not None and expected != version:
-            raise precondition_failed(f"product {product_id} is at version {version}, not {expected}", view(current))
+            raise not_found(domain.RESOURCE, product_id)
+        return found
+
+    def changed(current: dict[str, Any], _version: int) -> dict[str, Any] | None:
         doc = mutate(current)
-        if doc is None or doc == current:
-            return current, version, False
-        try:
-            return doc, store.replace(doc, version), True
-        except store.StaleVersion:
-            if expected is not None:
-                raise precondition_failed(f"product {product_id} was changed by someone else") from None
-            db.back_off(attempt)
-    raise ApiError(409, "Conflict", f"product {product_id} is being changed by others; retry", "busy")
+        return None if doc is None or doc == current else doc
+
+    written = False
+
+    def write(doc: dict[str, Any], version: int) -> int:
+        nonlocal written
+        new_version = store.replace(doc, version)
+        written = True
+        return new_version
+
+    try:
+        doc, version = db.change(f"product {product_id}", load, changed, write, expected=expected, shown=view)
+    except NotFound:
+        return None
+    return doc, version, written
 
 
 def update(product_id: str, patch: Mapping[str, Any], caller: Caller,
@@ -147,15 +151,9 @@ def update(product_id: str, patch: Mapping[str, Any], caller: Caller,
 
 
 def delete(product_id: str, caller: Caller, if_match: str | None = None) -> None:
-    _, version = read(product_id, caller)
-    _check(caller, *WRITERS)
-    expected = tmf.parse_if_match(if_match)
-    if expected is not None and expected != version:
-        raise precondition_failed(f"product {product_id} is at version {version}, not {expected}")
-    try:
-        store.delete(product_id, version)
-    except store.StaleVersion:
-        raise precondition_failed(f"product {product_id} was changed by someone else; read it again") from None
+    db.delete(f"product {product_id}", lambda: read(product_id, caller),   # 404 for one who may not see it
+              lambda version: store.delete(product_id, version), check=lambda _doc: _check(caller, *WRITERS),
+              expected=tmf.parse_if_match(if_match))
     logger.info("product deleted", extra={"productId": product_id, "by": caller.role})
 
 

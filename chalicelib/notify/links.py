@@ -18,7 +18,7 @@ import time
 from typing import Sequence
 
 from chalicelib import settings
-from chalicelib.errors import ApiError, bad_request
+from chalicelib.errors import ApiError, Gone, bad_request
 
 PART = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 SEPARATOR = "~"
@@ -84,7 +84,7 @@ def verify(token: str, purpose: str | None = None, *, now: float | None = None,
     if purpose is not None and link.purpose != purpose:
         raise invalid_link(f"it is for {link.purpose}, not {purpose}")
     if link.expires <= int(now if now is not None else time.time()):
-        raise ApiError(410, "Gone", "this link has expired; ask for a new one", "linkExpired")
+        raise Gone("this link has expired; ask for a new one", "linkExpired")
     return link
 
 

@@ -24,7 +24,7 @@ from chalicelib.basket import store as basket_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, bad_request, conflict, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, bad_request, busy, conflict, not_found, precondition_failed, unprocessable
 from chalicelib.inventory import domain as inventory_domain
 from chalicelib.observability import logger
 from chalicelib.ordering import domain, store
@@ -421,25 +421,30 @@ def orders_in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
 
 # --- writes that follow the stacks --------------------------------------------------------------
 def _change(order_id: str, mutate: Callable[[store.Stored, str], dict[str, Any] | None]) -> tuple[store.Stored, dict[str, Any]]:
-    """Read - mutate - conditional write on the version, retried when someone else wrote first.
-    Returns (the order as read, as written); mutate returning None writes nothing."""
-    for attempt in range(settings.order_write_attempts()):
+    """db.change on an order, retried when someone else wrote first. Returns (the order as read,
+    as written); mutate returning None (or the same order) writes nothing."""
+    read: list[store.Stored] = []
+
+    def load() -> tuple[store.Stored, int]:
         found = store.load(order_id)
         if found is None:
             raise not_found(domain.RESOURCE, order_id)
+        read[:] = [found]
+        return found, found.version
+
+    def changed(found: store.Stored, _version: int) -> dict[str, Any] | None:
         new = mutate(found, tmf.now_iso())
-        if new is None or new == found.doc:
-            return found, found.doc
-        try:
-            store.replace(new, found.version, token=found.token, dispatched=found.dispatched)
-            return found, new
-        except store.StaleVersion:
-            db.back_off(attempt)
-    raise _busy(order_id)
+        return None if new is None or new == found.doc else new
+
+    def write(new: dict[str, Any], version: int) -> int:
+        return store.replace(new, version, token=read[0].token, dispatched=read[0].dispatched)
+
+    result, _ = db.change(f"productOrder {order_id}", load, changed, write, attempts=settings.order_write_attempts())
+    return read[0], (result.doc if isinstance(result, store.Stored) else result)
 
 
 def _busy(order_id: str) -> ApiError:
-    return ApiError(409, "Conflict", f"productOrder {order_id} is being changed by others; retry", "busy")
+    return busy(f"productOrder {order_id}")
 
 
 def refresh_parent(parent_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from chalice import Blueprint
 
 from chalicelib import deferred
-from chalicelib.errors import ApiError
+from chalicelib.errors import ApiError, Stale
 from chalicelib.http import Call, Reply, endpoint, listing
 
 # imported by the first request that uses it (a cold start loads only what it serves)
@@ -36,8 +36,8 @@ def _link_answer(answer: Callable[[], dict[str, Any]]) -> Reply:
     except ApiError as exc:
         if exc.body is None:
             raise
-        message = "the basket changed meanwhile; open the link again" if exc.status == 412 else exc.message
-        raise ApiError(exc.status, exc.reason, message, exc.code) from None
+        raise exc.retold("the basket changed meanwhile; open the link again" if isinstance(exc, Stale)
+                         else exc.message) from None
 
 
 @endpoint(bp, "/link/{token}", ["GET"], authenticated=False, name="recovery_link")

@@ -23,7 +23,7 @@ from chalicelib.basket import domain as basket
 from chalicelib.basket import store as basket_store
 from chalicelib.customer import access
 from chalicelib.db import written
-from chalicelib.errors import ApiError, conflict, not_found
+from chalicelib.errors import ApiError, Conflict, Gone, NotFound, Stale, Unavailable, conflict, not_found
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.ordering import domain as ordering_domain
@@ -184,7 +184,7 @@ def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
                                             (doc.get("context") or {}).get("journeyKey"), only_approved=True)
     except ApiError as exc:
         still = basket_store.load(doc["id"])
-        if still is None or still.doc.get("status") != basket.APPROVED or exc.status == 404:
+        if still is None or still.doc.get("status") != basket.APPROVED or isinstance(exc, NotFound):
             logger.info("approved basket not ordered: it changed meanwhile", extra={"basketId": doc["id"],
                                                                                      "code": exc.code})
             return {}
@@ -384,7 +384,7 @@ def _link(token: str, purpose: str | None = None) -> tuple[links.Link, str]:
 def _loaded(basket_id: str) -> basket_store.Stored:
     found = basket_store.load(basket_id)
     if found is None or basket.customer_of(found.doc) is None:
-        raise ApiError(410, "Gone", "this basket no longer exists", "basketGone")
+        raise Gone("this basket no longer exists", "basketGone")
     return found
 
 
@@ -571,11 +571,9 @@ def claim(basket_id: str, caller: Caller) -> dict[str, Any]:
         raise conflict(f"basket {basket_id} was claimed by another agent", "alreadyClaimed")
     try:
         doc, _ = baskets.update(basket_id, {"status": basket.WITH_AGENT}, caller, if_match=tmf.etag(found.version))
-    except ApiError as exc:
-        if exc.status == 412:
+    except Stale:
             raise conflict(f"basket {basket_id} changed while claiming it (claimed by someone else?); "
                            "read the worklist again", "alreadyClaimed") from None
-        raise
     logger.info("work item claimed", extra={"basketId": basket_id, "agent": caller.sub})
     return _work_item(doc)
 
@@ -596,7 +594,7 @@ def next_work(caller: Caller) -> dict[str, Any] | None:
     access.check_roles(caller, "agent")
     url = settings.queue_url(WORKLIST_QUEUE)
     if not url:
-        raise ApiError(503, "Service Unavailable", "the worklist queue is not configured", "noWorklist")
+        raise Unavailable("the worklist queue is not configured", "noWorklist")
     sqs = aws.client("sqs")
     for _ in range(NEXT_TRIES):
         # a short wait: SQS short polling samples some servers only and can miss a waiting message
@@ -610,9 +608,8 @@ def next_work(caller: Caller) -> dict[str, Any] | None:
                 and not basket.agent_of(found.doc):
             try:
                 item = claim(basket_id, caller)
-            except ApiError as exc:
-                if exc.status not in (404, 409):
-                    raise
+            except (NotFound, Conflict):
+                pass   # gone, or claimed by another agent meanwhile: the next message
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         if item is not None:
             return item

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Sequence
 
-from chalicelib import deferred, tmf
+from chalicelib import db, deferred, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
@@ -19,7 +19,7 @@ from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, bad_request, not_found, unprocessable
 from chalicelib.rules import domain, places, store
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
@@ -30,7 +30,6 @@ schemas = deferred.module("chalicelib.rules.schemas")
 ADMIN = "catalog-admin"
 RULE_READERS = (ADMIN, "agent")
 QUALIFIERS = ("channel", "customer", "agent")
-PATCH_ATTEMPTS = 5
 
 
 def rule_href(rid: str) -> str:
@@ -69,30 +68,17 @@ def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[s
 
 def update_rule(rid: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None) -> tuple[dict[str, Any], int]:
     require(caller, ADMIN)
-    expected = tmf.parse_if_match(if_match)
-    for _ in range(PATCH_ATTEMPTS):
-        current, version = read_rule(rid, caller)
-        if expected is not None and expected != version:
-            raise precondition_failed(f"{domain.RULE_KIND} {rid} is at version {version}, not {expected}", current)
-        doc = domain.patched_rule(current, patch, tmf.now_iso())
-        try:
-            return doc, catalog_store.replace(domain.RULE_KIND, doc, version)
-        except catalog_store.StaleVersion:
-            if expected is not None:
-                raise precondition_failed(f"{domain.RULE_KIND} {rid} was changed by someone else") from None
-    raise ApiError(409, "Conflict", f"{domain.RULE_KIND} {rid} is being changed by others; retry", "busy")
+    return db.change(f"{domain.RULE_KIND} {rid}", lambda: read_rule(rid, caller),
+                     lambda current, _version: domain.patched_rule(current, patch, tmf.now_iso()),
+                     lambda doc, version: catalog_store.replace(domain.RULE_KIND, doc, version),
+                     expected=tmf.parse_if_match(if_match))
 
 
 def delete_rule(rid: str, caller: Caller, if_match: str | None) -> None:
     require(caller, ADMIN)
-    current, version = read_rule(rid, caller)
-    expected = tmf.parse_if_match(if_match)
-    if expected is not None and expected != version:
-        raise precondition_failed(f"{domain.RULE_KIND} {rid} is at version {version}, not {expected}", current)
-    try:
-        catalog_store.remove(domain.RULE_KIND, rid, version)
-    except catalog_store.StaleVersion:
-        raise precondition_failed(f"{domain.RULE_KIND} {rid} was changed while deleting it") from None
+    db.delete(f"{domain.RULE_KIND} {rid}", lambda: read_rule(rid, caller),
+              lambda version: catalog_store.remove(domain.RULE_KIND, rid, version),
+              expected=tmf.parse_if_match(if_match))
 
 
 def documents() -> list[dict[str, Any]]:

@@ -12,14 +12,13 @@ from chalicelib import access, db, deferred, tmf
 from chalicelib.auth import Caller
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import ApiError, bad_request, conflict, not_found, precondition_failed, unprocessable
+from chalicelib.errors import bad_request, busy, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.stock import domain, store
 
 # imported on first use: the sweep validates no payload (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.stock.schemas")
 
-CHANGE_ATTEMPTS = 5
 ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF687 kit asks for both)
 
 
@@ -75,38 +74,26 @@ def update_stock(stock_id: str, patch: Mapping[str, Any], caller: Caller,
                  if_match: str | None = None) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.STOCK, access.WRITE)
     validate_payload("productStock patch", schemas.ProductStockPatch, patch)
-    expected = tmf.parse_if_match(if_match)
-    for attempt in range(CHANGE_ATTEMPTS):
-        current, version = read_stock(stock_id, caller)
-        if expected is not None and expected != version:
-            raise precondition_failed(f"productStock {stock_id} is at version {version}, not {expected}", current)
+
+    def mutate(current: dict[str, Any], _version: int) -> dict[str, Any]:
         try:
             doc = domain.stock_patched(current, patch, tmf.now_iso())
         except ValueError as exc:
             raise bad_request(f"{exc} of a productStock cannot change", "readOnlyField") from None
         check_size("productStock", doc)
-        try:
-            version = store.replace_stock(doc, version)
-        except store.StaleVersion:   # a reservation or another writer moved the level meanwhile
-            if expected is not None:
-                raise precondition_failed(f"productStock {stock_id} was changed by someone else") from None
-            db.back_off(attempt)
-            continue
-        logger.info("stock changed", extra={"stockId": stock_id, "by": caller.role, "fields": sorted(patch)})
-        return doc, version
-    raise ApiError(409, "Conflict", f"productStock {stock_id} is being changed by others; retry", "busy")
+        return doc
+
+    # a reservation or another writer may move the level meanwhile: db.change reads again
+    doc, version = db.change(f"productStock {stock_id}", lambda: read_stock(stock_id, caller), mutate,
+                             store.replace_stock, expected=tmf.parse_if_match(if_match))
+    logger.info("stock changed", extra={"stockId": stock_id, "by": caller.role, "fields": sorted(patch)})
+    return doc, version
 
 
 def delete_stock(stock_id: str, caller: Caller, if_match: str | None = None) -> None:
     access.check(caller, domain.STOCK, access.WRITE)
-    _, version = read_stock(stock_id, caller)
-    expected = tmf.parse_if_match(if_match)
-    if expected is not None and expected != version:
-        raise precondition_failed(f"productStock {stock_id} is at version {version}, not {expected}")
-    try:
-        store.delete_stock(stock_id, version)
-    except store.StaleVersion:
-        raise precondition_failed(f"productStock {stock_id} was changed meanwhile; read it again") from None
+    db.delete(f"productStock {stock_id}", lambda: read_stock(stock_id, caller),
+              lambda version: store.delete_stock(stock_id, version), expected=tmf.parse_if_match(if_match))
     logger.info("stock deleted", extra={"stockId": stock_id, "by": caller.role})
 
 
@@ -115,7 +102,7 @@ def _customer_for(body: Mapping[str, Any], caller: Caller) -> str | None:
     named = domain.customer_of(body)
     if caller.role == "customer":
         if named not in (None, caller.customer_id):
-            raise ApiError(403, "Forbidden", "a customer reserves for herself only", "forbidden")
+            raise forbidden("a customer reserves for herself only")
         return caller.customer_id
     if caller.role == "channel" and named:
         raise unprocessable("a channel reserves for anonymous visitors; identify the customer first",
@@ -249,7 +236,7 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False,
     Nothing when it holds nothing any more (released, expired, rejected): safe to repeat.
     (doc, version, ended now), or None when there is no such reservation."""
     gone: set[str] = set()
-    for attempt in range(CHANGE_ATTEMPTS):
+    for attempt in range(db.CHANGE_ATTEMPTS):
         found = store.load_reservation(rid)
         if found is None:
             return None
@@ -263,7 +250,7 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False,
             gone |= set(exc.stocks)
         except store.StaleVersion:
             db.back_off(attempt)
-    raise ApiError(409, "Conflict", f"reserveProductStock {rid} is being changed by others; retry", "busy")
+    raise busy(f"reserveProductStock {rid}")
 
 
 def sweep(at: str | None = None, only: set[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from chalice.local import (ChaliceRequestHandler, ForbiddenError, LocalDevServer
                            LocalGatewayException)
 
 from chalicelib import system
-from chalicelib.errors import ApiError, bad_request
+from chalicelib.errors import Unavailable, bad_request
 from chalicelib.observability import redact, redact_handlers
 from infra import resources
 from infra.local import alarms
@@ -131,8 +131,8 @@ class _Handler(ChaliceRequestHandler):
             waiting = system.waiting_for()
             if waiting:   # the tables or the plumbing are not there yet: a 500 would say "failed"
                 self._send_http_response(503, {"Content-Type": "application/json", "Retry-After": "1"}, json.dumps(
-                    ApiError(503, "Service Unavailable", f"the local runtime is starting: {'; '.join(waiting)}; "
-                             "retry when GET /health answers 200", "starting").to_body()))
+                    Unavailable(f"the local runtime is starting: {'; '.join(waiting)}; "
+                                "retry when GET /health answers 200", "starting").to_body()))
                 return
         try:
             length = int(self.headers.get("content-length") or 0)
