@@ -6,11 +6,12 @@ import datetime as dt
 import pytest
 
 from chalicelib import tmf
-from tests.quote.conftest import ANDREA, ORDERS, QUOTES, new_quote, stored
+from tests.quote.conftest import ANDREA, BASE, ORDERS, QUOTES, new_quote, stored, valid
 
 
 def _error(status, body, code=None):
     assert body["@type"] == "Error" and body["status"] == str(status) and body["message"], body
+    assert valid(body, "Error")
     if code:
         assert body["code"] == code, body
     return True
@@ -149,3 +150,15 @@ def test_roles_and_moves_the_life_cycle_does_not_allow(api, demo, agent, andrea,
                                {"state": "rejected", "stateReason": "margin too thin"})
     assert status == 200 and done["state"] == "rejected" and done["authorization"][0]["state"] == "declined"
     assert done["authorization"][0]["reason"] == "margin too thin"
+
+
+def test_links_that_are_not_quote_links_are_refused(api, demo, agent):
+    from chalicelib.notify import links
+
+    doc = _sent(api, agent)
+    before = stored()
+    for token in ("garbage", links.sign("basket.approve", f"{doc['id']}.v1"), links.sign("quote.accept", "no-version")):
+        for method, path in (("GET", f"{BASE}/quoteLink/{token}"), ("POST", f"{BASE}/quoteLink/{token}/accept")):
+            status, error, _ = api.call(method, path, {})
+            assert status in (400, 410) and _error(status, error), (token, error)
+    assert stored() == before
