@@ -252,6 +252,9 @@ def _changed(current: dict[str, Any], version: int, patch: Mapping[str, Any], ca
     state = current["state"]
     if state not in domain.OPEN:
         raise conflict(f"quote {current['id']} is {state}: it cannot change any more", "quoteClosed")
+    if caller.role == "customer" and state != domain.IN_PROGRESS:
+        raise conflict(f"quote {current['id']} is {state}: ask your agent to change it (a new version)",
+                       "quoteSubmitted")
     _check_terms(patch, caller)
     at = tmf.now()
     if domain.expired(current, at):

@@ -134,6 +134,7 @@ def test_roles_and_moves_the_life_cycle_does_not_allow(api, demo, agent, andrea,
     manager = headers("sales-manager", sub="mgr")
     before = stored()
     cases = [(andrea, {"state": "pending"}, 409), (agent, {"state": "accepted", "version": "1"}, 403),
+             (andrea, {"quoteItem": [{"productOffering": {"id": "po-tv-max"}}]}, 409),
              (manager, {"quoteItem": [{"productOffering": {"id": "po-tv-max"}}]}, 403),
              (agent, {"state": "approved", "description": "x"}, 400), (agent, {"id": "other"}, 400),
              (headers("marketing", sub="m"), {"state": "cancelled"}, 403)]
