@@ -66,6 +66,10 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
                      WRITE: {"catalog-admin": ALL, "stack": ALL}},
     "reserveProductStock": {READ: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS},
                             WRITE: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS}},
+    # TMF648 quotes: agents make them for a customer, a customer asks for her own and accepts
+    # them; sales managers approve or reject those the approval rules hold (chalicelib/quote).
+    "quote": {READ: {"agent": ALL, "sales-manager": ALL, "customer": OWN},
+              WRITE: {"agent": ALL, "sales-manager": ALL, "customer": OWN}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -74,6 +78,7 @@ COM, PO = "/tmf-api/communicationManagement/v4", "/tmf-api/productOrderingManage
 CMP, REC = "/tmf-api/campaignManagement/v4", "/tmf-api/recommendationManagement/v4"
 PINV = "/tmf-api/productInventory/v4"
 STK = "/tmf-api/stockManagement/v4"
+QM = "/tmf-api/quoteManagement/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -85,6 +90,7 @@ HUBS: dict[str, tuple[str, dict[str, str]]] = {
     "communicationManagement": (COM, {"communicationMessage": "communicationMessage"}),
     "productOrderingManagement": (PO, {"productOrder": "productOrder", "cancelProductOrder": "productOrder"}),
     "productInventory": (PINV, {"product": "product"}),
+    "quoteManagement": (QM, {"quote": "quote"}),
 }
 
 
@@ -121,6 +127,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     **_crud(PINV, "product", "product", param="pid"),
     **_crud(STK, "productStock", "productStock", param="sid"),
     **_crud(STK, "reserveProductStock", "reserveProductStock", ("GET", "POST", "PATCH"), param="rid"),
+    **_crud(QM, "quote", "quote", ("GET", "POST", "PATCH"), param="qid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

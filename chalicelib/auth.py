@@ -20,7 +20,7 @@ from chalicelib.errors import bad_request, forbidden, unauthorized
 if TYPE_CHECKING:  # PyJWT and cryptography are imported on first use: stream and queue
     import jwt     # consumers import this module for Caller/require and never verify a token.
 
-ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel")
+ROLES = ("customer", "agent", "marketing", "catalog-admin", "stack", "channel", "sales-manager")
 CHANNELS = ("web", "app", "social", "callcenter", "sms", "email", "store")
 ALGORITHMS = ["RS256"]
 # Cognito client-credentials tokens carry no user attributes, only scopes: a channel backend's

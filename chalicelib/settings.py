@@ -371,3 +371,14 @@ def approved_unordered_seconds() -> int:
     """An approved basket without an order after this long is taken up by the basket sweep
     (ordered, or returned with the reason); one it cannot resolve raises an alarm."""
     return env_int("APPROVED_UNORDERED_SECONDS", 120)
+
+
+# --- quotes (chalicelib/quote) -------------------------------------------------------------------
+def quote_valid_days() -> int:
+    """How long a quote is valid at most (validFor); the expiry sweep cancels it after."""
+    return env_int("QUOTE_VALID_DAYS", 30)
+
+
+def quote_approvers_email() -> str:
+    """Where the email asking a sales manager to approve a quote goes (a team mailbox)."""
+    return env("QUOTE_APPROVERS_EMAIL", "sales-managers@omnishop.example") or "sales-managers@omnishop.example"

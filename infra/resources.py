@@ -253,6 +253,7 @@ TABLES = (
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
     # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
     Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
+    Table("quote", model="chalicelib.quote.models:QuoteRecord", stream=True),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -311,6 +312,9 @@ FUNCTIONS = (
     Function("basket-sweep", "functions.basket_sweep.handler", timeout=120),
     # Stock reservations whose hold expired: released, their stock back (chalicelib/stock).
     Function("stock-sweep", "functions.stock_sweep.handler", timeout=120),
+    # TMF648 quotes: hub events and emails (approvers, the customer's link); the expiry sweep.
+    Function("quote-events", "functions.quote_events.handler", sources=(StreamSource("quote"),)),
+    Function("quote-sweep", "functions.quote_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -374,6 +378,7 @@ SCHEDULES = (
     Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
     Schedule("basket-sweep", "rate(2 minutes)", "basket-sweep"),
     Schedule("stock-sweep", "rate(1 minute)", "stock-sweep"),
+    Schedule("quote-sweep", "rate(15 minutes)", "quote-sweep"),
 )
 
 # API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,

@@ -82,11 +82,11 @@ def message_href(message_id: str) -> str:
 
 
 # --- the entry point for every context --------------------------------------------------------
-def send(message_id: str, customer_id: str, purpose: str, content: str | Mapping[str, str], *,
+def send(message_id: str, customer_id: str | None, purpose: str, content: str | Mapping[str, str], *,
          subject: str | None = None, fields: Mapping[str, Any] | None = None,
          channels: Iterable[str] | None = None, journey_key: str | None = None,
          related: Iterable[Mapping[str, Any]] = (), not_before: str | None = None,
-         reason: str | None = None) -> Outcome:
+         reason: str | None = None, address: str | None = None, resume: bool = False) -> Outcome:
     """Send customer `customer_id` a message for `purpose` (service | marketing), once per
     `message_id` (derive it from what it is about, e.g. f"basket-reminder-1-{basket_id}").
 
@@ -96,10 +96,13 @@ def send(message_id: str, customer_id: str, purpose: str, content: str | Mapping
     The first channel with consent for the purpose and a contact medium is used; in quiet hours
     the outcome is `deferred` until they end (call again then, same id); with none, `skipped`
     and the message is recorded `cancelled` with the reason. Raises TemplateError (400) for a bad
-    template before anything is written, TransientSendError / SendRefused as above."""
+    template before anything is written, TransientSendError / SendRefused as above.
+    address: to this address instead of a customer's (staff, e.g. the quote approvers: customer_id
+    None, no personal fields); resume: a message deferred or refused for now is sent by the notify
+    sweep when its time comes (no workflow waits for it)."""
     req = domain.request(customer_id=customer_id, purpose=purpose, content=content, subject=subject,
                          fields=fields, channels=channels, journey_key=journey_key, related=related,
-                         not_before=not_before)
+                         not_before=not_before, address=address, resume=resume)
     if reason:
         req["reason"] = reason
     return _deliver(message_id, req, store.load(message_id))

@@ -35,6 +35,7 @@ inventory = deferred.module("chalicelib.inventory.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
 stock = deferred.module("chalicelib.stock.service")
+quotes = deferred.module("chalicelib.quote.service")
 
 USERS = ("customer", "agent")
 CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)
@@ -295,6 +296,13 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if caller.role == "channel":
         raise unprocessable("identify first: an order is placed for a known customer (log in, then order the basket "
                             "with the customer's token)", "identifyFirst")
+    # TMF648: an accepted quote is ordered at its agreed prices (chalicelib/quote, order_checkout)
+    quoted = quotes.order_checkout(body, caller, href) if body.get("quote") else None
+    if quoted is not None:
+        existing = store.load(quoted.order_id)
+        if existing is not None:   # ordered before: that order
+            return existing.doc, existing.version, False
+        body = quoted.body
     cart_ref, basket = body.get("shoppingCart"), None
     accepted = body.get("acceptPriceChange")
     if accepted is not None and not cart_ref:
@@ -317,7 +325,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         sale = Sale(channel, basket_domain.postcode_of(basket.doc), context.get("currentChannel"),
                     (basket.facts or {}).get("customer") or {})
     else:
-        rid, items = tmf.new_id(), [dict(i) for i in body.get("productOrderItem") or []]
+        rid, items = quoted.order_id if quoted else tmf.new_id(), [dict(i) for i in body.get("productOrderItem") or []]
         customer_id = _named_customer(body, caller)
         channel = caller.channel
         sale = Sale(channel)
@@ -356,6 +364,9 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         doc["journeyKey"] = journey_key
     doc["attribution"] = domain.attribution(basket.doc if basket else None, caller.role, caller.sub, channel)
     also: list[Any] = [basket_service.ordered_write(basket, channel)] if basket else []
+    if quoted is not None and doc["state"] != domain.REJECTED:   # the quote's prices; it is marked ordered
+        doc = quoted.priced(doc)
+        also.append(quoted.write)
     order_ref = {"id": rid, "href": doc["href"]}
     hold = stock.order_hold(order_ref, items, customer.id, channel) if doc["state"] != domain.REJECTED else None
     if hold:   # handsets: their reservation is written with the order (409 insufficientStock if short)

@@ -17,6 +17,7 @@ CALLERS: dict[str, tuple[str, dict]] = {     # name -> (role, claims)
     "catalog-admin": ("catalog-admin", {"sub": "cat-admin"}),
     "stack": ("stack", {"stack": "csp-stack-a", "sub": "some-client-id"}),
     "channel": ("channel", {"channel": "web", "sub": "portal"}),
+    "sales-manager": ("sales-manager", {"sub": "mgr-maria"}),
 }
 
 

@@ -22,6 +22,8 @@ from tests.security.roles import ANDREA_MARKERS, CALLERS, andrea_records, as_rol
 PUBLIC = {("/health", "GET"), ("/local/token", "POST"), ("/local/outbox", "GET"), ("/local/alarms", "GET"),
           ("/recovery/link/{token}", "GET"),
           ("/recovery/link/{token}/{action}", "POST"), ("/c/{code}", "GET"),
+          ("/tmf-api/quoteManagement/v4/quoteLink/{token}", "GET"),          # the quote's accept link
+          ("/tmf-api/quoteManagement/v4/quoteLink/{token}/accept", "POST"),
           ("/docs", "GET"), ("/docs/{asset}", "GET")}   # the API reference (chalicelib/docs)
 PUBLIC |= {(openapi.document_path(api), "GET") for api in openapi.apis(__import__("app").app.routes)}
 # A path parameter right after a collection of Andrea's records (tests.security.roles.andrea_records:
