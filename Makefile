@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CHROMIUM := /usr/bin/chromium
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SCARF_ANALYTICS := false  # swagger-ui-dist's dependency @scarf/scarf: no install-time analytics
@@ -12,7 +13,7 @@ export SCARF_ANALYTICS := false  # swagger-ui-dist's dependency @scarf/scarf: no
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
-setup: $(VENV)/.installed node_modules/.installed  ## install .venv and node_modules from the registries
+setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM)  ## install .venv, node_modules and chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser of tests/docs/test_docs_browser.py: Debian's chromium, driven by Playwright from PyPI
+# (`playwright install` would download a browser from a CDN). Installed as root (CI), else sudo.
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
 run: setup  ## start Omnishop locally on http://127.0.0.1:8000 (moto, resources, demo data)
 	exec $(PY) -m infra.local

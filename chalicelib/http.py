@@ -161,6 +161,14 @@ class Call:
         return self.headers.get(name.lower()) or self.headers.get(name)
 
 
+@dataclasses.dataclass
+class AuthenticatedCall(Call):
+    """What an authenticated route (the default of `endpoint`) gets: the caller is known, since
+    a request without a valid token was answered 401 before the route ran. Routes annotate
+    `call: AuthenticatedCall` so mypy checks they hand the services a `Caller`, never None."""
+    caller: auth.Caller
+
+
 def error_response(exc: ApiError) -> Response:
     return Response(body=json.dumps(exc.to_body(), allow_nan=False), status_code=exc.status,
                     headers={"Content-Type": "application/json", **exc.headers})
@@ -231,10 +239,11 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
             tmf.set_request_base(headers, context.get("stage"))
             try:
                 caller = auth.caller_from_headers(headers) if authenticated else None
-                call = Call(method=request.method, path=context.get("resourcePath", path),
-                            headers=headers, query=dict(request.query_params or {}),
-                            raw_body=request.raw_body or b"", caller=caller,
-                            source_ip=(context.get("identity") or {}).get("sourceIp"))
+                seen: dict[str, Any] = dict(method=request.method, path=context.get("resourcePath", path),
+                                            headers=headers, query=dict(request.query_params or {}),
+                                            raw_body=request.raw_body or b"",
+                                            source_ip=(context.get("identity") or {}).get("sourceIp"))
+                call = Call(caller=None, **seen) if caller is None else AuthenticatedCall(caller=caller, **seen)
                 if call.raw_body.strip() and call.content_type in JSON_TYPES:
                     call.json()   # every JSON body is strict, whether the route reads it or not
                 if caller is not None:   # the access table, before the route runs (chalicelib/access.py)

@@ -12,14 +12,19 @@ service, shape the reply.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import deferred, settings, tmf
-from chalicelib.http import Call, Reply, endpoint, listing, no_content, with_etag
+from chalicelib.http import AuthenticatedCall, Call, Reply, endpoint, listing, no_content, with_etag
 
 # imported by the first request that uses them (a cold start loads only what it serves)
-recommendation = deferred.module("chalicelib.campaign.recommendation")
-service = deferred.module("chalicelib.campaign.service")
+if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
+    from chalicelib.campaign import recommendation, service
+else:
+    recommendation = deferred.module("chalicelib.campaign.recommendation")
+    service = deferred.module("chalicelib.campaign.service")
 
 bp = Blueprint(__name__)
 recommendation_bp = Blueprint(f"{__name__}.recommendation")
@@ -27,48 +32,48 @@ landing_bp = Blueprint(f"{__name__}.landing")
 
 
 @endpoint(bp, "/campaign", ["GET"], name="list_campaign")
-def list_campaigns(call: Call) -> Reply:
+def list_campaigns(call: AuthenticatedCall) -> Reply:
     items, total = service.search(call.query, call.caller)
     return listing(items, total)
 
 
 @endpoint(bp, "/campaign", ["POST"], name="create_campaign", body="Campaign")
-def create_campaign(call: Call) -> Reply:
+def create_campaign(call: AuthenticatedCall) -> Reply:
     doc, version = service.create(call.json(), call.caller)
     return with_etag(doc, version, 201)
 
 
 @endpoint(bp, "/campaign/{cid}", ["GET"], name="get_campaign")
-def get_campaign(call: Call, cid: str) -> Reply:
+def get_campaign(call: AuthenticatedCall, cid: str) -> Reply:
     doc, version = service.read(cid, call.caller)
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, "/campaign/{cid}", ["PATCH"], name="patch_campaign", body="Campaign")
-def patch_campaign(call: Call, cid: str) -> Reply:
+def patch_campaign(call: AuthenticatedCall, cid: str) -> Reply:
     doc, version = service.update(cid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
 
 @endpoint(bp, "/campaign/{cid}", ["DELETE"], name="delete_campaign")
-def delete_campaign(call: Call, cid: str) -> Reply:
+def delete_campaign(call: AuthenticatedCall, cid: str) -> Reply:
     service.delete(cid, call.caller, call.header("if-match"))
     return no_content()
 
 
 @endpoint(bp, "/campaign/{cid}/run", ["POST"], name="run_campaign")
-def run_campaign(call: Call, cid: str) -> Reply:
+def run_campaign(call: AuthenticatedCall, cid: str) -> Reply:
     return Reply(service.run_now(cid, call.caller), 202)
 
 
 @endpoint(bp, "/campaign/{cid}/report", ["GET"], name="campaign_report")
-def campaign_report(call: Call, cid: str) -> Reply:
+def campaign_report(call: AuthenticatedCall, cid: str) -> Reply:
     return Reply(service.report(cid, call.caller))
 
 
 @endpoint(recommendation_bp, "/queryProductRecommendation", ["POST"], name="query_product_recommendation",
           body="QueryProductRecommendation")
-def query_product_recommendation(call: Call) -> Reply:
+def query_product_recommendation(call: AuthenticatedCall) -> Reply:
     return Reply(recommendation.query(call.json(), call.caller), 201)
 
 

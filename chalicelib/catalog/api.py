@@ -1,15 +1,20 @@
 """TMF620 productCatalogManagement v4 routes. Thin: parse, call the service, shape the reply."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import deferred, tmf
 from chalicelib.catalog import domain
 from chalicelib.hub import api as hub_api
-from chalicelib.http import Call, Reply, created, endpoint, listing, no_content
+from chalicelib.http import AuthenticatedCall, Reply, created, endpoint, listing, no_content
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-service = deferred.module("chalicelib.catalog.service")
+if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
+    from chalicelib.catalog import service
+else:
+    service = deferred.module("chalicelib.catalog.service")
 
 bp = Blueprint(__name__)
 
@@ -22,28 +27,28 @@ def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:
 
 def _routes(kind: str, writable: bool) -> None:
     @endpoint(bp, f"/{kind}", ["GET"], name=f"list_{kind}")
-    def list_resources(call: Call) -> Reply:
+    def list_resources(call: AuthenticatedCall) -> Reply:
         items, total = service.search(kind, call.query, call.caller)
         return listing(items, total)
 
     @endpoint(bp, f"/{kind}", ["POST"], name=f"create_{kind}", body=domain.KINDS[kind].type_name)
-    def create_resource(call: Call) -> Reply:
+    def create_resource(call: AuthenticatedCall) -> Reply:
         doc, version = service.create(kind, call.json(), call.caller)
         return _with_etag(doc, version, 201)
 
     @endpoint(bp, f"/{kind}/{{rid}}", ["GET"], name=f"get_{kind}")
-    def get_resource(call: Call, rid: str) -> Reply:
+    def get_resource(call: AuthenticatedCall, rid: str) -> Reply:
         doc, version = service.read(kind, rid, call.caller)
         return _with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
     @endpoint(bp, f"/{kind}/{{rid}}", ["DELETE"], name=f"delete_{kind}")
-    def delete_resource(call: Call, rid: str) -> Reply:
+    def delete_resource(call: AuthenticatedCall, rid: str) -> Reply:
         service.delete(kind, rid, call.caller, call.header("if-match"))
         return no_content()
 
     if writable:
         @endpoint(bp, f"/{kind}/{{rid}}", ["PATCH"], name=f"patch_{kind}", body=domain.KINDS[kind].type_name)
-        def patch_resource(call: Call, rid: str) -> Reply:
+        def patch_resource(call: AuthenticatedCall, rid: str) -> Reply:
             doc, version = service.update(kind, rid, call.json(), call.caller, call.header("if-match"))
             return _with_etag(doc, version)
 

@@ -8,63 +8,68 @@ milestones on POST /listener/productOrderStateChangeEvent with a `stack` token.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import api as hub_api
-from chalicelib.http import Call, Reply, created, endpoint, listing, with_etag
+from chalicelib.http import AuthenticatedCall, Reply, created, endpoint, listing, with_etag
 from chalicelib.ordering import domain
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-service = deferred.module("chalicelib.ordering.service")
+if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
+    from chalicelib.ordering import service
+else:
+    service = deferred.module("chalicelib.ordering.service")
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/productOrder", ["POST"], name="create_product_order", body="ProductOrder")
-def create_order(call: Call) -> Reply:
+def create_order(call: AuthenticatedCall) -> Reply:
     journey = customer_domain.journey_key(call.header("x-journey-key"))
     doc, version, made = service.create(call.json(), call.caller, journey)
     return with_etag(doc, version, 201 if made else 200)
 
 
 @endpoint(bp, "/productOrder", ["GET"], name="list_product_order")
-def list_orders(call: Call) -> Reply:
+def list_orders(call: AuthenticatedCall) -> Reply:
     return listing(*service.search(call.query, call.caller))
 
 
 @endpoint(bp, "/productOrder/{rid}", ["GET"], name="get_product_order")
-def get_order(call: Call, rid: str) -> Reply:
+def get_order(call: AuthenticatedCall, rid: str) -> Reply:
     doc, version = service.read(rid, call.caller)
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, "/productOrder/{rid}", ["PATCH"], name="patch_product_order", body="ProductOrderAmendment")
-def amend_order(call: Call, rid: str) -> Reply:
+def amend_order(call: AuthenticatedCall, rid: str) -> Reply:
     doc, version = service.amend(rid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
 
 @endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order",
           body="CancelProductOrder")
-def cancel_order(call: Call) -> Reply:
+def cancel_order(call: AuthenticatedCall) -> Reply:
     return created(service.cancel(call.json(), call.caller))
 
 
 @endpoint(bp, "/cancelProductOrder", ["GET"], name="list_cancel_product_order")
-def list_cancellations(call: Call) -> Reply:
+def list_cancellations(call: AuthenticatedCall) -> Reply:
     return listing(*service.search(call.query, call.caller, domain.CANCEL_RESOURCE))
 
 
 @endpoint(bp, "/cancelProductOrder/{rid}", ["GET"], name="get_cancel_product_order")
-def get_cancellation(call: Call, rid: str) -> Reply:
+def get_cancellation(call: AuthenticatedCall, rid: str) -> Reply:
     return Reply(service.read_cancellation(rid, call.caller))
 
 
 @endpoint(bp, "/listener/productOrderStateChangeEvent", ["POST"], name="product_order_state_change_listener",
           body="OrderEvent")
-def state_change(call: Call) -> Reply:
+def state_change(call: AuthenticatedCall) -> Reply:
     return Reply(service.stack_event(call.json(), call.caller), 201)
 
 

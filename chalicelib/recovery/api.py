@@ -16,16 +16,19 @@ a plain 412, never the current basket a TMF 412 otherwise returns.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice import Blueprint
 
 from chalicelib import deferred
 from chalicelib.errors import ApiError, Stale
-from chalicelib.http import Call, Reply, endpoint, listing
+from chalicelib.http import AuthenticatedCall, Call, Reply, endpoint, listing
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-service = deferred.module("chalicelib.recovery.service")
+if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
+    from chalicelib.recovery import service
+else:
+    service = deferred.module("chalicelib.recovery.service")
 
 bp = Blueprint(__name__)
 
@@ -52,23 +55,23 @@ def link_action(call: Call, token: str, action: str) -> Reply:
 
 
 @endpoint(bp, "/worklist", ["GET"], name="recovery_worklist")
-def worklist(call: Call) -> Reply:
+def worklist(call: AuthenticatedCall) -> Reply:
     items, total = service.worklist(call.query, call.caller)
     return listing(items, total)
 
 
 @endpoint(bp, "/worklist/next", ["POST"], name="recovery_next_work")
-def next_work(call: Call) -> Reply:
+def next_work(call: AuthenticatedCall) -> Reply:
     """Claim the next basket from the worklist queue: 200 with the work item, 204 if none waits."""
     item = service.next_work(call.caller)
     return Reply(item) if item is not None else Reply(None, 204)
 
 
 @endpoint(bp, "/worklist/{bid}", ["GET"], name="recovery_work_item")
-def work_item(call: Call, bid: str) -> Reply:
+def work_item(call: AuthenticatedCall, bid: str) -> Reply:
     return Reply(service.work_item(bid, call.caller))
 
 
 @endpoint(bp, "/worklist/{bid}/claim", ["POST"], name="recovery_claim")
-def claim(call: Call, bid: str) -> Reply:
+def claim(call: AuthenticatedCall, bid: str) -> Reply:
     return Reply(service.claim(bid, call.caller))

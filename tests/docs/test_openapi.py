@@ -3,8 +3,8 @@ every documented operation is served (walking app.routes), each document is vali
 (openapi-spec-validator), roles come from the access table, TMF extensions are marked from the
 specs, and /docs lists every API and serves Swagger UI's bundle.
 
-No browser test: Debian's chromium is not installed here and `make test` installs no system
-package; the page is checked as HTML and its scripts as JavaScript served with 200.
+Here the page is checked as HTML and its scripts as JavaScript served with 200; that Swagger UI
+renders every API in a browser is checked by test_docs_browser.py.
 """
 from __future__ import annotations
 
