@@ -10,38 +10,43 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import deferred, tmf
 from chalicelib.hub import api as hub_api
-from chalicelib.http import Call, Reply, endpoint, listing, with_etag
+from chalicelib.http import AuthenticatedCall, Call, Reply, endpoint, listing, with_etag
 from chalicelib.quote import domain
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-service = deferred.module("chalicelib.quote.service")
+if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
+    from chalicelib.quote import service
+else:
+    service = deferred.module("chalicelib.quote.service")
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/quote", ["GET"], name="list_quote")
-def list_quotes(call: Call) -> Reply:
+def list_quotes(call: AuthenticatedCall) -> Reply:
     return listing(*service.search(call.query, call.caller))
 
 
 @endpoint(bp, "/quote", ["POST"], name="create_quote", body="Quote")
-def create_quote(call: Call) -> Reply:
+def create_quote(call: AuthenticatedCall) -> Reply:
     doc, version = service.create(call.json(), call.caller)
     return with_etag(doc, version, 201)
 
 
 @endpoint(bp, "/quote/{qid}", ["GET"], name="get_quote")
-def get_quote(call: Call, qid: str) -> Reply:
+def get_quote(call: AuthenticatedCall, qid: str) -> Reply:
     doc, version = service.read(qid, call.caller, call.query.get("version"))
     return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
 
 
 @endpoint(bp, "/quote/{qid}", ["PATCH"], name="patch_quote", body="QuotePatch")
-def patch_quote(call: Call, qid: str) -> Reply:
+def patch_quote(call: AuthenticatedCall, qid: str) -> Reply:
     doc, version = service.update(qid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
