@@ -31,6 +31,7 @@ from chalicelib.ordering import domain, store
 from chalicelib.rules import domain as rules_domain
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
+credit = deferred.module("chalicelib.credit.service")
 inventory = deferred.module("chalicelib.inventory.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
@@ -344,6 +345,8 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
             _check_prices(basket.doc, now, accepted)
         domain.parts(items, catalogue.offering, catalogue.specification, customer.held, routing(),
                      customer.address("country"), customer.brand)   # routable now, or 422
+        # credit check (chalicelib/credit): 422 creditRefused / lineLimitExceeded, or a Deposit price
+        items, totals = credit.order_checkout(customer.id, customer.doc, items, offerings, customer.held, totals)
         doc = domain.new_order(body, rid, href(rid), at, parties, items, totals)
     doc.pop("shoppingCart", None)
     doc.pop("acceptPriceChange", None)
