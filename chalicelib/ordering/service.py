@@ -596,6 +596,8 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             offerings = _offerings(added, customer, caller.channel)
             _qualify(added, offerings, customer, Sale(caller.channel))
             added, _, _ = _priced(added, offerings, caller.channel, customer)   # promotions held and fees: as for a new order
+            # credit check (chalicelib/credit): 422 creditRefused / lineLimitExceeded; a deposit is an item price only
+            added, _ = credit.order_checkout(customer.id, customer.doc, added, offerings, customer.held, [])
             parts = domain.parts(added, catalogue.offering, catalogue.specification, customer.held, routing(),
                                  customer.address("country"), customer.brand)   # routable now, or 422
         children = store.load_many(domain.children_of(parent))
