@@ -188,7 +188,14 @@ def test_only_agents_set_a_credit_profile_and_only_she_reads_hers(api, demo, and
     assert profiles(api, agent, "cust-andrea") == before
 
 
-@pytest.mark.parametrize("value", ["approve", [1], [{"decision": "approve"}] * 21, {"decision": "approve"}])
+GOOD = {"creditProfileDate": "2026-12-01T09:00:00Z", "decision": "approve",
+        "validFor": {"startDateTime": "2026-12-01T09:00:00Z", "endDateTime": "2027-12-01T09:00:00Z"}}
+
+
+@pytest.mark.parametrize("value", ["approve", [1], [GOOD] * 21, GOOD, [{"decision": "approve"}],
+                                   [{k: v for k, v in GOOD.items() if k != "validFor"}],
+                                   [{**GOOD, "decision": "aprove"}], [{**GOOD, "lineLimit": -1}],
+                                   [{**GOOD, "creditScore": "high"}], [{**GOOD, "validFor": "forever"}]])
 def test_a_malformed_credit_profile_is_refused(api, demo, agent, value):
     before = profiles(api, agent, "cust-andrea")
     status, error, _ = api.call("PATCH", f"{CUSTOMER}/customer/cust-andrea", agent, {"creditProfile": value})

@@ -114,3 +114,12 @@ def test_summary_explains_the_decision():
     later = domain.summary(customer, AT + dt.timedelta(days=365))
     assert not later["valid"] and later["decision"] == domain.LINE_LIMIT and "no valid credit check" in later["explanation"]
     assert domain.summary({"id": "c2"}, AT) == {"valid": False, "explanation": domain.explanation(None)}
+
+
+def test_the_customer_schema_knows_the_same_decisions():
+    import typing
+
+    from chalicelib.customer import schemas
+
+    allowed = schemas.CreditProfile.model_fields["decision"].annotation
+    assert set(typing.get_args(typing.get_args(allowed)[0])) == set(domain.DECISIONS)
