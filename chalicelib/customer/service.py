@@ -8,12 +8,12 @@ from typing import Any, Mapping, Sequence
 from chalicelib import access as rights
 from chalicelib import deferred, tmf
 from chalicelib.auth import Caller
-from chalicelib.credit import domain as credit_domain
 from chalicelib.customer import access, domain, identity, interactions, store
 from chalicelib.errors import ApiError, bad_request, not_found, precondition_failed
 from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
+credit = deferred.module("chalicelib.credit.domain")
 inventory = deferred.module("chalicelib.inventory.service")
 schemas = deferred.module("chalicelib.customer.schemas")
 
@@ -194,4 +194,4 @@ def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_ke
     sections = {name: _section(path, customer_id) for name, path in VIEW_SECTIONS.items()}
     _opened(caller, customer_id, "360 view", journey_key or key)
     out = domain.view_360(found[0], held, latest, [dict(t) for t in journey or []], sections, tmf.now())
-    return {**out, "creditCheck": credit_domain.summary(found[0], tmf.now())}   # decision, validity, in words
+    return {**out, "creditCheck": credit.summary(found[0], tmf.now())}   # decision, validity, in words
