@@ -308,6 +308,12 @@ def simulated_stacks_silent() -> list[str]:
     return [s.strip() for s in (env("SIMULATED_STACKS_SILENT") or "").split(",") if s.strip()]
 
 
+# --- credit check (chalicelib/credit) ------------------------------------------------------------
+def credit_bureau() -> str:
+    """The credit-decision adapter checkout asks (chalicelib/credit/bureau.py): "simulated" locally."""
+    return env("CREDIT_BUREAU", "simulated") or "simulated"
+
+
 # --- abandoned baskets (channel process handling) ------------------------------------------------
 def basket_idle_seconds() -> int:
     """A customer's basket with items and no change for this long is abandoned: the recovery

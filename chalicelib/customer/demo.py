@@ -5,6 +5,8 @@
   SMS and email consent for service and marketing, quiet hours; a promotion journey under way.
 - cust-stacy: mobile only, SMS consent only; Mobile Unlimited on a contract with a year to go.
 - cust-acme: a business customer (organisation) with a contact person.
+Each has a credit profile from the simulated bureau that approves (chalicelib/credit), valid for
+data/credit.json's validForDays from the load.
 Safe to load twice: existing customers are kept, products and interactions are written once.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from chalicelib import tmf
+from chalicelib.credit import service as credit
 from chalicelib.customer import domain, interactions, service, store
 from chalicelib.inventory import demo as inventory_demo
 
@@ -83,6 +86,7 @@ def load() -> int:
     signed_up = tmf.iso(now - dt.timedelta(days=700))  # when the demo customers gave their consent
     written = 0
     for body in CUSTOMERS:
+        body = {**body, "creditProfile": [credit.first_profile(body)]}   # the simulated bureau approves them
         doc = domain.new_customer(body, body["id"], service.customer_href(body["id"]), at, "agent")
         changes = domain.consent_changes(None, doc)
         audit = domain.audit_record(doc["id"], changes, LOADED_BY, f"demo-{doc['id']}", signed_up)

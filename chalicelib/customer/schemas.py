@@ -72,6 +72,17 @@ class EngagedParty(RelatedParty):
     referredType: str = Field(alias="@referredType", min_length=1, max_length=100)
 
 
+class CreditProfile(Tmf):
+    """TMF629 requires the date and the validity; `decision` and what it allows are Omnishop's
+    (the names are chalicelib/credit/domain.py DECISIONS), reused by checkout while valid."""
+    creditProfileDate: str = Field(min_length=1, max_length=64)
+    validFor: TimePeriod
+    creditScore: Optional[int] = None
+    creditRiskRating: Optional[int] = None
+    decision: Optional[Literal["approve", "approveWithDeposit", "lineLimit", "refuse"]] = None
+    lineLimit: Optional[int] = Field(default=None, ge=0)
+
+
 class Customer(Tmf):
     name: str = Field(min_length=1, max_length=256)
     engagedParty: EngagedParty
@@ -81,7 +92,7 @@ class Customer(Tmf):
     agreement: list[Ref] = Field(default=[], max_length=50)
     characteristic: list[Characteristic] = Field(default=[], max_length=100)
     contactMedium: list[ContactMedium] = Field(default=[], max_length=20)
-    creditProfile: list[Tmf] = Field(default=[], max_length=20)
+    creditProfile: list[CreditProfile] = Field(default=[], max_length=20)
     paymentMethod: list[Ref] = Field(default=[], max_length=20)
     relatedParty: list[Contact] = Field(default=[], max_length=50)
     validFor: Optional[TimePeriod] = None

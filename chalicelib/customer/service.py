@@ -13,6 +13,7 @@ from chalicelib.errors import bad_request, not_found
 from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
+credit = deferred.module("chalicelib.credit.domain")
 inventory = deferred.module("chalicelib.inventory.service")
 schemas = deferred.module("chalicelib.customer.schemas")
 
@@ -168,8 +169,9 @@ def _view_size(params: Mapping[str, str]) -> int:
 
 
 def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_key: str | None = None) -> dict[str, Any]:
-    """The customer, contact and consent summary, products held, open baskets, orders in flight,
-    the last N interactions across all channels and the current journey, whatever the history:
+    """The customer, contact and consent summary, the credit decision (valid or not, in words),
+    products held, open baskets, orders in flight, the last N interactions across all channels
+    and the current journey, whatever the history:
     a GetItem and 4 Queries (products held, the newest interactions, the newest open baskets and
     orders in flight through sparse indexes), and a 5th (the journey's touches) only when the
     newest interactions read do not already hold the journey's newest touches."""
@@ -187,4 +189,5 @@ def view(customer_id: str, params: Mapping[str, str], caller: Caller, journey_ke
         journey = store.journey_interactions(key, pk, domain.JOURNEY_TOUCHES)
     sections = {name: _section(path, customer_id) for name, path in VIEW_SECTIONS.items()}
     _opened(caller, customer_id, "360 view", journey_key or key)
-    return domain.view_360(found[0], held, latest, [dict(t) for t in journey or []], sections, tmf.now())
+    out = domain.view_360(found[0], held, latest, [dict(t) for t in journey or []], sections, tmf.now())
+    return {**out, "creditCheck": credit.summary(found[0], tmf.now())}   # decision, validity, in words

@@ -31,6 +31,7 @@ from chalicelib.ordering import domain, store
 from chalicelib.rules import domain as rules_domain
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
+credit = deferred.module("chalicelib.credit.service")
 inventory = deferred.module("chalicelib.inventory.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
@@ -352,6 +353,8 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
             _check_prices(basket.doc, now, accepted)
         domain.parts(items, catalogue.offering, catalogue.specification, customer.held, routing(),
                      customer.address("country"), customer.brand)   # routable now, or 422
+        # credit check (chalicelib/credit): 422 creditRefused / lineLimitExceeded, or a Deposit price
+        items, totals = credit.order_checkout(customer.id, customer.doc, items, offerings, customer.held, totals)
         doc = domain.new_order(body, rid, href(rid), at, parties, items, totals)
     doc.pop("shoppingCart", None)
     doc.pop("acceptPriceChange", None)
@@ -609,6 +612,8 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             offerings = _offerings(added, customer, caller.channel)
             _qualify(added, offerings, customer, Sale(caller.channel))
             added, _, _ = _priced(added, offerings, caller.channel, customer)   # promotions held and fees: as for a new order
+            # credit check (chalicelib/credit): 422 creditRefused / lineLimitExceeded; a deposit is an item price only
+            added, _ = credit.order_checkout(customer.id, customer.doc, added, offerings, customer.held, [])
             parts = domain.parts(added, catalogue.offering, catalogue.specification, customer.held, routing(),
                                  customer.address("country"), customer.brand)   # routable now, or 422
         children = store.load_many(domain.children_of(parent))

@@ -24,6 +24,7 @@ from chalicelib.rules import domain, places, store
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 catalog_service = deferred.module("chalicelib.catalog.service")
+credit = deferred.module("chalicelib.credit.service")
 inventory = deferred.module("chalicelib.inventory.service")
 schemas = deferred.module("chalicelib.rules.schemas")
 
@@ -267,6 +268,7 @@ def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None
     answered = iter([_offering_item(item, offering, result, refused.get(item["id"]))
                      for item, offering, result in zip(by_offering, offerings, qualify_items(offerings, fact))])
     answers = [next(answered) if i.get("productOffering") else _category_item(i, channel, fact) for i in items]
+    answers = credit.qualified(answers, customer_id)   # creditCheckRequired / creditRefused (chalicelib/credit)
     at = tmf.now()
     doc = domain.answer(body, answers, channel, notes, at)
     rid = tmf.new_id()

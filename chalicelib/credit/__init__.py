@@ -1,0 +1,1 @@
+"""Credit check before contract products and device financing (issue 14 part 3)."""

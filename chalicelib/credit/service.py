@@ -1,0 +1,138 @@
+"""Credit check use cases: the customer's decision (the recorded credit profile while it is
+valid, else the bureau's answer, recorded on the customer: one bureau call per validity period),
+checkout's check (`order_checkout`, called by chalicelib/ordering capture), TMF679's credit
+reasons (`qualified`, called by chalicelib/rules) and the demo customers' profiles.
+
+The profile lives on the TMF629 customer (`creditProfile`, the current one first): agents read it
+there and in the 360 view, and only agents may change it (chalicelib/access.py OWNED_ATTRIBUTES);
+a customer reads her own, never another's (chalicelib/customer/access.py).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from chalicelib import deferred, tmf
+from chalicelib.catalog import store as catalog_store
+from chalicelib.credit import bureau, domain
+from chalicelib.customer import store as customer_store
+from chalicelib.errors import ApiError, not_found, unprocessable
+from chalicelib.observability import logger
+from chalicelib.rules import domain as rules_domain
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+inventory = deferred.module("chalicelib.inventory.service")
+order_domain = deferred.module("chalicelib.ordering.domain")
+
+WRITE_ATTEMPTS = 5
+
+
+def _price(pid: str) -> dict[str, Any] | None:
+    found = catalog_store.cache.get("productOfferingPrice", pid)
+    return found[0] if found else None
+
+
+def needs(offering: Mapping[str, Any]) -> str | None:
+    """domain.CONTRACT, domain.FINANCING or None, from the offering and its prices (catalogue cache)."""
+    prices = (_price(p["id"]) for p in offering.get("productOfferingPrice") or [] if p.get("id"))
+    return domain.check_needed(offering, prices, domain.rules())
+
+
+def first_profile(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """A credit profile from the bureau for a customer not written yet (the demo customers)."""
+    return domain.new_profile(bureau.current().report(customer), domain.rules(), tmf.now())
+
+
+def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The customer's valid credit profile: `customer`'s (already read) while valid; else the
+    bureau is asked once and its answer recorded on the customer (a conditional write; a
+    concurrent checkout that recorded one first is reused, not asked again)."""
+    at = tmf.now()
+    found = domain.current(customer, at)
+    if found:
+        return found
+    report = None
+    for _ in range(WRITE_ATTEMPTS):
+        loaded = customer_store.load_customer(customer_id)
+        if loaded is None:
+            raise not_found("customer", customer_id)
+        doc, version = loaded
+        found = domain.current(doc, at)
+        if found:
+            return found
+        report = report or bureau.current().report(doc)
+        profile = domain.new_profile(report, domain.rules(), at)
+        try:
+            customer_store.write_customer(domain.recorded(doc, profile), version)
+        except customer_store.StaleVersion:
+            continue
+        logger.info("credit checked", extra={"customerId": customer_id, "decision": profile["decision"],
+                                             "bureau": report.bureau, "reference": report.reference})
+        return profile
+    raise ApiError(409, "Conflict", f"customer {customer_id} is being changed by others; retry", "busy")
+
+
+def _refused(code: str, message: str, items: Iterable[Mapping[str, Any]]) -> ApiError:
+    error = unprocessable(message, code)
+    error.items = tuple(i["id"] for i in items)
+    return error
+
+
+def order_checkout(customer_id: str | None, customer: Mapping[str, Any] | None, items: list[dict[str, Any]],
+                   offerings: Mapping[str, Mapping[str, Any]], held: Mapping[str, Mapping[str, Any]],
+                   totals: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Checkout's credit check: nothing to do unless the order adds a contract product or device
+    financing; then 422 creditCheckRequired (no customer named), creditRefused or
+    lineLimitExceeded; an approval with a deposit adds a one-off "Deposit" price to each checked
+    item and to the order's one-off total (what payment charges). Returns (items, totals)."""
+    kinds = {i["id"]: needs(offerings[i["id"]]) for i in items if i.get("action") == "add" and i["id"] in offerings}
+    checked = [i for i in items if kinds.get(i["id"])]
+    if not checked:
+        return items, totals
+    if customer_id is None:
+        raise _refused(domain.REQUIRED, "contract products and device financing need a credit check: name the "
+                                        "customer (relatedParty with role customer)", checked)
+    profile = decision(customer_id, customer)
+    found = domain.refusal(profile, domain.contract_lines(items, kinds, held, tmf.now()))
+    if found:
+        raise _refused(*found, checked)
+    deposits = {}
+    for item in checked:
+        quantity = int(item.get("quantity") or 1)
+        owed = domain.deposit(profile, quantity)
+        if owed:
+            deposits[item["id"]] = order_domain.order_price(domain.deposit_price(*owed, quantity))
+    if not deposits:
+        return items, totals
+    items = [{**i, "itemPrice": [*i.get("itemPrice", []), deposits[i["id"]]]} if i["id"] in deposits else i
+             for i in items]
+    return items, order_domain.with_fees(totals, deposits.values())
+
+
+def qualified(answers: Sequence[dict[str, Any]], customer_id: str | None) -> list[dict[str, Any]]:
+    """TMF679 for a known customer: an offering that needs a credit check is `undetermined`
+    (creditCheckRequired) without a valid decision, `unqualified` when the decision refuses it
+    (creditRefused, lineLimitExceeded). Anonymous answers are about offering and place only."""
+    wanted = [n for n, a in enumerate(answers) if customer_id and a.get("productOffering")]
+    kinds = {}
+    for n in wanted:
+        found = catalog_store.cache.get("productOffering", answers[n]["productOffering"].get("id", ""))
+        kinds[n] = needs(found[0]) if found else None
+    if not any(kinds.values()):
+        return list(answers)
+    loaded = customer_store.load_customer(customer_id or "")
+    profile = domain.current(loaded[0] if loaded else None, tmf.now())
+    lines = 0
+    if profile and profile["decision"] == domain.LINE_LIMIT:
+        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id)}, tmf.now())
+    out = []
+    for n, answer in enumerate(answers):
+        kind = kinds.get(n)
+        why = domain.qualification_reason(profile, lines + (kind == domain.CONTRACT)) if kind else None
+        if why is None:
+            out.append(answer)
+            continue
+        result = rules_domain.UNDETERMINED if why["code"] == domain.REQUIRED else rules_domain.UNQUALIFIED
+        if answer["qualificationItemResult"] == rules_domain.UNQUALIFIED:
+            result = rules_domain.UNQUALIFIED
+        out.append({**answer, "qualificationItemResult": result, "reasons": [*answer.get("reasons", []), why]})
+    return out
