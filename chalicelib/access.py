@@ -66,6 +66,11 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
                      WRITE: {"catalog-admin": ALL, "stack": ALL}},
     "reserveProductStock": {READ: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS},
                             WRITE: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS}},
+    # TMF646 installation appointments: a customer books her own, an agent for any customer; free
+    # slots are searched by anyone selling (a visitor's channel names a postcode).
+    "appointment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
+    "searchTimeSlot": {READ: {"agent": ALL, "customer": ALL, "channel": ALL},
+                       WRITE: {"agent": ALL, "customer": ALL, "channel": ALL}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -74,6 +79,7 @@ COM, PO = "/tmf-api/communicationManagement/v4", "/tmf-api/productOrderingManage
 CMP, REC = "/tmf-api/campaignManagement/v4", "/tmf-api/recommendationManagement/v4"
 PINV = "/tmf-api/productInventory/v4"
 STK = "/tmf-api/stockManagement/v4"
+APT = "/tmf-api/appointment/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -121,6 +127,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     **_crud(PINV, "product", "product", param="pid"),
     **_crud(STK, "productStock", "productStock", param="sid"),
     **_crud(STK, "reserveProductStock", "reserveProductStock", ("GET", "POST", "PATCH"), param="rid"),
+    **_crud(APT, "appointment", "appointment", ("GET", "POST", "PATCH"), param="aid"),
+    (f"{APT}/searchTimeSlot", "POST"): ("searchTimeSlot", WRITE),
+    (f"{APT}/searchTimeSlot/{{sid}}", "GET"): ("searchTimeSlot", READ),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),
