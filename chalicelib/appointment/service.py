@@ -28,14 +28,18 @@ def href(resource: str, rid: str) -> str:
     return tmf.href(domain.API_ROOT, resource, rid)
 
 
-def _postcode(customer_id: str) -> str:
+def _postcode(customer_id: str) -> str | None:
+    """The postcode of the customer's postal address (None when her record has none)."""
     found = customer_store.load_customer(customer_id)
     if found is None:
         raise unprocessable(f"customer {customer_id} does not exist", "unknownCustomer")
     postcode = basket_domain.postcode_of(found[0])
-    if not postcode:
-        raise unprocessable(f"customer {customer_id} has no postal address: an engineer needs one", "noAddress")
-    return str(postcode)
+    return str(postcode) if postcode else None
+
+
+def _no_address(customer_id: str) -> ApiError:
+    return unprocessable(f"customer {customer_id} has no postal address: name the installation address "
+                         "(relatedPlace.id: its postcode)", "noAddress")
 
 
 def _customer_for(body: Mapping[str, Any], caller: Caller, party: Any) -> str | None:
@@ -80,6 +84,8 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
             raise bad_request("name the place (relatedPlace.id: a postcode) or the customer (relatedParty)",
                               "placeRequired")
         postcode = _postcode(customer)
+        if postcode is None:
+            raise _no_address(customer)
     area, now = _area(postcode), tmf.now()
     windows = [_period(w.get("validFor"), f"requestedTimeSlot.{n}.validFor")
                for n, w in enumerate(body.get("requestedTimeSlot") or [])] or [domain.window(now)]
@@ -105,11 +111,13 @@ def read_search(rid: str, caller: Caller) -> dict[str, Any]:
 
 # --- appointment ----------------------------------------------------------------------------------
 def _place_check(body: Mapping[str, Any], customer_id: str) -> tuple[str, str]:
-    """(postcode, area) of the customer's address; 422 outsideArea when the body names a place
-    in another area."""
-    postcode = _postcode(customer_id)
-    area = _area(postcode)
+    """(postcode, area) of the installation: the customer's address (the body's relatedPlace.id
+    when her record has none); 422 outsideArea when the body names a place in another area."""
     named = (body.get("relatedPlace") or {}).get("id")
+    postcode = _postcode(customer_id) or named
+    if not postcode:
+        raise _no_address(customer_id)
+    area = _area(postcode)
     if named and domain.area_of(named) != area:
         raise unprocessable(f"{named} is outside the customer's area {area} ({postcode}): an engineer comes to the "
                             "customer's address", "outsideArea")
@@ -248,15 +256,18 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
     needing = domain.engineer_items(items, offering, specification)
     if not needing:
         return None
-    held = [d for d in (store.appointments(customer_id) if customer_id else [])
-            if d.get("status") == domain.INITIALIZED]
+    def usable(doc: Mapping[str, Any]) -> bool:   # holding its slot, or confirmed for this very order
+        return doc.get("status") == domain.INITIALIZED or (
+            doc.get("status") == domain.CONFIRMED and domain.entity(doc, domain.ORDER_ROLE) == order_ref["id"])
+
+    held = [d for d in (store.appointments(customer_id) if customer_id else []) if usable(d)]
     chosen: dict[str, tuple[dict[str, Any], int]] = {}
     for item in needing:
         named = (item.get("appointment") or {}).get("id")
         oid = (item.get("productOffering") or {}).get("id")
         if not named:
             named = next((d["id"] for d in held if domain.entity(d, domain.OFFERING_ROLE) == oid
-                          and d["id"] not in chosen), None)
+                          and d["id"] not in {c["id"] for c, _ in chosen.values()}), None)
         if not named:
             raise unprocessable(f"productOrderItem {item.get('id')} ({oid}) is installed by an engineer: book an "
                                 "appointment (POST /tmf-api/appointment/v4/appointment) and name it in the item's "
@@ -264,7 +275,7 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
                                 "appointmentRequired")
         found = store.load(named)
         if found is None or domain.customer_of(found[0]) != customer_id \
-                or found[0].get("status") != domain.INITIALIZED or named in chosen:
+                or not usable(found[0]) or named in {d["id"] for d, _ in chosen.values()}:
             raise unprocessable(f"appointment {named} for productOrderItem {item.get('id')} is not a booking of this "
                                 "customer holding its slot (cancelled, expired or used by another order): book "
                                 "again; nothing was ordered", "appointmentNotHeld")
