@@ -9,7 +9,7 @@ import datetime as dt
 from chalicelib import aws as clients
 from chalicelib import settings, tmf
 from tests.appointment.conftest import APPOINTMENTS, taken, valid
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, settle, stacks, stored_orders  # noqa: F401
+from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, stored_orders
 from tests.support.appointments import installed
 
 STORY = ("po-extreme-bundle", "po-home-security")
