@@ -233,6 +233,7 @@ class Demo:
                 child = self.call("GET", f"{ORDERS}/{relation['id']}", headers=agent)
                 stack_id = next((p["id"] for p in child.get("relatedParty") or [] if p.get("role") == "fulfilmentStack"), "?")
                 items = ", ".join(f"{i.get('action')} {(i.get('productOffering') or {}).get('name') or (i.get('product') or {}).get('id')}"
+                                  + (f" (engineer: {i['appointment'].get('description')})" if i.get("appointment") else "")
                                   for i in child.get("productOrderItem") or [])
                 children.append((stack_id, child["id"], child["state"], items))
                 self.out(f"   {stack_id:<15} {child['id']:<24} {child['state']:<10} {items}")
