@@ -223,9 +223,11 @@ def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str
     raise ApiError(409, "Conflict", f"appointment {rid} is being changed by others; retry", "busy")
 
 
-def _cancel(rid: str, reason: str, only_held_before: str | None = None) -> tuple[dict[str, Any], int, bool] | None:
+def _cancel(rid: str, reason: str, only_held_before: str | None = None,
+            of_order: str | None = None) -> tuple[dict[str, Any], int, bool] | None:
     """Cancel and free the slot, once: (doc, version, cancelled now); None when there is none.
-    `only_held_before`: only an unordered booking whose hold ended by then (the sweep)."""
+    `only_held_before`: only an unordered booking whose hold ended by then (the sweep);
+    `of_order`: only one confirmed for that order."""
     for attempt in range(CHANGE_ATTEMPTS):
         found = store.load(rid)
         if found is None:
@@ -233,7 +235,8 @@ def _cancel(rid: str, reason: str, only_held_before: str | None = None) -> tuple
         doc, version = found
         if doc.get("status") not in (domain.INITIALIZED, domain.CONFIRMED) or (
                 only_held_before and (doc["status"] != domain.INITIALIZED
-                                      or doc["creationDate"] > only_held_before)):
+                                      or doc["creationDate"] > only_held_before)) or (
+                of_order and domain.entity(doc, domain.ORDER_ROLE) != of_order):
             return doc, version, False
         done = domain.ended(doc, tmf.now_iso(), reason)
         try:
@@ -289,8 +292,9 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
 
 def release_order(order: Mapping[str, Any]) -> int:
     """An order cancelled or failed: its appointments are cancelled and their slots freed (once)."""
-    ids = {(i.get("appointment") or {}).get("id") for i in order.get("productOrderItem") or []} - {None}
-    done = [_cancel(str(rid), f"its order {order['id']} ended {order.get('state')}") for rid in sorted(ids)]
+    ids = sorted({str((i.get("appointment") or {}).get("id")) for i in order.get("productOrderItem") or []
+                  if (i.get("appointment") or {}).get("id")})
+    done = [_cancel(rid, f"its order {order['id']} ended {order.get('state')}", of_order=order["id"]) for rid in ids]
     return sum(1 for d in done if d and d[2])
 
 
