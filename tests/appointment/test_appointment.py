@@ -149,3 +149,28 @@ def test_an_unordered_booking_expires_and_frees_its_slot_once(aws, demo, api, an
     assert service.sweep(later) == {"expired": 0, "reminded": 0}
     got = api.call("GET", f"{APPOINTMENTS}/{doc['id']}", andrea)[1]
     assert got["status"] == "cancelled" and "expired" in got["note"][-1]["text"] and taken(slot["id"]) == 0
+
+
+ODD = [
+    ("POST", "searchTimeSlot", {"requestedTimeSlot": [{"validFor": {"startDateTime": "x", "endDateTime": "y"}}]}),
+    ("POST", "searchTimeSlot", {"requestedTimeSlot": [{"validFor": {}}]}),
+    ("POST", "searchTimeSlot", {"requestedTimeSlot": [{"validFor": {"startDateTime": "1900-01-01T00:00:00Z",
+                                                                    "endDateTime": "2900-01-01T00:00:00Z"}}]}),
+    ("POST", "searchTimeSlot", {"relatedPlace": {"id": "!!", "role": "x"}}),
+    ("POST", "searchTimeSlot", {"relatedParty": {"id": "cust-nobody", "role": "customer", "@referredType": "x"}}),
+    ("POST", "searchTimeSlot", {}),
+    ("POST", "appointment", {"validFor": {"startDateTime": "2030-01-07T08:00:00Z", "endDateTime": "2030-01-07T12:00:00Z"}}),
+    ("POST", "appointment", {"validFor": {}, "relatedParty": [{"id": "cust-andrea", "role": "customer"}]}),
+    ("POST", "appointment", {"validFor": {"startDateTime": "2030-01-07T08:00:00Z", "endDateTime": "2030-01-07T12:00:00Z"},
+                             "relatedParty": [{"id": "cust-nobody", "role": "customer"}]}),
+    ("PATCH", "appointment/nope", {"status": "cancelled"}),
+    ("GET", "appointment/nope", None),
+    ("GET", "searchTimeSlot/nope", None),
+]
+
+
+@pytest.mark.parametrize("method,path,body", ODD, ids=[f"{m} {p} {n}" for n, (m, p, _) in enumerate(ODD)])
+def test_odd_requests_from_an_agent_are_tmf_4xx(api, demo, agent, method, path, body):
+    status, error, _ = api.call(method, f"/tmf-api/appointment/v4/{path}", agent, body)
+    assert 400 <= status < 500, (status, error)
+    assert valid(error, "Error")
