@@ -2,6 +2,7 @@
 from chalice import Chalice
 
 from chalicelib import http, settings
+from chalicelib.appointment.api import bp as appointment_api
 from chalicelib.basket.api import bp as basket_api
 from chalicelib.campaign.api import bp as campaign_api
 from chalicelib.campaign.api import landing_bp as campaign_landing
@@ -33,6 +34,7 @@ app.register_blueprint(recovery_api, url_prefix="/recovery")
 app.register_blueprint(ordering_api, url_prefix="/tmf-api/productOrderingManagement/v4")
 app.register_blueprint(inventory_api, url_prefix="/tmf-api/productInventory/v4")
 app.register_blueprint(stock_api, url_prefix="/tmf-api/stockManagement/v4")
+app.register_blueprint(appointment_api, url_prefix="/tmf-api/appointment/v4")
 app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
 app.register_blueprint(campaign_landing)

@@ -70,6 +70,12 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
     # them; sales managers approve or reject those the approval rules hold (chalicelib/quote).
     "quote": {READ: {"agent": ALL, "sales-manager": ALL, "customer": OWN},
               WRITE: {"agent": ALL, "sales-manager": ALL, "customer": OWN}},
+
+    # TMF646 installation appointments: a customer books her own, an agent for any customer; free
+    # slots are searched by anyone selling (a visitor's channel names a postcode).
+    "appointment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
+    "searchTimeSlot": {READ: {"agent": ALL, "customer": ALL, "channel": ALL},
+                       WRITE: {"agent": ALL, "customer": ALL, "channel": ALL}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -79,6 +85,8 @@ CMP, REC = "/tmf-api/campaignManagement/v4", "/tmf-api/recommendationManagement/
 PINV = "/tmf-api/productInventory/v4"
 STK = "/tmf-api/stockManagement/v4"
 QM = "/tmf-api/quoteManagement/v4"
+
+APT = "/tmf-api/appointment/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -128,6 +136,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     **_crud(STK, "productStock", "productStock", param="sid"),
     **_crud(STK, "reserveProductStock", "reserveProductStock", ("GET", "POST", "PATCH"), param="rid"),
     **_crud(QM, "quote", "quote", ("GET", "POST", "PATCH"), param="qid"),
+
+    **_crud(APT, "appointment", "appointment", ("GET", "POST", "PATCH"), param="aid"),
+    (f"{APT}/searchTimeSlot", "POST"): ("searchTimeSlot", WRITE),
+    (f"{APT}/searchTimeSlot/{{sid}}", "GET"): ("searchTimeSlot", READ),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

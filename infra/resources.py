@@ -254,6 +254,9 @@ TABLES = (
     # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
     Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
     Table("quote", model="chalicelib.quote.models:QuoteRecord", stream=True),
+
+    # TMF646 installation appointments, slot booking counters, searches (appointment/models.py).
+    Table("appointment", model="chalicelib.appointment.models:AppointmentRecord", ttl_attribute="expires"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -315,6 +318,9 @@ FUNCTIONS = (
     # TMF648 quotes: hub events and emails (approvers, the customer's link); the expiry sweep.
     Function("quote-events", "functions.quote_events.handler", sources=(StreamSource("quote"),)),
     Function("quote-sweep", "functions.quote_sweep.handler", timeout=120),
+
+    # Appointments: unordered bookings whose hold expired (slot freed), day-before SMS (once each).
+    Function("appointment-sweep", "functions.appointment_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -379,6 +385,8 @@ SCHEDULES = (
     Schedule("basket-sweep", "rate(2 minutes)", "basket-sweep"),
     Schedule("stock-sweep", "rate(1 minute)", "stock-sweep"),
     Schedule("quote-sweep", "rate(15 minutes)", "quote-sweep"),
+
+    Schedule("appointment-sweep", "rate(5 minutes)", "appointment-sweep"),
 )
 
 # API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,

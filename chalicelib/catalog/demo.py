@@ -47,10 +47,11 @@ def _rel(rid: str, kind: str) -> dict[str, Any]:
 
 CATALOGUE: dict[str, list[dict[str, Any]]] = {
     "productSpecification": [
-        _spec("ps-broadband", "Fibre broadband access", "csp-stack-a", productSpecCharacteristic=[
+        _spec("ps-broadband", "Fibre broadband access", "csp-stack-a", installation="engineer",
+              productSpecCharacteristic=[
             {"name": "speed", "valueType": "string", "productSpecCharacteristicValue": [
                 {"value": "500 Mbps", "isDefault": True}, {"value": "1 Gbps"}]}]),
-        _spec("ps-tv", "IPTV service", "csp-stack-a"),
+        _spec("ps-tv", "IPTV service", "csp-stack-a", installation="engineer"),
         _spec("ps-mobile", "Mobile voice and data", "csp-stack-b"),
         _spec("ps-handset", "Phone X handset", "csp-stack-b", productSpecCharacteristic=[
             {"name": "colour", "valueType": "string", "productSpecCharacteristicValue": [

@@ -9,6 +9,7 @@ import json
 import pathlib
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.appointment import domain as appointment_domain
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
@@ -311,6 +312,8 @@ def _component(item: Mapping[str, Any], offering: Mapping[str, Any], cid: str, s
         out["itemTerm"] = item.get("itemTerm") or item_terms(offering)
     if cid != item["id"]:
         out["productOrderItemRelationship"] = [{"id": item["id"], "relationshipType": "bundledIn"}]
+    if item.get("appointment") and appointment_domain.needs_engineer(spec):   # the engineer's visit, to its stack
+        out["appointment"] = item["appointment"]
     return out
 
 

@@ -38,6 +38,8 @@ schemas = deferred.module("chalicelib.ordering.schemas")
 stock = deferred.module("chalicelib.stock.service")
 quotes = deferred.module("chalicelib.quote.service")
 
+appointments = deferred.module("chalicelib.appointment.service")
+
 USERS = ("customer", "agent")
 CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)
 WORKFLOW = "order-fulfilment"
@@ -374,6 +376,11 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     hold = stock.order_hold(order_ref, items, customer.id, channel) if doc["state"] != domain.REJECTED else None
     if hold:   # handsets: their reservation is written with the order (409 insufficientStock if short)
         also.append(hold[1])
+    booked = appointments.order_checkout(order_ref, doc["productOrderItem"], customer.id, catalogue.offering,
+                                         catalogue.specification) if doc["state"] != domain.REJECTED else None
+    if booked:   # installation slots: confirmed with the order (422 appointmentRequired if an item has none)
+        doc["productOrderItem"], confirm = booked
+        also.append(confirm)
     try:
         version = store.insert(doc, also)
     except store.StaleVersion:
@@ -382,6 +389,9 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
             return existing.doc, existing.version, False
         if hold:
             stock.order_hold(order_ref, items, customer.id, channel)   # 409 insufficientStock if a stock emptied
+        if booked:   # 422 appointmentNotHeld if a booking was cancelled or used meanwhile
+            appointments.order_checkout(order_ref, doc["productOrderItem"], customer.id, catalogue.offering,
+                                        catalogue.specification)
         raise conflict(f"shoppingCart {cart_ref['id'] if cart_ref else ''} changed while it was being ordered; "
                        "read it and submit again", "basketChanged") from None
     logger.info("order captured", extra={"orderId": rid, "by": caller.role, "items": len(items),
@@ -548,6 +558,7 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     final = refresh_parent(order["id"]) if children else _visible(order["id"], caller).doc
     if final.get("state") == domain.CANCELLED:
         stock.release_order(order["id"])   # the handsets its checkout held go back (once)
+        appointments.release_order(final)   # its installation slots are freed (once)
     done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
     if children and not all(results.values()):
         done["description"] = (f"{sum(results.values())} of {len(results)} child orders cancelled; the others were "
@@ -796,11 +807,13 @@ def child_failed(child_id: str, error: Any) -> dict[str, Any]:
 
 
 def finish(order_id: str) -> dict[str, Any]:
-    state = refresh_parent(order_id).get("state")
+    order = refresh_parent(order_id)
+    state = order.get("state")
     if state == domain.COMPLETED:    # the handsets its checkout held have shipped
         stock.consume_order(order_id)
     elif state in (domain.FAILED, domain.CANCELLED):
         stock.release_order(order_id)
+        appointments.release_order(order)   # its installation slots are freed (once)
     return {"orderId": order_id, "state": state}
 
 
@@ -817,6 +830,7 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
         "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
     if after.get("state") in (domain.FAILED, domain.CANCELLED):
         stock.release_order(order_id)   # the handsets its checkout held go back (once)
+        appointments.release_order(after)   # its installation slots are freed (once)
     return {"orderId": order_id, "state": after.get("state")}
 
 

@@ -28,6 +28,8 @@ ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 OFFERINGS = "/tmf-api/productCatalogManagement/v4/productOffering"
 CAMPAIGNS = "/tmf-api/campaignManagement/v4/campaign"
 INTERACTIONS = "/tmf-api/partyInteraction/v4/partyInteraction"
+APPOINTMENTS = "/tmf-api/appointment/v4/appointment"
+SLOTS = "/tmf-api/appointment/v4/searchTimeSlot"
 NAME, MOBILE, EMAIL = "Giulia Bianchi", "+447700900555", "giulia.bianchi@example.com"
 JOURNEY = "jrn-demo-home-security"
 CAMPAIGN_LINK = re.compile(r"/c/([A-Za-z0-9-]+\.[a-f0-9]{12})")
@@ -194,6 +196,20 @@ class Demo:
         self.call("PATCH", f"{CARTS}/{basket}", {"status": "awaitingApproval"}, agent)
         self.api("PATCH", f"{CARTS}/{basket}", "agent Maria (hands it back for approval)")
 
+        self.say("Maria books the engineers: one visit for the bundle, one for Home Security (TMF646)",
+                 "Broadband and TV, and the partner's Home Security kit, are installed at home: the order needs an "
+                 "appointment for each. She searches the free slots of the customer's postcode area and holds one "
+                 "for each; the order confirms them, and each child order carries its stack's visit.")
+        party = {"id": me, "role": "customer", "@referredType": "Customer"}
+        slots = self.call("POST", SLOTS, {"relatedParty": party}, agent)["availableTimeSlot"]
+        self.api("POST", SLOTS, "agent Maria")
+        for slot, offering in zip(slots, (upsell.get("id") or "po-extreme-bundle", "po-home-security")):
+            visit = self.call("POST", APPOINTMENTS, {"validFor": slot["validFor"], "relatedParty": [party], "relatedEntity": [
+                {"id": offering, "role": "productOffering", "@referredType": "ProductOffering"}]}, agent)
+            self.api("POST", APPOINTMENTS, "agent Maria")
+            self.out(f"   {offering}: engineer {visit['validFor']['startDateTime'][:16]} to "
+                     f"{visit['validFor']['endDateTime'][11:16]} ({visit['status']}, appointment {visit['id']})")
+
         self.say("The changed basket triggers an approval email; she approves (SES, TMF622)",
                  "The email summarises the basket with prices and carries an approval link. Approving "
                  "submits the order from the basket, once, whatever the number of clicks.")
@@ -217,6 +233,7 @@ class Demo:
                 child = self.call("GET", f"{ORDERS}/{relation['id']}", headers=agent)
                 stack_id = next((p["id"] for p in child.get("relatedParty") or [] if p.get("role") == "fulfilmentStack"), "?")
                 items = ", ".join(f"{i.get('action')} {(i.get('productOffering') or {}).get('name') or (i.get('product') or {}).get('id')}"
+                                  + (f" (engineer: {i['appointment'].get('description')})" if i.get("appointment") else "")
                                   for i in child.get("productOrderItem") or [])
                 children.append((stack_id, child["id"], child["state"], items))
                 self.out(f"   {stack_id:<15} {child['id']:<24} {child['state']:<10} {items}")

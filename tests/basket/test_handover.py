@@ -10,6 +10,7 @@ from infra.local import lambdas
 from infra.local.listener import Listener
 from tests.basket.conftest import BASE, CARTS, CUSTOMER, item, stored_baskets
 from tests.customer.test_interactions import _stream_records
+from tests.support.appointments import installed
 
 ANDREA = "cust-andrea"
 VISITOR = "visitor-9c1e"
@@ -68,6 +69,7 @@ def test_the_basket_follows_andrea_from_web_to_agent_and_back(api, web, headers,
         assert status == 200, doc
         status, seen, _ = api.call("GET", basket, andrea_web)
         assert seen["status"] == "awaitingApproval"
+        installed(ANDREA, *[i["productOffering"]["id"] for i in seen["cartItem"]])   # the engineers' visits
         assert "po-tv-max" in [i["productOffering"]["id"] for i in seen["cartItem"]]
         assert seen["context"]["changes"][-2]["by"] == {"id": "agent-007", "role": "agent", "channel": "callcenter"}
         status, doc, _ = api.call("PATCH", basket, andrea_web, {"status": "approved"})

@@ -81,9 +81,10 @@ APIS = {
     "TMF681": Api("/tmf-api/communicationManagement/v4", *AGENT),
     "TMF683": Api("/tmf-api/partyInteraction/v4", *AGENT),
     "TMF637": Api("/tmf-api/productInventory/v4", *AGENT),
+    "TMF646": Api("/tmf-api/appointment/v4", *AGENT),
 }
 # Not implemented yet: fuzzed at the spec's basePath; every request must get the TMF 404.
-NOT_IMPLEMENTED = ("TMF646", "TMF648", "TMF666", "TMF671", "TMF676", "TMF687", "TMF688", "TMF701")
+NOT_IMPLEMENTED = ("TMF648", "TMF666", "TMF671", "TMF676", "TMF687", "TMF688", "TMF701")
 
 # Outbound URLs in generated bodies (hub callbacks, importJob/exportJob urls) are pointed at a
 # closed loopback port: the fuzz never makes the runtime call or write anywhere else.

@@ -7,6 +7,7 @@ from infra.local import lambdas
 from tests.customer.test_interactions import _stream_records
 from tests.inventory.conftest import ORDERS, PRODUCTS, stored_products, valid_product
 from tests.ordering.conftest import andrea_order, order_item, settle
+from tests.support.appointments import installed
 
 CUSTOMER = "/tmf-api/customerManagement/v4"
 
@@ -23,6 +24,7 @@ def _replay_order_stream(pump):
 
 def test_andreas_upsell_makes_the_bundle_and_its_components_ends_her_broadband_and_replays_change_nothing(
         api, demo, andrea, agent, stacks, pump):
+    installed("cust-andrea", "po-extreme-bundle", "po-home-security")
     status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle", "po-home-security"))
     assert status == 201
     assert settle(pump, order["id"])["state"] == "completed"
@@ -104,6 +106,7 @@ def _held(api, agent, prefix):
 
 
 def test_ending_a_bundle_ends_its_components_and_replays_change_nothing(api, demo, andrea, agent, stacks, pump):
+    installed("cust-andrea", "po-extreme-bundle")
     status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle"))
     assert status == 201 and settle(pump, order["id"])["state"] == "completed"
     oid = order["id"]
@@ -148,6 +151,7 @@ def _bundle_held(order_id, *offerings, at="2025-01-01T00:00:00Z"):
 
 def test_an_upsell_from_a_bundle_ends_the_old_bundle_with_its_components(api, demo, andrea, agent, stacks, pump):
     old = _bundle_held("o-old", "po-broadband-500", "po-tv-max", "po-mobile-unlimited")
+    installed("cust-andrea", "po-extreme-bundle")
     status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle"))
     assert status == 201, order
     # the old bundle is ended whole (one delete item, split by stack), not its components one by one

@@ -11,6 +11,8 @@ import json
 import re
 import time
 
+from tests.support.appointments import installed_over_http
+
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 MOBILE, EMAIL = "+447700900123", "andrea.rossi@example.com"
 JOURNEY = "jrn-andrea-home-security"
@@ -125,6 +127,8 @@ def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_r
     status, _, cart = runtime.request("PATCH", f"{CARTS}/{basket_id}", {
         "cartItem": [{"productOffering": {"id": "po-extreme-bundle"}}]}, agent)
     assert status == 200, cart
+    # the engineers' visits the order needs: one for the bundle, one for Home Security
+    installed_over_http(runtime, agent, me, "po-extreme-bundle", "po-home-security")
     status, _, cart = runtime.request("PATCH", f"{CARTS}/{basket_id}", {"status": "awaitingApproval"}, agent)
     assert status == 200, cart
 

@@ -11,6 +11,7 @@ import time
 
 from tests.journeys.test_checkout_journey import _completed
 from tests.journeys.test_order_journey import _sms_about
+from tests.support.appointments import installed_over_http
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
@@ -76,6 +77,7 @@ def test_andrea_sees_the_broadband_the_bundle_replaces_before_she_orders_and_it_
     [ends] = cart["replacedItem"]
     assert (ends["action"], ends["product"]["id"]) == ("delete", "prod-andrea-broadband")
     assert ends["itemPrice"][0]["priceAlteration"][0]["name"] == "waived: the contract ends within 90 days"
+    installed_over_http(runtime, andrea, "cust-andrea", "po-extreme-bundle")
     status, _, order = runtime.request("POST", ORDERS, {"shoppingCart": {"id": cart["id"]}}, andrea)
     assert status == 201, order
     assert [i["id"] for i in order["productOrderItem"] if i["action"] == "delete"] == [ends["id"]]

@@ -10,6 +10,7 @@ import time
 
 from tests.journeys.test_abandoned_basket_journey import _link_for
 from tests.journeys.test_order_journey import FAST
+from tests.support.appointments import installed_over_http
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
@@ -59,6 +60,8 @@ def test_her_basket_postcode_carries_the_approved_upsell_to_a_completed_order(lo
     status, _, cart = runtime.request("PATCH", f"{CARTS}/{basket_id}", {
         "cartItem": [{"productOffering": {"id": "po-extreme-bundle"}}]}, agent)
     assert status == 200 and cart["qualificationResult"] == "qualified", cart
+    # the engineers' visits: one for the bundle, one for the partner's Home Security kit
+    installed_over_http(runtime, agent, cid, "po-extreme-bundle", "po-home-security", postcode="BS1 4DJ")
     assert runtime.request("PATCH", f"{CARTS}/{basket_id}", {"status": "awaitingApproval"}, agent)[0] == 200
 
     token, view, text = _link_for(runtime, "ses", email, basket_id, "basket.approve", timeout=60)
@@ -87,6 +90,7 @@ def test_she_checks_out_on_the_web_what_she_started_in_the_app(local_runtime_fac
     visitor = _auth(runtime, "channel", channel="web", sub="portal")
     status, _, refused = runtime.request("POST", ORDERS, {"shoppingCart": {"id": cart["id"]}}, visitor)
     assert status == 422 and refused["code"] == "identifyFirst", refused
+    installed_over_http(runtime, web, cid, "po-home-security", postcode="BS1 4DJ")
     status, headers, order = runtime.request("POST", ORDERS, {"shoppingCart": {"id": cart["id"]}}, web)
     assert status == 201, order
     assert order["attribution"] == {"campaignCode": "cmp-journey", "channel": "web", "originatingChannel": "app",

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.support.appointments import installed_over_http
+
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CUSTOMER = "/tmf-api/customerManagement/v4/customer/cust-andrea"
 FAST = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
@@ -22,6 +24,8 @@ def _order_and_wait(runtime, done=("completed", "partial", "failed", "held"), ti
     status, _, body = runtime.request("PATCH", CUSTOMER, {"contactPreference": {"quietHours": None}}, agent)
     assert status == 200, body
     andrea = _auth(runtime, "customer", channel="web", customerId="cust-andrea", sub="cust-andrea")
+    # an engineer installs the bundle's broadband and TV, the partner's installer Home Security
+    installed_over_http(runtime, andrea, "cust-andrea", "po-extreme-bundle", "po-home-security")
     status, _, order = runtime.request("POST", ORDERS, {
         "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "po-extreme-bundle"}},
                              {"id": "2", "action": "add", "productOffering": {"id": "po-home-security"}}]},

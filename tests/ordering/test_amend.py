@@ -15,6 +15,7 @@ from infra.local import lambdas
 from tests.customer.test_interactions import _stream_records
 from tests.notify.conftest import sms_sent
 from tests.ordering.conftest import CUSTOMER, ORDERS, andrea_order, order_item, settle, stored_orders
+from tests.support.appointments import installed
 
 ALL_STACKS = "csp-stack-a,csp-stack-b,iot-partner-x"
 
@@ -32,6 +33,7 @@ def silent(stacks, monkeypatch, api, demo, agent):
 
 def _placed(api, who, pump, *offerings):
     """An order of `offerings` decomposed and sent: every child order at its (silent) stack."""
+    installed("cust-andrea", *offerings)
     _, order, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
     settle(pump, order["id"], done=("inProgress",), finished=False)
     for _ in range(100):
@@ -371,6 +373,7 @@ def test_before_it_is_split_for_its_stacks_an_order_takes_no_new_items(api, demo
     """Added before decomposition, the new items' child orders would make decompose take the
     order as done and its first items would never reach a stack: 409 notDecomposedYet, nothing
     written. A cancellation then is fine: decompose leaves the cancelled item out."""
+    installed("cust-andrea", "po-tv-max")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-tv-max", "po-mobile-unlimited"))
     before = _load(order["id"])
     assert not _children(before)                                   # not pumped: not decomposed yet

@@ -7,6 +7,7 @@ message dead-lettered, duplicates harmless, cancellation, products held and the 
 from chalicelib import aws, settings
 from tests.ordering.conftest import (CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS, andrea_order, order_item,
                                      settle, stored_orders)
+from tests.support.appointments import installed
 
 
 def test_ctk_shaped_order_is_recorded_rejected(api, demo, agent):
@@ -57,6 +58,7 @@ def test_unknown_stack_in_the_routing_table_is_refused(api, demo, andrea, monkey
 
 
 def test_another_customers_order_is_404(api, demo, andrea, stacy, agent):
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     assert api.call("GET", f"{ORDERS}/{order['id']}", stacy)[0] == 404
     assert api.call("GET", f"{ORDERS}/{order['id']}", andrea)[0] == 200
@@ -67,6 +69,7 @@ def test_another_customers_order_is_404(api, demo, andrea, stacy, agent):
 
 def test_idempotency_key_gives_one_order(api, demo, andrea):
     keyed = {**andrea, "Idempotency-Key": "k-1"}
+    installed("cust-andrea", "po-home-security")
     first = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
     again = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
     assert first[0] == again[0] == 201 and first[1]["id"] == again[1]["id"]
@@ -74,6 +77,7 @@ def test_idempotency_key_gives_one_order(api, demo, andrea):
 
 
 def _approved_basket(api, andrea, agent):
+    installed("cust-andrea", "po-home-security")
     _, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [{"productOffering": {"id": "po-home-security"}}]})
     api.call("PATCH", f"{CARTS}/{cart['id']}", agent, {"status": "withAgent"})
     api.call("PATCH", f"{CARTS}/{cart['id']}", agent, {"status": "awaitingApproval"})
@@ -102,6 +106,7 @@ def test_order_from_an_approved_basket_is_one_transaction_and_once(api, demo, an
 
 
 def test_andreas_order_becomes_three_child_orders_and_completes(api, demo, andrea, agent, stacks, pump):
+    installed("cust-andrea", "po-extreme-bundle", "po-home-security")
     status, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle", "po-home-security"))
     assert status == 201 and order["state"] == "acknowledged"
     done = settle(pump, order["id"])
@@ -140,6 +145,7 @@ def test_andreas_order_becomes_three_child_orders_and_completes(api, demo, andre
 
 def test_one_stack_failing_ends_partial(api, demo, andrea, stacks, pump, monkeypatch):
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_FAILING", "iot-partner-x")
+    installed("cust-andrea", "po-extreme-bundle", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-extreme-bundle", "po-home-security"))
     done = settle(pump, order["id"])
     assert done["state"] == "partial"
@@ -149,6 +155,7 @@ def test_one_stack_failing_ends_partial(api, demo, andrea, stacks, pump, monkeyp
 def test_a_stack_that_never_answers_holds_its_child(api, demo, andrea, stacks, pump, monkeypatch):
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "iot-partner-x")
     monkeypatch.setenv("OMNISHOP_ORDER_CHILD_TIMEOUT_SECONDS", "2")
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     done = settle(pump, order["id"])
     assert done["state"] == "held" and done["productOrderItem"][0]["state"] == "held"
@@ -168,6 +175,7 @@ def test_poison_message_goes_to_the_dlq_and_blocks_nothing(api, demo, andrea, st
     sqs = aws.client("sqs")
     url = settings.queue_url("stack-iot-partner-x")
     sqs.send_message(QueueUrl=url, MessageBody="{not json")
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     assert settle(pump, order["id"])["state"] == "completed"
     for _ in range(6):
@@ -180,6 +188,7 @@ def test_poison_message_goes_to_the_dlq_and_blocks_nothing(api, demo, andrea, st
 def test_duplicates_make_no_second_child_order_or_message(api, demo, andrea, stacks, pump):
     from chalicelib.ordering import service, store
 
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     done = settle(pump, order["id"])
     assert done["state"] == "completed"
@@ -196,6 +205,7 @@ def test_duplicates_make_no_second_child_order_or_message(api, demo, andrea, sta
 def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, stack, stacks, pump, monkeypatch):
     from chalicelib.ordering import service
 
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     done = settle(pump, order["id"])
     child = done["orderRelationship"][-1]["id"]
@@ -218,6 +228,7 @@ def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, sta
 
 def test_cancellation_before_the_point_of_no_return(api, demo, andrea, stacks, pump, monkeypatch):
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "iot-partner-x")
+    installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     settle(pump, order["id"], done=("inProgress",), finished=False)
     status, request, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]},
@@ -252,6 +263,7 @@ def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump
 
     hub.publish = spy
     try:
+        installed("cust-andrea", "po-home-security")
         _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
         settle(pump, order["id"])
     finally:

@@ -6,6 +6,7 @@ import copy
 
 from tests.inventory.conftest import PRODUCTS, stored_products, valid_product
 from tests.ordering.conftest import ORDERS, order_item, settle, stored_orders
+from tests.support.appointments import installed
 
 PROMO = "pop-mobile-half-price-6"
 
@@ -92,6 +93,7 @@ def test_an_upgrade_before_contract_end_shows_the_fee_or_the_rule_that_waives_it
     one_off = next(t for t in order["orderTotalPrice"] if t["priceType"] == "oneTime")
     assert one_off["price"]["taxIncludedAmount"]["value"] == 120
     # Andrea's broadband contract ends within 45 days: the fee is shown, and waived by the rule
+    installed("cust-andrea", "po-extreme-bundle")
     status, order, _ = api.call("POST", ORDERS, andrea, {"productOrderItem": [order_item("1", "po-extreme-bundle")]})
     assert status == 201, order
     [fee] = next(i for i in order["productOrderItem"] if i["id"] == "1-r1")["itemPrice"]
@@ -144,6 +146,7 @@ def test_andrea_sees_what_the_bundle_replaces_in_her_basket_before_she_orders_it
     _, read, _ = api.call("GET", f"{CARTS}/{cart['id']}", andrea)
     assert read["replacedItem"] == cart["replacedItem"]
     # what she saw is what the order does: the same delete item, id and fee
+    installed("cust-andrea", "po-extreme-bundle", "po-home-security")
     status, order, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]}})
     assert status == 201, order
     [deleted] = [i for i in order["productOrderItem"] if i["action"] == "delete"]

@@ -7,6 +7,7 @@ cannot; 20 concurrent checkouts make one order; every order records its attribut
 import threading
 
 from tests.ordering.conftest import CARTS, CUSTOMER, ORDERS, stored_orders
+from tests.support.appointments import installed
 
 PC = "/tmf-api/productCatalogManagement/v4"
 
@@ -24,6 +25,7 @@ def test_she_checks_out_on_the_web_the_basket_she_started_in_the_app(api, demo, 
     app = headers("customer", channel="app", customerId="cust-andrea", sub="cust-andrea")
     web = headers("customer", channel="web", customerId="cust-andrea", sub="cust-andrea")
     cart = _cart(api, app, "po-home-security", campaignCode="cmp-spring-sale")
+    installed("cust-andrea", "po-home-security")
     status, order, headers_ = api.call("POST", ORDERS, web, {"shoppingCart": {"id": cart["id"]}})
     assert status == 201, order
     assert headers_["Location"] == order["href"] and order["shoppingCart"]["id"] == cart["id"]
@@ -64,6 +66,7 @@ def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
     from chalicelib.ordering import service
 
     cart = _cart(api, andrea, "po-home-security", "po-tv-max", "po-broadband-500")
+    installed("cust-andrea", "po-home-security", "po-tv-max", "po-broadband-500")
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
     start, results = threading.Barrier(20), []
 
@@ -89,6 +92,7 @@ def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
 
 def test_a_price_changed_since_adding_is_shown_and_charged_only_once_accepted(api, demo, andrea, admin):
     cart = _cart(api, andrea, "po-home-security", "po-tv-max", "po-broadband-500")
+    installed("cust-andrea", "po-home-security", "po-tv-max", "po-broadband-500")
     tv = next(i for i in cart["cartItem"] if i["productOffering"]["id"] == "po-tv-max")
     assert tv["agreedPrice"][0]["taxIncludedAmount"]["value"] == 20
     status, body, _ = api.call("PATCH", f"{PC}/productOfferingPrice/pop-tv-monthly", admin,
@@ -141,6 +145,7 @@ def test_the_basket_postcode_qualifies_the_order_when_her_record_has_no_address(
     cid = _new_customer(api, agent)
     her = headers("customer", channel="web", customerId=cid, sub=cid)
     cart = _cart(api, her, "po-broadband-500", postCode="BS1 4DJ")
+    installed(cid, "po-broadband-500", postcode="BS1 4DJ")
     assert cart["qualificationResult"] == "qualified", cart["cartItem"][0]["qualification"]
     status, order, _ = api.call("POST", ORDERS, her, {"shoppingCart": {"id": cart["id"]}})
     assert status == 201, order
@@ -155,6 +160,7 @@ def test_a_fact_changed_since_the_basket_was_qualified_is_named(api, demo, andre
     from chalicelib.basket import store as basket_store
 
     cart = _cart(api, andrea, "po-extreme-bundle")
+    installed("cust-andrea", "po-extreme-bundle")
     assert cart["qualificationResult"] == "qualified", cart
     found = basket_store.load(cart["id"])
     snapshot = {**found.facts, "customer": {**found.facts["customer"], "customerType": "organization"}}

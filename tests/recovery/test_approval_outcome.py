@@ -5,6 +5,7 @@ customer is told by email with a link back; the approve link answers with the ou
 reason); the sweep leaves no basket approved without an order; replayed records change nothing."""
 from chalicelib import settings
 from tests.recovery.conftest import CARTS, emails_sent, item, wait_for
+from tests.support.appointments import installed
 
 POQ = "/tmf-api/productOfferingQualification/v4"
 PC = "/tmf-api/productCatalogManagement/v4"
@@ -12,6 +13,7 @@ ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 
 
 def _handed_back(api, andrea, agent, *offerings):
+    installed("cust-andrea", *offerings)   # the engineers' visits its order will need
     status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [item(o) for o in offerings]})
     assert status == 201, cart
     for body in ({"status": "withAgent"}, {"status": "awaitingApproval"}):

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.support.appointments import installed_over_http
+
 IDLE = "2"
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
@@ -121,9 +123,10 @@ def wait_status(runtime, cart_id, headers, wanted, timeout=20):
 def test_ordering_the_basket_cancels_the_reminder(runtime):
     """Ordered before it went idle (an agent prepared it, she approved it: the approval submits
     the order): no reminder ever goes out."""
-    _, number, her = new_customer(runtime)
+    cid, number, her = new_customer(runtime)
     agent = auth(runtime, "agent", channel="callcenter", sub="agent-fast")
     cart = basket_with_item(runtime, her)
+    installed_over_http(runtime, agent, cid, "po-home-security", postcode="BS1 4DJ")   # the engineer's visit
     for headers, status in ((agent, "withAgent"), (agent, "awaitingApproval"), (her, "approved")):
         code, _, body = runtime.request("PATCH", f"{CARTS}/{cart['id']}", {"status": status}, headers)
         assert code == 200, body

@@ -7,6 +7,7 @@ from chalicelib import aws as clients
 from chalicelib import workflows
 from chalicelib.recovery import service
 from tests.recovery.conftest import CARTS, executions, history, item, wait_for
+from tests.support.appointments import installed
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_handing_the_basket_to_an_agent_stops_it(waits_long, api, andrea, agent,
 
 def test_ordering_the_basket_stops_it(waits_long, api, andrea, agent, pump):
     cart, arn = started(api, andrea, pump)
+    installed("cust-andrea", "po-home-security")   # the engineer's visit its order needs
     for who, to in ((agent, "withAgent"), (agent, "awaitingApproval"), (andrea, "approved")):
         status, body, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", who, {"status": to})
         assert status == 200, body

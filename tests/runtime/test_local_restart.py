@@ -13,6 +13,7 @@ import urllib.request
 from infra.local.process import RuntimeProcess
 from tests.runtime.conftest import wait_for
 from tests.customer.conftest import andrea_body
+from tests.support.appointments import installed_over_http
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 BASKETS = "/tmf-api/shoppingCart/v4/shoppingCart"
@@ -77,6 +78,7 @@ def test_ctrl_c_stops_within_2s_and_a_restart_keeps_everything():
         assert status == 201, basket
         wait_for("Rita's reminder SMS", lambda: runtime.outbox(MOBILE, "sms"))
         andrea = _bearer(runtime.token("customer", channel="web", customerId="cust-andrea", sub="cust-andrea"))
+        installed_over_http(runtime, andrea, "cust-andrea", "po-home-security")
         status, _, order = runtime.request("POST", ORDERS, {"productOrderItem": [
             {"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}]}, andrea)
         assert status == 201, order

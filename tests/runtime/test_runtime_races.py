@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.journeys.test_abandoned_basket_journey import EMAIL, _link_for
+from tests.support.appointments import installed_over_http
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -105,6 +106,7 @@ def awaiting_approval(runtime) -> tuple[str, dict]:
     customer = andrea(runtime)
     agent = auth(runtime, "agent", channel="callcenter", sub="agent-races")
     basket_id, _ = new_basket(runtime, customer)
+    installed_over_http(runtime, agent, "cust-andrea", "po-home-security")   # the visit its order needs
     for who, status in ((customer, "withAgent"), (agent, "awaitingApproval")):
         code, _, body = runtime.request("PATCH", f"{CARTS}/{basket_id}", {"status": status}, who)
         assert code == 200, body
@@ -127,6 +129,7 @@ def wait_final(runtime, headers, order_id: str) -> dict:
 
 
 def a_new_order_completes(runtime, headers) -> None:
+    installed_over_http(runtime, headers, "cust-andrea", "po-home-security")
     status, _, order = runtime.request("POST", ORDERS, {"productOrderItem": [
         {"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}]}, headers)
     assert status == 201, order

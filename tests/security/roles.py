@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.support.appointments import installed
+
 ANDREA, STACY = "cust-andrea", "cust-stacy"
 # What of Andrea's record nobody but Andrea and agents (and marketing, for messages) may ever see.
 ANDREA_MARKERS = ("Rossi", "+447700900123", "andrea.rossi@example.com", "Elm Road")
@@ -56,6 +58,7 @@ def andrea_records(world, as_role, http, pump) -> dict[str, str]:
     message an agent sent her and a qualification she asked for."""
     base = "/tmf-api"
     made = {}
+    installed(ANDREA, "po-home-security")   # the order below needs its engineer's visit
     for segment, path, who, body in (
             ("productOrder", f"{base}/productOrderingManagement/v4/productOrder", "customer", {
                 "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}],

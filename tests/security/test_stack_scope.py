@@ -13,6 +13,7 @@ from chalicelib import auth
 from chalicelib.errors import ApiError
 from tests.ordering.conftest import andrea_order, settle, stacks  # noqa: F401
 from tests.security.roles import as_role, http, world  # noqa: F401
+from tests.support.appointments import installed
 
 PO = "/tmf-api/productOrderingManagement/v4"
 LISTENER = f"{PO}/listener/productOrderStateChangeEvent"
@@ -30,6 +31,7 @@ def _children_by_stack(order):
 
 def test_a_stack_reports_only_on_its_own_child_orders(world, as_role, http, token, pump, stacks, monkeypatch):
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "csp-stack-a,csp-stack-b,iot-partner-x")
+    installed("cust-andrea", "po-broadband-500", "po-home-security")
     status, order, _ = http("POST", f"{PO}/productOrder", as_role("customer"),
                             andrea_order("po-broadband-500", "po-home-security"))
     assert status == 201, order

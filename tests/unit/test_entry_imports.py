@@ -28,6 +28,7 @@ HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs")
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
     "app": set(),
+    "functions.appointment_sweep": {"chalicelib.appointment.service"},
     "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.service"},
     "functions.basket_sweep": {"chalicelib.recovery.service"},
     "functions.campaign_attribution": {"chalicelib.campaign.service"},

@@ -1,0 +1,327 @@
+"""TMF646 use cases: searchTimeSlot (free installation slots in the customer's postcode area),
+appointment (book, read, list, reschedule, cancel), checkout's confirmation of the appointments an
+order needs, the release of an order's appointments, and the sweep (holds that expired, day-before
+SMS). Rights are chalicelib/access.py's ("appointment", "searchTimeSlot"): a customer books and
+sees her own appointments, an agent those of any customer (naming her as relatedParty customer).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Mapping
+
+from chalicelib import access, db, deferred, tmf, workflows
+from chalicelib.appointment import domain, store
+from chalicelib.auth import Caller
+from chalicelib.basket import domain as basket_domain
+from chalicelib.customer import store as customer_store
+from chalicelib.customer.domain import check_size, validate_payload
+from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from chalicelib.observability import logger
+
+schemas = deferred.module("chalicelib.appointment.schemas")
+
+CHANGE_ATTEMPTS = 5
+NOTIFY_WORKFLOW = "order-notify"     # the one service-message workflow (SMS/email, consent, quiet hours)
+
+
+def href(resource: str, rid: str) -> str:
+    return tmf.href(domain.API_ROOT, resource, rid)
+
+
+def _postcode(customer_id: str) -> str | None:
+    """The postcode of the customer's postal address (None when her record has none)."""
+    found = customer_store.load_customer(customer_id)
+    if found is None:
+        raise unprocessable(f"customer {customer_id} does not exist", "unknownCustomer")
+    postcode = basket_domain.postcode_of(found[0])
+    return str(postcode) if postcode else None
+
+
+def _no_address(customer_id: str) -> ApiError:
+    return unprocessable(f"customer {customer_id} has no postal address: name the installation address "
+                         "(relatedPlace.id: its postcode)", "noAddress")
+
+
+def _customer_for(body: Mapping[str, Any], caller: Caller, party: Any) -> str | None:
+    """Whose appointment: a customer's own; an agent names the customer (relatedParty role customer)."""
+    parties = party if isinstance(party, list) else [party] if party else []
+    named = next((p.get("id") for p in parties if isinstance(p, Mapping) and p.get("role") == domain.CUSTOMER_ROLE),
+                 None)
+    if caller.role == "customer":
+        if named not in (None, caller.customer_id):
+            raise ApiError(403, "Forbidden", "a customer books for herself only", "forbidden")
+        return caller.customer_id
+    return named
+
+
+def _area(postcode: str) -> str:
+    area = domain.area_of(postcode)
+    if area is None or area not in domain.AREAS:
+        raise unprocessable(f"postcode {postcode} is not in an area our engineers serve "
+                            f"({', '.join(sorted(domain.AREAS))})", "areaNotServed")
+    return area
+
+
+def _period(period: Mapping[str, Any] | None, field: str) -> tuple[dt.datetime, dt.datetime]:
+    period = period or {}
+    if not period.get("startDateTime") or not period.get("endDateTime"):
+        raise bad_request(f"{field} needs startDateTime and endDateTime", "invalidPeriod")
+    tmf.check_period(period["startDateTime"], period["endDateTime"], field)
+    return (tmf.parse_datetime(period["startDateTime"], f"{field}.startDateTime"),
+            tmf.parse_datetime(period["endDateTime"], f"{field}.endDateTime"))
+
+
+# --- searchTimeSlot -------------------------------------------------------------------------------
+def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """The free slots of the area of a postcode (relatedPlace.id), or of the customer's address,
+    within each requestedTimeSlot (default: the next HORIZON_DAYS days from tomorrow)."""
+    access.check(caller, domain.SEARCH, access.WRITE)
+    validate_payload("searchTimeSlot", schemas.SearchTimeSlotCreate, body)
+    postcode = (body.get("relatedPlace") or {}).get("id")
+    if not postcode:
+        customer = _customer_for(body, caller, body.get("relatedParty"))
+        if customer is None:
+            raise bad_request("name the place (relatedPlace.id: a postcode) or the customer (relatedParty)",
+                              "placeRequired")
+        postcode = _postcode(customer)
+        if postcode is None:
+            raise _no_address(customer)
+    area, now = _area(postcode), tmf.now()
+    windows = [_period(w.get("validFor"), f"requestedTimeSlot.{n}.validFor")
+               for n, w in enumerate(body.get("requestedTimeSlot") or [])] or [domain.window(now)]
+    if any(end - start > dt.timedelta(days=domain.MAX_SEARCH_DAYS) for start, end in windows):
+        raise bad_request(f"a requested time slot spans at most {domain.MAX_SEARCH_DAYS} days", "windowTooLong")
+    slots = sorted({s for start, end in windows for s in domain.calendar(area, max(start, now), end)})
+    counts = store.taken([domain.slot_id(area, s) for s, _ in slots])
+    free = [domain.time_slot(area, s, e) for s, e in slots
+            if counts.get(domain.slot_id(area, s), 0) < domain.capacity(area, s)]
+    rid = tmf.new_id()
+    doc = domain.new_search(body, rid, href(domain.SEARCH, rid), tmf.iso(now), str(postcode), free)
+    store.save_search(doc)
+    return doc
+
+
+def read_search(rid: str, caller: Caller) -> dict[str, Any]:
+    access.check(caller, domain.SEARCH, access.READ)
+    found = store.load_search(rid)
+    if found is None:
+        raise not_found(domain.SEARCH, rid)
+    return found
+
+
+# --- appointment ----------------------------------------------------------------------------------
+def _place_check(body: Mapping[str, Any], customer_id: str) -> tuple[str, str]:
+    """(postcode, area) of the installation: the customer's address (the body's relatedPlace.id
+    when her record has none); 422 outsideArea when the body names a place in another area."""
+    named = (body.get("relatedPlace") or {}).get("id")
+    postcode = _postcode(customer_id) or named
+    if not postcode:
+        raise _no_address(customer_id)
+    area = _area(postcode)
+    if named and domain.area_of(named) != area:
+        raise unprocessable(f"{named} is outside the customer's area {area} ({postcode}): an engineer comes to the "
+                            "customer's address", "outsideArea")
+    return postcode, area
+
+
+def _bookable(area: str, period: Mapping[str, Any] | None, field: str = "validFor") -> tuple[dt.datetime, dt.datetime]:
+    start, end = _period(period, field)
+    problem = domain.slot_problem(area, start, end, tmf.now())
+    if problem:
+        raise unprocessable(problem[1], problem[0])
+    return start, end
+
+
+def book(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    """Hold a slot for the customer until she orders (HOLD), or 4xx and nothing held: 422 for a
+    slot in the past, not in the calendar, or a place outside her area; 409 slotTaken."""
+    access.check(caller, domain.APPOINTMENT, access.WRITE)
+    validate_payload("appointment", schemas.AppointmentCreate, body)
+    customer = _customer_for(body, caller, body.get("relatedParty"))
+    if customer is None:
+        raise unprocessable("an appointment is for a known customer: name her (relatedParty role customer)",
+                            "identifyCustomer")
+    postcode, area = _place_check(body, customer)
+    start, _ = _bookable(area, body.get("validFor"))
+    rid, now = tmf.new_id(), tmf.now()
+    doc = domain.new_appointment(body, rid, href(domain.APPOINTMENT, rid), tmf.iso(now), customer, postcode, area,
+                                 start)
+    check_size("appointment", doc)
+    try:
+        store.book(doc, domain.capacity(area, start), tmf.iso(now + domain.HOLD))
+    except store.SlotFull:
+        raise conflict(f"the slot starting {tmf.iso(start)} in area {area} is taken: search for a free one; "
+                       "nothing was held", "slotTaken") from None
+    logger.info("appointment booked", extra={"appointmentId": rid, "by": caller.role, "slot": domain.slot_of(doc)})
+    return doc, 1
+
+
+def read(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
+    access.check(caller, domain.APPOINTMENT, access.READ)
+    found = store.load(rid)
+    if found is None or not domain.visible(found[0], caller.role, caller.customer_id):
+        raise not_found(domain.APPOINTMENT, rid)
+    return found
+
+
+def search_appointments(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    access.check(caller, domain.APPOINTMENT, access.READ)
+    kept = store.appointments(caller.customer_id or "") if caller.role == "customer" else store.appointments()
+    chosen = [d for d in kept if tmf.matches(d, tmf.attribute_filters(params))]
+    offset, limit = tmf.paging(params)
+    items, total = tmf.page(chosen, offset, limit)
+    fields = tmf.field_selection(params)
+    return [tmf.select_fields(d, fields and fields + ["href"]) for d in items], total
+
+
+def _due(doc: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """What the by-due index holds for an appointment in this state."""
+    if doc.get("status") == domain.CONFIRMED:
+        return store.REMIND, _remind_at(doc)
+    return store.HELD, tmf.iso(tmf.parse_datetime(doc["creationDate"], "creationDate") + domain.HOLD)
+
+
+def _remind_at(doc: Mapping[str, Any]) -> str:
+    return tmf.iso(domain.start_of(doc) - domain.REMIND_BEFORE)
+
+
+def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
+    """PATCH: {"validFor": a free slot} reschedules (the new slot taken and the old one freed at
+    once; 409 slotTaken and nothing changed when it is full); {"status": "cancelled"} cancels
+    (the slot freed, once)."""
+    access.check(caller, domain.APPOINTMENT, access.WRITE)
+    read(rid, caller)   # 404 for one the caller may not see, whatever the body
+    validate_payload("appointment patch", schemas.AppointmentPatch, patch)
+    if set(patch) - {"validFor", "status"} or len(patch) != 1:
+        raise bad_request("an appointment takes one change: {\"validFor\": a free slot} or "
+                          "{\"status\": \"cancelled\"}", "readOnlyField")
+    if "status" in patch:
+        done = _cancel(rid, "cancelled by the customer" if caller.role == "customer" else f"cancelled by {caller.role}")
+        if done is None:
+            raise not_found(domain.APPOINTMENT, rid)
+        return done[0], done[1]
+    for attempt in range(CHANGE_ATTEMPTS):
+        doc, version = read(rid, caller)
+        if doc.get("status") not in (domain.INITIALIZED, domain.CONFIRMED):
+            raise unprocessable(f"appointment {rid} is {doc.get('status')}: book a new one", "appointmentEnded")
+        area = domain.area_of(doc["relatedPlace"]["id"]) or ""
+        start, end = _bookable(area, patch["validFor"])
+        if domain.slot_id(area, start) == domain.slot_of(doc):
+            return doc, version
+        moved = domain.rescheduled(doc, area, start, end, tmf.now_iso())
+        try:
+            version = store.move(moved, version, domain.slot_of(doc), domain.capacity(area, start), *_due(moved))
+        except store.SlotFull:
+            raise conflict(f"the slot starting {tmf.iso(start)} is taken: search for a free one; the appointment "
+                           "keeps its slot", "slotTaken") from None
+        except store.StaleVersion:
+            db.back_off(attempt)
+            continue
+        logger.info("appointment rescheduled", extra={"appointmentId": rid, "by": caller.role,
+                                                      "slot": domain.slot_of(moved)})
+        return moved, version
+    raise ApiError(409, "Conflict", f"appointment {rid} is being changed by others; retry", "busy")
+
+
+def _cancel(rid: str, reason: str, only_held_before: str | None = None,
+            of_order: str | None = None) -> tuple[dict[str, Any], int, bool] | None:
+    """Cancel and free the slot, once: (doc, version, cancelled now); None when there is none.
+    `only_held_before`: only an unordered booking whose hold ended by then (the sweep);
+    `of_order`: only one confirmed for that order."""
+    for attempt in range(CHANGE_ATTEMPTS):
+        found = store.load(rid)
+        if found is None:
+            return None
+        doc, version = found
+        if doc.get("status") not in (domain.INITIALIZED, domain.CONFIRMED) or (
+                only_held_before and (doc["status"] != domain.INITIALIZED
+                                      or doc["creationDate"] > only_held_before)) or (
+                of_order and domain.entity(doc, domain.ORDER_ROLE) != of_order):
+            return doc, version, False
+        done = domain.ended(doc, tmf.now_iso(), reason)
+        try:
+            return done, store.end(done, version), True
+        except store.StaleVersion:
+            db.back_off(attempt)
+    raise ApiError(409, "Conflict", f"appointment {rid} is being changed by others; retry", "busy")
+
+
+# --- checkout (chalicelib/ordering) ---------------------------------------------------------------
+def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], customer_id: str | None,
+                   offering: Callable[[str], Any], specification: Callable[[str], Any]) -> \
+        tuple[list[dict[str, Any]], Callable[[Any], None]] | None:
+    """The order's items with their `appointment` refs, and the writes confirming those
+    appointments in the order's own transaction; None when no item needs an engineer. Each such
+    item names its appointment (`appointment.id`) or takes the customer's booking held for its
+    offering (relatedEntity role productOffering). 422 appointmentRequired when one has none,
+    422 appointmentNotHeld when it names one that is not the customer's or no longer holds its
+    slot (cancelled, expired, used by another order). Nothing is written here."""
+    needing = domain.engineer_items(items, offering, specification)
+    if not needing:
+        return None
+    def usable(doc: Mapping[str, Any]) -> bool:   # holding its slot, or confirmed for this very order
+        return doc.get("status") == domain.INITIALIZED or (
+            doc.get("status") == domain.CONFIRMED and domain.entity(doc, domain.ORDER_ROLE) == order_ref["id"])
+
+    held = [d for d in (store.appointments(customer_id) if customer_id else []) if usable(d)]
+    chosen: dict[str, tuple[dict[str, Any], int]] = {}
+    for item in needing:
+        named = (item.get("appointment") or {}).get("id")
+        oid = (item.get("productOffering") or {}).get("id")
+        if not named:
+            named = next((d["id"] for d in held if domain.entity(d, domain.OFFERING_ROLE) == oid
+                          and d["id"] not in {c["id"] for c, _ in chosen.values()}), None)
+        if not named:
+            raise unprocessable(f"productOrderItem {item.get('id')} ({oid}) is installed by an engineer: book an "
+                                "appointment (POST /tmf-api/appointment/v4/appointment) and name it in the item's "
+                                "appointment, or book it for this productOffering; nothing was ordered",
+                                "appointmentRequired")
+        found = store.load(named)
+        if found is None or domain.customer_of(found[0]) != customer_id \
+                or not usable(found[0]) or named in {d["id"] for d, _ in chosen.values()}:
+            raise unprocessable(f"appointment {named} for productOrderItem {item.get('id')} is not a booking of this "
+                                "customer holding its slot (cancelled, expired or used by another order): book "
+                                "again; nothing was ordered", "appointmentNotHeld")
+        chosen[str(item.get("id"))] = found
+    at = tmf.now_iso()
+    confirmed = [(domain.confirmed(doc, order_ref, at), version) for doc, version in chosen.values()]
+    refs = {iid: domain.appointment_ref(doc, href(domain.APPOINTMENT, doc["id"])) for iid, (doc, _) in chosen.items()}
+    out = [{**i, "appointment": refs[str(i.get("id"))]} if str(i.get("id")) in refs else i for i in items]
+    return out, store.confirm_writes(confirmed, _remind_at)
+
+
+def release_order(order: Mapping[str, Any]) -> int:
+    """An order cancelled or failed: its appointments are cancelled and their slots freed (once)."""
+    ids = sorted({str((i.get("appointment") or {}).get("id")) for i in order.get("productOrderItem") or []
+                  if (i.get("appointment") or {}).get("id")})
+    done = [_cancel(rid, f"its order {order['id']} ended {order.get('state')}", of_order=order["id"]) for rid in ids]
+    return sum(1 for d in done if d and d[2])
+
+
+# --- the sweep ------------------------------------------------------------------------------------
+def sweep(at: str | None = None) -> dict[str, int]:
+    """Cancel the bookings whose hold ended without an order (their slots freed), and send the
+    day-before SMS of each confirmed appointment due one (once per appointment and slot)."""
+    at = at or tmf.now_iso()
+    expired = 0
+    for doc, _ in store.due_by(store.HELD, at):
+        done = _cancel(doc["id"], "not ordered in time: the slot's hold expired",
+                       only_held_before=tmf.iso(tmf.parse_datetime(at, "at") - domain.HOLD))
+        expired += bool(done and done[2])
+    reminded = 0
+    for doc, version in store.due_by(store.REMIND, at):
+        if doc.get("status") == domain.CONFIRMED and domain.start_of(doc) > tmf.parse_datetime(at, "at"):
+            _remind(doc)
+        reminded += store.reminded(doc, version)
+    return {"expired": expired, "reminded": reminded}
+
+
+def _remind(doc: Mapping[str, Any]) -> bool:
+    """The one SMS (named after the appointment and its slot: a repeat starts nothing)."""
+    customer = domain.customer_of(doc)
+    message_id = f"appointment-{doc['id']}-reminder-{domain.slot_of(doc)}"
+    return workflows.start_once(NOTIFY_WORKFLOW, message_id, {
+        "messageId": message_id, "customerId": customer, "purpose": "service",
+        "content": {"sms": domain.reminder_text(doc)}, "channels": ["sms"],
+        "fields": {"date": doc["validFor"]["startDateTime"][:10]}, "reason": f"appointment {doc['id']} day-before SMS",
+        "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": "Appointment"}]})

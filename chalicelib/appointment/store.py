@@ -1,0 +1,150 @@
+"""Appointment persistence (PynamoDB). A slot's counter changes only in the same transaction as
+the appointment that takes or frees it, under conditions: below capacity to take, above zero to
+free, the appointment at the version read. See models.py for the key design."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib import db
+from chalicelib.appointment import domain
+from chalicelib.appointment.models import AppointmentRecord, SlotRecord
+from chalicelib.customer.store import customer_pk
+from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
+
+MAX_ID = 256
+HELD, REMIND = "held", "remind"
+SEARCH_KEPT_SECONDS = 86400
+
+
+class SlotFull(Exception):
+    """The slot has no engineer left (every one of its bookings is taken)."""
+
+
+def _slot_pk(slot: str) -> str:
+    return f"slot#{slot}"
+
+
+def _record(doc: dict[str, Any], version: int | None, due: str | None, until: str | None) -> AppointmentRecord:
+    customer = domain.customer_of(doc)
+    rec = AppointmentRecord(doc["id"], kind=domain.APPOINTMENT, sort=f"{doc['creationDate']}#{doc['id']}",
+                            owner=customer_pk(customer) if customer else None, due=due, until=until, body=doc)
+    if version is not None:
+        rec.version = version
+    return rec
+
+
+def _take(tx: Any, slot: str, capacity: int) -> None:
+    tx.update(SlotRecord(_slot_pk(slot)), [SlotRecord.taken.add(1)],
+              condition=SlotRecord.taken.does_not_exist() | (SlotRecord.taken < capacity))
+
+
+def _free(tx: Any, slot: str) -> None:
+    tx.update(SlotRecord(_slot_pk(slot)), [SlotRecord.taken.add(-1)], condition=SlotRecord.taken > 0)
+
+
+def _run(write: Callable[[Any], None], slot_first: bool) -> None:
+    """One transaction; SlotFull when the slot taken (first update) refused, StaleVersion when
+    the appointment changed meanwhile. PynamoDB sends puts first, then updates (in order)."""
+    try:
+        with db.transaction() as tx:
+            write(tx)
+    except TransactWriteError as exc:
+        codes = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+        if slot_first and len(codes) > 1 and codes[1] == db.CONDITION_FAILED:
+            raise SlotFull() from None
+        with versioned():
+            raise
+
+
+def book(doc: dict[str, Any], capacity: int, hold_until: str) -> None:
+    """The new appointment (holding until `hold_until`) and its slot taken, or SlotFull and nothing."""
+    def write(tx: Any) -> None:
+        tx.save(_record(doc, None, HELD, hold_until), condition=AppointmentRecord.pk.does_not_exist())
+        _take(tx, domain.slot_of(doc), capacity)
+
+    _run(write, slot_first=True)
+
+
+def move(doc: dict[str, Any], version: int, old_slot: str, capacity: int, due: str | None, until: str | None) -> int:
+    """Rescheduled: the new slot taken (SlotFull if full), the old one freed, the appointment
+    written at `version` (StaleVersion if it changed), all at once."""
+    def write(tx: Any) -> None:
+        tx.save(_record(doc, version, due, until))
+        _take(tx, domain.slot_of(doc), capacity)
+        _free(tx, old_slot)
+
+    _run(write, slot_first=True)
+    return version + 1
+
+
+def end(doc: dict[str, Any], version: int) -> int:
+    """Cancelled: the appointment written at `version` and its slot freed, at once."""
+    def write(tx: Any) -> None:
+        tx.save(_record(doc, version, None, None))
+        _free(tx, domain.slot_of(doc))
+
+    _run(write, slot_first=False)
+    return version + 1
+
+
+def confirm_writes(docs: list[tuple[dict[str, Any], int]], remind_at: Callable[[dict[str, Any]], str]) -> \
+        Callable[[Any], None]:
+    """For the order's own transaction: each appointment confirmed, at the version read (it was
+    still holding its slot then), due for its reminder at `remind_at(doc)`."""
+    def write(tx: Any) -> None:
+        for doc, version in docs:
+            tx.save(_record(doc, version, REMIND, remind_at(doc)))
+
+    return write
+
+
+def reminded(doc: dict[str, Any], version: int) -> bool:
+    """Its reminder claimed (nothing due any more); False when someone else changed it first."""
+    return db.written(_record(doc, version, None, None).save)
+
+
+def load(rid: str) -> tuple[dict[str, Any], int] | None:
+    if not rid or len(rid) > MAX_ID:
+        return None
+    try:
+        rec = AppointmentRecord.get(rid, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return (rec.body, rec.version) if rec.kind == domain.APPOINTMENT else None
+
+
+def appointments(customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Every appointment, oldest first, or one customer's (one Query either way)."""
+    if customer_id is not None:
+        if len(customer_id) > MAX_ID:
+            return []
+        return [rec.body for rec in AppointmentRecord.by_owner.query(customer_pk(customer_id))]
+    return [rec.body for rec in AppointmentRecord.by_kind.query(domain.APPOINTMENT)]
+
+
+def due_by(due: str, at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
+    return [(rec.body, rec.version) for rec in
+            AppointmentRecord.by_due.query(due, AppointmentRecord.until <= at, limit=limit)]
+
+
+def taken(slots: list[str]) -> dict[str, int]:
+    """How many bookings each slot has (one BatchGetItem; a slot never booked is absent)."""
+    return {rec.pk.removeprefix("slot#"): int(rec.taken or 0)
+            for rec in SlotRecord.batch_get([_slot_pk(s) for s in slots], consistent_read=True)} if slots else {}
+
+
+def save_search(doc: dict[str, Any]) -> None:
+    AppointmentRecord(doc["id"], body=doc, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
+
+
+def load_search(rid: str) -> dict[str, Any] | None:
+    if not rid or len(rid) > MAX_ID:
+        return None
+    try:
+        rec = AppointmentRecord.get(rid)
+    except DoesNotExist:
+        return None
+    return rec.body if rec.kind is None and rec.body else None
