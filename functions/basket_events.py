@@ -24,7 +24,7 @@ from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 from chalicelib.recovery import service as recovery
 
 # imported on first use (chalicelib/deferred.py): only some records need it
@@ -69,6 +69,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                         "journey_key": ((new or {}).get("context") or {}).get("journeyKey")})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

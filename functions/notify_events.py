@@ -12,7 +12,7 @@ from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.notify import domain
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -30,6 +30,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     hub.new_batch()  # subscriptions changed since the last batch are seen in this one

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 from chalicelib.ordering import domain, service
 
 # imported on first use (chalicelib/deferred.py): only some records need it
@@ -73,6 +73,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                        "journey_key": new.get("journeyKey")})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
