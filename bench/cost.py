@@ -94,7 +94,7 @@ def counts() -> dict[str, int]:
 
     return {"alarms": len(res.ALARMS), "dashboards": 1, "kms_keys": 1, "web_acls": 1,
             "waf_rules": 1 + len(WAF_MANAGED_RULE_GROUPS),   # the rate limit and each managed group
-            "secrets": 1, "schedules": len(res.SCHEDULES),
+            "secrets": len(res.SECRETS), "schedules": len(res.SCHEDULES),
             "sqs_mappings": sum(isinstance(s, res.QueueSource) for f in res.FUNCTIONS for s in f.sources)}
 
 

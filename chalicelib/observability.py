@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 SERVICE = "omnishop"
 # What X-Ray records as subsegments: AWS calls (boto3 and PynamoDB go through botocore) and the
@@ -165,8 +166,32 @@ class OmnishopLogger(Logger):
         return decorate
 
 
+NAMESPACE = "Omnishop"
 logger = OmnishopLogger(service=SERVICE, logger_formatter=RedactingFormatter())
-metrics = Metrics(namespace="Omnishop", service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# The business view's counts (the dashboard's business row, infra/stack.py), each with the one
+# dimension it is broken down by besides service, if any. Emitted by the stream handlers once a
+# record's work is done (a record retried after a failure counted nothing before it).
+BUSINESS_METRICS: dict[str, str | None] = {
+    "BasketsCreated": None,         # basket stream: a new basket
+    "BasketsRecovered": None,       # basket stream: ordered after the abandoned-basket process engaged
+    "OrdersByState": "state",       # order stream: a customer's order entering a state
+    "ChildOrders": "stack",         # order stream: a child order made for a fulfilment stack
+    "SmsSent": None,                # notify stream: an SMS message completed (handed to SNS)
+}
+
+
+def count(name: str, value: float = 1, dimension: str | None = None) -> None:
+    """One business count, written now (its own EMF line: it needs no @metrics.log_metrics, and
+    a dimension value of its own, e.g. the order's state): `BUSINESS_METRICS[name]`=`dimension`."""
+    key = BUSINESS_METRICS[name]
+    if (key is None) != (dimension is None):
+        raise ValueError(f"{name} is counted {'by ' + key if key else 'without a dimension'}")
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE,
+                       default_dimensions={"service": SERVICE}) as metric:
+        if key and dimension is not None:
+            metric.add_dimension(name=key, value=dimension)
 
 
 def bind_request(correlation_id: str | None, journey_key: str | None = None) -> None:

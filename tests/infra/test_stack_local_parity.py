@@ -170,6 +170,12 @@ def test_same_alarms(synth):
                 "AWS/ApiGateway", spec.metric, spec.statistic, "GreaterThanThreshold")
             assert props["Dimensions"] == [{"Name": "ApiName", "Value": physical_name(STAGE, "api")},
                                            {"Name": "Stage", "Value": synth.resources["RestAPI"]["Properties"]["StageName"]}]
+        elif isinstance(spec, res.ServiceAlarm) and spec.percent_of:   # metric math: % of a parameter
+            (value,) = [m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m]
+            assert (value["Metric"]["Namespace"], value["Metric"]["MetricName"], value["Stat"]) == (
+                spec.namespace, spec.metric, spec.statistic)
+            assert value["Metric"].get("Dimensions", []) == [{"Name": k, "Value": v} for k, v in spec.dimensions]
+            assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         elif isinstance(spec, res.ServiceAlarm):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
                 spec.namespace, spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
@@ -184,3 +190,12 @@ def test_same_alarms(synth):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
                 "Omnishop", spec.metric, "Sum", "GreaterThanOrEqualToThreshold")
             assert props["Dimensions"] == [{"Name": "service", "Value": "omnishop"}]
+
+
+@pytest.mark.parametrize("spec", res.SECRETS, ids=lambda s: s.name)
+def test_secret(synth, spec):
+    """Both publish the secret's id (never its value) under the same variable."""
+    arn = settings.secret_id(spec.name)
+    assert arn, f"the local runtime did not publish {spec.name}'s id"
+    assert aws_clients.client("secretsmanager").describe_secret(SecretId=arn)["Name"] == settings.resource_name(spec.name)
+    assert synth.resources[logical_id("Secret", spec.name)]["Type"] == "AWS::SecretsManager::Secret"
