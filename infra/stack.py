@@ -546,6 +546,7 @@ class OmnishopStack(Stack):
         """resources.ALARMS, every one to the ops topic (the local runtime evaluates the same list)."""
         comparisons = {res.MORE_THAN: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                        res.AT_LEAST: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD}
+        metric: cloudwatch.Metric | cloudwatch.MathExpression
         for spec in res.ALARMS:
             if isinstance(spec, res.QueueAlarm):
                 metric = self.plain_queues[spec.queue].metric_approximate_number_of_messages_visible(
