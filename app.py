@@ -1,7 +1,7 @@
 """The Omnishop REST API: one Chalice app, one blueprint per TM Forum API. Nothing else."""
-from chalice import Chalice
+from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib import http, settings
+from chalicelib import http, observability, settings
 from chalicelib.appointment.api import bp as appointment_api
 from chalicelib.basket.api import bp as basket_api
 from chalicelib.campaign.api import bp as campaign_api
@@ -23,6 +23,7 @@ from chalicelib.system import bp as system_api
 app = Chalice(app_name="omnishop")
 app.api.binary_types = []  # every body is JSON text
 app.register_middleware(http.chalice_errors, "http")  # Chalice's own answers (405, 415, ...) as TMF errors
+app.register_middleware(ConvertToMiddleware(observability.traced(name="api")))  # X-Ray: ColdStart annotated
 app.register_blueprint(system_api)
 app.register_blueprint(catalog_api, url_prefix="/tmf-api/productCatalogManagement/v4")
 app.register_blueprint(customer_api, url_prefix="/tmf-api/customerManagement/v4")

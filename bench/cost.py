@@ -93,8 +93,8 @@ def counts() -> dict[str, int]:
     from infra.stack import WAF_MANAGED_RULE_GROUPS
 
     return {"alarms": len(res.ALARMS), "dashboards": 1, "kms_keys": 1, "web_acls": 1,
-            "waf_rules": 1 + len(WAF_MANAGED_RULE_GROUPS),   # the rate limit and each managed group
-            "secrets": 1, "schedules": len(res.SCHEDULES),
+            "waf_rules": 2 + len(WAF_MANAGED_RULE_GROUPS),   # the rate limits (per IP, per client), each group
+            "secrets": len(res.SECRETS), "schedules": len(res.SCHEDULES),
             "sqs_mappings": sum(isinstance(s, res.QueueSource) for f in res.FUNCTIONS for s in f.sources)}
 
 
@@ -114,7 +114,7 @@ def idle_lines() -> list[Line]:
         Line("CloudWatch dashboard", n["dashboards"], "dashboard-month", "dashboard"),
         Line("KMS customer-managed key", n["kms_keys"], "key-month", "kms_key"),
         Line("WAF web ACL", n["web_acls"], "ACL-month", "waf_acl"),
-        Line(f"WAF rules ({n['waf_rules']}: rate limit + managed groups)", n["waf_rules"], "rule-month", "waf_rule"),
+        Line(f"WAF rules ({n['waf_rules']}: rate limits + managed groups)", n["waf_rules"], "rule-month", "waf_rule"),
         Line("Secrets Manager (link secret)", n["secrets"], "secret-month", "secret"),
         Line(f"Scheduler invocations ({', '.join(sweeps)})", runs, "invocations", "scheduler_invocation"),
         Line("Lambda requests (sweeps)", runs, "requests", "lambda_request"),

@@ -14,6 +14,12 @@ tokens and JWTs, Authorization header values and `token=` query parameters.
   next request or invocation starts. Bound once for the whole process, a stream handler's
   function name ended up on the API's request lines (several functions share one process
   locally, and a warm Lambda runs invocations one after another).
+
+`traced` runs a Lambda handler (and, as Chalice middleware, the API) in Powertools' Tracer: one
+`## <handler>` subsegment per invocation, annotated ColdStart and Service, AWS calls (botocore)
+and outbound HTTP (http.client) as subsegments of it. The Tracer is made on the first invocation,
+not at import: making one imports aws_xray_sdk and patches botocore (always, even when tracing is
+off), which a cold start would otherwise pay in every entry point's import (issue 16's figure).
 """
 from __future__ import annotations
 
@@ -22,10 +28,14 @@ import logging
 import re
 from typing import Any, Callable, Iterable, Mapping
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 SERVICE = "omnishop"
+# What X-Ray records as subsegments: AWS calls (boto3 and PynamoDB go through botocore) and the
+# HTTP calls to fulfilment stacks and hub subscribers (chalicelib/outbound.py uses http.client).
+TRACED_MODULES = ("botocore", "httplib")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Phone numbers are held in E.164 ("+" and 8 to 15 digits); written with spaces or dashes too.
@@ -156,8 +166,32 @@ class OmnishopLogger(Logger):
         return decorate
 
 
+NAMESPACE = "Omnishop"
 logger = OmnishopLogger(service=SERVICE, logger_formatter=RedactingFormatter())
-metrics = Metrics(namespace="Omnishop", service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# The business view's counts (the dashboard's business row, infra/stack.py), each with the one
+# dimension it is broken down by besides service, if any. Emitted by the stream handlers once a
+# record's work is done (a record retried after a failure counted nothing before it).
+BUSINESS_METRICS: dict[str, str | None] = {
+    "BasketsCreated": None,         # basket stream: a new basket
+    "BasketsRecovered": None,       # basket stream: ordered after the abandoned-basket process engaged
+    "OrdersByState": "state",       # order stream: a customer's order entering a state
+    "ChildOrders": "stack",         # order stream: a child order made for a fulfilment stack
+    "SmsSent": None,                # notify stream: an SMS message completed (handed to SNS)
+}
+
+
+def count(name: str, value: float = 1, dimension: str | None = None) -> None:
+    """One business count, written now (its own EMF line: it needs no @metrics.log_metrics, and
+    a dimension value of its own, e.g. the order's state): `BUSINESS_METRICS[name]`=`dimension`."""
+    key = BUSINESS_METRICS[name]
+    if (key is None) != (dimension is None):
+        raise ValueError(f"{name} is counted {'by ' + key if key else 'without a dimension'}")
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE,
+                       default_dimensions={"service": SERVICE}) as metric:
+        if key and dimension is not None:
+            metric.add_dimension(name=key, value=dimension)
 
 
 def bind_request(correlation_id: str | None, journey_key: str | None = None) -> None:
@@ -167,3 +201,35 @@ def bind_request(correlation_id: str | None, journey_key: str | None = None) -> 
     logger.remove_keys(["journey_key"])
     if journey_key:
         logger.append_keys(journey_key=journey_key)
+
+
+_tracer: Tracer | None = None
+
+
+def tracer() -> Tracer:
+    """Powertools' Tracer, made on first use (see the module docstring). Outside Lambda (tests,
+    the local runtime) Powertools disables it: no segment, nothing sent."""
+    global _tracer
+    if _tracer is None:
+        _tracer = Tracer(service=SERVICE, patch_modules=list(TRACED_MODULES))
+    return _tracer
+
+
+def traced(handler: Callable | None = None, *, name: str | None = None) -> Any:
+    """`@traced` on a Lambda handler (outermost): each invocation in Tracer.capture_lambda_handler,
+    whose `## <name>` subsegment is annotated ColdStart (the first invocation of this process) and
+    Service. Responses are not recorded (they may hold customer data); errors are, as X-Ray does.
+    `traced(name="api")` is the decorator for chalice.ConvertToMiddleware (app.py)."""
+    if handler is None:
+        return functools.partial(traced, name=name)
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        target = handler
+        if name:   # the subsegment is named after the function it is given
+            target = functools.wraps(handler)(lambda e, c, *a, **k: handler(e, c, *a, **k))
+            target.__name__ = name
+        return tracer().capture_lambda_handler(target, capture_response=False)(event, context, *args, **kwargs)
+
+    run.traced = True  # type: ignore[attr-defined]   # tests/infra/test_tracing.py looks for it
+    return run

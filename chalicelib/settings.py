@@ -173,7 +173,10 @@ def basket_customer_facts_seconds() -> int:
 
 
 # --- notifications (TMF681) -------------------------------------------------------------------
+# The link key of the local runtime (its secret in moto, infra/resources.py SECRETS), and of code
+# run in local mode with no secret at all (unit tests without moto).
 LOCAL_LINK_SECRET = "omnishop-local-link-secret"
+LINK_SECRET = "link-keys"   # infra/resources.py SECRETS
 
 
 def email_sender() -> str:
@@ -186,15 +189,21 @@ def sms_sender_id() -> str:
     return env("SMS_SENDER_ID", "Omnishop") or "Omnishop"
 
 
-def link_secrets() -> list[str]:
-    """HMAC secrets of signed links, comma-separated: the first signs, every one verifies (rotate by
-    putting the new one first). Locally a fixed default; deployed, it must be configured."""
-    raw = [s.strip() for s in (env("LINK_SECRETS") or "").split(",") if s.strip()]
-    if raw:
-        return raw
-    if local_mode():
-        return [LOCAL_LINK_SECRET]
-    raise RuntimeError("OMNISHOP_LINK_SECRETS is not configured: signed links cannot be made or checked")
+def sms_origination_number() -> str | None:
+    """The E.164 number SMS are sent from (stack parameter SmsOriginationNumber); None: SNS picks."""
+    return env("SMS_ORIGINATION_NUMBER") or None
+
+
+def secret_id(logical: str) -> str | None:
+    """The id (ARN or name) of a Secrets Manager secret of infra/resources.py SECRETS; the
+    deployment (CDK or the local runtime) publishes it. Its value is never in the environment."""
+    return env(f"SECRET_ID_{_key(logical)}")
+
+
+def secret_max_age_seconds() -> int:
+    """How long a function keeps a secret it read (Powertools parameters' cache): a rotated key
+    reaches every warm function within this time."""
+    return env_int("SECRET_MAX_AGE_SECONDS", 300)
 
 
 def link_ttl_seconds() -> int:

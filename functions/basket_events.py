@@ -24,7 +24,8 @@ from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, logger, metrics, traced
+from chalicelib.recovery import domain as recovery_domain
 from chalicelib.recovery import service as recovery
 
 # imported on first use (chalicelib/deferred.py): only some records need it
@@ -55,6 +56,12 @@ def _handover(old: dict | None, new: dict, version: int) -> None:
         description=f"{before} -> {after} by {by.get('role', 'system')}")
 
 
+def business_counts(old: dict | None, new: dict | None) -> list[str]:
+    """The business counts of one basket change (chalicelib/observability.py BUSINESS_METRICS)."""
+    return ((["BasketsCreated"] if old is None and new is not None else [])
+            + (["BasketsRecovered"] if recovery_domain.recovered(old, new) else []))
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
     events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, streams.event_id(record),
@@ -64,11 +71,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     if new is not None:
         _handover(old, new, version)
     did = recovery.on_change(old, new, version)
+    for name in business_counts(old, new):   # once the record's work is done
+        count(name)
     logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),
                                         "deliveries": sent, "recovery": did,
                                         "journey_key": ((new or {}).get("context") or {}).get("journeyKey")})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 from chalicelib.recovery import service
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:

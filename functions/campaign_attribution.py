@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
 from chalicelib.campaign import service
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -23,6 +23,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         logger.info("campaign attribution", extra={"basketId": streams.key(record, "pk"), "counted": done})
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

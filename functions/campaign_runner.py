@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.campaign import service
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = service.scheduled_run(event, context.get_remaining_time_in_millis)

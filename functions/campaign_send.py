@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import idempotency
 from chalicelib.campaign import service
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -25,6 +25,7 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name=f"Campaign_{name}", unit=MetricUnit.Count, value=value)
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -19,7 +19,7 @@ from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -42,6 +42,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                            "published": domain.became_published(k, old, new)})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from chalicelib.catalog import jobs
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
     action, kind, job_id = event.get("action"), event.get("kind"), event.get("jobId")

@@ -20,7 +20,7 @@ from chalicelib import idempotency, streams
 from chalicelib.customer import domain, identity, interactions, store
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 PLATFORM_CHANNEL = "backoffice"
@@ -74,6 +74,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         _identified(streams.inserted_body(record))
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import idempotency, outbound, settings
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -54,6 +54,7 @@ def record_handler(record: SQSRecord) -> None:
                 extra={"deliveryId": delivery["deliveryId"], "eventType": delivery["event"].get("eventType"), **outcome})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -16,7 +16,7 @@ from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.inventory import domain
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -31,6 +31,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                          "deliveries": sent})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

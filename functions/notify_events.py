@@ -12,7 +12,7 @@ from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.notify import domain
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -22,14 +22,24 @@ def _visible(image: dict | None) -> dict | None:
     return streams.body(image) if image and image.get("kind") else None
 
 
+def business_counts(old: dict | None, new: dict | None) -> list[str]:
+    """The business counts of one message change (chalicelib/observability.py BUSINESS_METRICS)."""
+    sms_done = bool(new) and (new or {}).get("messageType") == domain.MESSAGE_TYPES["sms"] \
+        and (new or {}).get("state") == domain.COMPLETED and (old or {}).get("state") != domain.COMPLETED
+    return ["SmsSent"] if sms_done else []
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = _visible(streams.change(record).old_image), _visible(streams.change(record).new_image)
     events = hub_domain.events_for_change("communicationMessage", domain.MESSAGE_TYPE, old, new,
                                           streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
+    for name in business_counts(old, new):   # once the record's work is done
+        count(name)
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     hub.new_batch()  # subscriptions changed since the last batch are seen in this one

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.notify import service
-from chalicelib.observability import bind_request, logger
+from chalicelib.observability import bind_request, logger, traced
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     bind_request(getattr(context, "aws_request_id", None), event.get("journeyKey"))

@@ -3,9 +3,10 @@ provider for now) whose time has come."""
 from __future__ import annotations
 
 from chalicelib.notify import service
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
     counts = service.sweep()

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, logger, metrics, traced
 from chalicelib.ordering import domain, service
 
 # imported on first use (chalicelib/deferred.py): only some records need it
@@ -46,6 +46,17 @@ def _placed(order: dict) -> None:
         description=f"{len(order.get('productOrderItem') or [])} item(s), {order.get('state')}")
 
 
+def business_counts(old: dict | None, new: dict | None) -> list[tuple[str, str]]:
+    """The business counts of one order change (chalicelib/observability.py BUSINESS_METRICS): a
+    customer's order entering a state, a child order made for a stack."""
+    if new is None or new.get("@type") == domain.CANCEL_TYPE:
+        return []
+    if domain.parent_of(new):
+        return [("ChildOrders", domain.stack_of(new) or "unknown")] if old is None else []
+    state = new.get("state")
+    return [("OrdersByState", state)] if state and state != (old or {}).get("state") else []
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
     doc = new or old or {}
@@ -59,6 +70,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         if new is not None and not cancel and new.get("amendment") != (old or {}).get("amendment"):
             service.amended_child(old, new)
         logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent, "productsHeld": products})
+        _count(old, new)
         return
     state, before = new.get("state"), (old or {}).get("state")
     if old is None:
@@ -71,8 +83,16 @@ def record_handler(record: DynamoDBRecord) -> None:
         service.notify_amendment(new)
     logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
                                        "journey_key": new.get("journeyKey")})
+    _count(old, new)
 
 
+def _count(old: dict | None, new: dict | None) -> None:
+    """The record's business counts, once its work is done (a retried record counted nothing)."""
+    for name, dimension in business_counts(old, new):
+        count(name, dimension=dimension)
+
+
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

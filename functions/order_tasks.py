@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.observability import bind_request, logger, metrics
+from chalicelib.observability import bind_request, logger, metrics, traced
 from chalicelib.ordering import service
 
 
@@ -35,6 +35,7 @@ ACTIONS = {
 }
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.observability import bind_request, logger
+from chalicelib.observability import bind_request, logger, traced
 from chalicelib.recovery import service
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: object) -> dict[str, Any] | None:
     state = event.get("state") or {}

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 from chalicelib.stacks import adapters
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -28,6 +28,7 @@ def record_handler(record: SQSRecord) -> None:
     adapters.handle(message["stack"], message["action"], message["orderId"])
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,

@@ -22,8 +22,9 @@ REASONS = {
     "IAM5-no-resource-level": (
         "Resource '*' only for actions IAM gives no resource-level permissions: X-Ray "
         "PutTraceSegments/PutTelemetryRecords (active tracing), SNS Publish to a phone number "
-        "(SMS has no topic ARN), DynamoDB ListStreams (stream event sources), CloudWatch Logs "
-        "log-delivery actions of Step Functions logging."),
+        "(SMS has no topic ARN), SNS SetSMSAttributes (the account's SMS settings), DynamoDB "
+        "ListStreams (stream event sources), CloudWatch Logs log-delivery actions of Step Functions "
+        "logging."),
     "IAM5-kms-actions": (
         "CDK's grants on a table or queue encrypted with the stack's customer-managed key add "
         "kms:GenerateDataKey* and kms:ReEncrypt* (the data-key family SQS/DynamoDB use), on that "

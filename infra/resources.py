@@ -13,6 +13,8 @@ import json
 import pathlib
 from typing import Any, ClassVar
 
+from chalicelib.settings import LOCAL_LINK_SECRET
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
 # The Lambda runtime of every function and the API (the latest Python one: cdk-nag AwsSolutions-L1),
@@ -77,10 +79,17 @@ class Function:
     # Lambda's ParallelizationFactor (1-10) for its stream sources: batches of one shard processed
     # at once, records of one partition key always in order in one of them (the pump does the same).
     parallelization: int = 1
+    # Lambda reserved concurrency: at most this many at once, and always this many available. For a
+    # function that could take the account's concurrency from the API and the others (a campaign's
+    # fan-out). Its queue sources' pollers are capped alike (the mapping's MaximumConcurrency), so
+    # SQS does not hand it batches only to be throttled. Not applied locally (no concurrency there).
+    reserved_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.parallelization <= 10:
             raise ValueError(f"{self.name}: parallelization {self.parallelization} is not within 1-10")
+        if self.reserved_concurrency is not None and self.reserved_concurrency < 2:
+            raise ValueError(f"{self.name}: reserved concurrency below 2 (an SQS mapping's MaximumConcurrency minimum)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +203,19 @@ class ServiceAlarm:
     description: str
     dimensions: tuple[tuple[str, str], ...] = ()
     period: int = 300
+    # The threshold is a percentage of this stack parameter (the alarm compares 100 * value / it)
+    percent_of: str | None = None
     comparison: ClassVar[str] = AT_LEAST
+
+
+@dataclasses.dataclass(frozen=True)
+class Secret:
+    """A Secrets Manager secret the code reads at run time (never through the environment: it is
+    told the secret's id, OMNISHOP_SECRET_ID_<NAME>). Deployed: generated once per stage,
+    encrypted with the stack's key. Locally: `local_value`, so links survive a restart."""
+    name: str
+    description: str
+    local_value: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,8 +299,9 @@ QUEUES = (
 FUNCTIONS = (
     Function("catalog-events", "functions.catalog_events.handler",
              sources=(StreamSource("catalog"),)),
+    # Delivers to subscribers' URLs: slow or failing listeners must not take every instance.
     Function("hub-delivery", "functions.hub_delivery.handler",
-             sources=(QueueSource("hub-delivery"),)),
+             sources=(QueueSource("hub-delivery"),), reserved_concurrency=10),
     Function("catalog-jobs", "functions.catalog_jobs.handler", timeout=300, memory=1024),
     Function("catalog-sweep", "functions.catalog_sweep.handler", timeout=120),
     Function("customer-events", "functions.customer_events.handler",
@@ -305,8 +327,10 @@ FUNCTIONS = (
       for stack in STACKS),
     # Invoked by each campaign's EventBridge schedule, made at run time by the campaign API.
     Function("campaign-runner", "functions.campaign_runner.handler", timeout=300),
+    # A campaign to a million customers is a flood of batches: capped, so it cannot starve the API
+    # and the order workflows (and SMS go out at a pace SNS accepts).
     Function("campaign-send", "functions.campaign_send.handler", timeout=120,
-             sources=(QueueSource("campaign-send", batch_size=5),)),
+             sources=(QueueSource("campaign-send", batch_size=5),), reserved_concurrency=5),
     Function("campaign-attribution", "functions.campaign_attribution.handler",
              sources=(StreamSource("basket"),)),
     # Abandoned baskets: the workflow's tasks (basket-events starts, stops and approves sessions).
@@ -334,9 +358,14 @@ STATE_MACHINES = (
                  functions={"RecoveryTasksFunctionArn": "recovery-tasks", "NotifySendFunctionArn": "notify-send"}),
 )
 
-# The SNS SMS spend limit the account must be given (`aws sns set-sms-attributes --attributes
-# MonthlySpendLimit=100`; the account's default is 1 USD): the sms-spend alarm fires at 80% of it.
-SMS_SPEND_LIMIT_USD = 100
+# SMS: the account's SNS monthly spend limit (SNS stops sending SMS at it; the account's default is
+# 1 USD, above it AWS must raise the account's quota first) and origination settings are stack
+# parameters (infra/stack.py sets them with SNS SetSMSAttributes); these are their defaults. The
+# sms-spend alarm fires at SMS_SPEND_ALARM_PERCENT of the limit deployed.
+SMS_SPEND_LIMIT_USD = 1        # AWS's default SMS quota: deploys on any account; raise it with the quota
+SMS_SPEND_ALARM_PERCENT = 80
+SMS_SENDER_ID = "Omnishop"              # alphanumeric sender id, where the country allows one
+SMS_DEFAULT_TYPE = "Transactional"      # SNS DefaultSMSType (marketing SMS say Promotional themselves)
 
 
 def stream_failure_queue(function: str, table: str) -> str:
@@ -369,8 +398,10 @@ ALARMS = (
     # (AWS reviews an account from 5% bounces / 0.1% complaints).
     ServiceAlarm("sms-failures", "AWS/SNS", "NumberOfNotificationsFailed", "Sum", 1,
                  "SMS that could not be delivered", dimensions=(("PhoneNumber", "PhoneNumberDirect"),)),
-    ServiceAlarm("sms-spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", 0.8 * SMS_SPEND_LIMIT_USD,
-                 f"SMS spend this month reached 80% of the {SMS_SPEND_LIMIT_USD} USD spend limit"),
+    ServiceAlarm("sms-spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", SMS_SPEND_ALARM_PERCENT,
+                 f"SMS spend this month reached {SMS_SPEND_ALARM_PERCENT}% of the SMS spend limit "
+                 "(stack parameter SmsMonthlySpendLimitUsd): SNS stops sending SMS at the limit",
+                 percent_of="SmsMonthlySpendLimitUsd"),
     ServiceAlarm("ses-bounce-rate", "AWS/SES", "Reputation.BounceRate", "Maximum", 0.04,
                  "email bounce rate at 4% (SES reviews the account from 5%)"),
     ServiceAlarm("ses-complaint-rate", "AWS/SES", "Reputation.ComplaintRate", "Maximum", 0.0008,
@@ -413,6 +444,16 @@ API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024   # API Gateway's payload limit (R
 API_THROTTLE_RATE = 200
 API_THROTTLE_BURST = 400
 WAF_RATE_LIMIT_PER_IP = 2000
+# Requests per 5 minutes with one bearer token (one client's credential: a channel backend's or a
+# fulfilment stack's client-credentials token, a customer's or agent's sign-in) before WAF blocks
+# it: 100 per second, half the stage's rate, so no one client can take the whole API.
+WAF_RATE_LIMIT_PER_CLIENT = 30_000
+
+# The keys of signed links in messages (chalicelib/notify/links.py), comma-separated: the first
+# signs, every one verifies (rotate by prepending a new key).
+SECRETS = (
+    Secret("link-keys", "key of signed links in messages", local_value=LOCAL_LINK_SECRET),
+)
 
 # SES sender identity and SNS topics (alarms go to the ops topic).
 EMAIL_SENDER = "noreply@omnishop.example"

@@ -18,8 +18,8 @@ import zipfile
 from typing import Any, Iterator, Sequence
 from unittest import mock
 
-from aws_cdk import (Acknowledgment, ArnFormat, CfnOutput, CfnResource, Duration, Fn, RemovalPolicy, Stack, Tags,
-                     Validations)
+from aws_cdk import (Acknowledgment, ArnFormat, CfnOutput, CfnParameter, CfnResource, Duration, Fn, RemovalPolicy,
+                     Stack, Tags, Validations)
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -37,9 +37,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from chalicelib import auth, settings
+from chalicelib import auth, observability, settings
 from infra import bundling, nag
 from infra import resources as res
 
@@ -197,6 +198,7 @@ class OmnishopStack(Stack):
         self.alarm_action = cloudwatch_actions.SnsAction(self.topics[ALARM_TOPIC])
         self.email_identity = ses.EmailIdentity(self, "EmailSender",
                                                 identity=ses.Identity.email(res.EMAIL_SENDER))
+        self.parameters = self._sms_parameters()
         self.table_indexes: dict[str, list[str]] = {}   # each table's GSI names (IAM names each one)
         self.tables = {t.name: self._table(t) for t in res.TABLES}
         self.table_names = {t.name: l1(self.node.find_child(logical_id("Table", t.name))).ref
@@ -205,6 +207,10 @@ class OmnishopStack(Stack):
         self.queues = {q.name: self._queue(q) for q in res.QUEUES}
         self.state_machine_arns = {m.name: self._state_machine_arn(m.name) for m in res.STATE_MACHINES}
         self._cognito()
+        # Secrets (the keys of signed links): generated once per stage, encrypted with the stack's
+        # key. The code is told each one's ARN and reads it at run time (chalicelib/notify/links.py,
+        # Powertools parameters, cached): its value is never in an environment or the template.
+        self.secrets = {spec.name: self._secret(spec) for spec in res.SECRETS}
 
         # What every piece of code is told about the resources (chalicelib/settings.py reads it).
         self.code_environment = {
@@ -213,22 +219,15 @@ class OmnishopStack(Stack):
             **{env_name("TABLE", n): ref for n, ref in self.table_names.items()},
             **{env_name("QUEUE_URL", n): q.queue_url for n, q in self.queues.items()},
             **{env_name("STATE_MACHINE_ARN", n): arn for n, arn in self.state_machine_arns.items()},
+            **{env_name("SECRET_ID", n): secret.secret_arn for n, secret in self.secrets.items()},
             settings.PREFIX + "JWKS_URL": f"{self.jwt_issuer}/.well-known/jwks.json",
             settings.PREFIX + "JWT_ISSUER": self.jwt_issuer,
             "POWERTOOLS_SERVICE_NAME": PROJECT,
+            settings.PREFIX + "SMS_SENDER_ID": self.parameters["SmsSenderId"].value_as_string,
+            settings.PREFIX + "SMS_ORIGINATION_NUMBER": self.parameters["SmsOriginationNumber"].value_as_string,
         }
         if public_base_url:
             self.code_environment[settings.PREFIX + "PUBLIC_BASE_URL"] = public_base_url
-        # The HMAC key of signed links in messages: generated once per stage, resolved into the
-        # functions' environment at deploy time (rotate by prepending a new key, comma-separated).
-        link_secret = secretsmanager.Secret(
-            self, "LinkSecret", description=f"Omnishop {stage}: key of signed links in messages",
-            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True,
-                                                                        password_length=48),
-            removal_policy=self.removal)
-        nag.acknowledge(link_secret, "AwsSolutions-SMG4", "SMG4")
-        self.code_environment[settings.PREFIX + "LINK_SECRETS"] = link_secret.secret_value.unsafe_unwrap()
-
         code = bundling.function_code()
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
         self.state_machines = {m.name: self._state_machine(m) for m in res.STATE_MACHINES}
@@ -288,6 +287,61 @@ class OmnishopStack(Stack):
         l1(queue.node.default_child).override_logical_id(logical_id("Queue", name))
         self.plain_queues[name] = queue
         return queue
+
+    # --- SMS budget and origination -------------------------------------------------------------
+    def _sms_parameters(self) -> dict[str, CfnParameter]:
+        """The account's SMS settings as stack parameters, applied with SNS SetSMSAttributes (an
+        account-level setting CloudFormation has no resource for): the monthly spend limit (the
+        sms-spend alarm fires at resources.SMS_SPEND_ALARM_PERCENT of it), the default SMS type and
+        sender id. The sender id and an origination number also go to the code, which names them
+        on every SMS it publishes (chalicelib/notify/transport.py)."""
+        params = {
+            "SmsMonthlySpendLimitUsd": CfnParameter(
+                self, "SmsMonthlySpendLimitUsd", type="Number", min_value=1, default=res.SMS_SPEND_LIMIT_USD,
+                description="SNS monthly SMS spend limit (USD); SNS stops sending SMS at it. Above the "
+                            "account's SMS quota (1 USD until AWS raises it) SNS refuses it"),
+            "SmsDefaultType": CfnParameter(
+                self, "SmsDefaultType", type="String", default=res.SMS_DEFAULT_TYPE,
+                allowed_values=["Transactional", "Promotional"], description="SNS DefaultSMSType"),
+            "SmsSenderId": CfnParameter(
+                self, "SmsSenderId", type="String", default=res.SMS_SENDER_ID,
+                allowed_pattern="^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$",
+                description="Alphanumeric sender id SMS show where the country allows one (1-11, a letter)"),
+            "SmsOriginationNumber": CfnParameter(
+                self, "SmsOriginationNumber", type="String", default="", allowed_pattern=r"^(\+[1-9][0-9]{4,14})?$",
+                description="E.164 origination number (toll-free, 10DLC, long or short code) SMS are sent "
+                            "from; empty: SNS picks one"),
+        }
+        call = cr.AwsSdkCall(
+            service="SNS", action="setSMSAttributes",
+            parameters={"attributes": {"MonthlySpendLimit": params["SmsMonthlySpendLimitUsd"].value_as_string,
+                                       "DefaultSMSType": params["SmsDefaultType"].value_as_string,
+                                       "DefaultSenderID": params["SmsSenderId"].value_as_string}},
+            physical_resource_id=cr.PhysicalResourceId.of(physical_name(self.stage, "sms-settings")))
+        # CDK's provider function (Node.js, one per stack) with a role of its own that writes only to
+        # its own log group (not AWSLambdaBasicExecutionRole), as the functions' roles.
+        role = iam.Role(self, "SmsSettingsRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group = logs.LogGroup(self, "SmsSettingsLogs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=self.removal)
+        log_group.grant_write(role)
+        settings_resource = cr.AwsCustomResource(
+            self, "SmsSettings", on_create=call, on_update=call, install_latest_aws_sdk=False,
+            role=role, log_group=log_group,
+            policy=cr.AwsCustomResourcePolicy.from_statements([iam.PolicyStatement(
+                actions=["sns:SetSMSAttributes"], resources=["*"])]))
+        nag.acknowledge(settings_resource, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
+        self.sms_settings = settings_resource
+        return params
+
+    def _secret(self, spec: res.Secret) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            self, logical_id("Secret", spec.name), description=f"Omnishop {self.stage}: {spec.description}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True,
+                                                                        password_length=48),
+            encryption_key=self.key, removal_policy=self.removal)
+        l1(secret.node.default_child).override_logical_id(logical_id("Secret", spec.name))   # findable by name
+        nag.acknowledge(secret, "AwsSolutions-SMG4", "SMG4")
+        return secret
 
     # --- identity -------------------------------------------------------------------------------
     def _cognito(self) -> None:
@@ -359,6 +413,8 @@ class OmnishopStack(Stack):
                     resources=[f"{table.table_arn}/index/{index}" for index in self.table_indexes[name]]))
         for queue in self.queues.values():
             queue.grant_send_messages(grantee)
+        for secret in self.secrets.values():   # GetSecretValue/DescribeSecret on it, Decrypt through it
+            secret.grant_read(grantee)
         # Agents claim work from the recovery worklist through the API (receive, then delete).
         self.queues["worklist"].grant_consume_messages(grantee)
         statements = [
@@ -419,7 +475,7 @@ class OmnishopStack(Stack):
             handler=spec.handler, code=code, description=f"Omnishop {spec.name}",
             timeout=Duration.seconds(spec.timeout), memory_size=spec.memory,
             tracing=lambda_.Tracing.ACTIVE, environment=dict(self.code_environment),
-            role=role, log_group=log_group,
+            role=role, log_group=log_group, reserved_concurrent_executions=spec.reserved_concurrency,
         )
         l1(function.node.default_child).override_logical_id(fid)
         self._grant_resources(role)
@@ -444,7 +500,7 @@ class OmnishopStack(Stack):
                                      f"{spec.timeout}s (Lambda refuses the mapping)")
                 function.add_event_source(event_sources.SqsEventSource(
                     self.queues[source.queue], batch_size=source.batch_size,
-                    report_batch_item_failures=True))
+                    report_batch_item_failures=True, max_concurrency=spec.reserved_concurrency))
             else:
                 raise TypeError(f"{spec.name}: unknown event source {source!r}")
         return function
@@ -490,6 +546,7 @@ class OmnishopStack(Stack):
         """resources.ALARMS, every one to the ops topic (the local runtime evaluates the same list)."""
         comparisons = {res.MORE_THAN: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                        res.AT_LEAST: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD}
+        metric: cloudwatch.Metric | cloudwatch.MathExpression
         for spec in res.ALARMS:
             if isinstance(spec, res.QueueAlarm):
                 metric = self.plain_queues[spec.queue].metric_approximate_number_of_messages_visible(
@@ -503,6 +560,11 @@ class OmnishopStack(Stack):
                 metric = cloudwatch.Metric(namespace=spec.namespace, metric_name=spec.metric,
                                            statistic=spec.statistic, dimensions_map=dict(spec.dimensions) or None,
                                            period=Duration.seconds(spec.period))
+                if spec.percent_of:   # the threshold is a percentage of a stack parameter
+                    metric = cloudwatch.MathExpression(
+                        expression=f"100 * value / {self.parameters[spec.percent_of].value_as_string}",
+                        using_metrics={"value": metric}, period=Duration.seconds(spec.period),
+                        label=f"{spec.metric} as % of {spec.percent_of}")
             elif isinstance(spec, res.FunctionAlarm):
                 metric = self.functions[spec.function].metric(
                     spec.metric, period=Duration.seconds(spec.period), statistic=spec.statistic)
@@ -530,7 +592,8 @@ class OmnishopStack(Stack):
         """One CloudWatch dashboard: the business view (what the code counts, SMS spend) beside the
         technical one (API, functions, workflows, queues, streams)."""
         def code_metric(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(namespace="Omnishop", metric_name=name, dimensions_map={"service": PROJECT},
+            return cloudwatch.Metric(namespace=observability.NAMESPACE, metric_name=name,
+                                     dimensions_map={"service": observability.SERVICE},
                                      statistic="Sum", period=Duration.minutes(5), label=name)
 
         def graph(title: str, metrics: Sequence[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
@@ -539,16 +602,29 @@ class OmnishopStack(Stack):
         functions = list(self.functions.items())
         streams = [(n, f) for n, f in functions if any(isinstance(s, res.StreamSource) for s in res.function(n).sources)]
         machines = list(self.state_machines.items())
+
+        def by_dimension(name: str) -> cloudwatch.MathExpression:
+            """Every value of the metric's dimension (observability.BUSINESS_METRICS), one line each."""
+            dimension = observability.BUSINESS_METRICS[name]
+            return cloudwatch.MathExpression(
+                expression=f"SEARCH('{{{observability.NAMESPACE},service,{dimension}}} MetricName=\"{name}\"', "
+                           f"'Sum', 300)", label="", period=Duration.minutes(5))
+
         business = [
             cloudwatch.TextWidget(markdown=f"# Omnishop {self.stage}: business", width=24, height=1),
+            graph("Baskets created and recovered", [code_metric("BasketsCreated"), code_metric("BasketsRecovered")]),
+            graph("Orders entering each state", [by_dimension("OrdersByState")]),
+            graph("Child orders per fulfilment stack", [by_dimension("ChildOrders")]),
+            cloudwatch.GraphWidget(
+                title="SMS sent (left), SMS spend this month in USD (right)", left=[code_metric("SmsSent")],
+                right=[cloudwatch.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD",
+                                         statistic="Maximum", period=Duration.minutes(5))], width=8, height=6),
+            graph("Held child orders, stuck baskets", [code_metric("ChildOrderHeld"), code_metric("ApprovedBasketStuck")]),
             graph("Catalogue changes and hub events", [code_metric(m) for m in (
                 "CatalogChanges", "HubEventsDelivered", "HubDeliveriesRefused")]),
             graph("Records through the outbox streams", [code_metric(m) for m in (
-                "BasketStreamRecords", "OrderStreamRecords", "CustomerStreamRecords", "InventoryStreamRecords")]),
-            graph("Held child orders, stuck baskets, SMS spend (USD this month)",
-                  [code_metric("ChildOrderHeld"), code_metric("ApprovedBasketStuck"),
-                   cloudwatch.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD",
-                                     statistic="Maximum", period=Duration.minutes(5))]),
+                "BasketStreamRecords", "OrderStreamRecords", "CustomerStreamRecords", "InventoryStreamRecords")],
+                  width=24),
         ]
         technical = [
             cloudwatch.TextWidget(markdown=f"# Omnishop {self.stage}: technical", width=24, height=1),
@@ -685,8 +761,19 @@ class OmnishopStack(Stack):
             name="rate-limit-per-ip", priority=0, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
             statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                 limit=res.WAF_RATE_LIMIT_PER_IP, aggregate_key_type="IP")),
-            visibility_config=seen("rate-limit-per-ip"))]
-        for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=1):
+            visibility_config=seen("rate-limit-per-ip")),
+            # Per client: requests with one bearer token (one client's credential; see resources.py).
+            # Requests without one are not counted here (the per-IP limit still applies to them).
+            wafv2.CfnWebACL.RuleProperty(
+                name="rate-limit-per-client", priority=1, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=res.WAF_RATE_LIMIT_PER_CLIENT, aggregate_key_type="CUSTOM_KEYS",
+                    custom_keys=[wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
+                        header=wafv2.CfnWebACL.RateLimitHeaderProperty(
+                            name="authorization", text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")]))])),
+                visibility_config=seen("rate-limit-per-client"))]
+        for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=2):
             overrides = [wafv2.CfnWebACL.RuleActionOverrideProperty(
                 name="SizeRestrictions_BODY", action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))
             ] if group == "AWSManagedRulesCommonRuleSet" else None

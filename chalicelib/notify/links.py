@@ -1,8 +1,8 @@
 """Short-lived signed links: `(purpose, subject id, expiry)` signed with HMAC-SHA256, URL-safe.
 
 A link carries no personal data: only what it is for (e.g. `basket.assist`), the id of what it
-acts on (a basket id) and when it stops working. The secret comes from settings
-(OMNISHOP_LINK_SECRETS: the first signs, every one verifies, so a secret can be rotated).
+acts on (a basket id) and when it stops working. The keys are a Secrets Manager secret read at
+run time (`keys`): the first signs, every one verifies, so a key can be rotated.
 
     token = sign("basket.resume", "b-123", ttl_seconds=3600)
     link = verify(token, "basket.resume")   # -> Link(purpose, subject, expires); 4xx ApiError if not
@@ -11,19 +11,46 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 import re
 import time
-from typing import Sequence
+from typing import Any, Sequence
 
-from chalicelib import settings
+from chalicelib import aws, settings
 from chalicelib.errors import ApiError, Gone, bad_request
 
 PART = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 SEPARATOR = "~"
 MAC_BYTES = 16  # 128 bits of HMAC-SHA256: short enough for an SMS, far beyond guessing
 MAX_TOKEN = 400
+
+
+@functools.lru_cache(maxsize=4)
+def _provider(client: Any) -> Any:
+    """Powertools' Secrets Manager provider over our client (a new one when aws.reset() made a new
+    client); its cache is what spares a warm function a read per link."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=client)
+
+
+def keys() -> list[str]:
+    """The link keys, comma-separated in the secret OMNISHOP_SECRET_ID_LINK_KEYS names (infra/
+    resources.py SECRETS: generated per stage by the stack, in moto locally), read through
+    Powertools parameters and cached settings.secret_max_age_seconds(). Never in the environment.
+    Local mode with no secret at all (unit tests without moto): the local key."""
+    secret_id = settings.secret_id(settings.LINK_SECRET)
+    if not secret_id:
+        if settings.local_mode():
+            return [settings.LOCAL_LINK_SECRET]
+        raise RuntimeError("OMNISHOP_SECRET_ID_LINK_KEYS is not configured: signed links cannot be made or checked")
+    raw = _provider(aws.client("secretsmanager")).get(secret_id, max_age=settings.secret_max_age_seconds())
+    found = [k.strip() for k in str(raw).split(",") if k.strip()]
+    if not found:
+        raise RuntimeError(f"the secret {secret_id} holds no link key")
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +83,7 @@ def sign(purpose: str, subject: str, ttl_seconds: int | None = None, *, now: flo
         raise ValueError("a link must live for a positive number of seconds")
     expires = int(now if now is not None else time.time()) + int(ttl)
     payload = _b64(SEPARATOR.join((purpose, subject, str(expires))).encode())
-    secret = (secrets or settings.link_secrets())[0]
+    secret = (secrets or keys())[0]
     return f"{payload}.{_b64(_mac(secret, payload))}"
 
 
@@ -76,7 +103,7 @@ def verify(token: str, purpose: str | None = None, *, now: float | None = None,
         fields = _unb64(payload).decode().split(SEPARATOR)
     except (ValueError, UnicodeDecodeError):
         raise invalid_link("it is malformed") from None
-    if not any(hmac.compare_digest(given, _mac(s, payload)) for s in (secrets or settings.link_secrets())):
+    if not any(hmac.compare_digest(given, _mac(s, payload)) for s in (secrets or keys())):
         raise invalid_link("its signature does not match")
     if len(fields) != 3 or not fields[2].isdigit():
         raise invalid_link("it is malformed")

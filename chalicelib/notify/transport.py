@@ -45,6 +45,9 @@ def send_sms(phone_number: str, text: str, purpose: str) -> str:
         "AWS.SNS.SMS.SMSType": {"DataType": "String",
                                 "StringValue": "Promotional" if purpose == "marketing" else "Transactional"},
     }
+    origination = settings.sms_origination_number()
+    if origination:
+        attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": origination}
     return _call("sns", "publish", PhoneNumber=phone_number, Message=text, MessageAttributes=attributes)["MessageId"]
 
 

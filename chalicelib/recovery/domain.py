@@ -63,6 +63,17 @@ def in_recovery(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
         and basket.effective_status(doc, at) in (basket.ACTIVE, basket.OFFERED)
 
 
+# The statuses the abandoned-basket process puts a basket in: assistance offered, with an agent,
+# handed back for approval, approved.
+ENGAGED = (basket.OFFERED, basket.WITH_AGENT, basket.AWAITING, basket.APPROVED)
+
+
+def recovered(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """An abandoned basket won back (the business metric BasketsRecovered): ordered from a status
+    the process put it in. One ordered straight from active is an ordinary checkout."""
+    return bool(old and new) and (old or {}).get("status") in ENGAGED and (new or {}).get("status") == basket.ORDERED
+
+
 def session_ends(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
     """Does this change end the basket's recovery session at once? It was in recovery and is not
     any more: ordered, emptied, expired or deleted, or with an agent / handed back (by any means)."""

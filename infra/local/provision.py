@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from chalicelib import aws, settings
 from infra import resources
 from infra.local.lambdas import function_arn, physical_name
-from infra.resources import LAMBDA_RUNTIME, Function, Queue, Schedule, StateMachine, Table
+from infra.resources import LAMBDA_RUNTIME, Function, Queue, Schedule, Secret, StateMachine, Table
 
 ASSUME_ROLE_POLICY = {
     "Version": "2012-10-17",
@@ -33,10 +33,11 @@ def provision(tables: Iterable[Table] | None = None, queues: Iterable[Queue] | N
               functions: Iterable[Function] | None = None,
               state_machines: Iterable[StateMachine] | None = None,
               schedules: Iterable[Schedule] | None = None, topics: Iterable[str] | None = None,
-              email_sender: str | None = resources.EMAIL_SENDER,
+              secrets: Iterable[Secret] | None = None, email_sender: str | None = resources.EMAIL_SENDER,
               fill: Callable[[], Any] | None = None) -> dict[str, str]:
     """Create the resources (each list defaults to infra/resources.py's) and return the env vars
-    that locate them (OMNISHOP_QUEUE_URL_*, OMNISHOP_STATE_MACHINE_ARN_*), also set in os.environ.
+    that locate them (OMNISHOP_QUEUE_URL_*, OMNISHOP_STATE_MACHINE_ARN_*, OMNISHOP_SECRET_ID_*),
+    also set in os.environ.
 
     Tables get their streams only after `fill()` ran (the local runtime restores its saved items
     there, infra/local/state.py): what it writes makes no stream record."""
@@ -53,6 +54,8 @@ def provision(tables: Iterable[Table] | None = None, queues: Iterable[Queue] | N
     env: dict[str, str] = {}
     for queue in resources.QUEUES if queues is None else queues:
         env[env_key("QUEUE_URL", queue.name)] = _queue(queue)
+    for secret in resources.SECRETS if secrets is None else secrets:
+        env[env_key("SECRET_ID", secret.name)] = _secret(secret)
     for topic in resources.TOPICS if topics is None else topics:
         aws.client("sns").create_topic(Name=settings.resource_name(topic))
     if email_sender:
@@ -118,6 +121,17 @@ def _queue(queue: Queue) -> str:
                                      "maxReceiveCount": queue.max_receive_count}),
     })
     return url
+
+
+def _secret(secret: Secret) -> str:
+    """The secret with its local value (kept if it exists); its ARN."""
+    client = aws.client("secretsmanager")
+    name = settings.resource_name(secret.name)
+    try:
+        return client.describe_secret(SecretId=name)["ARN"]
+    except client.exceptions.ResourceNotFoundException:
+        return client.create_secret(Name=name, Description=f"Omnishop local: {secret.description}",
+                                    SecretString=secret.local_value)["ARN"]
 
 
 def _dummy_zip() -> bytes:

@@ -146,7 +146,9 @@ def test_same_alarms(synth):
     assert len(local) == len(res.ALARMS) == len({a.name for a in res.ALARMS})
     for spec in local:
         props = deployed[logical_id("Alarm", spec.name)]["Properties"]
-        assert props["Threshold"] == spec.threshold and props["Period"] == spec.period, spec.name
+        periods = {props["Period"]} if "Period" in props else {   # metric math: each metric's own
+            m["MetricStat"]["Period"] for m in props["Metrics"] if "MetricStat" in m}
+        assert props["Threshold"] == spec.threshold and periods == {spec.period}, spec.name
         assert props["EvaluationPeriods"] == 1 and props["TreatMissingData"] == "notBreaching"
         # the local runtime raises it exactly where CloudWatch would, on either side of the threshold
         compare = {"GreaterThanThreshold": lambda v: v > spec.threshold,
@@ -170,6 +172,12 @@ def test_same_alarms(synth):
                 "AWS/ApiGateway", spec.metric, spec.statistic, "GreaterThanThreshold")
             assert props["Dimensions"] == [{"Name": "ApiName", "Value": physical_name(STAGE, "api")},
                                            {"Name": "Stage", "Value": synth.resources["RestAPI"]["Properties"]["StageName"]}]
+        elif isinstance(spec, res.ServiceAlarm) and spec.percent_of:   # metric math: % of a parameter
+            (value,) = [m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m]
+            assert (value["Metric"]["Namespace"], value["Metric"]["MetricName"], value["Stat"]) == (
+                spec.namespace, spec.metric, spec.statistic)
+            assert value["Metric"].get("Dimensions", []) == [{"Name": k, "Value": v} for k, v in spec.dimensions]
+            assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         elif isinstance(spec, res.ServiceAlarm):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
                 spec.namespace, spec.metric, spec.statistic, "GreaterThanOrEqualToThreshold")
@@ -184,3 +192,12 @@ def test_same_alarms(synth):
             assert (props["Namespace"], props["MetricName"], props["Statistic"], props["ComparisonOperator"]) == (
                 "Omnishop", spec.metric, "Sum", "GreaterThanOrEqualToThreshold")
             assert props["Dimensions"] == [{"Name": "service", "Value": "omnishop"}]
+
+
+@pytest.mark.parametrize("spec", res.SECRETS, ids=lambda s: s.name)
+def test_secret(synth, spec):
+    """Both publish the secret's id (never its value) under the same variable."""
+    arn = settings.secret_id(spec.name)
+    assert arn, f"the local runtime did not publish {spec.name}'s id"
+    assert aws_clients.client("secretsmanager").describe_secret(SecretId=arn)["Name"] == settings.resource_name(spec.name)
+    assert synth.resources[logical_id("Secret", spec.name)]["Type"] == "AWS::SecretsManager::Secret"

@@ -152,7 +152,8 @@ def test_no_stream_has_more_than_two_readers():
 
 def test_one_mapping_per_source_and_no_others(template):
     template.resource_count_is(MAPPING, sum(len(f.sources) for f in res.FUNCTIONS))
-    template.resource_count_is(FUNCTION, len(res.FUNCTIONS))
+    # and CDK's AwsCustomResource provider, which sets the account's SMS attributes (infra/stack.py)
+    template.resource_count_is(FUNCTION, len(res.FUNCTIONS) + 1)
 
 
 def _policy_actions(synth, role_logical_id: str) -> set[str]:
@@ -428,8 +429,14 @@ def test_sms_and_email_alarms(synth):
     failures, spend = _alarm(synth, "sms-failures"), _alarm(synth, "sms-spend")
     assert (failures["Namespace"], failures["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
     assert failures["Dimensions"] == [{"Name": "PhoneNumber", "Value": "PhoneNumberDirect"}]
-    assert (spend["MetricName"], spend["Statistic"]) == ("SMSMonthToDateSpentUSD", "Maximum")
-    assert 0 < spend["Threshold"] < res.SMS_SPEND_LIMIT_USD   # before SNS stops sending
+    # spend as a percentage of the spend-limit stack parameter, alarmed before SNS stops sending
+    (value,) = [m for m in spend["Metrics"] if "MetricStat" in m]
+    assert (value["MetricStat"]["Metric"]["MetricName"], value["MetricStat"]["Stat"]) == (
+        "SMSMonthToDateSpentUSD", "Maximum")
+    (expression,) = [m for m in spend["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == {"Fn::Join": ["", [f"100 * {value['Id']} / ",
+                                                         {"Ref": "SmsMonthlySpendLimitUsd"}]]}
+    assert 0 < spend["Threshold"] == res.SMS_SPEND_ALARM_PERCENT < 100
     for name, metric in (("ses-bounce-rate", "Reputation.BounceRate"), ("ses-complaint-rate", "Reputation.ComplaintRate")):
         props = _alarm(synth, name)
         assert (props["Namespace"], props["MetricName"], props["AlarmActions"]) == ("AWS/SES", metric, [_topic_ref(synth)])

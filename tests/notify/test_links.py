@@ -1,5 +1,6 @@
 """Signed links: round trip, expiry, tampering, purpose, rotation; no personal data inside."""
 import base64
+import os
 
 import pytest
 
@@ -55,11 +56,11 @@ def test_rotation_old_secret_still_verifies():
 
 def test_settings_secret_locally_and_refused_when_unconfigured(monkeypatch):
     monkeypatch.setenv("OMNISHOP_LOCAL", "1")
-    monkeypatch.delenv("OMNISHOP_LINK_SECRETS", raising=False)
+    monkeypatch.delenv("OMNISHOP_SECRET_ID_LINK_KEYS", raising=False)
     assert links.verify(links.sign("basket.assist", "b-1")).subject == "b-1"
     assert links.url("abc").endswith("/l/abc")
     monkeypatch.setenv("OMNISHOP_LOCAL", "0")
-    with pytest.raises(RuntimeError, match="OMNISHOP_LINK_SECRETS"):
+    with pytest.raises(RuntimeError, match="OMNISHOP_SECRET_ID_LINK_KEYS"):
         links.sign("basket.assist", "b-1")
 
 
@@ -68,3 +69,23 @@ def test_settings_secret_locally_and_refused_when_unconfigured(monkeypatch):
 def test_parts_are_plain_ids(purpose, subject):
     with pytest.raises(ValueError):
         links.sign(purpose, subject, 60, secrets=SECRETS)
+
+
+def test_keys_come_from_secrets_manager_read_once_per_max_age(aws, monkeypatch):
+    """The local runtime's secret in moto (infra/resources.py SECRETS); a changed value is seen
+    only once the cached one is older than settings.secret_max_age_seconds()."""
+    from chalicelib import aws as aws_clients
+    from chalicelib import settings
+
+    secret_id = settings.secret_id(settings.LINK_SECRET)
+    assert secret_id and secret_id.startswith("arn:aws:secretsmanager:")
+    assert "OMNISHOP_LINK_SECRETS" not in os.environ
+    assert links.keys() == [settings.LOCAL_LINK_SECRET]
+    token = links.sign("basket.assist", "b-7", 60)
+    aws_clients.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString="new-key,old-key")
+    assert links.keys() == [settings.LOCAL_LINK_SECRET], "cached for secret_max_age_seconds"
+    links._provider.cache_clear()   # a new container (or the cache expired)
+    assert links.keys() == ["new-key", "old-key"]
+    with pytest.raises(ApiError, match="signature"):
+        links.verify(token)
+    assert links.verify(links.sign("basket.assist", "b-7", 60), secrets=["new-key"]).subject == "b-7"
