@@ -3,9 +3,10 @@ freed), and send each confirmed appointment's day-before SMS (once)."""
 from __future__ import annotations
 
 from chalicelib.appointment import service
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
     done = service.sweep()

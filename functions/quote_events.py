@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 from chalicelib.quote import domain, service
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -40,6 +40,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                        "events": len(events), "deliveries": sent, "messages": messages})
 
 
+@traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
