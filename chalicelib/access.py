@@ -66,6 +66,10 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
                      WRITE: {"catalog-admin": ALL, "stack": ALL}},
     "reserveProductStock": {READ: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS},
                             WRITE: {"catalog-admin": ALL, "agent": ALL, "customer": OWN, "channel": ANONYMOUS}},
+    # TMF676 payments: a customer pays and sees her own; an agent takes payments for any customer.
+    # Refunds are made by the platform (a paid order cancelled); nobody writes them.
+    "payment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
+    "refund": {READ: {"agent": ALL, "customer": OWN}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -74,6 +78,7 @@ COM, PO = "/tmf-api/communicationManagement/v4", "/tmf-api/productOrderingManage
 CMP, REC = "/tmf-api/campaignManagement/v4", "/tmf-api/recommendationManagement/v4"
 PINV = "/tmf-api/productInventory/v4"
 STK = "/tmf-api/stockManagement/v4"
+PAY = "/tmf-api/paymentManagement/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -121,6 +126,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     **_crud(PINV, "product", "product", param="pid"),
     **_crud(STK, "productStock", "productStock", param="sid"),
     **_crud(STK, "reserveProductStock", "reserveProductStock", ("GET", "POST", "PATCH"), param="rid"),
+    **_crud(PAY, "payment", "payment", ("GET", "POST"), param="pid"),
+    **_crud(PAY, "refund", "refund", ("GET",), param="rid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

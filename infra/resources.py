@@ -253,6 +253,8 @@ TABLES = (
     Table("idempotency", key_schema=(("id", "S", "HASH"),), ttl_attribute="expiration"),
     # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
     Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
+    # TMF676 payments and refunds (payment/models.py).
+    Table("payment", model="chalicelib.payment.models:PaymentRecord"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -311,6 +313,8 @@ FUNCTIONS = (
     Function("basket-sweep", "functions.basket_sweep.handler", timeout=120),
     # Stock reservations whose hold expired: released, their stock back (chalicelib/stock).
     Function("stock-sweep", "functions.stock_sweep.handler", timeout=120),
+    # Payments whose customer step (3-D Secure) expired: failed, their orders pending (chalicelib/payment).
+    Function("payment-sweep", "functions.payment_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -374,6 +378,7 @@ SCHEDULES = (
     Schedule("notify-sweep", "rate(5 minutes)", "notify-sweep"),
     Schedule("basket-sweep", "rate(2 minutes)", "basket-sweep"),
     Schedule("stock-sweep", "rate(1 minute)", "stock-sweep"),
+    Schedule("payment-sweep", "rate(1 minute)", "payment-sweep"),
 )
 
 # API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,
