@@ -31,6 +31,7 @@ SPECS = {
     "recommendationManagement": "TMF680-Recommendation-v4.0.0.swagger.json",
     "communicationManagement": "TMF681-Communication-v4.0.0.swagger.json",
     "partyInteraction": "TMF683-PartyInteraction-v4.0.0.swagger.json",
+    "paymentManagement": "TMF676-Payment-v4.0.0.swagger.json",
 }
 
 

@@ -26,7 +26,7 @@ def list_payments(call: Call) -> Reply:
     return listing(*service.search(domain.PAYMENT, call.query, call.caller))
 
 
-@endpoint(bp, "/payment", ["POST"], name="create_payment", body="PaymentCreate")
+@endpoint(bp, "/payment", ["POST"], name="create_payment", body="Payment")
 def create_payment(call: Call) -> Reply:
     return created(service.create(call.json(), call.caller)[0])
 

@@ -1,7 +1,9 @@
 """Payload models for TMF676 payments (pydantic). TMF entities are extensible: unknown attributes
 are kept; known ones must have the right type and size. Required fields are the v4.0.0 swagger's
-Payment_Create (account, paymentMethod, totalAmount); Money's value and unit are optional there
-(the TMF676 kit posts `"totalAmount": {}`), and a payment with nothing to charge ends `failed`."""
+Payment_Create (account, paymentMethod, totalAmount); the model is named after the resource, so
+the API reference compares its attributes with the spec's Payment. Money's value and unit are
+optional there (the TMF676 kit posts `"totalAmount": {}`): a payment with nothing to charge ends
+`failed`."""
 from __future__ import annotations
 
 from typing import Optional
@@ -35,7 +37,7 @@ class PaymentItem(Tmf):
     totalAmount: Optional[Money] = None
 
 
-class PaymentCreate(Tmf):
+class Payment(Tmf):
     account: Ref
     paymentMethod: PaymentMethod
     totalAmount: Money

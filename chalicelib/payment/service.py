@@ -36,14 +36,6 @@ def href(resource: str, rid: str) -> str:
     return tmf.href(domain.API_ROOT, resource, rid)
 
 
-def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
-    offset, limit = tmf.paging(params)
-    fields = tmf.field_selection(params)
-    chosen = [d for d in docs if tmf.matches(d, tmf.attribute_filters(params))]
-    items, total = tmf.page(chosen, offset, limit)
-    return [tmf.select_fields(d, fields and fields + ALWAYS_LISTED) for d in items], total
-
-
 # --- paying ---------------------------------------------------------------------------------------
 def _payer(body: Mapping[str, Any], caller: Caller, order: Mapping[str, Any] | None) -> dict[str, Any] | None:
     named = domain.customer_of(body)
@@ -63,10 +55,16 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> dict[str
     """The order this payment pays: the caller's to see (404 otherwise), waiting for its payment,
     and the amount its one-off total."""
     order, _ = ordering.read(order_id, caller)
+    existing = store.load(domain.order_payment_id(order_id))
+    if existing is not None:
+        raise _paid(order_id, existing[0])
     due = domain.one_off_due(order)
     if due is None:
         raise unprocessable(f"productOrder {order_id} has no one-off charge to pay (recurring charges are billed)",
                             "nothingToPay")
+    if order.get("state") != order_domain.ACKNOWLEDGED or order_domain.parent_of(order):
+        raise unprocessable(f"productOrder {order_id} is {order.get('state')}: it takes no payment",
+                            "orderNotPayable")
     if not domain.same_money(body.get("totalAmount"), due):
         raise unprocessable(f"totalAmount must be the order's one-off total: {due['value']} {due['unit']}",
                             "amountMismatch")
@@ -80,13 +78,15 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
     once: 409 alreadyPaid for a second payment. A payment with nothing to charge (no amount, or
     no card token) is answered 201 `failed`, nothing taken (the TMF676 kit posts one)."""
     access.check(caller, domain.PAYMENT, access.WRITE)
-    validate_payload("payment", schemas.PaymentCreate, body)
+    validate_payload("payment", schemas.Payment, body)
     order_id = domain.ordered_item(body)
+    payer = _payer(body, caller, None)        # 404 first for a customer naming another
     order = _payable(order_id, body, caller) if order_id else None
     rid = domain.order_payment_id(order_id) if order_id else tmf.new_id()
     order_ref = {"id": order["id"], "href": order["href"], "@referredType": domain.ORDER_TYPE} if order else None
     at = tmf.now()
-    doc = domain.new_payment(body, rid, href(domain.PAYMENT, rid), tmf.iso(at), _payer(body, caller, order), order_ref)
+    doc = domain.new_payment(body, rid, href(domain.PAYMENT, rid), tmf.iso(at),
+                             _payer(body, caller, order) if order else payer, order_ref)
     check_size("payment", doc)
     token, amount = domain.card_token(body), body["totalAmount"]
     if amount.get("value") is None or not token:
@@ -98,14 +98,16 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
     deadline = tmf.iso(at + dt.timedelta(seconds=settings.payment_step_seconds()))
     version = store.insert(doc, step_deadline=deadline)   # claims the order: a crash leaves it to the sweep
     if version is None:
-        existing = store.load(rid)
-        status = existing[0].get("status") if existing else "unknown"
-        raise conflict(f"productOrder {order_id} has a payment already ({rid}, {status}): it is paid once",
-                       "alreadyPaid")
+        raise _paid(order_id or "", (store.load(rid) or ({"id": rid},))[0])
     outcome = provider.provider().authorize(rid, amount, token)
     doc, version = _settle(rid, outcome.status, outcome.reason, outcome.authorization_code, deadline)
     logger.info("payment", extra={"paymentId": rid, "orderId": order_id, "by": caller.role, "status": doc["status"]})
     return doc, version
+
+
+def _paid(order_id: str, payment: Mapping[str, Any]) -> ApiError:
+    return conflict(f"productOrder {order_id} has a payment already ({payment['id']}, {payment.get('status')}): "
+                    "it is paid once", "alreadyPaid")
 
 
 def _settle(rid: str, status: str, reason: str | None, code: str | None = None,
@@ -143,7 +145,9 @@ def _follow(doc: Mapping[str, Any]) -> None:
         return
     if doc["status"] == domain.AUTHORIZED:
         found = ordering.store.load(order_id)
-        if found is not None:
+        if found is not None and found.doc.get("state") in (order_domain.CANCELLED, order_domain.FAILED):
+            refund_order(order_id)        # confirmed after the order was cancelled: it goes back
+        elif found is not None:
             ordering.start_workflow(found.doc)
     else:
         ordering.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or ''} The order "
@@ -198,8 +202,14 @@ def order_paid(order: Mapping[str, Any]) -> bool:
 
 def refund_order(order_id: str) -> bool:
     """The order was cancelled (or failed): what its payment took goes back, once (a refund whose
-    id derives from the payment). False when nothing was taken or it was refunded before."""
+    id derives from the payment); a payment still waiting for the customer's step is dropped.
+    False when nothing was taken or it was refunded before."""
     found = store.load(domain.order_payment_id(order_id))
+    if found is not None and found[0].get("status") == domain.PENDING:   # not confirmed yet: dropped
+        provider.provider().void(found[0]["id"])
+        _settle(found[0]["id"], domain.CANCELED, "the order was cancelled before the payment was confirmed; "
+                "nothing was charged")
+        found = store.load(found[0]["id"])   # a confirmation that came first is refunded below
     if found is None or found[0].get("status") != domain.AUTHORIZED:
         return False
     payment, version = found
@@ -228,4 +238,4 @@ def read(kind: str, rid: str, caller: Caller) -> dict[str, Any]:
 def search(kind: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check(caller, kind, access.READ)
     docs = store.listed(kind, caller.customer_id or "") if caller.role == "customer" else store.listed(kind)
-    return _listed([d for d in docs if domain.visible(d, caller.role, caller.customer_id)], params)
+    return tmf.listed([d for d in docs if domain.visible(d, caller.role, caller.customer_id)], params, ALWAYS_LISTED)

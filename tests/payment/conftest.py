@@ -5,30 +5,15 @@ import json
 import pathlib
 
 import jsonschema
-import pytest
-
 from tests.basket.conftest import admin, agent, andrea, api, headers, web  # noqa: F401
 from tests.ctk.newman import SHARED
+from tests.stock.test_checkout import shop  # noqa: F401 (the demo catalogue, customers, rules and stock)
 
 BASE = "/tmf-api/paymentManagement/v4"
 PAYMENTS = f"{BASE}/payment"
 REFUNDS = f"{BASE}/refund"
 CALLBACK = f"{BASE}/providerCallback"
 SPEC = SHARED / "tmf" / "specs" / "TMF676-Payment-v4.0.0.swagger.json"
-
-
-@pytest.fixture
-def shop(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-    from chalicelib.stock import demo as stock_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    stock_demo.load()
-    pump.drain()
 
 
 def valid(doc, definition):

@@ -172,3 +172,22 @@ def test_a_payment_with_nothing_to_charge_is_recorded_failed(api, shop, agent):
     assert status == 201 and doc["status"] == "failed" and valid(doc, "Payment"), doc
     assert api.call("GET", f"{PAYMENTS}?id={doc['id']}&fields=status", agent)[1] == [
         {"id": doc["id"], "href": doc["href"], "status": "failed"}]
+
+
+def test_cancelling_before_the_bank_step_drops_the_payment(api, shop, andrea, agent, pump):
+    placed = order(api, andrea, PHONE)
+    paid = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-3ds"))[1]
+    assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": placed["id"]}})[0] == 201
+    dropped = api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]
+    assert dropped["status"] == "canceled" and "nothing was charged" in dropped["statusReason"]
+    late = signed({"eventId": "evt-after-cancel", "paymentId": paid["id"], "outcome": "authorized"})
+    assert api.call("POST", CALLBACK, late[1], late[0])[1]["status"] == "canceled"
+    assert api.call("GET", REFUNDS, andrea)[1] == [] and level(api, agent) == 50
+    assert workflow_status(placed["id"]) is None
+
+
+def test_a_cancelled_order_takes_no_payment(api, shop, andrea):
+    placed = order(api, andrea, PHONE)
+    assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": placed["id"]}})[0] == 201
+    status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
+    assert status == 422 and error["code"] == "orderNotPayable", error
