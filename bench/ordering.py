@@ -212,6 +212,7 @@ def _amendment(client: Any, headers: dict[str, str], pump: Any) -> list[tuple[An
         answer = client.http.post(ORDERS, headers=headers, body=json.dumps(body))
         assert answer.status_code == 201, answer.body
         order_id = json.loads(answer.body)["id"]
+        _pay(client, headers, json.loads(answer.body))   # broadband's installation fee
         deadline = time.monotonic() + 120
         while True:
             pump.drain()
