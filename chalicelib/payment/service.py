@@ -150,8 +150,8 @@ def _follow(doc: Mapping[str, Any]) -> None:
         elif found is not None:
             ordering.start_workflow(found.doc)
     else:
-        ordering.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or ''} The order "
-                                           "is not sent and its handsets were released; place it again to buy.")
+        ordering.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or 'no reason given'}. "
+                                           "The order is not sent and its handsets were released; order again to buy.")
 
 
 # --- the provider's callback ------------------------------------------------------------------------
