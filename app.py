@@ -15,6 +15,8 @@ from chalicelib.inventory.api import bp as inventory_api
 from chalicelib.notify.api import bp as notify_api
 from chalicelib.ordering.api import bp as ordering_api
 from chalicelib.quote.api import bp as quote_api
+
+from chalicelib.payment.api import bp as payment_api
 from chalicelib.recovery.api import bp as recovery_api
 from chalicelib.rules.api import bp as rules_api
 from chalicelib.stock.api import bp as stock_api
@@ -36,6 +38,8 @@ app.register_blueprint(ordering_api, url_prefix="/tmf-api/productOrderingManagem
 app.register_blueprint(inventory_api, url_prefix="/tmf-api/productInventory/v4")
 app.register_blueprint(stock_api, url_prefix="/tmf-api/stockManagement/v4")
 app.register_blueprint(appointment_api, url_prefix="/tmf-api/appointment/v4")
+
+app.register_blueprint(payment_api, url_prefix="/tmf-api/paymentManagement/v4")
 app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4")
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
 app.register_blueprint(campaign_landing)

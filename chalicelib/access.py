@@ -76,6 +76,11 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
     "appointment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
     "searchTimeSlot": {READ: {"agent": ALL, "customer": ALL, "channel": ALL},
                        WRITE: {"agent": ALL, "customer": ALL, "channel": ALL}},
+
+    # TMF676 payments: a customer pays and sees her own; an agent takes payments for any customer.
+    # Refunds are made by the platform (a paid order cancelled); nobody writes them.
+    "payment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
+    "refund": {READ: {"agent": ALL, "customer": OWN}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -87,6 +92,8 @@ STK = "/tmf-api/stockManagement/v4"
 QM = "/tmf-api/quoteManagement/v4"
 
 APT = "/tmf-api/appointment/v4"
+
+PAY = "/tmf-api/paymentManagement/v4"
 
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
@@ -140,6 +147,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     **_crud(APT, "appointment", "appointment", ("GET", "POST", "PATCH"), param="aid"),
     (f"{APT}/searchTimeSlot", "POST"): ("searchTimeSlot", WRITE),
     (f"{APT}/searchTimeSlot/{{sid}}", "GET"): ("searchTimeSlot", READ),
+
+    **_crud(PAY, "payment", "payment", ("GET", "POST"), param="pid"),
+    **_crud(PAY, "refund", "refund", ("GET",), param="rid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

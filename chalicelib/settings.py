@@ -397,3 +397,33 @@ def quote_valid_days() -> int:
 def quote_approvers_email() -> str:
     """Where the email asking a sales manager to approve a quote goes (a team mailbox)."""
     return env("QUOTE_APPROVERS_EMAIL", "sales-managers@omnishop.example") or "sales-managers@omnishop.example"
+
+# --- payments (TMF676) ---------------------------------------------------------------------------
+LOCAL_PAYMENT_CALLBACK_SECRET = "omnishop-local-payment-callback-secret"
+
+
+def payment_provider() -> str:
+    """The payment-provider adapter (chalicelib/payment/provider.py): `simulated` locally."""
+    return env("PAYMENT_PROVIDER", "simulated") or "simulated"
+
+
+def payment_callback_secrets() -> list[str]:
+    """HMAC secrets the provider signs its callbacks with, comma-separated: every one verifies, the
+    first signs (the simulator). Locally a fixed default; deployed, it must be configured."""
+    raw = [s.strip() for s in (env("PAYMENT_CALLBACK_SECRETS") or "").split(",") if s.strip()]
+    if raw:
+        return raw
+    if local_mode():
+        return [LOCAL_PAYMENT_CALLBACK_SECRET]
+    raise RuntimeError("OMNISHOP_PAYMENT_CALLBACK_SECRETS is not configured: provider callbacks cannot be checked")
+
+
+def payment_callback_window_seconds() -> int:
+    """How far a callback's signed timestamp may be from now (older ones are replays)."""
+    return env_int("PAYMENT_CALLBACK_WINDOW_SECONDS", 300)
+
+
+def payment_step_seconds() -> int:
+    """How long a payment waits for the customer's step (3-D Secure) before it expires: the order
+    stays pending and its handsets go back (the payment-sweep schedule)."""
+    return env_int("PAYMENT_STEP_SECONDS", 900)

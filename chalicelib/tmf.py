@@ -327,6 +327,16 @@ def page(items: list[dict[str, Any]], offset: int, limit: int) -> tuple[list[dic
     return items[offset: offset + limit], len(items)
 
 
+def listed(docs: list[dict[str, Any]], params: Mapping[str, str],
+           always: list[str] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """A list answer from the documents read: attribute filters, one page, `fields=` (plus the
+    `always` fields: the TMF687 and TMF676 kits ask `fields=id` and expect href too); and the total."""
+    offset, limit = paging(params)
+    fields = field_selection(params)
+    items, total = page([d for d in docs if matches(d, attribute_filters(params))], offset, limit)
+    return [select_fields(d, fields and fields + (always or [])) for d in items], total
+
+
 # --- writing ----------------------------------------------------------------------------------
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch (TMF PATCH with application/json or merge-patch+json)."""

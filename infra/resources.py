@@ -278,6 +278,9 @@ TABLES = (
 
     # TMF646 installation appointments, slot booking counters, searches (appointment/models.py).
     Table("appointment", model="chalicelib.appointment.models:AppointmentRecord", ttl_attribute="expires"),
+
+    # TMF676 payments and refunds (payment/models.py).
+    Table("payment", model="chalicelib.payment.models:PaymentRecord"),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -345,6 +348,9 @@ FUNCTIONS = (
 
     # Appointments: unordered bookings whose hold expired (slot freed), day-before SMS (once each).
     Function("appointment-sweep", "functions.appointment_sweep.handler", timeout=120),
+
+    # Payments whose customer step (3-D Secure) expired: failed, their orders pending (chalicelib/payment).
+    Function("payment-sweep", "functions.payment_sweep.handler", timeout=120),
 )
 
 STATE_MACHINES = (
@@ -418,6 +424,8 @@ SCHEDULES = (
     Schedule("quote-sweep", "rate(15 minutes)", "quote-sweep"),
 
     Schedule("appointment-sweep", "rate(5 minutes)", "appointment-sweep"),
+
+    Schedule("payment-sweep", "rate(1 minute)", "payment-sweep"),
 )
 
 # API Gateway's own answers (an unknown path or method, a refused, throttled or too large request,

@@ -32,6 +32,8 @@ SPECS = {
     "communicationManagement": "TMF681-Communication-v4.0.0.swagger.json",
     "partyInteraction": "TMF683-PartyInteraction-v4.0.0.swagger.json",
     "quoteManagement": "TMF648-Quote-v4.0.0.swagger.json",
+
+    "paymentManagement": "TMF676-Payment-v4.0.0.swagger.json",
 }
 
 

@@ -40,6 +40,8 @@ quotes = deferred.module("chalicelib.quote.service")
 
 appointments = deferred.module("chalicelib.appointment.service")
 
+payment = deferred.module("chalicelib.payment.service")
+
 USERS = ("customer", "agent")
 CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)
 WORKFLOW = "order-fulfilment"
@@ -559,6 +561,8 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     if final.get("state") == domain.CANCELLED:
         stock.release_order(order["id"])   # the handsets its checkout held go back (once)
         appointments.release_order(final)   # its installation slots are freed (once)
+
+        payment.refund_order(order["id"])  # what its payment took goes back (once)
     done = {**request, "state": "done", "effectiveCancellationDate": tmf.now_iso()}
     if children and not all(results.values()):
         done["description"] = (f"{sum(results.values())} of {len(results)} child orders cancelled; the others were "
@@ -814,6 +818,8 @@ def finish(order_id: str) -> dict[str, Any]:
     elif state in (domain.FAILED, domain.CANCELLED):
         stock.release_order(order_id)
         appointments.release_order(order)   # its installation slots are freed (once)
+
+        payment.refund_order(order_id)
     return {"orderId": order_id, "state": state}
 
 
@@ -831,14 +837,27 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
     if after.get("state") in (domain.FAILED, domain.CANCELLED):
         stock.release_order(order_id)   # the handsets its checkout held go back (once)
         appointments.release_order(after)   # its installation slots are freed (once)
+
+        payment.refund_order(order_id)
     return {"orderId": order_id, "state": after.get("state")}
 
 
 # --- from the stream ------------------------------------------------------------------------------
 def start_workflow(order: Mapping[str, Any]) -> bool:
-    """One workflow per order, named after it: a repeated start starts nothing."""
+    """One workflow per order, named after it: a repeated start starts nothing. An order with
+    one-off charges starts once its payment is authorized (chalicelib/payment calls this then)."""
+    if not payment.order_paid(order):
+        return False
     return workflows.start_once(WORKFLOW, order["id"], {"orderId": order["id"],
                                           "childTimeoutSeconds": settings.order_child_timeout_seconds()})
+
+
+def payment_refused(order_id: str, message: str) -> None:
+    """Its payment was declined or expired (chalicelib/payment): the order, not sent yet, stays
+    `pending` with the reason in a note for the customer, and its handsets go back (once)."""
+    _change(order_id, lambda f, at: {**domain.with_note(f.doc, at, message), "state": domain.PENDING, "lastUpdate": at}
+            if f.doc.get("state") == domain.ACKNOWLEDGED and not domain.children_of(f.doc) else None)
+    stock.release_order(order_id)
 
 
 def restart_workflows() -> int:

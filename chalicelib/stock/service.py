@@ -27,11 +27,7 @@ def href(resource: str, rid: str) -> str:
 
 
 def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
-    offset, limit = tmf.paging(params)
-    fields = tmf.field_selection(params)
-    chosen = [d for d in docs if tmf.matches(d, tmf.attribute_filters(params))]
-    items, total = tmf.page(chosen, offset, limit)
-    return [tmf.select_fields(d, fields and fields + ALWAYS_LISTED) for d in items], total
+    return tmf.listed(docs, params, ALWAYS_LISTED)
 
 
 # --- productStock ---------------------------------------------------------------------------------

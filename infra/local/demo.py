@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
 OFFERINGS = "/tmf-api/productCatalogManagement/v4/productOffering"
 CAMPAIGNS = "/tmf-api/campaignManagement/v4/campaign"
 INTERACTIONS = "/tmf-api/partyInteraction/v4/partyInteraction"
@@ -221,6 +222,17 @@ class Demo:
         self.out(f"   basket now {outcome.get('status')}")
         order = self.wait("the order", lambda: [o for o in self.call("GET", ORDERS, headers=home_pc)
                                                 if (o.get("shoppingCart") or {}).get("id") == basket][:1])[0]
+        fee = next((t["price"]["taxIncludedAmount"] for t in order.get("orderTotalPrice") or []
+                    if t.get("priceType") == "oneTime"), None)
+        if fee:
+            self.say("She pays the installation fee (TMF676)",
+                     "One-off charges are paid before anything goes to the stacks: the payment provider "
+                     "(simulated locally) authorises her card, and only then does the order's workflow start.")
+            paid = self.call("POST", PAYMENTS, {
+                "account": {"id": "ba-giulia"}, "paymentMethod": {"id": "tok-visa"}, "totalAmount": fee,
+                "paymentItem": [{"item": {"id": order["id"], "@referredType": "ProductOrder"}}]}, home_pc)
+            self.api("POST", PAYMENTS, "customer")
+            self.out(f"   {fee['value']} {fee['unit']}: payment {paid['status']}")
 
         self.say("The order is split by stack and fulfilled; she gets milestone SMS (queues per stack)",
                  f"Order {order['id']} is decomposed from the catalogue: one child order per fulfilling stack, "

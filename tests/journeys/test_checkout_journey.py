@@ -15,6 +15,7 @@ from tests.support.appointments import installed_over_http
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
 _numbers = itertools.count(300)
 
 
@@ -35,7 +36,24 @@ def _new_customer(runtime, agent):
     return body["id"], email
 
 
+def _pay(runtime, order_id):
+    """An agent takes the order's one-off payment (TMF676, the simulated provider's test card):
+    an order with one-off charges goes to its stacks only once paid. The payment, or None."""
+    agent = _auth(runtime, "agent", channel="callcenter", sub="agent-payments")
+    _, _, order = runtime.request("GET", f"{ORDERS}/{order_id}", None, agent)
+    fee = next((t["price"]["taxIncludedAmount"] for t in order.get("orderTotalPrice") or []
+                if t.get("priceType") == "oneTime"), None)
+    if fee is None:
+        return None
+    status, _, paid = runtime.request("POST", PAYMENTS, {
+        "account": {"id": "ba-test"}, "paymentMethod": {"id": "tok-visa"}, "totalAmount": fee,
+        "paymentItem": [{"item": {"id": order_id, "@referredType": "ProductOrder"}}]}, agent)
+    assert status == 201 and paid["status"] == "authorized", paid
+    return paid
+
+
 def _completed(runtime, order_id, headers, timeout=90):
+    _pay(runtime, order_id)
     deadline = time.monotonic() + timeout
     while True:
         _, _, order = runtime.request("GET", f"{ORDERS}/{order_id}", None, headers)

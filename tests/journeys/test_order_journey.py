@@ -1,6 +1,6 @@
 """Seed 000 step 7 over HTTP against the local runtime (simulated stacks, real Step Functions in
 moto): Andrea's Extreme Bundle plus Home Security becomes one order, three child orders on three
-stack queues, milestone SMS (readable in moto's /moto-api/data.json) and a completed order; with
+stack queues once its installation fee is paid (TMF676), milestone SMS (readable in moto's /moto-api/data.json) and a completed order; with
 one stack failing, the order ends partial."""
 import json
 import time
@@ -11,6 +11,7 @@ from tests.support.appointments import installed_over_http
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CUSTOMER = "/tmf-api/customerManagement/v4/customer/cust-andrea"
+PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
 FAST = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
 
 
@@ -31,6 +32,12 @@ def _order_and_wait(runtime, done=("completed", "partial", "failed", "held"), ti
                              {"id": "2", "action": "add", "productOffering": {"id": "po-home-security"}}]},
         {**andrea, "X-Journey-Key": "jrn-andrea-home-security"})
     assert status == 201 and order["state"] == "acknowledged", order
+    # Home Security's 49 EUR installation fee is paid at checkout: only then do the stacks get it
+    fee = next(t["price"]["taxIncludedAmount"] for t in order["orderTotalPrice"] if t["priceType"] == "oneTime")
+    status, _, paid = runtime.request("POST", PAYMENTS, {
+        "account": {"id": "ba-andrea"}, "paymentMethod": {"id": "tok-visa"}, "totalAmount": fee,
+        "paymentItem": [{"item": {"id": order["id"], "@referredType": "ProductOrder"}}]}, andrea)
+    assert status == 201 and paid["status"] == "authorized" and fee == {"unit": "EUR", "value": 49.0}, paid
     deadline = time.monotonic() + timeout
     while True:
         status, _, now = runtime.request("GET", f"{ORDERS}/{order['id']}", None, andrea)

@@ -72,6 +72,8 @@ def settle(pump, order_id, done=("completed", "partial", "failed", "cancelled", 
     from chalicelib.ordering import store
 
     deadline = time.monotonic() + timeout
+    pump.drain()
+    pay(order_id)
     while True:
         pump.drain()
         found = store.load(order_id)
@@ -81,6 +83,26 @@ def settle(pump, order_id, done=("completed", "partial", "failed", "cancelled", 
         if time.monotonic() > deadline:
             raise TimeoutError(f"order {order_id} is {found and found.doc.get('state')} after {timeout} s")
         time.sleep(0.1)
+
+
+def pay(order_id, token="tok-visa"):
+    """Pay an order's one-off charges as checkout does (chalicelib/payment: an agent, the simulated
+    provider's card `token`), when it has some and no payment yet: only then does it go to its
+    stacks. Returns the payment, or None when there was nothing to pay."""
+    from chalicelib.auth import Caller
+    from chalicelib.ordering import store
+    from chalicelib.ordering.domain import parent_of
+    from chalicelib.payment import domain, service
+    from chalicelib.payment import store as payments
+
+    found = store.load(order_id)
+    waiting = found and found.doc.get("state") == "acknowledged" and not parent_of(found.doc)
+    owed = domain.one_off_due(found.doc) if waiting else None
+    if owed is None or payments.load(domain.order_payment_id(order_id)) is not None:
+        return None
+    body = {"account": {"id": "ba-test"}, "paymentMethod": {"id": token}, "totalAmount": owed,
+            "paymentItem": [{"item": {"id": order_id, "@referredType": "ProductOrder"}}]}
+    return service.create(body, Caller(sub="agent-007", role="agent", channel="callcenter"))[0]
 
 
 def workflow_status(order_id):

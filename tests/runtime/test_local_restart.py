@@ -82,6 +82,12 @@ def test_ctrl_c_stops_within_2s_and_a_restart_keeps_everything():
         status, _, order = runtime.request("POST", ORDERS, {"productOrderItem": [
             {"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}]}, andrea)
         assert status == 201, order
+        # its installation fee paid (TMF676): only then does its workflow start
+        status, _, paid = runtime.request("POST", "/tmf-api/paymentManagement/v4/payment", {
+            "account": {"id": "ba-andrea"}, "paymentMethod": {"id": "tok-visa"},
+            "totalAmount": {"unit": "EUR", "value": 49},
+            "paymentItem": [{"item": {"id": order["id"], "@referredType": "ProductOrder"}}]}, andrea)
+        assert status == 201 and paid["status"] == "authorized", paid
         # its workflow sent the child order to its (silent) stack and waits for it
         wait_for("the child order dispatched", lambda: any(
             r["relationshipType"] == "child" for r in runtime.request("GET", f"{ORDERS}/{order['id']}", None,

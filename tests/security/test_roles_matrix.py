@@ -24,7 +24,8 @@ PUBLIC = {("/health", "GET"), ("/local/token", "POST"), ("/local/outbox", "GET")
           ("/recovery/link/{token}/{action}", "POST"), ("/c/{code}", "GET"),
           ("/tmf-api/quoteManagement/v4/quoteLink/{token}", "GET"),          # the quote's accept link
           ("/tmf-api/quoteManagement/v4/quoteLink/{token}/accept", "POST"),
-          ("/docs", "GET"), ("/docs/{asset}", "GET")}   # the API reference (chalicelib/docs)
+          ("/docs", "GET"), ("/docs/{asset}", "GET"),   # the API reference (chalicelib/docs)
+          ("/tmf-api/paymentManagement/v4/providerCallback", "POST")}   # HMAC-signed by the provider
 PUBLIC |= {(openapi.document_path(api), "GET") for api in openapi.apis(__import__("app").app.routes)}
 # A path parameter right after a collection of Andrea's records (tests.security.roles.andrea_records:
 # customer/{cid}, product/{pid}, productOrder/{rid}, communicationMessage/{mid}, ...) names her record

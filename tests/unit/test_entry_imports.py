@@ -47,6 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.service",
                                "chalicelib.basket.service"},
     "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.payment_sweep": {"chalicelib.payment.service"},
     "functions.recovery_tasks": {"chalicelib.recovery.service"},
     "functions.stack_adapter": set(),
     "functions.stock_sweep": {"chalicelib.stock.service"},

@@ -1,0 +1,52 @@
+"""TMF676 paymentManagement v4 routes. Thin: parse, call the service, shape the reply.
+
+  GET    /payment[?fields=&offset=&limit=&<attribute>=]   list (X-Total-Count, X-Result-Count)
+  POST   /payment                                         pay (201): an order's one-off charges, or an account
+  GET    /payment/{pid}
+  GET    /refund[?...], /refund/{rid}                      refunds (made when a paid order is cancelled)
+  POST   /providerCallback                                 the payment provider's signed callback (no token)
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import deferred, tmf
+from chalicelib.http import Call, Reply, created, endpoint, listing
+from chalicelib.payment import domain
+from chalicelib.payment.provider import SIGNATURE_HEADER
+
+# imported by the first request that uses it (a cold start loads only what it serves)
+service = deferred.module("chalicelib.payment.service")
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/payment", ["GET"], name="list_payment")
+def list_payments(call: Call) -> Reply:
+    return listing(*service.search(domain.PAYMENT, call.query, call.caller))
+
+
+@endpoint(bp, "/payment", ["POST"], name="create_payment", body="Payment")
+def create_payment(call: Call) -> Reply:
+    return created(service.create(call.json(), call.caller)[0])
+
+
+@endpoint(bp, "/payment/{pid}", ["GET"], name="get_payment")
+def get_payment(call: Call, pid: str) -> Reply:
+    return Reply(tmf.select_fields(service.read(domain.PAYMENT, pid, call.caller), tmf.field_selection(call.query)))
+
+
+@endpoint(bp, "/refund", ["GET"], name="list_refund")
+def list_refunds(call: Call) -> Reply:
+    return listing(*service.search(domain.REFUND, call.query, call.caller))
+
+
+@endpoint(bp, "/refund/{rid}", ["GET"], name="get_refund")
+def get_refund(call: Call, rid: str) -> Reply:
+    return Reply(tmf.select_fields(service.read(domain.REFUND, rid, call.caller), tmf.field_selection(call.query)))
+
+
+@endpoint(bp, "/providerCallback", ["POST"], authenticated=False, name="payment_provider_callback",
+          body="ProviderCallback")
+def provider_callback(call: Call) -> Reply:
+    return Reply(service.callback(call.raw_body, call.header(SIGNATURE_HEADER), call.json()))

@@ -1,0 +1,113 @@
+"""TMF676 payment rules, pure: what a payment and a refund look like, what an order has to pay
+before it goes to its stacks, who sees what. No I/O.
+
+- An order's one-off charges (its orderTotalPrice of priceType oneTime: handsets, installation
+  fees, a deposit) are paid by one payment naming the order in `paymentItem` (`order_payment_id`:
+  the id derives from the order, so an order is paid once). Recurring charges are billing's.
+- `status` follows the spec's PaymentStatusExampleType: `pendingAuthorization` (the provider
+  asked the customer for a step, its callback decides), `authorized` (the order may go to its
+  stacks), `denied` (declined), `failed` (expired, or nothing to charge), `canceled` (the order
+  was cancelled: refunded). `statusReason` (an Omnishop extension) says why, for the customer.
+"""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, Mapping
+
+API_NAME = "paymentManagement"
+API_ROOT = "/tmf-api/paymentManagement/v4"
+PAYMENT, REFUND = "payment", "refund"
+ORDER_TYPE = "ProductOrder"
+CUSTOMER_ROLE = "customer"
+
+PENDING, AUTHORIZED, DENIED, FAILED, CANCELED = "pendingAuthorization", "authorized", "denied", "failed", "canceled"
+SETTLED = (AUTHORIZED, DENIED, FAILED, CANCELED)
+REFUND_DONE = "done"
+NAMESPACE = uuid.UUID("0d6b9a53-6f0e-4c55-8a6c-7c1f2b9e4a01")
+
+
+def order_payment_id(order_id: str) -> str:
+    """An order's one payment: its id derives from the order (a second one is a conflict)."""
+    return str(uuid.uuid5(NAMESPACE, f"productOrder:{order_id}"))
+
+
+def refund_id(payment_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"refund:{payment_id}"))
+
+
+def one_off_due(order: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the order has to pay at checkout: its one-off total as Money ({"unit", "value"}), or
+    None when it has no one-off charge (or it comes to 0)."""
+    for total in order.get("orderTotalPrice") or []:
+        if total.get("priceType") != "oneTime":
+            continue
+        money = (total.get("price") or {}).get("taxIncludedAmount") or {}
+        if Decimal(str(money.get("value") or 0)) > 0:
+            return {"unit": money.get("unit") or "EUR", "value": float(money["value"])}
+    return None
+
+
+def same_money(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    if not a or not b or a.get("value") is None or b.get("value") is None:
+        return False
+    return a.get("unit") == b.get("unit") and Decimal(str(a["value"])) == Decimal(str(b["value"]))
+
+
+def ordered_item(body: Mapping[str, Any]) -> str | None:
+    """The order a payment pays, from its paymentItem (an item whose @referredType is ProductOrder)."""
+    for entry in body.get("paymentItem") or []:
+        item = entry.get("item") or {}
+        if item.get("@referredType") == ORDER_TYPE and item.get("id"):
+            return item["id"]
+    return None
+
+
+def customer_of(doc: Mapping[str, Any]) -> str | None:
+    payer = doc.get("payer") or {}
+    return payer.get("id") if str(payer.get("role", "")).lower() == CUSTOMER_ROLE else None
+
+
+def card_token(body: Mapping[str, Any]) -> str | None:
+    return (body.get("paymentMethod") or {}).get("id")
+
+
+def new_payment(body: Mapping[str, Any], rid: str, href: str, at: str, customer: Mapping[str, Any] | None,
+                order_ref: Mapping[str, Any] | None) -> dict[str, Any]:
+    doc = {k: v for k, v in body.items() if k not in ("id", "href", "status", "statusDate", "paymentDate",
+                                                        "authorizationCode", "statusReason")}
+    doc.update({"id": rid, "href": href, "@type": "Payment", "status": PENDING, "statusDate": at, "paymentDate": at})
+    if customer:
+        doc["payer"] = dict(customer)
+    if order_ref:
+        doc["paymentItem"] = [{"id": "1", "item": dict(order_ref), "totalAmount": body.get("totalAmount"),
+                               "@type": "PaymentItem"}]
+    return doc
+
+
+def settled(doc: Mapping[str, Any], status: str, at: str, reason: str | None = None,
+            authorization_code: str | None = None) -> dict[str, Any]:
+    out = {**doc, "status": status, "statusDate": at}
+    if reason:
+        out["statusReason"] = reason
+    if authorization_code:
+        out["authorizationCode"] = authorization_code
+    return out
+
+
+def new_refund(payment: Mapping[str, Any], href: str, at: str, reason: str) -> dict[str, Any]:
+    rid = refund_id(payment["id"])
+    out = {"id": rid, "href": href, "@type": "Refund", "status": REFUND_DONE, "statusDate": at, "refundDate": at,
+           "description": reason, "account": payment.get("account"), "paymentMethod": payment.get("paymentMethod"),
+           "totalAmount": payment.get("totalAmount"),
+           "payment": {"id": payment["id"], "href": payment["href"], "@referredType": "Payment"}}
+    if payment.get("payer"):
+        out["requestor"] = payment["payer"]
+    return out
+
+
+def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
+    if role == "customer":
+        owner = customer_of(doc) or customer_of({"payer": doc.get("requestor")})
+        return owner is not None and owner == customer_id
+    return True

@@ -1,0 +1,64 @@
+"""Payment persistence (PynamoDB): a payment is created once (conditional put on its id) and
+changes status only from the version read. See models.py for the key design."""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.customer.store import customer_pk
+from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.payment import domain
+from chalicelib.payment.models import PaymentRecord
+
+MAX_ID = 256
+WAITING = "waiting"
+
+
+def _record(doc: dict[str, Any], kind: str, version: int | None, step_deadline: str | None = None) -> PaymentRecord:
+    customer = domain.customer_of(doc) or domain.customer_of({"payer": doc.get("requestor")})
+    waiting = kind == domain.PAYMENT and doc.get("status") == domain.PENDING and step_deadline
+    rec = PaymentRecord(doc["id"], kind=kind, sort=f"{doc.get('paymentDate') or doc.get('refundDate')}#{doc['id']}",
+                        owner=customer_pk(customer) if customer else None, body=doc,
+                        due=WAITING if waiting else None, until=step_deadline if waiting else None)
+    if version is not None:
+        rec.version = version
+    return rec
+
+
+def load(rid: str, kind: str = domain.PAYMENT) -> tuple[dict[str, Any], int] | None:
+    if not rid or len(rid) > MAX_ID:
+        return None
+    try:
+        rec = PaymentRecord.get(rid, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return (rec.body, rec.version) if rec.kind == kind else None
+
+
+def insert(doc: dict[str, Any], kind: str = domain.PAYMENT, step_deadline: str | None = None) -> int | None:
+    """Write a new payment (or refund); None when one with this id exists (the order is paid)."""
+    rec = _record(doc, kind, None, step_deadline)
+    return rec.version if written(lambda: rec.save(condition=PaymentRecord.pk.does_not_exist())) else None
+
+
+def replace(doc: dict[str, Any], version: int, step_deadline: str | None = None) -> int:
+    """The payment as stored at `version`, changed (StaleVersion when it changed meanwhile)."""
+    rec = _record(doc, domain.PAYMENT, version, step_deadline)
+    with versioned():
+        rec.save()
+    return rec.version
+
+
+def listed(kind: str, customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Every payment (or refund) kept, oldest first, or one customer's (one Query either way)."""
+    if customer_id is not None:
+        if len(customer_id) > MAX_ID:
+            return []
+        return [r.body for r in PaymentRecord.by_owner.query(customer_pk(customer_id)) if r.kind == kind]
+    return [r.body for r in PaymentRecord.by_kind.query(kind)]
+
+
+def waiting_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
+    """Payments waiting for the customer's step whose deadline is at or before `at` (one Query)."""
+    return [(r.body, r.version) for r in PaymentRecord.by_due.query(WAITING, PaymentRecord.until <= at, limit=limit)]
