@@ -48,6 +48,8 @@ ALLOWED: dict[str, set[str]] = {
                                "chalicelib.basket.service"},
     "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
     "functions.payment_sweep": {"chalicelib.payment.service"},
+    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
+    "functions.quote_sweep": {"chalicelib.quote.service"},
     "functions.recovery_tasks": {"chalicelib.recovery.service"},
     "functions.stack_adapter": set(),
     "functions.stock_sweep": {"chalicelib.stock.service"},
