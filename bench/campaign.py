@@ -32,7 +32,7 @@ def _customers(count: int, start: int = 0) -> int:
             body = {"name": f"Bench {n:06d}", "engagedParty": {"id": f"p-{n}", "@referredType": "Individual"},
                     "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": f"+4477{n:08d}"}}],
                     "contactPreference": {"consent": {"sms": {"marketing": hit}}}}
-            doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(NOON))
+            doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(NOON), "agent")
             batch.save(CustomerItem(customer_pk(cid), CUSTOMER_SK, kind="customer", sort=f"bench {n:06d}#{cid}", body=doc))
             if hit:
                 targeted += 1
