@@ -41,6 +41,7 @@ READERS = ("marketing", "agent")
 SEND_QUEUE, SOCIAL_QUEUE = "campaign-send", "campaign-social"
 SQS_BATCH = 10
 MAX_DELAY_SECONDS = 900
+THROTTLE_DELAY_SECONDS, MAX_HOPS = 1, 50   # a batch the SMS provider throttles: back in 1 s, 50 times at most
 CAP_KEPT_SECONDS = 15 * 86400   # a week's cap record outlives its week, then TTL removes it
 
 
@@ -344,7 +345,35 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
     if not channels:
         return "notTargeted", None
     tag, was_deferred = domain.tag(cid, customer_id), False
-    if not store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING, customer=customer_id):
+    chosen, reasons, wait = None, [], None
+    for channel in channels:
+        decision = customer_domain.contact_decision(customer, channel, domain.PURPOSE, now)
+        if decision["allowed"]:
+            chosen = channel
+            break
+        if decision.get("notBefore"):
+            wait = decision["notBefore"]
+            break
+        reasons.append(decision["reason"])
+    mid, week = domain.message_id(cid, customer_id), domain.week(now)
+    cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
+
+    def finish(state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
+        store.finish_target(cid, tag, state, channel, detail, was_deferred)
+        return state, None
+
+    # the target record, and the customer's weekly cap when a channel allows a message, in one
+    # transaction; a target there already (a replay, or quiet hours that ended) is taken up again
+    if chosen:
+        placed = store.place_target(cid, tag, customer_id, week, mid, cap, expires)
+    else:
+        placed = "placed" if store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING,
+                                                  customer=customer_id) else "exists"
+    if placed == "capped":
+        done = store.once_and_count(cid, store.target_sk(tag), {"targeted": 1, domain.SUPPRESSED_CAP: 1},
+                                    state=domain.SUPPRESSED_CAP, customer=customer_id)
+        return (domain.SUPPRESSED_CAP if done else "duplicate"), None
+    if placed == "exists":
         target = store.load_target(cid, tag)
         if target is None or target.state in domain.FINAL:
             return "duplicate", None
@@ -352,28 +381,14 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
         if target.state == domain.DEFERRED and not_before and tmf.parse_datetime(not_before, "notBefore") > now:
             return domain.DEFERRED, not_before
         was_deferred = target.state == domain.DEFERRED
-
-    def finish(state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
-        store.finish_target(cid, tag, state, channel, detail, was_deferred)
-        return state, None
-
-    chosen, reasons = None, []
-    for channel in channels:
-        decision = customer_domain.contact_decision(customer, channel, domain.PURPOSE, now)
-        if decision["allowed"]:
-            chosen = channel
-            break
-        if decision.get("notBefore"):
-            if not was_deferred:
-                store.defer_target(cid, tag, decision["notBefore"])
-            return domain.DEFERRED, decision["notBefore"]
-        reasons.append(decision["reason"])
+        if chosen and not store.reserve_cap(customer_id, week, mid, cap, expires):
+            return finish(domain.SUPPRESSED_CAP)
+    if wait:
+        if not was_deferred:
+            store.defer_target(cid, tag, wait)
+        return domain.DEFERRED, wait
     if chosen is None:
         return finish(domain.SUPPRESSED_CONSENT, detail={"reason": "; ".join(reasons)})
-    mid, week = domain.message_id(cid, customer_id), domain.week(now)
-    if not store.reserve_cap(customer_id, week, mid, settings.campaign_frequency_cap(),
-                             int(now.timestamp()) + CAP_KEPT_SECONDS):
-        return finish(domain.SUPPRESSED_CAP)
     code = domain.tracking_code(cid, customer_id)
     fields = domain.message_fields(campaign, code, landing_url(code))
     if chosen == "social":
@@ -416,8 +431,19 @@ def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
     waiting: dict[str, list[str]] = {}
     customer_ids = list(message.get("customers") or [])
     known = customer_store.customers_by_id(customer_ids)
-    for customer_id in customer_ids:
-        outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
+    for n, customer_id in enumerate(customer_ids):
+        try:
+            outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
+        except notify.TransientSendError:
+            # the provider refuses for now (throttling): the rest of the batch comes back as a new,
+            # delayed message, so the customers sent already are not read again and the message
+            # is not received again and again into the DLQ; after MAX_HOPS the error stands
+            hops = int(message.get("hops") or 0)
+            if hops >= MAX_HOPS:
+                raise
+            _enqueue([{**message, "customers": customer_ids[n:], "hops": hops + 1}], THROTTLE_DELAY_SECONDS)
+            counts["retryLater"] = len(customer_ids) - n
+            break
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome == domain.DEFERRED and not_before:
             waiting.setdefault(not_before, []).append(customer_id)

@@ -266,3 +266,33 @@ def test_the_runner_queues_only_customers_whose_facts_may_match_or_are_not_proje
     service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r1", "customers": ["unknown", "near"]})
     assert customer_store.customers_by_id(["unknown"])["unknown"][1] == {"held": []}
     assert [n for n, _ in sms_sent()] == ["+447700900201"]
+
+
+def test_a_throttled_provider_sends_the_rest_of_the_batch_later_and_nothing_twice(api, marketing, demo, pump,
+                                                                                   monkeypatch):
+    from chalicelib.notify import transport
+
+    for n in range(3):
+        make_customer(f"slow{n}", phone=f"+44770090030{n}")
+    publish, refused = transport.send_sms, []
+
+    def throttled(phone, text, purpose):
+        if phone == "+447700900301" and not refused:   # the provider refuses one publish: Throttling
+            refused.append(phone)
+            raise transport.ProviderError("sns Publish failed: Throttling", True, "Throttling")
+        return publish(phone, text, purpose)
+
+    monkeypatch.setattr(transport, "send_sms", throttled)
+    from chalicelib.campaign import service
+
+    enqueue, later_ = service._enqueue, []
+    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: (
+        later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    assert later_ and later_[0][0] == "slow1"                    # the rest of the batch, from the refused one
+    numbers = [n for n, _ in sms_sent()]
+    assert refused and len(numbers) == len(set(numbers))          # nobody twice
+    assert {"+447700900300", "+447700900301", "+447700900302"} <= set(numbers)
+    got = report(api, marketing, doc["id"])
+    assert got["sent"] == len(numbers) and got["failed"] == 0
