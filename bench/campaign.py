@@ -155,9 +155,14 @@ def run() -> None:
                 pump.drain(timeout=1800)
             stats = store.stats(cid)
             hit = int(stats.get("targeted", 0))
+            # the pump's delivery (stream reads, queue receives and deletes) is what Lambda's event
+            # source mappings do in AWS, not calls of the campaign's code
+            delivery = sum(n for name, n in calls.counts.items() if name.startswith("dynamodbstreams:")
+                           or name in ("sqs:ReceiveMessage", "sqs:DeleteMessageBatch", "sqs:GetQueueAttributes"))
             rows.append(("campaign end to end (runner + sender), 2,000 customers",
                          f"{hit} targeted, {int(stats.get('sent', 0))} sent", calls.total(),
-                         f"{calls.total() / max(hit, 1):.1f}", f"{time.perf_counter() - started:.1f} s",
+                         f"{calls.total() / max(hit, 1):.1f} ({(calls.total() - delivery) / max(hit, 1):.1f} "
+                         "without the pump's delivery)", f"{time.perf_counter() - started:.1f} s",
                          calls.summary()))
     table("Campaign: AWS calls per targeted customer (one customer in ten targeted), moto in-process",
           ("what", "outcome", "calls", "per targeted customer", "time", "which"), rows)
@@ -267,7 +272,7 @@ def _simulated(customers: int, rate: float, crash_after_sends: int, in_window: b
                 crashed_at, resumed, throttled[0], f"{len(accepted) / elapsed:.1f} (peak {peak} in 1 s)")
 
 
-def simulate(customers: int = 1_000, rate: float = 10.0, crash_after_sends: int = 40) -> None:
+def simulate(customers: int = 1_000, rate: float = 2.0, crash_after_sends: int = 40) -> None:
     """`python -m bench campaign-sim`: the campaign sender against an SMS rate limit, crashed once
     mid-run and restarted; every targeted customer gets one SMS."""
     rows = [_simulated(customers, rate, crash_after_sends, in_window) for in_window in (False, True)]
