@@ -10,6 +10,7 @@ SECTIONS = {"imports": imports.run, "local-api": local_api.run, "idle": idle.run
             "basket": basket.run, "notify": notify.run,
             "ordering": ordering.run,
             "recovery": recovery.run, "recovery-burst": recovery.burst, "campaign": campaign.run,
+            "campaign-sim": campaign.simulate,
             "cost": cost.run, "search": search.run}
 
 

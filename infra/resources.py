@@ -336,6 +336,9 @@ FUNCTIONS = (
              sources=(QueueSource("campaign-send", batch_size=5),), reserved_concurrency=5),
     Function("campaign-attribution", "functions.campaign_attribution.handler",
              sources=(StreamSource("basket"),)),
+    # Each customer's campaign targeting facts (products held, contract ends) from the inventory stream.
+    Function("campaign-targeting", "functions.campaign_targeting.handler",
+             sources=(StreamSource("inventory"),)),
     # Abandoned baskets: the workflow's tasks (basket-events starts, stops and approves sessions).
     Function("recovery-tasks", "functions.recovery_tasks.handler"),
     # No approved basket without an order: orders it, or returns it with the reason (issue 20).

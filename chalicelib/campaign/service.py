@@ -3,11 +3,13 @@ the sender that consumes the campaign-send queue, attribution from the basket st
 landing of a tracking link.
 
 A run walks every customer page by page (a Query on the customer table's by-kind index, never a
-Scan), queues the ids in batches and checkpoints its cursor after each page, so a retried or
-crashed run resumes where it stopped and a million customers never sit in one Lambda. The sender
-decides per customer: targeting rules, the central rules for the offer, consent and quiet hours,
-the weekly frequency cap; then sends once (the notify message id and the target record are keyed
-on campaign + customer).
+Scan), keeps those the targeting rules may hold for (judged on the page alone: the document and
+the targeting facts projected on the customer item, see project_targeting), queues their ids in
+batches and checkpoints its cursor after each page, so a retried or crashed run resumes where it
+stopped and a million customers never sit in one Lambda. The sender reads a batch's customers in
+one BatchGetItem and decides per customer: targeting rules, the central rules for the offer,
+consent and quiet hours, the weekly frequency cap; then sends once (the notify message id and the
+target record are keyed on campaign + customer).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from chalicelib.rules.domain import QUALIFIED
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 catalog_service = deferred.module("chalicelib.catalog.service")
 interactions = deferred.module("chalicelib.customer.interactions")
+inventory = deferred.module("chalicelib.inventory.service")
 notify = deferred.module("chalicelib.notify.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.campaign.schemas")
@@ -38,6 +41,7 @@ READERS = ("marketing", "agent")
 SEND_QUEUE, SOCIAL_QUEUE = "campaign-send", "campaign-social"
 SQS_BATCH = 10
 MAX_DELAY_SECONDS = 900
+THROTTLE_DELAY_SECONDS, MAX_HOPS = 1, 50   # a batch the SMS provider throttles: back in 1 s, 50 times at most
 CAP_KEPT_SECONDS = 15 * 86400   # a week's cap record outlives its week, then TTL removes it
 
 
@@ -230,10 +234,14 @@ def run(campaign_id: str, run_id: str, remaining_ms: Callable[[], int]) -> dict[
     cursor: str | None = checkpoint.cursor
     pages = 0
     while True:
-        ids, following = customer_store.customer_ids_page(store.decode_cursor(cursor), settings.campaign_page_size())
+        page, following = customer_store.customers_page(store.decode_cursor(cursor), settings.campaign_page_size())
+        # a customer whose facts say the rules cannot hold costs nothing beyond its page; one
+        # without projected facts yet goes to the sender, which decides on a full read
+        now = tmf.now()
+        ids = [doc["id"] for doc, facts in page if facts is None or _targeted(campaign, doc, facts, now)]
         _enqueue(_batches(campaign_id, run_id, ids))
         after = store.encode_cursor(following)
-        if not store.checkpoint(campaign_id, run_id, cursor, after, len(ids)):
+        if not store.checkpoint(campaign_id, run_id, cursor, after, len(page)):
             return {"campaignId": campaign_id, "runId": run_id, "state": "overtaken", "pages": pages}
         cursor, pages = after, pages + 1
         if cursor is None:
@@ -253,6 +261,31 @@ def scheduled_run(event: Mapping[str, Any], remaining_ms: Callable[[], int]) -> 
     run_id = "at-" + str(event.get("time") or tmf.now_iso()).replace(":", "")
     start_run(campaign_id, run_id)
     return run(campaign_id, run_id, remaining_ms)
+
+
+# --- targeting facts ----------------------------------------------------------------------------
+def project_targeting(customer_id: str) -> dict[str, Any] | None:
+    """Project what a customer holds (offering, contract end) onto its customer item, from the
+    inventory: what the runner filters on without reading anything per customer. Called on every
+    inventory change (functions/campaign_targeting.py) and by the sender for a customer without
+    facts yet. Recomputed from the inventory each time, so a replay is harmless. None when the
+    customer is not there."""
+    facts = {"held": rules.profile_of({}, inventory.held(customer_id))["held"]}
+    return facts if customer_store.set_targeting(customer_id, facts) else None
+
+
+def _profile(customer: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The central rules' profile of a customer (rules.profile) from its document and its
+    projected facts, without reading the inventory."""
+    return {**rules.profile_of(customer, []), "held": list(facts.get("held") or [])}
+
+
+def _targeted(campaign: Mapping[str, Any], customer: Mapping[str, Any], facts: Mapping[str, Any],
+              now: dt.datetime) -> bool:
+    profile = _profile(customer, facts)
+    region = places.region(profile.get("postCode"))[0]
+    return domain.targeted(campaign["targetSegment"].get("rule") or [],
+                           domain.facts(profile, region, now, customer))
 
 
 # --- the sender ---------------------------------------------------------------------------------
@@ -295,29 +328,52 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
     idempotency.once("campaign.social", message_id, post)
 
 
-def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str,
-             now: dt.datetime) -> tuple[str, str | None]:
-    """(outcome, notBefore) for one customer: notTargeted | duplicate | sent | suppressedConsent |
+def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
+             found: tuple[dict[str, Any], dict[str, Any] | None] | None) -> tuple[str, str | None]:
+    """(outcome, notBefore) for one customer (`found`: its document and projected targeting facts,
+    customer_store.customers_by_id; None when it is not there): notTargeted | duplicate | sent | suppressedConsent |
     suppressedCap | deferred (notBefore: when quiet hours end) | failed. Raises
     notify.TransientSendError to be retried (the target stays pending; nothing is sent twice)."""
-    cid, rules_ = campaign["id"], campaign["targetSegment"].get("rule") or []
-    profile = rules.profile(customer_id)
-    if profile is None:
-        return "notTargeted", None
-    # The customer document (consent, contact media) is read first only when a rule is about consent.
-    found = customer_store.load_customer(customer_id) if any(r.get("attribute") == "consent" for r in rules_) else None
-    region = places.region(profile.get("postCode"))[0]
-    if not domain.targeted(rules_, domain.facts(profile, region, now, found[0] if found else None)):
-        return "notTargeted", None
-    found = found or customer_store.load_customer(customer_id)
+    cid = campaign["id"]
     if found is None:
         return "notTargeted", None
-    customer = found[0]
-    channels = _qualified_channels(campaign, offer, profile)
+    customer, facts = found
+    facts = facts if facts is not None else project_targeting(customer_id)
+    if facts is None or not _targeted(campaign, customer, facts, now):
+        return "notTargeted", None
+    channels = _qualified_channels(campaign, offer, _profile(customer, facts))
     if not channels:
         return "notTargeted", None
     tag, was_deferred = domain.tag(cid, customer_id), False
-    if not store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING, customer=customer_id):
+    chosen, reasons, wait = None, [], None
+    for channel in channels:
+        decision = customer_domain.contact_decision(customer, channel, domain.PURPOSE, now)
+        if decision["allowed"]:
+            chosen = channel
+            break
+        if decision.get("notBefore"):
+            wait = decision["notBefore"]
+            break
+        reasons.append(decision["reason"])
+    mid, week = domain.message_id(cid, customer_id), domain.week(now)
+    cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
+
+    def finish(state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
+        store.finish_target(cid, tag, state, channel, detail, was_deferred)
+        return state, None
+
+    # the target record, and the customer's weekly cap when a channel allows a message, in one
+    # transaction; a target there already (a replay, or quiet hours that ended) is taken up again
+    if chosen:
+        placed = store.place_target(cid, tag, customer_id, week, mid, cap, expires)
+    else:
+        placed = "placed" if store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING,
+                                                  customer=customer_id) else "exists"
+    if placed == "capped":
+        done = store.once_and_count(cid, store.target_sk(tag), {"targeted": 1, domain.SUPPRESSED_CAP: 1},
+                                    state=domain.SUPPRESSED_CAP, customer=customer_id)
+        return (domain.SUPPRESSED_CAP if done else "duplicate"), None
+    if placed == "exists":
         target = store.load_target(cid, tag)
         if target is None or target.state in domain.FINAL:
             return "duplicate", None
@@ -325,28 +381,14 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
         if target.state == domain.DEFERRED and not_before and tmf.parse_datetime(not_before, "notBefore") > now:
             return domain.DEFERRED, not_before
         was_deferred = target.state == domain.DEFERRED
-
-    def finish(state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
-        store.finish_target(cid, tag, state, channel, detail, was_deferred)
-        return state, None
-
-    chosen, reasons = None, []
-    for channel in channels:
-        decision = customer_domain.contact_decision(customer, channel, domain.PURPOSE, now)
-        if decision["allowed"]:
-            chosen = channel
-            break
-        if decision.get("notBefore"):
-            if not was_deferred:
-                store.defer_target(cid, tag, decision["notBefore"])
-            return domain.DEFERRED, decision["notBefore"]
-        reasons.append(decision["reason"])
+        if chosen and not store.reserve_cap(customer_id, week, mid, cap, expires):
+            return finish(domain.SUPPRESSED_CAP)
+    if wait:
+        if not was_deferred:
+            store.defer_target(cid, tag, wait)
+        return domain.DEFERRED, wait
     if chosen is None:
         return finish(domain.SUPPRESSED_CONSENT, detail={"reason": "; ".join(reasons)})
-    mid, week = domain.message_id(cid, customer_id), domain.week(now)
-    if not store.reserve_cap(customer_id, week, mid, settings.campaign_frequency_cap(),
-                             int(now.timestamp()) + CAP_KEPT_SECONDS):
-        return finish(domain.SUPPRESSED_CAP)
     code = domain.tracking_code(cid, customer_id)
     fields = domain.message_fields(campaign, code, landing_url(code))
     if chosen == "social":
@@ -387,8 +429,21 @@ def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
     except ApiError:
         return {"offerNotActive": len(message.get("customers") or [])}
     waiting: dict[str, list[str]] = {}
-    for customer_id in message.get("customers") or []:
-        outcome, not_before = send_one(campaign, offer, customer_id, now)
+    customer_ids = list(message.get("customers") or [])
+    known = customer_store.customers_by_id(customer_ids)
+    for n, customer_id in enumerate(customer_ids):
+        try:
+            outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
+        except notify.TransientSendError:
+            # the provider refuses for now (throttling): the rest of the batch comes back as a new,
+            # delayed message, so the customers sent already are not read again and the message
+            # is not received again and again into the DLQ; after MAX_HOPS the error stands
+            hops = int(message.get("hops") or 0)
+            if hops >= MAX_HOPS:
+                raise
+            _enqueue([{**message, "customers": customer_ids[n:], "hops": hops + 1}], THROTTLE_DELAY_SECONDS)
+            counts["retryLater"] = len(customer_ids) - n
+            break
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome == domain.DEFERRED and not_before:
             waiting.setdefault(not_before, []).append(customer_id)

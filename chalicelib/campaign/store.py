@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from chalicelib.campaign.models import CampaignItem, CampaignRecord
-from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import CONDITION_FAILED, StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 
 DOC_SK, STATS_SK = "CAMPAIGN", "STATS"
 MAX_ID = 64
@@ -173,14 +173,47 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 def reserve_cap(customer_id: str, week: str, message_id: str, cap: int, expires: int | None = None) -> bool:
     """Count `message_id` among the customer's marketing messages of `week` if fewer than `cap`
     are; True also when it was counted before (a retry)."""
-    item = CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}")
-    condition = (CampaignItem.ids.does_not_exist() | (CampaignItem.ids.contains(message_id))
-                 | (size(CampaignItem.ids) < cap))
+    return written(lambda: _cap(customer_id, week).update(actions=_cap_actions(message_id, expires),
+                                                          condition=_cap_condition(message_id, cap)))
+
+
+def _cap(customer_id: str, week: str) -> CampaignItem:
+    return CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}")
+
+
+def _cap_condition(message_id: str, cap: int) -> Any:
+    return CampaignItem.ids.does_not_exist() | CampaignItem.ids.contains(message_id) | (size(CampaignItem.ids) < cap)
+
+
+def _cap_actions(message_id: str, expires: int | None) -> list[Action]:
     actions: list[Action] = [CampaignItem.ids.add({message_id})]
     if expires:
         actions.append(CampaignItem.expires.set(expires))
-    return written(lambda: item.update(actions=actions, condition=condition))
+    return actions
+
+
+def place_target(campaign_id: str, tag: str, customer_id: str, week: str, message_id: str, cap: int,
+                 expires: int) -> str:
+    """A new pending target, counted, and `message_id` counted in the customer's cap of `week`, in
+    one transaction: "placed"; "exists" when the target is there already (nothing written);
+    "capped" when the cap is full (nothing written)."""
+    target = CampaignItem(pk(campaign_id), target_sk(tag), state="pending", customer=customer_id)
+    try:
+        with transaction() as tx:
+            tx.save(target, condition=CampaignItem.sk.does_not_exist())
+            tx.update(_stats(campaign_id), actions=_adds({"targeted": 1}))
+            tx.update(_cap(customer_id, week), actions=_cap_actions(message_id, expires),
+                      condition=_cap_condition(message_id, cap))
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+        if reasons[:1] == [CONDITION_FAILED]:
+            return "exists"
+        if reasons[2:3] == [CONDITION_FAILED]:
+            return "capped"
+        with versioned():   # a conflict or throttling: the one mapping of every write's errors
+            raise
+    return "placed"
 
 
 def release_cap(customer_id: str, week: str, message_id: str) -> None:
-    CampaignItem(f"CAP#{customer_id}", f"WEEK#{week}").update(actions=[CampaignItem.ids.delete({message_id})])
+    _cap(customer_id, week).update(actions=[CampaignItem.ids.delete({message_id})])

@@ -77,12 +77,27 @@ def list_customers(name: str | None = None) -> list[dict[str, Any]]:
     return [item.body for item in CustomerItem.by_kind.query("customer", condition)]
 
 
-def customer_ids_page(cursor: dict[str, Any] | None, limit: int) -> tuple[list[str], dict[str, Any] | None]:
-    """One page of customer ids in name order (a Query on by-kind) from `cursor`, and the cursor
-    of the next page (None after the last): how a campaign walks every customer without a Scan."""
+def customers_page(cursor: dict[str, Any] | None, limit: int
+                   ) -> tuple[list[tuple[dict[str, Any], dict[str, Any] | None]], dict[str, Any] | None]:
+    """One page of (customer document, projected targeting facts or None) in name order (a Query
+    on by-kind, which projects the whole item), and the cursor of the next page."""
     pages = CustomerItem.by_kind.query("customer", limit=limit, page_size=limit, last_evaluated_key=cursor)
-    ids = [customer_of(item.pk) or "" for item in pages]
-    return [i for i in ids if i], pages.last_evaluated_key
+    return [(item.body, item.targeting) for item in pages if item.body], pages.last_evaluated_key
+
+
+def customers_by_id(customer_ids: list[str]) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(document, targeting facts or None) of each customer found, read in batches (BatchGetItem,
+    100 keys a call)."""
+    keys = [(customer_pk(cid), CUSTOMER_SK) for cid in dict.fromkeys(customer_ids)]
+    return {item.body["id"]: (item.body, item.targeting) for item in CustomerItem.batch_get(keys, consistent_read=True) if item.body}
+
+
+def set_targeting(customer_id: str, facts: dict[str, Any]) -> bool:
+    """Store a customer's projected targeting facts on its item, leaving its document and version
+    alone (an UpdateItem; False when the customer is not there)."""
+    return written(lambda: CustomerItem._get_connection().update_item(
+        customer_pk(customer_id), CUSTOMER_SK, actions=[CustomerItem.targeting.set(facts)],
+        condition=CustomerItem.pk.exists()))
 
 
 # --- audits -------------------------------------------------------------------------------------

@@ -226,3 +226,73 @@ def test_social_posts_go_to_the_outbox_queue(api, marketing, demo, pump):
     assert [(p["messageType"], p["receiver"][0]["id"]) for p in posts] == [("Social", "hal")]
     assert posts[0]["content"].startswith("Home Security for you ")
     assert report(api, marketing, doc["id"])["sent"] == 2                # andrea by SMS, hal socially
+
+
+def test_the_inventory_stream_projects_what_a_customer_holds_onto_its_customer_item(demo, pump):
+    from chalicelib.customer import store as customer_store
+
+    make_customer("holder", held=(("po-broadband-500", 30),))
+    make_customer("nothing", held=())
+    assert customer_store.customers_by_id(["holder"])["holder"][1] is None   # not projected yet
+    pump.drain()
+    found = customer_store.customers_by_id(["holder", "nothing", "nobody"])
+    (offering, end), = found["holder"][1]["held"]
+    assert offering == "po-broadband-500" and end > tmf.now_iso()
+    assert found["nothing"][1] is None and "nobody" not in found   # no inventory change: no facts yet
+
+
+def test_the_runner_queues_only_customers_whose_facts_may_match_or_are_not_projected(api, marketing, demo, pump,
+                                                                                     monkeypatch):
+    from chalicelib.campaign import service
+    from chalicelib.customer import store as customer_store
+
+    make_customer("near", held=(("po-broadband-500", 30),), phone="+447700900201")
+    make_customer("far", held=(("po-broadband-500", 400),), phone="+447700900202")
+    make_customer("business", segment="business", phone="+447700900203")
+    make_customer("unknown", held=(), phone="+447700900204")
+    pump.drain()                                              # facts projected from the inventory stream
+    for cid in ("near", "far", "business"):
+        assert customer_store.customers_by_id([cid])[cid][1] is not None
+    doc = create(api, marketing, home_security())
+    queued, enqueue = [], service._enqueue
+    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: queued.extend(
+        c for b in bodies for c in b.get("customers", [])))
+    service.start_run(doc["id"], "r1")
+    assert service.run(doc["id"], "r1", lambda: 10 ** 9)["state"] == "done"
+    assert "near" in queued and "unknown" in queued           # matches / no facts yet: the sender decides
+    assert "far" not in queued and "business" not in queued   # its page says the rules cannot hold
+    monkeypatch.setattr(service, "_enqueue", enqueue)
+    # the sender projects the facts of a customer without them, so the next run skips it
+    service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r1", "customers": ["unknown", "near"]})
+    assert customer_store.customers_by_id(["unknown"])["unknown"][1] == {"held": []}
+    assert [n for n, _ in sms_sent()] == ["+447700900201"]
+
+
+def test_a_throttled_provider_sends_the_rest_of_the_batch_later_and_nothing_twice(api, marketing, demo, pump,
+                                                                                   monkeypatch):
+    from chalicelib.notify import transport
+
+    for n in range(3):
+        make_customer(f"slow{n}", phone=f"+44770090030{n}")
+    publish, refused = transport.send_sms, []
+
+    def throttled(phone, text, purpose):
+        if phone == "+447700900301" and not refused:   # the provider refuses one publish: Throttling
+            refused.append(phone)
+            raise transport.ProviderError("sns Publish failed: Throttling", True, "Throttling")
+        return publish(phone, text, purpose)
+
+    monkeypatch.setattr(transport, "send_sms", throttled)
+    from chalicelib.campaign import service
+
+    enqueue, later_ = service._enqueue, []
+    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: (
+        later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    assert later_ and later_[0][0] == "slow1"                    # the rest of the batch, from the refused one
+    numbers = [n for n, _ in sms_sent()]
+    assert refused and len(numbers) == len(set(numbers))          # nobody twice
+    assert {"+447700900300", "+447700900301", "+447700900302"} <= set(numbers)
+    got = report(api, marketing, doc["id"])
+    assert got["sent"] == len(numbers) and got["failed"] == 0

@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "functions.campaign_attribution": {"chalicelib.campaign.service"},
     "functions.campaign_runner": {"chalicelib.campaign.service"},
     "functions.campaign_send": {"chalicelib.campaign.service"},
+    "functions.campaign_targeting": {"chalicelib.campaign.service"},
     "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
     "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
     "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
