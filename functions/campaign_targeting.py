@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import streams
 from chalicelib.campaign import service
 from chalicelib.inventory import domain as inventory_domain
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _done: set[str] = set()   # customers projected in this batch (their later records add nothing)
@@ -27,6 +27,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         _done.add(customer_id)
 
 
+@traced
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _done.clear()
