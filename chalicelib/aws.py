@@ -23,6 +23,33 @@ def client(service: str) -> Any:
     return _session().client(service, region_name=settings.region())
 
 
+@functools.lru_cache(maxsize=4)
+def secret_provider(secretsmanager: Any) -> Any:
+    """Powertools' Secrets Manager provider over our client (a new one when reset() made a new
+    client); its cache is what spares a warm function a read per use."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=secretsmanager)
+
+
+def secret_keys(logical: str, local_value: str) -> list[str]:
+    """The comma-separated keys of a secret of infra/resources.py SECRETS (the first signs, every
+    one verifies: rotate by prepending), read at run time through Powertools parameters and cached
+    settings.secret_max_age_seconds(); never in the environment, which only names the secret
+    (OMNISHOP_SECRET_ID_<NAME>). Local mode with no secret at all (unit tests without moto):
+    `local_value`."""
+    secret_id = settings.secret_id(logical)
+    if not secret_id:
+        if settings.local_mode():
+            return [local_value]
+        raise RuntimeError(f"OMNISHOP_SECRET_ID_{logical.upper().replace('-', '_')} is not configured")
+    raw = secret_provider(client("secretsmanager")).get(secret_id, max_age=settings.secret_max_age_seconds())
+    found = [k.strip() for k in str(raw).split(",") if k.strip()]
+    if not found:
+        raise RuntimeError(f"the secret {secret_id} holds no key")
+    return found
+
+
 def reset() -> None:
     """Forget every client (tests switch between moto servers)."""
     client.cache_clear()

@@ -407,15 +407,7 @@ def payment_provider() -> str:
     return env("PAYMENT_PROVIDER", "simulated") or "simulated"
 
 
-def payment_callback_secrets() -> list[str]:
-    """HMAC secrets the provider signs its callbacks with, comma-separated: every one verifies, the
-    first signs (the simulator). Locally a fixed default; deployed, it must be configured."""
-    raw = [s.strip() for s in (env("PAYMENT_CALLBACK_SECRETS") or "").split(",") if s.strip()]
-    if raw:
-        return raw
-    if local_mode():
-        return [LOCAL_PAYMENT_CALLBACK_SECRET]
-    raise RuntimeError("OMNISHOP_PAYMENT_CALLBACK_SECRETS is not configured: provider callbacks cannot be checked")
+PAYMENT_CALLBACK_SECRET = "payment-callback-keys"   # infra/resources.py SECRETS
 
 
 def payment_callback_window_seconds() -> int:

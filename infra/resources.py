@@ -13,7 +13,7 @@ import json
 import pathlib
 from typing import Any, ClassVar
 
-from chalicelib.settings import LOCAL_LINK_SECRET
+from chalicelib.settings import LOCAL_LINK_SECRET, LOCAL_PAYMENT_CALLBACK_SECRET
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STATE_MACHINE_DIR = ROOT / "infra" / "statemachines"
@@ -464,6 +464,10 @@ WAF_RATE_LIMIT_PER_CLIENT = 30_000
 # signs, every one verifies (rotate by prepending a new key).
 SECRETS = (
     Secret("link-keys", "key of signed links in messages", local_value=LOCAL_LINK_SECRET),
+    # The HMAC keys of the payment provider's callbacks (chalicelib/payment/provider.py): generated
+    # per stage like the others; the operator replaces the value with the key the provider issued.
+    Secret("payment-callback-keys", "HMAC keys of the payment provider's callbacks",
+           local_value=LOCAL_PAYMENT_CALLBACK_SECRET),
 )
 
 # SES sender identity and SNS topics (alarms go to the ops topic).

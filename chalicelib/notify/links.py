@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import hashlib
 import hmac
 import re
 import time
-from typing import Any, Sequence
+from typing import Sequence
 
 from chalicelib import aws, settings
 from chalicelib.errors import ApiError, Gone, bad_request
@@ -27,30 +26,13 @@ MAC_BYTES = 16  # 128 bits of HMAC-SHA256: short enough for an SMS, far beyond g
 MAX_TOKEN = 400
 
 
-@functools.lru_cache(maxsize=4)
-def _provider(client: Any) -> Any:
-    """Powertools' Secrets Manager provider over our client (a new one when aws.reset() made a new
-    client); its cache is what spares a warm function a read per link."""
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    return SecretsProvider(boto3_client=client)
+_provider = aws.secret_provider   # tests clear its cache to act as a new container
 
 
 def keys() -> list[str]:
-    """The link keys, comma-separated in the secret OMNISHOP_SECRET_ID_LINK_KEYS names (infra/
-    resources.py SECRETS: generated per stage by the stack, in moto locally), read through
-    Powertools parameters and cached settings.secret_max_age_seconds(). Never in the environment.
-    Local mode with no secret at all (unit tests without moto): the local key."""
-    secret_id = settings.secret_id(settings.LINK_SECRET)
-    if not secret_id:
-        if settings.local_mode():
-            return [settings.LOCAL_LINK_SECRET]
-        raise RuntimeError("OMNISHOP_SECRET_ID_LINK_KEYS is not configured: signed links cannot be made or checked")
-    raw = _provider(aws.client("secretsmanager")).get(secret_id, max_age=settings.secret_max_age_seconds())
-    found = [k.strip() for k in str(raw).split(",") if k.strip()]
-    if not found:
-        raise RuntimeError(f"the secret {secret_id} holds no link key")
-    return found
+    """The link keys: the secret `link-keys` (infra/resources.py SECRETS: generated per stage by
+    the stack, in moto locally), read through aws.secret_keys."""
+    return aws.secret_keys(settings.LINK_SECRET, settings.LOCAL_LINK_SECRET)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ The simulated provider decides by the card token (`paymentMethod.id`), determini
                     posts a signed callback (authorized or denied)
   any other      -> authorized
 A callback is trusted only when its signature is an HMAC-SHA256, with a secret of
-settings.payment_callback_secrets(), over "<timestamp>.<raw body>" and its timestamp is within
+callback_keys(), over "<timestamp>.<raw body>" and its timestamp is within
 settings.payment_callback_window_seconds() of now (header `Provider-Signature: t=<ts>,v1=<hex>`).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import hmac
 import time
 from typing import Any, Mapping, Protocol
 
-from chalicelib import settings
+from chalicelib import aws, settings
 from chalicelib.payment import domain
 
 DECLINED_TOKEN, STEP_TOKEN = "tok-declined", "tok-3ds"
@@ -71,10 +71,16 @@ def provider() -> Provider:
 
 
 # --- callbacks --------------------------------------------------------------------------------------
+def callback_keys() -> list[str]:
+    """The HMAC keys the provider signs its callbacks with: the secret `payment-callback-keys`
+    (infra/resources.py SECRETS; deployed, the operator puts the provider's key in it)."""
+    return aws.secret_keys(settings.PAYMENT_CALLBACK_SECRET, settings.LOCAL_PAYMENT_CALLBACK_SECRET)
+
+
 def sign(raw_body: bytes, timestamp: int | None = None, secret: str | None = None) -> str:
     """The signature header value a provider sends with `raw_body` (the simulator; tests)."""
     ts = int(time.time()) if timestamp is None else timestamp
-    key = secret or settings.payment_callback_secrets()[0]
+    key = secret or callback_keys()[0]
     return f"t={ts},v1={_mac(key, ts, raw_body)}"
 
 
@@ -94,6 +100,6 @@ def verify(header: str | None, raw_body: bytes, now: float | None = None) -> str
     if abs((time.time() if now is None else now) - ts) > settings.payment_callback_window_seconds():
         return "the signature's timestamp is outside the accepted window (a replay, or a clock far off)"
     given = parts.get("v1", "")
-    if not any(hmac.compare_digest(given, _mac(s, ts, raw_body)) for s in settings.payment_callback_secrets()):
+    if not any(hmac.compare_digest(given, _mac(s, ts, raw_body)) for s in callback_keys()):
         return "the signature does not match the body"
     return None
