@@ -16,7 +16,7 @@ import contextvars
 from typing import Any, Callable
 
 from chalicelib import settings
-from chalicelib.errors import ApiError, conflict
+from chalicelib.errors import Unprocessable, conflict
 
 _context: contextvars.ContextVar[Any] = contextvars.ContextVar("idempotency_lambda_context", default=None)
 
@@ -76,8 +76,7 @@ def once(scope: str, key: str, thunk: Callable[[], Any], payload: Any = None) ->
     try:
         return run(request={"key": f"{scope}:{key}", "payload": payload})
     except IdempotencyValidationError:
-        raise ApiError(422, "Unprocessable Entity",
-                       "this Idempotency-Key was already used for a different request",
+        raise Unprocessable("this Idempotency-Key was already used for a different request",
                        "idempotencyKeyReused") from None
     except IdempotencyAlreadyInProgressError:
         raise conflict("a request with this Idempotency-Key is still being processed; retry later",

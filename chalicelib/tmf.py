@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from chalicelib import settings
-from chalicelib.errors import ApiError, bad_request
+from chalicelib.errors import Stale, bad_request
 
 if TYPE_CHECKING:
     import pydantic
@@ -379,5 +379,5 @@ def parse_if_match(value: str | None) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ApiError(412, "Precondition Failed", f"If-Match {value!r} is not an ETag of this API",
+        raise Stale(f"If-Match {value!r} is not an ETag of this API",
                        "staleVersion") from None

@@ -15,7 +15,7 @@ from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.customer import store as customer_store
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from chalicelib.errors import ApiError, bad_request, busy, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
 
 schemas = deferred.module("chalicelib.appointment.schemas")
@@ -49,7 +49,7 @@ def _customer_for(body: Mapping[str, Any], caller: Caller, party: Any) -> str | 
                  None)
     if caller.role == "customer":
         if named not in (None, caller.customer_id):
-            raise ApiError(403, "Forbidden", "a customer books for herself only", "forbidden")
+            raise forbidden("a customer books for herself only")
         return caller.customer_id
     return named
 
@@ -200,27 +200,30 @@ def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str
         if done is None:
             raise not_found(domain.APPOINTMENT, rid)
         return done[0], done[1]
-    for attempt in range(CHANGE_ATTEMPTS):
-        doc, version = read(rid, caller)
+    plan: dict[str, Any] = {}
+
+    def mutate(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
         if doc.get("status") not in (domain.INITIALIZED, domain.CONFIRMED):
             raise unprocessable(f"appointment {rid} is {doc.get('status')}: book a new one", "appointmentEnded")
         area = domain.area_of(doc["relatedPlace"]["id"]) or ""
         start, end = _bookable(area, patch["validFor"])
         if domain.slot_id(area, start) == domain.slot_of(doc):
-            return doc, version
-        moved = domain.rescheduled(doc, area, start, end, tmf.now_iso())
+            return None                 # the slot it holds already
+        plan.update(old_slot=domain.slot_of(doc), capacity=domain.capacity(area, start), start=start)
+        return domain.rescheduled(doc, area, start, end, tmf.now_iso())
+
+    def move(moved: dict[str, Any], version: int) -> int:
         try:
-            version = store.move(moved, version, domain.slot_of(doc), domain.capacity(area, start), *_due(moved))
+            return store.move(moved, version, plan["old_slot"], plan["capacity"], *_due(moved))
         except store.SlotFull:
-            raise conflict(f"the slot starting {tmf.iso(start)} is taken: search for a free one; the appointment "
-                           "keeps its slot", "slotTaken") from None
-        except store.StaleVersion:
-            db.back_off(attempt)
-            continue
+            raise conflict(f"the slot starting {tmf.iso(plan['start'])} is taken: search for a free one; the "
+                           "appointment keeps its slot", "slotTaken") from None
+
+    doc, version = db.change(f"appointment {rid}", lambda: read(rid, caller), mutate, move, attempts=CHANGE_ATTEMPTS)
+    if plan:
         logger.info("appointment rescheduled", extra={"appointmentId": rid, "by": caller.role,
-                                                      "slot": domain.slot_of(moved)})
-        return moved, version
-    raise ApiError(409, "Conflict", f"appointment {rid} is being changed by others; retry", "busy")
+                                                      "slot": domain.slot_of(doc)})
+    return doc, version
 
 
 def _cancel(rid: str, reason: str, only_held_before: str | None = None,
@@ -243,7 +246,7 @@ def _cancel(rid: str, reason: str, only_held_before: str | None = None,
             return done, store.end(done, version), True
         except store.StaleVersion:
             db.back_off(attempt)
-    raise ApiError(409, "Conflict", f"appointment {rid} is being changed by others; retry", "busy")
+    raise busy(f"appointment {rid}")
 
 
 # --- checkout (chalicelib/ordering) ---------------------------------------------------------------

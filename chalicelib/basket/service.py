@@ -20,7 +20,7 @@ from chalicelib.basket import domain, pricing, store
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.errors import ApiError, forbidden, not_found, precondition_failed
+from chalicelib.errors import ApiError, Invalid, Unprocessable, busy, forbidden, not_found, precondition_failed
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
@@ -84,7 +84,7 @@ def _prepare_item(item: dict[str, Any], channel: str | None, new: bool, n: int) 
     oid = item["productOffering"]["id"]
     offering = rules.offering_for_sale(oid, channel) if new else catalogue.offering(oid)
     if offering is None:
-        raise ApiError(422, "Unprocessable Entity", f"{where}: productOffering {oid} is no longer in the catalogue",
+        raise Unprocessable(f"{where}: productOffering {oid} is no longer in the catalogue",
                        "unknownOffering")
     spec_ref = offering.get("productSpecification") or {}
     spec = catalogue.specification(spec_ref["id"]) if spec_ref.get("id") else None
@@ -307,7 +307,7 @@ def _change(basket_id: str, expected: int | None, load: Callable[[], store.Store
                 raise _stale(basket_id, latest.doc, latest.version,
                              f"basket {basket_id} was changed by someone else") from None
             db.back_off(attempt)
-    raise ApiError(409, "Conflict", f"basket {basket_id} is being changed by others; retry", "busy")
+    raise busy(f"basket {basket_id}")
 
 
 def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None = None,
@@ -316,14 +316,14 @@ def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: s
     domain.validate_body(patch)
     for key in ("id", "href"):
         if key in patch and patch[key] != (href(basket_id) if key == "href" else basket_id):
-            raise ApiError(400, "Bad Request", f"{key} is set by the server and cannot be changed", "invalidInput")
+            raise Invalid(f"{key} is set by the server and cannot be changed", "invalidInput")
     changes = dict(patch)
     if journey_key:
         changes["context"] = {"journeyKey": journey_key, **(patch.get("context") or {})}
 
     def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
         if domain.effective_status(found.doc, at) == domain.EXPIRED:
-            raise ApiError(422, "Unprocessable Entity", f"basket {basket_id} has expired", "basketExpired")
+            raise Unprocessable(f"basket {basket_id} has expired", "basketExpired")
         return _apply(dict(found.doc), changes, caller.role, caller.sub, caller.channel, _by(caller), at,
                       source_ip, found.facts)
 

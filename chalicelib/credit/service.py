@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import deferred, tmf
+from chalicelib import db, deferred, tmf
 from chalicelib.catalog import store as catalog_store
 from chalicelib.credit import bureau, domain
 from chalicelib.customer import store as customer_store
@@ -50,25 +50,33 @@ def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dic
     found = domain.current(customer, at)
     if found:
         return found
-    report = None
-    for _ in range(WRITE_ATTEMPTS):
+    report: Any = None
+    profile: dict[str, Any] = {}
+
+    def load() -> tuple[dict[str, Any], int]:
         loaded = customer_store.load_customer(customer_id)
         if loaded is None:
             raise not_found("customer", customer_id)
-        doc, version = loaded
+        return loaded
+
+    def decide(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
+        nonlocal report, profile
         found = domain.current(doc, at)
-        if found:
-            return found
-        report = report or bureau.current().report(doc)
+        if found:                       # recorded meanwhile by a concurrent checkout: reused
+            profile = found
+            return None
+        report = report or bureau.current().report(doc)   # asked once, whatever the retries
         profile = domain.new_profile(report, domain.rules(), at)
-        try:
-            customer_store.write_customer(domain.recorded(doc, profile), version)
-        except customer_store.StaleVersion:
-            continue
+        return domain.recorded(doc, profile)
+
+    def record(doc: dict[str, Any], version: int) -> int:
+        new_version = customer_store.write_customer(doc, version)
         logger.info("credit checked", extra={"customerId": customer_id, "decision": profile["decision"],
                                              "bureau": report.bureau, "reference": report.reference})
-        return profile
-    raise ApiError(409, "Conflict", f"customer {customer_id} is being changed by others; retry", "busy")
+        return new_version
+
+    db.change(f"customer {customer_id}", load, decide, record, attempts=WRITE_ATTEMPTS)
+    return profile
 
 
 def _refused(code: str, message: str, items: Iterable[Mapping[str, Any]]) -> ApiError:

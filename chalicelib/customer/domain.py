@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 from chalicelib import access, deferred, tmf
-from chalicelib.errors import ApiError, bad_request, invalid
+from chalicelib.errors import TooLarge, bad_request, invalid
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.customer.schemas")
@@ -65,8 +65,7 @@ def validate_payload(what: str, schema: type[BaseModel], doc: Mapping[str, Any])
 def check_size(what: str, doc: Mapping[str, Any]) -> None:
     size = len(json.dumps(doc, separators=(",", ":")))
     if size > MAX_DOCUMENT_BYTES:
-        raise ApiError(413, "Payload Too Large",
-                       f"the {what} would be {size} bytes; at most {MAX_DOCUMENT_BYTES} are stored",
+        raise TooLarge(f"the {what} would be {size} bytes; at most {MAX_DOCUMENT_BYTES} are stored",
                        "payloadTooLarge")
 
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import deferred, settings, tmf
 from chalicelib.customer import domain as customer_rules
-from chalicelib.errors import ApiError, bad_request
+from chalicelib.errors import ApiError, Unprocessable, bad_request
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.notify.schemas")
@@ -340,12 +340,12 @@ def patched(current: Mapping[str, Any], patch: Mapping[str, Any], at: str) -> di
     customer_rules.validate_payload("communicationMessage", schemas.CommunicationMessagePatch, patch)
     fixed = sorted(k for k in patch if k not in schemas.CommunicationMessagePatch.model_fields)
     if fixed:
-        raise ApiError(422, "Unprocessable Entity", f"{', '.join(fixed)} cannot be changed on a message; "
+        raise Unprocessable(f"{', '.join(fixed)} cannot be changed on a message; "
                        "send a new one", "notChangeable")
     doc = tmf.merge_patch(dict(current), dict(patch))
     if patch.get("state") == CANCELLED and current.get("state") != CANCELLED:
         if current.get("state") != INITIAL:
-            raise ApiError(422, "Unprocessable Entity", f"a message in state {current.get('state')} cannot be "
+            raise Unprocessable(f"a message in state {current.get('state')} cannot be "
                            "cancelled; only one not yet sent (initial)", "invalidState")
         return with_state(doc, CANCELLED, at, "cancelled by request")
     return {**doc, "lastUpdate": at}

@@ -24,7 +24,7 @@ from chalicelib.basket import store as basket_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, bad_request, busy, conflict, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, Conflict, bad_request, busy, conflict, not_found, precondition_failed, unprocessable
 from chalicelib.inventory import domain as inventory_domain
 from chalicelib.observability import logger
 from chalicelib.ordering import domain, store
@@ -252,7 +252,7 @@ def _check_prices(cart: Mapping[str, Any], now: Mapping[str, list[dict[str, Any]
     names = ", ".join(f"{c['name']}" for c in changes)
     message = (f"the price of {names} changed since it was put in the basket: review the new prices and send the "
                f"order again with \"acceptPriceChange\": \"{token}\" to accept them")
-    raise ApiError(409, "Conflict", message, "priceChanged", body={
+    raise Conflict(message, "priceChanged", body={
         "code": "priceChanged", "reason": "Conflict", "message": message, "status": "409", "@type": "Error",
         "priceChange": changes, "acceptPriceChange": token}, items=tuple(c["cartItem"]["id"] for c in changes))
 

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from chalicelib import access, deferred, idempotency, settings, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import ApiError, conflict, not_found, unauthorized, unprocessable
+from chalicelib.errors import ApiError, busy, conflict, not_found, unauthorized, unprocessable
 from chalicelib.observability import logger
 from chalicelib.ordering import domain as order_domain
 from chalicelib.payment import domain, provider, store
@@ -135,7 +135,7 @@ def _settle(rid: str, status: str, reason: str | None, code: str | None = None,
             continue                      # settled meanwhile (the callback, the sweep): read again
         _follow(doc)
         return doc, version
-    raise ApiError(409, "Conflict", f"payment {rid} is being changed by others; retry", "busy")
+    raise busy(f"payment {rid}")
 
 
 def _follow(doc: Mapping[str, Any]) -> None:

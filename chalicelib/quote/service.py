@@ -20,7 +20,7 @@ from chalicelib.basket import pricing
 from chalicelib.basket import store as basket_store
 from chalicelib.customer import store as customer_store
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import ApiError, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.quote import domain, store
@@ -349,7 +349,7 @@ def _linked(token: str) -> tuple[dict[str, Any], int, int]:
     parsed = domain.parse_link_subject(link.subject)
     found = store.load(parsed[0]) if parsed else None
     if parsed is None or found is None:
-        raise ApiError(410, "Gone", "this quote no longer exists", "quoteGone")
+        raise Gone("this quote no longer exists", "quoteGone")
     return found[0], found[1], parsed[1]
 
 

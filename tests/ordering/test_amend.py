@@ -36,7 +36,8 @@ def _placed(api, who, pump, *offerings):
     installed("cust-andrea", *offerings)
     _, order, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
     settle(pump, order["id"], done=("inProgress",), finished=False)
-    for _ in range(100):
+    deadline = time.monotonic() + 120   # a bound for a hang, not a speed: a loaded machine is slow
+    while time.monotonic() < deadline:
         pump.drain()
         found = _load(order["id"])
         kids = [_load(c) for c in _children(found)]

@@ -31,7 +31,7 @@ def executions(status=None):
     return found
 
 
-def wait_for(predicate, timeout=20.0, step=0.1):
+def wait_for(predicate, timeout=120.0, step=0.1):
     """Poll until predicate() is truthy (the workflow runs in moto's executor threads)."""
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -33,7 +33,7 @@ def status_of(arn):
 
 def aborted(arn):
     """StopExecution is synchronous on AWS; moto's executor thread reflects it a moment later."""
-    wait_for(lambda: status_of(arn) != "RUNNING", timeout=5)
+    wait_for(lambda: status_of(arn) != "RUNNING", timeout=120)
     return status_of(arn) == "ABORTED"
 
 
@@ -111,5 +111,5 @@ def test_a_stop_right_after_the_start_ends_the_execution(waits_long, api, andrea
     raced = [e["executionArn"] for e in executions() if e["name"].startswith("race-")]
     assert len(raced) == 10
     for arn in raced:
-        wait_for(lambda: status_of(arn) != "RUNNING", timeout=5)
+        wait_for(lambda: status_of(arn) != "RUNNING", timeout=120)
         assert status_of(arn) in ("ABORTED", "FAILED"), sfn.describe_execution(executionArn=arn)
