@@ -14,6 +14,7 @@ import pytest
 
 from tests.journeys.test_abandoned_basket_journey import EMAIL, _link_for
 from tests.support.appointments import installed_over_http
+from tests.support.payments import paid_over_http
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -133,6 +134,7 @@ def a_new_order_completes(runtime, headers) -> None:
     status, _, order = runtime.request("POST", ORDERS, {"productOrderItem": [
         {"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}]}, headers)
     assert status == 201, order
+    paid_over_http(runtime, headers, order)   # Home Security's fee: the order starts once paid
     assert wait_final(runtime, headers, order["id"])["state"] == "completed"
 
 
@@ -147,6 +149,7 @@ def test_concurrent_submits_of_an_approved_basket_make_one_order(runtime):
     ids = {a[2]["id"] for a in answers if a[0] in (200, 201)}
     [order] = orders_of(runtime, customer, basket_id)
     assert ids <= {order["id"]}
+    paid_over_http(runtime, customer, order)
     assert wait_final(runtime, customer, order["id"])["state"] == "completed"
     a_new_order_completes(runtime, customer)
 
@@ -165,6 +168,7 @@ def test_20_concurrent_approve_clicks_make_one_order(runtime):
         assert time.monotonic() < deadline, f"basket {basket_id} approved but never ordered"
         time.sleep(0.5)
     [order] = orders_of(runtime, customer, basket_id)
+    paid_over_http(runtime, customer, order)
     assert wait_final(runtime, customer, order["id"])["state"] == "completed"
     _, _, cart = runtime.request("GET", f"{CARTS}/{basket_id}", None, customer)
     assert cart["status"] == "ordered"
