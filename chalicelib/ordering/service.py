@@ -854,10 +854,13 @@ def start_workflow(order: Mapping[str, Any]) -> bool:
 
 def payment_refused(order_id: str, message: str) -> None:
     """Its payment was declined or expired (chalicelib/payment): the order, not sent yet, stays
-    `pending` with the reason in a note for the customer, and its handsets go back (once)."""
-    _change(order_id, lambda f, at: {**domain.with_note(f.doc, at, message), "state": domain.PENDING, "lastUpdate": at}
-            if f.doc.get("state") == domain.ACKNOWLEDGED and not domain.children_of(f.doc) else None)
+    `pending` with the reason in a note for the customer; its handsets and its engineers' slots
+    go back (once: both releases are safe to repeat)."""
+    _, after = _change(order_id, lambda f, at: {**domain.with_note(f.doc, at, message), "state": domain.PENDING,
+                                                 "lastUpdate": at}
+                       if f.doc.get("state") == domain.ACKNOWLEDGED and not domain.children_of(f.doc) else None)
     stock.release_order(order_id)
+    appointments.release_order(after)
 
 
 def restart_workflows() -> int:

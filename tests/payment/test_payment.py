@@ -191,3 +191,22 @@ def test_a_cancelled_order_takes_no_payment(api, shop, andrea):
     assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": placed["id"]}})[0] == 201
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
     assert status == 422 and error["code"] == "orderNotPayable", error
+
+
+def test_a_declined_payment_also_frees_the_engineer_slots_of_its_order(api, shop, andrea, pump):
+    """Home Security needs an engineer: its booking is confirmed by the order; a declined payment
+    leaves the order pending and the slot free for others (once, even if the decline is replayed)."""
+    from chalicelib.appointment import store as appointment_store
+    from chalicelib.ordering import service as ordering
+    from tests.support.appointments import installed
+
+    [booking] = installed("cust-andrea", "po-home-security")
+    placed = order(api, andrea, "po-home-security")
+    assert appointment_store.load(booking["id"])[0]["status"] == "confirmed"
+    status, paid, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-declined"))
+    assert status == 201 and paid["status"] == "denied", paid
+    pump.drain()
+    assert read_order(api, andrea, placed["id"])["state"] == "pending"
+    assert appointment_store.load(booking["id"])[0]["status"] == "cancelled"
+    ordering.payment_refused(placed["id"], "declined again")   # a replayed decline changes nothing more
+    assert appointment_store.load(booking["id"])[0]["status"] == "cancelled"
