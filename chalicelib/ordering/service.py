@@ -859,8 +859,9 @@ def payment_refused(order_id: str, message: str) -> None:
     _, after = _change(order_id, lambda f, at: {**domain.with_note(f.doc, at, message), "state": domain.PENDING,
                                                  "lastUpdate": at}
                        if f.doc.get("state") == domain.ACKNOWLEDGED and not domain.children_of(f.doc) else None)
-    stock.release_order(order_id)
-    appointments.release_order(after)
+    if after.get("state") == domain.PENDING:   # not already on its way to the stacks
+        stock.release_order(order_id)
+        appointments.release_order(after)
 
 
 def restart_workflows() -> int:

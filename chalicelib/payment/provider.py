@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 import time
 from typing import Any, Mapping, Protocol
 
@@ -93,13 +94,14 @@ def verify(header: str | None, raw_body: bytes, now: float | None = None) -> str
     if not header:
         return "no provider signature"
     parts = dict(p.strip().split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        ts = int(parts.get("t", ""))
-    except ValueError:
+    stamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not re.fullmatch(r"[0-9]{1,12}", stamp):
         return "the signature has no valid timestamp"
+    ts = int(stamp)
     if abs((time.time() if now is None else now) - ts) > settings.payment_callback_window_seconds():
         return "the signature's timestamp is outside the accepted window (a replay, or a clock far off)"
-    given = parts.get("v1", "")
+    if not re.fullmatch(r"[0-9a-f]{64}", given):
+        return "the signature is not an HMAC-SHA256 in hex"
     if not any(hmac.compare_digest(given, _mac(s, ts, raw_body)) for s in callback_keys()):
         return "the signature does not match the body"
     return None

@@ -120,7 +120,10 @@ def _settle(rid: str, status: str, reason: str | None, code: str | None = None,
             raise not_found(domain.PAYMENT, rid)
         doc, version = found
         if doc.get("status") != domain.PENDING or status == domain.PENDING:
-            if status == domain.PENDING and reason and doc.get("statusReason") != reason:
+            # only a payment still waiting takes a new reason: one authorized meanwhile (the
+            # callback can beat the provider's own answer) is never moved back to waiting
+            if (status == domain.PENDING and reason and doc.get("status") == domain.PENDING
+                    and doc.get("statusReason") != reason):
                 doc = domain.settled(doc, domain.PENDING, doc["statusDate"], reason)
                 try:
                     version = store.replace(doc, version, deadline)
@@ -184,10 +187,13 @@ def sweep(at: str | None = None) -> int:
     for doc, _ in store.waiting_by(at):
         if doc.get("status") != domain.PENDING:
             continue
-        provider.provider().void(doc["id"])
+        # settled first, the provider told after: a confirmation that won meanwhile (the index can
+        # lag the table) keeps its payment, and nothing is voided under it
         done, _ = _settle(doc["id"], domain.FAILED, "expired: the payment was not confirmed with the bank in time; "
                           "nothing was charged")
-        ended += done.get("status") == domain.FAILED
+        if done.get("status") == domain.FAILED:
+            provider.provider().void(doc["id"])
+            ended += 1
     return ended
 
 
@@ -206,9 +212,10 @@ def refund_order(order_id: str) -> bool:
     False when nothing was taken or it was refunded before."""
     found = store.load(domain.order_payment_id(order_id))
     if found is not None and found[0].get("status") == domain.PENDING:   # not confirmed yet: dropped
-        provider.provider().void(found[0]["id"])
-        _settle(found[0]["id"], domain.CANCELED, "the order was cancelled before the payment was confirmed; "
-                "nothing was charged")
+        dropped, _ = _settle(found[0]["id"], domain.CANCELED, "the order was cancelled before the payment was "
+                             "confirmed; nothing was charged")
+        if dropped.get("status") == domain.CANCELED:
+            provider.provider().void(dropped["id"])   # told only once it is ours to drop
         found = store.load(found[0]["id"])   # a confirmation that came first is refunded below
     if found is None or found[0].get("status") != domain.AUTHORIZED:
         return False

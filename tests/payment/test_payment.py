@@ -210,3 +210,39 @@ def test_a_declined_payment_also_frees_the_engineer_slots_of_its_order(api, shop
     assert appointment_store.load(booking["id"])[0]["status"] == "cancelled"
     ordering.payment_refused(placed["id"], "declined again")   # a replayed decline changes nothing more
     assert appointment_store.load(booking["id"])[0]["status"] == "cancelled"
+
+
+def test_malformed_signatures_are_refused_not_crashed_on(api, shop, andrea):
+    """The callback needs no login: whatever its signature header holds, the answer is 401."""
+    placed = order(api, andrea, PHONE)
+    paid = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-3ds"))[1]
+    raw, _ = signed({"eventId": "evt-x", "paymentId": paid["id"], "outcome": "authorized"})
+    now = int(time.time())
+    for header in ("t=1" + "0" * 400 + ",v1=" + "a" * 64, f"t={now},v1=" + "é" * 64, f"t={now},v1=zz",
+                   "t=-5,v1=" + "a" * 64, "t=,v1=", "garbage", f"t={now}"):
+        status, error, _ = api.call("POST", CALLBACK, {"Content-Type": "application/json",
+                                                       "Provider-Signature": header}, raw)
+        assert status == 401 and error["@type"] == "Error", (header[:40], status, error)
+    assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "pendingAuthorization"
+
+
+def test_a_confirmation_that_beats_the_providers_answer_is_never_undone(api, shop, andrea, pump, monkeypatch):
+    """The provider's callback can arrive before its own reply to the authorize call: the payment
+    stays authorized, is not put back to wait, and the sweep neither voids nor expires it."""
+    from chalicelib.payment import provider, service
+
+    placed = order(api, andrea, PHONE)
+    voided = []
+    original = provider.SimulatedProvider.authorize
+
+    def authorize_then_confirmed_meanwhile(self, rid, amount, token):
+        outcome = original(self, rid, amount, "tok-3ds")   # "waiting for the bank" ...
+        service._settle(rid, "authorized", None, "SIM-EARLY")   # ... but the callback came first
+        return outcome
+
+    monkeypatch.setattr(provider.SimulatedProvider, "authorize", authorize_then_confirmed_meanwhile)
+    monkeypatch.setattr(provider.SimulatedProvider, "void", lambda self, rid: voided.append(rid))
+    status, paid, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
+    assert status == 201 and paid["status"] == "authorized", paid
+    assert service.sweep(at="2999-01-01T00:00:00.000Z") == 0 and voided == []
+    assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "authorized"
