@@ -54,3 +54,6 @@ def reset() -> None:
     """Forget every client (tests switch between moto servers)."""
     client.cache_clear()
     _session.cache_clear()
+    from chalicelib import db   # its transaction connections hold clients too
+
+    db._connection.cache_clear()

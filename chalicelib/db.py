@@ -170,7 +170,8 @@ def change(what: str, load: Callable[[], tuple[Any, int]], mutate: Callable[[Any
             if expected is not None:
                 latest, latest_version = load()
                 raise precondition_failed(f"{what} was changed by someone else", show(latest), latest_version) from None
-            back_off(attempt)
+            if attempt + 1 < attempts:   # no wait before the last answer
+                back_off(attempt)
     raise busy(what)
 
 

@@ -51,6 +51,8 @@ def _customer_for(body: Mapping[str, Any], caller: Caller, party: Any) -> str | 
         if named not in (None, caller.customer_id):
             raise forbidden("a customer books for herself only")
         return caller.customer_id
+    if named is not None and caller.role != "agent":   # a channel names a postcode, never a customer
+        raise forbidden("only an agent names the customer; a channel names the place (relatedPlace.id: a postcode)")
     return named
 
 
@@ -195,6 +197,9 @@ def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str
     if set(patch) - {"validFor", "status"} or len(patch) != 1:
         raise bad_request("an appointment takes one change: {\"validFor\": a free slot} or "
                           "{\"status\": \"cancelled\"}", "readOnlyField")
+    if patch.get(next(iter(patch))) is None:
+        raise bad_request(f"{next(iter(patch))} cannot be null: {{\"validFor\": a free slot}} or "
+                          "{\"status\": \"cancelled\"}", "invalidInput")
     if "status" in patch:
         done = _cancel(rid, "cancelled by the customer" if caller.role == "customer" else f"cancelled by {caller.role}")
         if done is None:

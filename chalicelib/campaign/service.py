@@ -23,7 +23,7 @@ from chalicelib.auth import Caller, require
 from chalicelib.campaign import domain, store
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, not_found, unprocessable
+from chalicelib.errors import ApiError, Conflict, Unavailable, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.rules import places
 from chalicelib.rules.domain import QUALIFIED
@@ -434,8 +434,8 @@ def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
     for n, customer_id in enumerate(customer_ids):
         try:
             outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
-        except notify.TransientSendError:
-            # the provider refuses for now (throttling): the rest of the batch comes back as a new,
+        except (notify.TransientSendError, Unavailable, Conflict):
+            # the provider, or the database, refuses for now (throttling, a transaction conflict): the rest of the batch comes back as a new,
             # delayed message, so the customers sent already are not read again and the message
             # is not received again and again into the DLQ; after MAX_HOPS the error stands
             hops = int(message.get("hops") or 0)

@@ -33,7 +33,7 @@ baskets = deferred.module("chalicelib.basket.service")
 notify = deferred.module("chalicelib.notify.service")
 
 READ_ONLY = ("id", "href", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "relatedParty",
-             "effectiveQuoteCompletionDate", "shoppingCart", "lastUpdate", "@type")
+             "effectiveQuoteCompletionDate", "shoppingCart", "channel", "lastUpdate", "@type")
 TERMS_BY = ("agent",)            # who may set discounts and contract terms
 LINK_PATH = f"{domain.API_ROOT}/quoteLink"
 LINK_CHANNEL = "email"
@@ -200,7 +200,8 @@ def read(quote_id: str, caller: Caller, number: str | None = None) -> tuple[dict
         raise not_found(domain.RESOURCE, quote_id)
     if number is None or number == found[0].get("version"):
         return found
-    kept = store.load_version(quote_id, int(number)) if number.isdigit() else None
+    kept = store.load_version(quote_id, int(number)) if number.isdecimal() and number.isascii() and len(number) < 10 \
+        else None
     if kept is None:
         raise not_found(f"{domain.RESOURCE} version", f"{quote_id} v{number}")
     return kept, found[1]
@@ -261,6 +262,8 @@ def _changed(current: dict[str, Any], version: int, patch: Mapping[str, Any], ca
         raise conflict(f"quote {current['id']} expired at {current['validFor']['endDateTime']}", "quoteExpired")
     doc = tmf.merge_patch(current, {k: v for k, v in patch.items() if k not in ("quoteItem", "validFor")})
     if "quoteItem" in patch:
+        if patch["quoteItem"] is None:
+            raise bad_request("quoteItem cannot be null: send the items the quote should hold")
         doc["quoteItem"] = _numbered([dict(i) for i in patch["quoteItem"]])
     if "validFor" in patch:
         try:

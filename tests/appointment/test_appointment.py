@@ -174,3 +174,16 @@ def test_odd_requests_from_an_agent_are_tmf_4xx(api, demo, agent, method, path, 
     status, error, _ = api.call(method, f"/tmf-api/appointment/v4/{path}", agent, body)
     assert 400 <= status < 500, (status, error)
     assert valid(error, "Error")
+
+
+def test_a_channel_cannot_learn_a_customers_postcode_and_null_changes_nothing(api, demo, andrea, web):
+    """Searching by a named customer reads her address: only an agent (or she herself) may; a
+    channel names a postcode. A null status or validFor is a 400, not a cancellation."""
+    party = {"id": "cust-andrea", "role": "customer", "@referredType": "Customer"}
+    status, error, _ = api.call("POST", SEARCH, web, {"relatedParty": party})
+    assert status == 403 and error["@type"] == "Error" and "BS" not in str(error), error
+    doc = book(api, andrea, free_slots(api, andrea)[0])
+    for patch in ({"status": None}, {"validFor": None}):
+        status, error, _ = api.call("PATCH", f"{APPOINTMENTS}/{doc['id']}", andrea, patch)
+        assert status == 400 and error["@type"] == "Error", (patch, error)
+    assert api.call("GET", f"{APPOINTMENTS}/{doc['id']}", andrea)[1]["status"] == "initialized"

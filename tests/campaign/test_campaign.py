@@ -296,3 +296,33 @@ def test_a_throttled_provider_sends_the_rest_of_the_batch_later_and_nothing_twic
     assert {"+447700900300", "+447700900301", "+447700900302"} <= set(numbers)
     got = report(api, marketing, doc["id"])
     assert got["sent"] == len(numbers) and got["failed"] == 0
+
+
+def test_a_throttled_database_sends_the_rest_of_the_batch_later_not_to_the_dlq(api, marketing, demo, pump,
+                                                                                monkeypatch):
+    """DynamoDB refusing one customer's target write for now (throttling) puts the rest of the batch
+    back on the queue, as a throttled provider does; the whole message does not fail."""
+    from chalicelib.campaign import service, store
+    from chalicelib.errors import Unavailable
+
+    for n in range(3):
+        make_customer(f"busy{n}", phone=f"+44770090040{n}")
+    place, refused = store.place_target, []
+
+    def throttled(*args, **kwargs):
+        if "busy1" in str(args) and not refused:
+            refused.append(args)
+            raise Unavailable("the database refused the write (ThrottlingError); nothing was written: retry later",
+                              "databaseUnavailable")
+        return place(*args, **kwargs)
+
+    monkeypatch.setattr(store, "place_target", throttled)
+    enqueue, later_ = service._enqueue, []
+    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: (
+        later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
+    doc = create(api, marketing, home_security())
+    run(api, marketing, pump, doc["id"])
+    assert refused and later_ and later_[0][0] == "busy1"
+    numbers = [n for n, _ in sms_sent()]
+    assert len(numbers) == len(set(numbers))
+    assert {"+447700900400", "+447700900401", "+447700900402"} <= set(numbers)

@@ -163,3 +163,18 @@ def test_links_that_are_not_quote_links_are_refused(api, demo, agent):
             status, error, _ = api.call(method, path, {})
             assert status in (400, 410) and _error(status, error), (token, error)
     assert stored() == before
+
+
+def test_null_items_another_channel_and_odd_versions_are_refused_not_crashed_on(api, demo, agent, andrea):
+    """A quote's channel fixes its prices: it is not changed by PATCH (another channel's prices, or
+    a malformed value that broke every later change); null items are a 400; ?version= takes digits."""
+    _, doc, _ = api.call("POST", QUOTES, agent, new_quote(("po-mobile-unlimited", 2)))
+    before = stored()
+    for patch, code in (({"quoteItem": None}, "invalidInput"), ({"channel": [{"id": "store"}]}, "readOnlyField"),
+                        ({"channel": "x"}, "readOnlyField")):
+        status, error, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", agent, patch)
+        assert status == 400 and _error(status, error, code), (patch, error)
+    assert stored() == before
+    for version in ("²", "9" * 5000, "-1", "1.0"):
+        status, error, _ = api.call("GET", f"{QUOTES}/{doc['id']}?version={version}", agent)
+        assert status == 404 and _error(status, error), (version[:10], status, error)

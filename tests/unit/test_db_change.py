@@ -62,12 +62,13 @@ def test_losing_with_if_match_is_412_with_what_the_other_writer_wrote():
     assert item.writes == 0
 
 
-def test_losing_every_attempt_is_409_busy_and_nothing_written():
+def test_losing_every_attempt_is_409_busy_and_nothing_written(no_waiting):
     item = Item({"n": 0}, lose=99)
     with pytest.raises(errors.Conflict) as raised:
         db.change("thing 1", item.load, lambda cur, v: cur, item.write, attempts=3)
     assert raised.value.code == "busy" and raised.value.status == 409 and "thing 1" in raised.value.message
     assert item.writes == 0 and item.loads == 3
+    assert len(no_waiting) == 2   # no wait before the last answer
 
 
 def test_nothing_to_change_writes_nothing():
