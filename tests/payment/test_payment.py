@@ -226,7 +226,8 @@ def test_malformed_signatures_are_refused_not_crashed_on(api, shop, andrea):
     assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "pendingAuthorization"
 
 
-def test_a_confirmation_that_beats_the_providers_answer_is_never_undone(api, shop, andrea, pump, monkeypatch):
+def test_a_confirmation_that_beats_the_providers_answer_is_never_undone(api, shop, andrea, pump, stacks,
+                                                                      monkeypatch):
     """The provider's callback can arrive before its own reply to the authorize call: the payment
     stays authorized, is not put back to wait, and the sweep neither voids nor expires it."""
     from chalicelib.payment import provider, service
@@ -246,3 +247,5 @@ def test_a_confirmation_that_beats_the_providers_answer_is_never_undone(api, sho
     assert status == 201 and paid["status"] == "authorized", paid
     assert service.sweep(at="2999-01-01T00:00:00.000Z") == 0 and voided == []
     assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "authorized"
+    # its workflow ends inside the test: one left running would outlive moto and poison later tests
+    assert settle(pump, placed["id"])["state"] == "completed"
