@@ -54,6 +54,6 @@ def reset() -> None:
     """Forget every client (tests switch between moto servers)."""
     client.cache_clear()
     _session.cache_clear()
-    from chalicelib import db   # its transaction connections hold clients too
+    from chalicelib import db   # its models' and transactions' connections hold clients too
 
-    db._connection.cache_clear()
+    db.forget_connections()

@@ -207,6 +207,21 @@ class _Transaction(TransactWrite):
         raise AssertionError("unreachable")
 
 
+def forget_connections() -> None:
+    """Forget every connection (and so every botocore client) PynamoDB holds: each model's own
+    (PynamoDB keeps one per model class, made on first use with the endpoint of that moment)
+    and the transactions'. Only tests and the local runtime, switching endpoints, need it."""
+    from pynamodb.models import Model
+
+    pending = list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if "_connection" in vars(model):
+            model._connection = None
+    _connection.cache_clear()
+
+
 @functools.lru_cache(maxsize=8)
 def _connection(region: str, endpoint: str | None) -> Connection:
     """One connection (and so one botocore client) per region and endpoint, built on first use:

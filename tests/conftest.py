@@ -91,12 +91,46 @@ def aws():
             _reset_clients()
             lambdas.install()
             provision()
-            yield
+            try:
+                yield
+            finally:
+                _end_workflows()
     finally:
         lambdas.uninstall()
         _reset_clients()
         os.environ.clear()
         os.environ.update(saved)
+
+
+WORKFLOW_END_SECONDS = 120.0
+
+
+def _end_workflows() -> None:
+    """Stop every Step Functions execution the test left running and wait for moto's threads
+    that run them to end, before the test's moto and environment go away. A workflow thread that
+    outlived its test ran our handlers against the next test's moto, or outside any (then its
+    PynamoDB connection, made against the closed endpoint AWS_ENDPOINT_URL points at, stayed on
+    the model class and failed every later test of that worker)."""
+    import time
+
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from chalicelib import aws as aws_clients
+
+    sfn = aws_clients.client("stepfunctions")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
+            for execution in page["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="the test ended")
+    deadline = time.monotonic() + WORKFLOW_END_SECONDS
+    for thread in list(TMP_THREADS):
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    alive = [thread for thread in TMP_THREADS if thread.is_alive()]
+    TMP_THREADS[:] = alive
+    if alive:
+        raise RuntimeError(f"{len(alive)} Step Functions thread(s) still running "
+                           f"{WORKFLOW_END_SECONDS:.0f} s after their executions were stopped")
 
 
 @pytest.fixture
