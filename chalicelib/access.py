@@ -187,9 +187,51 @@ AGENT_OWNED = ("agent",)
 OWNED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "status": AGENT_OWNED, "statusReason": AGENT_OWNED, "account": AGENT_OWNED, "engagedParty": AGENT_OWNED,
     "creditProfile": AGENT_OWNED, "paymentMethod": AGENT_OWNED, "agreement": AGENT_OWNED,
+    # an organisation's contacts and their roles, and its parent: who may buy, accept and order
+    "relatedParty": AGENT_OWNED,
     "characteristic.segment": AGENT_OWNED, "characteristic.customerType": AGENT_OWNED,
     "characteristic.creditRating": AGENT_OWNED, "characteristic.riskScore": AGENT_OWNED,
 }
+
+
+# A business customer (an Organization) acts through its contacts: each is an Individual in its
+# relatedParty with one or more of these roles, and a customer token names the contact it was
+# issued to (claim partyId). A contact of a parent organisation holds its roles in the children.
+# What each contact role may do, by the right a route needs (`contact_right`):
+#   read      see the organisation's baskets, quotes, orders, products, payments...
+#   buy       make and change baskets, quotes, reservations, appointments, interactions
+#   accept    accept or reject a quote
+#   order     place, change or cancel orders, and pay
+#   manage    change the organisation's own record (sites, contact media)
+CONTACT_RIGHTS: dict[str, tuple[str, ...]] = {
+    "buyer": ("read", "buy", "accept", "order"),
+    "approver": ("read", "accept", "order", "manage"),
+    "technicalContact": ("read", "buy"),
+    "contact": ("read",),
+}
+CONTACT_ROLES = tuple(CONTACT_RIGHTS)
+_ORDERING = ("productOrder", "payment", "refund")
+
+
+def contact_right(resource: str, action: str, method: str) -> str:
+    """The contact right a customer route needs (see CONTACT_RIGHTS)."""
+    if method.upper() in ("GET", "HEAD") or action in (READ, "list", "ask"):
+        return "read"
+    if resource in _ORDERING:
+        return "order"
+    if resource == "quote" and method.upper() == "PATCH":
+        return "accept"
+    if resource in ("customer", "customerProduct", "customerPersonalData"):
+        return "manage"
+    return "buy"
+
+
+def contact_may(roles: set[str] | frozenset[str], right: str) -> bool:
+    return any(right in CONTACT_RIGHTS.get(role, ()) for role in roles)
+
+
+def contact_roles_for(right: str) -> tuple[str, ...]:
+    return tuple(role for role, rights in CONTACT_RIGHTS.items() if right in rights)
 
 
 # --- questions -----------------------------------------------------------------------------------
@@ -229,6 +271,10 @@ def check_route(caller: Caller, path: str, method: str) -> None:
         raise forbidden(f"{method.upper()} {path} has no entry in the access table (chalicelib/access.py); "
                         "nobody may call it until it has one")
     check(caller, *rule)
+    if caller.role == "customer":   # a business customer's contact: what their roles allow
+        from chalicelib.customer import contacts
+
+        contacts.check(caller, contact_right(rule[0], rule[1], method))
 
 
 # --- hub subscriptions and deliveries ------------------------------------------------------------

@@ -53,6 +53,9 @@ class Caller:
     channel: str | None = None
     customer_id: str | None = None
     stack: str | None = None
+    # A business customer's contact: the party (an Individual of the organisation's relatedParty)
+    # the person logged in as; their contact roles decide what they may do (access.CONTACT_RIGHTS).
+    party_id: str | None = None
 
     @property
     def sees_published_only(self) -> bool:
@@ -87,7 +90,7 @@ def _machine_role(scope: Any) -> tuple[str | None, str | None, str | None]:
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     sub, role, channel = claims.get("sub"), _claim(claims, "role"), _claim(claims, "channel")
-    customer_id, stack = _claim(claims, "customerId"), _claim(claims, "stack")
+    customer_id, stack, party_id = _claim(claims, "customerId"), _claim(claims, "stack"), _claim(claims, "partyId")
     if role is None and claims.get("scope"):
         role, channel, stack = _machine_role(claims["scope"])
     if not isinstance(sub, str) or not sub:
@@ -105,7 +108,9 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
                            f"or the scope {SCOPE_SERVER}/{stack_scope('<stack>')}); it names {stack!r}")
     if role != "stack" and stack is not None:
         raise unauthorized("only a stack token names a stack")
-    return Caller(sub=sub, role=role, channel=channel, customer_id=customer_id, stack=stack)
+    if party_id is not None and (role != "customer" or not isinstance(party_id, str) or not party_id):
+        raise unauthorized("only a customer token names a partyId (the contact of a business customer)")
+    return Caller(sub=sub, role=role, channel=channel, customer_id=customer_id, stack=stack, party_id=party_id)
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -203,7 +208,7 @@ def issue_local_token(claims: Mapping[str, Any]) -> str:
         raise forbidden("local tokens are only issued by the local runtime")
     if not isinstance(claims, Mapping):
         raise bad_request("the body must be a JSON object of claims")
-    wanted = {k: claims[k] for k in ("sub", "role", "channel", "customerId", "stack") if claims.get(k) is not None}
+    wanted = {k: claims[k] for k in ("sub", "role", "channel", "customerId", "stack", "partyId") if claims.get(k) is not None}
     wanted.setdefault("sub", f"local-{wanted.get('role', 'anonymous')}")
     try:
         caller_from_claims(wanted)

@@ -118,6 +118,11 @@ def catalog_cache_seconds() -> int:
     return env_int("CATALOG_CACHE_SECONDS", 5)
 
 
+def contact_cache_seconds() -> int:
+    """How long a container trusts its copy of a business customer's contacts and their roles."""
+    return env_int("CONTACT_CACHE_SECONDS", 30)
+
+
 def hub_delivery_timeout_seconds() -> int:
     return env_int("HUB_DELIVERY_TIMEOUT_SECONDS", 5)
 

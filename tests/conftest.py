@@ -69,6 +69,9 @@ def _reset_clients() -> None:
     from chalicelib import aws as aws_clients
 
     aws_clients.reset()
+    from chalicelib.customer import contacts
+
+    contacts.forget()
     try:
         from chalicelib import idempotency
     except ImportError:
@@ -123,6 +126,7 @@ def _end_workflows() -> None:
                 stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
             for execution in page["executions"]:
                 sfn.stop_execution(executionArn=execution["executionArn"], cause="the test ended")
+    _wake_task_token_waits()   # moto's StopExecution leaves .waitForTaskToken states waiting
     deadline = time.monotonic() + WORKFLOW_END_SECONDS
     for thread in list(TMP_THREADS):
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -131,6 +135,22 @@ def _end_workflows() -> None:
     if alive:
         raise RuntimeError(f"{len(alive)} Step Functions thread(s) still running "
                            f"{WORKFLOW_END_SECONDS:.0f} s after their executions were stopped")
+
+
+def _wake_task_token_waits() -> None:
+    """Wake every task-token wait of every execution (AWS ends them when it stops the execution;
+    moto 5.2.5 does not, so a stopped order workflow waiting for a stack's callback kept its
+    thread until the state's timeout): each then ends as its execution is stopped."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    for account in list(stepfunctions_parser_backends.values()):
+        for backend in list(account.values()):
+            for machine in list(backend.state_machines):
+                for execution in list(machine.executions):
+                    worker = getattr(execution, "exec_worker", None)
+                    pool = getattr(getattr(worker, "env", None), "callback_pool_manager", None)
+                    for endpoint in list(getattr(pool, "_pool", {}).values()):
+                        endpoint.interrupt_all()
 
 
 @pytest.fixture

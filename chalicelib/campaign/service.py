@@ -315,7 +315,7 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
 
     def post() -> dict[str, Any]:
         message = {"id": message_id, "@type": notify_domain.MESSAGE_TYPE, "messageType": "Social", "content": text,
-                   "receiver": [{"id": customer["id"], "socialNetworkId": customer_domain.contact_address(customer, "social"),
+                   "receiver": [{"id": customer["id"], "socialNetworkId": customer_domain.contact_address(customer, "social", "marketing"),
                                  "party": {"id": customer["id"], "role": "customer", "@referredType": "Customer"}}],
                    "relatedEntity": related, "trackingCode": code, "creationDate": tmf.now_iso()}
         aws.client("sqs").send_message(QueueUrl=settings.queue_url(SOCIAL_QUEUE), MessageBody=json.dumps(message))

@@ -4,7 +4,8 @@
   held are chalicelib/inventory/demo.py's), mobile and email,
   SMS and email consent for service and marketing, quiet hours; a promotion journey under way.
 - cust-stacy: mobile only, SMS consent only; Mobile Unlimited on a contract with a year to go.
-- cust-acme: a business customer (organisation) with a contact person.
+- cust-acme: a business customer (organisation) with three contacts by role (buyer Raj,
+  approver Mia, technical contact Tom) and two sites (Bristol, Bath).
 Each has a credit profile from the simulated bureau that approves (chalicelib/credit), valid for
 data/credit.json's validForDays from the load.
 Safe to load twice: existing customers are kept, products and interactions are written once.
@@ -55,8 +56,17 @@ CUSTOMERS: list[dict[str, Any]] = [
     {"id": "cust-acme", "name": "Acme Logistics Ltd", "status": "approved",
      "engagedParty": {"id": "party-acme", "name": "Acme Logistics Ltd", "@referredType": "Organization"},
      "contactMedium": [_email("it@acme.example.com")],
-     "relatedParty": [{**_individual("party-acme-raj", "Raj Patel"), "role": "contact",
-                       "contactMedium": [_mobile("+447700900789"), _email("raj.patel@acme.example.com")]}],
+     # its contacts by role (chalicelib/access.py CONTACT_RIGHTS) and its sites
+     "relatedParty": [{**_individual("party-acme-raj", "Raj Patel"), "role": "buyer",
+                       "contactMedium": [_mobile("+447700900789"), _email("raj.patel@acme.example.com")]},
+                      {**_individual("party-acme-mia", "Mia Chen"), "role": "approver",
+                       "contactMedium": [_email("mia.chen@acme.example.com")]},
+                      {**_individual("party-acme-tom", "Tom Okafor"), "role": "technicalContact",
+                       "contactMedium": [_email("tom.okafor@acme.example.com")]}],
+     "site": [{"id": "acme-bristol", "name": "Bristol head office", "street1": "1 Harbour Way", "city": "Bristol",
+               "postCode": "BS1 5TY", "country": "GB"},
+              {"id": "acme-bath", "name": "Bath depot", "street1": "7 Mill Lane", "city": "Bath",
+               "postCode": "BA1 1LN", "country": "GB"}],
      "contactPreference": {"consent": {"email": {"service": True, "marketing": False}}}},
 ]
 

@@ -141,7 +141,54 @@ def validate_customer(doc: Mapping[str, Any]) -> None:
     period = doc.get("validFor") or {}
     tmf.check_period(period.get("startDateTime"), period.get("endDateTime"), "validFor")
     check_preferences(doc.get("contactPreference"))
+    check_organisation(doc)
     check_size("customer", doc)
+
+
+# --- business customers: contacts by role, parent organisation, sites ---------------------------
+PARENT_ROLE = "parentOrganization"   # relatedParty role naming the parent (a Customer id)
+MAX_HIERARCHY_DEPTH = 5              # a contact's roles reach this many levels down
+
+
+def is_organisation(doc: Mapping[str, Any]) -> bool:
+    return (doc.get("engagedParty") or {}).get("@referredType") == "Organization"
+
+
+def contact_roles(doc: Mapping[str, Any], party_id: str) -> frozenset[str]:
+    """The contact roles (access.CONTACT_ROLES) `party_id` holds in this organisation itself."""
+    return frozenset(str(p.get("role")) for p in doc.get("relatedParty") or []
+                     if isinstance(p, Mapping) and p.get("id") == party_id and p.get("role") in access.CONTACT_ROLES)
+
+
+def parent_id(doc: Mapping[str, Any]) -> str | None:
+    return next((p.get("id") for p in doc.get("relatedParty") or []
+                 if isinstance(p, Mapping) and p.get("role") == PARENT_ROLE), None)
+
+
+def contacts_with(doc: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
+    return [p for p in doc.get("relatedParty") or [] if isinstance(p, Mapping) and p.get("role") == role]
+
+
+def site(doc: Mapping[str, Any], site_id: str) -> Mapping[str, Any] | None:
+    return next((s for s in doc.get("site") or [] if isinstance(s, Mapping) and s.get("id") == site_id), None)
+
+
+def check_organisation(doc: Mapping[str, Any]) -> None:
+    """Contacts with business roles, a parent and sites belong to organisations only; a parent is
+    another customer (the schema makes every related party name its id), site ids are unique."""
+    business = [p for p in doc.get("relatedParty") or []
+                if p.get("role") in access.CONTACT_ROLES or p.get("role") == PARENT_ROLE]
+    if (business or doc.get("site")) and not is_organisation(doc):
+        raise bad_request("contacts by role, a parent organisation and sites are for an Organization customer",
+                          "notAnOrganisation")
+    if any(p.get("role") == PARENT_ROLE and p.get("id") == doc.get("id") for p in business):
+        raise bad_request("an organisation cannot be its own parent", "hierarchyCycle")
+    if len([p for p in business if p.get("role") == PARENT_ROLE]) > 1:
+        raise bad_request("an organisation has at most one parent", "hierarchyCycle")
+    ids = [s.get("id") for s in doc.get("site") or []]
+    repeated = sorted({str(i) for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise bad_request(f"site ids must be unique; repeated: {', '.join(repeated)}", "duplicateSite")
 
 
 def _strip_server_owned(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,9 +264,25 @@ def consent(doc: Mapping[str, Any], channel: str, purpose: str) -> bool:
     return bool(((pref.get("consent") or {}).get(channel) or {}).get(purpose, False))
 
 
-def contact_address(doc: Mapping[str, Any], channel: str) -> str | None:
-    """The phone number / email / ... a channel reaches the customer at (preferred medium first)."""
-    media = [m for m in doc.get("contactMedium") or [] if m.get("mediumType") in CHANNEL_MEDIA.get(channel, ())]
+SERVICE_CONTACT_ROLE = "technicalContact"   # who an organisation's service messages go to
+
+
+def contact_address(doc: Mapping[str, Any], channel: str, purpose: str) -> str | None:
+    """The phone number / email / ... a channel reaches the customer at (preferred medium first).
+    An organisation's service messages (order milestones, appointments) go to its technical
+    contacts first, then to the organisation's own media; marketing only to its own."""
+    tiers = [list(doc.get("contactMedium") or [])]
+    if purpose == "service" and is_organisation(doc):
+        tiers.insert(0, [m for p in contacts_with(doc, SERVICE_CONTACT_ROLE) for m in p.get("contactMedium") or []])
+    for tier in tiers:
+        found = _address_in(tier, channel)
+        if found is not None:
+            return found
+    return None
+
+
+def _address_in(given: list[Any], channel: str) -> str | None:
+    media = [m for m in given if isinstance(m, Mapping) and m.get("mediumType") in CHANNEL_MEDIA.get(channel, ())]
     media.sort(key=lambda m: not m.get("preferred"))
     for medium in media:
         ch = medium.get("characteristic") or {}
@@ -259,7 +322,7 @@ def contact_decision(doc: Mapping[str, Any], channel: str, purpose: str, at: dt.
                           "unknownConsentPurpose")
     if not consent(doc, channel, purpose):
         return {"allowed": False, "reason": f"no {purpose} consent for {channel}"}
-    if contact_address(doc, channel) is None:
+    if contact_address(doc, channel, purpose) is None:
         return {"allowed": False, "reason": f"no contact medium for {channel}"}
     until = quiet_until((doc.get("contactPreference") or {}).get("quietHours"), at)
     if until is not None:
@@ -270,7 +333,7 @@ def contact_decision(doc: Mapping[str, Any], channel: str, purpose: str, at: dt.
 def contact_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Per channel: reachable (a contact medium exists) and consent per purpose. No addresses."""
     pref = doc.get("contactPreference") or {}
-    channels = {c: {"reachable": contact_address(doc, c) is not None,
+    channels = {c: {"reachable": contact_address(doc, c, "service") is not None,
                     **{p: consent(doc, c, p) for p in PURPOSES}} for c in CONSENT_CHANNELS}
     return {"channels": channels, "preferredChannel": pref.get("preferredChannel"),
             "quietHours": pref.get("quietHours"),

@@ -42,6 +42,18 @@ class Contact(RelatedParty):
     contactMedium: list[ContactMedium] = Field(default=[], max_length=10)
 
 
+class Site(Tmf):
+    """A place of a business customer (an Omnishop extension of TMF629: the organisation's sites,
+    where its products are installed or delivered); items name one by id (`place`)."""
+    id: str = Field(pattern=IDENTIFIER)
+    name: str = Field(min_length=1, max_length=256)
+    street1: Optional[str] = Text
+    street2: Optional[str] = Text
+    city: Optional[str] = Field(default=None, max_length=200)
+    postCode: Optional[str] = Field(default=None, max_length=20)
+    country: Optional[str] = Field(default=None, max_length=100)
+
+
 class Characteristic(Tmf):
     name: str = Field(min_length=1, max_length=200)
     value: object
@@ -95,6 +107,7 @@ class Customer(Tmf):
     creditProfile: list[CreditProfile] = Field(default=[], max_length=20)
     paymentMethod: list[Ref] = Field(default=[], max_length=20)
     relatedParty: list[Contact] = Field(default=[], max_length=50)
+    site: list[Site] = Field(default=[], max_length=500)
     validFor: Optional[TimePeriod] = None
     contactPreference: Optional[ContactPreference] = None
 

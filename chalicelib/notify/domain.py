@@ -194,7 +194,7 @@ def plan(req: Mapping[str, Any], customer: Mapping[str, Any] | None, now: dt.dat
     for channel in channels:
         decision = customer_rules.contact_decision(customer, channel, req["purpose"], now)
         if decision["allowed"]:
-            return Plan("send", decision["reason"], channel, customer_rules.contact_address(customer, channel))
+            return Plan("send", decision["reason"], channel, customer_rules.contact_address(customer, channel, req["purpose"]))
         if decision.get("notBefore"):
             return Plan("defer", decision["reason"], channel, not_before=decision["notBefore"])
         reasons.append(decision["reason"])

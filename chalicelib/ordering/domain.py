@@ -291,6 +291,27 @@ class ChildPlan:
     parts: list[Part]
     depends_on: list[str]
     reason: str | None = None
+    site: str | None = None   # a business customer's site the child order's items are for
+
+
+SITE_ROLE = "site"   # product.place role naming one of the customer's sites (customer `site` ids)
+
+
+def site_of(item: Mapping[str, Any]) -> str | None:
+    """The customer site an order item is for (its product's place with role `site`), if any."""
+    return next((str(p["id"]) for p in (item.get("product") or {}).get("place") or []
+                 if isinstance(p, Mapping) and p.get("role") == SITE_ROLE and p.get("id")), None)
+
+
+def check_sites(items: Sequence[Mapping[str, Any]], customer: Mapping[str, Any] | None) -> None:
+    """Every site an item names is one of the customer's sites (422 unknownSite otherwise)."""
+    sites = {s.get("id") for s in (customer or {}).get("site") or [] if isinstance(s, Mapping)}
+    for n, item in enumerate(items):
+        named = site_of(item)
+        if named is not None and named not in sites:
+            raise unprocessable(f"productOrderItem.{n}: site {named!r} is not one of the customer's sites"
+                                + (f" ({', '.join(sorted(map(str, sites)))})" if sites else " (it has none)"),
+                                "unknownSite")
 
 
 class Unroutable(ApiError):
@@ -364,19 +385,23 @@ def decompose(all_parts: list[Part], routing: Routing) -> list[ChildPlan]:
     for part in all_parts:
         rule = next((d for d in routing.dependencies if d.get("specification") == part.spec_id
                      and d.get("after") in specs), None)
+        site = site_of(part.item)
+        base = part.stack if site is None else f"{part.stack}@{site}"
         if rule is None:
-            keys[part.item_id] = part.stack
+            keys[part.item_id] = base
         else:
-            keys[part.item_id] = f"{part.stack}~after~{rule['after']}"
+            keys[part.item_id] = f"{base}~after~{rule['after']}"
             reasons[keys[part.item_id]] = rule.get("reason") or f"waits for {rule['after']}"
             waits[keys[part.item_id]] = rule["after"]
     plans: dict[str, ChildPlan] = {}
     for part in all_parts:
         key = keys[part.item_id]
-        plans.setdefault(key, ChildPlan(key, part.stack, [], [], reasons.get(key))).parts.append(part)
+        plans.setdefault(key, ChildPlan(key, part.stack, [], [], reasons.get(key), site_of(part.item))).parts.append(part)
     for key, plan in plans.items():
-        if key in waits:
-            plan.depends_on = sorted({keys[p.item_id] for p in all_parts if p.spec_id == waits[key]} - {key})
+        if key in waits:   # what it waits for at the same site (or anywhere, for items naming none)
+            plan.depends_on = sorted({keys[p.item_id] for p in all_parts if p.spec_id == waits[key]
+                                      and site_of(p.item) == plan.site} - {key}) or \
+                sorted({keys[p.item_id] for p in all_parts if p.spec_id == waits[key]} - {key})
     return [plans[k] for k in sorted(plans, key=lambda k: (k.count("~"), k))]
 
 
@@ -404,7 +429,8 @@ def child_order(parent: Mapping[str, Any], plan: ChildPlan, cid: str, href: str,
     doc: dict[str, Any] = {"id": cid, "href": href, "@type": TYPE, **{k: parent[k] for k in keep if k in parent},
                            "state": ACKNOWLEDGED, "orderDate": at, "lastUpdate": at,
                            "externalId": parent["id"],
-                           "description": f"{plan.stack} part of order {parent['id']}",
+                           "description": f"{plan.stack} part of order {parent['id']}"
+                                          + (f" for site {plan.site}" if plan.site else ""),
                            "productOrderItem": [p.item for p in plan.parts]}
     doc["relatedParty"] = [p for p in doc.get("relatedParty") or [] if p.get("role") != FULFILMENT_ROLE]
     doc["relatedParty"].append(stack_party(plan.stack))

@@ -162,9 +162,17 @@ def _qualify(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]
     added = [i for i in items if i["action"] == "add"]
     if not added:
         return
-    results = rules.qualify_items([offerings[i["id"]] for i in added],
-                                  rules.facts(sale.channel, customer.profile, sale.postcode))
-    refused = [(i, r) for i, r in zip(added, results) if r["result"] != rules_domain.QUALIFIED]
+    # a business customer's items are qualified at their site (its postcode: serviceability)
+    by_site: dict[str | None, list[dict[str, Any]]] = {}
+    for item in added:
+        by_site.setdefault(domain.site_of(item), []).append(item)
+    results: dict[str, Mapping[str, Any]] = {}
+    for site, group in by_site.items():
+        place = customer_domain.site(customer.doc or {}, site) if site else None
+        postcode = (place or {}).get("postCode") or sale.postcode
+        found = rules.qualify_items([offerings[i["id"]] for i in group], rules.facts(sale.channel, customer.profile, postcode))
+        results.update({i["id"]: r for i, r in zip(group, found)})
+    refused = [(i, results[i["id"]]) for i in added if results[i["id"]]["result"] != rules_domain.QUALIFIED]
     if refused:
         why = "; ".join(f"item {i['id']} ({offerings[i['id']].get('name')}): "
                         + (", ".join(x.get("label") or x.get("code", "") for x in r["reasons"]) or r["result"])
@@ -338,10 +346,13 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         raise bad_request("an order needs at least one productOrderItem (or a shoppingCart with active items)")
     domain.check_items(items)
     customer = _Customer(customer_id)
+    domain.check_sites(items, customer.doc)   # a business customer's sites: 422 unknownSite
     items += domain.replaced_items(items, catalogue.offering, customer.held)
     at = tmf.now_iso()
     parties = [p for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() != "customer"]
     parties = ([customer.party()] if customer.id else []) + [dict(p) for p in parties]
+    if caller.party_id:   # a business customer's contact placed it: who, for the audit trail
+        parties.append({"id": caller.party_id, "role": "orderedBy", "@referredType": "Individual"})
     if not all(domain.needs_catalogue(i) for i in items):
         # TMF622 only asks for id and action; an item naming neither an offering nor a product held
         # cannot be fulfilled: the order fails its consistency check and is recorded rejected.

@@ -38,7 +38,7 @@ def test_booking_holds_the_slot_until_both_engineers_are_taken(api, demo, andrea
 def test_who_sees_which_appointment(api, demo, andrea, agent, headers):
     slot = free_slots(api, andrea)[0]
     mine = book(api, andrea, slot)
-    raj = headers("customer", channel="web", customerId="cust-acme", sub="cust-acme")
+    raj = headers("customer", channel="web", customerId="cust-acme", sub="raj", partyId="party-acme-raj")
     assert api.call("GET", f"{APPOINTMENTS}/{mine['id']}", raj)[0] == 404
     assert api.call("GET", APPOINTMENTS, raj)[1] == []
     assert [a["id"] for a in api.call("GET", APPOINTMENTS, agent)[1]] == [mine["id"]]

@@ -27,8 +27,8 @@ def manager(headers):
 
 @pytest.fixture
 def acme(headers):
-    """The business customer's own token (cust-acme: email consent, no quiet hours)."""
-    return headers("customer", channel="web", customerId=ACME, sub=ACME)
+    """The business customer's buyer, Raj (cust-acme: email consent, no quiet hours)."""
+    return headers("customer", channel="web", customerId=ACME, sub="raj", partyId="party-acme-raj")
 
 
 def stored():

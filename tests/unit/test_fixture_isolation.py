@@ -56,3 +56,30 @@ def test_reset_forgets_the_connection_each_model_made_against_an_old_endpoint(mo
     new = _Probe._get_connection()
     assert new is not old
     assert new.connection.client.meta.endpoint_url == os.environ["AWS_ENDPOINT_URL"]
+
+
+TOKEN_WAIT = {"StartAt": "Wait for the stack", "States": {"Wait for the stack": {
+    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 3600,
+    "Parameters": {"QueueUrl": "QUEUE", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}
+
+
+def test_a_stopped_workflow_waiting_for_a_task_token_ends_too(aws):
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from chalicelib import aws as aws_clients
+
+    queue = aws_clients.client("sqs").create_queue(QueueName="token-wait")["QueueUrl"]
+    definition = json.dumps(TOKEN_WAIT).replace("QUEUE", queue)
+    sfn = aws_clients.client("stepfunctions")
+    machine = sfn.create_state_machine(name="waits-for-a-token", definition=definition,
+                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    deadline = time.monotonic() + 30
+    while not aws_clients.client("sqs").receive_message(QueueUrl=queue).get("Messages"):
+        assert time.monotonic() < deadline, "the workflow never sent its task token"
+
+    _end_workflows()
+
+    assert not any(thread.is_alive() for thread in TMP_THREADS)
+    # moto reports the woken wait's failure rather than AWS's ABORTED; what matters is that it ended
+    assert sfn.describe_execution(executionArn=execution)["status"] in ("ABORTED", "FAILED")
