@@ -28,7 +28,7 @@ def ids(q):
 
 @pytest.mark.parametrize("q,expected", [
     ("home secu", ["o-sec", "o-fibre"]),      # prefix; the name match ranks above the description's
-    ("security", ["o-sec"]),
+    ("security", ["o-sec", "o-fibre"]),       # the stem "secur": "secure" in the description, below
     ("securty", ["o-sec"]),                   # a typo
     ("Hmoe Secrity", ["o-sec"]),              # two
     ("smart", ["o-sec"]),                     # a category name (from the category document)
@@ -48,6 +48,23 @@ def test_a_name_match_ranks_above_a_description_match():
                  {"id": "b", "name": "Router", "description": "fast"}]
     index = search.build(offerings, [], [])
     assert [d["id"] for d in search.rank(offerings, ["router"], index)] == ["b", "a"]
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("routers", ["r"]), ("router", ["r"]), ("camera", ["c"]), ("families", ["f"]), ("streaming", ["f"]),
+])
+def test_stems_find_other_forms_of_a_word(q, expected):
+    offerings = [{"id": "r", "name": "Mesh router"}, {"id": "c", "name": "Indoor cameras"},
+                 {"id": "f", "name": "Family plan", "description": "Streams in HD"}]
+    index = search.build(offerings, [], [])
+    assert [d["id"] for d in search.rank(offerings, search.query_terms(q), index)] == expected
+
+
+def test_an_exact_word_ranks_above_its_stem_and_a_prefix():
+    offerings = [{"id": "stem", "name": "Routers"}, {"id": "exact", "name": "Router"},
+                 {"id": "prefix", "name": "Routerboard"}]
+    index = search.build(offerings, [], [])
+    assert [d["id"] for d in search.rank(offerings, ["router"], index)] == ["exact", "stem", "prefix"]
 
 
 def test_only_the_candidates_given_are_ranked():
