@@ -13,7 +13,7 @@ import pathlib
 import re
 import tempfile
 import urllib.parse
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import outbound, settings, tmf, workflows
 from chalicelib.catalog import domain, store
@@ -147,7 +147,7 @@ def parse_export(data: bytes) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
-def map_categories(grouped: Mapping[str, list[Any]], mapping: list[Mapping[str, Any]]) -> dict[str, list[Any]]:
+def map_categories(grouped: Mapping[str, list[Any]], mapping: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """The export with its offerings put in our categories (an importJob's categoryMapping): a
     mapped partner category is replaced by ours; an offering left with no category gets the
     categories of the entries that name no partner category. Unmapped categories stay (federated:
