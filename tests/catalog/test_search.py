@@ -269,3 +269,12 @@ def test_paging_with_q_and_facets_pages_the_items_only(client, web, demo):
     pages = [get(client, f"q=phone&facets=category&offset={o}&limit=1", web)[1] for o in range(4)]
     assert [len(p["items"]) for p in pages] == [1, 1, 1, 0]
     assert all(p["facets"] == pages[0]["facets"] for p in pages)
+
+
+def test_the_index_is_built_again_only_for_other_lists():
+    offerings, categories, specs, prices = [dict(o) for o in OFFERINGS], list(CATEGORIES), list(SPECS), []
+    first = search.index_for(offerings, categories, specs, prices)
+    assert search.index_for(offerings, categories, specs, prices) is first
+    changed = [*offerings, {"id": "o-new", "name": "Zephyr"}]       # the cache hands out a new list
+    again = search.index_for(changed, categories, specs, prices)
+    assert again is not first and [changed[p]["id"] for p in again.scores(["zephyr"])] == ["o-new"]
