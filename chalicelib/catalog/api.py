@@ -18,6 +18,18 @@ else:
 
 bp = Blueprint(__name__)
 
+SEARCH_DOC = """List product offerings, or search them for a storefront (Omnishop's additive extension).
+
+`q=home+secu`: keyword search over name, description, category names and characteristic values,
+prefix, stem and typo tolerant, ranked best first, paged like every list (at most 200
+characters, 8 words). `facets=category,priceRange,contractTerm,stack,brand,colour` (with or
+without `q`): the answer becomes `{"items": [...the page...], "facets": {"category": [{"value",
+"name", "count", "filter"}], ...}}`, counted over the whole visible, filtered result set; without
+`facets=` the answer is the plain TMF array. Each facet value's `filter` narrows the list to it:
+TMF filters where the offering has the attribute (`category.id=...`,
+`productOfferingTerm.duration.amount=24`), else `priceRange=20-50`, `stack=...`, `brand=...`,
+`colour=...` (comma: any of). An unknown facet is a 400 (`unknownFacet`)."""
+
 
 def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:
     reply = created(doc) if status == 201 else Reply(doc, status)
@@ -28,8 +40,14 @@ def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:
 def _routes(kind: str, writable: bool) -> None:
     @endpoint(bp, f"/{kind}", ["GET"], name=f"list_{kind}")
     def list_resources(call: AuthenticatedCall) -> Reply:
-        items, total = service.search(kind, call.query, call.caller)
-        return listing(items, total)
+        items, total, facets = service.search_with_facets(kind, call.query, call.caller)
+        reply = listing(items, total)
+        if facets is not None:   # asked for with facets=: the page and the counts in one envelope
+            reply.body = {"items": items, "facets": facets}
+        return reply
+
+    if kind == "productOffering":
+        list_resources.__doc__ = SEARCH_DOC
 
     @endpoint(bp, f"/{kind}", ["POST"], name=f"create_{kind}", body=domain.KINDS[kind].type_name)
     def create_resource(call: AuthenticatedCall) -> Reply:

@@ -121,19 +121,24 @@ CATALOGUE: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# The importJob's categoryMapping for the IoT partner: its offers (which have no category) go in
+# our smart-home category.
+PARTNER_CATEGORIES = [{"category": {"id": "cat-smart-home", "name": "Smart home"}}]
+
+
+def _write(grouped: dict[str, list[dict[str, Any]]], at: str) -> int:
+    writes, errors = jobs.prepare_import(grouped, at)
+    if errors:
+        raise ValueError(f"the demo catalogue is invalid: {errors}")
+    for kind, doc in writes:
+        doc.setdefault("@type", domain.kind(kind).type_name)
+        store.upsert(kind, doc)
+    return len(writes)
+
+
 def load() -> int:
     """Write the demo catalogue (idempotent). Returns how many resources were written."""
     at = tmf.now_iso()
-    writes, errors = jobs.prepare_import(CATALOGUE, at)
+    written = _write(CATALOGUE, at)   # first: the partner's offers go in its categories
     partner = jobs.parse_export(jobs.read_source(str(jobs.DATA_DIR / "iot-partner-x-export.json")))
-    partner_writes, partner_errors = jobs.prepare_import(partner, at)
-    if errors or partner_errors:
-        raise ValueError(f"the demo catalogue is invalid: {errors + partner_errors}")
-    for kind, doc in partner_writes + writes:
-        doc.setdefault("@type", domain.kind(kind).type_name)
-        store.upsert(kind, doc)
-    # Home Security belongs in the smart-home category of our catalogue.
-    found = store.load("productOffering", "po-home-security")
-    if found and not found[0].get("category"):
-        store.replace("productOffering", {**found[0], "category": [{"id": "cat-smart-home"}]}, found[1])
-    return len(writes) + len(partner_writes)
+    return written + _write(jobs.map_categories(partner, PARTNER_CATEGORIES), at)

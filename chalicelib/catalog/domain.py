@@ -182,6 +182,13 @@ def in_period(doc: Mapping[str, Any], at: dt.datetime) -> bool:
     return True
 
 
+def period_edges(doc: Mapping[str, Any]) -> list[dt.datetime]:
+    """The instants at which in_period(doc, at) can change its answer (validFor's start and end)."""
+    period = doc.get("validFor") or {}
+    return [tmf.parse_datetime(period[end], f"validFor.{end}") for end in ("startDateTime", "endDateTime")
+            if period.get(end)]
+
+
 def is_published(k: Kind, doc: Mapping[str, Any], at: dt.datetime) -> bool:
     return k.lifecycle and doc.get("lifecycleStatus") in PUBLISHED and in_period(doc, at)
 

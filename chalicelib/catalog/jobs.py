@@ -13,7 +13,7 @@ import pathlib
 import re
 import tempfile
 import urllib.parse
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import outbound, settings, tmf, workflows
 from chalicelib.catalog import domain, store
@@ -147,6 +147,30 @@ def parse_export(data: bytes) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
+def map_categories(grouped: Mapping[str, list[Any]], mapping: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The export with its offerings put in our categories (an importJob's categoryMapping): a
+    mapped partner category is replaced by ours; an offering left with no category gets the
+    categories of the entries that name no partner category. Unmapped categories stay (federated:
+    the export or the catalogue must hold them, as for any reference)."""
+    if not mapping:
+        return dict(grouped)
+    renamed = {m["partnerCategoryId"]: m["category"] for m in mapping if m.get("partnerCategoryId")}
+    default = [m["category"] for m in mapping if not m.get("partnerCategoryId")]
+    offers = []
+    for doc in grouped.get("productOffering", []):
+        refs = doc.get("category") if isinstance(doc, dict) else None
+        if isinstance(doc, dict) and (refs is None or isinstance(refs, list)):
+            mapped = [renamed.get(ref.get("id"), ref) if isinstance(ref, dict) else ref for ref in refs or []] or default
+            doc = {**doc, "category": list({_ref_key(ref): dict(ref) if isinstance(ref, dict) else ref
+                                            for ref in mapped}.values())}
+        offers.append(doc)
+    return {**grouped, "productOffering": offers}
+
+
+def _ref_key(ref: Any) -> str:
+    return str(ref.get("id")) if isinstance(ref, dict) else json.dumps(ref, default=str)
+
+
 def prepare_import(grouped: Mapping[str, list[dict[str, Any]]], at: str) -> tuple[list, list[str]]:
     """Validate everything first: (writes, errors). Nothing is written when errors is not empty."""
     writes, errors = [], []
@@ -194,7 +218,8 @@ def run(kind: str, job_id: str) -> dict[str, Any]:
     _finish(kind, job_id, status="Running")
     try:
         if kind == "importJob":
-            writes, errors = prepare_import(parse_export(read_source(job["url"])), tmf.now_iso())
+            export = map_categories(parse_export(read_source(job["url"])), job.get("categoryMapping") or [])
+            writes, errors = prepare_import(export, tmf.now_iso())
             if errors:
                 raise JobInvalid("; ".join(errors[:50]))
             for res_kind, doc in writes:

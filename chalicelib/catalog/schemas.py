@@ -142,10 +142,18 @@ class ProductOffering(Entity):
     serviceLevelAgreement: Optional[Ref] = None
 
 
+class CategoryMapping(Tmf):
+    """Our extension of ImportJob: which of our categories an imported offering goes in. With
+    partnerCategoryId: instead of that partner category; without: when it has no category."""
+    partnerCategoryId: Optional[str] = Field(default=None, min_length=1, max_length=256)
+    category: Ref
+
+
 class ImportJob(Tmf):
     url: str = Field(min_length=1)
     contentType: Optional[str] = None
     path: Optional[str] = None
+    categoryMapping: list[CategoryMapping] = Field(default=[], max_length=500)
 
 
 class ExportJob(Tmf):

@@ -2,7 +2,7 @@
 domain.py, the store, and the caller's rights."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import db, tmf
 from chalicelib.auth import Caller, require
@@ -62,27 +62,48 @@ def read(kind_name: str, rid: str, caller: Caller) -> tuple[dict[str, Any], int]
 
 
 def search(kind_name: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    items, total, _ = search_with_facets(kind_name, params, caller)
+    return items, total
+
+
+def search_with_facets(kind_name: str, params: Mapping[str, str],
+                       caller: Caller) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
+    """A list: one page, the total, and the facet counts when `facets=` asked for them (offerings)."""
     k = _kind(kind_name)
     _check_read_rights(k, caller)
     searchable = k.name == "productOffering"
-    query = tmf.list_query(params, k.attributes, route_params=("q",) if searchable else ())
-    terms = keyword.query_terms(params["q"]) if searchable and "q" in params else None
-    if caller.role == ADMIN and not query.filters and terms is None:
+    query = tmf.list_query(params, k.attributes, route_params=keyword.ROUTE_PARAMS if searchable else ())
+    asked = keyword.ask(params) if searchable else keyword.Ask()
+    if asked.active:
+        return _searched(k, query, asked, caller)
+    if caller.role == ADMIN and not query.filters:
         # Authors read their own writes, a page at a time: the documents of this page only.
         items, total = store.page_kind(k.name, query.offset, query.limit), store.count_kind(k.name)
-        return [tmf.select_fields(d, query.fields) for d in items], total
-    read = store.query_kind if caller.role == ADMIN else store.cache.all
-    whole = read(k.name) if terms is not None or caller.role != ADMIN else None   # search ranks over a list
-    docs: Iterable[dict[str, Any]] = whole if whole is not None else store.iter_kind(k.name, domain.name_filter(query.filters))
+        return [tmf.select_fields(d, query.fields) for d in items], total, None
+    docs = store.cache.all(k.name) if caller.role != ADMIN else store.iter_kind(k.name, domain.name_filter(query.filters))
     at = tmf.now()
-    # visibility and filters first: only what the caller may see is ranked
     hits = [d for d in docs
             if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
             and tmf.matches(d, query.filters)]
-    if terms is not None and whole is not None:
-        hits = keyword.rank(hits, terms, keyword.index_for(whole, read("category"), read("productSpecification")))
     items, total = tmf.page(hits, query.offset, query.limit)
-    return [tmf.select_fields(d, query.fields) for d in items], total
+    return [tmf.select_fields(d, query.fields) for d in items], total, None
+
+
+def _searched(k: domain.Kind, query: tmf.ListQuery, asked: keyword.Ask,
+              caller: Caller) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
+    """Keyword search, facet filters and counts over the index of the whole kind; visibility and
+    attribute filters first: only what the caller may see is ranked and counted."""
+    read = store.query_kind if caller.role == ADMIN else store.cache.all
+    index = keyword.index_for(read(k.name), read("category"), read("productSpecification"),
+                              read("productOfferingPrice"))
+    at = tmf.now()
+    seen = (index.visible(caller.channel, at, lambda d: domain.visible(k, d, caller.channel, at))
+            if caller.sees_published_only else None)
+    keep = (lambda d: tmf.matches(d, query.filters)) if query.filters else None
+    found = index.select(asked, seen, keep, caller.channel)
+    items, total = tmf.page([index.docs[p] for p in found], query.offset, query.limit)
+    facets = index.facets(found, asked.facets, caller.channel) if asked.facets else None
+    return [tmf.select_fields(d, query.fields) for d in items], total, facets
 
 
 def _loader(k: domain.Kind, rid: str) -> Callable[[], tuple[dict[str, Any], int]]:

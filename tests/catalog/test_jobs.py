@@ -98,3 +98,56 @@ def test_an_export_resource_whose_type_is_not_a_name_is_invalid(doc):
     # a list or object as @type was looked up as a key: TypeError (unhashable), not a failed job
     with pytest.raises(jobs.JobInvalid, match="known @type"):
         jobs.parse_export(json.dumps([doc]).encode())
+
+
+# --- category mapping (issue 15: imported offers are found by category browsing) ----------------
+SMART_HOME = [{"category": {"id": "cat-smart-home"}}]
+
+
+def test_an_import_job_puts_partner_offers_in_our_categories(client, admin, pump, token):
+    r = client.http.post(f"{BASE}/category", headers=admin, body=json.dumps(
+        {"id": "cat-smart-home", "name": "Smart home", "lifecycleStatus": "active"}))
+    assert r.status_code == 201
+    cat_id = json.loads(r.body)["id"]
+    job = post_job(client, admin, "importJob", {"url": PARTNER_EXPORT.as_uri(),
+                                                 "categoryMapping": [{"category": {"id": cat_id}}]})
+    done = wait_for_job(client, admin, pump, "importJob", job["id"])
+    assert done["status"] == "Succeeded", done
+    assert store.load("productOffering", "po-home-security")[0]["category"] == [{"id": cat_id}]
+    web = {"Authorization": f"Bearer {token('channel', channel='web')}"}
+    store.cache.clear()
+    r = client.http.get(f"{BASE}/productOffering?category.id={cat_id}&fields=name", headers=web)
+    assert [o["id"] for o in json.loads(r.body)] == ["po-home-security"]
+
+
+def test_an_import_mapping_to_a_category_we_do_not_have_fails_and_writes_nothing(client, admin, pump):
+    job = post_job(client, admin, "importJob", {"url": PARTNER_EXPORT.as_uri(),
+                                                 "categoryMapping": [{"category": {"id": "cat-nowhere"}}]})
+    done = wait_for_job(client, admin, pump, "importJob", job["id"])
+    assert done["status"] == "Failed" and "cat-nowhere" in done["errorLog"] and "po-home-security" in done["errorLog"]
+    assert store.load("productOffering", "po-home-security") is None
+
+
+@pytest.mark.parametrize("mapping", [{"category": {"id": "c"}}, [{"partnerCategoryId": "x"}],
+                                     [{"category": {"name": "no id"}}], [{"partnerCategoryId": "", "category": {"id": "c"}}]])
+def test_a_bad_category_mapping_is_a_400(client, admin, mapping):
+    r = client.http.post(f"{BASE}/importJob", headers=admin,
+                         body=json.dumps({"url": PARTNER_EXPORT.as_uri(), "categoryMapping": mapping}))
+    assert r.status_code == 400 and "categoryMapping" in json.loads(r.body)["message"], r.body
+
+
+def test_map_categories_renames_defaults_and_keeps_the_federated():
+    export = {"category": [{"id": "partner-kept", "name": "Kept"}], "productOffering": [
+        {"id": "none", "name": "No category"},
+        {"id": "renamed", "name": "Cameras", "category": [{"id": "partner-cams"}, {"id": "partner-kept"}]},
+        {"id": "twice", "name": "Both", "category": [{"id": "partner-cams"}, {"id": "partner-alarms"}]},
+        {"id": "kept", "name": "Kept", "category": [{"id": "partner-kept"}]}]}
+    mapping = [{"partnerCategoryId": "partner-cams", "category": {"id": "cat-smart-home"}},
+               {"partnerCategoryId": "partner-alarms", "category": {"id": "cat-smart-home"}},
+               {"category": {"id": "cat-devices"}}]
+    mapped = {o["id"]: o["category"] for o in jobs.map_categories(export, mapping)["productOffering"]}
+    assert mapped == {"none": [{"id": "cat-devices"}],
+                      "renamed": [{"id": "cat-smart-home"}, {"id": "partner-kept"}],
+                      "twice": [{"id": "cat-smart-home"}],
+                      "kept": [{"id": "partner-kept"}]}
+    assert jobs.map_categories(export, []) == export
