@@ -13,6 +13,7 @@ from chalicelib.catalog import domain, jobs, store
 
 ALL_CHANNELS = [{"id": c} for c in ("web", "app", "social", "callcenter", "sms", "email", "store")]
 RESIDENTIAL = [{"id": "residential", "name": "Residential"}]
+BUSINESS = [{"id": "business", "name": "Business"}]
 TERM_24 = [{"name": "24 months", "duration": {"amount": 24, "units": "month"}}]
 
 
@@ -79,6 +80,7 @@ CATALOGUE: dict[str, list[dict[str, Any]]] = {
         _price("pop-phone-x-plan", "Phone X plan monthly fee", "recurring", 35),
         _price("pop-case", "Phone X case", "oneTime", 19),
         _price("pop-charger", "Fast charger", "oneTime", 29),
+        _price("pop-business-mobile-monthly", "Business Mobile monthly fee", "recurring", 15),
     ],
     "category": [
         {"id": "cat-broadband", "name": "Broadband", "isRoot": True, "lifecycleStatus": "active"},
@@ -109,6 +111,9 @@ CATALOGUE: dict[str, list[dict[str, Any]]] = {
                channel=[c for c in ALL_CHANNELS if c["id"] != "social"]),
         _offer("po-phone-x-case", "Phone X case", "ps-accessory", ["pop-case"], "cat-accessories"),
         _offer("po-fast-charger", "Fast charger", "ps-accessory", ["pop-charger"], "cat-accessories"),
+        # business only (marketSegment): what Acme's buyer orders per site in the README
+        _offer("po-business-mobile", "Business Mobile", "ps-mobile", ["pop-business-mobile-monthly"], "cat-mobile",
+               marketSegment=BUSINESS),
         {**_offer("po-broadband-1000", "Broadband 1000 (coming soon)", "ps-broadband",
                   ["pop-broadband-install"], "cat-broadband"), "lifecycleStatus": "inDesign"},
     ],

@@ -281,6 +281,19 @@ def contact_address(doc: Mapping[str, Any], channel: str, purpose: str) -> str |
     return None
 
 
+def contact_with_right(doc: Mapping[str, Any], right: str, channel: str) -> str | None:
+    """An organisation's address on `channel` of a contact whose role grants `right`
+    (access.CONTACT_RIGHTS, in the order the roles are listed there: a quote to accept goes to a
+    buyer before an approver); None for an Individual or when no such contact is reachable."""
+    if not is_organisation(doc):
+        return None
+    for role in access.contact_roles_for(right):
+        found = _address_in([m for p in contacts_with(doc, role) for m in p.get("contactMedium") or []], channel)
+        if found is not None:
+            return found
+    return None
+
+
 def _address_in(given: list[Any], channel: str) -> str | None:
     media = [m for m in given if isinstance(m, Mapping) and m.get("mediumType") in CHANNEL_MEDIA.get(channel, ())]
     media.sort(key=lambda m: not m.get("preferred"))

@@ -885,16 +885,17 @@ def restart_workflows() -> int:
 
 
 def notify_milestone(order: Mapping[str, Any]) -> bool:
-    """The customer's milestone SMS (consent and quiet hours are notify's): one per order and
-    state, sent by a small workflow that waits out quiet hours."""
+    """The customer's milestone message (consent and quiet hours are notify's): one per order and
+    state, sent by a small workflow that waits out quiet hours. By SMS, or by email to a customer
+    who takes no SMS (an organisation: to its technical contact, customer.domain.contact_address)."""
     text, customer_id = domain.milestone_text(order.get("state", "")), domain.customer_of(order)
     if not text or not customer_id:
         return False
     message_id = f"order-{order['id']}-{order['state']}"
     return workflows.start_once(NOTIFY_WORKFLOW, message_id, {
-        "messageId": message_id, "customerId": customer_id, "purpose": "service", "content": {"sms": text},
-        "channels": ["sms"], "fields": {"orderId": order["id"], "status": order["state"]},
-        "journeyKey": order.get("journeyKey"), "reason": f"order {order['state']} SMS",
+        "messageId": message_id, "customerId": customer_id, "purpose": "service", "content": {"sms": text, "email": text},
+        "channels": ["sms", "email"], "fields": {"orderId": order["id"], "status": order["state"]},
+        "journeyKey": order.get("journeyKey"), "reason": f"order {order['state']} message",
         "related": [{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE}]})
 
 

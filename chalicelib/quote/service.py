@@ -18,6 +18,7 @@ from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
 from chalicelib.basket import store as basket_store
+from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
@@ -411,6 +412,13 @@ def _literal(text: Any) -> str:
     return str(text or "").replace("{", "{{").replace("}", "}}")
 
 
+def _accepting_contact(customer_id: str) -> str | None:
+    """A business customer's quote goes to a contact who may accept it (a buyer, else an
+    approver); an Individual's (None) to her own address, by notify's consent rules."""
+    found = customer_store.load_customer(customer_id)
+    return customer_domain.contact_with_right(found[0], "accept", "email") if found else None
+
+
 def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, version: int) -> list[str]:
     """What a quote's change sends (from the stream; each message once per id, so a record
     delivered twice sends nothing twice): approvers are asked when it becomes pending, the
@@ -434,7 +442,7 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         text = CUSTOMER_EMAIL.format(version=number, until=new["validFor"]["endDateTime"],
                                      prices=_literal(domain.summary(new)))
         notify.send(mid, domain.customer_of(new), "service", {"email": text}, subject=CUSTOMER_SUBJECT,
-                    channels=["email"], fields={"link": accept_link(new["id"], number, new["validFor"]["endDateTime"])},
+                    channels=["email"], address=_accepting_contact(domain.customer_of(new)), fields={"link": accept_link(new["id"], number, new["validFor"]["endDateTime"])},
                     resume=True, reason="quote sent to the customer",
                     related=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE}])
         sent.append(mid)

@@ -87,21 +87,9 @@ def test_acmes_buyer_orders_for_two_sites_and_gets_a_child_order_per_site(api, d
 
 
 @pytest.fixture
-def business_mobile(api, demo, headers):
-    """A business-only offering (marketSegment business): Acme qualifies, Andrea does not."""
-    admin = headers("catalog-admin", sub="cat-admin")
-    root = "/tmf-api/productCatalogManagement/v4"
-    price = {"id": "pop-business-mobile", "name": "Business Mobile", "priceType": "recurring", "lifecycleStatus": "active",
-             "price": {"unit": "EUR", "value": 15.0}, "recurringChargePeriodType": "month", "recurringChargePeriodLength": 1}
-    status, price, _ = api.call("POST", f"{root}/productOfferingPrice", admin, price)
-    assert status == 201, price
-    offer = {"id": "po-business-mobile", "name": "Business Mobile", "lifecycleStatus": "active", "isBundle": False,
-             "isSellable": True, "productOfferingPrice": [{"id": price["id"]}],
-             "productSpecification": {"id": "ps-mobile", "@referredType": "ProductSpecification"},
-             "channel": [{"id": "web"}], "marketSegment": [{"id": "business", "name": "Business"}]}
-    status, created, _ = api.call("POST", f"{root}/productOffering", admin, offer)
-    assert status == 201, created
-    return created["id"]
+def business_mobile(demo):
+    """The demo's business-only offering (marketSegment business): Acme qualifies, Andrea does not."""
+    return "po-business-mobile"
 
 
 def test_a_business_only_offering_is_not_sold_to_a_residential_customer(api, andrea, business_mobile):

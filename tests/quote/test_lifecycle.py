@@ -62,3 +62,17 @@ def test_discount_over_threshold_waits_for_a_sales_manager_then_the_customer_acc
     status, again, _ = api.call("POST", ORDERS, andrea, {"quote": [{"id": qid}]})
     assert status in (200, 201) and again["id"] == order["id"]
     assert len([r for r in stored() if r["pk"]["S"] == qid]) == 1
+
+
+def test_a_business_customers_quote_goes_to_its_buyer_who_accepts_it(api, demo, agent, acme, pump, clock, headers):
+    _, doc, _ = api.call("POST", QUOTES, agent, new_quote(("po-business-mobile", 20)))
+    status, doc, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", agent, {"state": "approved"})
+    assert status == 200 and doc["state"] == "approved", doc
+    pump.drain()
+    mails = [e for e in emails_sent() if e[2] == "Your Omnishop quote"]
+    assert len(mails) == 1 and mails[0][1] == ["raj.patel@acme.example.com"]      # Raj is Acme's buyer
+    tom = headers("customer", channel="web", customerId=ACME, sub="tom", partyId="party-acme-tom")
+    status, refused, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", tom, {"state": "accepted", "version": "1"})
+    assert (status, refused["code"]) == (403, "contactRoleRequired")            # a technical contact does not accept
+    status, accepted, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", acme, {"state": "accepted", "version": "1"})
+    assert status == 200 and accepted["state"] == "accepted"
