@@ -412,10 +412,10 @@ def _literal(text: Any) -> str:
     return str(text or "").replace("{", "{{").replace("}", "}}")
 
 
-def _accepting_contact(customer_id: str) -> str | None:
+def _accepting_contact(customer_id: str | None) -> str | None:
     """A business customer's quote goes to a contact who may accept it (a buyer, else an
     approver); an Individual's (None) to her own address, by notify's consent rules."""
-    found = customer_store.load_customer(customer_id)
+    found = customer_store.load_customer(customer_id) if customer_id else None
     return customer_domain.contact_with_right(found[0], "accept", "email") if found else None
 
 
