@@ -46,9 +46,10 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 
 # Two workers (pytest-xdist) on CI's 2 cores; tests that share a costly fixture stay in one worker
 # (tests/conftest.py pytest_collection_modifyitems). PYTEST_WORKERS=0 runs them in this process.
+# The 25 slowest tests are listed at the end (where the time of the developer loop goes).
 PYTEST_WORKERS ?= 2
 test: setup lint  ## run the lint checks, then the whole test suite (what CI runs)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 lint: setup  ## ruff over the whole tree, then mypy (settings for both in pyproject.toml)
 	$(VENV)/bin/ruff check .
