@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 from chalicelib import access, deferred, tmf
-from chalicelib.errors import TooLarge, bad_request, invalid
+from chalicelib.errors import TooLarge, bad_request, invalid, unprocessable
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.customer.schemas")
@@ -171,6 +171,26 @@ def contacts_with(doc: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
 
 def site(doc: Mapping[str, Any], site_id: str) -> Mapping[str, Any] | None:
     return next((s for s in doc.get("site") or [] if isinstance(s, Mapping) and s.get("id") == site_id), None)
+
+
+SITE_ROLE = "site"   # an item's product.place role naming one of the customer's sites
+
+
+def site_of(item: Mapping[str, Any]) -> str | None:
+    """The customer site an order or quote item is for (its product's place with role `site`)."""
+    return next((str(p["id"]) for p in (item.get("product") or {}).get("place") or []
+                 if isinstance(p, Mapping) and p.get("role") == SITE_ROLE and p.get("id")), None)
+
+
+def check_sites(items: Sequence[Mapping[str, Any]], customer: Mapping[str, Any] | None, where: str) -> None:
+    """Every site an item names is one of the customer's sites (422 unknownSite otherwise)."""
+    sites = {s.get("id") for s in (customer or {}).get("site") or [] if isinstance(s, Mapping)}
+    for n, item in enumerate(items):
+        named = site_of(item)
+        if named is not None and named not in sites:
+            raise unprocessable(f"{where}.{n}: site {named!r} is not one of the customer's sites"
+                                + (f" ({', '.join(sorted(map(str, sites)))})" if sites else " (it has none)"),
+                                "unknownSite")
 
 
 def check_organisation(doc: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from chalicelib.appointment import domain as appointment_domain
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
+from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, unprocessable
 
 # Why an order cannot be placed as its basket stands (capture's business refusals). An approved
@@ -294,24 +295,7 @@ class ChildPlan:
     site: str | None = None   # a business customer's site the child order's items are for
 
 
-SITE_ROLE = "site"   # product.place role naming one of the customer's sites (customer `site` ids)
-
-
-def site_of(item: Mapping[str, Any]) -> str | None:
-    """The customer site an order item is for (its product's place with role `site`), if any."""
-    return next((str(p["id"]) for p in (item.get("product") or {}).get("place") or []
-                 if isinstance(p, Mapping) and p.get("role") == SITE_ROLE and p.get("id")), None)
-
-
-def check_sites(items: Sequence[Mapping[str, Any]], customer: Mapping[str, Any] | None) -> None:
-    """Every site an item names is one of the customer's sites (422 unknownSite otherwise)."""
-    sites = {s.get("id") for s in (customer or {}).get("site") or [] if isinstance(s, Mapping)}
-    for n, item in enumerate(items):
-        named = site_of(item)
-        if named is not None and named not in sites:
-            raise unprocessable(f"productOrderItem.{n}: site {named!r} is not one of the customer's sites"
-                                + (f" ({', '.join(sorted(map(str, sites)))})" if sites else " (it has none)"),
-                                "unknownSite")
+site_of = customer_domain.site_of   # the customer site an order item is for
 
 
 class Unroutable(ApiError):

@@ -346,7 +346,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         raise bad_request("an order needs at least one productOrderItem (or a shoppingCart with active items)")
     domain.check_items(items)
     customer = _Customer(customer_id)
-    domain.check_sites(items, customer.doc)   # a business customer's sites: 422 unknownSite
+    customer_domain.check_sites(items, customer.doc, "productOrderItem")   # its sites: 422 unknownSite
     items += domain.replaced_items(items, catalogue.offering, customer.held)
     at = tmf.now_iso()
     parties = [p for p in body.get("relatedParty") or [] if str(p.get("role", "")).lower() != "customer"]

@@ -137,6 +137,13 @@ def _customer_for(body: Mapping[str, Any], caller: Caller) -> str:
     return named[0]
 
 
+def _check_sites(items: list[dict[str, Any]], customer_id: str) -> None:
+    """Items naming a site (product.place role site) name one of the customer's: 422 unknownSite."""
+    if any(customer_domain.site_of(i) for i in items):
+        found = customer_store.load_customer(customer_id)
+        customer_domain.check_sites(items, found[0] if found else None, "quoteItem")
+
+
 def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> list[dict[str, Any]]:
     found = basket_store.load(ref["id"])
     if found is None or not basket_domain.readable(found.doc, caller.role, caller.customer_id):
@@ -166,6 +173,7 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
     customer_id = _customer_for(body, caller)
     cart = body.get("shoppingCart")
     items = _basket_items(cart, caller, customer_id) if cart else [dict(i) for i in body["quoteItem"]]
+    _check_sites(items, customer_id)
     at = tmf.now()
     try:
         valid = domain.valid_for(at, settings.quote_valid_days(), body.get("validFor"))
@@ -266,6 +274,7 @@ def _changed(current: dict[str, Any], version: int, patch: Mapping[str, Any], ca
         if patch["quoteItem"] is None:
             raise bad_request("quoteItem cannot be null: send the items the quote should hold")
         doc["quoteItem"] = _numbered([dict(i) for i in patch["quoteItem"]])
+        _check_sites(doc["quoteItem"], domain.customer_of(doc) or "")
     if "validFor" in patch:
         try:
             doc["validFor"] = domain.valid_for(tmf.parse_datetime(current["quoteDate"], "quoteDate"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.errors import Unprocessable
+from chalicelib.customer import domain as customer_domain
 from chalicelib.ordering import domain
 
 
@@ -42,12 +43,12 @@ def test_a_dependency_waits_for_its_own_site():
 
 def test_only_the_customers_own_sites():
     org = {"site": [{"id": "hq", "name": "Head office"}]}
-    domain.check_sites([_item("1", "hq"), _item("2")], org)
+    customer_domain.check_sites([_item("1", "hq"), _item("2")], org, "productOrderItem")
     with pytest.raises(Unprocessable) as refused:
-        domain.check_sites([_item("1", "hq"), _item("2", "elsewhere")], org)
+        customer_domain.check_sites([_item("1", "hq"), _item("2", "elsewhere")], org, "productOrderItem")
     assert refused.value.code == "unknownSite" and "productOrderItem.1" in refused.value.message
     with pytest.raises(Unprocessable):
-        domain.check_sites([_item("1", "hq")], {"name": "a person"})
+        customer_domain.check_sites([_item("1", "hq")], {"name": "a person"}, "productOrderItem")
 
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"

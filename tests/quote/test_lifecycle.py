@@ -76,3 +76,19 @@ def test_a_business_customers_quote_goes_to_its_buyer_who_accepts_it(api, demo, 
     assert (status, refused["code"]) == (403, "contactRoleRequired")            # a technical contact does not accept
     status, accepted, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", acme, {"state": "accepted", "version": "1"})
     assert status == 200 and accepted["state"] == "accepted"
+
+
+def test_a_quote_names_only_the_customers_own_sites(api, demo, agent):
+    def at(site):
+        return {"productOffering": {"id": "po-business-mobile"}, "quantity": 5,
+                "product": {"place": [{"id": site, "role": "site"}]}}
+
+    status, refused, _ = api.call("POST", QUOTES, agent, new_quote(at("acme-bristol"), at("acme-leeds")))
+    assert (status, refused["code"]) == (422, "unknownSite") and "quoteItem.1" in refused["message"]
+    assert stored() == []
+    status, doc, _ = api.call("POST", QUOTES, agent, new_quote(at("acme-bristol"), at("acme-bath")))
+    assert status == 201, doc
+    status, refused, _ = api.call("PATCH", f"{QUOTES}/{doc['id']}", agent, {"quoteItem": [at("nowhere")]})
+    assert (status, refused["code"]) == (422, "unknownSite")
+    status, refused, _ = api.call("POST", QUOTES, agent, new_quote(at("acme-bath"), customer=ANDREA))
+    assert (status, refused["code"]) == (422, "unknownSite")       # a person has no sites
