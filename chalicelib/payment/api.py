@@ -28,7 +28,7 @@ def list_payments(call: Call) -> Reply:
 
 @endpoint(bp, "/payment", ["POST"], name="create_payment", body="Payment")
 def create_payment(call: Call) -> Reply:
-    return created(service.create(call.json(), call.caller)[0])
+    return created(service.create(call.json(), call.caller, call.header("idempotency-key"))[0])
 
 
 @endpoint(bp, "/payment/{pid}", ["GET"], name="get_payment")

@@ -2,8 +2,12 @@
 before it goes to its stacks, who sees what. No I/O.
 
 - An order's one-off charges (its orderTotalPrice of priceType oneTime: handsets, installation
-  fees, a deposit) are paid by one payment naming the order in `paymentItem` (`order_payment_id`:
-  the id derives from the order, so an order is paid once). Recurring charges are billing's.
+  fees, a deposit) are paid by a payment naming the order in `paymentItem`. Its id derives from
+  the order and the attempt (`order_payment_id`): the first attempt's from the order alone. A
+  declined or expired attempt may be followed by another (another card), at most MAX_ATTEMPTS;
+  the order's payment record (`order_record`) names the current one. Recurring charges are billing's.
+- An order with one-off charges has PAYMENT_WINDOW (settings.payment_window_seconds) to be paid:
+  past it, nobody having paid, it is treated as an expired payment (pending, its holds released).
 - `status` follows the spec's PaymentStatusExampleType: `pendingAuthorization` (the provider
   asked the customer for a step, its callback decides), `authorized` (the order may go to its
   stacks), `denied` (declined), `failed` (expired, or nothing to charge), `canceled` (the order
@@ -15,21 +19,38 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-API_NAME = "paymentManagement"
 API_ROOT = "/tmf-api/paymentManagement/v4"
 PAYMENT, REFUND = "payment", "refund"
 ORDER_TYPE = "ProductOrder"
 CUSTOMER_ROLE = "customer"
 
 PENDING, AUTHORIZED, DENIED, FAILED, CANCELED = "pendingAuthorization", "authorized", "denied", "failed", "canceled"
-SETTLED = (AUTHORIZED, DENIED, FAILED, CANCELED)
+REFUSED = (DENIED, FAILED)             # an order whose payment ended so may be paid again
 REFUND_DONE = "done"
+ORDER_RECORD = "orderPayment"         # the kind of an order's payment record (store.py)
+MAX_ATTEMPTS = 5                      # payments of one order (a card-testing bound); then order again
 NAMESPACE = uuid.UUID("0d6b9a53-6f0e-4c55-8a6c-7c1f2b9e4a01")
 
 
-def order_payment_id(order_id: str) -> str:
-    """An order's one payment: its id derives from the order (a second one is a conflict)."""
-    return str(uuid.uuid5(NAMESPACE, f"productOrder:{order_id}"))
+def order_payment_id(order_id: str, attempt: int = 1) -> str:
+    """An order's payment, attempt n (from 1): its id derives from the order and n, so two
+    attempts at once to pay it the same n-th time are one payment (a second is a conflict)."""
+    return str(uuid.uuid5(NAMESPACE, f"productOrder:{order_id}" + (f"#{attempt}" if attempt > 1 else "")))
+
+
+def order_record(order_id: str, current: str | None, attempt: int, expired: str | None = None) -> dict[str, Any]:
+    """What the payment context keeps per order with one-off charges: its current payment (None
+    before the first), how many attempts, and when its payment window closed unpaid."""
+    out: dict[str, Any] = {"orderId": order_id, "payment": current, "attempt": attempt}
+    if expired:
+        out["expired"] = expired
+    return out
+
+
+def account_payment_id(caller_key: str, idempotency_key: str) -> str:
+    """An account payment (no order): its id derives from who asked and their Idempotency-Key, so
+    a retry is the same payment at the provider too (charged once)."""
+    return str(uuid.uuid5(NAMESPACE, f"account:{caller_key}:{idempotency_key}"))
 
 
 def refund_id(payment_id: str) -> str:

@@ -2,17 +2,17 @@
 changes status only from the version read. See models.py for the key design."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.customer.store import customer_pk
-from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.payment import domain
 from chalicelib.payment.models import PaymentRecord
 
 MAX_ID = 256
-WAITING = "waiting"
+WAITING, UNPAID = "waiting", "unpaid"
 
 
 def _record(doc: dict[str, Any], kind: str, version: int | None, step_deadline: str | None = None) -> PaymentRecord:
@@ -62,3 +62,70 @@ def listed(kind: str, customer_id: str | None = None) -> list[dict[str, Any]]:
 def waiting_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
     """Payments waiting for the customer's step whose deadline is at or before `at` (one Query)."""
     return [(r.body, r.version) for r in PaymentRecord.by_due.query(WAITING, PaymentRecord.until <= at, limit=limit)]
+
+
+# --- an order's payment record (domain.order_record) ---------------------------------------------
+def _order_pk(order_id: str) -> str:
+    return f"order#{order_id}"
+
+
+def _order_item(record: dict[str, Any], version: int | None, window_ends: str | None = None) -> PaymentRecord:
+    """`window_ends`: the order waits for a payment until then (in by-due, the sweep's Query)."""
+    rec = PaymentRecord(_order_pk(record["orderId"]), kind=domain.ORDER_RECORD, body=record,
+                        due=UNPAID if window_ends else None, until=window_ends)
+    if version is not None:
+        rec.version = version
+    return rec
+
+
+def window_write(order_id: str, window_ends: str) -> Callable[[Any], None]:
+    """For checkout's transaction: the order's payment record, nothing paid, due at `window_ends`."""
+    def write(tx: Any) -> None:
+        tx.save(_order_item(domain.order_record(order_id, None, 0), None, window_ends),
+                condition=PaymentRecord.pk.does_not_exist())
+
+    return write
+
+
+def load_order(order_id: str) -> tuple[dict[str, Any], int, str | None] | None:
+    """The order's payment record, its version and when its payment window ends (None once paid
+    or expired); None when it has none."""
+    if not order_id or len(order_id) > MAX_ID:
+        return None
+    try:
+        rec = PaymentRecord.get(_order_pk(order_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return (rec.body, rec.version, rec.until if rec.due == UNPAID else None) if rec.kind == domain.ORDER_RECORD \
+        else None
+
+
+def replace_order(record: dict[str, Any], version: int, window_ends: str | None = None) -> int:
+    """The order's payment record as stored at `version`, changed (StaleVersion otherwise)."""
+    rec = _order_item(record, version, window_ends)
+    with versioned():
+        rec.save()
+    return rec.version
+
+
+def open_payment(doc: dict[str, Any], step_deadline: str, record: dict[str, Any], version: int | None,
+                 also: Iterable[Callable[[Any], None]] = ()) -> int:
+    """An order's new payment (waiting for its outcome), its payment record naming it at `version`
+    (None: the order has none yet), and `also` (what paying it again takes back: handsets, slots,
+    the order), in one transaction. StaleVersion when any changed meanwhile: nothing written."""
+    with versioned():
+        with transaction() as tx:
+            tx.save(_record(doc, domain.PAYMENT, None, step_deadline), condition=PaymentRecord.pk.does_not_exist())
+            rec = _order_item(record, version)
+            if version is None:
+                tx.save(rec, condition=PaymentRecord.pk.does_not_exist())
+            else:
+                tx.save(rec)
+            for write in also:
+                write(tx)
+    return 1
+
+
+def unpaid_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
+    """Orders' payment records whose payment window ended at or before `at`, unpaid (one Query)."""
+    return [(r.body, r.version) for r in PaymentRecord.by_due.query(UNPAID, PaymentRecord.until <= at, limit=limit)]

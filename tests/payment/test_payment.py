@@ -50,7 +50,7 @@ def test_paying_twice_is_a_conflict_and_takes_nothing_more(api, shop, andrea, ag
     assert [p["id"] for p in listed] == [domain.order_payment_id(placed["id"])]
 
 
-def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(api, shop, andrea, agent, pump):
+def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(api, shop, andrea, agent, pump, stacks):
     placed = order(api, andrea, PHONE)
     assert level(api, agent) == 49
     status, paid, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-declined"))
@@ -60,8 +60,15 @@ def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(ap
     after = read_order(api, andrea, placed["id"])
     assert after["state"] == "pending" and "declined" in after["note"][-1]["text"]
     assert level(api, agent) == 50 and workflow_status(placed["id"]) is None
+    # another card: the handset is held again with the new payment, and the order goes on
+    status, again, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-mastercard"))
+    assert status == 201 and again["status"] == "authorized" and valid(again, "Payment"), again
+    assert again["id"] == domain.order_payment_id(placed["id"], 2) != paid["id"]
+    assert level(api, agent) == 49
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
-    assert status == 409 and error["code"] == "alreadyPaid"
+    assert status == 409 and error["code"] == "alreadyPaid"                 # paid: a third is a conflict
+    assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "denied"   # the first kept
+    assert settle(pump, placed["id"])["state"] == "completed"
 
 
 def test_a_customer_step_is_confirmed_by_the_signed_callback_once(api, shop, andrea, pump, stacks):
@@ -193,7 +200,7 @@ def test_a_cancelled_order_takes_no_payment(api, shop, andrea):
     placed = order(api, andrea, PHONE)
     assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": placed["id"]}})[0] == 201
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
-    assert status == 422 and error["code"] == "orderNotPayable", error
+    assert status == 409 and error["code"] == "orderNotPayable", error
 
 
 def test_a_declined_payment_also_frees_the_engineer_slots_of_its_order(api, shop, andrea, pump):
