@@ -26,7 +26,7 @@ CUSTOMER_ROLE = "customer"
 
 PENDING, AUTHORIZED, DENIED, FAILED, CANCELED = "pendingAuthorization", "authorized", "denied", "failed", "canceled"
 REFUSED = (DENIED, FAILED)             # an order whose payment ended so may be paid again
-REFUND_DONE = "done"
+REFUND_PENDING, REFUND_DONE, REFUND_FAILED = "pending", "done", "failed"   # a refund: claimed, by the provider
 ORDER_RECORD = "orderPayment"         # the kind of an order's payment record (store.py)
 MAX_ATTEMPTS = 5                      # payments of one order (a card-testing bound); then order again
 NAMESPACE = uuid.UUID("0d6b9a53-6f0e-4c55-8a6c-7c1f2b9e4a01")
@@ -53,8 +53,9 @@ def account_payment_id(caller_key: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"account:{caller_key}:{idempotency_key}"))
 
 
-def refund_id(payment_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"refund:{payment_id}"))
+def refund_id(payment_id: str, key: str | None = None) -> str:
+    """A cancelled order's refund (one per payment), or an agent's, from its Idempotency-Key."""
+    return str(uuid.uuid5(NAMESPACE, f"refund:{payment_id}" + (f":{key}" if key else "")))
 
 
 def one_off_due(order: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -116,14 +117,41 @@ def settled(doc: Mapping[str, Any], status: str, at: str, reason: str | None = N
     return out
 
 
-def new_refund(payment: Mapping[str, Any], href: str, at: str, reason: str) -> dict[str, Any]:
-    rid = refund_id(payment["id"])
-    out = {"id": rid, "href": href, "@type": "Refund", "status": REFUND_DONE, "statusDate": at, "refundDate": at,
+def refundable(payment: Mapping[str, Any]) -> Decimal:
+    """What is left to give back of an authorized payment: its total less what was refunded."""
+    taken = Decimal(str((payment.get("totalAmount") or {}).get("value") or 0))
+    return taken - Decimal(str((payment.get("refundedAmount") or {}).get("value") or 0))
+
+
+def with_refunded(payment: Mapping[str, Any], amount: Decimal, at: str) -> dict[str, Any]:
+    """The payment once `amount` more of it is being refunded (`refundedAmount`, an Omnishop
+    extension: the sum of its refunds, never more than its total)."""
+    before = Decimal(str((payment.get("refundedAmount") or {}).get("value") or 0))
+    unit = (payment.get("totalAmount") or {}).get("unit") or "EUR"
+    return {**payment, "refundedAmount": {"unit": unit, "value": float(before + amount)}, "statusDate": at}
+
+
+def new_refund(payment: Mapping[str, Any], rid: str, href: str, at: str, reason: str,
+               amount: Decimal) -> dict[str, Any]:
+    """A refund claimed (`pending`): the provider is asked after it is written."""
+    unit = (payment.get("totalAmount") or {}).get("unit") or "EUR"
+    out = {"id": rid, "href": href, "@type": "Refund", "status": REFUND_PENDING, "statusDate": at, "refundDate": at,
            "description": reason, "account": payment.get("account"), "paymentMethod": payment.get("paymentMethod"),
-           "totalAmount": payment.get("totalAmount"),
+           "totalAmount": {"unit": unit, "value": float(amount)},
            "payment": {"id": payment["id"], "href": payment["href"], "@referredType": "Payment"}}
     if payment.get("payer"):
         out["requestor"] = payment["payer"]
+    return out
+
+
+def refund_outcome(refund: Mapping[str, Any], status: str, at: str, reason: str | None = None,
+                   code: str | None = None) -> dict[str, Any]:
+    out = {k: v for k, v in refund.items() if k != "statusReason"}
+    out.update({"status": status, "statusDate": at})
+    if reason:
+        out["statusReason"] = reason
+    if code:
+        out["authorizationCode"] = code
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from chalicelib import access, db, deferred, idempotency, settings, tmf
@@ -196,18 +197,19 @@ def _paid(order_id: str, payment: Mapping[str, Any]) -> ApiError:
                     "it is paid once", "alreadyPaid")
 
 
+def _payment(rid: str) -> tuple[dict[str, Any], int]:
+    found = store.load(rid)
+    if found is None:
+        raise not_found(domain.PAYMENT, rid)
+    return found
+
+
 def _settle(rid: str, status: str, reason: str | None, code: str | None = None,
             deadline: str | None = None) -> tuple[dict[str, Any], int]:
     """Move a payment waiting for its outcome to `status` (once) and do what follows for its
     order; a payment settled already stays as it is (and its follow-up is done again). Only a
     payment still waiting takes a new reason for waiting: one authorized meanwhile (the callback
     can beat the provider's own answer) is never moved back to waiting."""
-    def load() -> tuple[dict[str, Any], int]:
-        found = store.load(rid)
-        if found is None:
-            raise not_found(domain.PAYMENT, rid)
-        return found
-
     def mutate(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
         if doc.get("status") != domain.PENDING:
             return None
@@ -219,7 +221,7 @@ def _settle(rid: str, status: str, reason: str | None, code: str | None = None,
     def write(doc: dict[str, Any], version: int) -> int:
         return store.replace(doc, version, deadline if doc.get("status") == domain.PENDING else None)
 
-    doc, version = db.change(f"payment {rid}", load, mutate, write)
+    doc, version = db.change(f"payment {rid}", lambda: _payment(rid), mutate, write)
     _follow(doc)
     return doc, version
 
@@ -282,7 +284,10 @@ def sweep(at: str | None = None) -> int:
         if done.get("status") == domain.FAILED:
             provider.provider().void(doc["id"])
             ended += 1
-    return ended + sum(_expire_unpaid(record, version, at) for record, version in store.unpaid_by(at))
+    ended += sum(_expire_unpaid(record, version, at) for record, version in store.unpaid_by(at))
+    for refund_doc, version in store.refunds_due(at):   # claimed and never answered, or failed: asked again
+        _refunded_by_provider(refund_doc, version)
+    return ended
 
 
 def _window_closed() -> str:
@@ -345,20 +350,112 @@ def refund_order(order_id: str) -> bool:
         if dropped.get("status") == domain.CANCELED:
             provider.provider().void(dropped["id"])   # told only once it is ours to drop
         found = store.load(found[0]["id"])   # a confirmation that came first is refunded below
-    if found is None or found[0].get("status") != domain.AUTHORIZED:
+    if found is None or found[0].get("status") != domain.AUTHORIZED or domain.refundable(found[0]) <= 0:
         return False
-    payment, version = found
-    provider.provider().refund(payment["id"], payment["totalAmount"])   # the provider's key: the payment id
-    at = tmf.now_iso()
-    rid = domain.refund_id(payment["id"])
-    refunded = store.insert(domain.new_refund(payment, href(domain.REFUND, rid), at, f"order {order_id} cancelled"),
-                            kind=domain.REFUND) is not None
+    _, _, now = _refund(found[0]["id"], domain.refund_id(found[0]["id"]), None, f"order {order_id} cancelled",
+                        cancel=True)
+    logger.info("payment refunded" if now else "payment refunded before", extra={"orderId": order_id})
+    return now
+
+
+# --- refunds (POST /refund: an agent gives back part of a payment; a cancelled order's) ------------
+def refund(body: Mapping[str, Any], caller: Caller, idempotency_key: str | None) -> tuple[dict[str, Any], int]:
+    """POST /refund: give back `totalAmount` of the authorized payment `payment.id` to its card,
+    never more in all than it took (422 refundExceedsPayment), nothing from a payment that took
+    nothing (409 notRefundable). Needs an Idempotency-Key (its retry is the same refund). Answered
+    with the refund as the provider left it: `done`, or `failed` with the reason (the sweep asks
+    the provider again), never reported done before the provider said so."""
+    access.check(caller, domain.REFUND, access.WRITE)
+    validate_payload("refund", schemas.Refund, body)
+    if not idempotency_key:
+        raise bad_request("a refund needs an Idempotency-Key header: a retry with the same key is the same refund, "
+                          "given back once", "idempotencyKeyRequired")
+    payment = read(domain.PAYMENT, body["payment"]["id"], caller)        # 404 for one not to be seen
+    amount = body["totalAmount"]
+    if amount.get("value") is None or (amount.get("unit") or payment["totalAmount"].get("unit")) != \
+            payment["totalAmount"].get("unit"):
+        raise bad_request(f"totalAmount needs a value in the payment's currency ({payment['totalAmount'].get('unit')})")
+    if (body["paymentMethod"].get("id") not in (None, domain.card_token(payment))
+            or body["account"].get("id") != (payment.get("account") or {}).get("id")):
+        raise unprocessable("a refund goes back to the payment's own account and payment method", "refundMismatch")
+    rid = domain.refund_id(payment["id"], json.dumps([caller.role, caller.sub, idempotency_key]))
+    doc, version, _ = _refund(payment["id"], rid, Decimal(str(amount["value"])),
+                              body.get("description") or f"refunded by {caller.role} {caller.sub}")
+    logger.info("refund", extra={"refundId": rid, "paymentId": payment["id"], "by": caller.role,
+                                 "status": doc["status"]})
+    return doc, version
+
+
+def _refund(payment_id: str, rid: str, amount: Decimal | None, reason: str,
+            cancel: bool = False) -> tuple[dict[str, Any], int, bool]:
+    """Claim the refund `rid` of `amount` (None: all that is left) of the payment first (the
+    refund written and the payment's refunded amount raised, one transaction conditional on the
+    payment's version: concurrent refunds cannot give back more than it took), then ask the
+    provider and record its answer. `cancel`: the payment ends canceled (its order was). The
+    same refund again asks nothing more. (refund, version, claimed now)."""
+    made: list[dict[str, Any]] = []
+    claimed: list[str] = []
+
+    def mutate(payment: dict[str, Any], _version: int) -> dict[str, Any] | None:
+        if store.load(rid, domain.REFUND) is not None:
+            return None                   # claimed before (a retry): that refund
+        if payment.get("status") != domain.AUTHORIZED:
+            raise conflict(f"payment {payment_id} is {payment.get('status')}: it took nothing to refund",
+                           "notRefundable")
+        left = domain.refundable(payment)
+        want = left if amount is None else amount
+        if want <= 0 or want > left:
+            raise unprocessable(f"payment {payment_id} has {left} {payment['totalAmount'].get('unit')} left to "
+                                "refund: a refund gives back more than nothing and at most that", "refundExceedsPayment")
+        at = tmf.now_iso()
+        made[:] = [domain.new_refund(payment, rid, href(domain.REFUND, rid), at, reason, want)]
+        after = domain.with_refunded(payment, want, at)
+        return domain.settled(after, domain.CANCELED, at, "refunded: the order was cancelled") if cancel else after
+
+    def write(payment: dict[str, Any], version: int) -> int:
+        written = store.claim_refund(made[0], _retry_at(), payment, version)
+        claimed.append(rid)
+        return written
+
+    db.change(f"payment {payment_id}", lambda: _payment(payment_id), mutate, write)
+    found = store.load(rid, domain.REFUND)
+    if found is None:
+        raise not_found(domain.REFUND, rid)
+    doc, version = _refunded_by_provider(*found)
+    return doc, version, bool(claimed)
+
+
+def _retry_at() -> str:
+    return tmf.iso(tmf.now() + dt.timedelta(seconds=settings.payment_refund_retry_seconds()))
+
+
+def _refunded_by_provider(refund: dict[str, Any], version: int) -> tuple[dict[str, Any], int]:
+    """Ask the provider for a refund not done yet (its id is the provider's idempotency key) and
+    record the answer: done, or failed with the reason and due for the sweep to ask again."""
+    if refund.get("status") == domain.REFUND_DONE:
+        return refund, version
     try:
-        store.replace(domain.settled(payment, domain.CANCELED, at, "refunded: the order was cancelled"), version)
-    except store.StaleVersion:
-        pass                               # refunded by a concurrent call: its refund record says so
-    logger.info("payment refunded" if refunded else "payment refunded before", extra={"orderId": order_id})
-    return refunded
+        outcome = provider.provider().refund(refund["id"], refund["payment"]["id"], refund["totalAmount"])
+    except Exception as exc:   # the provider unreachable: not done, asked again later
+        logger.warning("refund not answered", extra={"refundId": refund["id"], "error": type(exc).__name__})
+        outcome = provider.Outcome(domain.REFUND_FAILED, f"the payment provider could not be reached "
+                                                         f"({type(exc).__name__}); it will be asked again")
+    done = outcome.status == domain.REFUND_DONE
+
+    def load() -> tuple[dict[str, Any], int]:
+        return store.load(refund["id"], domain.REFUND) or (refund, version)
+
+    def mutate(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
+        if doc.get("status") == domain.REFUND_DONE:
+            return None
+        return domain.refund_outcome(doc, domain.REFUND_DONE if done else domain.REFUND_FAILED, tmf.now_iso(),
+                                     None if done else outcome.reason or "the provider refused the refund",
+                                     outcome.authorization_code)
+
+    def write(doc: dict[str, Any], at: int) -> int:
+        return store.replace(doc, at, None if done else _retry_at(), kind=domain.REFUND)
+
+    return db.change(f"refund {refund['id']}", load, mutate, write)
 
 
 # --- reads ------------------------------------------------------------------------------------------

@@ -12,15 +12,19 @@ from chalicelib.payment import domain
 from chalicelib.payment.models import PaymentRecord
 
 MAX_ID = 256
-WAITING, UNPAID = "waiting", "unpaid"
+WAITING, UNPAID, REFUNDING = "waiting", "unpaid", "refunding"
 
 
 def _record(doc: dict[str, Any], kind: str, version: int | None, step_deadline: str | None = None) -> PaymentRecord:
+    """`step_deadline`: a payment waiting for the customer's step until then, or a refund not done
+    to be (re)tried with the provider then (both in by-due, the sweep's Queries)."""
     customer = domain.customer_of(doc) or domain.customer_of({"payer": doc.get("requestor")})
-    waiting = kind == domain.PAYMENT and doc.get("status") == domain.PENDING and step_deadline
+    due = WAITING if kind == domain.PAYMENT and doc.get("status") == domain.PENDING else \
+        REFUNDING if kind == domain.REFUND and doc.get("status") != domain.REFUND_DONE else None
+    due = due if step_deadline else None
     rec = PaymentRecord(doc["id"], kind=kind, sort=f"{doc.get('paymentDate') or doc.get('refundDate')}#{doc['id']}",
                         owner=customer_pk(customer) if customer else None, body=doc,
-                        due=WAITING if waiting else None, until=step_deadline if waiting else None)
+                        due=due, until=step_deadline if due else None)
     if version is not None:
         rec.version = version
     return rec
@@ -42,9 +46,9 @@ def insert(doc: dict[str, Any], kind: str = domain.PAYMENT, step_deadline: str |
     return rec.version if written(lambda: rec.save(condition=PaymentRecord.pk.does_not_exist())) else None
 
 
-def replace(doc: dict[str, Any], version: int, step_deadline: str | None = None) -> int:
-    """The payment as stored at `version`, changed (StaleVersion when it changed meanwhile)."""
-    rec = _record(doc, domain.PAYMENT, version, step_deadline)
+def replace(doc: dict[str, Any], version: int, step_deadline: str | None = None, kind: str = domain.PAYMENT) -> int:
+    """The payment (or refund) as stored at `version`, changed (StaleVersion when it changed meanwhile)."""
+    rec = _record(doc, kind, version, step_deadline)
     with versioned():
         rec.save()
     return rec.version
@@ -129,3 +133,20 @@ def open_payment(doc: dict[str, Any], step_deadline: str, record: dict[str, Any]
 def unpaid_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
     """Orders' payment records whose payment window ended at or before `at`, unpaid (one Query)."""
     return [(r.body, r.version) for r in PaymentRecord.by_due.query(UNPAID, PaymentRecord.until <= at, limit=limit)]
+
+
+# --- refunds -------------------------------------------------------------------------------------
+def claim_refund(refund: dict[str, Any], retry_at: str, payment: dict[str, Any], version: int) -> int:
+    """A new refund (before the provider is asked; the sweep asks again from `retry_at`) and its
+    payment's refunded amount at `version`, in one transaction: StaleVersion when the payment
+    changed meanwhile (another refund: read again) or the refund exists. The payment's version."""
+    with versioned():
+        with transaction() as tx:
+            tx.save(_record(refund, domain.REFUND, None, retry_at), condition=PaymentRecord.pk.does_not_exist())
+            tx.save(_record(payment, domain.PAYMENT, version))
+    return version + 1
+
+
+def refunds_due(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
+    """Refunds not done (claimed and never answered, or failed) to ask the provider again (one Query)."""
+    return [(r.body, r.version) for r in PaymentRecord.by_due.query(REFUNDING, PaymentRecord.until <= at, limit=limit)]

@@ -134,12 +134,16 @@ def test_cancelling_a_paid_order_refunds_it_once(api, shop, andrea, headers, pum
     assert api.call("GET", f"{REFUNDS}/{refunds[0]['id']}", stacy)[0] == 404
 
 
-def test_orders_without_one_off_charges_are_not_held(api, shop, andrea, pump):
+def test_orders_without_one_off_charges_are_not_held(api, shop, andrea, pump, stacks):
+    from chalicelib.payment import service, store
+
     placed = order(api, andrea, "po-mobile-unlimited")
     pump.drain()
     assert workflow_status(placed["id"]) is not None
+    assert store.load_order(placed["id"]) is None and service.sweep("2999-01-01T00:00:00.000Z") == 0   # no window
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, amount={"unit": "EUR", "value": 1}))
     assert status == 422 and error["code"] == "nothingToPay"
+    assert settle(pump, placed["id"])["state"] == "completed"   # its workflow ends inside the test
 
 
 def test_another_customer_neither_sees_nor_pays(api, shop, andrea, headers, agent):
@@ -173,7 +177,8 @@ def test_bad_payments_are_refused_and_nothing_is_taken(api, shop, andrea, agent,
         assert status == expected, (body if not isinstance(body, bytes) else body[:40], error)
         assert error["@type"] == "Error" or "code" in error
     assert api.call("POST", PAYMENTS, web, payment_for(placed))[0] == 403
-    assert stored_items("payment") == []
+    # no payment: only the order's payment record its checkout wrote (its payment window)
+    assert [i["kind"]["S"] for i in stored_items("payment")] == ["orderPayment"]
 
 
 def test_a_payment_with_nothing_to_charge_is_recorded_failed(api, shop, agent):
