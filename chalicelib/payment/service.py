@@ -90,6 +90,11 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> _Claim:
     if due is None:
         raise unprocessable(f"productOrder {order_id} has no one-off charge to pay (recurring charges are billed)",
                             "nothingToPay")
+    if not domain.same_money(body.get("totalAmount"), due):
+        raise unprocessable(f"totalAmount must be the order's one-off total: {due['value']} {due['unit']}",
+                            "amountMismatch")
+    if not domain.card_token(body):
+        raise unprocessable("paymentMethod.id must name the card token the payment page gave you", "noPaymentMethod")
     again = current is not None or bool((record or {}).get("expired")) or order.get("state") == order_domain.PENDING
     if again and order.get("state") == order_domain.ACKNOWLEDGED:
         # refused (or unpaid in time), its holds not yet released (that follow-up is in flight, or
@@ -106,11 +111,6 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> _Claim:
     if attempt > domain.MAX_ATTEMPTS:
         raise conflict(f"productOrder {order_id} was offered {domain.MAX_ATTEMPTS} payments already: order again",
                        "tooManyAttempts")
-    if not domain.same_money(body.get("totalAmount"), due):
-        raise unprocessable(f"totalAmount must be the order's one-off total: {due['value']} {due['unit']}",
-                            "amountMismatch")
-    if not domain.card_token(body):
-        raise unprocessable("paymentMethod.id must name the card token the payment page gave you", "noPaymentMethod")
     return _Claim(order, order_version, record, version, attempt, again)
 
 

@@ -200,3 +200,22 @@ def test_an_account_payment_that_charges_needs_an_idempotency_key(api, shop, age
     assert other["id"] != first[1]["id"]
     listed = api.call("GET", f"{PAYMENTS}?account.id=ba-andrea", agent)[1]
     assert sorted(p["id"] for p in listed) == sorted([first[1]["id"], other["id"]])
+
+
+def test_a_repay_finishes_a_refusal_whose_follow_up_was_lost(api, shop, andrea, agent, pump, stacks, monkeypatch):
+    """The decline was recorded but its follow-up (release, pending) never ran (a crash): paying
+    again releases and holds again in order, so the handset is held once, not twice."""
+    from chalicelib.ordering import service as ordering
+
+    placed = order(api, andrea, PHONE)
+    refused = ordering.payment_refused
+    monkeypatch.setattr(ordering, "payment_refused", lambda order_id, message: None)   # lost
+    assert api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-declined"))[1]["status"] == "denied"
+    monkeypatch.setattr(ordering, "payment_refused", refused)
+    pump.drain()
+    assert read_order(api, andrea, placed["id"])["state"] == "acknowledged" and level(api, agent) == 49
+    status, paid, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-visa"))
+    assert status == 201 and paid["status"] == "authorized", paid
+    assert level(api, agent) == 49
+    assert "paid again" in read_order(api, andrea, placed["id"])["note"][-1]["text"]
+    assert settle(pump, placed["id"])["state"] == "completed"
