@@ -231,8 +231,8 @@ def _follow(doc: Mapping[str, Any]) -> None:
                      if (i.get("item") or {}).get("@referredType") == domain.ORDER_TYPE), None)
     if not order_id or doc.get("status") not in (domain.AUTHORIZED, domain.DENIED, domain.FAILED):
         return
-    _, _, current = _current(order_id)
-    if current is None or current[0]["id"] != doc["id"]:
+    record = store.load_order(order_id)
+    if (record[0].get("payment") if record else domain.order_payment_id(order_id)) != doc["id"]:
         return                            # an earlier attempt (a late callback, a retry): its order moved on
     if doc["status"] == domain.AUTHORIZED:
         found = ordering.store.load(order_id)
