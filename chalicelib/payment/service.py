@@ -1,13 +1,16 @@
-"""TMF676 use cases: pay (an order's one-off charges, or an account), read and list payments and
-refunds, the provider's signed callback, the sweep that expires payments waiting for the
-customer's step, and what checkout asks: may this order go to its stacks (`order_paid`), refund
-a cancelled one (`refund_order`). Rights are chalicelib/access.py's ("payment", "refund"): a
+"""TMF676 use cases: pay (an order's one-off charges, again after a refusal, or an account),
+refund (an agent's part of a payment, a cancelled order's whole), read and list payments and
+refunds, the provider's signed callback, the sweep (payments waiting for the customer's step
+past their deadline, orders unpaid past their payment window, refunds not done), and what
+checkout asks: the payment window of a new order (`order_window`), may this order go to its
+stacks (`order_paid`), refund a cancelled one (`refund_order`). Rights are chalicelib/access.py's ("payment", "refund"): a
 customer pays and sees her own, an agent takes payments for any customer.
 
 An order's payment and what follows from its outcome:
   authorized            -> the order's workflow starts (ordering.service.start_workflow)
   denied / failed       -> the order stays `pending` with the reason in a note, and the handsets
-                           its checkout held go back (ordering.service.payment_refused)
+                           and slots its checkout held go back (ordering.service.payment_refused);
+                           it may be paid again (its holds taken back with that payment)
   pendingAuthorization  -> nothing yet: the provider's callback (or the sweep, on expiry) decides
 Each follow-up is safe to repeat, and is repeated when the same outcome arrives again (a retried
 request, a callback delivered twice): a crash between the status write and its follow-up heals.
