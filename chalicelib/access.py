@@ -78,9 +78,9 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
                        WRITE: {"agent": ALL, "customer": ALL, "channel": ALL}},
 
     # TMF676 payments: a customer pays and sees her own; an agent takes payments for any customer.
-    # Refunds are made by the platform (a paid order cancelled); nobody writes them.
+    # Refunds: the platform's when a paid order is cancelled; an agent gives back part of a payment.
     "payment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
-    "refund": {READ: {"agent": ALL, "customer": OWN}},
+    "refund": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -149,7 +149,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     (f"{APT}/searchTimeSlot/{{sid}}", "GET"): ("searchTimeSlot", READ),
 
     **_crud(PAY, "payment", "payment", ("GET", "POST"), param="pid"),
-    **_crud(PAY, "refund", "refund", ("GET",), param="rid"),
+    **_crud(PAY, "refund", "refund", ("GET", "POST"), param="rid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),

@@ -424,3 +424,16 @@ def payment_step_seconds() -> int:
     """How long a payment waits for the customer's step (3-D Secure) before it expires: the order
     stays pending and its handsets go back (the payment-sweep schedule)."""
     return env_int("PAYMENT_STEP_SECONDS", 900)
+
+
+def payment_window_seconds() -> int:
+    """How long an order with one-off charges waits for a payment at all: past it, nobody having
+    paid, its handsets and installation slots go back and it is pending (the payment-sweep), as
+    after an expired payment. Short locally (tests and demos see it happen), 30 minutes deployed."""
+    return env_int("PAYMENT_WINDOW_SECONDS", 300 if local_mode() else 1800)
+
+
+def payment_refund_retry_seconds() -> int:
+    """How long after a refund was claimed (or failed) the payment-sweep asks the provider again
+    when it has not said `done` (a crash before its answer, the provider down, a refusal)."""
+    return env_int("PAYMENT_REFUND_RETRY_SECONDS", 60)

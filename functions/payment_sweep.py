@@ -1,5 +1,6 @@
-"""Scheduled: payments whose customer step expired end failed; their orders stay pending and
-their handsets go back (once)."""
+"""Scheduled: payments whose customer step expired end failed, and orders nobody paid within
+their payment window are refused the same way: their orders stay pending, their handsets and
+slots go back (once); refunds the provider has not done are asked again."""
 from __future__ import annotations
 
 from chalicelib.observability import logger, traced

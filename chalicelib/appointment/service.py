@@ -306,6 +306,28 @@ def release_order(order: Mapping[str, Any]) -> int:
     return sum(1 for d in done if d and d[2])
 
 
+def order_rehold(order: Mapping[str, Any]) -> Callable[[Any], None] | None:
+    """Paying a declined or expired order again (chalicelib/payment): the appointments its release
+    cancelled are confirmed again, each taking its slot back, in the payment's transaction; None
+    when none needs it. 409 slotTaken naming the appointment when its slot is full now or begun."""
+    again: list[tuple[dict[str, Any], int, int]] = []
+    for rid in sorted({str((i.get("appointment") or {}).get("id")) for i in order.get("productOrderItem") or []
+                       if (i.get("appointment") or {}).get("id")}):
+        found = store.load(rid)
+        if found is None or found[0].get("status") != domain.CANCELLED \
+                or domain.entity(found[0], domain.ORDER_ROLE) != order["id"]:
+            continue
+        doc, area, start = found[0], domain.area_of(found[0]["relatedPlace"]["id"]) or "", domain.start_of(found[0])
+        end = tmf.parse_datetime(doc["validFor"]["endDateTime"], "validFor.endDateTime")
+        if domain.slot_problem(area, start, end, tmf.now()) or \
+                store.taken([domain.slot_of(doc)]).get(domain.slot_of(doc), 0) >= domain.capacity(area, start):
+            raise conflict(f"appointment {rid}'s slot starting {tmf.iso(start)} is no longer free; nothing was "
+                           "charged: book a new slot and order again", "slotTaken")
+        again.append((domain.confirmed(doc, order, tmf.now_iso()),
+                      found[1], domain.capacity(area, start)))
+    return store.retake_writes(again, _remind_at) if again else None
+
+
 # --- the sweep ------------------------------------------------------------------------------------
 def sweep(at: str | None = None) -> dict[str, int]:
     """Cancel the bookings whose hold ended without an order (their slots freed), and send the

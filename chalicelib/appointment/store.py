@@ -101,6 +101,18 @@ def confirm_writes(docs: list[tuple[dict[str, Any], int]], remind_at: Callable[[
     return write
 
 
+def retake_writes(docs: list[tuple[dict[str, Any], int, int]], remind_at: Callable[[dict[str, Any]], str]) -> \
+        Callable[[Any], None]:
+    """For the payment's transaction (paying a refused order again): each (appointment, version
+    read, its slot's capacity) confirmed again, taking its slot back while below capacity."""
+    def write(tx: Any) -> None:
+        for doc, version, capacity in docs:
+            tx.save(_record(doc, version, REMIND, remind_at(doc)))
+            _take(tx, domain.slot_of(doc), capacity)
+
+    return write
+
+
 def reminded(doc: dict[str, Any], version: int) -> bool:
     """Its reminder claimed (nothing due any more); False when someone else changed it first."""
     return db.written(_record(doc, version, None, None).save)

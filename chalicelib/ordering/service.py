@@ -394,6 +394,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if booked:   # installation slots: confirmed with the order (422 appointmentRequired if an item has none)
         doc["productOrderItem"], confirm = booked
         also.append(confirm)
+    also += payment.order_window(doc)   # one-off charges: paid within the payment window, or released
     try:
         version = store.insert(doc, also)
     except store.StaleVersion:

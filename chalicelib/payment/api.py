@@ -3,7 +3,8 @@
   GET    /payment[?fields=&offset=&limit=&<attribute>=]   list (X-Total-Count, X-Result-Count)
   POST   /payment                                         pay (201): an order's one-off charges, or an account
   GET    /payment/{pid}
-  GET    /refund[?...], /refund/{rid}                      refunds (made when a paid order is cancelled)
+  GET    /refund[?...], /refund/{rid}                      refunds (a paid order cancelled; an agent's)
+  POST   /refund                                          an agent gives back part of a payment (201)
   POST   /providerCallback                                 the payment provider's signed callback (no token)
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ def list_payments(call: Call) -> Reply:
 
 @endpoint(bp, "/payment", ["POST"], name="create_payment", body="Payment")
 def create_payment(call: Call) -> Reply:
-    return created(service.create(call.json(), call.caller)[0])
+    return created(service.create(call.json(), call.caller, call.header("idempotency-key"))[0])
 
 
 @endpoint(bp, "/payment/{pid}", ["GET"], name="get_payment")
@@ -39,6 +40,11 @@ def get_payment(call: Call, pid: str) -> Reply:
 @endpoint(bp, "/refund", ["GET"], name="list_refund")
 def list_refunds(call: Call) -> Reply:
     return listing(*service.search(domain.REFUND, call.query, call.caller))
+
+
+@endpoint(bp, "/refund", ["POST"], name="create_refund", body="Refund")
+def create_refund(call: Call) -> Reply:
+    return created(service.refund(call.json(), call.caller, call.header("idempotency-key"))[0])
 
 
 @endpoint(bp, "/refund/{rid}", ["GET"], name="get_refund")

@@ -2,8 +2,12 @@
 before it goes to its stacks, who sees what. No I/O.
 
 - An order's one-off charges (its orderTotalPrice of priceType oneTime: handsets, installation
-  fees, a deposit) are paid by one payment naming the order in `paymentItem` (`order_payment_id`:
-  the id derives from the order, so an order is paid once). Recurring charges are billing's.
+  fees, a deposit) are paid by a payment naming the order in `paymentItem`. Its id derives from
+  the order and the attempt (`order_payment_id`): the first attempt's from the order alone. A
+  declined or expired attempt may be followed by another (another card), at most MAX_ATTEMPTS;
+  the order's payment record (`order_record`) names the current one. Recurring charges are billing's.
+- An order with one-off charges has PAYMENT_WINDOW (settings.payment_window_seconds) to be paid:
+  past it, nobody having paid, it is treated as an expired payment (pending, its holds released).
 - `status` follows the spec's PaymentStatusExampleType: `pendingAuthorization` (the provider
   asked the customer for a step, its callback decides), `authorized` (the order may go to its
   stacks), `denied` (declined), `failed` (expired, or nothing to charge), `canceled` (the order
@@ -15,25 +19,43 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
-API_NAME = "paymentManagement"
 API_ROOT = "/tmf-api/paymentManagement/v4"
 PAYMENT, REFUND = "payment", "refund"
 ORDER_TYPE = "ProductOrder"
 CUSTOMER_ROLE = "customer"
 
 PENDING, AUTHORIZED, DENIED, FAILED, CANCELED = "pendingAuthorization", "authorized", "denied", "failed", "canceled"
-SETTLED = (AUTHORIZED, DENIED, FAILED, CANCELED)
-REFUND_DONE = "done"
+REFUSED = (DENIED, FAILED)             # an order whose payment ended so may be paid again
+REFUND_PENDING, REFUND_DONE, REFUND_FAILED = "pending", "done", "failed"   # a refund: claimed, by the provider
+ORDER_RECORD = "orderPayment"         # the kind of an order's payment record (store.py)
+MAX_ATTEMPTS = 5                      # payments of one order (a card-testing bound); then order again
 NAMESPACE = uuid.UUID("0d6b9a53-6f0e-4c55-8a6c-7c1f2b9e4a01")
 
 
-def order_payment_id(order_id: str) -> str:
-    """An order's one payment: its id derives from the order (a second one is a conflict)."""
-    return str(uuid.uuid5(NAMESPACE, f"productOrder:{order_id}"))
+def order_payment_id(order_id: str, attempt: int = 1) -> str:
+    """An order's payment, attempt n (from 1): its id derives from the order and n, so two
+    attempts at once to pay it the same n-th time are one payment (a second is a conflict)."""
+    return str(uuid.uuid5(NAMESPACE, f"productOrder:{order_id}" + (f"#{attempt}" if attempt > 1 else "")))
 
 
-def refund_id(payment_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"refund:{payment_id}"))
+def order_record(order_id: str, current: str | None, attempt: int, expired: str | None = None) -> dict[str, Any]:
+    """What the payment context keeps per order with one-off charges: its current payment (None
+    before the first), how many attempts, and when its payment window closed unpaid."""
+    out: dict[str, Any] = {"orderId": order_id, "payment": current, "attempt": attempt}
+    if expired:
+        out["expired"] = expired
+    return out
+
+
+def account_payment_id(caller_key: str, idempotency_key: str) -> str:
+    """An account payment (no order): its id derives from who asked and their Idempotency-Key, so
+    a retry is the same payment at the provider too (charged once)."""
+    return str(uuid.uuid5(NAMESPACE, f"account:{caller_key}:{idempotency_key}"))
+
+
+def refund_id(payment_id: str, key: str | None = None) -> str:
+    """A cancelled order's refund (one per payment), or an agent's, from its Idempotency-Key."""
+    return str(uuid.uuid5(NAMESPACE, f"refund:{payment_id}" + (f":{key}" if key else "")))
 
 
 def one_off_due(order: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -95,14 +117,41 @@ def settled(doc: Mapping[str, Any], status: str, at: str, reason: str | None = N
     return out
 
 
-def new_refund(payment: Mapping[str, Any], href: str, at: str, reason: str) -> dict[str, Any]:
-    rid = refund_id(payment["id"])
-    out = {"id": rid, "href": href, "@type": "Refund", "status": REFUND_DONE, "statusDate": at, "refundDate": at,
+def refundable(payment: Mapping[str, Any]) -> Decimal:
+    """What is left to give back of an authorized payment: its total less what was refunded."""
+    taken = Decimal(str((payment.get("totalAmount") or {}).get("value") or 0))
+    return taken - Decimal(str((payment.get("refundedAmount") or {}).get("value") or 0))
+
+
+def with_refunded(payment: Mapping[str, Any], amount: Decimal, at: str) -> dict[str, Any]:
+    """The payment once `amount` more of it is being refunded (`refundedAmount`, an Omnishop
+    extension: the sum of its refunds, never more than its total)."""
+    before = Decimal(str((payment.get("refundedAmount") or {}).get("value") or 0))
+    unit = (payment.get("totalAmount") or {}).get("unit") or "EUR"
+    return {**payment, "refundedAmount": {"unit": unit, "value": float(before + amount)}, "statusDate": at}
+
+
+def new_refund(payment: Mapping[str, Any], rid: str, href: str, at: str, reason: str,
+               amount: Decimal) -> dict[str, Any]:
+    """A refund claimed (`pending`): the provider is asked after it is written."""
+    unit = (payment.get("totalAmount") or {}).get("unit") or "EUR"
+    out = {"id": rid, "href": href, "@type": "Refund", "status": REFUND_PENDING, "statusDate": at, "refundDate": at,
            "description": reason, "account": payment.get("account"), "paymentMethod": payment.get("paymentMethod"),
-           "totalAmount": payment.get("totalAmount"),
+           "totalAmount": {"unit": unit, "value": float(amount)},
            "payment": {"id": payment["id"], "href": payment["href"], "@referredType": "Payment"}}
     if payment.get("payer"):
         out["requestor"] = payment["payer"]
+    return out
+
+
+def refund_outcome(refund: Mapping[str, Any], status: str, at: str, reason: str | None = None,
+                   code: str | None = None) -> dict[str, Any]:
+    out = {k: v for k, v in refund.items() if k != "statusReason"}
+    out.update({"status": status, "statusDate": at})
+    if reason:
+        out["statusReason"] = reason
+    if code:
+        out["authorizationCode"] = code
     return out
 
 

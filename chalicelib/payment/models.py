@@ -1,14 +1,16 @@
-"""The payment table: payments and refunds, versioned.
+"""The payment table: payments, refunds and each order's payment record, versioned.
 
-    pk            kind      sort                   owner          due       until
-    <payment id>  payment   <paymentDate>#<id>     CUSTOMER#<id>  waiting   <step deadline>
-    <refund id>   refund    <refundDate>#<id>      CUSTOMER#<id>  -         -
+    pk                 kind          sort                  owner          due        until
+    <payment id>       payment       <paymentDate>#<id>    CUSTOMER#<id>  waiting    <step deadline>
+    <refund id>        refund        <refundDate>#<id>     CUSTOMER#<id>  refunding  <ask the provider again>
+    order#<order id>   orderPayment  -                     -              unpaid     <payment window ends>
 
 - by-kind: every payment, every refund (lists); by-owner: a customer's (her list: one Query).
-- by-due (sparse, the stock table's index shape): payments waiting for the customer's step, by
-  deadline: the payment sweep's one Query.
-An order's payment has an id derived from the order (domain.order_payment_id): the conditional
-put that creates it is what makes a second payment of the order a conflict.
+- by-due (sparse, the stock table's index shape): payments waiting for the customer's step, refunds
+  the provider has not done, orders nobody paid, each by deadline: the payment sweep's Queries.
+An order's payment record (written with the order at checkout) names its current payment and how
+many were tried; each payment's id derives from the order and the attempt (domain.order_payment_id):
+the transaction that creates a payment and moves that record on is what makes two at once one.
 """
 from __future__ import annotations
 

@@ -38,8 +38,10 @@ class Provider(Protocol):
         """Take `amount` with the card `token`; `payment_id` is the idempotency key at the provider
         (the same id again answers the first outcome, charging nothing more)."""
 
-    def refund(self, payment_id: str, amount: Mapping[str, Any]) -> Outcome:
-        """Give back what `payment_id` took (once per payment)."""
+    def refund(self, refund_id: str, payment_id: str, amount: Mapping[str, Any]) -> Outcome:
+        """Give back `amount` of what `payment_id` took; `refund_id` is the idempotency key at the
+        provider (the same id again answers the first outcome, giving back nothing more). Status
+        `done`, or `failed` with the reason; raising when the provider cannot be reached."""
 
     def void(self, payment_id: str) -> None:
         """Drop a payment still waiting for the customer's step (it expired here)."""
@@ -53,8 +55,8 @@ class SimulatedProvider:
             return Outcome(domain.PENDING, "confirm this payment with your bank to complete the order")
         return Outcome(domain.AUTHORIZED, authorization_code=_code(payment_id))
 
-    def refund(self, payment_id: str, amount: Mapping[str, Any]) -> Outcome:
-        return Outcome(domain.REFUND_DONE, authorization_code=_code("refund:" + payment_id))
+    def refund(self, refund_id: str, payment_id: str, amount: Mapping[str, Any]) -> Outcome:
+        return Outcome(domain.REFUND_DONE, authorization_code=_code("refund:" + refund_id))
 
     def void(self, payment_id: str) -> None:
         return None

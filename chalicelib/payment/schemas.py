@@ -37,18 +37,27 @@ class PaymentItem(Tmf):
     totalAmount: Optional[Money] = None
 
 
-class Payment(Tmf):
+class _MoneyMoved(Tmf):
+    """What a Payment and a Refund share (their v4.0.0 _Create's required three, and the rest)."""
     account: Ref
     paymentMethod: PaymentMethod
     totalAmount: Money
     amount: Optional[Money] = None
     taxAmount: Optional[Money] = None
-    payer: Optional[RelatedParty] = None
-    paymentItem: Optional[list[PaymentItem]] = Field(default=None, max_length=1)
     channel: Optional[Ref] = None
     name: Optional[str] = Field(default=None, max_length=256)
     description: Optional[str] = Field(default=None, max_length=4000)
     correlatorId: Optional[str] = Field(default=None, max_length=256)
+
+
+class Payment(_MoneyMoved):
+    payer: Optional[RelatedParty] = None
+    paymentItem: Optional[list[PaymentItem]] = Field(default=None, max_length=1)
+
+
+class Refund(_MoneyMoved):
+    """Refund_Create and the payment it gives back part of (required here)."""
+    payment: EntityRef
 
 
 class ProviderCallback(Tmf):

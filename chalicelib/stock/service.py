@@ -178,6 +178,23 @@ def order_hold(order_ref: Mapping[str, Any], order_items: list[Mapping[str, Any]
     return doc, store.hold_writes(doc, holds)
 
 
+def order_rehold(order_id: str) -> Callable[[Any], None] | None:
+    """Paying a declined or expired order again (chalicelib/payment): the handsets its released
+    reservation held are held again, its writes for the payment's transaction; None when it held
+    none or holds them still. 409 insufficientStock naming the stock when one has less now."""
+    found = store.load_reservation(domain.order_reservation_id(order_id))
+    if found is None or found[0].get("status") != domain.RELEASED:
+        return None
+    doc = {**found[0], "status": domain.RESERVED, "statusChangeDate": tmf.now_iso()}
+    holds = domain.held_quantities(doc)
+    short = [sid for sid, n in holds.items() if ((store.load_stock(sid) or ({},))[0].get("productStockLevel")
+                                                  or {}).get("amount", 0) < n]
+    if short:
+        raise conflict(f"not enough stock in {', '.join(short)} any more for this order's handsets; nothing was "
+                       "charged: order again", "insufficientStock")
+    return store.hold_writes(doc, holds, found[1])
+
+
 def release_order(order_id: str) -> bool:
     """An order cancelled or failed: the stock its checkout held goes back (once; False when it
     held none or its hold had ended)."""

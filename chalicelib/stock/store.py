@@ -143,11 +143,15 @@ def reserve(doc: dict[str, Any], holds: dict[str, int]) -> int | None:
     return 1
 
 
-def hold_writes(doc: dict[str, Any], holds: dict[str, int]) -> Callable[[Any], None]:
+def hold_writes(doc: dict[str, Any], holds: dict[str, int], version: int | None = None) -> Callable[[Any], None]:
     """The writes of `reserve` for another context's transaction (checkout: the order, its basket
-    and its reservation are one write): the reservation put on not-exists, each stock taken."""
+    and its reservation are one write): the reservation put on not-exists, each stock taken.
+    `version`: a reservation whose hold ended, holding again (paying a refused order again)."""
     def write(tx: Any) -> None:
-        tx.save(_reservation_record(doc, True), condition=StockRecord.pk.does_not_exist())
+        rec = _reservation_record(doc, True)
+        if version is not None:
+            rec.version = version
+        tx.save(rec, condition=StockRecord.pk.does_not_exist() if version is None else StockRecord.due.does_not_exist())
         for stock_id in sorted(holds):
             _take(tx, stock_id, holds[stock_id])
 

@@ -50,7 +50,7 @@ def test_paying_twice_is_a_conflict_and_takes_nothing_more(api, shop, andrea, ag
     assert [p["id"] for p in listed] == [domain.order_payment_id(placed["id"])]
 
 
-def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(api, shop, andrea, agent, pump):
+def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(api, shop, andrea, agent, pump, stacks):
     placed = order(api, andrea, PHONE)
     assert level(api, agent) == 49
     status, paid, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-declined"))
@@ -60,8 +60,15 @@ def test_a_declined_payment_leaves_the_order_pending_and_releases_the_handset(ap
     after = read_order(api, andrea, placed["id"])
     assert after["state"] == "pending" and "declined" in after["note"][-1]["text"]
     assert level(api, agent) == 50 and workflow_status(placed["id"]) is None
+    # another card: the handset is held again with the new payment, and the order goes on
+    status, again, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, token="tok-mastercard"))
+    assert status == 201 and again["status"] == "authorized" and valid(again, "Payment"), again
+    assert again["id"] == domain.order_payment_id(placed["id"], 2) != paid["id"]
+    assert level(api, agent) == 49
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
-    assert status == 409 and error["code"] == "alreadyPaid"
+    assert status == 409 and error["code"] == "alreadyPaid"                 # paid: a third is a conflict
+    assert api.call("GET", f"{PAYMENTS}/{paid['id']}", andrea)[1]["status"] == "denied"   # the first kept
+    assert settle(pump, placed["id"])["state"] == "completed"
 
 
 def test_a_customer_step_is_confirmed_by_the_signed_callback_once(api, shop, andrea, pump, stacks):
@@ -127,12 +134,16 @@ def test_cancelling_a_paid_order_refunds_it_once(api, shop, andrea, headers, pum
     assert api.call("GET", f"{REFUNDS}/{refunds[0]['id']}", stacy)[0] == 404
 
 
-def test_orders_without_one_off_charges_are_not_held(api, shop, andrea, pump):
+def test_orders_without_one_off_charges_are_not_held(api, shop, andrea, pump, stacks):
+    from chalicelib.payment import service, store
+
     placed = order(api, andrea, "po-mobile-unlimited")
     pump.drain()
     assert workflow_status(placed["id"]) is not None
+    assert store.load_order(placed["id"]) is None and service.sweep("2999-01-01T00:00:00.000Z") == 0   # no window
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed, amount={"unit": "EUR", "value": 1}))
     assert status == 422 and error["code"] == "nothingToPay"
+    assert settle(pump, placed["id"])["state"] == "completed"   # its workflow ends inside the test
 
 
 def test_another_customer_neither_sees_nor_pays(api, shop, andrea, headers, agent):
@@ -166,7 +177,8 @@ def test_bad_payments_are_refused_and_nothing_is_taken(api, shop, andrea, agent,
         assert status == expected, (body if not isinstance(body, bytes) else body[:40], error)
         assert error["@type"] == "Error" or "code" in error
     assert api.call("POST", PAYMENTS, web, payment_for(placed))[0] == 403
-    assert stored_items("payment") == []
+    # no payment: only the order's payment record its checkout wrote (its payment window)
+    assert [i["kind"]["S"] for i in stored_items("payment")] == ["orderPayment"]
 
 
 def test_a_payment_with_nothing_to_charge_is_recorded_failed(api, shop, agent):
@@ -193,7 +205,7 @@ def test_a_cancelled_order_takes_no_payment(api, shop, andrea):
     placed = order(api, andrea, PHONE)
     assert api.call("POST", CANCELS, andrea, {"productOrder": {"id": placed["id"]}})[0] == 201
     status, error, _ = api.call("POST", PAYMENTS, andrea, payment_for(placed))
-    assert status == 422 and error["code"] == "orderNotPayable", error
+    assert status == 409 and error["code"] == "orderNotPayable", error
 
 
 def test_a_declined_payment_also_frees_the_engineer_slots_of_its_order(api, shop, andrea, pump):
