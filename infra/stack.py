@@ -722,8 +722,9 @@ class OmnishopStack(Stack):
         # The stage traced by X-Ray, access-logged and throttled (every method); WAF in front of it.
         rest_api.add_property_override("TracingEnabled", True)
         self._access_logs(rest_api)
+        # Execution logs of errors only (no request data: bodies can hold personal data).
         rest_api.add_property_override("MethodSettings", [{
-            "ResourcePath": "/*", "HttpMethod": "*",
+            "ResourcePath": "/*", "HttpMethod": "*", "LoggingLevel": "ERROR", "DataTraceEnabled": False,
             "ThrottlingRateLimit": res.API_THROTTLE_RATE, "ThrottlingBurstLimit": res.API_THROTTLE_BURST}])
         self._waf(rest_api.ref)
         self.api.get_resource("APIHandler").add_property_override(
@@ -736,13 +737,21 @@ class OmnishopStack(Stack):
         the request id (the app uses it when the caller sent no X-Correlation-Id; API Gateway's
         access log cannot show request headers). API Gateway writes logs through the account's
         CloudWatch role (one setting per account and region, AWS::ApiGateway::Account): this stack
-        sets it to a role that may write only to this access log group."""
+        sets it to a role that may write only to this access log group and to the stage's execution
+        log group (errors, see MethodSettings), which is made here, named as API Gateway names it,
+        so that it has a retention too (API Gateway's own would never expire)."""
         group = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_MONTH,
                               removal_policy=self.removal)
+        execution = logs.LogGroup(self, "ApiExecutionLogs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=self.removal, log_group_name=Fn.join("", [
+                                      "API-Gateway-Execution-Logs_", rest_api.ref, f"/{self.api_stage}"]))
         role = iam.Role(self, "ApiGatewayLogsRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"))
-        group.grant_write(role)
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["logs:DescribeLogGroups", "logs:DescribeLogStreams"], resources=[group.log_group_arn]))
+        for log_group in (group, execution):
+            log_group.grant_write(role)
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["logs:DescribeLogGroups", "logs:DescribeLogStreams"], resources=[log_group.log_group_arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(   # API Gateway creates it if it is missing
+            actions=["logs:CreateLogGroup"], resources=[execution.log_group_arn]))
         account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
         account.node.add_dependency(role)
         rest_api.add_dependency(account)
