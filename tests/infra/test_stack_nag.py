@@ -6,6 +6,7 @@ report CDK writes beside the template says what was checked and what was acknowl
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -101,3 +102,143 @@ def test_api_function_log_group_has_retention(synth):
     key = group["Ref"]
     assert synth.resources[key]["Type"] == "AWS::Logs::LogGroup"
     assert synth.resources[key]["Properties"]["RetentionInDays"] == 30
+
+
+# --- the REST API: a SAM resource, checked as what SAM makes of it (nag.api_view / check_api) ----
+@pytest.fixture(scope="module")
+def api_report(synth):
+    return json.loads((synth.outdir / nag.API_REPORT).read_text())
+
+
+def _api(template: dict) -> dict:
+    (api,) = [r for r in template["Resources"].values() if r["Type"] == nag.SAM_API]
+    return api
+
+
+def _operations(template: dict) -> set[str]:
+    paths = _api(template)["Properties"]["DefinitionBody"]["paths"]
+    return {f"{verb.upper()} {path}" for path, ops in paths.items() for verb in ops if verb in nag.VERBS}
+
+
+def test_api_view_is_what_sam_makes(synth):
+    """RestApi with the body, a Deployment, the Stage with the SAM API's own settings, one Method
+    per operation, and the WAF association naming the generated stage."""
+    api = _api(synth.template)["Properties"]
+    view, subjects = nag.api_view(synth.template)
+    resources = view["Resources"]
+    kinds = {kind: {k: r for k, r in resources.items() if r["Type"] == kind}
+             for kind in {r["Type"] for r in resources.values()}}
+    (rest_api,) = kinds["AWS::ApiGateway::RestApi"].values()
+    assert rest_api["Properties"]["Body"] == api["DefinitionBody"]
+    assert rest_api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert len(kinds["AWS::ApiGateway::Deployment"]) == 1
+    ((stage_id, stage),) = kinds["AWS::ApiGateway::Stage"].items()
+    for name in ("AccessLogSetting", "MethodSettings", "TracingEnabled", "StageName"):
+        assert stage["Properties"][name] == api[name], name
+    methods = kinds["AWS::ApiGateway::Method"]
+    assert {subjects[k] for k in methods} == _operations(synth.template)
+    assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"NONE"}   # auth is in the app
+    (association,) = kinds["AWS::WAFv2::WebACLAssociation"].values()
+    assert {"Ref": stage_id} in association["Properties"]["ResourceArn"]["Fn::Join"][1]
+
+
+def test_api_checks_ran_with_nothing_unacknowledged(api_report, synth):
+    assert api_report["violations"] == []
+    found = {a["finding"] for a in api_report["acknowledged"]}
+    for operation in _operations(synth.template):   # the Method rules ran on every operation
+        assert {f"AwsSolutions-APIG4[{operation}]", f"AwsSolutions-COG4[{operation}]"} <= found, operation
+    # APIG1 (access log), APIG3 (WAF), APIG6 (execution logging) pass: no finding at all
+    assert not {f for f in found if f.startswith(("AwsSolutions-APIG1", "AwsSolutions-APIG3", "AwsSolutions-APIG6"))}
+    for acknowledged in api_report["acknowledged"]:
+        assert acknowledged["reason"] == nag.API_REASONS[acknowledged["reasonKey"]]
+
+
+def _broken(template: dict, change) -> dict:
+    broken = copy.deepcopy(template)
+    change(broken)
+    return broken
+
+
+def _drop_access_log(t):
+    del _api(t)["Properties"]["AccessLogSetting"]
+
+
+def _drop_waf(t):
+    del t["Resources"]["WebAclAssociation"]
+
+
+def _drop_execution_logging(t):
+    for setting in _api(t)["Properties"]["MethodSettings"]:
+        del setting["LoggingLevel"]
+
+
+@pytest.mark.parametrize("change, finding", [
+    (_drop_access_log, "AwsSolutions-APIG1[RestAPIapiStage]"),
+    (_drop_waf, "AwsSolutions-APIG3[RestAPIapiStage]"),
+    (_drop_execution_logging, "AwsSolutions-APIG6[RestAPIapiStage]"),
+], ids=["access-log", "waf", "execution-logging"])
+def test_api_rules_report_a_broken_property(synth, change, finding):
+    """The API Gateway rules demonstrably run: break what makes one pass, and it reports."""
+    assert finding not in nag.check_api(synth.template)
+    assert finding in nag.check_api(_broken(synth.template, change))
+
+
+def test_api_rules_read_the_body(synth):
+    """A Cognito authorizer on one operation and request validators in the body (what the
+    expansion reads) satisfy APIG4/COG4 there and APIG2."""
+    def authorize_health_and_validate(t):
+        body = _api(t)["Properties"]["DefinitionBody"]
+        body["securityDefinitions"] = {"pool": {"type": "apiKey", "name": "Authorization", "in": "header",
+                                                "x-amazon-apigateway-authtype": "cognito_user_pools"}}
+        body["paths"]["/health"]["get"]["security"] = [{"pool": []}]
+        body["x-amazon-apigateway-request-validators"] = {
+            "all": {"validateRequestBody": True, "validateRequestParameters": True}}
+
+    before = nag.check_api(synth.template)
+    after = nag.check_api(_broken(synth.template, authorize_health_and_validate))
+    gone = {"AwsSolutions-APIG4[GET /health]", "AwsSolutions-COG4[GET /health]", "AwsSolutions-APIG2[RestAPI]"}
+    assert gone <= set(before)
+    assert not gone & set(after)
+    assert set(before) - gone == set(after)
+
+
+def test_api_acknowledgments_are_decided(api_report):
+    """docs/decisions.md names each public route's findings and APIG2; the authenticated routes
+    are acknowledged only with an entry in the access table (deny by default otherwise)."""
+    from chalicelib import access
+
+    decisions = (ROOT / "docs" / "decisions.md").read_text()
+    public = nag.public_routes()
+    assert f"`AwsSolutions-APIG4[{nag.IN_FUNCTION}]`" in decisions
+    for acknowledged in api_report["acknowledged"]:
+        finding, key = acknowledged["finding"], acknowledged["reasonKey"]
+        route = finding.partition("[")[2].removesuffix("]")
+        if key == "APIG4-in-function":
+            verb, path = route.split(" ", 1)
+            assert access.route(path, verb) and route not in public, finding
+        else:
+            assert f"`{finding}`" in decisions, f"docs/decisions.md does not list {finding}"
+            assert key != "APIG4-public" or route in public, finding
+
+
+def test_api_unacknowledged_route_fails(synth):
+    """A route that is neither public nor in the access table is not acknowledged."""
+    assert nag.api_reason("AwsSolutions-APIG4[GET /nowhere]", nag.public_routes()) is None
+    assert nag.api_reason("AwsSolutions-APIG1[RestAPIapiStage]", nag.public_routes()) is None
+
+
+def test_api_execution_logs_have_retention(synth):
+    """APIG6 fixed: errors are logged, into a group the stack makes (retention) and API Gateway's
+    role may write to."""
+    (setting,) = _api(synth.template)["Properties"]["MethodSettings"]
+    assert setting["LoggingLevel"] == "ERROR" and setting["DataTraceEnabled"] is False
+    ((key, group),) = [(k, r) for k, r in synth.of_type("AWS::Logs::LogGroup").items()
+                       if "API-Gateway-Execution-Logs_" in json.dumps(r["Properties"].get("LogGroupName"))]
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert {"Ref": "RestAPI"} in group["Properties"]["LogGroupName"]["Fn::Join"][1]
+    (account,) = synth.of_type("AWS::ApiGateway::Account").values()
+    role = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    statements = [s for p in synth.of_type("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    writes = [s for s in statements if "logs:PutLogEvents" in s["Action"]]
+    assert any({"Fn::GetAtt": [key, "Arn"]} in [s["Resource"]] + list(s["Resource"]) for s in writes)
