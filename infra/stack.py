@@ -753,7 +753,9 @@ class OmnishopStack(Stack):
         role.add_to_principal_policy(iam.PolicyStatement(   # API Gateway creates it if it is missing
             actions=["logs:CreateLogGroup"], resources=[execution.log_group_arn]))
         account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
-        account.node.add_dependency(role)
+        # On the role itself, not its policy: the policy names the execution log group, whose name
+        # needs the API's id, and the API waits for the account setting (that would be a cycle).
+        account.node.add_dependency(role.node.default_child)
         rest_api.add_dependency(account)
         rest_api.add_property_override("AccessLogSetting", {
             "DestinationArn": group.log_group_arn, "Format": json.dumps(API_ACCESS_LOG, separators=(",", ":"))})

@@ -394,6 +394,7 @@ def test_api_stage_is_throttled_and_traced(synth):
     props = synth.resources["RestAPI"]["Properties"]
     assert props["TracingEnabled"] is True
     assert props["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*",
+                                        "LoggingLevel": "ERROR", "DataTraceEnabled": False,
                                         "ThrottlingRateLimit": res.API_THROTTLE_RATE,
                                         "ThrottlingBurstLimit": res.API_THROTTLE_BURST}]
 
