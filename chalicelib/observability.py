@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -172,7 +172,8 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 # The business view's counts (the dashboard's business row, infra/stack.py), each with the one
 # dimension it is broken down by besides service, if any. Emitted by the stream handlers once a
-# record's work is done (a record retried after a failure counted nothing before it).
+# record's work is done (a record retried after a failure counted nothing before it), once per
+# record (`count_once`: a record delivered again counts nothing again).
 BUSINESS_METRICS: dict[str, str | None] = {
     "BasketsCreated": None,         # basket stream: a new basket
     "BasketsRecovered": None,       # basket stream: ordered after the abandoned-basket process engaged
@@ -192,6 +193,21 @@ def count(name: str, value: float = 1, dimension: str | None = None) -> None:
                        default_dimensions={"service": SERVICE}) as metric:
         if key and dimension is not None:
             metric.add_dimension(name=key, value=dimension)
+
+
+def count_once(record_id: str, counts: Sequence[tuple[str, str | None]]) -> None:
+    """The business counts of one delivered record, written once per `record_id` (a stream
+    record's eventID): AWS delivers a record again after a later record of its batch failed, a
+    bisected batch or a timeout, and its work is idempotent, so its counts must be too. One
+    idempotency record per record that counts anything (chalicelib/idempotency.py)."""
+    if counts:
+        from chalicelib import idempotency
+
+        def write() -> None:
+            for name, dimension in counts:
+                count(name, dimension=dimension)
+
+        idempotency.once("business-count", record_id, write)
 
 
 def bind_request(correlation_id: str | None, journey_key: str | None = None) -> None:

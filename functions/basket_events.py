@@ -24,7 +24,7 @@ from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import count, logger, metrics, traced
+from chalicelib.observability import count_once, logger, metrics, traced
 from chalicelib.recovery import domain as recovery_domain
 from chalicelib.recovery import service as recovery
 
@@ -71,8 +71,8 @@ def record_handler(record: DynamoDBRecord) -> None:
     if new is not None:
         _handover(old, new, version)
     did = recovery.on_change(old, new, version)
-    for name in business_counts(old, new):   # once the record's work is done
-        count(name)
+    # once the record's work is done, and once per record (a redelivered one counts nothing)
+    count_once(streams.event_id(record), [(name, None) for name in business_counts(old, new)])
     logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),
                                         "deliveries": sent, "recovery": did,
                                         "journey_key": ((new or {}).get("context") or {}).get("journeyKey")})

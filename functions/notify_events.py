@@ -12,7 +12,7 @@ from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.notify import domain
-from chalicelib.observability import count, logger, traced
+from chalicelib.observability import count_once, logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -35,8 +35,8 @@ def record_handler(record: DynamoDBRecord) -> None:
                                           streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
-    for name in business_counts(old, new):   # once the record's work is done
-        count(name)
+    # once the record's work is done, and once per record (a redelivered one counts nothing)
+    count_once(streams.event_id(record), [(name, None) for name in business_counts(old, new)])
 
 
 @traced

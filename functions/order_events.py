@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
-from chalicelib.observability import count, logger, metrics, traced
+from chalicelib.observability import count_once, logger, metrics, traced
 from chalicelib.ordering import domain, service
 
 # imported on first use (chalicelib/deferred.py): only some records need it
@@ -70,7 +70,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         if new is not None and not cancel and new.get("amendment") != (old or {}).get("amendment"):
             service.amended_child(old, new)
         logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent, "productsHeld": products})
-        _count(old, new)
+        _count(record, old, new)
         return
     state, before = new.get("state"), (old or {}).get("state")
     if old is None:
@@ -83,13 +83,13 @@ def record_handler(record: DynamoDBRecord) -> None:
         service.notify_amendment(new)
     logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
                                        "journey_key": new.get("journeyKey")})
-    _count(old, new)
+    _count(record, old, new)
 
 
-def _count(old: dict | None, new: dict | None) -> None:
-    """The record's business counts, once its work is done (a retried record counted nothing)."""
-    for name, dimension in business_counts(old, new):
-        count(name, dimension=dimension)
+def _count(record: DynamoDBRecord, old: dict | None, new: dict | None) -> None:
+    """The record's business counts, once its work is done (a retried record counted nothing)
+    and once per record (a redelivered one counts nothing again)."""
+    count_once(streams.event_id(record), business_counts(old, new))
 
 
 @traced

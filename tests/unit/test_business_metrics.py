@@ -64,3 +64,45 @@ def test_sms_counts():
     assert notify_events.business_counts({**sms, "state": "completed"}, {**sms, "state": "completed"}) == []
     assert notify_events.business_counts(sms, {**sms, "messageType": "Email", "state": "completed"}) == []
     assert notify_events.business_counts(sms, None) == []
+
+
+def _emitted(capsys, name: str) -> int:
+    return sum(1 for line in capsys.readouterr().out.splitlines()
+               if line.startswith("{") and name in json.loads(line))
+
+
+def _sms_record(event_id: str) -> dict:
+    """A notify-table stream record: an SMS message completing."""
+    sms = {"id": "m-redelivered", "messageType": "SMS", "state": "inProgress"}
+    image = lambda doc: {"pk": {"S": doc["id"]}, "kind": {"S": "message"}, "body": {"S": json.dumps(doc)}}  # noqa: E731
+    return {"eventID": event_id, "eventName": "MODIFY", "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": {"pk": {"S": sms["id"]}}, "OldImage": image(sms),
+                         "NewImage": image({**sms, "state": "completed"})}}
+
+
+def test_a_redelivered_record_counts_once(aws, capsys):
+    """AWS delivers a stream record again (a later record of its batch failed, a bisected batch,
+    a timeout): its work is idempotent and so are its counts; another record counts again."""
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+    capsys.readouterr()
+    notify_events.record_handler(DynamoDBRecord(_sms_record("e-1")))
+    assert _emitted(capsys, "SmsSent") == 1
+    notify_events.record_handler(DynamoDBRecord(_sms_record("e-1")))   # the same record again
+    assert _emitted(capsys, "SmsSent") == 0
+    notify_events.record_handler(DynamoDBRecord(_sms_record("e-2")))   # another change
+    assert _emitted(capsys, "SmsSent") == 1
+
+
+def test_count_once_per_record_id(aws, capsys):
+    capsys.readouterr()
+    for _ in range(2):
+        observability.count_once("rec-1", [("OrdersByState", "completed"), ("ChildOrders", "csp-stack-a")])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [name for line in lines for name in ("OrdersByState", "ChildOrders") if name in line] == [
+        "OrdersByState", "ChildOrders"]
+    observability.count_once("rec-2", [])   # nothing to count: nothing written, no idempotency record
+    from chalicelib import aws as clients, settings
+
+    items = clients.client("dynamodb").scan(TableName=settings.table_name("idempotency"))["Items"]
+    assert sum("business-count" in json.dumps(item) for item in items) == 1
