@@ -46,6 +46,11 @@ REASONS = {
     "IAM5-campaign-schedule": (
         "The campaign API creates one EventBridge schedule per campaign at run time; the wildcard "
         "is only schedules named omnishop-<stage>-cmp-* in the default group of this account."),
+    "IAM5-execution-logs": (
+        "API Gateway's execution log group is named after the API's id, which the role's policy "
+        "cannot name (the API waits for the account setting, which waits for the policy); the "
+        "wildcard is the execution log groups of stage `api` in this account and region, for the "
+        "log actions API Gateway uses. The role is the account's API Gateway logging role."),
     "SMG4": (
         "The link secret is rotated by prepending a new key (the code accepts a comma-separated "
         "list so links signed with the old key stay valid until they expire); an automatic "

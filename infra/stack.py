@@ -742,20 +742,24 @@ class OmnishopStack(Stack):
         so that it has a retention too (API Gateway's own would never expire)."""
         group = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_MONTH,
                               removal_policy=self.removal)
-        execution = logs.LogGroup(self, "ApiExecutionLogs", retention=logs.RetentionDays.ONE_MONTH,
-                                  removal_policy=self.removal, log_group_name=Fn.join("", [
-                                      "API-Gateway-Execution-Logs_", rest_api.ref, f"/{self.api_stage}"]))
+        logs.LogGroup(self, "ApiExecutionLogs", retention=logs.RetentionDays.ONE_MONTH,
+                      removal_policy=self.removal, log_group_name=Fn.join("", [
+                          "API-Gateway-Execution-Logs_", rest_api.ref, f"/{self.api_stage}"]))
         role = iam.Role(self, "ApiGatewayLogsRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"))
-        for log_group in (group, execution):
-            log_group.grant_write(role)
-            role.add_to_principal_policy(iam.PolicyStatement(
-                actions=["logs:DescribeLogGroups", "logs:DescribeLogStreams"], resources=[log_group.log_group_arn]))
-        role.add_to_principal_policy(iam.PolicyStatement(   # API Gateway creates it if it is missing
-            actions=["logs:CreateLogGroup"], resources=[execution.log_group_arn]))
+        group.grant_write(role)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:DescribeLogGroups", "logs:DescribeLogStreams"], resources=[group.log_group_arn]))
+        # The execution log group by its name's pattern, not its ARN: its name needs the API's id,
+        # the API waits for the account setting, and that must wait for the role's policy (API
+        # Gateway refuses a role whose policy is not there yet), so naming the group would be a cycle.
+        executions = self.format_arn(service="logs", resource="log-group", arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                     resource_name=f"API-Gateway-Execution-Logs_*/{self.api_stage}:*")
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                     "logs:DescribeLogGroups", "logs:DescribeLogStreams"], resources=[executions]))
+        nag.acknowledge(role, f"AwsSolutions-IAM5[Resource::{self.nag_text(executions)}]", "IAM5-execution-logs")
         account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
-        # On the role itself, not its policy: the policy names the execution log group, whose name
-        # needs the API's id, and the API waits for the account setting (that would be a cycle).
-        account.node.add_dependency(role.node.default_child)
+        account.node.add_dependency(role)
         rest_api.add_dependency(account)
         rest_api.add_property_override("AccessLogSetting", {
             "DestinationArn": group.log_group_arn, "Format": json.dumps(API_ACCESS_LOG, separators=(",", ":"))})

@@ -16,7 +16,7 @@ from infra import nag
 from infra import resources as res
 from infra.resources import ROOT
 from infra.stack import logical_id, stream_failure_queue
-from tests.infra.conftest import STAGE
+from tests.infra.conftest import STAGE, resolve
 
 # Findings that must not be acknowledged: the stack fixes them.
 FIXED = ("AwsSolutions-IAM4", "AwsSolutions-L1", "AwsSolutions-SNS3", "AwsSolutions-SQS3",
@@ -228,17 +228,22 @@ def test_api_unacknowledged_route_fails(synth):
 
 
 def test_api_execution_logs_have_retention(synth):
-    """APIG6 fixed: errors are logged, into a group the stack makes (retention) and API Gateway's
-    role may write to."""
+    """APIG6 fixed: errors are logged, into a group the stack makes (retention) that API Gateway's
+    role may write to (by its name's pattern: its ARN would make a cycle), and the account setting
+    waits for the role's policy (API Gateway refuses the role before)."""
     (setting,) = _api(synth.template)["Properties"]["MethodSettings"]
     assert setting["LoggingLevel"] == "ERROR" and setting["DataTraceEnabled"] is False
-    ((key, group),) = [(k, r) for k, r in synth.of_type("AWS::Logs::LogGroup").items()
-                       if "API-Gateway-Execution-Logs_" in json.dumps(r["Properties"].get("LogGroupName"))]
+    (group,) = [r for r in synth.of_type("AWS::Logs::LogGroup").values()
+                if "API-Gateway-Execution-Logs_" in json.dumps(r["Properties"].get("LogGroupName"))]
     assert group["Properties"]["RetentionInDays"] == 30
-    assert {"Ref": "RestAPI"} in group["Properties"]["LogGroupName"]["Fn::Join"][1]
-    (account,) = synth.of_type("AWS::ApiGateway::Account").values()
+    name = resolve(group["Properties"]["LogGroupName"], {})
+    assert name == "API-Gateway-Execution-Logs_<Ref RestAPI>/api"
+    ((account_id, account),) = synth.of_type("AWS::ApiGateway::Account").items()
     role = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
-    statements = [s for p in synth.of_type("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
-                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    writes = [s for s in statements if "logs:PutLogEvents" in s["Action"]]
-    assert any({"Fn::GetAtt": [key, "Arn"]} in [s["Resource"]] + list(s["Resource"]) for s in writes)
+    ((policy_id, policy),) = [(k, p) for k, p in synth.of_type("AWS::IAM::Policy").items()
+                              if {"Ref": role} in p["Properties"]["Roles"]]
+    assert policy_id in account["DependsOn"] and account_id in synth.resources["RestAPI"]["DependsOn"]
+    refs = {"AWS::Partition": "aws", "AWS::Region": "r", "AWS::AccountId": "1"}
+    writes = [resolve(s["Resource"], refs) for s in policy["Properties"]["PolicyDocument"]["Statement"]
+              if "logs:PutLogEvents" in s["Action"]]
+    assert "arn:aws:logs:r:1:log-group:API-Gateway-Execution-Logs_*/api:*" in writes
