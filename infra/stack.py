@@ -38,7 +38,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
 from aws_cdk import custom_resources as cr
-from constructs import Construct, IConstruct
+from constructs import Construct, DependencyGroup, IConstruct
+import jsii
 
 from chalicelib import auth, observability, settings
 from infra import bundling, nag
@@ -93,6 +94,55 @@ def physical_name(stage: str, name: str) -> str:
 
 
 stream_failure_queue = res.stream_failure_queue   # the name tests and operators know it by
+
+
+# IAM's limit on a managed policy is 6,144 characters without whitespace. The template has
+# references where IAM will see ARNs: policy_size counts each as REFERENCE_SIZE characters (CDK's
+# own estimate when it splits a role's policy; the ARNs of this stack are under 100).
+MANAGED_POLICY_LIMIT = 6144
+REFERENCE_SIZE = 150
+POLICY_BUDGET = MANAGED_POLICY_LIMIT - 144   # room for IAM's own reckoning
+
+
+def policy_size(statements: list[Any]) -> int:
+    """The characters of a policy document of `statements` (resolved: template JSON) as IAM
+    counts them, each reference (Ref, Fn::GetAtt, Fn::ImportValue) as REFERENCE_SIZE."""
+    def text(value: Any) -> str:
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::ImportValue"):
+            return '"' + "x" * REFERENCE_SIZE + '"'
+        if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            joined = separator.join(json.loads(text(p)) if not isinstance(p, str) else p for p in parts)
+            return json.dumps(joined)
+        if isinstance(value, dict):
+            return "{" + ",".join(json.dumps(k) + ":" + text(v) for k, v in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ",".join(text(v) for v in value) + "]"
+        return json.dumps(value, separators=(",", ":"))
+
+    return len(text({"Version": "2012-10-17", "Statement": statements}))
+
+
+@jsii.implements(iam.IPrincipal)
+class _Collector(iam.PrincipalBase):
+    """A grantee that keeps the statements CDK's grant methods (table.grant_read_write_data, ...)
+    give it, to be written into policies of our choosing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statements: list[iam.PolicyStatement] = []
+        self._dependable = DependencyGroup()
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return iam.PrincipalPolicyFragment({})
+
+    def dedupe_string(self) -> str | None:
+        return None   # never a principal of a statement
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self.statements.append(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._dependable)
 
 
 class _ChaliceStage(Construct):
@@ -228,6 +278,7 @@ class OmnishopStack(Stack):
         }
         if public_base_url:
             self.code_environment[settings.PREFIX + "PUBLIC_BASE_URL"] = public_base_url
+        self.data_access = self._data_access_policies()   # attached to every function's role and the API's
         code = bundling.function_code()
         self.functions = {f.name: self._function(f, code) for f in res.FUNCTIONS}
         self.state_machines = {m.name: self._state_machine(m) for m in res.STATE_MACHINES}
@@ -400,11 +451,13 @@ class OmnishopStack(Stack):
         self.jwt_issuer = f"https://cognito-idp.{self.region}.{self.url_suffix}/{pool.user_pool_id}"
 
     # --- code -----------------------------------------------------------------------------------
-    def _grant_resources(self, grantee: iam.Role) -> None:
-        """Every function and the API may use every Omnishop table, queue and state machine, and
-        send SMS and email. Simplest correct: resources.py does not say which function touches
-        what, so nothing finer can be derived without a second list. Each index is named (no
-        `index/*`); the wildcards left are acknowledged on the role (infra/nag.py)."""
+    def _data_access_statements(self) -> list[iam.PolicyStatement]:
+        """What every function and the API may do with Omnishop's data: use every table, queue and
+        state machine, read the secrets, send SMS and email. Simplest correct: resources.py does
+        not say which function touches what, so nothing finer can be derived without a second
+        list. Each index is named (no `index/*`). CDK's grant methods make the statements (their
+        actions, the key's use through each grant), given to a collector instead of a role."""
+        grantee = _Collector()
         for name, table in self.tables.items():
             table.grant_read_write_data(grantee)
             if self.table_indexes[name]:
@@ -417,7 +470,7 @@ class OmnishopStack(Stack):
             secret.grant_read(grantee)
         # Agents claim work from the recovery worklist through the API (receive, then delete).
         self.queues["worklist"].grant_consume_messages(grantee)
-        statements = [
+        return grantee.statements + [
             iam.PolicyStatement(actions=["states:StartExecution"],
                                 resources=list(self.state_machine_arns.values())),
             # Callback pattern: the order listener resumes a workflow waiting on a child order.
@@ -436,23 +489,59 @@ class OmnishopStack(Stack):
             iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[
                 self.format_arn(service="ses", resource="identity", resource_name="*")]),
         ]
+
+    def _data_access_policies(self) -> list[iam.ManagedPolicy]:
+        """The data-access statements once, as customer-managed policies every function's role and
+        the API's role have attached (not copied into each role, where they overflowed into three
+        of CDK's OverflowPolicy managed policies per role). Filled in order, a statement at a time,
+        each policy up to POLICY_BUDGET by `policy_size`, so the split is the same on every synthesis."""
+        chunks: list[list[iam.PolicyStatement]] = [[]]
+        for statement in self._data_access_statements():
+            if chunks[-1] and policy_size([self.resolve(s.to_statement_json()) for s in chunks[-1] + [statement]]) \
+                    > POLICY_BUDGET:
+                chunks.append([])
+            chunks[-1].append(statement)
+        policies = []
+        for number, statements in enumerate(chunks, start=1):
+            policy = iam.ManagedPolicy(self, f"DataAccess{number}", statements=statements,
+                                       description=f"Omnishop {self.stage}: data access ({number}/{len(chunks)})")
+            self._acknowledge_wildcards(policy, statements)
+            policies.append(policy)
+        return policies
+
+    def _attach_data_access(self, role: iam.Role) -> None:
+        """The shared data-access policies on `role`; the X-Ray and stream-listing statements CDK
+        adds to the role itself use Resource '*' (no resource-level permissions)."""
+        for policy in self.data_access:
+            policy.attach_to_role(role)
+        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
+
+    def _acknowledge_wildcards(self, scope: IConstruct, statements: Sequence[iam.PolicyStatement]) -> None:
+        """Acknowledge on `scope` exactly the IAM5 findings of `statements`: each wildcard action
+        and resource, with its reason; a wildcard without one is an error (decide it first)."""
         for statement in statements:
-            grantee.add_to_principal_policy(statement)
-        nag.acknowledge(grantee, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):   # added by the grants above
-            nag.acknowledge(grantee, f"AwsSolutions-IAM5[Action::{action}]", "IAM5-kms-actions")
-        for statement in statements:
+            for action in statement.actions:
+                if "*" in action:
+                    if not action.startswith(("kms:GenerateDataKey", "kms:ReEncrypt")):
+                        raise ValueError(f"data access: wildcard action {action} has no reason (infra/nag.py)")
+                    nag.acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]", "IAM5-kms-actions")
             for arn in statement.resources:
-                if "*" in self.nag_text(arn) and self.nag_text(arn) != "*":
-                    reason = "IAM5-execution" if ":execution:" in self.nag_text(arn) else "IAM5-ses-identity"
-                    nag.acknowledge(grantee, f"AwsSolutions-IAM5[Resource::{self.nag_text(arn)}]", reason)
+                text = self.nag_text(arn)
+                if "*" not in text:
+                    continue
+                reason = ("IAM5-no-resource-level" if text == "*" else "IAM5-execution" if ":execution:" in text
+                          else "IAM5-ses-identity" if ":identity/" in text else None)
+                if reason is None:
+                    raise ValueError(f"data access: wildcard resource {text} has no reason (infra/nag.py)")
+                nag.acknowledge(scope, f"AwsSolutions-IAM5[Resource::{text}]", reason)
 
     def nag_text(self, value: str) -> str:
         """A string as cdk-nag shows it in a finding: references as <Name> (e.g. <AWS::Region>)."""
         resolved = self.resolve(value)
         if isinstance(resolved, dict) and "Fn::Join" in resolved:
             separator, parts = resolved["Fn::Join"]
-            return separator.join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+            return separator.join(p if isinstance(p, str) else f"<{p['Ref']}>" if "Ref" in p
+                                  else f"<{'.'.join(p['Fn::GetAtt'])}>" for p in parts)
         if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
             return f"<{resolved['Ref']}>"
         return str(resolved)
@@ -478,7 +567,8 @@ class OmnishopStack(Stack):
             role=role, log_group=log_group, reserved_concurrent_executions=spec.reserved_concurrency,
         )
         l1(function.node.default_child).override_logical_id(fid)
-        self._grant_resources(role)
+        self._attach_data_access(role)
+        function.node.add_dependency(*self.data_access)   # runs only once it may use the data
         for source in spec.sources:
             if isinstance(source, res.StreamSource):
                 # The on-failure destination has a DLQ of its own: records an operator's tool
@@ -492,6 +582,8 @@ class OmnishopStack(Stack):
                     batch_size=source.batch_size, report_batch_item_failures=True,
                     parallelization_factor=spec.parallelization, retry_attempts=5, bisect_batch_on_error=True,
                     on_failure=event_sources.SqsDlq(failures)))
+                for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):   # sending to the failure queue
+                    nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", "IAM5-kms-actions")
             elif isinstance(source, res.QueueSource):
                 spec_queue = next(q for q in res.QUEUES if q.name == source.queue)
                 if spec_queue.visibility_timeout < spec.timeout:
@@ -696,7 +788,7 @@ class OmnishopStack(Stack):
         self.api_log_group.grant_write(role)
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]))
-        self._grant_resources(role)
+        self._attach_data_access(role)
         schedules = self.format_arn(service="scheduler", resource="schedule",
                                     resource_name=f"default/{physical_name(self.stage, 'cmp-')}*")
         role.add_to_principal_policy(iam.PolicyStatement(
@@ -727,8 +819,10 @@ class OmnishopStack(Stack):
             "ResourcePath": "/*", "HttpMethod": "*", "LoggingLevel": "ERROR", "DataTraceEnabled": False,
             "ThrottlingRateLimit": res.API_THROTTLE_RATE, "ThrottlingBurstLimit": res.API_THROTTLE_BURST}])
         self._waf(rest_api.ref)
-        self.api.get_resource("APIHandler").add_property_override(
-            "LoggingConfig", {"LogGroup": self.api_log_group.log_group_name})
+        handler = self.api.get_resource("APIHandler")
+        handler.add_property_override("LoggingConfig", {"LogGroup": self.api_log_group.log_group_name})
+        for policy in self.data_access:
+            handler.add_dependency(l1(policy.node.default_child))
         self.api_url = self.api.sam_template.get_output("EndpointURL").value
         self._gateway_responses()
 

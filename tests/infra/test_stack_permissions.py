@@ -1,0 +1,84 @@
+"""Each role may do what it may do, however its statements are spread over policies: the shared
+data-access statements are written once, as customer-managed policies attached to every function's
+role and the API's (infra/stack.py `_data_access_policies`), not copied into each role.
+
+tests/infra/role_grants_before.json is what every role could do before that change (from the
+template the stack made then, `python -m tests.infra.permissions <template>`). A role may not lose
+any of it, nor gain anything on a resource that was there then; grants on resources added since
+(a new table, queue...) are the new resources' own business. Regenerate the file only for a
+deliberate change of what roles may do, and say so in the commit.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+from infra import resources as res
+from infra.stack import MANAGED_POLICY_LIMIT, POLICY_BUDGET, REFERENCE_SIZE, logical_id, policy_size
+from tests.infra.permissions import from_json, role_grants
+
+BEFORE = pathlib.Path(__file__).with_name("role_grants_before.json")
+IAM_MANAGED_POLICIES_PER_ROLE = 10   # IAM's default quota (it can be raised to 20)
+
+
+def _referenced(text: str) -> set[str]:
+    return set(re.findall(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)', text))
+
+
+def test_every_role_may_do_exactly_what_it_did(synth):
+    before = from_json(json.loads(BEFORE.read_text()))
+    known = set().union(*(_referenced(grant[2]) for grants in before.values() for grant in grants))
+    after = role_grants(synth.template)
+    for role, grants in before.items():
+        assert role in after, f"role {role} is gone (or renamed: its grants cannot be compared)"
+        lost = grants - after[role]
+        assert not lost, f"{role} lost {len(lost)} grants, e.g. {sorted(lost)[:3]}"
+        gained = {g for g in after[role] - grants if _referenced(g[2]) <= known}
+        assert not gained, f"{role} gained {len(gained)} grants on existing resources, e.g. {sorted(gained)[:3]}"
+
+
+def _attached(synth) -> dict[str, set[str]]:
+    """{role: the managed policies attached to it}."""
+    found: dict[str, set[str]] = {role: set() for role in synth.of_type("AWS::IAM::Role")}
+    for key, policy in synth.of_type("AWS::IAM::ManagedPolicy").items():
+        for role in policy["Properties"]["Roles"]:
+            found[role["Ref"]].add(key)
+    return found
+
+
+def test_data_access_is_written_once(synth):
+    managed = synth.of_type("AWS::IAM::ManagedPolicy")
+    shared = {key for key in managed if key.startswith("DataAccess")}
+    assert shared and shared == set(managed), "only the data-access policies (no OverflowPolicy)"
+    roles = [synth.resources[logical_id("Function", f.name)]["Properties"]["Role"]["Fn::GetAtt"][0]
+             for f in res.FUNCTIONS]
+    roles.append(synth.resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0])
+    attached = _attached(synth)
+    for role in roles:
+        assert attached[role] == shared, role
+        assert len(attached[role]) <= IAM_MANAGED_POLICIES_PER_ROLE, role
+    for key in shared:   # the function waits for its permissions
+        assert all(key in synth.resources[f]["DependsOn"] for f in
+                   [logical_id("Function", f.name) for f in res.FUNCTIONS] + ["APIHandler"]), key
+
+
+def test_data_access_policies_fit_in_iam(synth):
+    for key, policy in synth.of_type("AWS::IAM::ManagedPolicy").items():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert policy_size(statements) <= POLICY_BUDGET < MANAGED_POLICY_LIMIT, key
+
+
+def test_each_role_policy_stays_inline(synth):
+    """Without the shared statements a role's own policy is far under IAM's 10,240 characters."""
+    for key, policy in synth.of_type("AWS::IAM::Policy").items():
+        assert policy_size(policy["Properties"]["PolicyDocument"]["Statement"]) < 10240 // 2, key
+
+
+def test_policy_size_counts_references_as_arns():
+    plain = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "x" * REFERENCE_SIZE}
+    assert policy_size([{**plain, "Resource": {"Fn::GetAtt": ["QueueA", "Arn"]}}]) == policy_size([plain])
+    joined = {**plain, "Resource": {"Fn::Join": ["", [{"Ref": "AWS::Partition"}, ":x"]]}}
+    assert policy_size([joined]) == policy_size([{**plain, "Resource": "x" * REFERENCE_SIZE + ":x"}])
+    assert policy_size([plain]) == len(json.dumps({"Version": "2012-10-17", "Statement": [plain]},
+                                                  separators=(",", ":")))
