@@ -128,10 +128,17 @@ class _Collector(iam.PrincipalBase):
     """A grantee that keeps the statements CDK's grant methods (table.grant_read_write_data, ...)
     give it, to be written into policies of our choosing."""
 
-    def __init__(self) -> None:
+    def __init__(self, account: str) -> None:
         super().__init__()
         self.statements: list[iam.PolicyStatement] = []
         self._dependable = DependencyGroup()
+        self._account = account
+
+    @property
+    def principal_account(self) -> str:
+        """The stack's account: a grant on a resource of this stack then stays on the principal
+        (CDK would otherwise also write it into the resource's policy, as for another account)."""
+        return self._account
 
     @property
     def policy_fragment(self) -> iam.PrincipalPolicyFragment:
@@ -457,7 +464,7 @@ class OmnishopStack(Stack):
         not say which function touches what, so nothing finer can be derived without a second
         list. Each index is named (no `index/*`). CDK's grant methods make the statements (their
         actions, the key's use through each grant), given to a collector instead of a role."""
-        grantee = _Collector()
+        grantee = _Collector(self.account)
         for name, table in self.tables.items():
             table.grant_read_write_data(grantee)
             if self.table_indexes[name]:
@@ -466,8 +473,6 @@ class OmnishopStack(Stack):
                     resources=[f"{table.table_arn}/index/{index}" for index in self.table_indexes[name]]))
         for queue in self.queues.values():
             queue.grant_send_messages(grantee)
-        for secret in self.secrets.values():   # GetSecretValue/DescribeSecret on it, Decrypt through it
-            secret.grant_read(grantee)
         # Agents claim work from the recovery worklist through the API (receive, then delete).
         self.queues["worklist"].grant_consume_messages(grantee)
         return grantee.statements + [
@@ -510,10 +515,14 @@ class OmnishopStack(Stack):
         return policies
 
     def _attach_data_access(self, role: iam.Role) -> None:
-        """The shared data-access policies on `role`; the X-Ray and stream-listing statements CDK
-        adds to the role itself use Resource '*' (no resource-level permissions)."""
+        """The shared data-access policies on `role`, and the secrets: reading one is granted to the
+        role by name in the key's policy too (Decrypt through Secrets Manager), which a shared
+        policy cannot carry. The X-Ray and stream-listing statements CDK adds to the role itself
+        use Resource '*' (no resource-level permissions)."""
         for policy in self.data_access:
             policy.attach_to_role(role)
+        for secret in self.secrets.values():   # GetSecretValue/DescribeSecret on it, Decrypt through it
+            secret.grant_read(role)
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "IAM5-no-resource-level")
 
     def _acknowledge_wildcards(self, scope: IConstruct, statements: Sequence[iam.PolicyStatement]) -> None:

@@ -82,3 +82,27 @@ def test_policy_size_counts_references_as_arns():
     assert policy_size([joined]) == policy_size([{**plain, "Resource": "x" * REFERENCE_SIZE + ":x"}])
     assert policy_size([plain]) == len(json.dumps({"Version": "2012-10-17", "Statement": [plain]},
                                                   separators=(",", ":")))
+
+
+RESOURCE_POLICIES = {"AWS::KMS::Key": "KeyPolicy", "AWS::SQS::QueuePolicy": "PolicyDocument",
+                     "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy"}
+
+
+def test_resource_policies_name_their_principals(synth):
+    """The shared statements are made by CDK's grants on a stand-in principal: none of them may
+    leak into a resource's policy (where, without a principal, it would be invalid or open)."""
+    for key, resource in synth.resources.items():
+        if resource["Type"] in RESOURCE_POLICIES:
+            for statement in resource["Properties"][RESOURCE_POLICIES[resource["Type"]]]["Statement"]:
+                assert "Principal" in statement, (key, statement)
+
+
+def test_key_lets_each_role_read_the_secrets(synth):
+    """Reading a secret needs the key's policy to name the role (Decrypt through Secrets Manager)."""
+    (key,) = synth.of_type("AWS::KMS::Key").values()
+    named = {s["Principal"]["AWS"]["Fn::GetAtt"][0] for s in key["Properties"]["KeyPolicy"]["Statement"]
+             if isinstance(s["Principal"].get("AWS"), dict) and "Fn::GetAtt" in s["Principal"]["AWS"]
+             and "kms:Decrypt" in s["Action"]}
+    roles = {synth.resources[logical_id("Function", f.name)]["Properties"]["Role"]["Fn::GetAtt"][0]
+             for f in res.FUNCTIONS} | {synth.resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]}
+    assert res.SECRETS and named == roles
