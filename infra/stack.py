@@ -498,12 +498,12 @@ class OmnishopStack(Stack):
     def _data_access_policies(self) -> list[iam.ManagedPolicy]:
         """The data-access statements once, as customer-managed policies every function's role and
         the API's role have attached (not copied into each role, where they overflowed into three
-        of CDK's OverflowPolicy managed policies per role). Filled in order, a statement at a time,
-        each policy up to POLICY_BUDGET by `policy_size`, so the split is the same on every synthesis."""
+        of CDK's OverflowPolicy managed policies per role). Statements alike but for their
+        resources are one (`_merged`), then filled in order, a statement at a time, each policy up to
+        POLICY_BUDGET by `policy_size`: the split is the same on every synthesis."""
         chunks: list[list[iam.PolicyStatement]] = [[]]
-        for statement in self._data_access_statements():
-            if chunks[-1] and policy_size([self.resolve(s.to_statement_json()) for s in chunks[-1] + [statement]]) \
-                    > POLICY_BUDGET:
+        for statement in self._merged(self._data_access_statements()):
+            if chunks[-1] and self._size(chunks[-1] + [statement]) > POLICY_BUDGET:
                 chunks.append([])
             chunks[-1].append(statement)
         policies = []
@@ -513,6 +513,33 @@ class OmnishopStack(Stack):
             self._acknowledge_wildcards(policy, statements)
             policies.append(policy)
         return policies
+
+    def _size(self, statements: Sequence[iam.PolicyStatement]) -> int:
+        return policy_size([self.resolve(s.to_statement_json()) for s in statements])
+
+    def _merged(self, statements: Sequence[iam.PolicyStatement]) -> list[iam.PolicyStatement]:
+        """Statements with the same effect, actions and conditions as one with all their resources
+        (in order, each once: every table's grant names the same key), cut where one would be over
+        POLICY_BUDGET on its own. The same grants, written shorter."""
+        alike: dict[str, tuple[iam.PolicyStatement, list[str]]] = {}
+        for statement in statements:
+            key = json.dumps(self.resolve({"Effect": statement.effect.value, "Action": statement.actions,
+                                           "Condition": statement.conditions}), sort_keys=True)
+            resources = alike.setdefault(key, (statement, []))[1]
+            resources += [r for r in statement.resources if r not in resources]
+        merged = []
+        for first, resources in alike.values():
+            def part(some: list[str], first: iam.PolicyStatement = first) -> iam.PolicyStatement:
+                return iam.PolicyStatement(effect=first.effect, actions=first.actions,
+                                           conditions=first.conditions or None, resources=some)
+            piece: list[str] = []
+            for resource in resources:
+                if piece and self._size([part(piece + [resource])]) > POLICY_BUDGET:
+                    merged.append(part(piece))
+                    piece = []
+                piece.append(resource)
+            merged.append(part(piece))
+        return merged
 
     def _attach_data_access(self, role: iam.Role) -> None:
         """The shared data-access policies on `role`, and the secrets: reading one is granted to the
