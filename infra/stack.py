@@ -330,7 +330,7 @@ class OmnishopStack(Stack):
         return dynamodb.Table.from_table_attributes(
             self, logical_id("Table", spec.name) + "Ref", table_arn=table.attr_arn,
             table_stream_arn=table.attr_stream_arn if spec.stream else None, encryption_key=self.key,
-            grant_index_permissions=False)   # _grant_resources names each index
+            grant_index_permissions=False)   # _data_access_statements names each index
 
     def _queue(self, spec: res.Queue) -> sqs.Queue:
         dlq = self._plain_queue(f"{spec.name}-dlq", retention_period=Duration.days(14))

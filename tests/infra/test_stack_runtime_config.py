@@ -36,7 +36,7 @@ def test_no_secret_value_in_any_environment(synth):
 @pytest.mark.parametrize("spec", res.SECRETS, ids=lambda s: s.name)
 def test_every_role_may_read_the_secret(synth, spec):
     sid = logical_id("Secret", spec.name)
-    # CDK moves statements past a role's inline policy size into "OverflowPolicy" managed policies
+    # A role's own policy, or the shared data-access managed policies attached to it (infra/stack.py)
     policies = [r for r in synth.resources.values() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
     readers = set()
     for policy in policies:

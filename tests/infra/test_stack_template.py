@@ -158,7 +158,7 @@ def test_one_mapping_per_source_and_no_others(template):
 
 def _policy_actions(synth, role_logical_id: str) -> set[str]:
     actions: set[str] = set()
-    # CDK moves statements past the inline policy size limit into OverflowPolicy managed policies.
+    # The role's own policy and the shared data-access managed policies attached to it (infra/stack.py).
     for policy in [*synth.of_type("AWS::IAM::Policy").values(), *synth.of_type("AWS::IAM::ManagedPolicy").values()]:
         if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
