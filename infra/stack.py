@@ -460,7 +460,8 @@ class OmnishopStack(Stack):
     # --- code -----------------------------------------------------------------------------------
     def _data_access_statements(self) -> list[iam.PolicyStatement]:
         """What every function and the API may do with Omnishop's data: use every table, queue and
-        state machine, read the secrets, send SMS and email. Simplest correct: resources.py does
+        state machine, send SMS and email (reading the secrets is granted per role: see
+        `_attach_data_access`). Simplest correct: resources.py does
         not say which function touches what, so nothing finer can be derived without a second
         list. Each index is named (no `index/*`). CDK's grant methods make the statements (their
         actions, the key's use through each grant), given to a collector instead of a role."""
