@@ -80,8 +80,8 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     access.check(caller, domain.SEARCH, access.WRITE)
     validate_payload("searchTimeSlot", schemas.SearchTimeSlotCreate, body)
     postcode = (body.get("relatedPlace") or {}).get("id")
+    customer = _customer_for(body, caller, body.get("relatedParty"))
     if not postcode:
-        customer = _customer_for(body, caller, body.get("relatedParty"))
         if customer is None:
             raise bad_request("name the place (relatedPlace.id: a postcode) or the customer (relatedParty)",
                               "placeRequired")
@@ -99,16 +99,18 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
             if counts.get(domain.slot_id(area, s), 0) < domain.capacity(area, s)]
     rid = tmf.new_id()
     doc = domain.new_search(body, rid, href(domain.SEARCH, rid), tmf.iso(now), str(postcode), free)
-    store.save_search(doc)
+    store.save_search(doc, domain.searcher(caller.role, customer, caller.channel, caller.sub))
     return doc
 
 
 def read_search(rid: str, caller: Caller) -> dict[str, Any]:
+    """A search made in the last day, to whom it belongs (domain.search_visible); 404 to anyone
+    else, as for one that does not exist."""
     access.check(caller, domain.SEARCH, access.READ)
     found = store.load_search(rid)
-    if found is None:
+    if found is None or not domain.search_visible(found[1], caller.role, caller.customer_id, caller.channel):
         raise not_found(domain.SEARCH, rid)
-    return found
+    return found[0]
 
 
 # --- appointment ----------------------------------------------------------------------------------

@@ -136,15 +136,16 @@ def taken(slots: list[str]) -> dict[str, int]:
             for rec in SlotRecord.batch_get([_slot_pk(s) for s in slots], consistent_read=True)} if slots else {}
 
 
-def save_search(doc: dict[str, Any]) -> None:
-    AppointmentRecord(doc["id"], body=doc, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
+def save_search(doc: dict[str, Any], searcher: str) -> None:
+    AppointmentRecord(doc["id"], body=doc, searcher=searcher, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
 
 
-def load_search(rid: str) -> dict[str, Any] | None:
+def load_search(rid: str) -> tuple[dict[str, Any], str | None] | None:
+    """(the search, whose it is) or None."""
     if not rid or len(rid) > MAX_ID:
         return None
     try:
         rec = AppointmentRecord.get(rid)
     except DoesNotExist:
         return None
-    return rec.body if rec.kind is None and rec.body else None
+    return (rec.body, rec.searcher) if rec.kind is None and rec.body else None
