@@ -72,9 +72,10 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
               WRITE: {"agent": ALL, "sales-manager": ALL, "customer": OWN}},
 
     # TMF646 installation appointments: a customer books her own, an agent for any customer; free
-    # slots are searched by anyone selling (a visitor's channel names a postcode).
+    # slots are searched by anyone selling (a visitor's channel names a postcode); a search (it
+    # names a place) is read again only by whom it was made for: her, or the channel for its visitor.
     "appointment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
-    "searchTimeSlot": {READ: {"agent": ALL, "customer": ALL, "channel": ALL},
+    "searchTimeSlot": {READ: {"agent": ALL, "customer": OWN, "channel": ANONYMOUS},
                        WRITE: {"agent": ALL, "customer": ALL, "channel": ALL}},
 
     # TMF676 payments: a customer pays and sees her own; an agent takes payments for any customer.

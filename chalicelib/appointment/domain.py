@@ -139,6 +139,24 @@ def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
     return customer_id is not None and customer_of(doc) == customer_id if role == "customer" else True
 
 
+def searcher(role: str, customer_id: str | None, channel: str | None, sub: str) -> str:
+    """Whose a search is: the customer it was made for (by her or by an agent naming her), else
+    the channel that made it (a visitor's, by postcode), else the caller who made it."""
+    if customer_id:
+        return f"customer#{customer_id}"
+    return f"channel#{channel}" if role == "channel" else f"{role}#{sub}"
+
+
+def search_visible(owner: str | None, role: str, customer_id: str | None, channel: str | None) -> bool:
+    """Who reads a search again: an agent any; a customer those made for her; a channel those it
+    made for its visitors (naming no customer). Never another customer's place."""
+    if role == "agent":
+        return True
+    if role == "customer":
+        return customer_id is not None and owner == f"customer#{customer_id}"
+    return role == "channel" and channel is not None and owner == f"channel#{channel}"
+
+
 def with_note(doc: Mapping[str, Any], at: str, text: str) -> dict[str, Any]:
     return {**doc, "note": [*(doc.get("note") or []), {"date": at, "author": "omnishop", "text": text}]}
 

@@ -4,6 +4,7 @@
     <appointment id>   appointment   <creationDate>#<id>     CUSTOMER#<id>  held | remind  <iso>     -      -
     slot#<slot id>     -             -                       -              -              -         <n>    -
     <search id>        -             -                       -              -              -         -      <epoch>
+                                                                                                  (+ searcher)
 
 - A slot's `taken` counts the bookings holding it: a booking adds one only while it is below the
   slot's capacity (one conditional update, in the same transaction as the appointment), a
@@ -12,6 +13,7 @@
 - by-due (sparse): `due` = held (an unordered booking, `until` its hold's end: the sweep cancels
   it) or remind (a confirmed one, `until` when its day-before SMS is due); removed once done.
 - `expires` (TTL): a search is kept a day (GET searchTimeSlot/{id}), then DynamoDB deletes it.
+  `searcher` says whose it is (domain.searcher): only they (or an agent) read it again.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class AppointmentRecord(Model):
     due = UnicodeAttribute(null=True)
     until = UnicodeAttribute(null=True)
     expires = NumberAttribute(null=True)
+    searcher = UnicodeAttribute(null=True)
     body = JsonBody(null=True)
     version = VersionAttribute(null=True)
 

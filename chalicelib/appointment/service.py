@@ -15,12 +15,13 @@ from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.customer import store as customer_store
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import ApiError, bad_request, busy, conflict, forbidden, not_found, unprocessable
+from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
 
 schemas = deferred.module("chalicelib.appointment.schemas")
 
 CHANGE_ATTEMPTS = 5
+HELD_READ = 50                       # checkout reads at most this many of a customer's newest bookings
 NOTIFY_WORKFLOW = "order-notify"     # the one service-message workflow (SMS/email, consent, quiet hours)
 
 
@@ -80,8 +81,8 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     access.check(caller, domain.SEARCH, access.WRITE)
     validate_payload("searchTimeSlot", schemas.SearchTimeSlotCreate, body)
     postcode = (body.get("relatedPlace") or {}).get("id")
+    customer = _customer_for(body, caller, body.get("relatedParty"))
     if not postcode:
-        customer = _customer_for(body, caller, body.get("relatedParty"))
         if customer is None:
             raise bad_request("name the place (relatedPlace.id: a postcode) or the customer (relatedParty)",
                               "placeRequired")
@@ -99,16 +100,18 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
             if counts.get(domain.slot_id(area, s), 0) < domain.capacity(area, s)]
     rid = tmf.new_id()
     doc = domain.new_search(body, rid, href(domain.SEARCH, rid), tmf.iso(now), str(postcode), free)
-    store.save_search(doc)
+    store.save_search(doc, domain.searcher(caller.role, customer, caller.channel, caller.sub))
     return doc
 
 
 def read_search(rid: str, caller: Caller) -> dict[str, Any]:
+    """A search made in the last day, to whom it belongs (domain.search_visible); 404 to anyone
+    else, as for one that does not exist."""
     access.check(caller, domain.SEARCH, access.READ)
     found = store.load_search(rid)
-    if found is None:
+    if found is None or not domain.search_visible(found[1], caller.role, caller.customer_id, caller.channel):
         raise not_found(domain.SEARCH, rid)
-    return found
+    return found[0]
 
 
 # --- appointment ----------------------------------------------------------------------------------
@@ -167,11 +170,17 @@ def read(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 
 def search_appointments(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
+    """A customer's own appointments, or (an agent) everyone's, oldest first. Without attribute
+    filters one page is read (a Query with a Limit, and a COUNT); with them every appointment of
+    the list is read and filtered."""
     access.check(caller, domain.APPOINTMENT, access.READ)
-    kept = store.appointments(caller.customer_id or "") if caller.role == "customer" else store.appointments()
-    chosen = [d for d in kept if tmf.matches(d, tmf.attribute_filters(params))]
+    whose = (caller.customer_id or "") if caller.role == "customer" else None
+    filters = tmf.attribute_filters(params)
     offset, limit = tmf.paging(params)
-    items, total = tmf.page(chosen, offset, limit)
+    if filters:
+        items, total = tmf.page([d for d in store.appointments(whose) if tmf.matches(d, filters)], offset, limit)
+    else:
+        items, total = store.page(whose, offset, limit)
     fields = tmf.field_selection(params)
     return [tmf.select_fields(d, fields and fields + ["href"]) for d in items], total
 
@@ -236,22 +245,32 @@ def _cancel(rid: str, reason: str, only_held_before: str | None = None,
     """Cancel and free the slot, once: (doc, version, cancelled now); None when there is none.
     `only_held_before`: only an unordered booking whose hold ended by then (the sweep);
     `of_order`: only one confirmed for that order."""
-    for attempt in range(CHANGE_ATTEMPTS):
+    cancelled: list[bool] = []
+
+    def load() -> tuple[dict[str, Any], int]:
         found = store.load(rid)
         if found is None:
-            return None
-        doc, version = found
+            raise not_found(domain.APPOINTMENT, rid)
+        return found
+
+    def mutate(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
         if doc.get("status") not in (domain.INITIALIZED, domain.CONFIRMED) or (
                 only_held_before and (doc["status"] != domain.INITIALIZED
                                       or doc["creationDate"] > only_held_before)) or (
                 of_order and domain.entity(doc, domain.ORDER_ROLE) != of_order):
-            return doc, version, False
-        done = domain.ended(doc, tmf.now_iso(), reason)
-        try:
-            return done, store.end(done, version), True
-        except store.StaleVersion:
-            db.back_off(attempt)
-    raise busy(f"appointment {rid}")
+            return None
+        return domain.ended(doc, tmf.now_iso(), reason)
+
+    def end(done: dict[str, Any], version: int) -> int:
+        new_version = store.end(done, version)
+        cancelled.append(True)
+        return new_version
+
+    try:
+        doc, version = db.change(f"appointment {rid}", load, mutate, end, attempts=CHANGE_ATTEMPTS)
+    except NotFound:
+        return None
+    return doc, version, bool(cancelled)
 
 
 # --- checkout (chalicelib/ordering) ---------------------------------------------------------------
@@ -271,7 +290,8 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
         return doc.get("status") == domain.INITIALIZED or (
             doc.get("status") == domain.CONFIRMED and domain.entity(doc, domain.ORDER_ROLE) == order_ref["id"])
 
-    held = [d for d in (store.appointments(customer_id) if customer_id else []) if usable(d)]
+    since = tmf.iso(tmf.now() - domain.HOLD - domain.HOLD)   # a booking still held was made since (the sweep ends it)
+    held = [d for d in (store.recent(customer_id, since, HELD_READ) if customer_id else []) if usable(d)]
     chosen: dict[str, tuple[dict[str, Any], int]] = {}
     for item in needing:
         named = (item.get("appointment") or {}).get("id")
@@ -339,10 +359,21 @@ def sweep(at: str | None = None) -> dict[str, int]:
                        only_held_before=tmf.iso(tmf.parse_datetime(at, "at") - domain.HOLD))
         expired += bool(done and done[2])
     reminded = 0
-    for doc, version in store.due_by(store.REMIND, at):
-        if doc.get("status") == domain.CONFIRMED and domain.start_of(doc) > tmf.parse_datetime(at, "at"):
+    for seen, _ in store.due_by(store.REMIND, at):
+        # The index's copy may be behind: claim on the table first (only one sweep wins), then
+        # send only for an appointment still confirmed and due for the slot it has now.
+        claimed = store.claim_reminder(seen["id"], at)
+        if claimed is None:
+            continue
+        doc, version = claimed
+        if doc.get("status") != domain.CONFIRMED or domain.start_of(doc) <= tmf.parse_datetime(at, "at"):
+            continue
+        try:
             _remind(doc)
-        reminded += store.reminded(doc, version)
+        except Exception:
+            store.unclaim_reminder(doc, version, _remind_at(doc))   # the next sweep tries again
+            raise
+        reminded += 1
     return {"expired": expired, "reminded": reminded}
 
 

@@ -113,9 +113,24 @@ def retake_writes(docs: list[tuple[dict[str, Any], int, int]], remind_at: Callab
     return write
 
 
-def reminded(doc: dict[str, Any], version: int) -> bool:
-    """Its reminder claimed (nothing due any more); False when someone else changed it first."""
-    return db.written(_record(doc, version, None, None).save)
+def claim_reminder(rid: str, at: str) -> tuple[dict[str, Any], int] | None:
+    """The appointment as the table has it (not the by-due index's copy, which may be behind a
+    cancellation or a move), its day-before SMS claimed (nothing due any more) when it is due by
+    `at`: (doc, version after the claim). None when it is not due (moved later, cancelled,
+    claimed already) or another writer changed it first."""
+    try:
+        rec = AppointmentRecord.get(rid, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if rec.kind != domain.APPOINTMENT or rec.due != REMIND or not rec.until or rec.until > at:
+        return None
+    claimed = _record(rec.body, rec.version, None, None)
+    return (rec.body, claimed.version) if db.written(claimed.save) else None
+
+
+def unclaim_reminder(doc: dict[str, Any], version: int, due_at: str) -> bool:
+    """The reminder due again (its SMS could not be started), unless it changed since the claim."""
+    return db.written(_record(doc, version, REMIND, due_at).save)
 
 
 def load(rid: str) -> tuple[dict[str, Any], int] | None:
@@ -128,13 +143,40 @@ def load(rid: str) -> tuple[dict[str, Any], int] | None:
     return (rec.body, rec.version) if rec.kind == domain.APPOINTMENT else None
 
 
-def appointments(customer_id: str | None = None) -> list[dict[str, Any]]:
-    """Every appointment, oldest first, or one customer's (one Query either way)."""
+def _query(customer_id: str | None, *args: Any, **kwargs: Any) -> Any:
+    """A Query on one customer's appointments (by-owner), or on every appointment (by-kind)."""
     if customer_id is not None:
-        if len(customer_id) > MAX_ID:
-            return []
-        return [rec.body for rec in AppointmentRecord.by_owner.query(customer_pk(customer_id))]
-    return [rec.body for rec in AppointmentRecord.by_kind.query(domain.APPOINTMENT)]
+        return AppointmentRecord.by_owner.query(customer_pk(customer_id), *args, **kwargs)
+    return AppointmentRecord.by_kind.query(domain.APPOINTMENT, *args, **kwargs)
+
+
+def appointments(customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Every appointment, oldest first, or one customer's (one Query either way, all pages)."""
+    if customer_id is not None and len(customer_id) > MAX_ID:
+        return []
+    return [rec.body for rec in _query(customer_id)]
+
+
+def page(customer_id: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Appointments offset .. offset+limit, oldest first, of every customer or one, and how many
+    there are: one Query reading at most offset+limit items, and one COUNT Query (no document
+    read or returned)."""
+    if customer_id is not None and len(customer_id) > MAX_ID:
+        return [], 0
+    wanted = offset + limit
+    items = [rec.body for rec in _query(customer_id, limit=wanted, page_size=wanted)][offset:]
+    owner = (AppointmentRecord.by_owner, customer_pk(customer_id)) if customer_id is not None else \
+        (AppointmentRecord.by_kind, domain.APPOINTMENT)
+    return items, owner[0].count(owner[1])
+
+
+def recent(customer_id: str, since: str, limit: int) -> list[dict[str, Any]]:
+    """The customer's newest `limit` appointments made after `since` (newest first): one Query
+    reading at most `limit` items, however long her history."""
+    if len(customer_id) > MAX_ID:
+        return []
+    return [rec.body for rec in _query(customer_id, AppointmentRecord.sort > since, scan_index_forward=False,
+                                       limit=limit, page_size=limit)]
 
 
 def due_by(due: str, at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
@@ -148,15 +190,16 @@ def taken(slots: list[str]) -> dict[str, int]:
             for rec in SlotRecord.batch_get([_slot_pk(s) for s in slots], consistent_read=True)} if slots else {}
 
 
-def save_search(doc: dict[str, Any]) -> None:
-    AppointmentRecord(doc["id"], body=doc, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
+def save_search(doc: dict[str, Any], searcher: str) -> None:
+    AppointmentRecord(doc["id"], body=doc, searcher=searcher, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
 
 
-def load_search(rid: str) -> dict[str, Any] | None:
+def load_search(rid: str) -> tuple[dict[str, Any], str | None] | None:
+    """(the search, whose it is) or None."""
     if not rid or len(rid) > MAX_ID:
         return None
     try:
         rec = AppointmentRecord.get(rid)
     except DoesNotExist:
         return None
-    return rec.body if rec.kind is None and rec.body else None
+    return (rec.body, rec.searcher) if rec.kind is None and rec.body else None

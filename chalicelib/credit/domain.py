@@ -11,7 +11,7 @@ import functools
 import json
 import pathlib
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from chalicelib import tmf
 from chalicelib.basket import pricing
@@ -24,6 +24,7 @@ CONTRACT, FINANCING = "contract", "deviceFinancing"
 REFUSED, TOO_MANY_LINES, REQUIRED = "creditRefused", "lineLimitExceeded", "creditCheckRequired"
 DEPOSIT_NAME = "Deposit"
 PROFILE_TYPE = "CreditProfile"
+FINISHED = ("completed", "failed", "partial", "cancelled", "rejected")   # TMF622 final states
 HISTORY = 5   # credit profiles kept on the customer, newest (the current one) first
 
 
@@ -99,7 +100,25 @@ def current(customer: Mapping[str, Any] | None, at: dt.datetime) -> dict[str, An
         end = tmf.parse_datetime(period.get("endDateTime"), "endDateTime")
     except Exception:   # an agent's hand-written profile without a usable period: not a decision to reuse
         return None
-    return dict(first) if start <= at < end else None
+    return dict(first) if start <= at < end and usable_terms(first) else None
+
+
+def usable_terms(profile: Mapping[str, Any]) -> bool:
+    """Whether what the decision needs is there and well-formed: a deposit's amount and currency,
+    a line limit's number. A profile stored before they were validated may not be: it is then no
+    decision to reuse (the bureau is asked again), never a fault at checkout."""
+    if profile.get("decision") == DEPOSIT:
+        terms = profile.get("deposit")
+        if not isinstance(terms, Mapping) or not isinstance(terms.get("unit"), str) or not terms["unit"] \
+                or isinstance(terms.get("perItem"), bool) or not isinstance(terms.get("perItem"), (int, float, str)):
+            return False
+        try:
+            return pricing.amount(terms["perItem"]) >= 0
+        except ArithmeticError:   # decimal.InvalidOperation: "abc", NaN, Infinity
+            return False
+    limit = profile.get("lineLimit")
+    return profile.get("decision") != LINE_LIMIT or limit is None or (
+        isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0)
 
 
 def recorded(customer: Mapping[str, Any], profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,6 +136,15 @@ def contract_lines(items: Sequence[Mapping[str, Any]], needs: Mapping[str, str |
                and (customer_domain.days_left(customer_domain.contract_end(p), at) or 0) > 0)
     return kept + sum(int(i.get("quantity") or 1) for i in items
                       if i.get("action") == "add" and needs.get(i["id"]) == CONTRACT)
+
+
+def pending_contract_lines(orders: Iterable[Mapping[str, Any]], kind: Callable[[str], str | None]) -> int:
+    """Contract lines the customer's (top-level) orders in flight add: their `add` items of a
+    contract offering (`kind(offering id)`) not finished yet (a completed one is a product held,
+    counted as such; a cancelled or failed one adds nothing)."""
+    return sum(int(i.get("quantity") or 1) for o in orders for i in o.get("productOrderItem") or []
+               if i.get("action") == "add" and i.get("state") not in FINISHED
+               and kind(str((i.get("productOffering") or {}).get("id") or "")) == CONTRACT)
 
 
 def refusal(profile: Mapping[str, Any], lines: int) -> tuple[str, str] | None:

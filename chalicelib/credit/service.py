@@ -9,21 +9,28 @@ a customer reads her own, never another's (chalicelib/customer/access.py).
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import db, deferred, tmf
+from chalicelib import db, deferred, idempotency, tmf
 from chalicelib.catalog import store as catalog_store
 from chalicelib.credit import bureau, domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, not_found, unprocessable
+from chalicelib.errors import ApiError, Conflict, Unavailable, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 inventory = deferred.module("chalicelib.inventory.service")
 order_domain = deferred.module("chalicelib.ordering.domain")
+order_store = deferred.module("chalicelib.ordering.store")
 
 WRITE_ATTEMPTS = 5
+BUREAU_SCOPE, IN_PROGRESS = "credit-bureau", "idempotencyInProgress"   # idempotency.once's in-progress code
+PENDING_READ = 50   # open orders read for a line limit (the newest)
+BUREAU_WAITS, BUREAU_WAIT_SECONDS = 8, 0.05   # jittered waits, at most about 13 s in all
 
 
 def _price(pid: str) -> dict[str, Any] | None:
@@ -35,6 +42,17 @@ def needs(offering: Mapping[str, Any]) -> str | None:
     """domain.CONTRACT, domain.FINANCING or None, from the offering and its prices (catalogue cache)."""
     prices = (_price(p["id"]) for p in offering.get("productOfferingPrice") or [] if p.get("id"))
     return domain.check_needed(offering, prices, domain.rules())
+
+
+def pending_lines(customer_id: str) -> int:
+    """Contract lines the customer's orders in flight (pending payment, acknowledged, in
+    progress) will add once fulfilled: one Query on the open orders' sparse index."""
+    def kind(offering_id: str) -> str | None:
+        found = catalog_store.cache.get("productOffering", offering_id)
+        return needs(found[0]) if found else None
+
+    orders = [o for o in order_store.in_flight(customer_id, PENDING_READ) if order_domain.in_flight(o)]   # top-level
+    return domain.pending_contract_lines(orders, kind)
 
 
 def first_profile(customer: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,11 +79,11 @@ def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dic
 
     def decide(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
         nonlocal report, profile
-        found = domain.current(doc, at)
+        found = domain.current(doc, tmf.now())   # now: one recorded meanwhile starts after `at`
         if found:                       # recorded meanwhile by a concurrent checkout: reused
             profile = found
             return None
-        report = report or bureau.current().report(doc)   # asked once, whatever the retries
+        report = report or _ask(customer_id, doc)   # asked once, whatever the retries and concurrent checkouts
         profile = domain.new_profile(report, domain.rules(), at)
         return domain.recorded(doc, profile)
 
@@ -77,6 +95,25 @@ def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dic
 
     db.change(f"customer {customer_id}", load, decide, record, attempts=WRITE_ATTEMPTS)
     return profile
+
+
+def _ask(customer_id: str, customer: Mapping[str, Any]) -> domain.Report:
+    """The bureau's answer about the customer, asked once however many checkouts want it at the
+    same moment (Powertools idempotency, keyed by the customer and the profile she has now: a new
+    question once that one is replaced or expires). A checkout that finds the question in
+    progress waits for its answer (jittered back-off), then 503 creditCheckInProgress."""
+    now_held = json.dumps((customer.get("creditProfile") or [None])[0], sort_keys=True, default=str)
+    key = f"{customer_id}#{hashlib.sha256(now_held.encode()).hexdigest()[:16]}"
+    for attempt in range(BUREAU_WAITS):
+        try:
+            return domain.Report(**idempotency.once(BUREAU_SCOPE, key,
+                                                    lambda: dataclasses.asdict(bureau.current().report(customer))))
+        except Conflict as exc:
+            if exc.code != IN_PROGRESS:
+                raise
+            db.back_off(attempt, BUREAU_WAIT_SECONDS)   # another checkout is asking the bureau about her
+    raise Unavailable(f"the credit bureau is still being asked about customer {customer_id} by another request; "
+                      "nothing was ordered: retry", "creditCheckInProgress", headers={"Retry-After": "2"})
 
 
 def _refused(code: str, message: str, items: Iterable[Mapping[str, Any]]) -> ApiError:
@@ -100,7 +137,10 @@ def order_checkout(customer_id: str | None, customer: Mapping[str, Any] | None, 
         raise _refused(domain.REQUIRED, "contract products and device financing need a credit check: name the "
                                         "customer (relatedParty with role customer)", checked)
     profile = decision(customer_id, customer)
-    found = domain.refusal(profile, domain.contract_lines(items, kinds, held, tmf.now()))
+    lines = domain.contract_lines(items, kinds, held, tmf.now())
+    if profile["decision"] == domain.LINE_LIMIT:   # orders not fulfilled yet hold lines too
+        lines += pending_lines(customer_id)
+    found = domain.refusal(profile, lines)
     if found:
         raise _refused(*found, checked)
     deposits = {}
@@ -131,7 +171,8 @@ def qualified(answers: Sequence[dict[str, Any]], customer_id: str | None) -> lis
     profile = domain.current(loaded[0] if loaded else None, tmf.now())
     lines = 0
     if profile and profile["decision"] == domain.LINE_LIMIT:
-        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id)}, tmf.now())
+        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id)}, tmf.now()) \
+            + pending_lines(customer_id or "")
     out = []
     for n, answer in enumerate(answers):
         kind = kinds.get(n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictFloat, model_validator
 
 from chalicelib.schemas import Ref, RelatedParty, Text, TimePeriod, Tmf
 
@@ -84,6 +84,12 @@ class EngagedParty(RelatedParty):
     referredType: str = Field(alias="@referredType", min_length=1, max_length=100)
 
 
+class CreditDeposit(Tmf):
+    """The deposit an approveWithDeposit decision asks per contract or financed item."""
+    perItem: StrictFloat = Field(ge=0, le=100000, allow_inf_nan=False)
+    unit: str = Field(pattern=r"^[A-Z]{3}$")
+
+
 class CreditProfile(Tmf):
     """TMF629 requires the date and the validity; `decision` and what it allows are Omnishop's
     (the names are chalicelib/credit/domain.py DECISIONS), reused by checkout while valid."""
@@ -93,6 +99,13 @@ class CreditProfile(Tmf):
     creditRiskRating: Optional[int] = None
     decision: Optional[Literal["approve", "approveWithDeposit", "lineLimit", "refuse"]] = None
     lineLimit: Optional[int] = Field(default=None, ge=0)
+    deposit: Optional[CreditDeposit] = None   # what approveWithDeposit charges per item checked
+
+    @model_validator(mode="after")
+    def a_deposit_decision_names_its_deposit(self) -> "CreditProfile":
+        if self.decision == "approveWithDeposit" and self.deposit is None:
+            raise ValueError("an approveWithDeposit decision needs its deposit: {perItem, unit}")
+        return self
 
 
 class Customer(Tmf):

@@ -629,6 +629,7 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             raise unprocessable(f"productOrder {order_id} is {parent.get('state')}: it can no longer be amended",
                                 "orderFinished" if parent.get("state") in domain.FINAL else "notAmendable")
         parts: list[domain.Part] = []
+        confirm = None   # the amendment's installation slots confirmed in its transaction
         if added:
             if not domain.children_of(parent):
                 # Not split for its stacks yet: decompose would see the new items' child orders
@@ -641,6 +642,10 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             added, _, _ = _priced(added, offerings, caller.channel, customer)   # promotions held and fees: as for a new order
             # credit check (chalicelib/credit): 422 creditRefused / lineLimitExceeded; a deposit is an item price only
             added, _ = credit.order_checkout(customer.id, customer.doc, added, offerings, customer.held, [])
+            # installation slots (chalicelib/appointment): 422 appointmentRequired / appointmentNotHeld
+            booked = appointments.order_checkout({"id": order_id, "href": href(order_id)}, added, customer.id,
+                                                 catalogue.offering, catalogue.specification)
+            added, confirm = booked or (added, None)
             parts = domain.parts(added, catalogue.offering, catalogue.specification, customer.held, routing(),
                                  customer.address("country"), customer.brand)   # routable now, or 422
         children = store.load_many(domain.children_of(parent))
@@ -657,7 +662,8 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             raise
         try:
             version = store.write_amendment(plan.parent, found.version,
-                                            [(doc, children[cid]) for cid, doc in plan.changed.items()], plan.created)
+                                            [(doc, children[cid]) for cid, doc in plan.changed.items()], plan.created,
+                                            also=[confirm] if confirm else [])
         except store.StaleVersion:
             db.back_off(attempt)
             continue

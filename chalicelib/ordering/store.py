@@ -88,9 +88,10 @@ def write_children(parent: dict[str, Any], parent_version: int, children: list[d
 
 
 def write_amendment(parent: dict[str, Any], parent_version: int, changed: list[tuple[dict[str, Any], Stored]],
-                    created: list[dict[str, Any]]) -> int:
+                    created: list[dict[str, Any]], also: Iterable[Callable[[Any], None]] = ()) -> int:
     """An amendment, all or nothing: the parent and each child order it changes at the versions
-    read (their task token and dispatched flag kept), and the child orders it creates."""
+    read (their task token and dispatched flag kept), the child orders it creates, and `also`'s
+    writes (the appointments it confirms)."""
     parent_rec = record(parent, parent_version)
     with versioned():
         with transaction() as tx:
@@ -101,6 +102,8 @@ def write_amendment(parent: dict[str, Any], parent_version: int, changed: list[t
                 tx.save(rec)
             for child in created:
                 tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
+            for other in also:
+                other(tx)
     return parent_version + 1
 
 

@@ -172,6 +172,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
     stack_a, stack_b = _child_of(order, "csp-stack-a"), _child_of(order, "csp-stack-b")
     _report(stack_b, "inProgress")                              # stack B is past its point of no return
     order, b_before = _load(order["id"]).doc, _load(stack_b["id"])
+    installed("cust-andrea", "po-broadband-500", "po-home-security")   # engineer-installed: booked first
     items = [*_items(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
              order_item("4", "po-home-security"), order_item("5", "po-phone-x-case")]
     status, after, _ = _patch(api, andrea, order["id"], items)
@@ -223,6 +224,7 @@ def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, de
     from chalicelib.ordering import service
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
     items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
     start, results = threading.Barrier(20), []
@@ -260,6 +262,7 @@ def test_an_amendment_written_between_reading_the_order_and_its_children_is_seen
     from chalicelib.ordering import service, store
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
     items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
     load_many, other, started = store.load_many, [], []
@@ -330,6 +333,7 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
         real(order_id)
 
     monkeypatch.setattr(store, "mark_dispatched", crash_once)
+    installed("cust-andrea", "po-broadband-500", "po-home-security")   # engineer-installed: booked first
     items = [*_items(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
              order_item("4", "po-home-security")]
     assert _patch(api, andrea, order["id"], items)[0] == 200
@@ -362,6 +366,7 @@ def test_a_workflow_started_again_finds_the_child_orders_as_written(api, demo, a
     from chalicelib.ordering import service
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
     items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     assert _patch(api, andrea, order["id"], items)[0] == 200
     children = _children(_load(order["id"]))
