@@ -67,8 +67,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     sent = hub.publish(domain.API_NAME, events)
     if cancel or new is None or domain.parent_of(new):
         products = service.record_products(old, new) if new is not None and not cancel else 0
-        if new is not None and not cancel and new.get("amendment") != (old or {}).get("amendment"):
-            service.amended_child(old, new)
+        if new is not None and not cancel and (new.get("amendment") != (old or {}).get("amendment")
+                                               or domain.visits(new) != domain.visits(old or {})):
+            service.amended_child(old, new)   # an amendment, or an engineer's visit moved
         logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent, "productsHeld": products})
         _count(record, old, new)
         return

@@ -205,5 +205,8 @@ def engineer_items(items: Iterable[Mapping[str, Any]], offering: Any, specificat
 
 
 def appointment_ref(doc: Mapping[str, Any], href: str) -> dict[str, Any]:
-    return {"id": doc["id"], "href": href, "description": f"installation {doc['validFor']['startDateTime']}",
-            "@referredType": "Appointment"}
+    """What an order item (and its stack) is told of its engineer's visit: when, or that it was
+    cancelled."""
+    start = doc["validFor"]["startDateTime"]
+    told = f"installation cancelled (was {start})" if doc.get("status") == CANCELLED else f"installation {start}"
+    return {"id": doc["id"], "href": href, "description": told, "@referredType": "Appointment"}

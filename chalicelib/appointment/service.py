@@ -19,6 +19,7 @@ from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidd
 from chalicelib.observability import logger
 
 schemas = deferred.module("chalicelib.appointment.schemas")
+ordering = deferred.module("chalicelib.ordering.service")   # imports this module: deferred
 
 CHANGE_ATTEMPTS = 5
 HELD_READ = 50                       # checkout reads at most this many of a customer's newest bookings
@@ -213,6 +214,7 @@ def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str
         done = _cancel(rid, "cancelled by the customer" if caller.role == "customer" else f"cancelled by {caller.role}")
         if done is None:
             raise not_found(domain.APPOINTMENT, rid)
+        _tell_order(done[0])
         return done[0], done[1]
     plan: dict[str, Any] = {}
 
@@ -237,7 +239,16 @@ def update(rid: str, patch: Mapping[str, Any], caller: Caller) -> tuple[dict[str
     if plan:
         logger.info("appointment rescheduled", extra={"appointmentId": rid, "by": caller.role,
                                                       "slot": domain.slot_of(doc)})
+    _tell_order(doc)   # also when nothing moved now: a retry after a crash here still tells it
     return doc, version
+
+
+def _tell_order(doc: Mapping[str, Any]) -> None:
+    """An appointment confirmed for an order was moved or cancelled: the order's items carrying
+    it, and through the order stream the stack, get its new reference (chalicelib/ordering)."""
+    order_id = domain.entity(doc, domain.ORDER_ROLE)
+    if order_id:
+        ordering.appointment_changed(order_id, domain.appointment_ref(doc, href(domain.APPOINTMENT, doc["id"])))
 
 
 def _cancel(rid: str, reason: str, only_held_before: str | None = None,

@@ -71,6 +71,11 @@ def relationship(order_id: str, href: str, kind: str) -> dict[str, Any]:
     return {"id": order_id, "href": href, "relationshipType": kind, "@referredType": TYPE}
 
 
+def visits(doc: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The engineers' visits an order's items carry (item id, appointment ref)."""
+    return [(str(i.get("id")), i["appointment"]) for i in doc.get("productOrderItem") or [] if i.get("appointment")]
+
+
 def children_of(doc: Mapping[str, Any]) -> list[str]:
     return [r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "child"]
 

@@ -481,6 +481,28 @@ def _change(order_id: str, mutate: Callable[[store.Stored, str], dict[str, Any] 
     return read[0], (result.doc if isinstance(result, store.Stored) else result)
 
 
+def appointment_changed(order_id: str, ref: Mapping[str, Any]) -> int:
+    """An engineer's visit of this order was moved or cancelled (chalicelib/appointment): the
+    items carrying it, in the order and its child orders, get its new reference; a child order its
+    stack has already gets a TMF622 change from the order stream (amended_child), so the stack
+    learns the new time. Safe to repeat (an item already carrying `ref` is not written again).
+    How many orders changed."""
+    def carry(found: store.Stored, at: str) -> dict[str, Any] | None:
+        items = found.doc.get("productOrderItem") or []
+        if not any((i.get("appointment") or {}).get("id") == ref["id"] and i["appointment"] != ref for i in items):
+            return None
+        return {**found.doc, "lastUpdate": at, "productOrderItem": [
+            {**i, "appointment": dict(ref)} if (i.get("appointment") or {}).get("id") == ref["id"] else i
+            for i in items]}
+
+    changed = 0
+    parent = store.load(order_id)
+    for oid in [order_id, *(domain.children_of(parent.doc) if parent else [])]:
+        before, after = _change(oid, carry)
+        changed += after != before.doc
+    return changed
+
+
 def _busy(order_id: str) -> ApiError:
     return busy(f"productOrder {order_id}")
 

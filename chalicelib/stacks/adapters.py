@@ -7,6 +7,7 @@ that order already) counts as delivered. Milestones come back on Omnishop's list
 (POST .../listener/productOrderStateChangeEvent with a `stack` token)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Mapping
 
@@ -33,6 +34,12 @@ def _post(url: str, body: Mapping[str, Any], key: str, method: str = "POST", unk
     raise StackError(f"{url} answered {answer.status}")
 
 
+def _digest(items: Any) -> str:
+    """The Idempotency-Key part of a change: the same items are the same change (a replayed
+    record), any other content a new one (an amendment, a visit moved)."""
+    return hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def handle(stack: str, action: str, order_id: str) -> None:
     found = store.load(order_id)
     if found is None or domain.stack_of(found.doc) != stack:
@@ -53,7 +60,7 @@ def handle(stack: str, action: str, order_id: str) -> None:
         # already (dispatched): then SQS retries until the stack has it
         status = _post(f"{root}/productOrder/{order_id}", {
             "id": order_id, "@type": domain.TYPE, "productOrderItem": child.get("productOrderItem") or []},
-            f"change-{order_id}-{child.get('amendment')}", "PATCH", unknown_ok=not found.dispatched)
+            f"change-{order_id}-{_digest(child.get('productOrderItem'))}", "PATCH", unknown_ok=not found.dispatched)
     else:
         status = _post(f"{root}/cancelProductOrder", {
             "productOrder": {"id": order_id, "@referredType": domain.TYPE},

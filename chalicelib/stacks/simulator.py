@@ -121,7 +121,8 @@ class Simulator:
         return 404
 
     def _change(self, stack: str, order_id: str, body: dict[str, Any]) -> int:
-        """PATCH productOrder/{id}: items now cancelled stop, new items join the order."""
+        """PATCH productOrder/{id}: items now cancelled stop, new items join the order, an
+        engineer's visit moved is the item's new `appointment`."""
         with self.lock:
             entry = self.orders.get(order_id)
             if entry is None or entry["stack"] != stack:
@@ -130,6 +131,8 @@ class Simulator:
             for item in body.get("productOrderItem") or []:
                 if item.get("state") == "cancelled" or item["id"] not in items:
                     items[item["id"]] = {**items.get(item["id"], {}), **item}
+                elif item.get("appointment") != items[item["id"]].get("appointment"):
+                    items[item["id"]] = {**items[item["id"]], "appointment": item.get("appointment")}
             entry["order"] = {**entry["order"], "productOrderItem": list(items.values())}
         return 200
 

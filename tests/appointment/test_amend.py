@@ -43,3 +43,36 @@ def test_adding_home_security_needs_its_appointment_and_nothing_is_written_witho
     assert api.call("GET", f"{APPOINTMENTS}/{booked['id']}", andrea)[1]["status"] == "cancelled"
     assert taken(booked["calendarEvent"]["id"]) == held - 1
 
+
+
+def test_moving_or_cancelling_a_visit_tells_the_stack_that_has_the_order(api, demo, andrea, agent, silent, pump):
+    """Issue 14: a reschedule reaches the stack. The order's items and its child order carry the
+    new time; the stack gets a TMF622 change (once per content: a replayed record sends the same
+    change, with the same Idempotency-Key); a cancelled visit says so."""
+    from tests.appointment.conftest import free_slots
+
+    order = _placed(api, andrea, pump, "po-home-security")
+    [child] = [_load(c).doc for c in _children(_load(order["id"]))]
+    visit = child["productOrderItem"][0]["appointment"]
+    at_stack = silent.orders[child["id"]]["order"]["productOrderItem"][0]["appointment"]
+    assert at_stack == visit
+
+    later = free_slots(api, andrea, relatedPlace={"id": "BS1 4DJ", "role": "installationAddress"})[-1]
+    status, moved, _ = api.call("PATCH", f"{APPOINTMENTS}/{visit['id']}", andrea, {"validFor": later["validFor"]})
+    assert status == 200, moved
+    told = f"installation {moved['validFor']['startDateTime']}"
+    pump.drain()
+    assert _load(order["id"]).doc["productOrderItem"][0]["appointment"]["description"] == told
+    assert _load(child["id"]).doc["productOrderItem"][0]["appointment"]["description"] == told
+    assert silent.orders[child["id"]]["order"]["productOrderItem"][0]["appointment"]["description"] == told
+
+    # the same PATCH again (a client retrying): nothing new to say, nothing written
+    version = _load(child["id"]).version
+    assert api.call("PATCH", f"{APPOINTMENTS}/{visit['id']}", andrea, {"validFor": later["validFor"]})[0] == 200
+    pump.drain()
+    assert _load(child["id"]).version == version
+
+    assert api.call("PATCH", f"{APPOINTMENTS}/{visit['id']}", andrea, {"status": "cancelled"})[0] == 200
+    pump.drain()
+    cancelled = silent.orders[child["id"]]["order"]["productOrderItem"][0]["appointment"]["description"]
+    assert cancelled == f"installation cancelled (was {later['validFor']['startDateTime']})"

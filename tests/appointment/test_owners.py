@@ -12,7 +12,7 @@ ANDREA = {"id": "cust-andrea", "role": "customer", "@referredType": "Customer"}
 
 @pytest.fixture
 def raj(headers):
-    return headers("customer", channel="web", customerId="cust-acme", sub="cust-acme")
+    return headers("customer", channel="web", customerId="cust-acme", sub="raj", partyId="party-acme-raj")
 
 
 @pytest.fixture
