@@ -228,7 +228,8 @@ def evaluate(promotions: Iterable[Mapping[str, Any]], buyer_: Buyer, sold: Seque
         grants = _grants(promotion, pattern, _why(pattern, buyer_, sold), sold)
         if grants:
             found.append((promotion, pattern, grants, worth(grants, quantities)))
-    applied, declined, bundle_wins = [], {}, True
+    applied, bundle_wins = [], True
+    declined: dict[str, list[dict[str, Any]]] = {}
     groups: dict[str, list] = {}
     for entry in found:
         group = entry[0].get("exclusiveGroup")
