@@ -17,6 +17,8 @@ from chalicelib.ordering.api import bp as ordering_api
 from chalicelib.quote.api import bp as quote_api
 
 from chalicelib.payment.api import bp as payment_api
+
+from chalicelib.promotion.api import bp as promotion_api
 from chalicelib.recovery.api import bp as recovery_api
 from chalicelib.rules.api import bp as rules_api
 from chalicelib.stock.api import bp as stock_api
@@ -44,6 +46,8 @@ app.register_blueprint(campaign_api, url_prefix="/tmf-api/campaignManagement/v4"
 app.register_blueprint(recommendation_api, url_prefix="/tmf-api/recommendationManagement/v4")
 app.register_blueprint(campaign_landing)
 app.register_blueprint(quote_api, url_prefix="/tmf-api/quoteManagement/v4")
+
+app.register_blueprint(promotion_api, url_prefix="/tmf-api/promotionManagement/v4")
 
 if settings.local_mode():
     from chalicelib.local_token import bp as local_token_api

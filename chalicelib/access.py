@@ -82,6 +82,12 @@ RIGHTS: dict[str, dict[str, dict[str, str]]] = {
     # Refunds: the platform's when a paid order is cancelled; an agent gives back part of a payment.
     "payment": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL, "customer": OWN}},
     "refund": {READ: {"agent": ALL, "customer": OWN}, WRITE: {"agent": ALL}},
+
+    # TMF671 promotions: catalog admins and marketing make them; channels and customers read the
+    # live ones (active, inside validFor: chalicelib/promotion/domain.py live).
+    "promotion": {READ: {"catalog-admin": ALL, "marketing": ALL, "agent": ALL, "channel": PUBLISHED,
+                         "customer": PUBLISHED},
+                  WRITE: {"catalog-admin": ALL, "marketing": ALL}},
 }
 
 PC, CM, PI = "/tmf-api/productCatalogManagement/v4", "/tmf-api/customerManagement/v4", "/tmf-api/partyInteraction/v4"
@@ -96,6 +102,8 @@ APT = "/tmf-api/appointment/v4"
 
 PAY = "/tmf-api/paymentManagement/v4"
 
+PRM = "/tmf-api/promotionManagement/v4"
+
 # Each API's hub and the resources (table rows) its events are about, by the event's resource name.
 HUBS: dict[str, tuple[str, dict[str, str]]] = {
     "productCatalogManagement": (PC, {k: "catalogue" for k in (
@@ -107,6 +115,8 @@ HUBS: dict[str, tuple[str, dict[str, str]]] = {
     "productOrderingManagement": (PO, {"productOrder": "productOrder", "cancelProductOrder": "productOrder"}),
     "productInventory": (PINV, {"product": "product"}),
     "quoteManagement": (QM, {"quote": "quote"}),
+
+    "promotionManagement": (PRM, {"promotion": "promotion"}),
 }
 
 
@@ -151,6 +161,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
 
     **_crud(PAY, "payment", "payment", ("GET", "POST"), param="pid"),
     **_crud(PAY, "refund", "refund", ("GET", "POST"), param="rid"),
+
+    **_crud(PRM, "promotion", "promotion", param="pid"),
     **_crud(POQ, "qualificationRule", "qualificationRule"),
     (f"{POQ}/productOfferingQualification", "GET"): ("productOfferingQualification", "list"),
     (f"{POQ}/productOfferingQualification", "POST"): ("productOfferingQualification", WRITE),
@@ -315,6 +327,11 @@ def _in_scope(scope_: str, resource: str, name: str, doc: Mapping[str, Any], who
         return _customer_of(resource, doc) is None and started is not None and started == who.get("channel")
     if scope_ == OWN_STACK:
         return who.get("stack") is not None and _party(doc, "fulfilmentStack") == who.get("stack")
+    if scope_ == PUBLISHED and resource == "promotion":   # live promotions (chalicelib/promotion)
+        from chalicelib import tmf
+        from chalicelib.promotion import domain as promotion_domain
+
+        return promotion_domain.live(doc, tmf.now())
     if scope_ == PUBLISHED:
         from chalicelib import tmf
         from chalicelib.catalog import domain as catalog_domain

@@ -283,6 +283,12 @@ def live_campaigns_cache_seconds() -> int:
     return env_int("LIVE_CAMPAIGNS_CACHE_SECONDS", 30)
 
 
+def promotion_cache_seconds() -> int:
+    """How long a container trusts the TMF671 promotions pricing reads (one Query); the local
+    runtime and the tests read them every time, so a promotion just written prices the next sale."""
+    return env_int("PROMOTION_CACHE_SECONDS", 0 if local_mode() else 5)
+
+
 # --- orders (TMF622) and fulfilment stacks ------------------------------------------------------
 def order_child_timeout_seconds() -> int:
     """How long an order's workflow waits for a stack to finish a child order before the child is

@@ -281,6 +281,9 @@ TABLES = (
 
     # TMF676 payments and refunds (payment/models.py).
     Table("payment", model="chalicelib.payment.models:PaymentRecord"),
+
+    # TMF671 promotions (promotion/models.py); the stream publishes TMF671 events.
+    Table("promotion", model="chalicelib.promotion.models:PromotionRecord", stream=True),
 )
 
 # One queue per fulfilment stack (each with its DLQ): child orders, and their cancellations, on
@@ -354,6 +357,9 @@ FUNCTIONS = (
 
     # Payments whose customer step (3-D Secure) expired: failed, their orders pending (chalicelib/payment).
     Function("payment-sweep", "functions.payment_sweep.handler", timeout=120),
+
+    # TMF671 hub events from the promotion stream.
+    Function("promotion-events", "functions.promotion_events.handler", sources=(StreamSource("promotion"),)),
 )
 
 STATE_MACHINES = (

@@ -14,6 +14,11 @@
   channels; one without applies everywhere. In a channel it names, a channel price replaces the
   general price of the same type, period and currency. `prices_in_channel` alone chooses them;
   every pricing function takes the channel sold in (None: no channel known, general prices only).
+- Promotions as data (TMF671, chalicelib/promotion): `price_basket` asks the one evaluator
+  (chalicelib/promotion/evaluator.py) which promotions the sale gets for its Buyer (channel,
+  customer, campaign code, moment) and adds them to the items' prices as priceAlterations naming
+  the promotion, its duration and the reason; each item's `promotionEvaluation` says which were
+  applied and why an exclusive one was not. Baskets, quotes and orders all price here.
 Catalogue prices are taken as tax included. Amounts are Decimal inside, JSON numbers outside.
 """
 from __future__ import annotations
@@ -22,9 +27,13 @@ import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
+from chalicelib import tmf
 from chalicelib.catalog.domain import sold_in_channel
+from chalicelib.promotion import evaluator
+from chalicelib.promotion.evaluator import Buyer
 
 CENT = Decimal("0.01")
+buyer = evaluator.buyer         # the sale's Buyer, as the three callers build it
 PROMOTION = "promotion"               # every new sale of the price gets it
 SUBSCRIBER_PROMOTION = "subscriberPromotion"   # a customer adds it to a subscription she holds
 PROMOTIONS = (PROMOTION, SUBSCRIBER_PROMOTION)
@@ -36,6 +45,12 @@ MONTHS = {"month": 1, "year": 12}
 class Catalogue(Protocol):
     def offering(self, oid: str) -> Mapping[str, Any] | None: ...
     def price(self, pid: str) -> Mapping[str, Any] | None: ...
+
+
+def _promotions(cat: Catalogue) -> Sequence[Mapping[str, Any]]:
+    """The TMF671 promotions the catalogue holds (a catalogue that keeps none: none)."""
+    found = getattr(cat, "promotions", None)
+    return found() if callable(found) else ()
 
 
 def amount(value: Any) -> Decimal:
@@ -67,6 +82,14 @@ def period(pop: Mapping[str, Any]) -> str | None:
 def _pop_ref(pop: Mapping[str, Any]) -> dict[str, Any]:
     out = {"id": pop["id"], "href": pop.get("href"), "name": pop.get("name"), "@referredType": "ProductOfferingPrice"}
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _source(promo: Mapping[str, Any]) -> dict[str, Any]:
+    """Where an alteration comes from: a catalogue price (its POP) or a TMF671 promotion (its
+    reference, and the reason it applies)."""
+    if promo.get("@referredType") == "Promotion":
+        return {"promotion": evaluator.ref(promo), "reason": promo.get("reason")}
+    return {"productOfferingPrice": _pop_ref(promo)}
 
 
 def duration(pop: Mapping[str, Any], charge_period: str | None) -> int | None:
@@ -169,7 +192,7 @@ def _alteration(off: Decimal, months: int | None, promo: Mapping[str, Any], line
         price["percentage"] = promo["percentage"]
     out = {"name": promo.get("name"), "priceType": "discount", "price": price,
            "description": schedule(line.value * qty, [(off * qty, months)], line.unit, line.period),
-           "productOfferingPrice": _pop_ref(promo), "@type": "PriceAlteration"}
+           **_source(promo), "@type": "PriceAlteration"}
     if months is not None:
         out["applicationDuration"] = months
     if line.period:
@@ -210,7 +233,7 @@ def total_prices(all_lines: Iterable[tuple[Line, int]], label: str,
         more = list((extra or {}).get((price_type, each, unit), []))
         reductions = [(off, d) for off, d, _ in alts] + [(m["amount"], None) for m in more]
         alterations = [{"name": promo.get("name"), "priceType": "discount", "applicationDuration": d,
-                        "price": {"taxIncludedAmount": money(off, unit)}, "productOfferingPrice": _pop_ref(promo),
+                        "price": {"taxIncludedAmount": money(off, unit)}, **_source(promo),
                         "@type": "PriceAlteration", **({"recurringChargePeriod": each} if each else {})}
                        for off, d, promo in alts]
         alterations = [{k: v for k, v in a.items() if v is not None} for a in alterations]
@@ -276,22 +299,28 @@ def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str]
 
 # --- the basket -------------------------------------------------------------------------------
 def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[str, Any]], cat: Catalogue,
-                 channel: str | None, bundle_ids: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                 channel: str | None, bundle_ids: Iterable[str] = (), who: Buyer | None = None
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(cart items with itemPrice and ItemTotalPrice, cartTotalPrice) for a sale in `channel`.
 
     `items` are stored cart items ({"id", "quantity", "status", "productOffering": {"id"}, ...});
-    `offerings` the offering documents they refer to, by id."""
+    `offerings` the offering documents they refer to, by id; `who` buys, when (None: an
+    anonymous visitor in `channel` now) for the TMF671 promotions."""
     active = [{"id": i["id"], "offeringId": i["productOffering"]["id"], "quantity": i["quantity"]}
               for i in items if i.get("status", "active") == "active"]
     matches = bundle_matches(active, bundle_ids, cat, channel)
+    item_lines = {i["id"]: lines(offerings[i["productOffering"]["id"]], cat, channel) for i in items}
+    outcome = _promotions_for(items, offerings, item_lines, cat, matches, who or Buyer(channel, tmf.now()))
+    if not outcome.bundle_wins:
+        matches = []
     bundled = {iid for m in matches for iid in m.item_ids}
     priced, cart_lines = [], []
     for item in items:
         offering = offerings[item["productOffering"]["id"]]
-        item_lines = lines(offering, cat, channel)
+        own = _with_grants(item_lines[item["id"]], [g for g in outcome.grants if g.item_id == item["id"]])
         qty = item["quantity"]
-        totals = total_prices([(ln, qty) for ln in item_lines], "Item total")
-        out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in item_lines],
+        totals = total_prices([(ln, qty) for ln in own], "Item total")
+        out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in own],
                "ItemTotalPrice": totals}
         note = _bundle_note(offering, cat, channel)
         if note:
@@ -300,16 +329,63 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
         if item["id"] in bundled:
             name = next(m.bundle.get("name") for m in matches if item["id"] in m.item_ids)
             out["pricingNote"] = f"priced with the {name} in the cart total: its promotions do not combine"
-            item_lines = [dataclasses.replace(ln, alterations=[]) for ln in item_lines]
+            own = [dataclasses.replace(ln, alterations=[a for a in ln.alterations if _is_promotion(a[2])])
+                   for ln in own]
         else:
             out.pop("pricingNote", None)
+        evaluation = _evaluation(own, outcome.declined.get(item["id"], []))
+        out.pop("promotionEvaluation", None)
+        if evaluation and item.get("status", "active") == "active":
+            out["promotionEvaluation"] = evaluation
         if item.get("status", "active") == "active":
-            cart_lines += [(ln, qty) for ln in item_lines]
+            cart_lines += [(ln, qty) for ln in own]
         priced.append(out)
     extra: dict[tuple[str, str | None, str], list[dict[str, Any]]] = {}
     for m in matches:
         extra.setdefault(("recurring", "month", m.unit), []).append(m.alteration())
     return priced, total_prices(cart_lines, "Cart total", extra)
+
+
+def _is_promotion(promo: Mapping[str, Any]) -> bool:
+    return promo.get("@referredType") == "Promotion"
+
+
+def _promotions_for(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[str, Any]],
+                    item_lines: Mapping[str, list[Line]], cat: Catalogue, matches: list[BundleMatch],
+                    who: Buyer) -> evaluator.Outcome:
+    """The evaluator's answer for the active items (and the bundle prices found, which compete
+    with the promotions of the `bundle` exclusive group)."""
+    sold = []
+    for item in items:
+        if item.get("status", "active") != "active":
+            continue
+        offering = offerings[item["productOffering"]["id"]]
+        categories = tuple(str(c.get(k)) for c in offering.get("category") or [] for k in ("id", "name") if c.get(k))
+        sold.append(evaluator.Sold(item["id"], offering["id"], item["quantity"], categories,
+                                   tuple((ln.price_type, ln.period, ln.unit, ln.value) for ln in item_lines[item["id"]])))
+    saving = sum(((m.parts_value - m.bundle_value) * m.sets * evaluator.HORIZON_MONTHS for m in matches), Decimal(0))
+    names = " and ".join(f"{m.bundle.get('name')} price" for m in matches) or "the bundle price"
+    return evaluator.evaluate(_promotions(cat), who, sold, saving, names)
+
+
+def _with_grants(item_lines: list[Line], grants: list[evaluator.Grant]) -> list[Line]:
+    return [dataclasses.replace(ln, alterations=ln.alterations + [(g.off, g.months, g.ref) for g in grants
+                                                                  if g.price_key == ln.key()])
+            for ln in item_lines]
+
+
+def _evaluation(item_lines: list[Line], declined: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The TMF671 promotions an item got (name, duration, reason) and those it did not (why)."""
+    applied: dict[str, dict[str, Any]] = {}
+    for ln in item_lines:
+        for _, months, promo in ln.alterations:
+            if _is_promotion(promo):
+                entry = applied.setdefault(str(promo.get("id")), {"promotion": evaluator.ref(promo), "applied": True,
+                                                                   "reason": promo.get("reason")})
+                if months is not None and ln.period:
+                    entry["applicationDuration"] = months
+                    entry["recurringChargePeriod"] = ln.period
+    return list(applied.values()) + declined
 
 
 def _bundle_note(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> str | None:

@@ -28,6 +28,7 @@ from chalicelib.rules import places
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.basket.schemas")
+promotions = deferred.module("chalicelib.promotion.service")
 
 USERS = ("customer", "channel", "agent")
 SYSTEM_BY = {"id": "omnishop", "role": domain.SYSTEM}
@@ -59,6 +60,10 @@ class CachedCatalogue:
     def specification(self, sid: str) -> dict[str, Any] | None:
         found = catalog_store.cache.get("productSpecification", sid)
         return found[0] if found else None
+
+    def promotions(self) -> list[dict[str, Any]]:
+        """The active TMF671 promotions (chalicelib/promotion), which pricing evaluates."""
+        return promotions.active()
 
 
 catalogue = CachedCatalogue()
@@ -112,7 +117,9 @@ def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel
         oid = item["productOffering"]["id"]
         offerings[oid] = catalogue.offering(oid) or {"id": oid, "name": item["productOffering"].get("name")}
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids)
+    buyer = pricing.buyer(channel, (facts_rec or {}).get("customer"), (doc.get("context") or {}).get("campaignCode"),
+                          tmf.now())
+    priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids, buyer)
     active = [i for i in priced if i.get("status", "active") == "active"]
     fact = rules.facts(channel, (facts_rec or {}).get("customer"), domain.postcode_of(doc))
     results = rules.qualify_items([offerings[i["productOffering"]["id"]] for i in active], fact)

@@ -43,6 +43,8 @@ class Campaign(Tmf):
     messageTemplate: dict[str, str]
     schedule: Optional[Schedule] = None
     validFor: Optional[TimePeriod] = None
+    # The TMF671 promotion the campaign's customers get (chalicelib/promotion), instead of a price of its own.
+    promotion: Optional[Ref] = None
 
 
 class CartRef(Tmf):

@@ -35,6 +35,7 @@ inventory = deferred.module("chalicelib.inventory.service")
 notify = deferred.module("chalicelib.notify.service")
 rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.campaign.schemas")
+promotions = deferred.module("chalicelib.promotion.store")
 
 MANAGERS = ("marketing",)
 READERS = ("marketing", "agent")
@@ -64,6 +65,20 @@ def _check_offer(campaign: Mapping[str, Any]) -> dict[str, Any]:
     if found is None:
         raise unprocessable(f"productOffering {oid} is not an active offering of the catalogue", "offeringNotActive")
     return found
+
+
+def _with_promotion(campaign: dict[str, Any]) -> dict[str, Any]:
+    """A campaign naming a TMF671 promotion: it must exist and not be retired (422 otherwise);
+    the reference gets its name and href."""
+    pid = (campaign.get("promotion") or {}).get("id")
+    found = promotions.load(pid) if pid else None
+    if pid and (found is None or found[0].get("lifecycleStatus") == "retired"):
+        raise unprocessable(f"promotion {pid} is not a promotion that can be given (unknown or retired)",
+                            "unknownPromotion")
+    if found:
+        campaign["promotion"] = {**campaign["promotion"], "name": found[0].get("name"),
+                                 "href": found[0].get("href"), "@referredType": "Promotion"}
+    return campaign
 
 
 # --- schedules (EventBridge Scheduler) ----------------------------------------------------------
@@ -125,7 +140,7 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
     offer = _check_offer(doc)
     doc["productOffering"] = {**doc["productOffering"], "name": offer.get("name"), "href": offer.get("href"),
                               "@referredType": "ProductOffering"}
-    doc = _with_schedule_state(doc)
+    doc = _with_schedule_state(_with_promotion(doc))
     version = store.write(doc, None)
     try:
         _schedule(doc)
@@ -158,7 +173,7 @@ def update(campaign_id: str, patch: Mapping[str, Any], caller: Caller, if_match:
         doc, reschedule = domain.patched(current, patch, tmf.iso(now), now)
         if doc["productOffering"]["id"] != current["productOffering"]["id"] or doc.get("lifecycleStatus") == domain.ACTIVE:
             _check_offer(doc)
-        return _with_schedule_state(doc)
+        return _with_schedule_state(_with_promotion(doc) if "promotion" in patch else doc)
 
     doc, new_version = db.change(f"campaign {campaign_id}", lambda: _existing(campaign_id), mutate, store.write,
                                  expected=tmf.parse_if_match(if_match))
@@ -497,6 +512,7 @@ def land(code: str) -> dict[str, Any]:
     landed = store.mark_landed(found[0], found[1])
     oid = doc["productOffering"]["id"]
     return {"campaignCode": code, "campaign": tmf.ref(doc, domain.TYPE), "productOffering": doc["productOffering"],
+            **({"promotion": doc["promotion"]} if doc.get("promotion") else {}),
             "firstVisit": landed, "next": f"{settings.link_base_url()}/offer/{oid}?campaignCode={code}"}
 
 

@@ -198,8 +198,9 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
     lines = [{"id": i["id"], "quantity": i.get("quantity") or 1, "status": "active" if i["action"] == "add" else "x",
               "productOffering": {"id": offerings[i["id"]]["id"]}} for i in items]
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
+    buyer = pricing.buyer(channel, customer.profile if customer else None, campaign_code, tmf.now())
     priced, totals = pricing.price_basket(lines, {o["id"]: o for o in offerings.values()}, catalogue, channel,
-                                          bundle_ids)
+                                          bundle_ids, buyer)
     held = customer.held if customer else {}
     fees = rules.early_fees(items, held, campaign_code)
     out, now, at = [], {}, tmf.now_iso()

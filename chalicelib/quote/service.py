@@ -67,7 +67,9 @@ def _priced(doc: dict[str, Any], channel: str | None) -> dict[str, Any]:
     lines = [{"id": i["id"], "quantity": i["quantity"], "status": "active", "productOffering": {"id": i["productOffering"]["id"]}}
              for i in items]
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    priced, cart_totals = pricing.price_basket(lines, offerings, baskets.catalogue, channel, bundle_ids)
+    customer_id = domain.customer_of(doc)
+    buyer = pricing.buyer(channel, rules.profile(customer_id) if customer_id else None, None, tmf.now())
+    priced, cart_totals = pricing.price_basket(lines, offerings, baskets.catalogue, channel, bundle_ids, buyer)
     out_items = []
     for item, line in zip(items, priced):
         offering = offerings[item["productOffering"]["id"]]

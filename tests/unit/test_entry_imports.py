@@ -49,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
                                "chalicelib.basket.service"},
     "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
     "functions.payment_sweep": {"chalicelib.payment.service"},
+    "functions.promotion_events": {"chalicelib.hub.service"},
     "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
     "functions.quote_sweep": {"chalicelib.quote.service"},
     "functions.recovery_tasks": {"chalicelib.recovery.service"},
