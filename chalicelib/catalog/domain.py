@@ -201,6 +201,13 @@ def sold_in_channel(doc: Mapping[str, Any], channel: str | None) -> bool:
     return channel is not None and any(channel in (c.get("id"), c.get("name")) for c in channels)
 
 
+def for_segment(doc: Mapping[str, Any], segment: str | None) -> bool:
+    """An offering a customer of `segment` is shown: one for every segment (no marketSegment), or
+    one naming hers; None (an anonymous visitor's channel, an agent): every offering."""
+    named = {str(s.get("id") or s.get("name")) for s in doc.get("marketSegment") or [] if isinstance(s, Mapping)}
+    return segment is None or not named or segment in named
+
+
 def visible(k: Kind, doc: Mapping[str, Any], channel: str | None, at: dt.datetime) -> bool:
     """What a channel (or a customer in a channel) may see."""
     if k.is_job or not is_published(k, doc, at):

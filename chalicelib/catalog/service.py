@@ -36,6 +36,16 @@ def _readable(k: domain.Kind, doc: Mapping[str, Any] | None, caller: Caller) -> 
     return True
 
 
+def _segment(k: domain.Kind, caller: Caller) -> str | None:
+    """A logged-in customer's lists of offerings show her segment's and everyone's (business-only
+    offerings are not listed to a residential customer); anyone else sees every segment."""
+    if k.name != "productOffering" or caller.role != "customer":
+        return None
+    from chalicelib.customer import contacts   # the customer read the contact check made (cached)
+
+    return contacts.segment(caller.customer_id)
+
+
 def _check_read_rights(k: domain.Kind, caller: Caller) -> None:
     if k.is_job:
         require(caller, ADMIN)
@@ -82,9 +92,10 @@ def search_with_facets(kind_name: str, params: Mapping[str, str],
         return [tmf.select_fields(d, query.fields) for d in items], total, None
     docs = store.cache.all(k.name) if caller.role != ADMIN else store.iter_kind(k.name, domain.name_filter(query.filters))
     at = tmf.now()
+    segment = _segment(k, caller)
     hits = [d for d in docs
             if (not caller.sees_published_only or domain.visible(k, d, caller.channel, at))
-            and tmf.matches(d, query.filters)]
+            and domain.for_segment(d, segment) and tmf.matches(d, query.filters)]
     items, total = tmf.page(hits, query.offset, query.limit)
     return [tmf.select_fields(d, query.fields) for d in items], total, None
 
@@ -99,7 +110,9 @@ def _searched(k: domain.Kind, query: tmf.ListQuery, asked: keyword.Ask,
     at = tmf.now()
     seen = (index.visible(caller.channel, at, lambda d: domain.visible(k, d, caller.channel, at))
             if caller.sees_published_only else None)
-    keep = (lambda d: tmf.matches(d, query.filters)) if query.filters else None
+    segment = _segment(k, caller)
+    keep = (lambda d: domain.for_segment(d, segment) and tmf.matches(d, query.filters)) \
+        if query.filters or segment else None
     found = index.select(asked, seen, keep, caller.channel)
     items, total = tmf.page([index.docs[p] for p in found], query.offset, query.limit)
     facets = index.facets(found, asked.facets, caller.channel) if asked.facets else None

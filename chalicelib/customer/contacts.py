@@ -31,6 +31,7 @@ class Organisation:
     organisation: bool
     roles: Mapping[str, frozenset[str]]
     parent: str | None
+    segment: str = "residential"   # its market segment (the catalogue shows a customer its own)
 
 
 _cache: dict[str, tuple[float, Organisation | None]] = {}
@@ -50,7 +51,8 @@ def _read(customer_id: str) -> Organisation | None:
     doc = found[0]
     parties = {str(p.get("id")) for p in doc.get("relatedParty") or [] if isinstance(p, Mapping) and p.get("id")}
     return Organisation(customer_id, domain.is_organisation(doc),
-                        {party: domain.contact_roles(doc, party) for party in parties}, domain.parent_id(doc))
+                        {party: domain.contact_roles(doc, party) for party in parties}, domain.parent_id(doc),
+                        domain.segment(doc))
 
 
 def organisation(customer_id: str) -> Organisation | None:
@@ -66,6 +68,12 @@ def organisation(customer_id: str) -> Organisation | None:
         with _lock:
             _cache[customer_id] = (now + ttl, value)
     return value
+
+
+def segment(customer_id: str | None) -> str | None:
+    """A customer's market segment, from the same cached read (None: unknown customer)."""
+    found = organisation(customer_id) if customer_id else None
+    return found.segment if found else None
 
 
 def roles(customer_id: str, party_id: str) -> frozenset[str]:

@@ -154,6 +154,14 @@ def is_organisation(doc: Mapping[str, Any]) -> bool:
     return (doc.get("engagedParty") or {}).get("@referredType") == "Organization"
 
 
+def segment(doc: Mapping[str, Any]) -> str:
+    """The customer's market segment: its `segment` characteristic (agent-owned), else business
+    for an organisation and residential for a person (what the rules and the catalogue read)."""
+    named = next((c.get("value") for c in doc.get("characteristic") or []
+                  if isinstance(c, Mapping) and c.get("name") == "segment"), None)
+    return str(named) if named else ("business" if is_organisation(doc) else "residential")
+
+
 def contact_roles(doc: Mapping[str, Any], party_id: str) -> frozenset[str]:
     """The contact roles (access.CONTACT_ROLES) `party_id` holds in this organisation itself."""
     return frozenset(str(p.get("role")) for p in doc.get("relatedParty") or []

@@ -133,8 +133,7 @@ def profile_of(customer: Mapping[str, Any], held: Sequence[Mapping[str, Any]]) -
     """`profile` from a customer document and the products they hold, already read."""
     party_type = (customer.get("engagedParty") or {}).get("@referredType")
     customer_type = "organization" if party_type == "Organization" else "individual"
-    segment = next((c.get("value") for c in customer.get("characteristic") or [] if c.get("name") == "segment"),
-                   None) or ("business" if customer_type == "organization" else "residential")
+    segment = customer_domain.segment(customer)
     postcode = next((m.get("characteristic", {}).get("postCode") for m in customer.get("contactMedium") or []
                      if m.get("mediumType") == "postalAddress"), None)
     return {"segment": segment, "customerType": customer_type, "postCode": postcode,
