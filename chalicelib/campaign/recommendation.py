@@ -143,9 +143,11 @@ def _campaign_offers(out: dict[str, Candidate], profile: Mapping[str, Any], at: 
         oid = campaign["productOffering"]["id"]
         found = catalog_store.cache.get("productOffering", oid)
         if found:
+            # the campaign's TMF671 promotion, when it names one: what the customer gets
+            promotion = {"promotion": campaign["promotion"]} if campaign.get("promotion") else {}
             out.setdefault(oid, Candidate(found[0])).add(
                 "campaignOffer", f"{campaign.get('name')}: an offer for customers like you",
-                campaign=tmf.ref(campaign, domain.TYPE))
+                campaign=tmf.ref(campaign, domain.TYPE), **promotion)
 
 
 def _item(n: int, cand: Candidate, qualification: Mapping[str, Any]) -> dict[str, Any]:

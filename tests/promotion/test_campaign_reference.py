@@ -29,3 +29,15 @@ def test_an_unknown_or_retired_promotion_is_refused_and_nothing_is_written(api, 
     status, error, _ = api.call("POST", CAMPAIGNS, marketing, home_security(promotion={"id": DEMO}))
     assert status == 422 and error["code"] == "unknownPromotion"
     assert stored_items("campaign") == before
+
+
+def test_a_recommendation_from_a_campaign_names_its_promotion(api, demo, marketing, headers):
+    from tests.campaign.test_recommendation import recommend
+
+    status, campaign, _ = api.call("POST", CAMPAIGNS, marketing, home_security(promotion={"id": DEMO}))
+    assert status == 201, campaign
+    agent = headers("agent", channel="callcenter", sub="agent-007")
+    found = recommend(api, agent)
+    item = next(i for i in found["recommendationItem"] if i["productOffering"]["id"] == "po-home-security")
+    reason = next(r for r in item["reason"] if r["code"] == "campaignOffer")
+    assert reason["campaign"]["id"] == campaign["id"] and reason["promotion"] == campaign["promotion"]
