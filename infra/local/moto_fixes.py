@@ -6,9 +6,11 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   has started the execution's thread, and that thread builds the execution's evaluation
   environment; until it has, StopExecution raised AttributeError ('NoneType' object has no
   attribute 'set_stop') and SendTaskSuccess/Failure/Heartbeat ('... no attribute
-  callback_pool_manager', for *any* running execution, not only the token's), each as HTTP 500.
-  AWS has no such window. The patch makes StartExecution return only once the environment exists
-  (waiting at most 5 s, a few milliseconds in practice).
+  callback_pool_manager', for *any* running execution, not only the token's), each as HTTP 500;
+  and until its program has begun (set its first state), StopExecution was silently ignored and
+  the execution ran to its end. AWS has no such window. The patch makes StartExecution return only
+  once the environment exists and its program has begun (waiting at most 5 s, a few milliseconds
+  in practice).
 - DynamoDB is not atomic in moto's (multithreaded) server: a conditional put reads the current
   item, checks the condition and then writes, with no lock, so two writers could both pass the
   same version check (200 concurrent writers on one basket lost acknowledged items, two answers
@@ -54,10 +56,18 @@ STREAMS_ACTIONS = ("describe_stream", "get_shard_iterator", "get_records")
 ITERATOR_SECONDS = 15 * 60  # DynamoDB Streams: a shard iterator expires 15 minutes after it is returned
 
 
+def _running(worker: Any) -> bool:
+    """The execution's environment exists and its program has begun (a program state set): only
+    then does StopExecution land (Environment.set_stop ignores a program with no state yet, and
+    the execution ran on to SUCCEEDED: CI hit it once in 10 stops right after starts)."""
+    env = worker.env
+    return env is not None and getattr(env, "_program_state", None) is not None
+
+
 def _start_and_wait_for_environment(worker: Any) -> None:
     _originals["ExecutionWorker.start"](worker)
     deadline = time.monotonic() + _START_WAIT_SECONDS
-    while worker.env is None and time.monotonic() < deadline:
+    while not _running(worker) and time.monotonic() < deadline:
         time.sleep(0.002)
     if worker.env is None:
         log.warning("a Step Functions execution did not start within %.0f s (its thread failed?)", _START_WAIT_SECONDS)

@@ -113,3 +113,26 @@ def test_a_stop_right_after_the_start_ends_the_execution(waits_long, api, andrea
     for arn in raced:
         wait_for(lambda: status_of(arn) != "RUNNING", timeout=120)
         assert status_of(arn) in ("ABORTED", "FAILED"), sfn.describe_execution(executionArn=arn)
+
+
+def test_a_stop_before_the_program_has_begun_still_lands(waits_long, monkeypatch):
+    """moto builds an execution's environment, then its program sets its first state; a stop in
+    between was ignored and the execution ran on to SUCCEEDED (CI, once in 10 quick stops).
+    StartExecution now returns only once the program has begun (infra.local.moto_fixes): with the
+    program's start slowed down here, the stop still ends the execution."""
+    import time
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    begin = Program.eval
+
+    def slow_begin(self, env):
+        time.sleep(0.3)            # the window between the environment and the program's first state
+        return begin(self, env)
+
+    monkeypatch.setattr(Program, "eval", slow_begin)
+    assert workflows.start_once(service.MACHINE, "slow-start", {"basketId": "slow-start", "version": 1})
+    assert workflows.stop(service.MACHINE, "slow-start", service.STOP_ERROR, "handed to an agent") is True
+    [arn] = [e["executionArn"] for e in executions() if e["name"] == "slow-start"]
+    wait_for(lambda: status_of(arn) != "RUNNING", timeout=120)
+    assert status_of(arn) in ("ABORTED", "FAILED")
