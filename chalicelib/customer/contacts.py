@@ -35,6 +35,7 @@ class Organisation:
 
 
 _cache: dict[str, tuple[float, Organisation | None]] = {}
+MAX_CACHED = 4096   # customers a container remembers; past it, it starts again (memory stays bounded)
 _lock = threading.Lock()
 
 
@@ -66,6 +67,8 @@ def organisation(customer_id: str) -> Organisation | None:
     value = _read(customer_id)
     if ttl > 0 and value is not None:   # a customer made a moment later is seen at once
         with _lock:
+            if len(_cache) >= MAX_CACHED:
+                _cache.clear()
             _cache[customer_id] = (now + ttl, value)
     return value
 

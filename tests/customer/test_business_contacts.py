@@ -206,3 +206,16 @@ def test_an_organisations_service_messages_go_to_its_technical_contact_marketing
     person = {"engagedParty": {"@referredType": "Individual"}, "relatedParty": org["relatedParty"],
               "contactMedium": [{"mediumType": "email", "characteristic": {"emailAddress": "me@example.com"}}]}
     assert domain.contact_address(person, "email", "service") == "me@example.com"
+
+
+def test_a_container_remembers_a_bounded_number_of_customers(monkeypatch):
+    from chalicelib.customer import contacts
+
+    monkeypatch.setenv("OMNISHOP_CONTACT_CACHE_SECONDS", "30")
+    monkeypatch.setattr(contacts, "MAX_CACHED", 3)
+    monkeypatch.setattr(contacts, "_read", lambda cid: contacts.Organisation(cid, False, {}, None))
+    contacts.forget()
+    for n in range(10):
+        contacts.organisation(f"c{n}")
+        assert len(contacts._cache) <= 3
+    contacts.forget()
