@@ -1,5 +1,5 @@
 """The Omnishop REST API: one Chalice app, one blueprint per TM Forum API. Nothing else."""
-from chalice import Chalice, ConvertToMiddleware
+from chalice import ConvertToMiddleware
 
 from chalicelib import http, observability, settings
 from chalicelib.appointment.api import bp as appointment_api
@@ -24,7 +24,7 @@ from chalicelib.rules.api import bp as rules_api
 from chalicelib.stock.api import bp as stock_api
 from chalicelib.system import bp as system_api
 
-app = Chalice(app_name="omnishop")
+app = http.App(app_name="omnishop")  # the request per thread (see http.App)
 app.api.binary_types = []  # every body is JSON text
 app.register_middleware(http.chalice_errors, "http")  # Chalice's own answers (405, 415, ...) as TMF errors
 app.register_middleware(ConvertToMiddleware(observability.traced(name="api")))  # X-Ray: ColdStart annotated

@@ -10,10 +10,11 @@ import itertools
 import json
 import math
 import re
+import threading
 from http import HTTPStatus
 from typing import Any, Callable, Mapping
 
-from chalice import Response
+from chalice import Chalice, Response
 
 from chalicelib import access, auth, idempotency, settings, tmf
 from chalicelib.errors import ApiError, bad_request, too_large, unsupported_media_type
@@ -31,6 +32,35 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")   # +1 / -1 as signed bytes
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class App(Chalice):
+    """Chalice, with the request being handled (`current_request`, `lambda_context`) kept per
+    thread. Chalice keeps it in one attribute of the app object: a Lambda container handles one
+    request at a time, but the local server (chalice's threaded server, infra/local/api_gateway.py)
+    and the test client handle many at once with one app, and a request read another's body: of
+    two channels PATCHing one basket at the same moment, one basket got the other's item twice and
+    its own not at all, each answered 200 (tests/unit/test_http_threads.py)."""
+
+    def __init__(self, app_name: str, **kwargs: Any) -> None:
+        self._handling = threading.local()
+        super().__init__(app_name, **kwargs)
+
+    @property
+    def current_request(self) -> Any:
+        return getattr(self._handling, "request", None)
+
+    @current_request.setter
+    def current_request(self, request: Any) -> None:
+        self._handling.request = request
+
+    @property
+    def lambda_context(self) -> Any:
+        return getattr(self._handling, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._handling.context = context
 
 
 def json_depth(raw: bytes) -> int:
