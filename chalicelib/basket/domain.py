@@ -24,7 +24,9 @@ import datetime as dt
 import json
 from typing import Any, Callable, Iterable, Mapping
 
+from chalicelib import actor as actor_module
 from chalicelib import deferred, tmf
+from chalicelib.actor import Actor
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, conflict, forbidden, not_found, unprocessable
 
@@ -41,7 +43,7 @@ OPEN = (ACTIVE, OFFERED, WITH_AGENT, AWAITING, APPROVED)
 # Attributes a basket has beyond TMF663 and its model, that a list may be filtered by.
 EXTENSION_ATTRIBUTES = ("status", "creationDate", "lastUpdate", "context.*")
 MERGEABLE = (ACTIVE, OFFERED)
-SYSTEM = "system"  # the platform itself: the abandoned-basket process, ordering
+SYSTEM = actor_module.SYSTEM  # the platform itself: the abandoned-basket process, ordering
 
 # (from, to) -> who may move a basket that way.
 TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -144,7 +146,8 @@ def readable(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool
     return role == "agent"
 
 
-def check_item_editor(doc: Mapping[str, Any], role: str, sub: str) -> None:
+def check_item_editor(doc: Mapping[str, Any], actor: Actor) -> None:
+    role, sub = actor.role, actor.id
     status = effective_status(doc, tmf.now())
     if status in (ACTIVE, OFFERED):
         if role == "agent":
@@ -164,10 +167,11 @@ def check_item_editor(doc: Mapping[str, Any], role: str, sub: str) -> None:
                    "basketLocked")
 
 
-def move(doc: dict[str, Any], to: str, role: str, sub: str, qualified: bool) -> dict[str, Any]:
-    """The basket moved to status `to` by `role` (checked); the agent working on it follows."""
+def move(doc: dict[str, Any], to: str, actor: Actor, qualified: bool) -> dict[str, Any]:
+    """The basket moved to status `to` by `actor` (checked); the agent working on it follows."""
     current = effective_status(doc, tmf.now())
-    role = "customer" if role == "channel" else role  # a channel acts for its anonymous visitor
+    sub = actor.id
+    role = "customer" if actor.role == "channel" else actor.role  # a channel acts for its anonymous visitor
     if current == EXPIRED:
         raise unprocessable(f"basket {doc['id']} has expired", "basketExpired")
     if to == current and to != WITH_AGENT:
@@ -213,7 +217,7 @@ def not_ordered(doc: dict[str, Any], reason: str, code: str, item_ids: Iterable[
     """An approved basket ordering could not place: back to the agent who handled it (withAgent,
     theirs) or, without one, to the customer (active); the reason in `context.orderIssue` and as
     a note on each item it is about. The caller writes it (a system move)."""
-    moved = move(doc, WITH_AGENT if agent else ACTIVE, SYSTEM, SYSTEM, True)
+    moved = move(doc, WITH_AGENT if agent else ACTIVE, Actor.system(), True)
     context = dict(moved.get("context") or {})
     if agent:
         context["agent"] = {"id": agent, "role": "agent"}
@@ -362,11 +366,7 @@ def postcode_of(doc: Mapping[str, Any]) -> str | None:
                  if m.get("mediumType") == "postalAddress" and m.get("characteristic", {}).get("postCode")), None)
 
 
-def changed_by(role: str, sub: str, channel: str | None) -> dict[str, Any]:
-    return {k: v for k, v in {"id": sub, "role": role, "channel": channel}.items() if v}
-
-
-def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], context_in: Mapping[str, Any] | None,
+def touch(doc: dict[str, Any], actor: Actor, at: str, what: list[str], context_in: Mapping[str, Any] | None,
           region: tuple[str | None, str | None]) -> dict[str, Any]:
     """The basket's context after a change: current channel, who and what, caller-given context
     (journey key, campaign code, device, postcode) and the region derived from it."""
@@ -375,12 +375,12 @@ def touch(doc: dict[str, Any], by: Mapping[str, Any], at: str, what: list[str], 
     for key in CALLER_CONTEXT:
         if given.get(key):
             context[key] = given[key]
-    if by.get("channel"):
-        context["currentChannel"] = by["channel"]
-        context.setdefault("originatingChannel", by["channel"])
+    if actor.channel:
+        context["currentChannel"] = actor.channel
+        context.setdefault("originatingChannel", actor.channel)
     if region[0]:
         context["region"] = {"name": region[0], "source": region[1]}
-    change = {"at": at, "by": dict(by), "what": what}
+    change = {"at": at, "by": actor.by, "what": what}
     context["lastChange"] = change
     context["changes"] = ([*(context.get("changes") or []), change])[-CHANGES_KEPT:]
     return {**doc, "context": context, "lastUpdate": at}

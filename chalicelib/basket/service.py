@@ -15,12 +15,13 @@ import datetime as dt
 from typing import Any, Callable, Mapping
 
 from chalicelib import db, deferred, settings, tmf
+from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain, pricing, store
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.errors import ApiError, Invalid, Unprocessable, busy, forbidden, not_found, precondition_failed
+from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
@@ -31,7 +32,6 @@ schemas = deferred.module("chalicelib.basket.schemas")
 promotions = deferred.module("chalicelib.promotion.service")
 
 USERS = ("customer", "channel", "agent")
-SYSTEM_BY = {"id": "omnishop", "role": domain.SYSTEM}
 
 
 def href(basket_id: str) -> str:
@@ -40,10 +40,6 @@ def href(basket_id: str) -> str:
 
 def _check_caller(caller: Caller) -> None:
     customer_access.check_roles(caller, *USERS)
-
-
-def _by(caller: Caller) -> dict[str, Any]:
-    return domain.changed_by(caller.role, caller.sub, caller.channel)
 
 
 class CachedCatalogue:
@@ -159,7 +155,7 @@ def _replaced(doc: Mapping[str, Any], offerings: Mapping[str, Mapping[str, Any]]
     held = {p["id"]: p for p in inventory.held(customer_id)}
     try:
         ends = ordering_domain.replaced_items(items, catalogue.offering, held)
-    except ApiError:   # an item id the order reserves: checkout says so
+    except Invalid:   # an item id the order reserves (a 400): checkout says so
         return []
     fees = rules.early_fees(ends, held, (doc.get("context") or {}).get("campaignCode"))
     return [{"id": e["id"], "action": "delete", "product": e["product"],
@@ -181,15 +177,14 @@ def _finish(doc: dict[str, Any], stored_facts: Mapping[str, Any] | None, channel
     return doc, facts_rec, expires
 
 
-def _apply(doc: dict[str, Any], body: Mapping[str, Any], caller_role: str, caller_sub: str, channel: str | None,
-           by: Mapping[str, Any], at: dt.datetime, source_ip: str | None, stored_facts: Mapping[str, Any] | None
-           ) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
+def _apply(doc: dict[str, Any], body: Mapping[str, Any], actor: Actor, at: dt.datetime, source_ip: str | None,
+           stored_facts: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
     """A basket after a create/PATCH body: status first, then items, context, prices, rules."""
-    status = body.get("status")
+    status, channel = body.get("status"), actor.channel
     if status == domain.WITH_AGENT:  # a take-over comes first: the agent then edits in the same change
-        doc = domain.move(doc, status, caller_role, caller_sub, True)
+        doc = domain.move(doc, status, actor, True)
     if body.get("cartItem"):
-        domain.check_item_editor(doc, caller_role, caller_sub)
+        domain.check_item_editor(doc, actor)
         items, touched = domain.apply_item_changes(doc.get("cartItem") or [], body["cartItem"],
                                                    lambda: tmf.new_id()[:8], settings.basket_max_quantity())
         existing = {i["id"] for i in doc.get("cartItem") or []}
@@ -201,8 +196,7 @@ def _apply(doc: dict[str, Any], body: Mapping[str, Any], caller_role: str, calle
             doc = {**doc, "cartItem": [{**i, "agreedPrice": pricing.agreed(i.get("itemPrice"))}
                                        for i in doc.get("cartItem") or []]}
         checked = _recompute(doc, _facts_record(doc, stored_facts, at), channel)
-        doc = domain.move(doc, status, caller_role, caller_sub,
-                          checked["qualificationResult"] == rules_domain.QUALIFIED)
+        doc = domain.move(doc, status, actor, checked["qualificationResult"] == rules_domain.QUALIFIED)
     if "contactMedium" in body:
         doc["contactMedium"] = list(body["contactMedium"])
     context_in = dict(body.get("context") or {})
@@ -211,7 +205,7 @@ def _apply(doc: dict[str, Any], body: Mapping[str, Any], caller_role: str, calle
     postcode = context_in.get("postCode") or domain.postcode_of(doc)
     anonymous_ip = source_ip if domain.customer_of(doc) is None and not postcode else None
     region = places.region(postcode, anonymous_ip) if (postcode or anonymous_ip) else (None, None)
-    doc = domain.touch(doc, by, tmf.iso(at), domain.describe_changes(body) or ["created"], context_in, region)
+    doc = domain.touch(doc, actor, tmf.iso(at), domain.describe_changes(body) or ["created"], context_in, region)
     return _finish(doc, stored_facts, channel, at)
 
 
@@ -261,8 +255,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if journey_key:
         context_in.setdefault("journeyKey", journey_key)
     changes["context"] = context_in
-    doc, facts_rec, expires = _apply(doc, changes, caller.role, caller.sub, caller.channel, _by(caller), at,
-                                     source_ip, facts_rec)
+    doc, facts_rec, expires = _apply(doc, changes, Actor.of(caller), at, source_ip, facts_rec)
     version = store.write(doc, None, facts_rec, expires)
     logger.info("basket created", extra={"basketId": rid, "by": caller.role, "items": len(doc["cartItem"])})
     return domain.present(doc, at), version
@@ -281,40 +274,26 @@ def read(basket_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
     return domain.present(found.doc, tmf.now()), found.version
 
 
-def _stale(basket_id: str, doc: Mapping[str, Any], version: int, message: str) -> ApiError:
-    exc = precondition_failed(message, domain.present(doc, tmf.now()))
-    exc.headers["ETag"] = tmf.etag(version)
-    return exc
-
-
 def _change(basket_id: str, expected: int | None, load: Callable[[], store.Stored | None],
             mutate: Callable[[store.Stored, dt.datetime], tuple[dict[str, Any], dict[str, Any] | None, int] | None]
             ) -> tuple[dict[str, Any], int]:
-    """Read - mutate - conditional write, retried on a concurrent change when no If-Match."""
-    attempts = settings.basket_write_attempts()
-    for attempt in range(attempts):
+    """db.change on a basket: `mutate(found, at)` gives (basket, customer facts, expiry) to write,
+    or None; the answer is the basket as presented, and its version."""
+    def loaded() -> tuple[store.Stored, int]:
         found = load()
         if found is None:
             raise domain.hidden(basket_id)
-        if expected is not None and expected != found.version:
-            raise _stale(basket_id, found.doc, found.version,
-                         f"basket {basket_id} is at version {found.version}, not {expected}")
-        at = tmf.now()
-        result = mutate(found, at)
-        if result is None:
-            return domain.present(found.doc, at), found.version
-        doc, facts_rec, expires = result
-        try:
-            return domain.present(doc, at), store.write(doc, found.version, facts_rec, expires)
-        except store.StaleVersion:
-            if expected is not None:
-                latest = store.load(basket_id)
-                if latest is None:
-                    raise domain.hidden(basket_id) from None
-                raise _stale(basket_id, latest.doc, latest.version,
-                             f"basket {basket_id} was changed by someone else") from None
-            db.back_off(attempt)
-    raise busy(f"basket {basket_id}")
+        return found, found.version
+
+    def write(new: tuple[dict[str, Any], dict[str, Any] | None, int], version: int) -> int:
+        doc, facts, expires = new
+        return store.write(doc, version, facts, expires)
+
+    result, version = db.change(f"basket {basket_id}", loaded, lambda found, _version: mutate(found, tmf.now()),
+                                write, expected=expected, attempts=settings.basket_write_attempts(),
+                                shown=lambda found: domain.present(found.doc, tmf.now()))
+    doc = result.doc if isinstance(result, store.Stored) else result[0]
+    return domain.present(doc, tmf.now()), version
 
 
 def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None = None,
@@ -331,8 +310,7 @@ def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: s
     def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
         if domain.effective_status(found.doc, at) == domain.EXPIRED:
             raise Unprocessable(f"basket {basket_id} has expired", "basketExpired")
-        return _apply(dict(found.doc), changes, caller.role, caller.sub, caller.channel, _by(caller), at,
-                      source_ip, found.facts)
+        return _apply(dict(found.doc), changes, Actor.of(caller), at, source_ip, found.facts)
 
     doc, version = _change(basket_id, tmf.parse_if_match(if_match), lambda: _load_readable(basket_id, caller), mutate)
     logger.info("basket changed", extra={"basketId": basket_id, "by": caller.role, "status": doc.get("status"),
@@ -342,16 +320,17 @@ def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: s
 
 def delete(basket_id: str, caller: Caller, if_match: str | None = None) -> None:
     _check_caller(caller)
-    found = _load_readable(basket_id, caller)
-    expected = tmf.parse_if_match(if_match)
-    if expected is not None and expected != found.version:
-        raise _stale(basket_id, found.doc, found.version, f"basket {basket_id} is at version {found.version}, not {expected}")
-    if domain.effective_status(found.doc, tmf.now()) != domain.EXPIRED:
-        domain.check_item_editor(found.doc, caller.role, caller.sub)
-    try:
-        store.remove(basket_id, found.version)
-    except store.StaleVersion:
-        raise precondition_failed(f"basket {basket_id} was changed while deleting it; read it again") from None
+
+    def loaded() -> tuple[store.Stored, int]:
+        found = _load_readable(basket_id, caller)
+        return found, found.version
+
+    def check(found: store.Stored) -> None:
+        if domain.effective_status(found.doc, tmf.now()) != domain.EXPIRED:
+            domain.check_item_editor(found.doc, Actor.of(caller))
+
+    db.delete(f"basket {basket_id}", loaded, lambda version: store.remove(basket_id, version), check=check,
+              expected=tmf.parse_if_match(if_match), attempts=settings.basket_write_attempts())
     logger.info("basket deleted", extra={"basketId": basket_id, "by": caller.role})
 
 
@@ -404,8 +383,8 @@ def system_move(basket_id: str, status: str, channel: str | None = None) -> tupl
 
 def _moved_by_system(found: store.Stored, status: str, channel: str | None,
                      at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
-    doc = domain.move(dict(found.doc), status, domain.SYSTEM, SYSTEM_BY["id"], True)
-    doc = domain.touch(doc, {**SYSTEM_BY, **({"channel": channel} if channel else {})}, tmf.iso(at),
+    doc = domain.move(dict(found.doc), status, Actor.system(), True)
+    doc = domain.touch(doc, Actor.system(channel), tmf.iso(at),
                        [f"status {status}"], None, (None, None))
     return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
 
@@ -431,7 +410,7 @@ def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str]
                 version is None or found.version != version or found.doc.get("status") != domain.AWAITING):
             return None
         doc = domain.not_ordered(dict(found.doc), reason, code, item_ids, tmf.iso(at), domain.last_agent(found.doc))
-        doc = domain.touch(doc, SYSTEM_BY, tmf.iso(at), [f"status {doc['status']}: not ordered ({code})"], None,
+        doc = domain.touch(doc, Actor.system(), tmf.iso(at), [f"status {doc['status']}: not ordered ({code})"], None,
                            (None, None))
         changed.append(True)
         return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
@@ -482,9 +461,9 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
         for source in sources:
             doc["cartItem"] = domain.merge_items(doc.get("cartItem") or [], source.get("cartItem") or [], source["id"])
             doc["context"] = domain.merge_context(doc, source)
-        by = {**SYSTEM_BY, "channel": (doc.get("context") or {}).get("currentChannel")}
         what = ["identified: basket now the customer's"] + [f"merged basket {s['id']}" for s in sources]
-        doc = domain.touch(doc, by, tmf.iso(now), what, None, (None, None))
+        doc = domain.touch(doc, Actor.system((doc.get("context") or {}).get("currentChannel")), tmf.iso(now), what,
+                           None, (None, None))
         return _finish(doc, None, (doc.get("context") or {}).get("currentChannel"), now)
 
     _change(target_id, None, lambda: store.load(target_id), mutate)

@@ -3,7 +3,6 @@ token reaches only its own customer (any other id is 404, never their data); an 
 centre or a store reaches every customer."""
 from __future__ import annotations
 
-from typing import Any
 
 from chalicelib import access as rights
 from chalicelib.auth import Caller, require
@@ -35,6 +34,3 @@ def check_customer(caller: Caller, customer_id: str, *roles: str) -> None:
         raise not_found("customer", customer_id)
 
 
-def changed_by(caller: Caller) -> dict[str, Any]:
-    """Who did it, for audit records (no contact data)."""
-    return {k: v for k, v in {"id": caller.sub, "role": caller.role, "channel": caller.channel}.items() if v}

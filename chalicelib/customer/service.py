@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 from chalicelib import access as rights
 from chalicelib import db, deferred, tmf
+from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.customer import access, domain, identity, interactions, store
 from chalicelib.errors import bad_request, not_found
@@ -47,7 +48,7 @@ def _audit(customer_id: str, old: Mapping[str, Any] | None, new: Mapping[str, An
     changes = domain.consent_changes(old, new)
     if not changes:
         return None
-    return domain.audit_record(customer_id, changes, access.changed_by(caller), tmf.new_id(), at, journey_key)
+    return domain.audit_record(customer_id, changes, Actor.of(caller).by, tmf.new_id(), at, journey_key)
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def link_visitor(customer_id: str, body: Mapping[str, Any], caller: Caller) -> t
     domain.validate_payload("identityLink", schemas.IdentityLink, body)
     visitor_id = body["visitorId"]
     _existing(customer_id)
-    doc, made = identity.link(visitor_id, customer_id, access.changed_by(caller))
+    doc, made = identity.link(visitor_id, customer_id, Actor.of(caller).by)
     if made:
         logger.info("visitor identified", extra={"customerId": customer_id})
     return doc, made

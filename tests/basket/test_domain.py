@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from chalicelib import tmf
+from chalicelib.actor import Actor
 from chalicelib.basket import domain
 from chalicelib.catalog.demo import CATALOGUE
 from chalicelib.errors import ApiError
@@ -82,22 +83,22 @@ def basket(status="active", customer="c1", agent=None, end_days=30):
 
 
 def test_hand_over_to_an_agent_and_back_for_approval():
-    doc = domain.move(basket(), "withAgent", "customer", "c1", True)
+    doc = domain.move(basket(), "withAgent", Actor("customer", "c1"), True)
     assert doc["status"] == "withAgent" and domain.agent_of(doc) is None        # on the worklist
-    doc = domain.move(doc, "withAgent", "agent", "agent-7", True)                   # taken over
+    doc = domain.move(doc, "withAgent", Actor("agent", "agent-7"), True)                   # taken over
     assert domain.agent_of(doc) == "agent-7" and {"id": "agent-7", "role": "agent",
                                                   "@referredType": "Individual"} in doc["relatedParty"]
-    domain.check_item_editor(doc, "agent", "agent-7")
+    domain.check_item_editor(doc, Actor("agent", "agent-7"))
     with pytest.raises(ApiError) as err:
-        domain.check_item_editor(doc, "customer", "c1")
+        domain.check_item_editor(doc, Actor("customer", "c1"))
     assert err.value.code == "withAgent"
     with pytest.raises(ApiError) as err:
-        domain.check_item_editor(doc, "agent", "agent-8")
+        domain.check_item_editor(doc, Actor("agent", "agent-8"))
     assert err.value.code == "notYourBasket"
-    doc = domain.move(doc, "awaitingApproval", "agent", "agent-7", True)
+    doc = domain.move(doc, "awaitingApproval", Actor("agent", "agent-7"), True)
     with pytest.raises(ApiError):
-        domain.check_item_editor(doc, "agent", "agent-7")
-    doc = domain.move(doc, "approved", "customer", "c1", True)
+        domain.check_item_editor(doc, Actor("agent", "agent-7"))
+    doc = domain.move(doc, "approved", Actor("customer", "c1"), True)
     assert doc["status"] == "approved" and domain.agent_of(doc) is None
 
 
@@ -111,20 +112,20 @@ def test_illegal_moves():
              (basket(end_days=-1), "withAgent", "customer", "basketExpired")]
     for doc, to, role, code in cases:
         with pytest.raises(ApiError) as err:
-            domain.move(doc, to, role, "x", True)
+            domain.move(doc, to, Actor(role, "x"), True)
         assert err.value.code == code, (to, role)
     with pytest.raises(ApiError) as err:
-        domain.move(basket("withAgent", agent="a"), "awaitingApproval", "agent", "a", False)
+        domain.move(basket("withAgent", agent="a"), "awaitingApproval", Actor("agent", "a"), False)
     assert err.value.code == "notQualified"
 
 
 def test_agents_edit_only_what_they_took_over():
     with pytest.raises(ApiError) as err:
-        domain.check_item_editor(basket(), "agent", "a")
+        domain.check_item_editor(basket(), Actor("agent", "a"))
     assert err.value.code == "notWithAgent"
-    domain.check_item_editor(basket(), "customer", "c1")
+    domain.check_item_editor(basket(), Actor("customer", "c1"))
     with pytest.raises(ApiError) as err:
-        domain.check_item_editor(basket("ordered"), "customer", "c1")
+        domain.check_item_editor(basket("ordered"), Actor("customer", "c1"))
     assert err.value.code == "basketLocked"
 
 
@@ -157,9 +158,9 @@ def test_expiry_and_limits():
 
 
 def test_context_records_channel_who_and_what():
-    doc = domain.touch({"id": "b"}, {"id": "u", "role": "channel", "channel": "web"}, "t1", ["created"],
+    doc = domain.touch({"id": "b"}, Actor("channel", "u", "web"), "t1", ["created"],
                        {"campaignCode": "camp-1", "device": "tablet"}, ("London", "ip"))
-    doc = domain.touch(doc, {"id": "a", "role": "agent", "channel": "callcenter"}, "t2", ["add item x"], None,
+    doc = domain.touch(doc, Actor("agent", "a", "callcenter"), "t2", ["add item x"], None,
                        (None, None))
     ctx = doc["context"]
     assert ctx["originatingChannel"] == "web" and ctx["currentChannel"] == "callcenter"

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from chalicelib.actor import Actor
 from chalicelib.basket import domain as basket
 from chalicelib.basket import pricing
 from chalicelib.errors import ApiError
@@ -74,7 +75,7 @@ def test_an_unorderable_approval_goes_back_to_its_agent_with_the_reason_on_the_i
     assert "note" not in back["cartItem"][0] and back["cartItem"][1]["note"][0]["text"] == "TV needs fibre"
     assert basket.list_key(back) == "WORKLIST#withAgent"
     # handed back again: the issue and its notes go
-    again = basket.move(back, basket.AWAITING, "agent", "agent-7", True)
+    again = basket.move(back, basket.AWAITING, Actor("agent", "agent-7"), True)
     assert "orderIssue" not in again["context"] and all("note" not in i for i in again["cartItem"])
 
 
@@ -85,14 +86,14 @@ def test_without_an_agent_it_goes_back_to_the_customer():
 
 def test_states_of_checkout():
     assert basket.list_key(cart()) == basket.APPROVED_KEY
-    ordered = basket.move(cart(status="active"), basket.ORDERED, basket.SYSTEM, "omnishop", True)
+    ordered = basket.move(cart(status="active"), basket.ORDERED, Actor.system(), True)
     assert ordered["status"] == basket.ORDERED
     with pytest.raises(ApiError) as refused:
         basket.move({**cart(status="active"), "relatedParty": [{"id": "v", "role": "visitor"}]}, basket.ORDERED,
-                    basket.SYSTEM, "omnishop", True)
+                    Actor.system(), True)
     assert refused.value.code == "identifyFirst"
     with pytest.raises(ApiError):
-        basket.move(cart(status="active"), basket.ORDERED, "customer", "cust-1", True)   # only ordering does
+        basket.move(cart(status="active"), basket.ORDERED, Actor("customer", "cust-1"), True)   # only ordering does
 
 
 def test_the_newest_basket_in_recovery_speaks_for_the_customer():
