@@ -75,7 +75,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     count_once(streams.event_id(record), [(name, None) for name in business_counts(old, new)])
     logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),
                                         "deliveries": sent, "recovery": did,
-                                        "journey_key": ((new or {}).get("context") or {}).get("journeyKey")})
+                                        "journey_key": domain.Basket(new).journey_key if new else None})
 
 
 @traced

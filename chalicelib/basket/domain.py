@@ -20,6 +20,7 @@ active or assistanceOffered, and only by the agent who took it over while it is 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any, Callable, Iterable, Mapping
@@ -90,32 +91,92 @@ CHANGES_KEPT = 20
 CALLER_CONTEXT = ("journeyKey", "campaignCode", "device", "postCode")   # what a channel tells us
 
 
+# --- the view ------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Basket:
+    """A thin typed view of a stored shoppingCart. The JSON document stays the record (TMF lets a
+    client add fields the code never reads); the view names what the code decides with."""
+    doc: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    def status_at(self, at: dt.datetime) -> str | None:
+        return effective_status(self.doc, at)
+
+    @property
+    def customer_id(self) -> str | None:
+        return self._party("customer")
+
+    @property
+    def visitor_id(self) -> str | None:
+        return self._party("visitor")
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("cartItem") or [])
+
+    @property
+    def context(self) -> Mapping[str, Any]:
+        return self.doc.get("context") or {}
+
+    @property
+    def journey_key(self) -> str | None:
+        return self.context.get("journeyKey")
+
+    @property
+    def current_channel(self) -> str | None:
+        return self.context.get("currentChannel")
+
+    @property
+    def originating_channel(self) -> str | None:
+        return self.context.get("originatingChannel")
+
+    @property
+    def campaign_code(self) -> str | None:
+        return self.context.get("campaignCode")
+
+    @property
+    def agent_id(self) -> str | None:
+        """The agent working on it (taken over), if any."""
+        return (self.context.get("agent") or {}).get("id")
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return list(self.context.get("changes") or [])
+
+    def _party(self, role: str) -> str | None:
+        return next((p["id"] for p in self.doc.get("relatedParty") or [] if p.get("role") == role), None)
+
+
 # --- who ----------------------------------------------------------------------------------------
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    return next((p["id"] for p in doc.get("relatedParty") or [] if p.get("role") == "customer"), None)
-
-
-def visitor_of(doc: Mapping[str, Any]) -> str | None:
-    return next((p["id"] for p in doc.get("relatedParty") or [] if p.get("role") == "visitor"), None)
+    return Basket(doc).customer_id
 
 
 def agent_of(doc: Mapping[str, Any]) -> str | None:
-    return ((doc.get("context") or {}).get("agent") or {}).get("id")
+    return Basket(doc).agent_id
 
 
 def owner_key(doc: Mapping[str, Any]) -> str:
-    customer = customer_of(doc)
-    return f"CUSTOMER#{customer}" if customer else f"VISITOR#{visitor_of(doc) or doc['id']}"
+    basket = Basket(doc)
+    return f"CUSTOMER#{basket.customer_id}" if basket.customer_id else f"VISITOR#{basket.visitor_id or basket.id}"
 
 
 def list_key(doc: Mapping[str, Any]) -> str | None:
     """The sparse second index: an agent's worklist, or a channel's anonymous baskets of a day."""
-    if doc.get("status") in (WITH_AGENT, OFFERED) and customer_of(doc):
-        return f"WORKLIST#{doc['status']}"
-    if doc.get("status") == APPROVED and customer_of(doc):
+    basket = Basket(doc)
+    if basket.status in (WITH_AGENT, OFFERED) and basket.customer_id:
+        return f"WORKLIST#{basket.status}"
+    if basket.status == APPROVED and basket.customer_id:
         return APPROVED_KEY   # the sweep finds approved baskets not ordered in time here
-    if not customer_of(doc):
-        return anonymous_key((doc.get("context") or {}).get("originatingChannel"), doc["creationDate"])
+    if not basket.customer_id:
+        return anonymous_key(basket.originating_channel, doc["creationDate"])
     return None
 
 
@@ -125,10 +186,10 @@ APPROVED_KEY = f"PENDING#{APPROVED}"
 def last_agent(doc: Mapping[str, Any]) -> str | None:
     """The agent working on the basket, else the last agent who changed it (an approved basket
     has none working on it any more: the one who handed it back handled it)."""
-    if agent_of(doc):
-        return agent_of(doc)
-    changes = (doc.get("context") or {}).get("changes") or []
-    return next((c["by"]["id"] for c in reversed(changes) if (c.get("by") or {}).get("role") == "agent"
+    basket = Basket(doc)
+    if basket.agent_id:
+        return basket.agent_id
+    return next((c["by"]["id"] for c in reversed(basket.changes) if (c.get("by") or {}).get("role") == "agent"
                  and c["by"].get("id")), None)
 
 
@@ -359,7 +420,7 @@ def merge_context(target: Mapping[str, Any], source: Mapping[str, Any]) -> dict[
 # --- context ------------------------------------------------------------------------------------
 def postcode_of(doc: Mapping[str, Any]) -> str | None:
     """The sale's postcode: the basket's context, else a postal address among its contactMedium."""
-    code = (doc.get("context") or {}).get("postCode")
+    code = Basket(doc).context.get("postCode")
     if code:
         return code
     return next((m.get("characteristic", {}).get("postCode") for m in doc.get("contactMedium") or []
@@ -423,7 +484,7 @@ def present(doc: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
 
 
 def check_size(doc: Mapping[str, Any], max_items: int, max_bytes: int) -> None:
-    items = len(doc.get("cartItem") or [])
+    items = len(Basket(doc).items)
     if items > max_items:
         raise unprocessable(f"a basket holds at most {max_items} items; this change would make {items}",
                             "basketFull")

@@ -113,7 +113,7 @@ def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel
         oid = item["productOffering"]["id"]
         offerings[oid] = catalogue.offering(oid) or {"id": oid, "name": item["productOffering"].get("name")}
     bundle_ids = [r["bundle"]["id"] for r in rules.bundle_rules()]
-    buyer = pricing.buyer(channel, (facts_rec or {}).get("customer"), (doc.get("context") or {}).get("campaignCode"),
+    buyer = pricing.buyer(channel, (facts_rec or {}).get("customer"), domain.Basket(doc).campaign_code,
                           tmf.now())
     priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids, buyer)
     active = [i for i in priced if i.get("status", "active") == "active"]
@@ -157,7 +157,7 @@ def _replaced(doc: Mapping[str, Any], offerings: Mapping[str, Mapping[str, Any]]
         ends = ordering_domain.replaced_items(items, catalogue.offering, held)
     except Invalid:   # an item id the order reserves (a 400): checkout says so
         return []
-    fees = rules.early_fees(ends, held, (doc.get("context") or {}).get("campaignCode"))
+    fees = rules.early_fees(ends, held, domain.Basket(doc).campaign_code)
     return [{"id": e["id"], "action": "delete", "product": e["product"],
              "productOffering": held[e["product"]["id"]].get("productOffering"),
              "itemPrice": [fees[e["id"]]] if e["id"] in fees else [],
@@ -386,7 +386,7 @@ def _moved_by_system(found: store.Stored, status: str, channel: str | None,
     doc = domain.move(dict(found.doc), status, Actor.system(), True)
     doc = domain.touch(doc, Actor.system(channel), tmf.iso(at),
                        [f"status {status}"], None, (None, None))
-    return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
+    return _finish(doc, found.facts, domain.Basket(doc).current_channel, at)
 
 
 def ordered_write(found: store.Stored, channel: str | None = None) -> store.BasketRecord:
@@ -413,7 +413,7 @@ def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str]
         doc = domain.touch(doc, Actor.system(), tmf.iso(at), [f"status {doc['status']}: not ordered ({code})"], None,
                            (None, None))
         changed.append(True)
-        return _finish(doc, found.facts, (doc.get("context") or {}).get("currentChannel"), at)
+        return _finish(doc, found.facts, domain.Basket(doc).current_channel, at)
 
     doc, version = _change(basket_id, None, lambda: store.load(basket_id), mutate)
     return doc, version, bool(changed)
@@ -433,8 +433,8 @@ def open_baskets(customer_id: str, limit: int | None = None) -> list[dict[str, A
         status = domain.effective_status(doc, at)
         if status in domain.OPEN:
             out.append({"id": doc["id"], "href": doc["href"], "status": status, "lastUpdate": doc["lastUpdate"],
-                        "itemCount": len(doc.get("cartItem") or []), "cartTotalPrice": doc.get("cartTotalPrice"),
-                        "context": {k: v for k, v in (doc.get("context") or {}).items() if k != "changes"},
+                        "itemCount": len(domain.Basket(doc).items), "cartTotalPrice": doc.get("cartTotalPrice"),
+                        "context": {k: v for k, v in domain.Basket(doc).context.items() if k != "changes"},
                         "@referredType": domain.TYPE})
     return out
 
@@ -462,9 +462,9 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
             doc["cartItem"] = domain.merge_items(doc.get("cartItem") or [], source.get("cartItem") or [], source["id"])
             doc["context"] = domain.merge_context(doc, source)
         what = ["identified: basket now the customer's"] + [f"merged basket {s['id']}" for s in sources]
-        doc = domain.touch(doc, Actor.system((doc.get("context") or {}).get("currentChannel")), tmf.iso(now), what,
+        doc = domain.touch(doc, Actor.system(domain.Basket(doc).current_channel), tmf.iso(now), what,
                            None, (None, None))
-        return _finish(doc, None, (doc.get("context") or {}).get("currentChannel"), now)
+        return _finish(doc, None, domain.Basket(doc).current_channel, now)
 
     _change(target_id, None, lambda: store.load(target_id), mutate)
     for source in sources:

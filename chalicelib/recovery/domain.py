@@ -291,7 +291,7 @@ def approval_request(doc: Mapping[str, Any], version: int, link: str) -> dict[st
     return {"messageId": approval_id(doc["id"], version), "purpose": "service",
             "content": {"email": approval_email(summary)}, "channels": ["email"], "subject": APPROVAL_SUBJECT,
             "fields": {"link": link, "basketId": doc["id"]},
-            "journeyKey": (doc.get("context") or {}).get("journeyKey"),
+            "journeyKey": basket.Basket(doc).journey_key,
             "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": basket.TYPE}],
             "reason": "basket handed back for approval: approval email"}
 
@@ -318,7 +318,7 @@ def not_ordered_request(doc: Mapping[str, Any], version: int, reason: str, to_ag
             "content": {"sms": NOT_ORDERED_SMS.format(firstName="{firstName}", link="{link}", **fill),
                         "email": NOT_ORDERED_EMAIL.format(firstName="{firstName}", link="{link}", **fill)},
             "channels": ["email", "sms"], "subject": NOT_ORDERED_SUBJECT,
-            "fields": {"link": link, "basketId": doc["id"]}, "journeyKey": (doc.get("context") or {}).get("journeyKey"),
+            "fields": {"link": link, "basketId": doc["id"]}, "journeyKey": basket.Basket(doc).journey_key,
             "related": [{"id": doc["id"], "href": doc.get("href"), "@referredType": basket.TYPE}],
             "reason": "approved basket not ordered: message"}
 
