@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from chalicelib import aws, db, deferred, settings, tmf, workflows
 from chalicelib.auth import Caller, require
@@ -24,7 +24,7 @@ from chalicelib.basket import store as basket_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import store as customer_store
-from chalicelib.errors import ApiError, Conflict, bad_request, busy, conflict, not_found, precondition_failed, unprocessable
+from chalicelib.errors import ApiError, Conflict, bad_request, conflict, not_found, unprocessable
 from chalicelib.inventory import domain as inventory_domain
 from chalicelib.observability import logger
 from chalicelib.ordering import domain, store
@@ -504,10 +504,6 @@ def appointment_changed(order_id: str, ref: Mapping[str, Any]) -> int:
     return changed
 
 
-def _busy(order_id: str) -> ApiError:
-    return busy(f"productOrder {order_id}")
-
-
 def refresh_parent(parent_id: str) -> dict[str, Any]:
     """The parent order's state and item states follow its children's (TMF622)."""
     def mutate(found: store.Stored, at: str) -> dict[str, Any] | None:
@@ -621,6 +617,15 @@ def read_cancellation(rid: str, caller: Caller) -> dict[str, Any]:
 AMENDABLE_FIELDS = {"productOrderItem", "@type", "@baseType", "@schemaLocation"}
 
 
+class _Amending(NamedTuple):
+    """An amendment planned on one read of the order, ready to write (store.write_amendment)."""
+    plan: domain.Amendment
+    changed: list[tuple[dict[str, Any], store.Stored]]   # each changed child order, as read
+    also: list[Any]                                      # the installation slots it confirms
+    added: int
+    cancelled: int
+
+
 def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
           if_match: str | None = None) -> tuple[dict[str, Any], int]:
     """Amend an order in flight: its productOrderItem list as the caller wants it, where an item
@@ -637,17 +642,20 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
                             "notAmendable")
     expected = tmf.parse_if_match(if_match)
     rules_now = domain.default_cancel_rules()
-    for attempt in range(settings.order_write_attempts()):
-        found = first if attempt == 0 else _visible(order_id, caller)
+    loaded: list[store.Stored] = []
+
+    def load() -> tuple[store.Stored, int]:
+        found = first if not loaded else _visible(order_id, caller)
+        loaded[:] = [found]
+        return found, found.version
+
+    def mutate(found: store.Stored, version: int) -> _Amending | None:
         parent = found.doc
-        if expected is not None and found.version != expected:
-            raise precondition_failed(f"productOrder {order_id} is at version {found.version}, not {expected}: "
-                                      "read it again")
         if domain.parent_of(parent):
             raise unprocessable("this is a child order; amend the order it is part of", "childOrder")
         cancel_ids, added = domain.amendment_request(parent.get("productOrderItem") or [], body["productOrderItem"])
         if not cancel_ids and not added:
-            return parent, found.version              # as asked already (a repeat): nothing to do
+            return None                               # as asked already (a repeat): nothing to do
         if parent.get("state") not in domain.AMENDABLE:
             raise unprocessable(f"productOrder {order_id} is {parent.get('state')}: it can no longer be amended",
                                 "orderFinished" if parent.get("state") in domain.FINAL else "notAmendable")
@@ -680,21 +688,23 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
             # The children were read after the order: another amendment may have been written in
             # between (its cancelled items then look "already cancelled"). Judge it on a fresh read.
             again = store.load(order_id)
-            if again is not None and again.version != found.version:
-                continue
+            if again is not None and again.version != version:
+                raise store.StaleVersion() from None
             raise
-        try:
-            version = store.write_amendment(plan.parent, found.version,
-                                            [(doc, children[cid]) for cid, doc in plan.changed.items()], plan.created,
-                                            also=[confirm] if confirm else [])
-        except store.StaleVersion:
-            db.back_off(attempt)
-            continue
-        logger.info("order amended", extra={"orderId": order_id, "amendment": plan.record["id"],
-                                           "added": len(added), "cancelled": len(cancel_ids),
-                                           "childOrders": plan.record["childOrder"]})
-        return plan.parent, version
-    raise _busy(order_id)
+        return _Amending(plan, [(doc, children[cid]) for cid, doc in plan.changed.items()],
+                         [confirm] if confirm else [], len(added), len(cancel_ids))
+
+    def write(new: _Amending, version: int) -> int:
+        return store.write_amendment(new.plan.parent, version, new.changed, new.plan.created, also=new.also)
+
+    result, version = db.change(f"productOrder {order_id}", load, mutate, write, expected=expected,
+                                attempts=settings.order_write_attempts(), shown=lambda found: found.doc)
+    if isinstance(result, store.Stored):
+        return result.doc, version
+    logger.info("order amended", extra={"orderId": order_id, "amendment": result.plan.record["id"],
+                                       "added": result.added, "cancelled": result.cancelled,
+                                       "childOrders": result.plan.record["childOrder"]})
+    return result.plan.parent, version
 
 
 def amended_child(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str | None:

@@ -17,6 +17,8 @@ import datetime as dt
 import json
 from typing import Any, Mapping
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib import aws, db, deferred, settings, tmf, workflows
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
@@ -308,29 +310,38 @@ CAP_PREFIX, CAP_ATTEMPTS = "CAP#", 10
 
 
 def _cap_admits(customer_id: str, basket_id: str, at: int, window: int, cap: int) -> bool:
-    """The rolling-window cap (domain `cap_admits`) on her CAP# item: read, decide, and write back
-    only if nobody wrote it meanwhile (otherwise read again)."""
+    """The rolling-window cap (domain `cap_admits`) on her CAP# item, a db.change: read, decide,
+    and write back only if nobody wrote it meanwhile (otherwise read again; 409 busy after
+    CAP_ATTEMPTS lost writes)."""
     key = f"{CAP_PREFIX}{customer_id}"
-    for attempt in range(CAP_ATTEMPTS):
+    admitted: list[bool] = [True]
+
+    def load() -> tuple[RecoverySession | None, int]:
         try:
             item = RecoverySession.get(key, consistent_read=True)
         except RecoverySession.DoesNotExist:
-            item = None
+            return None, 0
+        return item, int(item.cap_version or 0)
+
+    def mutate(item: RecoverySession | None, version: int) -> tuple[RecoverySession, Condition] | None:
         before = {k: int(v) for k, v in ((item.reminded.as_dict() if item and item.reminded else {}).items())}
         after = domain.cap_admits(before, basket_id, at, window, cap)
-        if after is None:
-            return False
-        if item is not None and after == before:
-            return True
-        version = int(item.cap_version or 0) if item else 0
+        admitted[0] = after is not None
+        if after is None or (item is not None and after == before):
+            return None
         fresh = RecoverySession(key, reminded=after, cap_version=version + 1, expires=max(after.values()) + window)
-        expected = (RecoverySession.pk.does_not_exist() if item is None
-                    else RecoverySession.cap_version == version if item.cap_version is not None
-                    else RecoverySession.cap_version.does_not_exist())
-        if written(lambda: fresh.save(condition=expected)):
-            return True
-        db.back_off(attempt)
-    raise RuntimeError(f"the outreach cap of {customer_id} kept moving: {CAP_ATTEMPTS} attempts")
+        return fresh, (RecoverySession.pk.does_not_exist() if item is None
+                       else RecoverySession.cap_version == version if item.cap_version is not None
+                       else RecoverySession.cap_version.does_not_exist())
+
+    def write(new: tuple[RecoverySession, Condition], version: int) -> int:
+        fresh, expected = new
+        with db.versioned():
+            fresh.save(condition=expected)
+        return version + 1
+
+    db.change(f"the outreach cap of {customer_id}", load, mutate, write, attempts=CAP_ATTEMPTS)
+    return admitted[0]
 
 
 def sent(state: Mapping[str, Any]) -> dict[str, Any]:
