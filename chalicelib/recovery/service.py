@@ -176,7 +176,7 @@ def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
     the reason (to the agent who handled it, else to her), she is told by the channel she
     approved it from, and the agent sees it on the worklist. A write racing the capture raises
     (409 while still approved: the stream, or the sweep, tries again)."""
-    from chalicelib.ordering import service as ordering   # lazily: only approvals need it
+    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
 
     customer_id = basket.customer_of(doc)
     caller = Caller(sub=customer_id or "", role="customer", channel=(doc.get("context") or {}).get("currentChannel")
@@ -456,7 +456,7 @@ def approve(token: str) -> dict[str, Any]:
     has the order. When it cannot be ordered (qualification, a price changed since the email,
     routing) the approval is recorded and the basket returned with the reason (place_approved's
     rules): the answer has the reason and where the basket went."""
-    from chalicelib.ordering import service as ordering   # lazily: only approvals need it
+    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
 
     link, basket_id = _link(token, domain.LINK_APPROVE)
     parsed = domain.parse_approval_subject(link.subject)

@@ -152,7 +152,7 @@ def test_a_passing_fault_keeps_the_approval_and_tells_her_nothing(recovery, api,
     "could not place" message. Only capture's business refusals return a basket."""
     from chalicelib.basket import store
     from chalicelib.errors import ApiError, conflict
-    from chalicelib.ordering import service as ordering
+    from chalicelib.ordering import capture as ordering
     from chalicelib.recovery import service
 
     cart, _ = _handed_back(api, andrea, agent, "po-home-security")

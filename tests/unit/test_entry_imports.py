@@ -23,7 +23,8 @@ from infra.resources import ROOT
 
 # Modules that cost a cold start most and that only some events need: a context's service and
 # its helpers, payload schemas (pydantic models) and pydantic itself.
-HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs")
+HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
+         ".capture", ".cancellation", ".fulfilment")
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
@@ -45,9 +46,10 @@ ALLOWED: dict[str, set[str]] = {
     "functions.notify_send": {"chalicelib.notify.service"},
     "functions.notify_sweep": {"chalicelib.notify.service"},
     # ordering.service reads the catalogue through basket.service's cache (module-level alias)
-    "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.service",
-                               "chalicelib.basket.service"},
-    "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.fulfilment",
+                               "chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.order_tasks": {"chalicelib.ordering.fulfilment", "chalicelib.ordering.service",
+                              "chalicelib.basket.service"},
     "functions.payment_sweep": {"chalicelib.payment.service"},
     "functions.promotion_events": {"chalicelib.hub.service"},
     "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
@@ -115,7 +117,8 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
     modules = loaded["functions.basket_events"]
     for unwanted in ("chalicelib.catalog.schemas", "chalicelib.customer.schemas", "chalicelib.basket.schemas",
                      "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
-                     "chalicelib.inventory.service", "chalicelib.ordering.service"):
+                     "chalicelib.inventory.service", "chalicelib.ordering.service",
+                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment"):
         assert unwanted not in modules, unwanted
 
 
