@@ -24,7 +24,8 @@ from infra.resources import ROOT
 # Modules that cost a cold start most and that only some events need: a context's service and
 # its helpers, payload schemas (pydantic models) and pydantic itself.
 HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
-         ".capture", ".cancellation", ".fulfilment")
+         ".capture", ".cancellation", ".fulfilment",                                   # ordering
+         ".management", ".runner", ".sender", ".targeting", ".attribution")           # campaign
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
@@ -32,10 +33,11 @@ ALLOWED: dict[str, set[str]] = {
     "functions.appointment_sweep": {"chalicelib.appointment.service"},
     "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.service"},
     "functions.basket_sweep": {"chalicelib.recovery.service"},
-    "functions.campaign_attribution": {"chalicelib.campaign.service"},
-    "functions.campaign_runner": {"chalicelib.campaign.service"},
-    "functions.campaign_send": {"chalicelib.campaign.service"},
-    "functions.campaign_targeting": {"chalicelib.campaign.service"},
+    "functions.campaign_attribution": {"chalicelib.campaign.attribution"},
+    "functions.campaign_runner": {"chalicelib.campaign.runner", "chalicelib.campaign.targeting"},
+    "functions.campaign_send": {"chalicelib.campaign.sender", "chalicelib.campaign.runner",
+                                "chalicelib.campaign.targeting", "chalicelib.campaign.service"},
+    "functions.campaign_targeting": {"chalicelib.campaign.targeting"},
     "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
     "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
     "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
