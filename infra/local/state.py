@@ -212,6 +212,6 @@ def redrive() -> dict[str, int]:
     (Step Functions executions do not survive a restart). Each is a named execution: a repeat
     (or one the stream already started) starts nothing."""
     from chalicelib.ordering import fulfilment as ordering
-    from chalicelib.recovery import service as recovery
+    from chalicelib.recovery import sessions as recovery
 
     return {"orders": ordering.restart_workflows(), "recovery sessions": recovery.restart_sessions()}

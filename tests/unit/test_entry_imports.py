@@ -25,14 +25,16 @@ from infra.resources import ROOT
 # its helpers, payload schemas (pydantic models) and pydantic itself.
 HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
          ".capture", ".cancellation", ".fulfilment",                                   # ordering
-         ".management", ".runner", ".sender", ".targeting", ".attribution")           # campaign
+         ".management", ".runner", ".sender", ".targeting", ".attribution",           # campaign
+         ".sessions", ".workflow", ".link_actions", ".worklist")                      # recovery
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
     "app": set(),
     "functions.appointment_sweep": {"chalicelib.appointment.service"},
-    "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.service"},
-    "functions.basket_sweep": {"chalicelib.recovery.service"},
+    "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.sessions",
+                                "chalicelib.recovery.service"},
+    "functions.basket_sweep": {"chalicelib.recovery.sessions", "chalicelib.recovery.service"},
     "functions.campaign_attribution": {"chalicelib.campaign.attribution"},
     "functions.campaign_runner": {"chalicelib.campaign.runner", "chalicelib.campaign.targeting"},
     "functions.campaign_send": {"chalicelib.campaign.sender", "chalicelib.campaign.runner",
@@ -56,7 +58,7 @@ ALLOWED: dict[str, set[str]] = {
     "functions.promotion_events": {"chalicelib.hub.service"},
     "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
     "functions.quote_sweep": {"chalicelib.quote.service"},
-    "functions.recovery_tasks": {"chalicelib.recovery.service"},
+    "functions.recovery_tasks": {"chalicelib.recovery.workflow", "chalicelib.recovery.service"},
     "functions.stack_adapter": set(),
     "functions.stock_sweep": {"chalicelib.stock.service"},
 }
