@@ -104,7 +104,7 @@ def run() -> None:
         from chalice.test import Client
 
         from app import app
-        from chalicelib.campaign import service
+        from chalicelib.campaign import runner, service
 
         _setup()
         marketing = headers({"role": "marketing", "sub": "bench"})
@@ -112,10 +112,10 @@ def run() -> None:
             # the runner over 10,000 customers: pages and queues them (no sending)
             targeted = _customers(10_000)
             cid = _create(client, marketing)
-            service.start_run(cid, "bench-10k")
+            runner.start_run(cid, "bench-10k")
             calls, started = Calls(), time.perf_counter()
             with calls.counting():
-                result = service.run(cid, "bench-10k", lambda: 10 ** 9)
+                result = runner.run(cid, "bench-10k", lambda: 10 ** 9)
             rows.append(("runner: page 10,000 customers and queue them", f"{result['pages']} pages",
                          calls.total(), f"{calls.total() / targeted:.2f}", f"{time.perf_counter() - started:.1f} s",
                          calls.summary()))
@@ -141,17 +141,17 @@ def run() -> None:
         from chalice.test import Client
 
         from app import app
-        from chalicelib.campaign import service, store
+        from chalicelib.campaign import runner, store
 
         pump = _setup()
         marketing = headers({"role": "marketing", "sub": "bench"})
         with Client(app) as client:
             _customers(2_000)
             cid = _create(client, marketing)
-            service.start_run(cid, "bench-2k")
+            runner.start_run(cid, "bench-2k")
             calls, started = Calls(), time.perf_counter()
             with calls.counting():
-                service.run(cid, "bench-2k", lambda: 10 ** 9)
+                runner.run(cid, "bench-2k", lambda: 10 ** 9)
                 pump.drain(timeout=1800)
             stats = store.stats(cid)
             hit = int(stats.get("targeted", 0))
@@ -200,7 +200,7 @@ def _simulated(customers: int, rate: float, crash_after_sends: int, in_window: b
 
         from app import app
         from chalicelib import settings
-        from chalicelib.campaign import service
+        from chalicelib.campaign import runner, service
         from chalicelib.notify import transport
         from infra.local.pump import Pump
         from infra.resources import function
@@ -210,11 +210,11 @@ def _simulated(customers: int, rate: float, crash_after_sends: int, in_window: b
             targeted = _customers(customers, facts=True)
             cid = _create(client, headers({"role": "marketing", "sub": "bench"}))
         # in-flight messages of a crashed sender come back after 3 s (the real queue says 180 s)
-        url = settings.queue_url(service.SEND_QUEUE)
+        url = settings.queue_url(runner.SEND_QUEUE)
         from chalicelib import aws as clients
         clients.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "3"})
-        service.start_run(cid, "sim")
-        service.run(cid, "sim", lambda: 10 ** 9)
+        runner.start_run(cid, "sim")
+        runner.run(cid, "sim", lambda: 10 ** 9)
         accepted: list[float] = []
         throttled = [0]
         tokens, last = [rate], [time.monotonic()]

@@ -50,14 +50,14 @@ def run() -> None:
         from chalicelib.appointment.demo import installed
         from chalicelib.auth import Caller
         from chalicelib.catalog.domain import STACKS
-        from chalicelib.ordering import domain, service, store
+        from chalicelib.ordering import domain, fulfilment, service, store
         from chalicelib.stacks.simulator import Simulator
         from infra.local.pump import Pump
 
         demo.load_all()
         pump = Pump(retry_delay=0)
         pump.drain()
-        simulator = Simulator(lambda stack, event: service.stack_event(
+        simulator = Simulator(lambda stack, event: fulfilment.stack_event(
             event, Caller(sub=stack, role="stack", stack=stack))).start()
         for stack in STACKS:
             os.environ[f"OMNISHOP_STACK_URL_{settings._key(stack)}"] = simulator.url(stack)

@@ -25,7 +25,7 @@ def run() -> None:
         from chalicelib import demo, settings
         from chalicelib import aws as clients
         from chalicelib.notify import service as notify
-        from chalicelib.recovery import service
+        from chalicelib.recovery import service, workflow
         from infra.local.pump import Pump
 
         demo.load_all()
@@ -92,12 +92,12 @@ def run() -> None:
             out: dict[str, Any] = {}
             steps = []
             for label, fn in (
-                    ("check (read basket, sign link)", lambda: out.update(checked=service.check(state))),
+                    ("check (read basket, sign link)", lambda: out.update(checked=workflow.check(state))),
                     ("notify send (SMS)", lambda: out.update(sent=notify.send(
                         out["checked"]["message"]["messageId"], "cust-andrea", "service",
                         out["checked"]["message"]["content"], fields=out["checked"]["message"]["fields"],
                         channels=out["checked"]["message"]["channels"]).to_dict())),
-                    ("record send (offer assistance)", lambda: service.sent(
+                    ("record send (offer assistance)", lambda: workflow.sent(
                         {**out["checked"], "sent": out["sent"]}))):
                 c = measure(fn)
                 steps.append((label, c.total(), c.summary()))

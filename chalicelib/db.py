@@ -155,16 +155,18 @@ def change(what: str, load: Callable[[], tuple[Any, int]], mutate: Callable[[Any
     - lost the write to another writer: with If-Match, 412 the same way (the client's version is
       gone); without, read again after a jittered back-off (`back_off`), at most `attempts` times,
       then 409 `busy` (nothing was written).
+    `mutate` may raise StaleVersion too, when what it read beside the resource shows its read
+    is already outdated: taken as a lost write (the rules above).
     `shown` turns the loaded resource into what the caller may see in a 412 (default: as loaded)."""
     show = shown or (lambda doc: doc)
     for attempt in range(attempts):
         current, version = load()
         if expected is not None and expected != version:
             raise precondition_failed(f"{what} is at version {version}, not {expected}", show(current), version)
-        new = mutate(current, version)
-        if new is None:
-            return current, version
         try:
+            new = mutate(current, version)
+            if new is None:
+                return current, version
             return new, write(new, version)
         except StaleVersion:
             if expected is not None:

@@ -1,5 +1,5 @@
 """Basket table stream -> TMF663 hub events, the hand-over interactions and the abandoned-basket
-process (chalicelib.recovery.service.on_change: start, stop or approve a recovery session).
+process (chalicelib.recovery.sessions.on_change: start, stop or approve a recovery session).
 
 One consumer for all three, because AWS advises at most two readers per stream shard (the other
 is campaign attribution).
@@ -26,7 +26,7 @@ from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
 from chalicelib.recovery import domain as recovery_domain
-from chalicelib.recovery import service as recovery
+from chalicelib.recovery import sessions as recovery
 
 # imported on first use (chalicelib/deferred.py): only some records need it
 interactions = deferred.module("chalicelib.customer.interactions")

@@ -1,6 +1,6 @@
 """Basket table stream -> campaign attribution: a basket that arrives with a campaign's tracking
 code (context.campaignCode) counts for the campaign once, and once more as an order, with its
-revenue, when it is ordered (chalicelib.campaign.service.attribute). A second consumer of the
+revenue, when it is ordered (chalicelib.campaign.attribution.attribute). A second consumer of the
 basket stream, beside basket-events: the basket context is not touched. Redelivery is harmless
 (every count is a conditional write keyed on the basket)."""
 from __future__ import annotations
@@ -11,14 +11,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
-from chalicelib.campaign import service
+from chalicelib.campaign import attribution
 from chalicelib.observability import logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    done = service.attribute(streams.old_body(record), streams.new_body(record))
+    done = attribution.attribute(streams.old_body(record), streams.new_body(record))
     if done:
         logger.info("campaign attribution", extra={"basketId": streams.key(record, "pk"), "counted": done})
 

@@ -13,14 +13,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import idempotency
-from chalicelib.campaign import service
+from chalicelib.campaign import sender
 from chalicelib.observability import logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    counts = service.send_batch(json.loads(record.body))
+    counts = sender.send_batch(json.loads(record.body))
     for name, value in counts.items():
         metrics.add_metric(name=f"Campaign_{name}", unit=MetricUnit.Count, value=value)
 

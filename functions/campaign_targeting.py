@@ -1,6 +1,6 @@
 """Inventory table stream -> the customer's campaign targeting facts (what it holds, with contract
 ends) projected on its customer item, so a campaign run filters customers on the page it reads
-(chalicelib.campaign.service.project_targeting). A second consumer of the inventory stream, beside
+(chalicelib.campaign.targeting.project_targeting). A second consumer of the inventory stream, beside
 inventory-events: the inventory context is not touched. Each customer of a batch is projected once,
 from the inventory as it is now, so redelivery and reordering are harmless."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import streams
-from chalicelib.campaign import service
+from chalicelib.campaign import targeting
 from chalicelib.inventory import domain as inventory_domain
 from chalicelib.observability import logger, traced
 
@@ -23,7 +23,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     product = streams.new_body(record) or streams.old_body(record) or {}
     customer_id = inventory_domain.customer_of(product)
     if customer_id and customer_id not in _done:
-        service.project_targeting(customer_id)
+        targeting.project_targeting(customer_id)
         _done.add(customer_id)
 
 

@@ -26,7 +26,7 @@ from chalicelib import deferred, idempotency, streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
-from chalicelib.ordering import domain, service
+from chalicelib.ordering import domain, fulfilment
 
 # imported on first use (chalicelib/deferred.py): only some records need it
 interactions = deferred.module("chalicelib.customer.interactions")
@@ -66,10 +66,10 @@ def record_handler(record: DynamoDBRecord) -> None:
                                           streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     if cancel or new is None or domain.parent_of(new):
-        products = service.record_products(old, new) if new is not None and not cancel else 0
+        products = fulfilment.record_products(old, new) if new is not None and not cancel else 0
         if new is not None and not cancel and (new.get("amendment") != (old or {}).get("amendment")
                                                or domain.visits(new) != domain.visits(old or {})):
-            service.amended_child(old, new)   # an amendment, or an engineer's visit moved
+            fulfilment.amended_child(old, new)   # an amendment, or an engineer's visit moved
         logger.info("order change", extra={"orderId": doc.get("id"), "deliveries": sent, "productsHeld": products})
         _count(record, old, new)
         return
@@ -77,11 +77,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     if old is None:
         _placed(new)
         if state == domain.ACKNOWLEDGED:
-            service.start_workflow(new)
+            fulfilment.start_workflow(new)
     if state != before and state in domain.MILESTONES:
-        service.notify_milestone(new)
+        fulfilment.notify_milestone(new)
     if len(new.get("amendment") or []) > len((old or {}).get("amendment") or []):
-        service.notify_amendment(new)
+        fulfilment.notify_amendment(new)
     logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
                                        "journey_key": new.get("journeyKey")})
     _count(record, old, new)

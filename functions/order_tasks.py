@@ -16,22 +16,22 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.observability import bind_request, logger, metrics, traced
-from chalicelib.ordering import service
+from chalicelib.ordering import fulfilment
 
 
 def _hold(event: dict) -> dict:
     metrics.add_metric(name="ChildOrderHeld", unit=MetricUnit.Count, value=1)
-    return service.hold(event["orderId"], event.get("seconds"))
+    return fulfilment.hold(event["orderId"], event.get("seconds"))
 
 
 ACTIONS = {
-    "decompose": lambda e: service.decompose(e["orderId"]),
-    "prepare": lambda e: service.prepare(e["orderId"]),
-    "dispatch": lambda e: service.dispatch(e["orderId"], e["taskToken"]),
+    "decompose": lambda e: fulfilment.decompose(e["orderId"]),
+    "prepare": lambda e: fulfilment.prepare(e["orderId"]),
+    "dispatch": lambda e: fulfilment.dispatch(e["orderId"], e["taskToken"]),
     "hold": _hold,
-    "childFailed": lambda e: service.child_failed(e["orderId"], e.get("error")),
-    "finish": lambda e: service.finish(e["orderId"]),
-    "fail": lambda e: service.fail(e["orderId"], e.get("error")),
+    "childFailed": lambda e: fulfilment.child_failed(e["orderId"], e.get("error")),
+    "finish": lambda e: fulfilment.finish(e["orderId"]),
+    "fail": lambda e: fulfilment.fail(e["orderId"], e.get("error")),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.observability import bind_request, logger, traced
-from chalicelib.recovery import service
+from chalicelib.recovery import workflow
 
 
 @traced
@@ -21,9 +21,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any] | None:
     bind_request(getattr(context, "aws_request_id", None), None)
     action = event.get("action")
     if action == "check":
-        return service.check(state)
+        return workflow.check(state)
     if action == "sent":
-        return service.sent(state)
+        return workflow.sent(state)
     if action == "failed":
-        service.failed(state)
+        workflow.failed(state)
     raise ValueError(f"unknown action {action!r}")

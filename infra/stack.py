@@ -783,7 +783,7 @@ class OmnishopStack(Stack):
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
             "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": self.account}}))
         self.scheduler_role = role
-        # Campaign schedules are made at run time by the API (chalicelib/campaign/service.py): the
+        # Campaign schedules are made at run time by the API (chalicelib/campaign/management.py): the
         # scheduler role may invoke the campaign runner, and the API may pass it to Scheduler.
         self._invoke(role, self.functions[CAMPAIGN_RUNNER])
         for spec in res.SCHEDULES:

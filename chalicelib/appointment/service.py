@@ -19,7 +19,7 @@ from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidd
 from chalicelib.observability import logger
 
 schemas = deferred.module("chalicelib.appointment.schemas")
-ordering = deferred.module("chalicelib.ordering.service")   # imports this module: deferred
+ordering = deferred.module("chalicelib.ordering.fulfilment")   # imports this module: deferred
 
 CHANGE_ATTEMPTS = 5
 HELD_READ = 50                       # checkout reads at most this many of a customer's newest bookings

@@ -55,7 +55,7 @@ class CustomerItem(Model):
     moved_from = UnicodeAttribute(null=True)   # set on interactions moved by an identity hand-over
     body = JsonBody(null=True)
     # a customer's projected campaign targeting facts ({"held": [[offering id, contract end], ...]}),
-    # kept by the campaign context (chalicelib/campaign/service.project_targeting); a customer
+    # kept by the campaign context (chalicelib/campaign/targeting.project_targeting); a customer
     # write replaces the item without it, and the next campaign run projects it again
     targeting = JsonBody(null=True)
     version = VersionAttribute(null=True)

@@ -19,9 +19,12 @@ from chalicelib.http import AuthenticatedCall, Reply, created, endpoint, listing
 from chalicelib.ordering import domain
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
-    from chalicelib.ordering import service
+if TYPE_CHECKING:   # mypy reads the modules and checks the calls into them
+    from chalicelib.ordering import cancellation, capture, fulfilment, service
 else:
+    capture = deferred.module("chalicelib.ordering.capture")
+    cancellation = deferred.module("chalicelib.ordering.cancellation")
+    fulfilment = deferred.module("chalicelib.ordering.fulfilment")
     service = deferred.module("chalicelib.ordering.service")
 
 bp = Blueprint(__name__)
@@ -30,7 +33,7 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/productOrder", ["POST"], name="create_product_order", body="ProductOrder")
 def create_order(call: AuthenticatedCall) -> Reply:
     journey = customer_domain.journey_key(call.header("x-journey-key"))
-    doc, version, made = service.create(call.json(), call.caller, journey)
+    doc, version, made = capture.create(call.json(), call.caller, journey)
     return with_etag(doc, version, 201 if made else 200)
 
 
@@ -47,14 +50,14 @@ def get_order(call: AuthenticatedCall, rid: str) -> Reply:
 
 @endpoint(bp, "/productOrder/{rid}", ["PATCH"], name="patch_product_order", body="ProductOrderAmendment")
 def amend_order(call: AuthenticatedCall, rid: str) -> Reply:
-    doc, version = service.amend(rid, call.json(), call.caller, call.header("if-match"))
+    doc, version = capture.amend(rid, call.json(), call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
 
 @endpoint(bp, "/cancelProductOrder", ["POST"], name="create_cancel_product_order",
           body="CancelProductOrder")
 def cancel_order(call: AuthenticatedCall) -> Reply:
-    return created(service.cancel(call.json(), call.caller))
+    return created(cancellation.cancel(call.json(), call.caller))
 
 
 @endpoint(bp, "/cancelProductOrder", ["GET"], name="list_cancel_product_order")
@@ -64,13 +67,13 @@ def list_cancellations(call: AuthenticatedCall) -> Reply:
 
 @endpoint(bp, "/cancelProductOrder/{rid}", ["GET"], name="get_cancel_product_order")
 def get_cancellation(call: AuthenticatedCall, rid: str) -> Reply:
-    return Reply(service.read_cancellation(rid, call.caller))
+    return Reply(cancellation.read_cancellation(rid, call.caller))
 
 
 @endpoint(bp, "/listener/productOrderStateChangeEvent", ["POST"], name="product_order_state_change_listener",
           body="OrderEvent")
 def state_change(call: AuthenticatedCall) -> Reply:
-    return Reply(service.stack_event(call.json(), call.caller), 201)
+    return Reply(fulfilment.stack_event(call.json(), call.caller), 201)
 
 
 hub_api.register(bp, domain.API_NAME, domain.API_ROOT)

@@ -7,9 +7,9 @@ stacks (`order_paid`), refund a cancelled one (`refund_order`). Rights are chali
 customer pays and sees her own, an agent takes payments for any customer.
 
 An order's payment and what follows from its outcome:
-  authorized            -> the order's workflow starts (ordering.service.start_workflow)
+  authorized            -> the order's workflow starts (ordering.fulfilment.start_workflow)
   denied / failed       -> the order stays `pending` with the reason in a note, and the handsets
-                           and slots its checkout held go back (ordering.service.payment_refused);
+                           and slots its checkout held go back (ordering.fulfilment.payment_refused);
                            it may be paid again (its holds taken back with that payment)
   pendingAuthorization  -> nothing yet: the provider's callback (or the sweep, on expiry) decides
 Each follow-up is safe to repeat, and is repeated when the same outcome arrives again (a retried
@@ -33,6 +33,7 @@ from chalicelib.payment import domain, provider, store
 
 schemas = deferred.module("chalicelib.payment.schemas")
 ordering = deferred.module("chalicelib.ordering.service")
+fulfilment = deferred.module("chalicelib.ordering.fulfilment")
 stock = deferred.module("chalicelib.stock.service")
 appointments = deferred.module("chalicelib.appointment.service")
 
@@ -105,7 +106,7 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> _Claim:
         if current is not None:
             _follow(current[0])
         else:
-            ordering.payment_refused(order_id, _window_closed())
+            fulfilment.payment_refused(order_id, _window_closed())
         order, order_version = ordering.read(order_id, caller)
     if order.get("state") not in ((order_domain.PENDING,) if again else (order_domain.ACKNOWLEDGED,)) \
             or order_domain.parent_of(order) or order_domain.children_of(order):
@@ -242,9 +243,9 @@ def _follow(doc: Mapping[str, Any]) -> None:
         if found is not None and found.doc.get("state") in (order_domain.CANCELLED, order_domain.FAILED):
             refund_order(order_id)        # confirmed after the order was cancelled: it goes back
         elif found is not None:
-            ordering.start_workflow(found.doc)
+            fulfilment.start_workflow(found.doc)
     else:
-        ordering.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or 'no reason given'}. "
+        fulfilment.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or 'no reason given'}. "
                                            "The order is not sent and its handsets and installation slots were "
                                            "released; pay it again with another card, or order again.")
 
@@ -314,7 +315,7 @@ def _expire_unpaid(record: dict[str, Any], version: int, at: str) -> bool:
         except store.StaleVersion:
             return False                  # paid, or claimed by another sweep, meanwhile
     if not record.get("payment"):
-        ordering.payment_refused(order_id, _window_closed())
+        fulfilment.payment_refused(order_id, _window_closed())
     try:
         store.replace_order(record, version)    # no longer due
     except store.StaleVersion:

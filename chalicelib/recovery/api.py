@@ -25,10 +25,12 @@ from chalicelib.errors import ApiError, Stale
 from chalicelib.http import AuthenticatedCall, Call, Reply, endpoint, listing
 
 # imported by the first request that uses it (a cold start loads only what it serves)
-if TYPE_CHECKING:   # mypy reads the module and checks the calls into it
-    from chalicelib.recovery import service
+if TYPE_CHECKING:   # mypy reads the modules and checks the calls into them
+    from chalicelib.recovery import link_actions
+    from chalicelib.recovery import worklist as work
 else:
-    service = deferred.module("chalicelib.recovery.service")
+    link_actions = deferred.module("chalicelib.recovery.link_actions")
+    work = deferred.module("chalicelib.recovery.worklist")
 
 bp = Blueprint(__name__)
 
@@ -45,33 +47,33 @@ def _link_answer(answer: Callable[[], dict[str, Any]]) -> Reply:
 
 @endpoint(bp, "/link/{token}", ["GET"], authenticated=False, name="recovery_link")
 def link(call: Call, token: str) -> Reply:
-    return _link_answer(lambda: service.link_view(token))
+    return _link_answer(lambda: link_actions.link_view(token))
 
 
 @endpoint(bp, "/link/{token}/{action}", ["POST"], authenticated=False, name="recovery_link_action")
 def link_action(call: Call, token: str, action: str) -> Reply:
     """accept | resume | approve (what the link's purpose allows; anything else is 404)."""
-    return _link_answer(lambda: service.link_action(token, action))
+    return _link_answer(lambda: link_actions.link_action(token, action))
 
 
 @endpoint(bp, "/worklist", ["GET"], name="recovery_worklist")
 def worklist(call: AuthenticatedCall) -> Reply:
-    items, total = service.worklist(call.query, call.caller)
+    items, total = work.worklist(call.query, call.caller)
     return listing(items, total)
 
 
 @endpoint(bp, "/worklist/next", ["POST"], name="recovery_next_work")
 def next_work(call: AuthenticatedCall) -> Reply:
     """Claim the next basket from the worklist queue: 200 with the work item, 204 if none waits."""
-    item = service.next_work(call.caller)
+    item = work.next_work(call.caller)
     return Reply(item) if item is not None else Reply(None, 204)
 
 
 @endpoint(bp, "/worklist/{bid}", ["GET"], name="recovery_work_item")
 def work_item(call: AuthenticatedCall, bid: str) -> Reply:
-    return Reply(service.work_item(bid, call.caller))
+    return Reply(work.work_item(bid, call.caller))
 
 
 @endpoint(bp, "/worklist/{bid}/claim", ["POST"], name="recovery_claim")
 def claim(call: AuthenticatedCall, bid: str) -> Reply:
-    return Reply(service.claim(bid, call.caller))
+    return Reply(work.claim(bid, call.caller))

@@ -12,7 +12,7 @@ from chalicelib import access, db, deferred, tmf
 from chalicelib.auth import Caller
 from chalicelib.catalog import store as catalog_store
 from chalicelib.customer.domain import check_size, validate_payload
-from chalicelib.errors import bad_request, busy, conflict, forbidden, not_found, unprocessable
+from chalicelib.errors import NotFound, bad_request, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.stock import domain, store
 
@@ -249,21 +249,33 @@ def _end(rid: str, status: str, at: str, only_if_due: bool = False,
     Nothing when it holds nothing any more (released, expired, rejected): safe to repeat.
     (doc, version, ended now), or None when there is no such reservation."""
     gone: set[str] = set()
-    for attempt in range(db.CHANGE_ATTEMPTS):
+    ended: list[bool] = [False]
+
+    def load() -> tuple[dict[str, Any], int]:
         found = store.load_reservation(rid)
         if found is None:
-            return None
-        doc, version = found
+            raise not_found(domain.RESERVATION, rid)
+        return found
+
+    def mutate(doc: dict[str, Any], _version: int) -> dict[str, Any] | None:
         if doc.get("status") != domain.RESERVED or (only_if_due and doc["validFor"]["endDateTime"] > at):
-            return doc, version, False
-        done = domain.ended(doc, status, at)
+            return None
+        return domain.ended(doc, status, at)
+
+    def write(done: dict[str, Any], version: int) -> int:
         try:
-            return done, store.end_hold(done, version, gone, give_back), True
-        except store.Short as exc:      # a stock deleted since: nothing to give back to it
-            gone |= set(exc.stocks)
-        except store.StaleVersion:
-            db.back_off(attempt)
-    raise busy(f"reserveProductStock {rid}")
+            version = store.end_hold(done, version, gone, give_back)
+        except store.Short as exc:      # a stock deleted since: nothing to give back to it; read again
+            gone.update(exc.stocks)
+            raise store.StaleVersion() from None
+        ended[0] = True
+        return version
+
+    try:
+        doc, version = db.change(f"reserveProductStock {rid}", load, mutate, write)
+    except NotFound:
+        return None
+    return doc, version, ended[0]
 
 
 def sweep(at: str | None = None, only: set[str] | None = None) -> int:

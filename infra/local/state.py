@@ -211,7 +211,7 @@ def redrive() -> dict[str, int]:
     """Restart, from the records, the workflows that were running when the runtime stopped
     (Step Functions executions do not survive a restart). Each is a named execution: a repeat
     (or one the stream already started) starts nothing."""
-    from chalicelib.ordering import service as ordering
-    from chalicelib.recovery import service as recovery
+    from chalicelib.ordering import fulfilment as ordering
+    from chalicelib.recovery import sessions as recovery
 
     return {"orders": ordering.restart_workflows(), "recovery sessions": recovery.restart_sessions()}

@@ -44,7 +44,7 @@ def test_an_engineer_item_without_an_appointment_is_refused_and_nothing_written(
 
 
 def test_the_order_confirms_two_appointments_for_two_stacks_and_cancelling_frees_them(aws, pump, api, andrea):
-    from chalicelib.ordering import service as ordering
+    from chalicelib.ordering import fulfilment as ordering
 
     _shop(pump)
     bundle, security = installed("cust-andrea", *STORY)

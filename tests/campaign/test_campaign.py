@@ -119,17 +119,17 @@ def test_each_message_is_a_tmf681_communication_and_an_interaction_with_a_tracki
 
 
 def test_one_message_per_customer_however_often_it_runs(api, marketing, demo, pump):
-    from chalicelib.campaign import service
+    from chalicelib.campaign import runner, sender
 
     make_customer("fay", phone="+447700900006")
     doc = create(api, marketing, home_security())
     run(api, marketing, pump, doc["id"])
     run(api, marketing, pump, doc["id"])                                   # a second run
-    service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "again",
+    sender.send_batch({"type": "send", "campaignId": doc["id"], "runId": "again",
                         "customers": ["fay", "cust-andrea"]})              # a redelivered batch
-    service.start_run(doc["id"], "retried")
-    service.run(doc["id"], "retried", lambda: 10 ** 9)                    # a retried schedule firing
-    service.run(doc["id"], "retried", lambda: 10 ** 9)
+    runner.start_run(doc["id"], "retried")
+    runner.run(doc["id"], "retried", lambda: 10 ** 9)                    # a retried schedule firing
+    runner.run(doc["id"], "retried", lambda: 10 ** 9)
     pump.drain()
     assert sorted(n for n, _ in sms_sent()) == ["+447700900006", "+447700900123"]
     got = report(api, marketing, doc["id"])
@@ -149,28 +149,28 @@ def test_the_frequency_cap_suppresses_marketing_beyond_n_a_week(api, marketing, 
 
 
 def test_quiet_hours_defer_the_send_until_they_end(api, marketing, demo, pump):
-    from chalicelib.campaign import domain, service, store
+    from chalicelib.campaign import domain, sender, store
 
     now = tmf.now()
     start, end = (now - dt.timedelta(hours=1)).strftime("%H:%M"), (now + dt.timedelta(hours=1)).strftime("%H:%M")
     make_customer("gus", phone="+447700900007", quiet={"start": start, "end": end, "timeZone": "UTC"})
     doc = create(api, marketing, home_security(targetSegment={"rule": [
         {"attribute": "productsHeld", "value": ["po-broadband-500"]}, {"attribute": "region", "value": ["South West England"]}]}))
-    counts = service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r", "customers": ["gus"]})
+    counts = sender.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r", "customers": ["gus"]})
     assert counts == {"deferred": 1} and sms_sent() == []
     assert store.load_target(doc["id"], domain.tag(doc["id"], "gus")).state == "deferred"
     assert report(api, marketing, doc["id"])["deferred"] == 1
 
 
 def test_a_crashed_run_resumes_from_its_checkpoint(api, marketing, demo, pump, monkeypatch):
-    from chalicelib.campaign import service, store
+    from chalicelib.campaign import runner, store
 
     monkeypatch.setenv("OMNISHOP_CAMPAIGN_PAGE_SIZE", "1")
     for n in range(3):
         make_customer(f"fan{n}", phone=f"+44770090010{n}")
     doc = create(api, marketing, home_security())
-    service.start_run(doc["id"], "r1")
-    first = service.run(doc["id"], "r1", lambda: 0)                   # out of time after one page
+    runner.start_run(doc["id"], "r1")
+    first = runner.run(doc["id"], "r1", lambda: 0)                   # out of time after one page
     assert first["state"] == "continued" and first["pages"] == 1
     assert store.load_run(doc["id"], "r1").pages == 1
     pump.drain()                                                       # the queue carries it on
@@ -199,11 +199,11 @@ def test_a_basket_with_the_tracking_code_is_attributed_and_an_order_brings_reven
     pump.drain()
     got = report(api, marketing, doc["id"])
     assert (got["landed"], got["baskets"], got["orders"]) == (1, 1, 0)
-    from chalicelib.campaign import service
+    from chalicelib.campaign import attribution
 
     ordered = {**cart, "status": "ordered"}
-    assert service.attribute(cart, ordered) == ["order"]
-    assert service.attribute(cart, ordered) == []                     # redelivered: counted once
+    assert attribution.attribute(cart, ordered) == ["order"]
+    assert attribution.attribute(cart, ordered) == []                     # redelivered: counted once
     got = report(api, marketing, doc["id"])
     assert got["orders"] == 1 and got["revenue"]["value"] == domain.revenue(cart["cartTotalPrice"]) > 0
 
@@ -243,7 +243,7 @@ def test_the_inventory_stream_projects_what_a_customer_holds_onto_its_customer_i
 
 def test_the_runner_queues_only_customers_whose_facts_may_match_or_are_not_projected(api, marketing, demo, pump,
                                                                                      monkeypatch):
-    from chalicelib.campaign import service
+    from chalicelib.campaign import runner, sender
     from chalicelib.customer import store as customer_store
 
     make_customer("near", held=(("po-broadband-500", 30),), phone="+447700900201")
@@ -254,16 +254,16 @@ def test_the_runner_queues_only_customers_whose_facts_may_match_or_are_not_proje
     for cid in ("near", "far", "business"):
         assert customer_store.customers_by_id([cid])[cid][1] is not None
     doc = create(api, marketing, home_security())
-    queued, enqueue = [], service._enqueue
-    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: queued.extend(
+    queued, enqueue = [], runner.enqueue
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: queued.extend(
         c for b in bodies for c in b.get("customers", [])))
-    service.start_run(doc["id"], "r1")
-    assert service.run(doc["id"], "r1", lambda: 10 ** 9)["state"] == "done"
+    runner.start_run(doc["id"], "r1")
+    assert runner.run(doc["id"], "r1", lambda: 10 ** 9)["state"] == "done"
     assert "near" in queued and "unknown" in queued           # matches / no facts yet: the sender decides
     assert "far" not in queued and "business" not in queued   # its page says the rules cannot hold
-    monkeypatch.setattr(service, "_enqueue", enqueue)
+    monkeypatch.setattr(runner, "enqueue", enqueue)
     # the sender projects the facts of a customer without them, so the next run skips it
-    service.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r1", "customers": ["unknown", "near"]})
+    sender.send_batch({"type": "send", "campaignId": doc["id"], "runId": "r1", "customers": ["unknown", "near"]})
     assert customer_store.customers_by_id(["unknown"])["unknown"][1] == {"held": []}
     assert [n for n, _ in sms_sent()] == ["+447700900201"]
 
@@ -283,10 +283,10 @@ def test_a_throttled_provider_sends_the_rest_of_the_batch_later_and_nothing_twic
         return publish(phone, text, purpose)
 
     monkeypatch.setattr(transport, "send_sms", throttled)
-    from chalicelib.campaign import service
+    from chalicelib.campaign import runner
 
-    enqueue, later_ = service._enqueue, []
-    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: (
+    enqueue, later_ = runner.enqueue, []
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: (
         later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
     doc = create(api, marketing, home_security())
     run(api, marketing, pump, doc["id"])
@@ -302,7 +302,7 @@ def test_a_throttled_database_sends_the_rest_of_the_batch_later_not_to_the_dlq(a
                                                                                 monkeypatch):
     """DynamoDB refusing one customer's target write for now (throttling) puts the rest of the batch
     back on the queue, as a throttled provider does; the whole message does not fail."""
-    from chalicelib.campaign import service, store
+    from chalicelib.campaign import runner, store
     from chalicelib.errors import Unavailable
 
     for n in range(3):
@@ -317,8 +317,8 @@ def test_a_throttled_database_sends_the_rest_of_the_batch_later_not_to_the_dlq(a
         return place(*args, **kwargs)
 
     monkeypatch.setattr(store, "place_target", throttled)
-    enqueue, later_ = service._enqueue, []
-    monkeypatch.setattr(service, "_enqueue", lambda bodies, delay=0: (
+    enqueue, later_ = runner.enqueue, []
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: (
         later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
     doc = create(api, marketing, home_security())
     run(api, marketing, pump, doc["id"])

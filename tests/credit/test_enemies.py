@@ -64,7 +64,7 @@ def test_a_malformed_deposit_stored_before_never_fails_a_checkout(api, demo, age
 def test_twenty_first_checkouts_at_once_ask_the_bureau_once(api, demo, customer, agent, bureau_calls, monkeypatch):
     from chalicelib.auth import Caller
     from chalicelib.credit import bureau
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     cid, _ = customer("Dana Deposit")
     slow = bureau.SimulatedBureau.report
@@ -78,7 +78,7 @@ def test_twenty_first_checkouts_at_once_ask_the_bureau_once(api, demo, customer,
 
     def checkout(_):
         start.wait()
-        doc, _, created = service.create(order("po-mobile-unlimited"), her)
+        doc, _, created = capture.create(order("po-mobile-unlimited"), her)
         return created and [p["price"]["taxIncludedAmount"]["value"] for i in doc["productOrderItem"]
                             for p in i["itemPrice"] if p["name"] == "Deposit"]
 

@@ -49,11 +49,11 @@ def stacks(aws, monkeypatch):
     OMNISHOP_STACK_URL_* point the default adapter at them. Milestones 0.05 s apart."""
     from chalicelib.auth import Caller
     from chalicelib.catalog.domain import STACKS
-    from chalicelib.ordering import service
+    from chalicelib.ordering import fulfilment
     from chalicelib.stacks.simulator import Simulator
 
     def report(stack, event):
-        service.stack_event(event, Caller(sub=stack, role="stack", stack=stack))
+        fulfilment.stack_event(event, Caller(sub=stack, role="stack", stack=stack))
 
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACK_DELAY_SECONDS", "0.05")
     simulator = Simulator(report).start()

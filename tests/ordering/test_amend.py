@@ -71,10 +71,10 @@ def _child_of(order, stack):
 
 def _report(child, state):
     from chalicelib.auth import Caller
-    from chalicelib.ordering import domain, service
+    from chalicelib.ordering import domain, fulfilment
 
     stack = domain.stack_of(child)
-    service.stack_event({"event": {"productOrder": {"id": child["id"], "state": state}}},
+    fulfilment.stack_event({"event": {"productOrder": {"id": child["id"], "state": state}}},
                         Caller(sub=stack, role="stack", stack=stack))
 
 
@@ -221,7 +221,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
 
 def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, demo, andrea, silent, pump):
     from chalicelib.auth import Caller
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
@@ -232,7 +232,7 @@ def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, de
     def amend():
         start.wait()
         try:
-            results.append(service.amend(order["id"], {"productOrderItem": items}, caller)[0])
+            results.append(capture.amend(order["id"], {"productOrderItem": items}, caller)[0])
         except Exception as exc:      # noqa: BLE001 (recorded and asserted on)
             results.append(exc)
 
@@ -259,7 +259,7 @@ def test_an_amendment_written_between_reading_the_order_and_its_children_is_seen
     The first must judge on a fresh read (the same request: nothing to do), not refuse the items as
     "already cancelled"."""
     from chalicelib.auth import Caller
-    from chalicelib.ordering import service, store
+    from chalicelib.ordering import capture, store
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
@@ -270,11 +270,11 @@ def test_an_amendment_written_between_reading_the_order_and_its_children_is_seen
     def late_children(ids):
         if not started:
             started.append(True)
-            other.append(service.amend(order["id"], {"productOrderItem": items}, caller)[0])   # wins meanwhile
+            other.append(capture.amend(order["id"], {"productOrderItem": items}, caller)[0])   # wins meanwhile
         return load_many(ids)
 
     monkeypatch.setattr(store, "load_many", late_children)
-    mine, _ = service.amend(order["id"], {"productOrderItem": items}, caller)
+    mine, _ = capture.amend(order["id"], {"productOrderItem": items}, caller)
     assert other and len(mine["amendment"]) == 1 and mine == _load(order["id"]).doc
 
 
@@ -363,7 +363,7 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
 
 
 def test_a_workflow_started_again_finds_the_child_orders_as_written(api, demo, andrea, silent, pump):
-    from chalicelib.ordering import service
+    from chalicelib.ordering import fulfilment
 
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
@@ -371,7 +371,7 @@ def test_a_workflow_started_again_finds_the_child_orders_as_written(api, demo, a
     assert _patch(api, andrea, order["id"], items)[0] == 200
     children = _children(_load(order["id"]))
     assert len(children) == 3                       # stack B's cancelled, the IoT partner's new
-    waves = service.decompose(order["id"])["waves"]  # a restart: the workflow starts again
+    waves = fulfilment.decompose(order["id"])["waves"]  # a restart: the workflow starts again
     assert sorted(c for wave in waves for c in wave) == sorted(children)
 
 

@@ -48,9 +48,9 @@ def test_bad_input_is_refused_and_nothing_written(api, demo, agent, andrea, stac
 
 
 def test_unknown_stack_in_the_routing_table_is_refused(api, demo, andrea, monkeypatch):
-    from chalicelib.ordering import domain, service
+    from chalicelib.ordering import capture, domain
 
-    monkeypatch.setattr(service, "routing", lambda: domain.Routing.from_data(
+    monkeypatch.setattr(capture, "routing", lambda: domain.Routing.from_data(
         {"routes": [{"fulfilmentStack": "iot-partner-x", "stack": "iot-partner-y"}]}))
     status, body, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     assert status == 422 and body["code"] == "unknownStack" and "iot-partner-y" in body["message"]
@@ -186,24 +186,24 @@ def test_poison_message_goes_to_the_dlq_and_blocks_nothing(api, demo, andrea, st
 
 
 def test_duplicates_make_no_second_child_order_or_message(api, demo, andrea, stacks, pump):
-    from chalicelib.ordering import service, store
+    from chalicelib.ordering import fulfilment, store
 
     installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     done = settle(pump, order["id"])
     assert done["state"] == "completed"
-    assert service.start_workflow(done) is False             # the order stream delivered twice
-    assert service.decompose(order["id"])["waves"] == []      # a retried task: finished, nothing more
+    assert fulfilment.start_workflow(done) is False             # the order stream delivered twice
+    assert fulfilment.decompose(order["id"])["waves"] == []      # a retried task: finished, nothing more
     child_id = done["orderRelationship"][-1]["id"]
-    service.dispatch(child_id, "another-token")               # a retried dispatch sends nothing again
+    fulfilment.dispatch(child_id, "another-token")               # a retried dispatch sends nothing again
     pump.drain()
     assert len(stacks.orders) == 1
     assert store.load(child_id).doc["state"] == "completed"
-    assert service.notify_milestone(done) is False            # the same milestone: no second SMS
+    assert fulfilment.notify_milestone(done) is False            # the same milestone: no second SMS
 
 
 def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, stack, stacks, pump, monkeypatch):
-    from chalicelib.ordering import service
+    from chalicelib.ordering import fulfilment
 
     installed("cust-andrea", "po-home-security")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
@@ -218,7 +218,7 @@ def test_listener_needs_a_stack_token_and_the_right_stack(api, demo, andrea, sta
         got, answer, _ = api.call("POST", LISTENER, stack("iot-partner-x"), bad)
         assert (got, answer["code"]) == (400, "invalidInput"), (bad, answer)
     resumed = []
-    monkeypatch.setattr(service, "_resume", lambda token, state: resumed.append(state))
+    monkeypatch.setattr(fulfilment, "resume_workflow", lambda token, state: resumed.append(state))
     status, body, _ = api.call("POST", LISTENER, stack("iot-partner-x"), event)
     assert status == 201 and body["state"] == "completed"    # final: a late report changes nothing
     assert resumed == ["completed"]    # but the workflow is resumed again, in case the first report crashed there

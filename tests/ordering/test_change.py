@@ -105,7 +105,7 @@ def test_an_upgrade_before_contract_end_shows_the_fee_or_the_rule_that_waives_it
 
 
 def test_a_replayed_promotion_completion_changes_nothing(api, demo, stacy, stacks, pump):
-    from chalicelib.ordering import service, store
+    from chalicelib.ordering import fulfilment, store
 
     status, order, _ = api.call("POST", ORDERS, stacy, _stacy_promo())
     assert status == 201
@@ -117,7 +117,7 @@ def test_a_replayed_promotion_completion_changes_nothing(api, demo, stacy, stack
     started = copy.deepcopy({**child, "productOrderItem": [{**i, "state": "inProgress"}
                                                            for i in child["productOrderItem"]]})
     for _ in range(3):
-        assert service.record_products(started, child) == 0
+        assert fulfilment.record_products(started, child) == 0
     assert stored_products() == before
     # every record of the order table delivered twice more (order-events): nothing changes
     from tests.inventory.test_orders import _replay_order_stream

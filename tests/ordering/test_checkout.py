@@ -63,7 +63,7 @@ def test_nobody_else_checks_out_her_basket_and_nothing_is_written(api, demo, and
 def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
     from chalicelib.auth import Caller
     from chalicelib.errors import ApiError
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     cart = _cart(api, andrea, "po-home-security", "po-tv-max", "po-broadband-500")
     installed("cust-andrea", "po-home-security", "po-tv-max", "po-broadband-500")
@@ -73,7 +73,7 @@ def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
     def checkout():
         start.wait()
         try:
-            doc, _, created = service.create({"shoppingCart": {"id": cart["id"]}}, caller)
+            doc, _, created = capture.create({"shoppingCart": {"id": cart["id"]}}, caller)
             results.append((doc["id"], created))
         except ApiError as exc:
             results.append((exc.status, exc.code))
@@ -205,7 +205,7 @@ def test_a_refusal_names_the_items_it_is_about_not_by_their_text(aws):
     gets the ids of the items the refusal is about, not text to search: an item whose id or name
     happens to appear in another item's reason is not named."""
     from chalicelib.errors import ApiError
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     class Holder:
         held = {}
@@ -213,7 +213,7 @@ def test_a_refusal_names_the_items_it_is_about_not_by_their_text(aws):
     items = [{"id": "1", "action": "add", "productOffering": {"id": "po-no-such-1"}},
              {"id": "po-no-such-1", "action": "add", "productOffering": {"id": "po-no-such-2"}}]
     try:
-        service._offerings(items, Holder(), "web")
+        capture._offerings(items, Holder(), "web")
     except ApiError as exc:
         assert exc.items == ("1",), (exc.items, exc.message)
     else:

@@ -222,7 +222,7 @@ def test_a_declined_payment_also_frees_the_engineer_slots_of_its_order(api, shop
     """Home Security needs an engineer: its booking is confirmed by the order; a declined payment
     leaves the order pending and the slot free for others (once, even if the decline is replayed)."""
     from chalicelib.appointment import store as appointment_store
-    from chalicelib.ordering import service as ordering
+    from chalicelib.ordering import fulfilment as ordering
     from tests.support.appointments import installed
 
     [booking] = installed("cust-andrea", "po-home-security")

@@ -205,7 +205,7 @@ def test_an_account_payment_that_charges_needs_an_idempotency_key(api, shop, age
 def test_a_repay_finishes_a_refusal_whose_follow_up_was_lost(api, shop, andrea, agent, pump, stacks, monkeypatch):
     """The decline was recorded but its follow-up (release, pending) never ran (a crash): paying
     again releases and holds again in order, so the handset is held once, not twice."""
-    from chalicelib.ordering import service as ordering
+    from chalicelib.ordering import fulfilment as ordering
 
     placed = order(api, andrea, PHONE)
     refused = ordering.payment_refused

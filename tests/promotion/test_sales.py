@@ -85,7 +85,7 @@ def test_basket_quote_and_order_capture_price_a_promotion_alike(api, demo, web, 
     assert status == 201, quote
     assert _spec("TMF648").problems(quote, "POST", "/quote", 201) == []
     quote_alt = promotion_alterations(quote["quoteItem"][0]["quoteItemPrice"])
-    from chalicelib.ordering import service as ordering
+    from chalicelib.ordering import capture as ordering
 
     offering = ordering.catalogue.offering("po-tv-max")
     items, totals, _ = ordering._priced([{"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "po-tv-max"}}],

@@ -71,12 +71,12 @@ def test_an_approval_that_cannot_be_ordered_goes_back_to_the_agent_and_she_is_to
     assert len(sent) == 1 and "/recovery/link/" in sent[0][3] and "satellite" in sent[0][3]
     # replaying every record changes nothing: no order, no second message, the basket as it is
     from chalicelib.basket import store
-    from chalicelib.recovery import service
+    from chalicelib.recovery import sessions
 
     before = store.load(cart["id"])
     pump.drain()
     awaiting = {**approved, "status": "awaitingApproval"}
-    assert service.on_change(awaiting, approved, before.version - 1) == "not ordered: the basket changed meanwhile"
+    assert sessions.on_change(awaiting, approved, before.version - 1) == "not ordered: the basket changed meanwhile"
     pump.drain()
     assert store.load(cart["id"]).version == before.version and _orders() == []
     assert len([m for m in emails_sent() if "could not place" in m[3]]) == 1
@@ -117,7 +117,7 @@ def test_the_approve_link_answers_with_the_reason_when_a_price_changed(recovery,
 def test_the_sweep_leaves_no_basket_approved_without_an_order(recovery, api, andrea, agent, admin, monkeypatch):
     """Stream records are not delivered (a consumer down): the sweep orders what it can and
     returns the rest with the reason."""
-    from chalicelib.recovery import service
+    from chalicelib.recovery import sessions
 
     good, _ = _handed_back(api, andrea, agent, "po-home-security")
     bad, _ = _handed_back(api, andrea, agent, "po-broadband-500")
@@ -125,15 +125,15 @@ def test_the_sweep_leaves_no_basket_approved_without_an_order(recovery, api, and
         assert api.call("PATCH", f"{CARTS}/{cart['id']}", andrea, {"status": "approved"})[0] == 200
     _fibre_withdrawn(api, admin)
     monkeypatch.setenv("OMNISHOP_APPROVED_UNORDERED_SECONDS", "3600")
-    assert service.sweep_approved() == {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}   # not yet due
+    assert sessions.sweep_approved() == {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}   # not yet due
     assert sorted(_approved_baskets()) == sorted([good["id"], bad["id"]])
     monkeypatch.setenv("OMNISHOP_APPROVED_UNORDERED_SECONDS", "0")
-    counts = service.sweep_approved()
+    counts = sessions.sweep_approved()
     assert counts == {"ordered": 1, "returned": 1, "changed": 0, "stuck": 0}, counts
     assert _approved_baskets() == []
     assert api.call("GET", f"{CARTS}/{good['id']}", andrea)[1]["status"] == "ordered"
     assert api.call("GET", f"{CARTS}/{bad['id']}", andrea)[1]["status"] == "withAgent"
-    assert service.sweep_approved() == {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}
+    assert sessions.sweep_approved() == {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}
 
 
 def test_the_sweep_is_scheduled_in_cdk_and_locally():
@@ -152,8 +152,8 @@ def test_a_passing_fault_keeps_the_approval_and_tells_her_nothing(recovery, api,
     "could not place" message. Only capture's business refusals return a basket."""
     from chalicelib.basket import store
     from chalicelib.errors import ApiError, conflict
-    from chalicelib.ordering import service as ordering
-    from chalicelib.recovery import service
+    from chalicelib.ordering import capture as ordering
+    from chalicelib.recovery import sessions
 
     cart, _ = _handed_back(api, andrea, agent, "po-home-security")
     status, approved, _ = api.call("PATCH", f"{CARTS}/{cart['id']}", andrea, {"status": "approved"})
@@ -164,7 +164,7 @@ def test_a_passing_fault_keeps_the_approval_and_tells_her_nothing(recovery, api,
         raise conflict("the write conflicted with another transaction; send it again", "transactionConflict")
     monkeypatch.setattr(ordering, "create", conflicting)
     try:
-        service.place_approved(found.doc, found.version)
+        sessions.place_approved(found.doc, found.version)
         raise AssertionError("a passing fault was taken as a refusal")
     except ApiError as exc:
         assert exc.code == "transactionConflict"

@@ -53,7 +53,7 @@ def test_the_cap_holds_when_many_baskets_ask_at_once(recovery):
     are not, even across what a fixed window would have called a new week."""
     import threading
 
-    from chalicelib.recovery import service
+    from chalicelib.recovery import workflow
 
     week = 7 * 24 * 3600
     at = (1_800_000_000 // week + 1) * week - 1     # a second before a fixed weekly window would reset
@@ -61,7 +61,7 @@ def test_the_cap_holds_when_many_baskets_ask_at_once(recovery):
 
     def ask(n: int) -> None:
         barrier.wait(30)
-        if service._cap_admits("cust-race", f"basket-{n}", at, week, 1):
+        if workflow._cap_admits("cust-race", f"basket-{n}", at, week, 1):
             admitted.append(f"basket-{n}")
 
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
@@ -70,6 +70,6 @@ def test_the_cap_holds_when_many_baskets_ask_at_once(recovery):
     for t in threads:
         t.join(60)
     assert len(admitted) == 1, admitted
-    assert service._cap_admits("cust-race", admitted[0], at + 5, week, 1)
-    assert not any(service._cap_admits("cust-race", f"basket-{n}", at + 2, week, 1)
+    assert workflow._cap_admits("cust-race", admitted[0], at + 5, week, 1)
+    assert not any(workflow._cap_admits("cust-race", f"basket-{n}", at + 2, week, 1)
                    for n in range(20) if f"basket-{n}" != admitted[0])

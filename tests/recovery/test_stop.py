@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib import aws as clients
 from chalicelib import workflows
-from chalicelib.recovery import service
+from chalicelib.recovery import service, sessions
 from tests.recovery.conftest import CARTS, executions, history, item, wait_for
 from tests.support.appointments import installed
 
@@ -45,7 +45,7 @@ def test_emptying_the_basket_stops_the_execution_at_once(waits_long, api, andrea
     pump.drain()
     assert aborted(arn)
     pump.drain()   # nothing more; a repeat of the stop is harmless
-    assert service.stop_recovery(cart["id"], "again") is False
+    assert sessions.stop_recovery(cart["id"], "again") is False
     assert status_of(arn) == "ABORTED"
 
 

@@ -89,12 +89,12 @@ def test_standard_library_handlers_are_redacted():
 
 
 def test_a_fault_on_a_link_route_logs_no_token(client, powertools_lines, monkeypatch):
-    from chalicelib.recovery import service
+    from chalicelib.recovery import link_actions
 
     def broken(token):
         raise RuntimeError(f"unexpected state for link {token} at /recovery/link/{token}")
 
-    monkeypatch.setattr(service, "link_view", broken)
+    monkeypatch.setattr(link_actions, "link_view", broken)
     r = client.http.get(f"/recovery/link/{LINK_TOKEN}")
     assert r.status_code == 500 and LINK_TOKEN not in r.body.decode()
     text = powertools_lines.getvalue()

@@ -191,7 +191,7 @@ def test_link_refusals_carry_no_personal_data(client, monkeypatch):
     """Two approve clicks at once: the loser's 412 used to be the TMF 412 with the whole basket
     (customer id, history, agent ids)."""
     from chalicelib.basket import service as baskets
-    from chalicelib.recovery import service
+    from chalicelib.recovery import link_actions
 
     basket = {"id": "cart-9", "relatedParty": [{"id": "cust-andrea", "role": "customer"}],
               "note": [{"text": "agent-42 called Andrea"}], "@type": "ShoppingCart"}
@@ -199,7 +199,7 @@ def test_link_refusals_carry_no_personal_data(client, monkeypatch):
     def lost_the_race(token, action):
         raise baskets._stale("cart-9", basket, 7, "basket cart-9 is at version 7, not 6")
 
-    monkeypatch.setattr(service, "link_action", lost_the_race)
+    monkeypatch.setattr(link_actions, "link_action", lost_the_race)
     r = client.http.post("/recovery/link/some.token/approve", headers={"Content-Type": "application/json"})
     body = json.loads(r.body)
     assert r.status_code == 412 and is_tmf_error(body, 412), body

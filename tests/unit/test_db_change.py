@@ -71,6 +71,23 @@ def test_losing_every_attempt_is_409_busy_and_nothing_written(no_waiting):
     assert len(no_waiting) == 2   # no wait before the last answer
 
 
+def test_a_mutate_that_finds_its_read_outdated_is_a_lost_write(no_waiting):
+    item, outdated = Item({"n": 0}), [True]
+
+    def mutate(cur, version):
+        if outdated.pop() if outdated else False:   # e.g. a related item read after it is newer
+            item.doc, item.version = {**item.doc, "by": "someone else"}, item.version + 1
+            raise db.StaleVersion()
+        return {**cur, "n": 1}
+
+    doc, version = db.change("thing 1", item.load, mutate, item.write)
+    assert doc == {"n": 1, "by": "someone else"} and version == 3 and item.loads == 2 and len(no_waiting) == 1
+    item, outdated = Item({"n": 0}), [True]
+    with pytest.raises(errors.Stale) as raised:   # with If-Match: the client's version is gone
+        db.change("thing 1", item.load, mutate, item.write, expected=1)
+    assert raised.value.headers["ETag"] == '"2"' and item.writes == 0
+
+
 def test_nothing_to_change_writes_nothing():
     item = Item({"n": 0})
     assert db.change("thing 1", item.load, lambda cur, v: None, item.write) == ({"n": 0}, 1)

@@ -23,18 +23,23 @@ from infra.resources import ROOT
 
 # Modules that cost a cold start most and that only some events need: a context's service and
 # its helpers, payload schemas (pydantic models) and pydantic itself.
-HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs")
+HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
+         ".capture", ".cancellation", ".fulfilment",                                   # ordering
+         ".management", ".runner", ".sender", ".targeting", ".attribution",           # campaign
+         ".sessions", ".workflow", ".link_actions", ".worklist")                      # recovery
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
     "app": set(),
     "functions.appointment_sweep": {"chalicelib.appointment.service"},
-    "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.service"},
-    "functions.basket_sweep": {"chalicelib.recovery.service"},
-    "functions.campaign_attribution": {"chalicelib.campaign.service"},
-    "functions.campaign_runner": {"chalicelib.campaign.service"},
-    "functions.campaign_send": {"chalicelib.campaign.service"},
-    "functions.campaign_targeting": {"chalicelib.campaign.service"},
+    "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.sessions",
+                                "chalicelib.recovery.service"},
+    "functions.basket_sweep": {"chalicelib.recovery.sessions", "chalicelib.recovery.service"},
+    "functions.campaign_attribution": {"chalicelib.campaign.attribution"},
+    "functions.campaign_runner": {"chalicelib.campaign.runner", "chalicelib.campaign.targeting"},
+    "functions.campaign_send": {"chalicelib.campaign.sender", "chalicelib.campaign.runner",
+                                "chalicelib.campaign.targeting", "chalicelib.campaign.service"},
+    "functions.campaign_targeting": {"chalicelib.campaign.targeting"},
     "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
     "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
     "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
@@ -45,14 +50,15 @@ ALLOWED: dict[str, set[str]] = {
     "functions.notify_send": {"chalicelib.notify.service"},
     "functions.notify_sweep": {"chalicelib.notify.service"},
     # ordering.service reads the catalogue through basket.service's cache (module-level alias)
-    "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.service",
-                               "chalicelib.basket.service"},
-    "functions.order_tasks": {"chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.fulfilment",
+                               "chalicelib.ordering.service", "chalicelib.basket.service"},
+    "functions.order_tasks": {"chalicelib.ordering.fulfilment", "chalicelib.ordering.service",
+                              "chalicelib.basket.service"},
     "functions.payment_sweep": {"chalicelib.payment.service"},
     "functions.promotion_events": {"chalicelib.hub.service"},
     "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
     "functions.quote_sweep": {"chalicelib.quote.service"},
-    "functions.recovery_tasks": {"chalicelib.recovery.service"},
+    "functions.recovery_tasks": {"chalicelib.recovery.workflow", "chalicelib.recovery.service"},
     "functions.stack_adapter": set(),
     "functions.stock_sweep": {"chalicelib.stock.service"},
 }
@@ -115,7 +121,8 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
     modules = loaded["functions.basket_events"]
     for unwanted in ("chalicelib.catalog.schemas", "chalicelib.customer.schemas", "chalicelib.basket.schemas",
                      "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
-                     "chalicelib.inventory.service", "chalicelib.ordering.service"):
+                     "chalicelib.inventory.service", "chalicelib.ordering.service",
+                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment"):
         assert unwanted not in modules, unwanted
 
 

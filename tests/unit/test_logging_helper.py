@@ -64,7 +64,7 @@ def test_the_logger_takes_every_reserved_key_at_every_level(level, lines):
 
 
 def test_the_approval_log_line_no_longer_crashes(lines):
-    """The very call in chalicelib/recovery/service.py, through the standard library's checks."""
+    """The very call in chalicelib/recovery/sessions.py, through the standard library's checks."""
     logger.info("approved basket ordered", extra={"basketId": "b", "orderId": "o", "created": True})
     assert lines()[0]["created_"] is True
 

@@ -1,0 +1,250 @@
+"""The campaign sender, called by the campaign-send queue (functions/campaign_send.py): a batch of
+customers read in one BatchGetItem, and per customer the targeting rules, the central rules for
+the offer, consent and quiet hours, the weekly frequency cap; then one message (the notify message
+id and the target record are keyed on campaign + customer). A `run` message carries a run on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any, Mapping, NamedTuple
+
+from chalicelib import aws, deferred, idempotency, settings, tmf
+from chalicelib.campaign import domain, runner, service, store, targeting
+from chalicelib.customer import domain as customer_domain
+from chalicelib.customer import store as customer_store
+from chalicelib.errors import ApiError, Conflict, Unavailable
+from chalicelib.observability import logger
+from chalicelib.rules.domain import QUALIFIED
+
+# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+interactions = deferred.module("chalicelib.customer.interactions")
+notify = deferred.module("chalicelib.notify.service")
+rules = deferred.module("chalicelib.rules.service")
+
+SOCIAL_QUEUE = "campaign-social"
+MAX_DELAY_SECONDS = 900
+THROTTLE_DELAY_SECONDS, MAX_HOPS = 1, 50   # a batch the SMS provider throttles: back in 1 s, 50 times at most
+CAP_KEPT_SECONDS = 15 * 86400   # a week's cap record outlives its week, then TTL removes it
+
+
+def landing_url(code: str) -> str:
+    return f"{settings.link_base_url()}/c/{code}"
+
+
+def _qualified_channels(campaign: Mapping[str, Any], offer: Mapping[str, Any], profile: Mapping[str, Any]) -> list[str]:
+    """The campaign's channels in which its offer passes the central rules for this customer."""
+    out = []
+    for channel in [c["id"] for c in campaign["channel"]]:
+        result = rules.qualify_items([offer], rules.facts(channel, profile, None))[0]
+        if result["result"] == QUALIFIED:
+            out.append(channel)
+    return out
+
+
+def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], message_id: str, code: str,
+                 fields: Mapping[str, str], journey_key: str) -> None:
+    """A social post to the outbox a social integration consumes; a TMF681-shaped message and an
+    interaction, once per message id."""
+    from chalicelib.notify import domain as notify_domain
+
+    text = notify_domain.render(campaign["messageTemplate"]["social"],
+                                {**notify_domain.customer_fields(customer), **fields})[:domain.SOCIAL_MAX_CHARS]
+    related = [tmf.ref(campaign, domain.TYPE)]
+
+    def post() -> dict[str, Any]:
+        message = {"id": message_id, "@type": notify_domain.MESSAGE_TYPE, "messageType": "Social", "content": text,
+                   "receiver": [{"id": customer["id"], "socialNetworkId": customer_domain.contact_address(customer, "social", "marketing"),
+                                 "party": {"id": customer["id"], "role": "customer", "@referredType": "Customer"}}],
+                   "relatedEntity": related, "trackingCode": code, "creationDate": tmf.now_iso()}
+        aws.client("sqs").send_message(QueueUrl=settings.queue_url(SOCIAL_QUEUE), MessageBody=json.dumps(message))
+        interactions.record_interaction(
+            f"message-{message_id}", reason=f"campaign {campaign.get('name')}: social message sent", channel="social",
+            direction="outbound", customer_id=customer["id"], journey_key=journey_key,
+            items=[{"id": message_id, "@referredType": notify_domain.MESSAGE_TYPE}, *related])
+        return {"sent": True}
+
+    idempotency.once("campaign.social", message_id, post)
+
+
+def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
+             found: tuple[dict[str, Any], dict[str, Any] | None] | None) -> tuple[str, str | None]:
+    """(outcome, notBefore) for one customer (`found`: its document and projected targeting facts,
+    customer_store.customers_by_id; None when it is not there): notTargeted | duplicate | sent | suppressedConsent |
+    suppressedCap | deferred (notBefore: when quiet hours end) | failed. Raises
+    notify.TransientSendError to be retried (the target stays pending; nothing is sent twice)."""
+    audience = _audience(campaign, offer, customer_id, now, found)
+    if audience is None:
+        return "notTargeted", None
+    customer, channels = audience
+    contact = _contact(customer, channels, now)
+    cid = campaign["id"]
+    target = _Target(cid, customer_id, domain.tag(cid, customer_id), domain.message_id(cid, customer_id),
+                     domain.week(now))
+    ended = _place(target, contact.chosen, now)
+    if ended is not None:
+        return ended
+    if contact.wait:
+        return target.defer(contact.wait)
+    if contact.chosen is None:
+        return target.finish(domain.SUPPRESSED_CONSENT, detail={"reason": "; ".join(contact.reasons)})
+    return _deliver(campaign, customer, contact.chosen, target)
+
+
+def _audience(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
+              found: tuple[dict[str, Any], dict[str, Any] | None] | None
+              ) -> tuple[dict[str, Any], list[str]] | None:
+    """The customer and the channels the campaign may reach her in (its targeting rules hold, its
+    offer passes the central rules there), or None: not targeted. A customer without projected
+    facts yet gets them now."""
+    if found is None:
+        return None
+    customer, facts = found
+    facts = facts if facts is not None else targeting.project_targeting(customer_id)
+    if facts is None or not targeting.targeted(campaign, customer, facts, now):
+        return None
+    channels = _qualified_channels(campaign, offer, targeting.rules_profile(customer, facts))
+    return (customer, channels) if channels else None
+
+
+class _Contact(NamedTuple):
+    chosen: str | None        # the first channel her consent allows now
+    reasons: list[str]        # why the channels before it were refused
+    wait: str | None          # or: quiet hours in that channel, until then
+
+
+def _contact(customer: Mapping[str, Any], channels: list[str], now: dt.datetime) -> _Contact:
+    """Consent and quiet hours, channel by channel in the campaign's order."""
+    reasons: list[str] = []
+    for channel in channels:
+        decision = customer_domain.contact_decision(customer, channel, domain.PURPOSE, now)
+        if decision["allowed"]:
+            return _Contact(channel, reasons, None)
+        if decision.get("notBefore"):
+            return _Contact(None, reasons, decision["notBefore"])
+        reasons.append(decision["reason"])
+    return _Contact(None, reasons, None)
+
+
+@dataclasses.dataclass
+class _Target:
+    """One customer's target record in a campaign, as the sender moves it on."""
+    campaign_id: str
+    customer_id: str
+    tag: str
+    message_id: str
+    week: str
+    was_deferred: bool = False
+
+    def finish(self, state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
+        store.finish_target(self.campaign_id, self.tag, state, channel, detail, self.was_deferred)
+        return state, None
+
+    def defer(self, not_before: str) -> tuple[str, str | None]:
+        if not self.was_deferred:
+            store.defer_target(self.campaign_id, self.tag, not_before)
+        return domain.DEFERRED, not_before
+
+
+def _place(target: _Target, chosen: str | None, now: dt.datetime) -> tuple[str, str | None] | None:
+    """The target record, and the customer's weekly cap when a channel allows a message, in one
+    transaction; a target there already (a replay, or quiet hours that ended) is taken up again.
+    The outcome when it ends here, None to go on."""
+    cid, tag, customer_id = target.campaign_id, target.tag, target.customer_id
+    cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
+    if chosen:
+        placed = store.place_target(cid, tag, customer_id, target.week, target.message_id, cap, expires)
+    else:
+        placed = "placed" if store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING,
+                                                  customer=customer_id) else "exists"
+    if placed == "capped":
+        done = store.once_and_count(cid, store.target_sk(tag), {"targeted": 1, domain.SUPPRESSED_CAP: 1},
+                                    state=domain.SUPPRESSED_CAP, customer=customer_id)
+        return (domain.SUPPRESSED_CAP if done else "duplicate"), None
+    if placed == "exists":
+        return _take_up(target, chosen, now, cap, expires)
+    return None
+
+
+def _take_up(target: _Target, chosen: str | None, now: dt.datetime, cap: int,
+             expires: int) -> tuple[str, str | None] | None:
+    """A target placed before: finished (a duplicate), still in quiet hours, or taken up again
+    (its cap reserved now when a channel allows a message)."""
+    found = store.load_target(target.campaign_id, target.tag)
+    if found is None or found.state in domain.FINAL:
+        return "duplicate", None
+    not_before = (found.detail or {}).get("notBefore")
+    if found.state == domain.DEFERRED and not_before and tmf.parse_datetime(not_before, "notBefore") > now:
+        return domain.DEFERRED, not_before
+    target.was_deferred = found.state == domain.DEFERRED
+    if chosen and not store.reserve_cap(target.customer_id, target.week, target.message_id, cap, expires):
+        return target.finish(domain.SUPPRESSED_CAP)
+    return None
+
+
+def _deliver(campaign: Mapping[str, Any], customer: Mapping[str, Any], chosen: str,
+             target: _Target) -> tuple[str, str | None]:
+    """The message, in the chosen channel (a social post to the outbox, the rest through notify);
+    the cap reserved for it is given back when notify did not send it."""
+    code = domain.tracking_code(target.campaign_id, target.customer_id)
+    fields = domain.message_fields(campaign, code, landing_url(code))
+    if chosen == "social":
+        _send_social(campaign, customer, target.message_id, code, fields, code)
+        return target.finish(domain.SENT, "social")
+    templates = campaign["messageTemplate"]
+    try:
+        outcome = notify.send(target.message_id, target.customer_id, domain.PURPOSE, {chosen: templates[chosen]},
+                              subject=templates.get("subject"), fields=fields, channels=[chosen], journey_key=code,
+                              related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}")
+    except notify.SendRefused:
+        return target.finish(domain.FAILED, chosen)
+    if outcome.status == "sent":
+        return target.finish(domain.SENT, chosen)
+    store.release_cap(target.customer_id, target.week, target.message_id)
+    if outcome.status == "deferred" and outcome.not_before:
+        return target.defer(outcome.not_before)
+    return target.finish(domain.SUPPRESSED_CONSENT, detail={"reason": outcome.reason})
+
+
+def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
+    """One campaign-send message: a run to carry on, or a batch of customers to send to. Customers
+    in quiet hours go back on the queue, delayed (at most 15 minutes a hop) until they end."""
+    if message.get("type") == "run":
+        runner.run(message["campaignId"], message["runId"], lambda: 10 ** 9)
+        return {"run": 1}
+    found = store.load(message["campaignId"])
+    counts: dict[str, int] = {}
+    if found is None:
+        return counts
+    campaign, now = found[0], tmf.now()
+    if not domain.live(campaign, now):
+        return {"notLive": len(message.get("customers") or [])}
+    try:
+        offer = service.check_offer(campaign)
+    except ApiError:
+        return {"offerNotActive": len(message.get("customers") or [])}
+    waiting: dict[str, list[str]] = {}
+    customer_ids = list(message.get("customers") or [])
+    known = customer_store.customers_by_id(customer_ids)
+    for n, customer_id in enumerate(customer_ids):
+        try:
+            outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
+        except (notify.TransientSendError, Unavailable, Conflict):
+            # the provider, or the database, refuses for now (throttling, a transaction conflict): the rest of the batch comes back as a new,
+            # delayed message, so the customers sent already are not read again and the message
+            # is not received again and again into the DLQ; after MAX_HOPS the error stands
+            hops = int(message.get("hops") or 0)
+            if hops >= MAX_HOPS:
+                raise
+            runner.enqueue([{**message, "customers": customer_ids[n:], "hops": hops + 1}], THROTTLE_DELAY_SECONDS)
+            counts["retryLater"] = len(customer_ids) - n
+            break
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == domain.DEFERRED and not_before:
+            waiting.setdefault(not_before, []).append(customer_id)
+    for not_before, ids in waiting.items():
+        delay = int((tmf.parse_datetime(not_before, "notBefore") - now).total_seconds()) + 1
+        runner.enqueue([{**message, "customers": ids}], max(0, min(MAX_DELAY_SECONDS, delay)))
+    logger.info("campaign batch", extra={"campaignId": campaign["id"], "runId": message.get("runId"), **counts})
+    return counts
