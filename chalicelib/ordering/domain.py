@@ -49,17 +49,61 @@ ITEM_COMPUTED = ("state", "itemPrice", "itemTotalPrice", "itemTerm", "qualificat
 
 
 # --- the order document -------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Order:
+    """A thin typed view of a stored productOrder (a customer's order or a stack's child order).
+    The JSON document stays the record; the view names what the code decides with."""
+    doc: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def state(self) -> str | None:
+        return self.doc.get("state")
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("productOrderItem") or [])
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer it is for: its relatedParty with role customer."""
+        return next((p.get("id") for p in self.doc.get("relatedParty") or []
+                     if str(p.get("role", "")).lower() == "customer"), None)
+
+    @property
+    def stack(self) -> str | None:
+        """A child order's fulfilment stack (relatedParty role fulfilmentStack)."""
+        return catalog_domain.fulfilment_stack(self.doc)
+
+    @property
+    def child_ids(self) -> list[str]:
+        return [r["id"] for r in self.doc.get("orderRelationship") or [] if r.get("relationshipType") == "child"]
+
+    @property
+    def parent_id(self) -> str | None:
+        return next((r["id"] for r in self.doc.get("orderRelationship") or [] if r.get("relationshipType") == "parent"),
+                    None)
+
+    @property
+    def visits(self) -> list[tuple[str, Any]]:
+        """The engineers' visits its items carry (item id, appointment ref)."""
+        return [(str(i.get("id")), i["appointment"]) for i in self.items if i.get("appointment")]
+
+    @property
+    def in_flight(self) -> bool:
+        """A customer's top-level order not finished yet (the 360 view's "orders in flight")."""
+        return self.doc.get("@type") == TYPE and not self.parent_id and self.state not in FINAL
+
+
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    """The customer an order is for: its relatedParty with role customer."""
-    for party in doc.get("relatedParty") or []:
-        if str(party.get("role", "")).lower() == "customer":
-            return party.get("id")
-    return None
+    return Order(doc).customer_id
 
 
 def stack_of(doc: Mapping[str, Any]) -> str | None:
-    """A child order's fulfilment stack (relatedParty role fulfilmentStack)."""
-    return catalog_domain.fulfilment_stack(doc)
+    return Order(doc).stack
 
 
 def stack_party(stack: str) -> dict[str, Any]:
@@ -72,21 +116,19 @@ def relationship(order_id: str, href: str, kind: str) -> dict[str, Any]:
 
 
 def visits(doc: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The engineers' visits an order's items carry (item id, appointment ref)."""
-    return [(str(i.get("id")), i["appointment"]) for i in doc.get("productOrderItem") or [] if i.get("appointment")]
+    return Order(doc).visits
 
 
 def children_of(doc: Mapping[str, Any]) -> list[str]:
-    return [r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "child"]
+    return Order(doc).child_ids
 
 
 def parent_of(doc: Mapping[str, Any]) -> str | None:
-    return next((r["id"] for r in doc.get("orderRelationship") or [] if r.get("relationshipType") == "parent"), None)
+    return Order(doc).parent_id
 
 
 def in_flight(doc: Mapping[str, Any]) -> bool:
-    """A customer's top-level order not finished yet (the 360 view's "orders in flight")."""
-    return doc.get("@type") == TYPE and not parent_of(doc) and doc.get("state") not in FINAL
+    return Order(doc).in_flight
 
 
 def check_items(items: Sequence[Mapping[str, Any]]) -> None:
@@ -183,7 +225,7 @@ def promotions_ordered(order: Mapping[str, Any], product_id: str) -> set[str]:
     """The promotions an order (not final) adds to a product: its modify items' priced alterations."""
     if order.get("@type") != TYPE or parent_of(order) or order.get("state") in FINAL:
         return set()
-    return {pid for i in order.get("productOrderItem") or []
+    return {pid for i in Order(order).items
             if i.get("action") == "modify" and (i.get("product") or {}).get("id") == product_id
             for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []
             if (pid := (a.get("productOfferingPrice") or {}).get("id")) is not None}
@@ -465,12 +507,12 @@ def follow_children(parent: Mapping[str, Any], children: Sequence[Mapping[str, A
     """The parent order with its state and item states following its children's."""
     by_parent_item: dict[str, list[str]] = {}
     for child in children:
-        for item in child.get("productOrderItem") or []:
+        for item in Order(child).items:
             rel = next((r["id"] for r in item.get("productOrderItemRelationship") or []
                         if r.get("relationshipType") == "bundledIn"), item["id"])
             by_parent_item.setdefault(rel, []).append(item.get("state") or ACKNOWLEDGED)
     items = [{**i, "state": item_state_from(by_parent_item[i["id"]])} if i["id"] in by_parent_item else i
-             for i in parent.get("productOrderItem") or []]
+             for i in Order(parent).items]
     # a child order the customer amended away is no part of the outcome (the order is not partial
     # for it), unless nothing else is left
     kept = [c for c in children if not (c.get("state") == CANCELLED and c.get("cancelledByAmendment"))] or children
@@ -493,12 +535,12 @@ def apply_report(child: Mapping[str, Any], reported: Mapping[str, Any], at: str)
         raise bad_request(f"event.productOrder.state must be one of {', '.join(STACK_STATES)}")
     if child.get("state") in FINAL:
         return dict(child)
-    given = {i.get("id"): i.get("state") for i in reported.get("productOrderItem") or [] if isinstance(i, Mapping)}
+    given = {i.get("id"): i.get("state") for i in Order(reported).items if isinstance(i, Mapping)}
     for item_id, item_state in given.items():
         if item_state not in STACK_STATES or item_state == PARTIAL:
             raise bad_request(f"item {item_id}: state must be one of {', '.join(STACK_STATES)}")
     items = []
-    for item in child.get("productOrderItem") or []:
+    for item in Order(child).items:
         new = given.get(item["id"]) or (state if state != PARTIAL else item.get("state"))
         items.append({**item, "state": item["state"] if item.get("state") in FINAL else new})
     out = {**child, "state": state, "productOrderItem": items, "lastUpdate": at}
@@ -513,12 +555,12 @@ def cancellable(child: Mapping[str, Any]) -> bool:
     """A child order can be cancelled at its stack while none of its items has passed its point of
     no return (inProgress or later)."""
     return child.get("state") in CANCELLABLE and all(
-        i.get("state", ACKNOWLEDGED) in CANCELLABLE for i in child.get("productOrderItem") or [])
+        i.get("state", ACKNOWLEDGED) in CANCELLABLE for i in Order(child).items)
 
 
 def cancelled(child: Mapping[str, Any], at: str, reason: str | None) -> dict[str, Any]:
     out = {**child, "state": CANCELLED, "cancellationDate": at, "completionDate": at, "lastUpdate": at,
-           "productOrderItem": [{**i, "state": CANCELLED} for i in child.get("productOrderItem") or []]}
+           "productOrderItem": [{**i, "state": CANCELLED} for i in Order(child).items]}
     if reason:
         out["cancellationReason"] = reason
     return out
@@ -731,14 +773,14 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
     its stack. Untouched child orders are not changed at all."""
     number = len(parent.get("amendment") or []) + 1
     changed: dict[str, dict[str, Any]] = {}
-    parent_items = {i["id"]: i for i in parent.get("productOrderItem") or []}
+    parent_items = {i["id"]: i for i in Order(parent).items}
     refused: list[str] = []
     fees: dict[str, list[Mapping[str, Any]]] = {}
     notes: dict[str, list[str]] = {}
     for item_id in cancel_ids:
         fees[item_id], notes[item_id] = [], []
         for child in children.values():
-            for ci in child.get("productOrderItem") or []:
+            for ci in Order(child).items:
                 if _parent_item_of(ci) != item_id:
                     continue
                 verdict = item_verdict(ci.get("state"), rules.limit(stack_of(child), _spec_of(ci)))
@@ -766,7 +808,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
 
     cancelling = set(cancel_ids)
     for cid, child in children.items():
-        items = child.get("productOrderItem") or []
+        items = Order(child).items
         hit = [i for i in items if _parent_item_of(i) in cancelling]
         if not hit:
             continue
@@ -781,7 +823,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
                        and not any(r.get("relationshipType") == "dependsOn"
                                    for r in children[cid].get("orderRelationship") or [])
                        and all(not item_verdict(i.get("state"), rules.limit(part.stack, _spec_of(i))).past
-                               for i in (changed.get(cid) or children[cid]).get("productOrderItem") or []
+                               for i in Order(changed.get(cid) or children[cid]).items
                                if i.get("state") != CANCELLED)), None)
         if target is None:
             fresh.setdefault(part.stack, []).append(part)
@@ -814,7 +856,7 @@ def amend(parent: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]], 
                 if _parent_item_of(i) in cancelling] + [f"item {p.item_id} added" for p in added_parts
                                                           if any(p.item is i for i in changed[cid]["productOrderItem"])]
         changed[cid] = {**with_note(changed[cid], at, f"amendment {number}: {', '.join(what)}"), "amendment": number}
-    items = [cancelled_item(i, i["id"]) if i["id"] in cancelling else i for i in parent.get("productOrderItem") or []]
+    items = [cancelled_item(i, i["id"]) if i["id"] in cancelling else i for i in Order(parent).items]
     items += [{**i, "state": ACKNOWLEDGED} for i in added_items]
     links = [*(parent.get("orderRelationship") or []), *(relationship(c["id"], c["href"], "child") for c in created)]
     new_parent = {**parent, "productOrderItem": items, "orderRelationship": links, "lastUpdate": at,
@@ -839,7 +881,7 @@ def waves_of(children: Sequence[Mapping[str, Any]]) -> list[list[str]]:
 def amendment_text(order: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     """The one SMS an amendment sends ({orderId} is filled in by notify)."""
     names = {i["id"]: ((i.get("productOffering") or {}).get("name") or f"item {i['id']}").replace("{", "(")
-             .replace("}", ")") for i in order.get("productOrderItem") or []}
+             .replace("}", ")") for i in Order(order).items}
     parts = []
     if record.get("addedItem"):
         parts.append("added " + ", ".join(names.get(i, i) for i in record["addedItem"]))

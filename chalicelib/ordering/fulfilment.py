@@ -58,7 +58,7 @@ def appointment_changed(order_id: str, ref: Mapping[str, Any]) -> int:
     learns the new time. Safe to repeat (an item already carrying `ref` is not written again).
     How many orders changed."""
     def carry(found: store.Stored, at: str) -> dict[str, Any] | None:
-        items = found.doc.get("productOrderItem") or []
+        items = domain.Order(found.doc).items
         if not any((i.get("appointment") or {}).get("id") == ref["id"] and i["appointment"] != ref for i in items):
             return None
         return {**found.doc, "lastUpdate": at, "productOrderItem": [
@@ -254,7 +254,7 @@ def hold(child_id: str, seconds: Any) -> dict[str, Any]:
         doc = domain.with_note(found.doc, at, f"{stack} did not finish this order within {seconds} s: held")
         return {**doc, "state": domain.HELD, "lastUpdate": at,
                 "productOrderItem": [{**i, "state": i["state"] if i.get("state") in domain.FINAL else domain.HELD}
-                                     for i in doc.get("productOrderItem") or []]}
+                                     for i in domain.Order(doc).items]}
 
     _, after = change_order(child_id, mutate)
     logger.warning("child order held: its stack did not answer", extra={"orderId": child_id,
@@ -268,7 +268,7 @@ def child_failed(child_id: str, error: Any) -> dict[str, Any]:
     _, after = change_order(child_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {
         **domain.with_note(f.doc, at, f"could not be sent to its stack: {str(error)[:300]}"), "state": domain.FAILED,
         "completionDate": at, "lastUpdate": at,
-        "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+        "productOrderItem": [{**i, "state": domain.FAILED} for i in domain.Order(f.doc).items]})
     refresh_parent(domain.parent_of(after) or "")
     return {"orderId": child_id, "state": after.get("state")}
 
@@ -296,7 +296,7 @@ def fail(order_id: str, error: Any) -> dict[str, Any]:
     _, after = change_order(order_id, lambda f, at: None if f.doc.get("state") in domain.FINAL else {
         **domain.with_note(f.doc, at, f"could not be decomposed: {str(cause)[:300]}"), "state": domain.FAILED,
         "completionDate": at, "lastUpdate": at,
-        "productOrderItem": [{**i, "state": domain.FAILED} for i in f.doc.get("productOrderItem") or []]})
+        "productOrderItem": [{**i, "state": domain.FAILED} for i in domain.Order(f.doc).items]})
     if after.get("state") in (domain.FAILED, domain.CANCELLED):
         stock.release_order(order_id)   # the handsets its checkout held go back (once)
         appointments.release_order(after)   # its installation slots are freed (once)
@@ -357,8 +357,8 @@ def record_products(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> in
     parent_id = domain.parent_of(new)
     if not parent_id:
         return 0
-    before = {i["id"]: i.get("state") for i in (old or {}).get("productOrderItem") or []}
-    done = [i for i in new.get("productOrderItem") or []
+    before = {i["id"]: i.get("state") for i in domain.Order(old or {}).items}
+    done = [i for i in domain.Order(new).items
             if i.get("state") == domain.COMPLETED and before.get(i["id"]) != domain.COMPLETED]
     parent = store.load(parent_id) if done else None
     if parent is None:

@@ -128,6 +128,6 @@ def orders_in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
     """For the 360 view: the customer's newest `limit` orders not finished yet, summarised (one
     Query on the sparse open-by-owner index: finished orders are not read)."""
     return [{"id": d["id"], "href": d["href"], "state": d["state"], "orderDate": d["orderDate"],
-             "itemCount": len(d.get("productOrderItem") or []), "orderTotalPrice": d.get("orderTotalPrice"),
+             "itemCount": len(domain.Order(d).items), "orderTotalPrice": d.get("orderTotalPrice"),
              "@referredType": domain.TYPE}
             for d in store.in_flight(customer_id, limit) if domain.in_flight(d)]

@@ -52,14 +52,14 @@ def handle(stack: str, action: str, order_id: str) -> None:
         if child.get("state") == domain.CANCELLED:
             logger.info("child order cancelled before it reached its stack", extra={"orderId": order_id})
             return
-        live = [i for i in child.get("productOrderItem") or [] if i.get("state") != domain.CANCELLED]
+        live = [i for i in domain.Order(child).items if i.get("state") != domain.CANCELLED]
         status = _post(f"{root}/productOrder", {**child, "productOrderItem": live}, order_id)
     elif action == "change":
         # the child order's items as they stand (cancelled ones say so, added ones are new); a
         # stack that has not got the order yet gets it whole from its `create`, unless that left
         # already (dispatched): then SQS retries until the stack has it
         status = _post(f"{root}/productOrder/{order_id}", {
-            "id": order_id, "@type": domain.TYPE, "productOrderItem": child.get("productOrderItem") or []},
+            "id": order_id, "@type": domain.TYPE, "productOrderItem": domain.Order(child).items},
             f"change-{order_id}-{_digest(child.get('productOrderItem'))}", "PATCH", unknown_ok=not found.dispatched)
     else:
         status = _post(f"{root}/cancelProductOrder", {

@@ -39,3 +39,20 @@ def test_the_basket_view_of_a_bare_document_has_no_owner_context_or_items():
     view = basket.Basket({"id": "b2", "context": None, "cartItem": None, "relatedParty": None})
     assert (view.customer_id, view.journey_key, view.agent_id, view.items, view.changes) == (None, None, None, [], [])
     assert basket.owner_key({"id": "b2"}) == "VISITOR#b2"
+
+
+def test_the_order_view_names_customer_stack_family_visits_and_whether_in_flight():
+    from chalicelib.ordering import domain as ordering
+
+    parent = {"id": "o1", "@type": "ProductOrder", "state": "inProgress",
+              "relatedParty": [{"id": "cust-a", "role": "Customer"}],
+              "orderRelationship": [{"id": "c1", "relationshipType": "child"}, {"id": "c2", "relationshipType": "child"}],
+              "productOrderItem": [{"id": "1", "appointment": {"id": "apt-9"}}, {"id": "2"}]}
+    child = {"id": "c1", "@type": "ProductOrder", "state": "completed",
+             "relatedParty": [{"id": "broadband-stack", "role": "fulfilmentStack"}],
+             "orderRelationship": [{"id": "o1", "relationshipType": "parent"}]}
+    order, part = ordering.Order(parent), ordering.Order(child)
+    assert (order.id, order.state, order.customer_id, order.child_ids) == ("o1", "inProgress", "cust-a", ["c1", "c2"])
+    assert order.visits == [("1", {"id": "apt-9"})] and len(order.items) == 2 and order.in_flight
+    assert (part.stack, part.parent_id, part.items, part.in_flight) == ("broadband-stack", "o1", [], False)
+    assert not ordering.Order({**parent, "state": "completed"}).in_flight
