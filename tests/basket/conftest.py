@@ -3,6 +3,7 @@ with the demo catalogue, customers and rules loaded."""
 import pytest
 
 from chalicelib import aws, settings
+from tests.support import demo as shop
 from tests.customer.conftest import Api
 
 BASE = "/tmf-api/shoppingCart/v4"
@@ -47,14 +48,7 @@ def admin(headers):
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    pump.drain()
+    shop.load("catalog", "customer", "rules", pump=pump)
 
 
 def stored_baskets():

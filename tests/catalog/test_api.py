@@ -4,6 +4,7 @@ import json
 import pytest
 
 from chalicelib.catalog import store
+from tests.support import demo as shop
 
 BASE = "/tmf-api/productCatalogManagement/v4"
 
@@ -20,9 +21,7 @@ def web(token):
 
 @pytest.fixture
 def demo(aws):
-    from chalicelib.catalog import demo as catalog_demo
-
-    catalog_demo.load()
+    shop.load("catalog")
 
 
 def post(client, path, body, headers):

@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.catalog import search
 from tests.catalog.test_api import BASE, post
+from tests.support import demo as shop
 from tests.support.tmf_spec import TMF_ERROR_KEYS
 
 OFFERINGS = [
@@ -98,9 +99,7 @@ def admin(token):
 
 @pytest.fixture
 def demo(aws):
-    from chalicelib.catalog import demo as catalog_demo
-
-    catalog_demo.load()
+    shop.load("catalog")
 
 
 def get(client, query, headers):

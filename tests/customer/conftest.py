@@ -4,6 +4,7 @@ import json
 import pytest
 
 from chalicelib import aws, settings
+from tests.support import demo as shop
 
 BASE = "/tmf-api/customerManagement/v4"
 PI = "/tmf-api/partyInteraction/v4"
@@ -31,10 +32,7 @@ def as_customer(token):
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.customer import demo as customer_demo
-
-    customer_demo.load()
-    pump.drain()
+    shop.load("customer", pump=pump)
 
 
 class Api:

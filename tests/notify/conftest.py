@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws as clients
 from chalicelib import settings, tmf
+from tests.support import demo as shop
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 NOON = dt.datetime(2026, 6, 1, 11, 0, tzinfo=dt.timezone.utc)      # 12:00 in London: no quiet hours
@@ -16,10 +17,7 @@ ANDREA_MOBILE, ANDREA_EMAIL, STACY_MOBILE = "+447700900123", "andrea.rossi@examp
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.customer import demo as customer_demo
-
-    customer_demo.load()
-    pump.drain()
+    shop.load("customer", pump=pump)
 
 
 @pytest.fixture

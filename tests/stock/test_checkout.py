@@ -8,20 +8,12 @@ import pytest
 from chalicelib.stock import domain
 from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, order_item, settle, stacks, stored_orders  # noqa: F401
 from tests.stock.conftest import CENTRAL, CORK, RESERVE, STOCK, stored
+from tests.support import demo as demo_data
 
 
 @pytest.fixture
 def shop(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-    from chalicelib.stock import demo as stock_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    stock_demo.load()
-    pump.drain()
+    demo_data.load("catalog", "customer", "rules", "stock", pump=pump)
 
 
 def level(api, who, sid):
