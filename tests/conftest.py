@@ -30,6 +30,8 @@ os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE":
 
 import pytest  # noqa: E402
 
+pytest_plugins = ["tests.support.fixtures"]   # the component tests' shared fixtures
+
 
 def _share_read_only_work() -> None:
     """Work every test would redo on the same inputs, done once per test process:

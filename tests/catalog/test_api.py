@@ -4,24 +4,8 @@ import json
 import pytest
 
 from chalicelib.catalog import store
-from tests.support import demo as shop
 
 BASE = "/tmf-api/productCatalogManagement/v4"
-
-
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def web(token):
-    return {"Authorization": f"Bearer {token('channel', channel='web')}"}
-
-
-@pytest.fixture
-def demo(aws):
-    shop.load("catalog")
 
 
 def post(client, path, body, headers):

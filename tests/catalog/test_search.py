@@ -6,7 +6,6 @@ import pytest
 
 from chalicelib.catalog import search
 from tests.catalog.test_api import BASE, post
-from tests.support import demo as shop
 from tests.support.tmf_spec import TMF_ERROR_KEYS
 
 OFFERINGS = [
@@ -83,23 +82,8 @@ def test_bad_queries_are_refused(raw):
 
 # --- over HTTP ------------------------------------------------------------------------------------
 @pytest.fixture
-def web(token):
-    return {"Authorization": f"Bearer {token('channel', channel='web')}"}
-
-
-@pytest.fixture
 def social(token):
     return {"Authorization": f"Bearer {token('channel', channel='social')}"}
-
-
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def demo(aws):
-    shop.load("catalog")
 
 
 def get(client, query, headers):

@@ -3,9 +3,9 @@ customers, rules and the demo promotion loaded. Every TMF671 answer is held to t
 swagger's schemas (there is no TMF671 conformance kit): `valid`."""
 import pytest
 
-from tests.basket.conftest import CARTS, admin, agent, andrea, api, headers, item, web  # noqa: F401
-from tests.customer.conftest import stored_items
-from tests.support import demo as shop
+from tests.basket.conftest import CARTS  # noqa: F401
+from tests.support.stored import stored_items
+from tests.support import demo as demo_data
 from tests.support import tmf_spec
 
 BASE = "/tmf-api/promotionManagement/v4"
@@ -15,7 +15,7 @@ SPEC = "TMF671-Promotion-v4.0.0"
 
 @pytest.fixture
 def demo(aws, pump):
-    shop.load("catalog", "customer", "rules", "promotion", pump=pump)
+    demo_data.load("catalog", "customer", "rules", "promotion", pump=pump)
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import pathlib
 import jsonschema
 import pytest
 
-from tests.basket.conftest import admin, agent, andrea, api, headers, web  # noqa: F401
 from tests.ctk.newman import SHARED
-from tests.customer.conftest import stored_items
-from tests.support import demo as shop
+from tests.support.stored import stored_items
+from tests.support import demo as demo_data
 
 BASE = "/tmf-api/stockManagement/v4"
 STOCK = f"{BASE}/productStock"
@@ -22,7 +21,7 @@ CENTRAL = "po-phone-x--central-warehouse"
 
 @pytest.fixture
 def demo(aws, pump):
-    shop.load("catalog", "customer", "stock", pump=pump)
+    demo_data.load("catalog", "customer", "stock", pump=pump)
 
 
 @pytest.fixture

@@ -47,6 +47,4 @@ def load(*contexts: str, pump: Any = None) -> None:
     if pump is not None:
         pump.drain()
     if copyable:
-        if pump is not None:
-            moto_state.trim_streams()
-        _snapshots[key] = (started, moto_state.Snapshot())
+        _snapshots[key] = (started, moto_state.Snapshot(trim_streams=pump is not None))

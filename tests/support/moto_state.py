@@ -52,7 +52,9 @@ class Snapshot:
     """Moto's state at one moment (see the module's docstring). A `base` snapshot is a starting
     point: moto is `untouched()` from when it is taken or restored until moto answers a request."""
 
-    def __init__(self, base: bool = False) -> None:
+    def __init__(self, base: bool = False, trim_streams: bool = False) -> None:
+        """`trim_streams`: the copy leaves out the records already in the tables' streams (the
+        live moto keeps them, for the readers that read them)."""
         self.base = base
         live = _live()
         self._ids = {key: id(backend) for key, backend in live.items()}
@@ -61,6 +63,8 @@ class Snapshot:
             # The backends themselves are not copied, only what they hold.
             self._state = copy.deepcopy({key: backend.__dict__ for key, backend in live.items()},
                                         {id(backend): backend for backend in live.values()})
+        if trim_streams:
+            _trim_streams(self._state)
         self._backends = live    # keeps the ids above from being reused
         _mark(self)
 
@@ -80,14 +84,13 @@ class Snapshot:
         _mark(self)
 
 
-def trim_streams() -> None:
-    """Forget the records already in every table's stream (a reader starting at TRIM_HORIZON
-    starts after them); sequence numbers go on from where they were, so a reader that read them
-    all reads on."""
-    for key, backend in _live().items():
+def _trim_streams(state: dict[Key, dict[str, Any]]) -> None:
+    """Forget the records already in every table's stream of `state` (a reader starting at
+    TRIM_HORIZON starts after them); sequence numbers go on from where they were."""
+    for key, attributes in state.items():
         if key[0] != "dynamodb":
             continue
-        for table in backend.tables.values():
+        for table in attributes.get("tables", {}).values():
             shard = getattr(table, "stream_shard", None)
             if shard is not None and shard.items:
                 shard.starting_sequence_number += len(shard.items)
