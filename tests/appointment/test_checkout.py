@@ -10,6 +10,7 @@ from chalicelib import aws as clients
 from chalicelib import settings, tmf
 from tests.appointment.conftest import APPOINTMENTS, taken, valid
 from tests.ordering.conftest import CANCELS, ORDERS
+from tests.support import demo as demo_data
 from tests.support.orders import andrea_order
 from tests.support.stored import stored_items
 from tests.support.appointments import installed
@@ -18,14 +19,7 @@ STORY = ("po-extreme-bundle", "po-home-security")
 
 
 def _shop(pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    pump.drain()
+    demo_data.load("catalog", "customer", "rules", pump=pump)
 
 
 def test_an_engineer_item_without_an_appointment_is_refused_and_nothing_written(aws, pump, api, andrea, stacy):
