@@ -89,16 +89,16 @@ def test_idle_basket_gets_exactly_one_sms_within_seconds(runtime):
     assert len(sms_to(runtime, number)) == 1
 
 
-def wait_until_parked(runtime, basket_id, timeout=60):
-    """Until every recovery execution of the basket (at least one) has ended or waits in its Wait
-    state (runtime's moto, read with Step Functions' own API)."""
+def wait_until_parked(runtime, basket_id, timeout=60, ended=False):
+    """Until every recovery execution of the basket (at least one) has ended or (unless `ended`)
+    waits in its Wait state (runtime's moto, read with Step Functions' own API)."""
     sfn = boto3.client("stepfunctions", endpoint_url=runtime.moto_url, region_name=settings.region())
     machine = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
                    if m["name"] == settings.resource_name("abandoned-basket"))
     deadline = time.monotonic() + timeout
     while True:
         mine = [e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if basket_id in e["name"]]
-        if mine and all(e["status"] != "RUNNING" or
+        if mine and all(e["status"] != "RUNNING" or not ended and
                         sfn.get_execution_history(executionArn=e["executionArn"])["events"][-1]["type"]
                         == "WaitStateEntered" for e in mine):
             return
@@ -152,5 +152,5 @@ def test_ordering_the_basket_cancels_the_reminder(runtime):
         code, _, body = runtime.request("PATCH", f"{CARTS}/{cart['id']}", {"status": status}, headers)
         assert code == 200, body
     assert wait_status(runtime, cart["id"], her, "ordered")["status"] == "ordered"
-    time.sleep(4)   # well past the idle time
+    wait_until_parked(runtime, cart["id"], ended=True)   # the order ended its reminder
     assert sms_to(runtime, number) == []
