@@ -193,3 +193,18 @@ def test_the_test_that_writes_the_demo_data_reads_its_streams_on(aws, pump, monk
         shard.refresh_at = 0.0
     pump.drain()
     assert pump.errors == [] and pump.replaced == []
+
+
+@ISOLATION
+@pytest.mark.fresh_moto
+def test_isolation_5_a_test_can_ask_for_a_fresh_moto(aws):
+    from chalicelib import aws as aws_clients
+    from chalicelib import settings
+
+    assert settings.queue_url("worklist") in aws_clients.client("sqs").list_queues()["QueueUrls"]
+    _leave_things_behind()
+
+
+@ISOLATION
+def test_isolation_6_the_next_test_gets_the_copy_again(aws):
+    _nothing_left_behind()
