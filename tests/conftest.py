@@ -30,6 +30,8 @@ os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE":
 
 import pytest  # noqa: E402
 
+pytest_plugins = ["tests.support.fixtures"]   # the component tests' shared fixtures
+
 
 def _share_read_only_work() -> None:
     """Work every test would redo on the same inputs, done once per test process:
@@ -66,12 +68,22 @@ _share_read_only_work()
 
 
 def _reset_clients() -> None:
+    """Forget what a container keeps between invocations: clients, and the caches of what is in
+    the tables (each test starts as a new container would, whatever the last test's tables held)."""
     from chalicelib import aws as aws_clients
 
     aws_clients.reset()
+    from chalicelib.campaign import service as campaigns
+    from chalicelib.catalog import store as catalogue
     from chalicelib.customer import contacts
+    from chalicelib.hub import service as hub
+    from chalicelib.promotion import service as promotions
 
     contacts.forget()
+    catalogue.cache.clear()
+    hub.cache.clear()
+    promotions.forget()
+    campaigns.forget_live_campaigns()
     try:
         from chalicelib import idempotency
     except ImportError:
@@ -79,26 +91,47 @@ def _reset_clients() -> None:
     idempotency.reset()
 
 
+_PROVISIONED: dict[tuple, tuple[dict[str, str], object]] = {}   # per settings: (env, moto snapshot)
+
+
 @pytest.fixture
-def aws():
+def aws(request):
     """In-process moto with every resource of infra/resources.py provisioned and Step Functions
-    lambda:invoke routed to our handlers. The environment is restored afterwards."""
+    lambda:invoke routed to our handlers. The environment is restored afterwards.
+
+    Provisioned once per test process (per distinct OMNISHOP_*/AWS_* settings): each test starts
+    from a copy of moto as provisioning left it (tests/support/moto_state.py), so nothing another
+    test wrote, created or started is there. `@pytest.mark.fresh_moto` provisions a new moto for
+    the test instead, as every test did before."""
+    from tests.support import moto_state
+
     saved = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)  # moto only intercepts AWS's own endpoints
     apply_local_env()
     from infra.local import lambdas
     from infra.local.provision import provision
 
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("OMNISHOP_", "AWS_"))))
+    provisioned = None if request.node.get_closest_marker("fresh_moto") else _PROVISIONED.get(key)
+    mock = mock_aws(config=MOTO_CONFIG)
+    mock.start(reset=provisioned is None)
     try:
-        with mock_aws(config=MOTO_CONFIG):
-            _reset_clients()
-            lambdas.install()
-            provision()
-            try:
-                yield
-            finally:
-                _end_workflows()
+        _reset_clients()
+        lambdas.install()
+        if provisioned is None:
+            env = provision()
+            if not request.node.get_closest_marker("fresh_moto"):
+                _PROVISIONED[key] = (env, moto_state.Snapshot(base=True))
+        else:
+            env, snapshot = provisioned
+            snapshot.restore()
+            os.environ.update(env)
+        try:
+            yield
+        finally:
+            _end_workflows()
     finally:
+        mock.stop()
         lambdas.uninstall()
         _reset_clients()
         os.environ.clear()
@@ -263,6 +296,11 @@ def local_runtime(local_runtime_factory, local_runtime_env):
     """The local runtime (`python -m infra.local`) on free ports, ready (/health 200): `.url`,
     `.moto_url`, `.token(role, **claims)`, `.request(method, path, body, headers)`, `.moto_data()`."""
     return local_runtime_factory(**local_runtime_env)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "fresh_moto: the `aws` fixture provisions a new moto for this test "
+                                       "instead of copying the one provisioned for the process")
 
 
 # --- running in parallel (make test: pytest-xdist, --dist loadgroup) -------------------------------

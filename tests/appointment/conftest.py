@@ -6,8 +6,8 @@ import json
 import jsonschema
 import pytest
 
-from tests.basket.conftest import admin, agent, andrea, api, headers, web  # noqa: F401
 from tests.ctk.newman import SHARED
+from tests.support import demo as demo_data
 
 BASE = "/tmf-api/appointment/v4"
 APPOINTMENTS = f"{BASE}/appointment"
@@ -17,17 +17,7 @@ SPEC = json.loads((SHARED / "tmf" / "specs" / "TMF646-Appointment-v4.0.0.swagger
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    pump.drain()
-
-
-@pytest.fixture
-def stacy(headers):
-    return headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
+    demo_data.load("catalog", "customer", pump=pump)
 
 
 def valid(doc, definition):

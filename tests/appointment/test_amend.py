@@ -3,7 +3,9 @@ appointment as checkout does: 422 appointmentRequired (or appointmentNotHeld for
 customer's booking) with nothing written; with one, the amendment's own transaction confirms it
 for the order, the new child order carries it, and cancelling the order frees the slot."""
 from tests.appointment.conftest import APPOINTMENTS, taken, valid
-from tests.ordering.conftest import CANCELS, order_item, stacks, stored_orders  # noqa: F401
+from tests.ordering.conftest import CANCELS  # noqa: F401
+from tests.support.orders import order_item
+from tests.support.stored import stored_items
 from tests.ordering.test_amend import _children, _items, _load, _patch, _placed, silent  # noqa: F401
 from tests.support.appointments import installed
 
@@ -12,16 +14,16 @@ def test_adding_home_security_needs_its_appointment_and_nothing_is_written_witho
                                                                                     pump):
     order = _placed(api, andrea, pump, "po-mobile-unlimited")
     items = [*_items(order), order_item("2", "po-home-security")]
-    before = stored_orders()
+    before = stored_items("order")
     status, error, _ = _patch(api, andrea, order["id"], items)
     assert (status, error["code"]) == (422, "appointmentRequired") and valid(error, "Error"), error
-    assert "po-home-security" in error["message"] and stored_orders() == before
+    assert "po-home-security" in error["message"] and stored_items("order") == before
 
     theirs = installed("cust-stacy", "po-home-security", postcode="BS2 0AA")[0]
     named = [*_items(order), {**order_item("2", "po-home-security"), "appointment": {"id": theirs["id"]}}]
     status, error, _ = _patch(api, andrea, order["id"], named)
     assert (status, error["code"]) == (422, "appointmentNotHeld"), error
-    assert stored_orders() == before
+    assert stored_items("order") == before
     assert api.call("GET", f"{APPOINTMENTS}/{theirs['id']}", agent)[1]["status"] == "initialized"   # untouched
 
     [booked] = installed("cust-andrea", "po-home-security")

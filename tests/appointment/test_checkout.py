@@ -9,28 +9,24 @@ import datetime as dt
 from chalicelib import aws as clients
 from chalicelib import settings, tmf
 from tests.appointment.conftest import APPOINTMENTS, taken, valid
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, stored_orders
+from tests.ordering.conftest import CANCELS, ORDERS
+from tests.support import demo as demo_data
+from tests.support.orders import andrea_order
+from tests.support.stored import stored_items
 from tests.support.appointments import installed
 
 STORY = ("po-extreme-bundle", "po-home-security")
 
 
 def _shop(pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    pump.drain()
+    demo_data.load("catalog", "customer", "rules", pump=pump)
 
 
 def test_an_engineer_item_without_an_appointment_is_refused_and_nothing_written(aws, pump, api, andrea, stacy):
     _shop(pump)
     status, error, _ = api.call("POST", ORDERS, andrea, andrea_order(*STORY))
     assert status == 422 and error["code"] == "appointmentRequired" and valid(error, "Error"), error
-    assert stored_orders() == []
+    assert stored_items("order") == []
     [bundle] = installed("cust-andrea", "po-extreme-bundle")
     status, error, _ = api.call("POST", ORDERS, andrea, andrea_order(*STORY))
     assert status == 422 and "po-home-security" in error["message"]
@@ -39,7 +35,7 @@ def test_an_engineer_item_without_an_appointment_is_refused_and_nothing_written(
     body["productOrderItem"][1]["appointment"] = {"id": theirs["id"]}   # another customer's booking
     status, error, _ = api.call("POST", ORDERS, andrea, body)
     assert status == 422 and error["code"] == "appointmentNotHeld", error
-    assert stored_orders() == [] and taken(bundle["calendarEvent"]["id"]) >= 1
+    assert stored_items("order") == [] and taken(bundle["calendarEvent"]["id"]) >= 1
     assert api.call("GET", f"{APPOINTMENTS}/{bundle['id']}", andrea)[1]["status"] == "initialized"
 
 
@@ -61,7 +57,7 @@ def test_the_order_confirms_two_appointments_for_two_stacks_and_cancelling_frees
             e for e in now["relatedEntity"] if e["role"] == "productOrder").items()
         assert taken(appointment["calendarEvent"]["id"]) == 1
     ordering.decompose(order["id"])
-    children = {c["body"]["S"] for c in stored_orders() if c.get("parent")}
+    children = {c["body"]["S"] for c in stored_items("order") if c.get("parent")}
     import json
     carried = {}
     for raw in children:

@@ -5,7 +5,9 @@ import json
 import pytest
 
 from chalicelib import settings
-from tests.basket.conftest import CARTS, item, stored_baskets
+from tests.basket.conftest import CARTS
+from tests.support.orders import item
+from tests.support.stored import stored_items
 
 
 def create(api, headers, body=None, expect=201):
@@ -27,7 +29,7 @@ def test_empty_basket_from_an_anonymous_web_visitor(api, web, demo):
     assert ctx["originatingChannel"] == ctx["currentChannel"] == "web"
     assert ctx["region"] == {"name": "Local development", "source": "ip"}     # 127.0.0.1, from the shipped table
     assert doc["validFor"]["endDateTime"] > doc["validFor"]["startDateTime"]
-    (row,) = stored_baskets()
+    (row,) = stored_items("basket")
     days = (int(row["expires"]["N"]) - __import__("time").time()) / 86400
     assert 6.9 < days <= 7
 
@@ -49,7 +51,7 @@ def test_items_are_priced_from_the_catalogue_not_the_caller(api, andrea, demo):
     assert broadband["qualification"]["qualificationItemResult"] == "qualified"   # fibre at BS1
     assert doc["context"]["region"] == {"name": "South West England", "source": "postcode"}
     assert doc["relatedParty"][0]["id"] == "cust-andrea"
-    (row,) = stored_baskets()
+    (row,) = stored_items("basket")
     assert 89.9 < (int(row["expires"]["N"]) - __import__("time").time()) / 86400 <= 90
 
 
@@ -133,11 +135,11 @@ BAD = [
 
 @pytest.mark.parametrize("patch, status, code", BAD, ids=[c for _, _, c in BAD])
 def test_bad_changes_are_refused_and_change_nothing(api, web, filled, patch, status, code):
-    before = stored_baskets()
+    before = stored_items("basket")
     got, error, _ = api.call("PATCH", f"{CARTS}/{filled['id']}", web, patch)
     assert (got, error["code"]) == (status, code), error
     assert error["@type"] == "Error" and error["message"]
-    assert stored_baskets() == before
+    assert stored_items("basket") == before
 
 
 def test_bad_creates_write_nothing(api, web, andrea, headers, demo):
@@ -151,21 +153,21 @@ def test_bad_creates_write_nothing(api, web, andrea, headers, demo):
     assert got == 403
     for raw, want in ((b"not json", 400), (b"[]", 400), (b"", 400)):
         assert api.call("POST", CARTS, web, raw)[0] == want
-    assert stored_baskets() == []
+    assert stored_items("basket") == []
 
 
 def test_too_many_items_is_a_clear_limit(api, web, demo, monkeypatch):
     monkeypatch.setenv("OMNISHOP_BASKET_MAX_ITEMS", "3")
     doc, _ = create(api, web, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
-    before = stored_baskets()
+    before = stored_items("basket")
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web,
                                 {"cartItem": [item("po-fast-charger"), item("po-phone-x-case")]})
     assert status == 422 and error["code"] == "basketFull" and "at most 3" in error["message"]
-    assert stored_baskets() == before
+    assert stored_items("basket") == before
     monkeypatch.setenv("OMNISHOP_BASKET_MAX_BYTES", "2000")
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web, {"cartItem": [item("po-fast-charger")]})
     assert status == 422 and error["code"] == "basketTooLarge"
-    assert stored_baskets() == before
+    assert stored_items("basket") == before
 
 
 def test_default_limits_keep_a_full_basket_well_inside_dynamodb(api, web, demo):
@@ -178,7 +180,7 @@ def test_default_limits_keep_a_full_basket_well_inside_dynamodb(api, web, demo):
                                   {"cartItem": [item("po-broadband-500")] * per_call})
         assert status == 200, doc
     assert len(doc["cartItem"]) == settings.basket_max_items()
-    (row,) = stored_baskets()
+    (row,) = stored_items("basket")
     assert len(row["body"]["S"]) < settings.basket_max_bytes() < 400 * 1024
     assert len(json.dumps(row)) < 300 * 1024                  # the whole DynamoDB item
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web, {"cartItem": [item("po-tv-max")]})
@@ -189,7 +191,7 @@ def test_another_customers_basket_is_not_found(api, andrea, headers, web, agent,
     doc, _ = create(api, andrea)
     stacy = headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
     path = f"{CARTS}/{doc['id']}"
-    before = stored_baskets()
+    before = stored_items("basket")
     for method, body in (("GET", None), ("PATCH", {"cartItem": [item("po-tv-max")]}), ("DELETE", None)):
         for who in (stacy, web):
             status, error, _ = api.call(method, path, who, body)
@@ -198,7 +200,7 @@ def test_another_customers_basket_is_not_found(api, andrea, headers, web, agent,
     marketing = headers("marketing", sub="m1")
     assert api.call("GET", path, marketing)[0] == 403
     assert api.call("GET", path, headers("agent", channel="web", sub="a"))[0] == 403   # agents work from callcenter/store
-    assert stored_baskets() == before
+    assert stored_items("basket") == before
 
 
 def test_an_expired_basket_reads_expired_and_refuses_changes(api, web, demo, monkeypatch):

@@ -8,7 +8,9 @@ from functions import basket_events
 from infra import resources
 from infra.local import lambdas
 from infra.local.listener import Listener
-from tests.basket.conftest import BASE, CARTS, CUSTOMER, item, stored_baskets
+from tests.basket.conftest import BASE, CARTS, CUSTOMER
+from tests.support.orders import item
+from tests.support.stored import stored_items
 from tests.customer.test_interactions import _stream_records
 from tests.support.appointments import installed
 
@@ -111,6 +113,6 @@ def test_stream_redelivery_and_repeated_hand_over_have_one_effect(api, web, head
     _, anon, _ = api.call("POST", CARTS, web, {"relatedParty": [{"id": VISITOR, "role": "visitor"}],
                                                "cartItem": [item("po-phone-x")]})
     assert service.adopt_visitor_baskets(VISITOR, ANDREA) == 1
-    before = stored_baskets()
+    before = stored_items("basket")
     assert service.adopt_visitor_baskets(VISITOR, ANDREA) == 0
-    assert stored_baskets() == before
+    assert stored_items("basket") == before

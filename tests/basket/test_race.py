@@ -1,7 +1,9 @@
 """Two channels write to one basket at the same time: no item is lost."""
 import threading
 
-from tests.basket.conftest import CARTS, item, stored_baskets
+from tests.basket.conftest import CARTS
+from tests.support.orders import item
+from tests.support.stored import stored_items
 
 
 def test_two_writers_racing_never_lose_an_item(api, headers, demo):
@@ -51,5 +53,5 @@ def test_with_if_match_the_slower_writer_gets_412_and_the_current_basket(api, we
     winner = next(b for s, b in statuses if s == 200)
     loser = next(b for s, b in statuses if s == 412)
     assert [i["id"] for i in loser["cartItem"]] == [i["id"] for i in winner["cartItem"]]   # the current basket
-    (row,) = stored_baskets()
+    (row,) = stored_items("basket")
     assert row["version"]["N"] == "2"

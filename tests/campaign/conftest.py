@@ -7,18 +7,11 @@ import datetime as dt
 import pytest
 
 from chalicelib import aws, settings, tmf
-from tests.basket.conftest import agent, demo, headers  # noqa: F401  (the basket tests' tokens and demo data)
-from tests.customer.conftest import Api
 
 BASE = "/tmf-api/campaignManagement/v4"
 CAMPAIGNS = f"{BASE}/campaign"
 RECOMMEND = "/tmf-api/recommendationManagement/v4/queryProductRecommendation"
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
-
-
-@pytest.fixture
-def api(client):
-    return Api(client)
 
 
 @pytest.fixture

@@ -8,23 +8,6 @@ from chalicelib.catalog import store
 BASE = "/tmf-api/productCatalogManagement/v4"
 
 
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def web(token):
-    return {"Authorization": f"Bearer {token('channel', channel='web')}"}
-
-
-@pytest.fixture
-def demo(aws):
-    from chalicelib.catalog import demo as catalog_demo
-
-    catalog_demo.load()
-
-
 def post(client, path, body, headers):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
     return client.http.post(f"{BASE}/{path}", headers=headers, body=raw)

@@ -3,17 +3,11 @@ skip over keys to the offset, and one Query with Limit; a channel's warm list re
 Measured in AWS calls and items read (bench.harness.Calls), 30 vs 300 offerings."""
 import json
 
-import pytest
 
 from bench.harness import measure
 from chalicelib.catalog import store
 
 BASE = "/tmf-api/productCatalogManagement/v4"
-
-
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
 
 
 def add_offerings(first, last, **extra):

@@ -15,11 +15,6 @@ BASE = "/tmf-api/productCatalogManagement/v4"
 
 
 @pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
-@pytest.fixture
 def listener():
     with Listener() as server:
         yield server

@@ -11,11 +11,6 @@ BASE = "/tmf-api/productCatalogManagement/v4"
 PARTNER_EXPORT = jobs.DATA_DIR / "iot-partner-x-export.json"
 
 
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
 def wait_for_job(client, admin, pump, kind, job_id, timeout=180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

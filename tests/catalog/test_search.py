@@ -82,25 +82,8 @@ def test_bad_queries_are_refused(raw):
 
 # --- over HTTP ------------------------------------------------------------------------------------
 @pytest.fixture
-def web(token):
-    return {"Authorization": f"Bearer {token('channel', channel='web')}"}
-
-
-@pytest.fixture
 def social(token):
     return {"Authorization": f"Bearer {token('channel', channel='social')}"}
-
-
-@pytest.fixture
-def admin(token):
-    return {"Authorization": f"Bearer {token('catalog-admin')}", "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def demo(aws):
-    from chalicelib.catalog import demo as catalog_demo
-
-    catalog_demo.load()
 
 
 def get(client, query, headers):

@@ -4,7 +4,7 @@ issue 13: business-only offers). An anonymous visitor's channel and agents see e
 Segments come from the customer's record (customer.domain.segment: an organisation is business)."""
 import pytest
 
-from tests.catalog.test_search import counts, demo, get, web  # noqa: F401
+from tests.catalog.test_search import counts, get  # noqa: F401
 
 
 @pytest.fixture

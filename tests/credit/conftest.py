@@ -3,7 +3,7 @@ basket fixtures (api, headers, roles), customers made through the API with a nam
 bureau answers for (data/credit.json), and a count of bureau calls."""
 import pytest
 
-from tests.basket.conftest import POQ, agent, andrea, api, demo, headers, web  # noqa: F401
+from tests.basket.conftest import POQ  # noqa: F401
 from tests.ordering.conftest import CUSTOMER, ORDERS  # noqa: F401
 
 QUALIFY = f"{POQ}/productOfferingQualification"

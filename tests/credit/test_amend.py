@@ -3,7 +3,6 @@ import datetime as dt
 
 from chalicelib import tmf
 from tests.credit.conftest import CUSTOMER
-from tests.ordering.conftest import stacks  # noqa: F401
 from tests.ordering.test_amend import _items, _load, _patch, _placed, silent  # noqa: F401
 
 

@@ -13,7 +13,9 @@ import pytest
 from chalicelib import tmf
 from tests.credit.conftest import CUSTOMER, ORDERS, QUALIFY, order
 from tests.ctk.newman import SHARED
-from tests.ordering.conftest import CARTS, andrea_order, stored_orders
+from tests.ordering.conftest import CARTS
+from tests.support.orders import andrea_order
+from tests.support.stored import stored_items
 
 SPECS = SHARED / "tmf" / "specs"
 
@@ -73,7 +75,7 @@ def test_a_refused_customer_gets_a_tmf_error_and_nothing_is_ordered(api, demo, c
         status, error, _ = api.call("POST", ORDERS, her, order("po-phone-x-case", "po-mobile-unlimited"))
         assert (status, error["code"], error["@type"]) == (422, "creditRefused", "Error"), error
         assert valid(error, "TMF622-ProductOrder-v4.0.0.swagger.json", "Error")
-    assert stored_orders() == [] and bureau_calls == [cid]                          # asked once, then reused
+    assert stored_items("order") == [] and bureau_calls == [cid]                          # asked once, then reused
     assert profiles(api, agent, cid)[0]["decision"] == "refuse"
     status, placed, _ = api.call("POST", ORDERS, her, order("po-phone-x-case"))     # no contract: she may buy it
     assert status == 201, placed
@@ -84,7 +86,7 @@ def test_a_line_limit_counts_the_contract_lines_ordered(api, demo, customer, bur
     cid, her = customer("Lee Limit")
     status, error, _ = api.call("POST", ORDERS, her, order("po-mobile-unlimited", quantity=2))
     assert (status, error["code"]) == (422, "lineLimitExceeded"), error
-    assert "at most 1 contract line" in error["message"] and stored_orders() == []
+    assert "at most 1 contract line" in error["message"] and stored_items("order") == []
     status, placed, _ = api.call("POST", ORDERS, her, order("po-mobile-unlimited"))
     assert status == 201, placed
     assert bureau_calls == [cid]
@@ -98,7 +100,7 @@ def test_the_same_basket_checked_out_twice_asks_the_bureau_once(api, demo, custo
     second = api.call("POST", ORDERS, her, {"shoppingCart": {"id": cart["id"]}})
     assert first[0] == 201 and second[0] in (200, 201), (first, second)
     assert first[1]["id"] == second[1]["id"] and one_off(second[1]) == [{"unit": "EUR", "value": 100}]
-    assert bureau_calls == [cid] and len(stored_orders()) == 1
+    assert bureau_calls == [cid] and len(stored_items("order")) == 1
 
 
 def test_contract_products_without_a_named_customer_are_refused(demo, bureau_calls):

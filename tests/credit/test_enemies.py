@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import tmf
 from tests.credit.conftest import CUSTOMER, ORDERS, order
-from tests.ordering.conftest import stored_orders
+from tests.support.stored import stored_items
 
 
 def _deposit_profile(deposit):
@@ -93,10 +93,10 @@ def test_orders_not_fulfilled_yet_count_toward_a_line_limit(api, demo, customer,
     cid, her = customer("Lee Limit")
     status, first, _ = api.call("POST", ORDERS, her, order("po-mobile-unlimited"))
     assert status == 201 and first["state"] in ("acknowledged", "pending"), first
-    before = stored_orders()
+    before = stored_items("order")
     status, error, _ = api.call("POST", ORDERS, her, order("po-mobile-unlimited"))   # the first is still in flight
     assert (status, error["code"]) == (422, "lineLimitExceeded"), error
-    assert stored_orders() == before and bureau_calls == [cid]
+    assert stored_items("order") == before and bureau_calls == [cid]
     status, placed, _ = api.call("POST", ORDERS, her, order("po-phone-x-case"))       # no contract: fine
     assert status == 201, placed
 

@@ -1,18 +1,11 @@
 """Fixtures for the customer context's component tests (moto in-process, chalice test client)."""
-import json
 
 import pytest
 
-from chalicelib import aws, settings
+from tests.support import demo as demo_data
 
 BASE = "/tmf-api/customerManagement/v4"
 PI = "/tmf-api/partyInteraction/v4"
-
-
-@pytest.fixture
-def agent(token):
-    return {"Authorization": f"Bearer {token('agent', channel='callcenter', sub='agent-007')}",
-            "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -31,39 +24,7 @@ def as_customer(token):
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.customer import demo as customer_demo
-
-    customer_demo.load()
-    pump.drain()
-
-
-class Api:
-    """JSON calls through the chalice test client: (status, body, headers)."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def call(self, method, path, headers, body=None):
-        raw = body if body is None or isinstance(body, (bytes, str)) else json.dumps(body)
-        r = getattr(self.client.http, method.lower())(path, headers=headers, **({"body": raw} if raw is not None else {}))
-        return r.status_code, (json.loads(r.body) if r.body else None), r.headers
-
-
-@pytest.fixture
-def api(client):
-    return Api(client)
-
-
-def stored_items(table="customer"):
-    """Everything in a table (tests may Scan; the application never does)."""
-    ddb = aws.client("dynamodb")
-    items, kwargs = [], {"TableName": settings.table_name(table)}
-    while True:
-        page = ddb.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    demo_data.load("customer", pump=pump)
 
 
 def andrea_body(**extra):

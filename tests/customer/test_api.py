@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.customer.conftest import BASE, PI, andrea_body, stored_items
+from tests.customer.conftest import BASE, PI, andrea_body
+from tests.support.stored import stored_items
 
 
 def create(api, headers, **extra):

@@ -66,7 +66,7 @@ def test_a_customer_records_only_about_itself(api, as_customer, demo):
 
 
 def test_bad_interactions_write_nothing(api, agent):
-    from tests.customer.conftest import stored_items
+    from tests.support.stored import stored_items
 
     before = len(stored_items())
     for body in ({"reason": "x", "direction": "diagonal", "channel": [{"id": "web"}]},

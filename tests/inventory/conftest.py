@@ -7,9 +7,7 @@ import jsonschema
 import pytest
 
 from chalicelib import aws, settings
-from tests.basket.conftest import agent, andrea, api, demo, headers  # noqa: F401
 from tests.ctk.newman import SHARED
-from tests.ordering.conftest import stacks  # noqa: F401
 
 BASE = "/tmf-api/productInventory/v4"
 PRODUCTS = f"{BASE}/product"

@@ -6,7 +6,7 @@ from infra import resources
 from infra.local import lambdas
 from tests.customer.test_interactions import _stream_records
 from tests.inventory.conftest import ORDERS, PRODUCTS, stored_products, valid_product
-from tests.ordering.conftest import andrea_order, order_item, settle
+from tests.support.orders import andrea_order, order_item, settle
 from tests.support.appointments import installed
 
 CUSTOMER = "/tmf-api/customerManagement/v4"

@@ -6,7 +6,9 @@ import json
 import pytest
 
 from chalicelib.notify import service
-from tests.notify.conftest import ANDREA_EMAIL, NIGHT, NOON, STACY_MOBILE, emails_sent, sms_sent, stored_messages
+from tests.notify.conftest import ANDREA_EMAIL, STACY_MOBILE
+from tests.support.fixtures import NIGHT, NOON
+from tests.support.stored import emails_sent, sms_sent, stored_items
 
 BASE = "/tmf-api/communicationManagement/v4"
 
@@ -146,7 +148,7 @@ def test_bad_input_is_4xx_and_nothing_written_or_sent(call, who, demo, clock, bo
     status, error, _ = call("POST", "/communicationMessage", who["agent"], body)
     assert 400 <= status < 500 and error["code"] == code and error["@type"] == "Error", error
     assert "07700" not in error["message"] and "a@@b" not in error["message"]
-    assert stored_messages() == [] and sms_sent() == [] and emails_sent() == []
+    assert stored_items("notify") == [] and sms_sent() == [] and emails_sent() == []
 
 
 def test_unknown_and_overlong_ids_are_404(call, who, demo):

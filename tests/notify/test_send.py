@@ -18,8 +18,9 @@ from chalicelib.notify.service import SendRefused, TemplateError, TransientSendE
 from chalicelib.observability import logger
 from infra import resources
 from infra.resources import StateMachine
-from tests.notify.conftest import (ANDREA_EMAIL, ANDREA_MOBILE, NIGHT, NOON, STACY_MOBILE, customer_interactions,
-                                   emails_sent, sms_sent, stored_messages)
+from tests.notify.conftest import ANDREA_EMAIL, ANDREA_MOBILE, STACY_MOBILE, customer_interactions
+from tests.support.fixtures import NIGHT, NOON
+from tests.support.stored import emails_sent, sms_sent, stored_items
 
 REMINDER = {"sms": "Hi {firstName}, need a hand with your basket? {link}",
             "email": "Dear {firstName},\nyour basket is waiting: {link}"}
@@ -142,7 +143,7 @@ def test_bad_template_writes_nothing(demo, clock):
         remind(content="Hi {phoneNumber}")
     with pytest.raises(TemplateError):
         remind(content="Order {orderId} is {status}", fields={"orderId": "o-1"})   # status has no value
-    assert stored_messages() == [] and sms_sent() == []
+    assert stored_items("notify") == [] and sms_sent() == []
 
 
 def test_cancel_before_sending(demo, clock):

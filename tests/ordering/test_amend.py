@@ -13,8 +13,10 @@ from functions import order_events
 from infra import resources
 from infra.local import lambdas
 from tests.customer.test_interactions import _stream_records
-from tests.notify.conftest import sms_sent
-from tests.ordering.conftest import CUSTOMER, ORDERS, andrea_order, order_item, settle, stored_orders
+from tests.support.stored import sms_sent
+from tests.ordering.conftest import CUSTOMER, ORDERS
+from tests.support.orders import andrea_order, order_item, settle
+from tests.support.stored import stored_items
 from tests.support.appointments import installed
 
 ALL_STACKS = "csp-stack-a,csp-stack-b,iot-partner-x"
@@ -138,12 +140,12 @@ def test_hard_point_of_no_return_refuses_and_soft_allows_with_a_fee(api, demo, a
     _report(_child_of(order, "csp-stack-b"), "inProgress")
     _report(_child_of(order, "iot-partner-x"), "inProgress")
     order = _load(order["id"]).doc
-    before = stored_orders()
+    before = stored_items("order")
     status, error, _ = _patch(api, andrea, order["id"], _items(order, **{"1": "cancelled", "2": "cancelled"}))
     assert (status, error["code"]) == (422, "pastPointOfNoReturn"), error
     assert "item 1 (Mobile Unlimited)" in error["message"] and "started fulfilling it" in error["message"]
     assert "item 2" not in error["message"]
-    assert stored_orders() == before                                  # refused whole: nothing written
+    assert stored_items("order") == before                                  # refused whole: nothing written
     status, after, _ = _patch(api, andrea, order["id"], _items(order, **{"2": "cancelled"}))
     assert status == 200, after
     cancelled = after["productOrderItem"][1]
@@ -206,7 +208,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
     assert texts == [f"Omnishop: your order {order['id']} has been changed: added Broadband 500, Home Security, "
                      "Phone X case; cancelled TV Max."], texts
     # replaying every order stream record (twice) and draining the queues changes nothing
-    orders_before, stack_orders = stored_orders(), {k: dict(v) for k, v in silent.orders.items()}
+    orders_before, stack_orders = stored_items("order"), {k: dict(v) for k, v in silent.orders.items()}
     records = _stream_records("order")
     context = lambdas.context_for(resources.function("order-events"))
     for _ in range(2):
@@ -214,7 +216,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
     for _ in range(5):
         pump.drain()
     assert pump.errors == []
-    assert stored_orders() == orders_before
+    assert stored_items("order") == orders_before
     assert set(silent.orders) == set(stack_orders)
     assert len(_amendment_sms()) == 1
 
@@ -291,7 +293,7 @@ def test_another_customer_and_a_channel_cannot_amend_her_order(api, demo, andrea
 
 def test_bad_amendments_are_refused_and_write_nothing(api, demo, andrea, silent, pump):
     order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
-    before = stored_orders()
+    before = stored_items("order")
     child = _children(order)[0]
     cases = [
         ([{"id": "1"}], 422, "itemMissing"),                                          # item 2 dropped by omission
@@ -311,7 +313,7 @@ def test_bad_amendments_are_refused_and_write_nothing(api, demo, andrea, silent,
     assert (status, error["code"]) == (422, "notAmendable")
     assert _patch(api, andrea, child, [{"id": "1", "state": "cancelled"}])[1]["code"] == "childOrder"
     assert _patch(api, andrea, order["id"], _items(order), **{"If-Match": '"1"'})[0] == 412
-    assert stored_orders() == before
+    assert stored_items("order") == before
 
 
 def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_order(
@@ -345,7 +347,7 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
     pump.errors.clear()
     assert silent.orders[new]["stack"] == "iot-partner-x"     # the stack has it once (a second create: 409)
     # the stack queues deliver the change and the create again: nothing changes, here or at the stack
-    before, at_stack = stored_orders(), {k: json.dumps(v["order"], sort_keys=True) for k, v in silent.orders.items()}
+    before, at_stack = stored_items("order"), {k: json.dumps(v["order"], sort_keys=True) for k, v in silent.orders.items()}
     sqs = aws.client("sqs")
     for stack, cid, action in (("csp-stack-a", stack_a["id"], "change"), ("iot-partner-x", new, "create")):
         for _ in range(2):
@@ -354,7 +356,7 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
     for _ in range(3):
         pump.drain()
     assert pump.errors == []
-    assert stored_orders() == before
+    assert stored_items("order") == before
     assert {k: json.dumps(v["order"], sort_keys=True) for k, v in silent.orders.items()} == at_stack
     # and the order is whole: every item of every child order is one of the parent's
     doc = _load(order["id"]).doc

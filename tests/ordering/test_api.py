@@ -5,8 +5,9 @@ on three stack queues, partial when a stack fails, held when a stack never answe
 message dead-lettered, duplicates harmless, cancellation, products held and the 360 view."""
 
 from chalicelib import aws, settings
-from tests.ordering.conftest import (CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS, andrea_order, order_item,
-                                     settle, stored_orders)
+from tests.ordering.conftest import CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS
+from tests.support.orders import andrea_order, order_item, settle
+from tests.support.stored import stored_items
 from tests.support.appointments import installed
 
 
@@ -44,7 +45,7 @@ def test_bad_input_is_refused_and_nothing_written(api, demo, agent, andrea, stac
                 "relatedParty": [{"id": "cust-acme", "role": "customer"}]}
     got, answer, _ = api.call("POST", ORDERS, agent, business)
     assert got == 422 and answer["code"] == "notQualified" and "Extreme Bundle" in answer["message"]
-    assert stored_orders() == []
+    assert stored_items("order") == []
 
 
 def test_unknown_stack_in_the_routing_table_is_refused(api, demo, andrea, monkeypatch):
@@ -54,7 +55,7 @@ def test_unknown_stack_in_the_routing_table_is_refused(api, demo, andrea, monkey
         {"routes": [{"fulfilmentStack": "iot-partner-x", "stack": "iot-partner-y"}]}))
     status, body, _ = api.call("POST", ORDERS, andrea, andrea_order("po-home-security"))
     assert status == 422 and body["code"] == "unknownStack" and "iot-partner-y" in body["message"]
-    assert stored_orders() == []
+    assert stored_items("order") == []
 
 
 def test_another_customers_order_is_404(api, demo, andrea, stacy, agent):
@@ -73,7 +74,7 @@ def test_idempotency_key_gives_one_order(api, demo, andrea):
     first = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
     again = api.call("POST", ORDERS, keyed, andrea_order("po-home-security"))
     assert first[0] == again[0] == 201 and first[1]["id"] == again[1]["id"]
-    assert len(stored_orders()) == 1
+    assert len(stored_items("order")) == 1
 
 
 def _approved_basket(api, andrea, agent):
@@ -94,7 +95,7 @@ def test_order_from_an_approved_basket_is_one_transaction_and_once(api, demo, an
     assert api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "ordered"
     status, again, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]}})
     assert status == 200 and again["id"] == order["id"]
-    assert len(stored_orders()) == 1
+    assert len(stored_items("order")) == 1
     _, active, _ = api.call("POST", CARTS, andrea, {"cartItem": [{"productOffering": {"id": "po-tv-max"}}]})
     status, body, _ = api.call("POST", ORDERS, agent, {"shoppingCart": {"id": active["id"]}})
     assert status == 422 and body["code"] == "needsApproval"      # an agent does not order her active basket
@@ -102,7 +103,7 @@ def test_order_from_an_approved_basket_is_one_transaction_and_once(api, demo, an
     status, body, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": active["id"]}})
     assert status == 409 and body["code"] == "basketNotOrderable"   # with an agent: not hers to order now
     assert api.call("GET", f"{CARTS}/{active['id']}", andrea)[1]["status"] == "withAgent"
-    assert len(stored_orders()) == 1
+    assert len(stored_items("order")) == 1
 
 
 def test_andreas_order_becomes_three_child_orders_and_completes(api, demo, andrea, agent, stacks, pump):

@@ -61,20 +61,21 @@ def _site_item(iid, offering, site):
 
 def test_acmes_buyer_orders_for_two_sites_and_gets_a_child_order_per_site(api, demo, headers, agent, stacks, pump,
                                                                           business_mobile):
-    from tests.ordering.conftest import settle, stored_orders
+    from tests.support.orders import settle
+    from tests.support.stored import stored_items
 
     raj = headers("customer", channel="web", customerId="cust-acme", sub="raj", partyId="party-acme-raj")
     tom = headers("customer", channel="web", customerId="cust-acme", sub="tom", partyId="party-acme-tom")
     body = {"productOrderItem": [_site_item("1", business_mobile, "acme-bristol"),
                                  _site_item("2", business_mobile, "acme-bath"),
                                  _site_item("3", business_mobile, "acme-bristol")]}
-    before = len(stored_orders())
+    before = len(stored_items("order"))
     status, refused, _ = api.call("POST", ORDERS, raj, {"productOrderItem": [
         _site_item("1", business_mobile, "acme-bristol"), _site_item("2", business_mobile, "acme-leeds")]})
     assert (status, refused["code"]) == (422, "unknownSite") and "acme-leeds" in refused["message"]
     status, refused, _ = api.call("POST", ORDERS, tom, body)          # a technical contact does not order
     assert (status, refused["code"]) == (403, "contactRoleRequired")
-    assert len(stored_orders()) == before
+    assert len(stored_items("order")) == before
 
     status, order, _ = api.call("POST", ORDERS, raj, body)
     assert status == 201, order

@@ -5,7 +5,9 @@ change nothing."""
 import copy
 
 from tests.inventory.conftest import PRODUCTS, stored_products, valid_product
-from tests.ordering.conftest import ORDERS, order_item, settle, stored_orders
+from tests.ordering.conftest import ORDERS
+from tests.support.orders import order_item, settle
+from tests.support.stored import stored_items
 from tests.support.appointments import installed
 
 PROMO = "pop-mobile-half-price-6"
@@ -37,10 +39,10 @@ def test_stacys_promotion_on_her_subscription_is_priced_from_the_catalogue_and_l
     # a promotion is not an upgrade: no early termination fee, and nothing new in the total
     assert [p["priceType"] for p in item["itemPrice"]] == ["recurring"]
     # asked again while the first order is in flight: refused, nothing written
-    before = stored_orders()
+    before = stored_items("order")
     status, error, _ = api.call("POST", ORDERS, stacy, _stacy_promo())
     assert (status, error["code"]) == (422, "promotionHeld") and order["id"] in error["message"], error
-    assert stored_orders() == before
+    assert stored_items("order") == before
     done = settle(pump, order["id"])
     assert done["state"] == "completed"
     _, product, _ = api.call("GET", f"{PRODUCTS}/prod-stacy-mobile", stacy)
@@ -52,14 +54,14 @@ def test_stacys_promotion_on_her_subscription_is_priced_from_the_catalogue_and_l
     assert product["status"] == "active" and product["productOrderItem"][-1]["orderItemId"] == "1"
     assert valid_product(product)
     # the same promotion asked again while it runs is refused, and writes nothing
-    before = stored_orders()
+    before = stored_items("order")
     status, error, _ = api.call("POST", ORDERS, stacy, _stacy_promo())
     assert (status, error["code"]) == (422, "promotionHeld"), error
-    assert stored_orders() == before
+    assert stored_items("order") == before
 
 
 def test_a_promotion_the_catalogue_does_not_offer_on_the_product_is_refused(api, demo, stacy):
-    before = stored_orders()
+    before = stored_items("order")
     for promo, code in (("pop-promo-6-months-free", "promotionNotOffered"), ("pop-nope", "promotionNotOffered")):
         body = _stacy_promo()
         body["productOrderItem"][0]["itemPrice"][0]["productOfferingPrice"]["id"] = promo
@@ -76,7 +78,7 @@ def test_a_promotion_the_catalogue_does_not_offer_on_the_product_is_refused(api,
         "1", action="modify", product={"id": "prod-andrea-broadband"},
         itemPrice=[{"productOfferingPrice": {"id": "pop-promo-6-months-free"}}])]})
     assert (status, error["code"]) == (422, "unknownProduct")
-    assert stored_orders() == before
+    assert stored_items("order") == before
 
 
 def test_an_upgrade_before_contract_end_shows_the_fee_or_the_rule_that_waives_it(api, demo, stacy, andrea):
@@ -122,9 +124,9 @@ def test_a_replayed_promotion_completion_changes_nothing(api, demo, stacy, stack
     # every record of the order table delivered twice more (order-events): nothing changes
     from tests.inventory.test_orders import _replay_order_stream
 
-    orders = stored_orders()
+    orders = stored_items("order")
     assert _replay_order_stream(pump) > 3
-    assert stored_products() == before and stored_orders() == orders
+    assert stored_products() == before and stored_items("order") == orders
 
 
 def test_andrea_sees_what_the_bundle_replaces_in_her_basket_before_she_orders_it(api, demo, andrea, stacy):

@@ -6,7 +6,8 @@ accepted); another customer, a channel without the customer, an anonymous visito
 cannot; 20 concurrent checkouts make one order; every order records its attribution."""
 import threading
 
-from tests.ordering.conftest import CARTS, CUSTOMER, ORDERS, stored_orders
+from tests.ordering.conftest import CARTS, CUSTOMER, ORDERS
+from tests.support.stored import stored_items
 from tests.support.appointments import installed
 
 PC = "/tmf-api/productCatalogManagement/v4"
@@ -35,7 +36,7 @@ def test_she_checks_out_on_the_web_the_basket_she_started_in_the_app(api, demo, 
                                     "originatingChannel": "app", "selfService": True}
     assert api.call("GET", f"{CARTS}/{cart['id']}", app)[1]["status"] == "ordered"
     status, again, _ = api.call("POST", ORDERS, app, {"shoppingCart": {"id": cart["id"]}})
-    assert status == 200 and again["id"] == order["id"] and len(stored_orders()) == 1
+    assert status == 200 and again["id"] == order["id"] and len(stored_items("order")) == 1
 
 
 def test_nobody_else_checks_out_her_basket_and_nothing_is_written(api, demo, andrea, stacy, web, agent):
@@ -56,7 +57,7 @@ def test_nobody_else_checks_out_her_basket_and_nothing_is_written(api, demo, and
         {"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}]})
     assert (got, body["code"]) == (422, "identifyFirst")
     assert "identify" in body["message"]
-    assert stored_orders() == []
+    assert stored_items("order") == []
     assert api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "active"
 
 
@@ -87,7 +88,7 @@ def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
     assert len(created) == 1, results
     assert all(r[0] == created[0][0] for r in results if isinstance(r[1], bool)), results
     assert all(r in ((409, "basketChanged"),) for r in results if not isinstance(r[1], bool)), results
-    assert len(stored_orders()) == 1
+    assert len(stored_items("order")) == 1
 
 
 def test_a_price_changed_since_adding_is_shown_and_charged_only_once_accepted(api, demo, andrea, admin):
@@ -105,14 +106,14 @@ def test_a_price_changed_since_adding_is_shown_and_charged_only_once_accepted(ap
     assert change["agreedPrice"][0]["taxIncludedAmount"]["value"] == 20
     assert change["newPrice"][0]["taxIncludedAmount"]["value"] == 24
     assert refused["acceptPriceChange"] in refused["message"]
-    assert stored_orders() == [] and api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "active"
+    assert stored_items("order") == [] and api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "active"
     # the price moves again after she saw it: her acceptance of 24 does not accept 26
     api.call("PATCH", f"{PC}/productOfferingPrice/pop-tv-monthly", admin, {"price": {"unit": "EUR", "value": 26}})
     status, again, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]},
                                                          "acceptPriceChange": refused["acceptPriceChange"]})
     assert (status, again["code"]) == (409, "priceChanged") and again["priceChange"][0]["newPrice"][0][
         "taxIncludedAmount"]["value"] == 26
-    assert stored_orders() == []
+    assert stored_items("order") == []
     status, order, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]},
                                                          "acceptPriceChange": again["acceptPriceChange"]})
     assert status == 201, order
@@ -126,7 +127,7 @@ def test_acceptance_without_a_basket_is_refused(api, demo, andrea):
     status, body, _ = api.call("POST", ORDERS, andrea, {
         "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "po-home-security"}}],
         "acceptPriceChange": "pc-x"})
-    assert (status, body["code"]) == (400, "invalidInput") and stored_orders() == []
+    assert (status, body["code"]) == (400, "invalidInput") and stored_items("order") == []
 
 
 def _new_customer(api, agent):
@@ -196,7 +197,7 @@ def test_a_basket_before_her_approval_is_ordered_by_nobody(api, demo, andrea, ag
     for who in (agent, andrea):
         got, body, _ = api.call("POST", ORDERS, who, {"shoppingCart": {"id": cart["id"]}})
         assert (got, body["code"]) == (422, "needsApproval"), body
-    assert stored_orders() == []
+    assert stored_items("order") == []
     assert api.call("GET", f"{CARTS}/{cart['id']}", andrea)[1]["status"] == "awaitingApproval"
 
 

@@ -5,9 +5,7 @@ import json
 import pathlib
 
 import jsonschema
-from tests.basket.conftest import admin, agent, andrea, api, headers, web  # noqa: F401
 from tests.ctk.newman import SHARED
-from tests.stock.test_checkout import shop  # noqa: F401 (the demo catalogue, customers, rules and stock)
 
 BASE = "/tmf-api/paymentManagement/v4"
 PAYMENTS = f"{BASE}/payment"

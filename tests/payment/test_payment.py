@@ -6,8 +6,9 @@ cancelled is refunded once. Orders with no one-off charge are not held. Each bad
 import time
 
 from chalicelib.payment import domain
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, settle, stacks, workflow_status  # noqa: F401
-from tests.payment.conftest import CALLBACK, PAYMENTS, REFUNDS, payment_for, shop, signed, valid  # noqa: F401
+from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
+from tests.support.orders import andrea_order, settle, workflow_status
+from tests.payment.conftest import CALLBACK, PAYMENTS, REFUNDS, payment_for, signed, valid  # noqa: F401
 from tests.stock.conftest import CENTRAL, STOCK
 
 PHONE = "po-phone-x"
@@ -170,7 +171,7 @@ def test_another_customer_neither_sees_nor_pays(api, shop, andrea, headers, agen
 
 
 def test_bad_payments_are_refused_and_nothing_is_taken(api, shop, andrea, agent, web):
-    from tests.customer.conftest import stored_items
+    from tests.support.stored import stored_items
 
     placed = order(api, andrea, PHONE)
     cases = [

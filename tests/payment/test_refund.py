@@ -5,8 +5,8 @@ import concurrent.futures
 
 from chalicelib.auth import Caller
 from chalicelib.errors import ApiError
-from tests.ordering.conftest import andrea_order, settle, stacks  # noqa: F401
-from tests.payment.conftest import PAYMENTS, REFUNDS, payment_for, shop, valid  # noqa: F401
+from tests.support.orders import andrea_order, settle
+from tests.payment.conftest import PAYMENTS, REFUNDS, payment_for, valid  # noqa: F401
 
 LATER = "2999-01-01T00:00:00.000Z"
 AGENT = Caller(sub="agent-007", role="agent", channel="callcenter")

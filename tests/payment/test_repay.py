@@ -7,8 +7,9 @@ import concurrent.futures
 from chalicelib.auth import Caller
 from chalicelib.errors import ApiError
 from chalicelib.payment import domain
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, settle, stacks, workflow_status  # noqa: F401
-from tests.payment.conftest import CALLBACK, PAYMENTS, payment_for, shop, signed, valid  # noqa: F401
+from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
+from tests.support.orders import andrea_order, settle, workflow_status
+from tests.payment.conftest import CALLBACK, PAYMENTS, payment_for, signed, valid  # noqa: F401
 from tests.stock.conftest import CENTRAL, STOCK
 
 PHONE = "po-phone-x"

@@ -3,8 +3,9 @@ customers, rules and the demo promotion loaded. Every TMF671 answer is held to t
 swagger's schemas (there is no TMF671 conformance kit): `valid`."""
 import pytest
 
-from tests.basket.conftest import CARTS, admin, agent, andrea, api, headers, item, web  # noqa: F401
-from tests.customer.conftest import stored_items
+from tests.basket.conftest import CARTS  # noqa: F401
+from tests.support.stored import stored_items
+from tests.support import demo as demo_data
 from tests.support import tmf_spec
 
 BASE = "/tmf-api/promotionManagement/v4"
@@ -14,16 +15,7 @@ SPEC = "TMF671-Promotion-v4.0.0"
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.promotion import demo as promotion_demo
-    from chalicelib.rules import demo as rules_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    promotion_demo.load()
-    pump.drain()
+    demo_data.load("catalog", "customer", "rules", "promotion", pump=pump)
 
 
 @pytest.fixture

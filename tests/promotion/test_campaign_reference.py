@@ -2,8 +2,8 @@
 (422 for an unknown or retired promotion, nothing written) and completed, and a campaign link's
 landing answer carries it so the storefront can show what the visitor gets."""
 from tests.campaign.conftest import CAMPAIGNS, home_security
-from tests.customer.conftest import stored_items
-from tests.promotion.conftest import PROMOTIONS, admin, api, demo, headers, marketing  # noqa: F401
+from tests.support.stored import stored_items
+from tests.promotion.conftest import PROMOTIONS
 
 DEMO = "promo-home-security-broadband"
 

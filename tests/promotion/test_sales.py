@@ -4,7 +4,8 @@ order's capture price the same promotion the same way (one evaluator, one pricin
 answer still valid against its own TMF spec (TMF663, TMF648)."""
 import pytest
 
-from tests.promotion.conftest import CARTS, PROMOTIONS, item, promotion
+from tests.promotion.conftest import CARTS, PROMOTIONS, promotion
+from tests.support.orders import item
 from tests.support import tmf_spec
 
 QUOTES = "/tmf-api/quoteManagement/v4/quote"

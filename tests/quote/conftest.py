@@ -7,10 +7,9 @@ import pathlib
 import jsonschema
 import pytest
 
-from tests.basket.conftest import CARTS, agent, andrea, api, demo, headers, item, web  # noqa: F401
+from tests.basket.conftest import CARTS  # noqa: F401
 from tests.ctk.newman import SHARED
-from tests.customer.conftest import stored_items
-from tests.notify.conftest import clock, emails_sent  # noqa: F401
+from tests.support.stored import stored_items
 
 BASE = "/tmf-api/quoteManagement/v4"
 QUOTES = f"{BASE}/quote"

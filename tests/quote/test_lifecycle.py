@@ -3,7 +3,8 @@ approval rules send a discounted quote to a sales manager (worklist, email), the
 goes to the customer by email with a signed link, she accepts that version, and the accepted
 quote is ordered at its agreed prices, the order referencing it. Every answer is checked
 against the TMF648 v4 Quote schema."""
-from tests.quote.conftest import ACME, ANDREA, ORDERS, QUOTES, emails_sent, new_quote, stored, total, valid
+from tests.quote.conftest import ACME, ANDREA, ORDERS, QUOTES, new_quote, stored, total, valid
+from tests.support.stored import emails_sent
 
 
 def test_agent_quotes_items_priced_from_the_catalogue(api, demo, agent):

@@ -1,5 +1,6 @@
 """Quote versions, quotes from a basket, and quote events on the hub."""
-from tests.quote.conftest import ANDREA, CARTS, QUOTES, item, new_quote, stored, valid
+from tests.quote.conftest import ANDREA, CARTS, QUOTES, new_quote, stored, valid
+from tests.support.orders import item
 
 
 def test_a_sent_quote_changed_is_a_new_version_and_the_old_one_is_kept(api, demo, agent, andrea):

@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib import aws as clients
 from chalicelib import settings
-from tests.basket.conftest import CARTS, CUSTOMER, admin, agent, andrea, api, demo, headers, item, web  # noqa: F401
-from tests.notify.conftest import ANDREA_EMAIL, ANDREA_MOBILE, emails_sent, sms_sent  # noqa: F401
+from tests.basket.conftest import CARTS, CUSTOMER  # noqa: F401
+from tests.notify.conftest import ANDREA_EMAIL, ANDREA_MOBILE  # noqa: F401
 
 IDLE = 1
 

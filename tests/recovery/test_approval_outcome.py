@@ -4,7 +4,9 @@ ordered goes back to the agent with the reason (on the worklist, a note on the i
 customer is told by email with a link back; the approve link answers with the outcome (order, or
 reason); the sweep leaves no basket approved without an order; replayed records change nothing."""
 from chalicelib import settings
-from tests.recovery.conftest import CARTS, emails_sent, item, wait_for
+from tests.recovery.conftest import CARTS, wait_for
+from tests.support.orders import item
+from tests.support.stored import emails_sent, stored_items
 from tests.support.appointments import installed
 
 POQ = "/tmf-api/productOfferingQualification/v4"
@@ -42,9 +44,7 @@ def _approved_baskets():
 
 
 def _orders():
-    from tests.ordering.conftest import stored_orders
-
-    return [o for o in stored_orders() if "shoppingCart" in o["body"]["S"]]
+    return [o for o in stored_items("order") if "shoppingCart" in o["body"]["S"]]
 
 
 def test_an_approval_that_cannot_be_ordered_goes_back_to_the_agent_and_she_is_told(recovery, api, andrea, agent,

@@ -2,7 +2,8 @@
 import time
 
 from chalicelib.notify import links
-from tests.recovery.conftest import CARTS, item
+from tests.recovery.conftest import CARTS
+from tests.support.orders import item
 
 
 def test_bad_links_are_refused_and_change_nothing(recovery, api, andrea, pump, monkeypatch):

@@ -2,7 +2,9 @@
 executing in moto: three open baskets give one reminder SMS, about the newest; a basket left
 after she was reminded about another gets none while the cap (a setting) is full."""
 from chalicelib.notify import links
-from tests.recovery.conftest import CARTS, executions, item, settle, sms_sent, wait_for
+from tests.recovery.conftest import CARTS, executions, settle, wait_for
+from tests.support.orders import item
+from tests.support.stored import sms_sent
 
 TOKEN_BASKET = "/recovery/link/"
 

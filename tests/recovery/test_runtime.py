@@ -5,8 +5,10 @@ basket before then delays it; ordering it cancels it."""
 import itertools
 import time
 
+import boto3
 import pytest
 
+from chalicelib import settings
 from tests.support.appointments import installed_over_http
 
 IDLE = "2"
@@ -77,12 +79,31 @@ def wait_for_sms(runtime, number, timeout):
 def test_idle_basket_gets_exactly_one_sms_within_seconds(runtime):
     _, number, her = new_customer(runtime)
     start = time.monotonic()
-    basket_with_item(runtime, her)
+    cart = basket_with_item(runtime, her)
     sent, at = wait_for_sms(runtime, number, timeout=120)
     assert len(sent) == 1, runtime.moto_data().get("sns")
     assert at - start < 12
-    time.sleep(3)   # nothing more comes (the second reminder is an email, a day later)
+    # Nothing more comes: once the basket's workflow waits for its second reminder (an email, a
+    # day later) or has ended, the SMS log is read again.
+    wait_until_parked(runtime, cart["id"])
     assert len(sms_to(runtime, number)) == 1
+
+
+def wait_until_parked(runtime, basket_id, timeout=60, ended=False):
+    """Until every recovery execution of the basket (at least one) has ended or (unless `ended`)
+    waits in its Wait state (runtime's moto, read with Step Functions' own API)."""
+    sfn = boto3.client("stepfunctions", endpoint_url=runtime.moto_url, region_name=settings.region())
+    machine = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
+                   if m["name"] == settings.resource_name("abandoned-basket"))
+    deadline = time.monotonic() + timeout
+    while True:
+        mine = [e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if basket_id in e["name"]]
+        if mine and all(e["status"] != "RUNNING" or not ended and
+                        sfn.get_execution_history(executionArn=e["executionArn"])["events"][-1]["type"]
+                        == "WaitStateEntered" for e in mine):
+            return
+        assert time.monotonic() < deadline, f"the recovery of basket {basket_id} still busy after {timeout} s"
+        time.sleep(0.25)
 
 
 SLOW_IDLE = 6  # seconds: edits 1 s apart never leave the basket idle that long, even on a busy machine
@@ -131,5 +152,5 @@ def test_ordering_the_basket_cancels_the_reminder(runtime):
         code, _, body = runtime.request("PATCH", f"{CARTS}/{cart['id']}", {"status": status}, headers)
         assert code == 200, body
     assert wait_status(runtime, cart["id"], her, "ordered")["status"] == "ordered"
-    time.sleep(4)   # well past the idle time
+    wait_until_parked(runtime, cart["id"], ended=True)   # the order ended its reminder
     assert sms_to(runtime, number) == []

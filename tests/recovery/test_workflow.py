@@ -1,7 +1,8 @@
 """The abandoned-basket workflow executing for real in moto (in-process), fed by real basket
 stream records through the pump."""
-from tests.notify.conftest import failing  # noqa: F401  (fixture)
-from tests.recovery.conftest import (ANDREA_MOBILE, CARTS, executions, item, settle, sms_sent, wait_for)
+from tests.recovery.conftest import ANDREA_MOBILE, CARTS, executions, settle, wait_for
+from tests.support.orders import item
+from tests.support.stored import sms_sent
 
 
 def test_idle_basket_gets_one_sms_and_is_offered_assistance(recovery, api, andrea, pump):

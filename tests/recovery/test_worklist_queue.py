@@ -6,7 +6,8 @@ import pytest
 
 from chalicelib import aws as clients
 from chalicelib import settings
-from tests.recovery.conftest import CARTS, item
+from tests.recovery.conftest import CARTS
+from tests.support.orders import item
 
 NEXT = "/recovery/worklist/next"
 

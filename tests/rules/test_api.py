@@ -2,7 +2,8 @@
 HTTP API."""
 import pytest
 
-from tests.basket.conftest import CARTS, POQ, item
+from tests.basket.conftest import CARTS, POQ
+from tests.support.orders import item
 
 RULES = f"{POQ}/qualificationRule"
 

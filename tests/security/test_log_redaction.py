@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib import observability
 from chalicelib.observability import logger, redact
-from tests.conftest import ROOT  # noqa: F401  (moto first)
+from tests.conftest import ROOT  # noqa: F401
 
 LINK_TOKEN = "eyJwIjoiYmFza2V0LmFwcHJvdmUiLCJzIjoiY2FydC05In0.Zm9yZ2VkLW1hYy0xMjM0NTY3ODkw"
 SECRET_QUERY = "s3cr3t-query-token-42"

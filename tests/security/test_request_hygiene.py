@@ -15,7 +15,7 @@ import pytest
 from chalicelib import aws, http as omnishop_http, settings
 from chalicelib.errors import ApiError
 from infra import resources
-from tests.conftest import ROOT  # noqa: F401  (moto first)
+from tests.conftest import ROOT  # noqa: F401
 
 WRITES = ("POST", "PATCH", "PUT")
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"

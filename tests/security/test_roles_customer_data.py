@@ -15,7 +15,7 @@ Each fails on the code before: 200 with Andrea's products held / 404 for an unkn
 from __future__ import annotations
 
 from chalicelib.customer.demo import HOME_SECURITY_JOURNEY
-from tests.notify.conftest import clock, sms_sent, stored_messages  # noqa: F401
+from tests.support.stored import sms_sent, stored_items
 from tests.security.roles import ANDREA, ANDREA_MARKERS, STACY, as_role, http, world  # noqa: F401
 
 ANDREA_MOBILE = "+447700900123"
@@ -48,14 +48,14 @@ def test_a_channel_cannot_recommend_for_a_named_customer(world, as_role, http):
 
 def test_personal_templates_need_a_role_that_reads_the_customer(world, as_role, http):
     channel = as_role("channel")
-    before = len(stored_messages())
+    before = len(stored_items("notify"))
     for customer_id in (ANDREA, "cust-nobody"):
         for content in ("Hello {firstName}", "Dear {name}, your order"):
             status, body, text = http("POST", COM, channel, {
                 "content": content, "messageType": "SMS",
                 "receiver": [{"party": {"id": customer_id, "@referredType": "Customer"}}]})
             assert status == 403 and "Andrea" not in text, (customer_id, content, body)
-    assert sms_sent() == [] and len(stored_messages()) == before
+    assert sms_sent() == [] and len(stored_items("notify")) == before
     # an agent's personal message is rendered (and the channel's plain one is allowed)
     status, doc, _ = http("POST", COM, as_role("agent"), {
         "content": "Hello {firstName}", "messageType": "SMS",

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import auth
 from chalicelib.errors import ApiError
-from tests.ordering.conftest import andrea_order, settle, stacks  # noqa: F401
+from tests.support.orders import andrea_order, settle
 from tests.security.roles import as_role, http, world  # noqa: F401
 from tests.support.appointments import installed
 

@@ -6,9 +6,9 @@ import pathlib
 import jsonschema
 import pytest
 
-from tests.basket.conftest import admin, agent, andrea, api, headers, web  # noqa: F401
 from tests.ctk.newman import SHARED
-from tests.customer.conftest import stored_items
+from tests.support.stored import stored_items
+from tests.support import demo as demo_data
 
 BASE = "/tmf-api/stockManagement/v4"
 STOCK = f"{BASE}/productStock"
@@ -21,14 +21,7 @@ CENTRAL = "po-phone-x--central-warehouse"
 
 @pytest.fixture
 def demo(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.stock import demo as stock_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    stock_demo.load()
-    pump.drain()
+    demo_data.load("catalog", "customer", "stock", pump=pump)
 
 
 @pytest.fixture

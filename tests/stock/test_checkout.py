@@ -3,25 +3,12 @@ same transaction as the order, from the central warehouse or the store named for
 click-and-collect; a short stock refuses the order (409, nothing written); cancelling the order,
 or its failing, gives the stock back once; its completing consumes the hold. Plans and services
 hold nothing."""
-import pytest
 
 from chalicelib.stock import domain
-from tests.ordering.conftest import CANCELS, ORDERS, andrea_order, order_item, settle, stacks, stored_orders  # noqa: F401
+from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
+from tests.support.orders import andrea_order, order_item, settle
+from tests.support.stored import stored_items
 from tests.stock.conftest import CENTRAL, CORK, RESERVE, STOCK, stored
-
-
-@pytest.fixture
-def shop(aws, pump):
-    from chalicelib.catalog import demo as catalog_demo
-    from chalicelib.customer import demo as customer_demo
-    from chalicelib.rules import demo as rules_demo
-    from chalicelib.stock import demo as stock_demo
-
-    catalog_demo.load()
-    customer_demo.load()
-    rules_demo.load()
-    stock_demo.load()
-    pump.drain()
 
 
 def level(api, who, sid):
@@ -62,10 +49,10 @@ def test_click_and_collect_takes_the_stores_unit_and_the_next_order_is_refused(a
     assert status == 201, order
     assert level(api, agent, CORK) == 0 and level(api, agent, CENTRAL) == 50
     stacy = headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
-    orders, reservations = len(stored_orders()), len(stored())
+    orders, reservations = len(stored_items("order")), len(stored())
     status, error, _ = api.call("POST", ORDERS, stacy, {"productOrderItem": [collect_in_cork()]})
     assert status == 409 and error["code"] == "insufficientStock", error
-    assert len(stored_orders()) == orders and len(stored()) == reservations and level(api, agent, CORK) == 0
+    assert len(stored_items("order")) == orders and len(stored()) == reservations and level(api, agent, CORK) == 0
 
 
 def test_plans_and_services_hold_nothing(api, shop, andrea, agent):
