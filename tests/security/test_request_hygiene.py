@@ -190,14 +190,14 @@ def test_the_app_answers_413_itself(client, agent):
 def test_link_refusals_carry_no_personal_data(client, monkeypatch):
     """Two approve clicks at once: the loser's 412 used to be the TMF 412 with the whole basket
     (customer id, history, agent ids)."""
-    from chalicelib.basket import service as baskets
+    from chalicelib.errors import precondition_failed
     from chalicelib.recovery import link_actions
 
     basket = {"id": "cart-9", "relatedParty": [{"id": "cust-andrea", "role": "customer"}],
               "note": [{"text": "agent-42 called Andrea"}], "@type": "ShoppingCart"}
 
     def lost_the_race(token, action):
-        raise baskets._stale("cart-9", basket, 7, "basket cart-9 is at version 7, not 6")
+        raise precondition_failed("basket cart-9 is at version 7, not 6", basket, 7)   # as db.change raises it
 
     monkeypatch.setattr(link_actions, "link_action", lost_the_race)
     r = client.http.post("/recovery/link/some.token/approve", headers={"Content-Type": "application/json"})
