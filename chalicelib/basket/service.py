@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
-from chalicelib import db, deferred, settings, tmf
+from chalicelib import catalog, db, deferred, settings, tmf
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain, pricing, store
-from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
@@ -46,15 +45,15 @@ class CachedCatalogue:
     """The catalogue as pricing sees it: offerings and prices from the catalogue cache."""
 
     def offering(self, oid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productOffering", oid)
+        found = catalog.cache.get("productOffering", oid)
         return found[0] if found else None
 
     def price(self, pid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productOfferingPrice", pid)
+        found = catalog.cache.get("productOfferingPrice", pid)
         return found[0] if found else None
 
     def specification(self, sid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productSpecification", sid)
+        found = catalog.cache.get("productSpecification", sid)
         return found[0] if found else None
 
     def promotions(self) -> list[dict[str, Any]]:

@@ -1,2 +1,38 @@
 """Federated Order Management (TMF622): capture, decomposition into child orders per fulfilment
-stack, orchestration (Step Functions), milestones from the stacks, cancellation."""
+stack, orchestration (Step Functions), milestones from the stacks, cancellation.
+
+The public surface: what other contexts may use of orders (import-linter keeps them off
+chalicelib.ordering.store). Read on first use: importing the package loads none of it.
+    load             an order as stored (Stored: doc, version) or None, read consistently
+    in_flight        a customer's newest orders in flight (documents)
+    basket_order_id  the id of the one order a basket becomes
+    order_basket     a system orders a customer's basket for her (below)
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import deferred
+
+if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
+    from chalicelib.ordering.service import basket_order_id
+    from chalicelib.ordering.store import in_flight, load
+
+__all__ = ["basket_order_id", "in_flight", "load", "order_basket"]
+__getattr__ = deferred.exports(__name__, store=["in_flight", "load"], service=["basket_order_id"])
+
+
+def order_basket(basket_id: str, customer_id: str | None, acting: str, channel: str, journey_key: str | None = None,
+                 *, only_approved: bool = False, approving: int | None = None) -> tuple[dict[str, Any], int, bool]:
+    """A system (`acting`, e.g. "recovery") orders the customer's basket for her, checked as her
+    own checkout: `only_approved`, an approved basket (409 basketNotApproved when no longer);
+    `approving`, she approved version N (by the emailed link) and it is ordered in the same write.
+    (order, version, created): the same basket is the same order, so a repeat is harmless."""
+    from chalicelib.auth import Caller
+    from chalicelib.observability import logger
+    from chalicelib.ordering import service
+
+    logger.info("ordering a basket for its customer", extra={"basketId": basket_id, "acting": acting})
+    caller = Caller(sub=customer_id or "", role="customer", channel=channel, customer_id=customer_id)
+    return service.create({"shoppingCart": {"id": basket_id}}, caller, journey_key, only_approved=only_approved,
+                          approving=approving)
