@@ -5,6 +5,8 @@ The public surface: what other contexts may use of orders (import-linter keeps t
 chalicelib.ordering.store). Read on first use: importing the package loads none of it.
     load             an order as stored (Stored: doc, version) or None, read consistently
     in_flight        a customer's newest orders in flight (documents)
+    order_write      for another context's transaction: a new document over an order it read,
+                     conditional on that version (only ordering knows its table)
     basket_order_id  the id of the one order a basket becomes
     order_basket     a system orders a customer's basket for her (below)
 """
@@ -16,10 +18,10 @@ from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
     from chalicelib.ordering.service import basket_order_id
-    from chalicelib.ordering.store import in_flight, load
+    from chalicelib.ordering.store import in_flight, load, order_write
 
-__all__ = ["basket_order_id", "in_flight", "load", "order_basket"]
-__getattr__ = deferred.exports(__name__, store=["in_flight", "load"], service=["basket_order_id"])
+__all__ = ["basket_order_id", "in_flight", "load", "order_basket", "order_write"]
+__getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"], service=["basket_order_id"])
 
 
 def order_basket(basket_id: str, customer_id: str | None, acting: str, channel: str, journey_key: str | None = None,
