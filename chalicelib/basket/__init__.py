@@ -9,6 +9,14 @@ off chalicelib.basket.store). Read on first use: importing the package loads non
     by_owner       an owner's baskets, newest change first (a customer's: by_owner(customer_pk(id)))
     ordered_write  for an order's own transaction: the basket's record marked ordered, conditional
                    on the version it was read at (only the basket context knows its table)
+    catalogue      the catalogue reads pricing uses (offering, price, specification; cached)
+    href, read, search, update
+                   a basket's href; the basket use cases, for a caller
+    open_baskets, approved_before
+                   a customer's open baskets (summarised); approved baskets changed before a time
+    system_move, return_unordered
+                   the platform moves a basket (recovery); an approved basket that could not be
+                   ordered goes back with the reason
 """
 from __future__ import annotations
 
@@ -17,8 +25,13 @@ from typing import TYPE_CHECKING
 from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
-    from chalicelib.basket.service import ordered_write
+    from chalicelib.basket.service import (approved_before, catalogue, href, open_baskets, ordered_write, read,
+                                           return_unordered, search, system_move, update)
     from chalicelib.basket.store import Stored, by_owner, load
 
-__all__ = ["Stored", "by_owner", "load", "ordered_write"]
-__getattr__ = deferred.exports(__name__, store=["Stored", "by_owner", "load"], service=["ordered_write"])
+__all__ = ["Stored", "approved_before", "by_owner", "catalogue", "href", "load", "open_baskets", "ordered_write", "read",
+           "return_unordered", "search", "system_move", "update"]
+if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
+    __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner", "load"],
+                                   service=["approved_before", "catalogue", "href", "open_baskets", "ordered_write", "read",
+                                            "return_unordered", "search", "system_move", "update"])

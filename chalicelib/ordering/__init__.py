@@ -21,7 +21,8 @@ if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads 
     from chalicelib.ordering.store import in_flight, load, order_write
 
 __all__ = ["basket_order_id", "in_flight", "load", "order_basket", "order_write"]
-__getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"], service=["basket_order_id"])
+if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
+    __getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"], service=["basket_order_id"])
 
 
 def order_basket(basket_id: str, customer_id: str | None, acting: str, channel: str, journey_key: str | None = None,
