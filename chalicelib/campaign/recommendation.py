@@ -15,8 +15,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib import access as rights
+from chalicelib import access as rights, rules
 from chalicelib import catalog, deferred, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import pricing
 from chalicelib.campaign import domain, schemas
@@ -26,11 +27,8 @@ from chalicelib.errors import bad_request, forbidden, not_found
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 campaigns = deferred.module("chalicelib.campaign.service")
-catalog_service = deferred.module("chalicelib.catalog.service")
-rules = deferred.module("chalicelib.rules.service")
 
 API_ROOT = "/tmf-api/recommendationManagement/v4"
 RESOURCE = "queryProductRecommendation"
@@ -84,7 +82,7 @@ def _bundles(out: dict[str, Candidate], have: set[str], buying: set[str], channe
     for bundle in catalog.cache.all("productOffering"):
         parts = [p["id"] for p in bundle.get("bundledProductOffering") or []]
         overlap = [p for p in parts if p in have | buying]
-        if not parts or not overlap or catalog_service.published_offering(bundle["id"], channel) is None:
+        if not parts or not overlap or catalog.published_offering(bundle["id"], channel) is None:
             continue
         apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat, channel)[0] for p in parts), Decimal(0))
         own, unit = pricing.recurring_value(bundle, cat, channel)
@@ -187,7 +185,7 @@ def query(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     if profile is not None:
         _campaign_offers(found, profile, at)
     chosen = [c for oid, c in found.items() if oid not in have | buying
-              and catalog_service.published_offering(oid, channel) is not None]
+              and catalog.published_offering(oid, channel) is not None]
     results = [rules.qualify_items([c.offering, *({"id": b} for b in sorted(buying - c.replaces))], fact)[0]
                for c in chosen]
     passed = sorted(((c, r) for c, r in zip(chosen, results) if r["result"] == rules_domain.QUALIFIED),

@@ -14,15 +14,14 @@ import hashlib
 import json
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import catalog, db, deferred, idempotency, ordering, tmf
+from chalicelib import catalog, db, deferred, idempotency, inventory, ordering, tmf
 from chalicelib.credit import bureau, domain
 from chalicelib.customer import load_customer, write_customer
 from chalicelib.errors import ApiError, Conflict, Unavailable, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-inventory = deferred.module("chalicelib.inventory.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 order_domain = deferred.module("chalicelib.ordering.domain")
 
 WRITE_ATTEMPTS = 5
@@ -169,7 +168,7 @@ def qualified(answers: Sequence[dict[str, Any]], customer_id: str | None) -> lis
     profile = domain.current(loaded[0] if loaded else None, tmf.now())
     lines = 0
     if profile and profile["decision"] == domain.LINE_LIMIT:
-        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id)}, tmf.now()) \
+        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id or "")}, tmf.now()) \
             + pending_lines(customer_id or "")
     out = []
     for n, answer in enumerate(answers):

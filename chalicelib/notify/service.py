@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import access as rights
 from chalicelib import deferred, settings, tmf
+from chalicelib import customer as customers
 from chalicelib.auth import Caller
 from chalicelib.customer import access
 from chalicelib.customer import load_customer
@@ -32,7 +33,6 @@ from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 interactions = deferred.module("chalicelib.customer.interactions")
-customers = deferred.module("chalicelib.customer.service")
 schemas = deferred.module("chalicelib.notify.schemas")
 
 SENDERS = rights.roles("communicationMessage", "send")

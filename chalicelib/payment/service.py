@@ -23,8 +23,9 @@ import json
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from chalicelib import access, db, deferred, idempotency, settings, tmf
+from chalicelib import access, db, deferred, idempotency, settings, stock, tmf
 from chalicelib import ordering as orders   # its public surface; the proxy `ordering` below: its use cases
+from chalicelib import appointment as appointments
 from chalicelib.auth import Caller
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, bad_request, conflict, not_found, unauthorized, unprocessable
@@ -35,8 +36,6 @@ from chalicelib.payment import domain, provider, store
 schemas = deferred.module("chalicelib.payment.schemas")
 ordering = deferred.module("chalicelib.ordering.service")
 fulfilment = deferred.module("chalicelib.ordering.fulfilment")
-stock = deferred.module("chalicelib.stock.service")
-appointments = deferred.module("chalicelib.appointment.service")
 
 ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF676 kit asks for both)
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from chalicelib import access, deferred, settings, tmf
+from chalicelib import access, deferred, notify, rules, settings, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -27,11 +28,8 @@ from chalicelib.observability import logger
 from chalicelib.quote import domain, store
 from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.quote.schemas")
-rules = deferred.module("chalicelib.rules.service")
-baskets = deferred.module("chalicelib.basket.service")
-notify = deferred.module("chalicelib.notify.service")
 
 READ_ONLY = ("id", "href", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "relatedParty",
              "effectiveQuoteCompletionDate", "shoppingCart", "channel", "lastUpdate", "@type")

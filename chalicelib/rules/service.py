@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Sequence
 
-from chalicelib import catalog, db, deferred, tmf
+from chalicelib import catalog, credit, db, deferred, inventory, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
@@ -21,10 +21,7 @@ from chalicelib.customer import load_customer
 from chalicelib.errors import ApiError, bad_request, not_found, unprocessable
 from chalicelib.rules import domain, places, store
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-catalog_service = deferred.module("chalicelib.catalog.service")
-credit = deferred.module("chalicelib.credit.service")
-inventory = deferred.module("chalicelib.inventory.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.rules.schemas")
 
 ADMIN = "catalog-admin"
@@ -89,7 +86,7 @@ def documents() -> list[dict[str, Any]]:
 # --- offerings --------------------------------------------------------------------------------
 def offering_for_sale(offering_id: str, channel: str | None) -> dict[str, Any]:
     """The offering if it can be put in a basket in this channel now; else 422 saying why."""
-    found = catalog_service.published_offering(offering_id, channel)
+    found = catalog.published_offering(offering_id, channel)
     if found is not None and found.get("isSellable", True) is not False:
         return found
     cached = catalog.cache.get("productOffering", offering_id)
@@ -220,7 +217,7 @@ def _category_item(item: Mapping[str, Any], channel: str | None, fact: domain.Fa
              "@type": "EligibilityUnavailabilityReason"}]}
     sold = [o for o in catalog.cache.all("productOffering")
             if category_id in {c.get("id") for c in o.get("category") or []}
-            and o.get("isSellable", True) is not False and catalog_service.published_offering(o["id"], channel)]
+            and o.get("isSellable", True) is not False and catalog.published_offering(o["id"], channel)]
     passing = []
     for offering in sold:
         if qualify_items([offering], fact)[0]["result"] == domain.QUALIFIED:
@@ -311,12 +308,12 @@ def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[li
 def guided_selling(offering_id: str, caller: Caller) -> dict[str, Any]:
     """For a handset: its compatible plans, then its accessories, as sold in the caller's channel."""
     customer_access.check_roles(caller, *QUALIFIERS)
-    handset = catalog_service.published_offering(offering_id, caller.channel)
+    handset = catalog.published_offering(offering_id, caller.channel)
     if handset is None:
         raise not_found("productOffering", offering_id)
     steps = []
     for step, relationship in domain.GUIDED_STEPS:
-        options = [o for o in (catalog_service.published_offering(oid, caller.channel)
+        options = [o for o in (catalog.published_offering(oid, caller.channel)
                                for oid in domain.related(handset, relationship)) if o is not None]
         steps.append({"step": step, "relationshipType": relationship,
                       "productOffering": [{**domain.offering_ref(o), "description": o.get("description")}
