@@ -29,9 +29,9 @@ if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads 
                                            return_unordered, search, system_move, update)
     from chalicelib.basket.store import Stored, by_owner, load
 
-__all__ = ["Stored", "approved_before", "by_owner", "catalogue", "href", "load", "open_baskets", "ordered_write", "read",
-           "return_unordered", "search", "system_move", "update"]
+__all__ = ["Stored", "approved_before", "by_owner", "catalogue", "href", "load", "open_baskets", "ordered_write",
+           "read", "return_unordered", "search", "system_move", "update"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
     __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner", "load"],
-                                   service=["approved_before", "catalogue", "href", "open_baskets", "ordered_write", "read",
-                                            "return_unordered", "search", "system_move", "update"])
+                                   service=["approved_before", "catalogue", "href", "open_baskets", "ordered_write",
+                                            "read", "return_unordered", "search", "system_move", "update"])

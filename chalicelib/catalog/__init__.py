@@ -22,5 +22,6 @@ if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads 
 
 __all__ = ["cache", "insert", "load", "published_offering", "query_kind", "remove", "replace", "upsert"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
-    __getattr__ = deferred.exports(__name__, store=["cache", "insert", "load", "query_kind", "remove", "replace", "upsert"],
+    __getattr__ = deferred.exports(__name__,
+                                   store=["cache", "insert", "load", "query_kind", "remove", "replace", "upsert"],
                                    service=["published_offering"])
