@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
+    from chalicelib.actor import Actor
     from chalicelib.ordering.service import basket_order_id
     from chalicelib.ordering.store import in_flight, load, order_write
 
@@ -25,17 +26,18 @@ if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
     __getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"], service=["basket_order_id"])
 
 
-def order_basket(basket_id: str, customer_id: str | None, acting: str, channel: str, journey_key: str | None = None,
-                 *, only_approved: bool = False, approving: int | None = None) -> tuple[dict[str, Any], int, bool]:
-    """A system (`acting`, e.g. "recovery") orders the customer's basket for her, checked as her
-    own checkout: `only_approved`, an approved basket (409 basketNotApproved when no longer);
-    `approving`, she approved version N (by the emailed link) and it is ordered in the same write.
-    (order, version, created): the same basket is the same order, so a repeat is harmless."""
+def order_basket(basket_id: str, customer_id: str | None, actor: Actor, journey_key: str | None = None, *,
+                 only_approved: bool = False, approving: int | None = None) -> tuple[dict[str, Any], int, bool]:
+    """The platform (`actor`, e.g. Actor.system(channel): the abandoned-basket process) orders the
+    customer's basket for her, in the actor's channel, checked as her own checkout: `only_approved`,
+    an approved basket (409 basketNotApproved when no longer); `approving`, she approved version N
+    (by the emailed link) and it is ordered in the same write. (order, version, created): the same
+    basket is the same order, so a repeat is harmless."""
     from chalicelib.auth import Caller
     from chalicelib.observability import logger
     from chalicelib.ordering import service
 
-    logger.info("ordering a basket for its customer", extra={"basketId": basket_id, "acting": acting})
-    caller = Caller(sub=customer_id or "", role="customer", channel=channel, customer_id=customer_id)
+    logger.info("ordering a basket for its customer", extra={"basketId": basket_id, "by": actor.by})
+    caller = Caller(sub=customer_id or "", role="customer", channel=actor.channel, customer_id=customer_id)
     return service.create({"shoppingCart": {"id": basket_id}}, caller, journey_key, only_approved=only_approved,
                           approving=approving)
