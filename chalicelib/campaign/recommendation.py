@@ -15,8 +15,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib import access as rights, rules
-from chalicelib import catalog, deferred, tmf
+from chalicelib import access as rights
+from chalicelib import catalog, deferred, rules, tmf
 from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import pricing

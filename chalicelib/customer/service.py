@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping, Sequence
 
-from chalicelib import access as rights, inventory
-from chalicelib import db, deferred, tmf
+from chalicelib import access as rights
+from chalicelib import db, deferred, inventory, tmf
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.customer import access, domain, identity, interactions, store
