@@ -35,9 +35,9 @@ def order_basket(basket_id: str, customer_id: str | None, actor: Actor, journey_
     basket is the same order, so a repeat is harmless."""
     from chalicelib.auth import Caller
     from chalicelib.observability import logger
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     logger.info("ordering a basket for its customer", extra={"basketId": basket_id, "by": actor.by})
     caller = Caller(sub=customer_id or "", role="customer", channel=actor.channel, customer_id=customer_id)
-    return service.create({"shoppingCart": {"id": basket_id}}, caller, journey_key, only_approved=only_approved,
+    return capture.create({"shoppingCart": {"id": basket_id}}, caller, journey_key, only_approved=only_approved,
                           approving=approving)

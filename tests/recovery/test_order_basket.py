@@ -32,10 +32,10 @@ def test_another_customers_basket_is_not_found(demo, api, andrea):
 
 def test_she_is_the_customer_the_capture_checks(monkeypatch):
     """What capture is asked: her basket, as her own checkout in the channel given, with the journey."""
-    from chalicelib.ordering import service
+    from chalicelib.ordering import capture
 
     asked = []
-    monkeypatch.setattr(service, "create", lambda *args, **kwargs: asked.append((args, kwargs)) or ({}, 1, True))
+    monkeypatch.setattr(capture, "create", lambda *args, **kwargs: asked.append((args, kwargs)) or ({}, 1, True))
     placed = ordering.order_basket("cart-1", "cust-andrea", Actor.system("email"), "journey-9", approving=3)
     assert placed == ({}, 1, True)
     (body, caller, journey), kwargs = asked[0]
