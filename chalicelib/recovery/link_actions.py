@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from chalicelib import tmf
 from chalicelib import basket as baskets
+from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
 from chalicelib.errors import ApiError, Gone, conflict, not_found
@@ -93,7 +94,7 @@ def approve(token: str) -> dict[str, Any]:
     has the order. When it cannot be ordered (qualification, a price changed since the email,
     routing) the approval is recorded and the basket returned with the reason (place_approved's
     rules): the answer has the reason and where the basket went."""
-    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
+    from chalicelib import ordering
 
     link, basket_id = _link(token, domain.LINK_APPROVE)
     parsed = domain.parse_approval_subject(link.subject)
@@ -107,10 +108,9 @@ def approve(token: str) -> dict[str, Any]:
     if status != basket.AWAITING or found.version != parsed[1]:
         raise conflict(f"this basket changed since the email was sent (it is {status}); review it in self-care",
                        "basketChanged")
-    customer = _as_customer(found.doc)
     try:
-        order, _, _ = ordering.create({"shoppingCart": {"id": basket_id}}, customer,
-                                      (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
+        order, _, _ = ordering.order_basket(basket_id, basket.customer_of(found.doc), Actor.system(LINK_CHANNEL),
+                                            (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
         outcome = {"productOrder": order_ref(order)}
         logger.info("approved basket ordered", extra={"basketId": basket_id, "orderId": order["id"]})
     except ApiError as exc:

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from chalicelib import aws, settings, tmf, workflows
 from chalicelib import basket as baskets
-from chalicelib.auth import Caller
+from chalicelib.actor import Actor
 from chalicelib.basket import domain as basket
 from chalicelib.db import written
 from chalicelib.errors import ApiError, NotFound
@@ -146,14 +146,13 @@ def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
     the reason (to the agent who handled it, else to her), she is told by the channel she
     approved it from, and the agent sees it on the worklist. A write racing the capture raises
     (409 while still approved: the stream, or the sweep, tries again)."""
-    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
+    from chalicelib import ordering
 
-    customer_id = basket.customer_of(doc)
-    caller = Caller(sub=customer_id or "", role="customer", channel=(doc.get("context") or {}).get("currentChannel")
-                    or LINK_CHANNEL, customer_id=customer_id)
+    context = doc.get("context") or {}
+    actor = Actor.system(context.get("currentChannel") or LINK_CHANNEL)   # the platform, in her channel
     try:
-        order, _, created = ordering.create({"shoppingCart": {"id": doc["id"]}}, caller,
-                                            (doc.get("context") or {}).get("journeyKey"), only_approved=True)
+        order, _, created = ordering.order_basket(doc["id"], basket.customer_of(doc), actor, context.get("journeyKey"),
+                                                  only_approved=True)
     except ApiError as exc:
         still = baskets.load(doc["id"])
         if still is None or still.doc.get("status") != basket.APPROVED or isinstance(exc, NotFound):
