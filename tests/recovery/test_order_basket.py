@@ -6,7 +6,8 @@ import pytest
 from chalicelib import ordering
 from chalicelib.actor import Actor
 from chalicelib.errors import Conflict, NotFound
-from tests.recovery.conftest import CARTS, item
+from tests.recovery.conftest import CARTS
+from tests.support.orders import item
 
 
 def _active_basket(api, andrea):
