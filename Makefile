@@ -51,9 +51,10 @@ PYTEST_WORKERS ?= 2
 test: setup lint  ## run the lint checks, then the whole test suite (what CI runs)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
-lint: setup  ## ruff over the whole tree, then mypy (settings for both in pyproject.toml)
+lint: setup  ## ruff over the whole tree, mypy, then the import-linter contracts (settings in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: setup  ## print the benchmark figures
 	$(PY) -m bench

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, Sequence
 
 
 class DeferredModule:
@@ -52,3 +52,27 @@ class DeferredModule:
 def module(name: str) -> Any:
     """`name` (a dotted module name), imported when an attribute of it is first read."""
     return DeferredModule(name)
+
+
+def exports(package: str, **modules: Sequence[str]) -> Callable[[str], Any]:
+    """A package's module `__getattr__` (PEP 562) for its public surface: `modules` maps a module
+    of the package to the names it gives, read from it on first use, so importing the package
+    (or any of its modules) loads none of them:
+
+        if TYPE_CHECKING:
+            from chalicelib.basket.store import by_owner, load
+        __all__ = ["by_owner", "load"]
+        if not TYPE_CHECKING:
+            __getattr__ = deferred.exports(__name__, store=["by_owner", "load"])
+
+    The imports under TYPE_CHECKING give mypy their types (and only those names: it does not see
+    this __getattr__) and import-linter the package's edges (tests/unit/test_boundaries.py keeps
+    the three lists equal)."""
+    where = {name: f"{package}.{module}" for module, names in modules.items() for name in names}
+
+    def __getattr__(name: str) -> Any:
+        if name not in where:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(where[name]), name)
+
+    return __getattr__

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.appointment import domain, service
 from chalicelib.auth import Caller
-from chalicelib.basket.service import catalogue
+from chalicelib.basket import catalogue
 
 
 def search_body(customer_id: str, postcode: str | None = None) -> dict[str, Any]:

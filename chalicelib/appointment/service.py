@@ -13,7 +13,7 @@ from chalicelib import access, db, deferred, tmf, workflows
 from chalicelib.appointment import domain, store
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
@@ -32,7 +32,7 @@ def href(resource: str, rid: str) -> str:
 
 def _postcode(customer_id: str) -> str | None:
     """The postcode of the customer's postal address (None when her record has none)."""
-    found = customer_store.load_customer(customer_id)
+    found = load_customer(customer_id)
     if found is None:
         raise unprocessable(f"customer {customer_id} does not exist", "unknownCustomer")
     postcode = basket_domain.postcode_of(found[0])

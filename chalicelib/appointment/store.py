@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib import db
 from chalicelib.appointment import domain
 from chalicelib.appointment.models import AppointmentRecord, SlotRecord
-from chalicelib.customer.store import customer_pk
+from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
 
 MAX_ID = 256

@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
-from chalicelib import db, deferred, settings, tmf
+from chalicelib import catalog, db, deferred, rules, settings, tmf
+from chalicelib import promotion as promotions
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain, pricing, store
-from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
@@ -27,9 +27,7 @@ from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
-rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.basket.schemas")
-promotions = deferred.module("chalicelib.promotion.service")
 
 USERS = ("customer", "channel", "agent")
 
@@ -46,15 +44,15 @@ class CachedCatalogue:
     """The catalogue as pricing sees it: offerings and prices from the catalogue cache."""
 
     def offering(self, oid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productOffering", oid)
+        found = catalog.cache.get("productOffering", oid)
         return found[0] if found else None
 
     def price(self, pid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productOfferingPrice", pid)
+        found = catalog.cache.get("productOfferingPrice", pid)
         return found[0] if found else None
 
     def specification(self, sid: str) -> dict[str, Any] | None:
-        found = catalog_store.cache.get("productSpecification", sid)
+        found = catalog.cache.get("productSpecification", sid)
         return found[0] if found else None
 
     def promotions(self) -> list[dict[str, Any]]:
@@ -143,7 +141,7 @@ def _replaced(doc: Mapping[str, Any], offerings: Mapping[str, Mapping[str, Any]]
     as the same `delete` items (ids, fee or waiver) checkout adds to the order
     (chalicelib/ordering/domain.py replaced_items, the central rules' early fees). Costs one
     inventory Query, only when an active item is a bundle."""
-    from chalicelib.inventory import service as inventory   # as the rules read it
+    from chalicelib import inventory   # as the rules read it
     from chalicelib.ordering import domain as ordering_domain
 
     customer_id = domain.customer_of(doc)

@@ -7,6 +7,7 @@ import json
 from typing import Any, Mapping
 
 from chalicelib import aws, db, deferred, settings, tmf
+from chalicelib import promotion as promotions
 from chalicelib.auth import Caller, require
 from chalicelib.campaign import domain, runner, service, store
 from chalicelib.campaign.service import href
@@ -15,7 +16,6 @@ from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.campaign.schemas")
-promotions = deferred.module("chalicelib.promotion.store")
 
 MANAGERS = ("marketing",)
 READERS = ("marketing", "agent")

@@ -16,22 +16,19 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chalicelib import access as rights
-from chalicelib import deferred, tmf
+from chalicelib import catalog, deferred, rules, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import pricing
 from chalicelib.campaign import domain, schemas
-from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, forbidden, not_found
 from chalicelib.rules import domain as rules_domain
 from chalicelib.rules import places
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 campaigns = deferred.module("chalicelib.campaign.service")
-catalog_service = deferred.module("chalicelib.catalog.service")
-rules = deferred.module("chalicelib.rules.service")
 
 API_ROOT = "/tmf-api/recommendationManagement/v4"
 RESOURCE = "queryProductRecommendation"
@@ -72,7 +69,7 @@ def _customer_id(body: Mapping[str, Any], caller: Caller) -> str | None:
 
 
 def _name(oid: str) -> str:
-    found = catalog_store.cache.get("productOffering", oid)
+    found = catalog.cache.get("productOffering", oid)
     return (found[0].get("name") if found else None) or oid
 
 
@@ -82,10 +79,10 @@ def _names(ids: list[str]) -> str:
 
 def _bundles(out: dict[str, Candidate], have: set[str], buying: set[str], channel: str | None) -> None:
     cat = baskets.catalogue
-    for bundle in catalog_store.cache.all("productOffering"):
+    for bundle in catalog.cache.all("productOffering"):
         parts = [p["id"] for p in bundle.get("bundledProductOffering") or []]
         overlap = [p for p in parts if p in have | buying]
-        if not parts or not overlap or catalog_service.published_offering(bundle["id"], channel) is None:
+        if not parts or not overlap or catalog.published_offering(bundle["id"], channel) is None:
             continue
         apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat, channel)[0] for p in parts), Decimal(0))
         own, unit = pricing.recurring_value(bundle, cat, channel)
@@ -113,7 +110,7 @@ def _upgrades(out: dict[str, Candidate], held: list[tuple[str, int | None]]) -> 
         ending = [(oid, left) for oid, left in held if oid in sources and left is not None and 0 <= left <= within]
         for oid, left in ending:
             for target in rule.get("productOffering") or []:
-                found = catalog_store.cache.get("productOffering", target["id"])
+                found = catalog.cache.get("productOffering", target["id"])
                 if found is None:
                     continue
                 cand = out.setdefault(target["id"], Candidate(found[0]))
@@ -123,11 +120,11 @@ def _upgrades(out: dict[str, Candidate], held: list[tuple[str, int | None]]) -> 
 
 def _accessories(out: dict[str, Candidate], buying: set[str]) -> None:
     for oid in sorted(buying):
-        handset = catalog_store.cache.get("productOffering", oid)
+        handset = catalog.cache.get("productOffering", oid)
         if not handset:
             continue
         for aid in rules_domain.related(handset[0], "accessory"):
-            found = catalog_store.cache.get("productOffering", aid)
+            found = catalog.cache.get("productOffering", aid)
             if found:
                 out.setdefault(aid, Candidate(found[0])).add(
                     "accessory", f"goes with the {handset[0].get('name')} in your basket")
@@ -141,7 +138,7 @@ def _campaign_offers(out: dict[str, Candidate], profile: Mapping[str, Any], at: 
         if not domain.targeted(rules_, fact):
             continue
         oid = campaign["productOffering"]["id"]
-        found = catalog_store.cache.get("productOffering", oid)
+        found = catalog.cache.get("productOffering", oid)
         if found:
             # the campaign's TMF671 promotion, when it names one: what the customer gets
             promotion = {"promotion": campaign["promotion"]} if campaign.get("promotion") else {}
@@ -188,7 +185,7 @@ def query(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     if profile is not None:
         _campaign_offers(found, profile, at)
     chosen = [c for oid, c in found.items() if oid not in have | buying
-              and catalog_service.published_offering(oid, channel) is not None]
+              and catalog.published_offering(oid, channel) is not None]
     results = [rules.qualify_items([c.offering, *({"id": b} for b in sorted(buying - c.replaces))], fact)[0]
                for c in chosen]
     passed = sorted(((c, r) for c, r in zip(chosen, results) if r["result"] == rules_domain.QUALIFIED),

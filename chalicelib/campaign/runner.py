@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 
 from chalicelib import aws, settings, tmf
 from chalicelib.campaign import domain, store, targeting
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import customers_page
 from chalicelib.observability import logger
 
 SEND_QUEUE = "campaign-send"
@@ -53,7 +53,7 @@ def run(campaign_id: str, run_id: str, remaining_ms: Callable[[], int]) -> dict[
     cursor: str | None = checkpoint.cursor
     pages = 0
     while True:
-        page, following = customer_store.customers_page(store.decode_cursor(cursor), settings.campaign_page_size())
+        page, following = customers_page(store.decode_cursor(cursor), settings.campaign_page_size())
         # a customer whose facts say the rules cannot hold costs nothing beyond its page; one
         # without projected facts yet goes to the sender, which decides on a full read
         now = tmf.now()

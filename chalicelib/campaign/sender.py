@@ -13,7 +13,7 @@ from typing import Any, Mapping, NamedTuple
 from chalicelib import aws, deferred, idempotency, settings, tmf
 from chalicelib.campaign import domain, runner, service, store, targeting
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import customers_by_id
 from chalicelib.errors import ApiError, Conflict, Unavailable
 from chalicelib.observability import logger
 from chalicelib.rules.domain import QUALIFIED
@@ -71,7 +71,7 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
 def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
              found: tuple[dict[str, Any], dict[str, Any] | None] | None) -> tuple[str, str | None]:
     """(outcome, notBefore) for one customer (`found`: its document and projected targeting facts,
-    customer_store.customers_by_id; None when it is not there): notTargeted | duplicate | sent | suppressedConsent |
+    customers_by_id; None when it is not there): notTargeted | duplicate | sent | suppressedConsent |
     suppressedCap | deferred (notBefore: when quiet hours end) | failed. Raises
     notify.TransientSendError to be retried (the target stays pending; nothing is sent twice)."""
     audience = _audience(campaign, offer, customer_id, now, found)
@@ -226,7 +226,7 @@ def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
         return {"offerNotActive": len(message.get("customers") or [])}
     waiting: dict[str, list[str]] = {}
     customer_ids = list(message.get("customers") or [])
-    known = customer_store.customers_by_id(customer_ids)
+    known = customers_by_id(customer_ids)
     for n, customer_id in enumerate(customer_ids):
         try:
             outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from chalicelib import deferred
 from chalicelib.campaign import domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import set_targeting
 from chalicelib.rules import places
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
@@ -24,7 +24,7 @@ def project_targeting(customer_id: str) -> dict[str, Any] | None:
     facts yet. Recomputed from the inventory each time, so a replay is harmless. None when the
     customer is not there."""
     facts = {"held": rules.profile_of({}, inventory.held(customer_id))["held"]}
-    return facts if customer_store.set_targeting(customer_id, facts) else None
+    return facts if set_targeting(customer_id, facts) else None
 
 
 def rules_profile(customer: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:

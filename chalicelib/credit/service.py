@@ -14,18 +14,15 @@ import hashlib
 import json
 from typing import Any, Iterable, Mapping, Sequence
 
-from chalicelib import db, deferred, idempotency, tmf
-from chalicelib.catalog import store as catalog_store
+from chalicelib import catalog, db, deferred, idempotency, inventory, ordering, tmf
 from chalicelib.credit import bureau, domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer, write_customer
 from chalicelib.errors import ApiError, Conflict, Unavailable, not_found, unprocessable
 from chalicelib.observability import logger
 from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-inventory = deferred.module("chalicelib.inventory.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 order_domain = deferred.module("chalicelib.ordering.domain")
-order_store = deferred.module("chalicelib.ordering.store")
 
 WRITE_ATTEMPTS = 5
 BUREAU_SCOPE, IN_PROGRESS = "credit-bureau", "idempotencyInProgress"   # idempotency.once's in-progress code
@@ -34,7 +31,7 @@ BUREAU_WAITS, BUREAU_WAIT_SECONDS = 8, 0.05   # jittered waits, at most about 13
 
 
 def _price(pid: str) -> dict[str, Any] | None:
-    found = catalog_store.cache.get("productOfferingPrice", pid)
+    found = catalog.cache.get("productOfferingPrice", pid)
     return found[0] if found else None
 
 
@@ -48,10 +45,10 @@ def pending_lines(customer_id: str) -> int:
     """Contract lines the customer's orders in flight (pending payment, acknowledged, in
     progress) will add once fulfilled: one Query on the open orders' sparse index."""
     def kind(offering_id: str) -> str | None:
-        found = catalog_store.cache.get("productOffering", offering_id)
+        found = catalog.cache.get("productOffering", offering_id)
         return needs(found[0]) if found else None
 
-    orders = [o for o in order_store.in_flight(customer_id, PENDING_READ) if order_domain.in_flight(o)]   # top-level
+    orders = [o for o in ordering.in_flight(customer_id, PENDING_READ) if order_domain.in_flight(o)]   # top-level
     return domain.pending_contract_lines(orders, kind)
 
 
@@ -72,7 +69,7 @@ def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dic
     profile: dict[str, Any] = {}
 
     def load() -> tuple[dict[str, Any], int]:
-        loaded = customer_store.load_customer(customer_id)
+        loaded = load_customer(customer_id)
         if loaded is None:
             raise not_found("customer", customer_id)
         return loaded
@@ -88,7 +85,7 @@ def decision(customer_id: str, customer: Mapping[str, Any] | None = None) -> dic
         return domain.recorded(doc, profile)
 
     def record(doc: dict[str, Any], version: int) -> int:
-        new_version = customer_store.write_customer(doc, version)
+        new_version = write_customer(doc, version)
         logger.info("credit checked", extra={"customerId": customer_id, "decision": profile["decision"],
                                              "bureau": report.bureau, "reference": report.reference})
         return new_version
@@ -163,15 +160,15 @@ def qualified(answers: Sequence[dict[str, Any]], customer_id: str | None) -> lis
     wanted = [n for n, a in enumerate(answers) if customer_id and a.get("productOffering")]
     kinds = {}
     for n in wanted:
-        found = catalog_store.cache.get("productOffering", answers[n]["productOffering"].get("id", ""))
+        found = catalog.cache.get("productOffering", answers[n]["productOffering"].get("id", ""))
         kinds[n] = needs(found[0]) if found else None
     if not any(kinds.values()):
         return list(answers)
-    loaded = customer_store.load_customer(customer_id or "")
+    loaded = load_customer(customer_id or "")
     profile = domain.current(loaded[0] if loaded else None, tmf.now())
     lines = 0
     if profile and profile["decision"] == domain.LINE_LIMIT:
-        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id)}, tmf.now()) \
+        lines = domain.contract_lines([], {}, {p["id"]: p for p in inventory.held(customer_id or "")}, tmf.now()) \
             + pending_lines(customer_id or "")
     out = []
     for n, answer in enumerate(answers):

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from chalicelib import tmf
-from chalicelib.credit import service as credit
+from chalicelib import credit
 from chalicelib.customer import domain, interactions, service, store
 from chalicelib.inventory import demo as inventory_demo
 

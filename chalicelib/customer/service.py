@@ -6,7 +6,7 @@ import importlib
 from typing import Any, Mapping, Sequence
 
 from chalicelib import access as rights
-from chalicelib import db, deferred, tmf
+from chalicelib import db, deferred, inventory, tmf
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.customer import access, domain, identity, interactions, store
@@ -15,7 +15,6 @@ from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 credit = deferred.module("chalicelib.credit.domain")
-inventory = deferred.module("chalicelib.inventory.service")
 schemas = deferred.module("chalicelib.customer.schemas")
 
 CREATORS = rights.roles("customer", "create")          # agents, and channels signing a visitor up

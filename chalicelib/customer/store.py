@@ -7,18 +7,15 @@ from typing import Any, Iterator
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.customer.keys import customer_of, customer_pk  # noqa: F401 (store.customer_of)
 from chalicelib.customer.models import CustomerItem
 
 CUSTOMER_SK = "CUSTOMER"
 AUDIT = "AUDIT#"
 INTERACTION = "INTERACTION#"
 LINK_SK = "LINK"
-CUSTOMER_PK, VISITOR_PK, UNLINKED_PK = "CUSTOMER#", "VISITOR#", "UNLINKED#"
+VISITOR_PK, UNLINKED_PK = "VISITOR#", "UNLINKED#"
 MAX_ID = 256  # ids longer than this were never made here (and DynamoDB keys have a size limit)
-
-
-def customer_pk(customer_id: str) -> str:
-    return CUSTOMER_PK + customer_id
 
 
 def visitor_pk(visitor_id: str) -> str:
@@ -28,10 +25,6 @@ def visitor_pk(visitor_id: str) -> str:
 def unlinked_pk(at: str) -> str:
     """Interactions naming nobody: one partition per day, so none grows without end."""
     return UNLINKED_PK + at[:10]
-
-
-def customer_of(pk: str) -> str | None:
-    return pk[len(CUSTOMER_PK):] if pk.startswith(CUSTOMER_PK) else None
 
 
 # --- customers --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from chalicelib import access, db, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.errors import NotFound, bad_request, conflict, not_found, unprocessable
 from chalicelib.inventory import domain, store
 from chalicelib.observability import logger
@@ -41,7 +41,7 @@ def _visible(doc: Mapping[str, Any], caller: Caller) -> bool:
 
 def holder(customer_id: str | None) -> dict[str, Any] | None:
     """The TMF629 customer who holds (will hold) a product, with its href; None if unknown."""
-    found = customer_store.load_customer(customer_id) if customer_id else None
+    found = load_customer(customer_id) if customer_id else None
     return {**found[0], "href": tmf.href(customer_domain.API_ROOT, "customer", found[0]["id"])} if found else None
 
 
@@ -175,7 +175,7 @@ def create_for(customer_id: str, body: Mapping[str, Any], caller: Caller) -> tup
     parties = [p for p in body.get("relatedParty") or [] if not (isinstance(p, Mapping)
                                                                   and p.get("role") == domain.CUSTOMER_ROLE)]
     _check(caller, *WRITERS)
-    if customer_store.load_customer(customer_id) is None:
+    if load_customer(customer_id) is None:
         raise not_found("customer", customer_id)
     return create({"status": domain.ACTIVE, **domain.without_contract(body),
                    "relatedParty": [{"id": customer_id, "role": domain.CUSTOMER_ROLE, "@referredType": "Customer"},

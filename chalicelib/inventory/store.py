@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.customer.store import customer_pk
+from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.inventory import domain
 from chalicelib.inventory.models import ProductRecord

@@ -21,9 +21,10 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import access as rights
 from chalicelib import deferred, settings, tmf
+from chalicelib import customer as customers
 from chalicelib.auth import Caller
 from chalicelib.customer import access
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.errors import ApiError, conflict, forbidden, not_found, precondition_failed
 from chalicelib.notify import domain, store, transport
 from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, TemplateError
@@ -32,7 +33,6 @@ from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 interactions = deferred.module("chalicelib.customer.interactions")
-customers = deferred.module("chalicelib.customer.service")
 schemas = deferred.module("chalicelib.notify.schemas")
 
 SENDERS = rights.roles("communicationMessage", "send")
@@ -182,7 +182,7 @@ def _deliver(message_id: str, req: dict[str, Any], stored: Stored | None) -> Out
             raise TransientSendError(message_id, "another attempt is sending it; try again")
         req = stored.request   # the first request decides what is sent
     customer_id = req.get("customerId")
-    found = customer_store.load_customer(customer_id) if customer_id else None
+    found = load_customer(customer_id) if customer_id else None
     customer = found[0] if found else None
     at = tmf.iso(now)
     doc = stored.doc if stored else domain.new_message(

@@ -9,11 +9,11 @@ import dataclasses
 from typing import Any, Mapping, NamedTuple
 
 from chalicelib import db, deferred, settings, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
 from chalicelib.basket import service as basket_service
-from chalicelib.basket import store as basket_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, Conflict, bad_request, conflict, not_found, unprocessable
@@ -204,8 +204,8 @@ def _check_prices(cart: Mapping[str, Any], now: Mapping[str, list[dict[str, Any]
         "priceChange": changes, "acceptPriceChange": token}, items=tuple(c["cartItem"]["id"] for c in changes))
 
 
-def _checkout_basket(basket: basket_store.Stored | None, cart_ref: Mapping[str, Any], caller: Caller,
-                     only_approved: bool, approving: int | None) -> tuple[basket_store.Stored, str | None]:
+def _checkout_basket(basket: baskets.Stored | None, cart_ref: Mapping[str, Any], caller: Caller,
+                     only_approved: bool, approving: int | None) -> tuple[baskets.Stored, str | None]:
     """The basket to order and the channel it is checked out in. An approved basket is ordered by
     its customer, an agent or the platform; an active one by its customer herself (self-service);
     one awaiting approval by its customer approving that version (`approving`: approval and order
@@ -263,7 +263,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         if body.get("productOrderItem"):
             raise bad_request("an order is made from a shoppingCart or from productOrderItem, not both")
         rid = basket_order_id(cart_ref["id"])
-        basket = basket_store.load(cart_ref["id"])
+        basket = baskets.load(cart_ref["id"])
         if basket is None or basket.doc.get("status") == basket_domain.ORDERED:   # ordered before: that order
             existing = store.load(rid)
             if existing is not None and (caller.role != "customer"

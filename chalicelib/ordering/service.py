@@ -25,7 +25,7 @@ from chalicelib.auth import Caller
 from chalicelib.basket import service as basket_service
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.errors import not_found
 from chalicelib.ordering import domain, store
 
@@ -69,7 +69,7 @@ class Customer:
         self.held: dict[str, dict[str, Any]] = {}
         self.profile: dict[str, Any] | None = None   # what the rules read (rules.profile), same Query
         if customer_id:
-            found = customer_store.load_customer(customer_id)
+            found = load_customer(customer_id)
             if found is None:
                 raise not_found("customer", customer_id)
             held = inventory.held(customer_id)

@@ -34,6 +34,14 @@ def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE
     return rec
 
 
+def order_write(found: Stored, doc: dict[str, Any]) -> Callable[[Any], None]:
+    """For another context's transaction (payment's): `doc` written over the order read as `found`,
+    conditional on that version, keeping its stack token and dispatch mark."""
+    rec = record(doc, found.version)
+    rec.token, rec.dispatched = found.token, found.dispatched or None
+    return lambda tx: tx.save(rec)
+
+
 def load(order_id: str) -> Stored | None:
     if len(order_id) > MAX_ID:
         return None

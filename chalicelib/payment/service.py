@@ -23,7 +23,9 @@ import json
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from chalicelib import access, db, deferred, idempotency, settings, tmf
+from chalicelib import access, db, deferred, idempotency, settings, stock, tmf
+from chalicelib import ordering as orders   # its public surface; the proxy `ordering` below: its use cases
+from chalicelib import appointment as appointments
 from chalicelib.auth import Caller
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, bad_request, conflict, not_found, unauthorized, unprocessable
@@ -34,8 +36,6 @@ from chalicelib.payment import domain, provider, store
 schemas = deferred.module("chalicelib.payment.schemas")
 ordering = deferred.module("chalicelib.ordering.service")
 fulfilment = deferred.module("chalicelib.ordering.fulfilment")
-stock = deferred.module("chalicelib.stock.service")
-appointments = deferred.module("chalicelib.appointment.service")
 
 ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF676 kit asks for both)
 
@@ -135,16 +135,14 @@ def _again_writes(claim: _Claim, rid: str) -> list[Callable[[Any], None]]:
     what is no longer free) and the order back to acknowledged, for the payment's transaction."""
     order_id = claim.order["id"]
     writes = [w for w in (stock.order_rehold(order_id), appointments.order_rehold(claim.order)) if w]
-    found = ordering.store.load(order_id)
+    found = orders.load(order_id)
     if found is None or found.version != claim.order_version:
         raise conflict(f"productOrder {order_id} changed while it was being paid; nothing was charged: retry",
                        "orderChanged")
     at = tmf.now_iso()
     doc = {**order_domain.with_note(found.doc, at, f"paid again (payment {rid}); the order goes on once it is "
                                     "authorized"), "state": order_domain.ACKNOWLEDGED, "lastUpdate": at}
-    rec = ordering.store.record(doc, found.version)
-    rec.token, rec.dispatched = found.token, found.dispatched or None
-    return [*writes, lambda tx: tx.save(rec)]
+    return [*writes, orders.order_write(found, doc)]
 
 
 def create(body: Mapping[str, Any], caller: Caller, idempotency_key: str | None = None) -> tuple[dict[str, Any], int]:
@@ -239,7 +237,7 @@ def _follow(doc: Mapping[str, Any]) -> None:
     if (record[0].get("payment") if record else domain.order_payment_id(order_id)) != doc["id"]:
         return                            # an earlier attempt (a late callback, a retry): its order moved on
     if doc["status"] == domain.AUTHORIZED:
-        found = ordering.store.load(order_id)
+        found = orders.load(order_id)
         if found is not None and found.doc.get("state") in (order_domain.CANCELLED, order_domain.FAILED):
             refund_order(order_id)        # confirmed after the order was cancelled: it goes back
         elif found is not None:

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.customer.store import customer_pk
+from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.payment import domain
 from chalicelib.payment.models import PaymentRecord

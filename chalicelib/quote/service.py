@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from chalicelib import access, deferred, settings, tmf
+from chalicelib import access, deferred, notify, rules, settings, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
-from chalicelib.basket import store as basket_store
+from chalicelib.basket import load as load_basket
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
 from chalicelib.notify import links
@@ -27,11 +28,8 @@ from chalicelib.observability import logger
 from chalicelib.quote import domain, store
 from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.quote.schemas")
-rules = deferred.module("chalicelib.rules.service")
-baskets = deferred.module("chalicelib.basket.service")
-notify = deferred.module("chalicelib.notify.service")
 
 READ_ONLY = ("id", "href", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "relatedParty",
              "effectiveQuoteCompletionDate", "shoppingCart", "channel", "lastUpdate", "@type")
@@ -134,7 +132,7 @@ def _customer_for(body: Mapping[str, Any], caller: Caller) -> str:
     if not named:
         raise unprocessable("a quote is for an identified customer: name her in relatedParty (role customer)",
                             "identifyCustomer")
-    if customer_store.load_customer(named[0]) is None:
+    if load_customer(named[0]) is None:
         raise unprocessable(f"customer {named[0]} does not exist", "unknownCustomer")
     return named[0]
 
@@ -142,12 +140,12 @@ def _customer_for(body: Mapping[str, Any], caller: Caller) -> str:
 def _check_sites(items: list[dict[str, Any]], customer_id: str) -> None:
     """Items naming a site (product.place role site) name one of the customer's: 422 unknownSite."""
     if any(customer_domain.site_of(i) for i in items):
-        found = customer_store.load_customer(customer_id)
+        found = load_customer(customer_id)
         customer_domain.check_sites(items, found[0] if found else None, "quoteItem")
 
 
 def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> list[dict[str, Any]]:
-    found = basket_store.load(ref["id"])
+    found = load_basket(ref["id"])
     if found is None or not basket_domain.readable(found.doc, caller.role, caller.customer_id):
         raise not_found("shoppingCart", ref["id"])
     owner = basket_domain.customer_of(found.doc)
@@ -426,7 +424,7 @@ def _literal(text: Any) -> str:
 def _accepting_contact(customer_id: str | None) -> str | None:
     """A business customer's quote goes to a contact who may accept it (a buyer, else an
     approver); an Individual's (None) to her own address, by notify's consent rules."""
-    found = customer_store.load_customer(customer_id) if customer_id else None
+    found = load_customer(customer_id) if customer_id else None
     return customer_domain.contact_with_right(found[0], "accept", "email") if found else None
 
 

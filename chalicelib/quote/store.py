@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import db
-from chalicelib.customer.store import customer_pk
+from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.quote import domain
 from chalicelib.quote.models import QuoteRecord

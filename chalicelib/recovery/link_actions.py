@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from chalicelib import deferred, tmf
+from chalicelib import tmf
+from chalicelib import basket as baskets
+from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
-from chalicelib.basket import store as basket_store
 from chalicelib.errors import ApiError, Gone, conflict, not_found
 from chalicelib.notify import links
 from chalicelib.observability import logger
@@ -17,8 +18,6 @@ from chalicelib.ordering import domain as ordering_domain
 from chalicelib.recovery import domain
 from chalicelib.recovery.service import LINK_CHANNEL, LINK_PATH, not_ordered, order_ref
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
 
 def _link(token: str, purpose: str | None = None) -> tuple[links.Link, str]:
     link = links.verify(token, purpose)
@@ -31,8 +30,8 @@ def _link(token: str, purpose: str | None = None) -> tuple[links.Link, str]:
     raise links.invalid_link("it is not a basket link")
 
 
-def _loaded(basket_id: str) -> basket_store.Stored:
-    found = basket_store.load(basket_id)
+def _loaded(basket_id: str) -> baskets.Stored:
+    found = baskets.load(basket_id)
     if found is None or basket.customer_of(found.doc) is None:
         raise Gone("this basket no longer exists", "basketGone")
     return found
@@ -95,7 +94,7 @@ def approve(token: str) -> dict[str, Any]:
     has the order. When it cannot be ordered (qualification, a price changed since the email,
     routing) the approval is recorded and the basket returned with the reason (place_approved's
     rules): the answer has the reason and where the basket went."""
-    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
+    from chalicelib import ordering
 
     link, basket_id = _link(token, domain.LINK_APPROVE)
     parsed = domain.parse_approval_subject(link.subject)
@@ -109,17 +108,16 @@ def approve(token: str) -> dict[str, Any]:
     if status != basket.AWAITING or found.version != parsed[1]:
         raise conflict(f"this basket changed since the email was sent (it is {status}); review it in self-care",
                        "basketChanged")
-    customer = _as_customer(found.doc)
     try:
-        order, _, _ = ordering.create({"shoppingCart": {"id": basket_id}}, customer,
-                                      (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
+        order, _, _ = ordering.order_basket(basket_id, basket.customer_of(found.doc), Actor.system(LINK_CHANNEL),
+                                            (found.doc.get("context") or {}).get("journeyKey"), approving=parsed[1])
         outcome = {"productOrder": order_ref(order)}
         logger.info("approved basket ordered", extra={"basketId": basket_id, "orderId": order["id"]})
     except ApiError as exc:
         if exc.code not in ordering_domain.REFUSALS:
             raise
         outcome = not_ordered(found.doc, parsed[1], exc, awaiting=True)   # back with the reason
-    latest = basket_store.load(basket_id)
+    latest = baskets.load(basket_id)
     now = latest.doc if latest else found.doc
     return {"shoppingCart": domain.basket_summary(now), "status": basket.effective_status(now, tmf.now()),
             "changed": True, **{k: v for k, v in outcome.items() if k != "status"}}
@@ -127,9 +125,9 @@ def approve(token: str) -> dict[str, Any]:
 
 def _known_outcome(doc: Mapping[str, Any], status: str, issue: Mapping[str, Any] | None) -> dict[str, Any]:
     if status == basket.ORDERED:
-        from chalicelib.ordering import service as ordering
+        from chalicelib import ordering
 
-        found = ordering.store.load(ordering.basket_order_id(doc["id"]))
+        found = ordering.load(ordering.basket_order_id(doc["id"]))
         if found is not None:
             return {"productOrder": order_ref(found.doc)}
     if issue and status != basket.APPROVED:

@@ -8,10 +8,10 @@ import datetime as dt
 import json
 from typing import Any, Mapping
 
-from chalicelib import aws, deferred, settings, tmf, workflows
-from chalicelib.auth import Caller
+from chalicelib import aws, settings, tmf, workflows
+from chalicelib import basket as baskets
+from chalicelib.actor import Actor
 from chalicelib.basket import domain as basket
-from chalicelib.basket import store as basket_store
 from chalicelib.db import written
 from chalicelib.errors import ApiError, NotFound
 from chalicelib.observability import logger
@@ -20,8 +20,6 @@ from chalicelib.recovery import domain
 from chalicelib.recovery.models import RecoverySession
 from chalicelib.recovery.service import LINK_CHANNEL, MACHINE, STOP_ERROR, WORKLIST_QUEUE, not_ordered, order_ref
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
 SESSION_KEEP_SECONDS = 30 * 24 * 3600   # the session item outlives any execution (TTL)
 
 
@@ -97,7 +95,7 @@ def restart_sessions() -> int:
     (notify), so nothing already sent is sent again. How many started."""
     at, started = tmf.now(), 0
     for session in RecoverySession.scan(RecoverySession.execution.exists()):   # not the CAP# items
-        found = basket_store.load(session.pk)
+        found = baskets.load(session.pk)
         doc = found.doc if found else None
         if found is None or doc is None:
             continue
@@ -148,16 +146,15 @@ def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
     the reason (to the agent who handled it, else to her), she is told by the channel she
     approved it from, and the agent sees it on the worklist. A write racing the capture raises
     (409 while still approved: the stream, or the sweep, tries again)."""
-    from chalicelib.ordering import capture as ordering   # lazily: only approvals need it
+    from chalicelib import ordering
 
-    customer_id = basket.customer_of(doc)
-    caller = Caller(sub=customer_id or "", role="customer", channel=(doc.get("context") or {}).get("currentChannel")
-                    or LINK_CHANNEL, customer_id=customer_id)
+    context = doc.get("context") or {}
+    actor = Actor.system(context.get("currentChannel") or LINK_CHANNEL)   # the platform, in her channel
     try:
-        order, _, created = ordering.create({"shoppingCart": {"id": doc["id"]}}, caller,
-                                            (doc.get("context") or {}).get("journeyKey"), only_approved=True)
+        order, _, created = ordering.order_basket(doc["id"], basket.customer_of(doc), actor, context.get("journeyKey"),
+                                                  only_approved=True)
     except ApiError as exc:
-        still = basket_store.load(doc["id"])
+        still = baskets.load(doc["id"])
         if still is None or still.doc.get("status") != basket.APPROVED or isinstance(exc, NotFound):
             logger.info("approved basket not ordered: it changed meanwhile", extra={"basketId": doc["id"],
                                                                                      "code": exc.code})
@@ -188,7 +185,7 @@ def sweep_approved(older_than: int | None = None) -> dict[str, int]:
                                        else older_than))
     counts = {"ordered": 0, "returned": 0, "changed": 0, "stuck": 0}
     for listed in baskets.approved_before(cutoff):
-        found = basket_store.load(listed["id"])
+        found = baskets.load(listed["id"])
         if found is None or found.doc.get("status") != basket.APPROVED:
             counts["changed"] += 1
             continue

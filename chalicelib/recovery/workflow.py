@@ -9,9 +9,9 @@ from typing import Any, Mapping
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import db, deferred, settings, tmf
+from chalicelib import db, settings, tmf
+from chalicelib import basket as baskets
 from chalicelib.basket import domain as basket
-from chalicelib.basket import store as basket_store
 from chalicelib.errors import ApiError
 from chalicelib.notify import links
 from chalicelib.observability import logger
@@ -19,8 +19,6 @@ from chalicelib.recovery import domain
 from chalicelib.recovery.models import RecoverySession
 from chalicelib.recovery.service import LINK_PATH, recover_link
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
 
 class OutreachFailed(Exception):
     """The workflow gave up sending a message (the provider kept failing or refused it). The
@@ -38,7 +36,7 @@ def check(state: Mapping[str, Any]) -> dict[str, Any]:
     """Task `check`: read the basket and decide. Returns the state with `next` (wait | send |
     end), `reason`, `until` (wait) and `message` (send: notify-send's input)."""
     basket_id = state["basketId"]
-    found = basket_store.load(basket_id)
+    found = baskets.load(basket_id)
     doc = found.doc if found else None
     at = tmf.now()
     step = domain.next_step({**state, "currentVersion": found.version if found else None}, doc, at)
@@ -73,7 +71,7 @@ def _one_voice(doc: Mapping[str, Any], at: dt.datetime) -> domain.Step | None:
     to send."""
     customer_id = basket.customer_of(doc)
     assert customer_id is not None
-    newer = domain.speaker(doc, basket_store.by_owner(f"CUSTOMER#{customer_id}"), at)
+    newer = domain.speaker(doc, baskets.by_owner(f"CUSTOMER#{customer_id}"), at)
     if newer:
         return domain.Step("end", f"a newer basket ({newer}) speaks for the customer")
     window, cap = settings.recovery_cap_seconds(), settings.recovery_baskets_per_customer()
@@ -138,7 +136,7 @@ def sent(state: Mapping[str, Any]) -> dict[str, Any]:
         doc, _ = baskets.system_move(basket_id, basket.OFFERED, outcome.get("channel"))
     except ApiError as exc:   # changed meanwhile (ordered, handed over...): the next check ends it
         logger.info("assistance not offered", extra={"basketId": basket_id, "reason": exc.message})
-        found = basket_store.load(basket_id)
+        found = baskets.load(basket_id)
         doc = found.doc if found else {}
     at = tmf.now()
     until = tmf.iso(at + dt.timedelta(seconds=int(state["secondReminderSeconds"])))

@@ -7,17 +7,16 @@ import json
 from typing import Any, Mapping
 
 from chalicelib import aws, deferred, settings, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
-from chalicelib.basket import store as basket_store
 from chalicelib.customer import access
 from chalicelib.errors import Conflict, NotFound, Stale, Unavailable, conflict, not_found
 from chalicelib.observability import logger
 from chalicelib.recovery import domain
 from chalicelib.recovery.service import WORKLIST_QUEUE
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 customers = deferred.module("chalicelib.customer.service")
 NEXT_TRIES = 10                          # stale messages skipped per POST /worklist/next at most
 
@@ -80,7 +79,7 @@ def claim(basket_id: str, caller: Caller) -> dict[str, Any]:
     """An agent takes a basket off the worklist: it is theirs to edit (basket hand-over rules).
     Claiming one's own again is fine; one claimed by another agent is 409."""
     access.check_roles(caller, "agent")
-    found = basket_store.load(basket_id)
+    found = baskets.load(basket_id)
     if found is None or basket.customer_of(found.doc) is None:
         raise not_found("workItem", basket_id)
     status = basket.effective_status(found.doc, tmf.now())
@@ -125,7 +124,7 @@ def next_work(caller: Caller) -> dict[str, Any] | None:
             return None
         message = messages[0]
         basket_id, item = _queued_basket(message), None
-        found = basket_store.load(basket_id) if basket_id else None
+        found = baskets.load(basket_id) if basket_id else None
         if basket_id and found is not None and basket.effective_status(found.doc, tmf.now()) == basket.WITH_AGENT \
                 and not basket.agent_of(found.doc):
             try:

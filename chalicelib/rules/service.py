@@ -11,21 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Sequence
 
-from chalicelib import db, deferred, tmf
+from chalicelib import catalog, credit, db, deferred, inventory, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
-from chalicelib.catalog import store as catalog_store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
-from chalicelib.customer import store as customer_store
+from chalicelib.customer import load_customer
 from chalicelib.errors import ApiError, bad_request, not_found, unprocessable
 from chalicelib.rules import domain, places, store
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-catalog_service = deferred.module("chalicelib.catalog.service")
-credit = deferred.module("chalicelib.credit.service")
-inventory = deferred.module("chalicelib.inventory.service")
+# imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.rules.schemas")
 
 ADMIN = "catalog-admin"
@@ -42,18 +38,18 @@ def create_rule(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any]
     require(caller, ADMIN)
     rid = tmf.new_id()
     doc = domain.new_rule(body, rid, rule_href(rid), tmf.now_iso())
-    return doc, catalog_store.insert(domain.RULE_KIND, doc)
+    return doc, catalog.insert(domain.RULE_KIND, doc)
 
 
 def put_rule(doc: dict[str, Any]) -> None:
     """Write a rule as given (demo data: fixed ids, safe to repeat)."""
     domain.validate_rule(doc)
-    catalog_store.upsert(domain.RULE_KIND, doc)
+    catalog.upsert(domain.RULE_KIND, doc)
 
 
 def read_rule(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
     require(caller, *RULE_READERS)
-    found = catalog_store.load(domain.RULE_KIND, rid)
+    found = catalog.load(domain.RULE_KIND, rid)
     if found is None:
         raise not_found(domain.RULE_KIND, rid)
     return found
@@ -62,7 +58,7 @@ def read_rule(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     require(caller, *RULE_READERS)
     q = tmf.list_query(params, tmf.attributes(domain.RULE_KIND, models=[schemas.QualificationRule], extras=tmf.ENTITY))
-    hits = [d for d in catalog_store.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
+    hits = [d for d in catalog.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
     items, total = tmf.page(hits, q.offset, q.limit)
     return [tmf.select_fields(d, q.fields) for d in items], total
 
@@ -71,29 +67,29 @@ def update_rule(rid: str, patch: Mapping[str, Any], caller: Caller, if_match: st
     require(caller, ADMIN)
     return db.change(f"{domain.RULE_KIND} {rid}", lambda: read_rule(rid, caller),
                      lambda current, _version: domain.patched_rule(current, patch, tmf.now_iso()),
-                     lambda doc, version: catalog_store.replace(domain.RULE_KIND, doc, version),
+                     lambda doc, version: catalog.replace(domain.RULE_KIND, doc, version),
                      expected=tmf.parse_if_match(if_match))
 
 
 def delete_rule(rid: str, caller: Caller, if_match: str | None) -> None:
     require(caller, ADMIN)
     db.delete(f"{domain.RULE_KIND} {rid}", lambda: read_rule(rid, caller),
-              lambda version: catalog_store.remove(domain.RULE_KIND, rid, version),
+              lambda version: catalog.remove(domain.RULE_KIND, rid, version),
               expected=tmf.parse_if_match(if_match))
 
 
 def documents() -> list[dict[str, Any]]:
     """Every rule document, from the catalogue cache."""
-    return catalog_store.cache.all(domain.RULE_KIND)
+    return catalog.cache.all(domain.RULE_KIND)
 
 
 # --- offerings --------------------------------------------------------------------------------
 def offering_for_sale(offering_id: str, channel: str | None) -> dict[str, Any]:
     """The offering if it can be put in a basket in this channel now; else 422 saying why."""
-    found = catalog_service.published_offering(offering_id, channel)
+    found = catalog.published_offering(offering_id, channel)
     if found is not None and found.get("isSellable", True) is not False:
         return found
-    cached = catalog_store.cache.get("productOffering", offering_id)
+    cached = catalog.cache.get("productOffering", offering_id)
     if cached is None:
         raise unprocessable(f"productOffering {offering_id} does not exist in the catalogue", "unknownOffering")
     doc = cached[0]
@@ -114,7 +110,7 @@ class _Names:
 
     def get(self, oid: str, default: str | None = None) -> str | None:
         if oid not in self.known:
-            found = catalog_store.cache.get("productOffering", oid)
+            found = catalog.cache.get("productOffering", oid)
             self.known[oid] = (found[0].get("name") or oid) if found else None
         return self.known[oid] or default
 
@@ -123,7 +119,7 @@ class _Names:
 def profile(customer_id: str) -> dict[str, Any] | None:
     """What the rules need to know about a customer (one Query): segment, type, the offerings
     they hold (the inventory) with their contract end, and their postcode. No contact data."""
-    found = customer_store.load_customer(customer_id)
+    found = load_customer(customer_id)
     if found is None:
         return None
     return profile_of(found[0], inventory.held(customer_id))
@@ -215,13 +211,13 @@ def _category_item(item: Mapping[str, Any], channel: str | None, fact: domain.Fa
     rules; those offerings (the first MAX_PROPOSALS) are the proposals."""
     category_id = item["category"]["id"]
     entry: dict[str, Any] = {"id": item["id"], "category": dict(item["category"])}
-    if catalog_store.cache.get("category", category_id) is None:
+    if catalog.cache.get("category", category_id) is None:
         return {**entry, "qualificationItemResult": domain.UNQUALIFIED, "reasons": [
             {"code": "unknownCategory", "label": f"category {category_id} does not exist in the catalogue",
              "@type": "EligibilityUnavailabilityReason"}]}
-    sold = [o for o in catalog_store.cache.all("productOffering")
+    sold = [o for o in catalog.cache.all("productOffering")
             if category_id in {c.get("id") for c in o.get("category") or []}
-            and o.get("isSellable", True) is not False and catalog_service.published_offering(o["id"], channel)]
+            and o.get("isSellable", True) is not False and catalog.published_offering(o["id"], channel)]
     passing = []
     for offering in sold:
         if qualify_items([offering], fact)[0]["result"] == domain.QUALIFIED:
@@ -312,12 +308,12 @@ def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[li
 def guided_selling(offering_id: str, caller: Caller) -> dict[str, Any]:
     """For a handset: its compatible plans, then its accessories, as sold in the caller's channel."""
     customer_access.check_roles(caller, *QUALIFIERS)
-    handset = catalog_service.published_offering(offering_id, caller.channel)
+    handset = catalog.published_offering(offering_id, caller.channel)
     if handset is None:
         raise not_found("productOffering", offering_id)
     steps = []
     for step, relationship in domain.GUIDED_STEPS:
-        options = [o for o in (catalog_service.published_offering(oid, caller.channel)
+        options = [o for o in (catalog.published_offering(oid, caller.channel)
                                for oid in domain.related(handset, relationship)) if o is not None]
         steps.append({"step": step, "relationshipType": relationship,
                       "productOffering": [{**domain.offering_ref(o), "description": o.get("description")}

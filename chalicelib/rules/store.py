@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.customer.store import customer_of, customer_pk
+from chalicelib.customer.keys import customer_of, customer_pk
 from chalicelib.rules import domain
 from chalicelib.rules.models import QualificationRecord
 

@@ -11,9 +11,9 @@ import hashlib
 import json
 from typing import Any, Mapping
 
-from chalicelib import outbound, settings
+from chalicelib import ordering, outbound, settings
 from chalicelib.observability import logger
-from chalicelib.ordering import domain, store
+from chalicelib.ordering import domain
 
 
 class StackError(Exception):
@@ -41,7 +41,7 @@ def _digest(items: Any) -> str:
 
 
 def handle(stack: str, action: str, order_id: str) -> None:
-    found = store.load(order_id)
+    found = ordering.load(order_id)
     if found is None or domain.stack_of(found.doc) != stack:
         raise StackError(f"{order_id} is not a child order for {stack}")
     root = settings.stack_url(stack)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from chalicelib import access, db, deferred, tmf
+from chalicelib import access, catalog, db, deferred, tmf
 from chalicelib.auth import Caller
-from chalicelib.catalog import store as catalog_store
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import NotFound, bad_request, conflict, forbidden, not_found, unprocessable
 from chalicelib.observability import logger
@@ -39,7 +38,7 @@ def create_stock(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any
         raise unprocessable(f"place {location} is not a stock location; one of: {', '.join(domain.LOCATIONS)}",
                             "unknownLocation")
     offering = domain.offering_of(body)
-    if offering and catalog_store.load("productOffering", offering) is None:
+    if offering and catalog.load("productOffering", offering) is None:
         raise unprocessable(f"productOffering {offering} is not in the catalogue", "unknownOffering")
     rid = domain.stock_id(offering, domain.location_of(body)) if offering else tmf.new_id()
     doc = domain.new_stock(body, rid, href(domain.STOCK, rid), tmf.now_iso())

@@ -9,7 +9,7 @@ from typing import Any, Callable, Collection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import db
-from chalicelib.customer.store import customer_pk
+from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.stock import domain
 from chalicelib.stock.models import StockRecord
