@@ -18,6 +18,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from chalicelib import tmf
+from chalicelib.view import Document
 
 API_ROOT = "/tmf-api/appointment/v4"
 APPOINTMENT, SEARCH = "appointment", "searchTimeSlot"
@@ -119,8 +120,26 @@ def new_appointment(body: Mapping[str, Any], rid: str, href: str, at: str, custo
                               "@referredType": "CalendarEvent"}}
 
 
+class Appointment(Document):
+    """A thin typed view of a stored appointment (chalicelib/view.py)."""
+
+    @property
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    @property
+    def slot(self) -> str:
+        return str(self.ref("calendarEvent") or "")
+
+    def entity(self, role: str) -> str | None:
+        """The id of the relatedEntity with this role (the order, the basket...)."""
+        entities = self.doc.get("relatedEntity")
+        return next((e.get("id") for e in entities if isinstance(e, Mapping) and e.get("role") == role), None) \
+            if isinstance(entities, list) else None
+
+
 def slot_of(doc: Mapping[str, Any]) -> str:
-    return str((doc.get("calendarEvent") or {}).get("id") or "")
+    return Appointment(doc).slot
 
 
 def start_of(doc: Mapping[str, Any]) -> dt.datetime:
@@ -128,11 +147,11 @@ def start_of(doc: Mapping[str, Any]) -> dt.datetime:
 
 
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    return next((p.get("id") for p in doc.get("relatedParty") or [] if p.get("role") == CUSTOMER_ROLE), None)
+    return Appointment(doc).party(CUSTOMER_ROLE)
 
 
 def entity(doc: Mapping[str, Any], role: str) -> str | None:
-    return next((e.get("id") for e in doc.get("relatedEntity") or [] if e.get("role") == role), None)
+    return Appointment(doc).entity(role)
 
 
 def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:

@@ -20,7 +20,6 @@ active or assistanceOffered, and only by the agent who took it over while it is 
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from typing import Any, Callable, Iterable, Mapping
@@ -28,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 from chalicelib import actor as actor_module
 from chalicelib import deferred, tmf
 from chalicelib.actor import Actor
+from chalicelib.view import Document
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, conflict, forbidden, not_found, unprocessable
 
@@ -92,15 +92,8 @@ CALLER_CONTEXT = ("journeyKey", "campaignCode", "device", "postCode")   # what a
 
 
 # --- the view ------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Basket:
-    """A thin typed view of a stored shoppingCart. The JSON document stays the record (TMF lets a
-    client add fields the code never reads); the view names what the code decides with."""
-    doc: Mapping[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.doc["id"])
+class Basket(Document):
+    """A thin typed view of a stored shoppingCart (chalicelib/view.py)."""
 
     @property
     def status(self) -> str | None:
@@ -110,12 +103,8 @@ class Basket:
         return effective_status(self.doc, at)
 
     @property
-    def customer_id(self) -> str | None:
-        return self._party("customer")
-
-    @property
     def visitor_id(self) -> str | None:
-        return self._party("visitor")
+        return self.party("visitor")
 
     @property
     def items(self) -> list[dict[str, Any]]:
@@ -149,9 +138,6 @@ class Basket:
     @property
     def changes(self) -> list[dict[str, Any]]:
         return list(self.context.get("changes") or [])
-
-    def _party(self, role: str) -> str | None:
-        return next((p["id"] for p in self.doc.get("relatedParty") or [] if p.get("role") == role), None)
 
 
 # --- who ----------------------------------------------------------------------------------------

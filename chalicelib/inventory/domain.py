@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, unprocessable
+from chalicelib.view import Document
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.inventory.schemas")
@@ -45,27 +46,41 @@ CONTRACT_UNITS = {"month": 1, "months": 1, "year": 12, "years": 12}
 
 
 # --- reading a product ------------------------------------------------------------------------
-def _party(doc: Mapping[str, Any], role: str) -> str | None:
-    parties = doc.get("relatedParty")
-    return next((p.get("id") for p in parties if isinstance(p, Mapping) and p.get("role") == role), None) \
-        if isinstance(parties, list) else None
+class Product(Document):
+    """A thin typed view of a product a customer holds (TMF637; chalicelib/view.py)."""
+
+    @property
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    @property
+    def stack(self) -> str | None:
+        return self.party(STACK_ROLE)
+
+    @property
+    def offering_id(self) -> str | None:
+        return self.ref("productOffering")
+
+    @property
+    def held(self) -> bool:
+        """Still the customer's (billed, counted by the rules): anything not terminated."""
+        return self.status != TERMINATED
 
 
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    return _party(doc, CUSTOMER_ROLE)
+    return Product(doc).party(CUSTOMER_ROLE)
 
 
 def stack_of(doc: Mapping[str, Any]) -> str | None:
-    return _party(doc, STACK_ROLE)
+    return Product(doc).stack
 
 
 def offering_of(doc: Mapping[str, Any]) -> str | None:
-    return (doc.get("productOffering") or {}).get("id")
+    return Product(doc).offering_id
 
 
 def is_held(doc: Mapping[str, Any]) -> bool:
-    """Still the customer's (billed, counted by the rules): anything not terminated."""
-    return doc.get("status") != TERMINATED
+    return Product(doc).held
 
 
 def applied(doc: Mapping[str, Any], order_id: str, item_id: str) -> bool:

@@ -15,6 +15,7 @@ from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, unprocessable
+from chalicelib.view import Document
 
 # Why an order cannot be placed as its basket stands (capture's business refusals). An approved
 # basket refused for one of these goes back with the reason (recovery); any other error (a race,
@@ -49,15 +50,9 @@ ITEM_COMPUTED = ("state", "itemPrice", "itemTotalPrice", "itemTerm", "qualificat
 
 
 # --- the order document -------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Order:
-    """A thin typed view of a stored productOrder (a customer's order or a stack's child order).
-    The JSON document stays the record; the view names what the code decides with."""
-    doc: Mapping[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.doc["id"])
+class Order(Document):
+    """A thin typed view of a stored productOrder (a customer's order or a stack's child order;
+    chalicelib/view.py)."""
 
     @property
     def state(self) -> str | None:
@@ -66,12 +61,6 @@ class Order:
     @property
     def items(self) -> list[dict[str, Any]]:
         return list(self.doc.get("productOrderItem") or [])
-
-    @property
-    def customer_id(self) -> str | None:
-        """The customer it is for: its relatedParty with role customer."""
-        return next((p.get("id") for p in self.doc.get("relatedParty") or []
-                     if str(p.get("role", "")).lower() == "customer"), None)
 
     @property
     def stack(self) -> str | None:

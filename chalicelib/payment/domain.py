@@ -19,6 +19,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
+from chalicelib.view import Document
+
 API_ROOT = "/tmf-api/paymentManagement/v4"
 PAYMENT, REFUND = "payment", "refund"
 ORDER_TYPE = "ProductOrder"
@@ -85,9 +87,24 @@ def ordered_item(body: Mapping[str, Any]) -> str | None:
     return None
 
 
+class Payment(Document):
+    """A thin typed view of a stored payment (TMF676; chalicelib/view.py)."""
+
+    @property
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    @property
+    def customer_id(self) -> str | None:
+        """A payment names its customer as its payer (role customer), not in relatedParty."""
+        payer = self.doc.get("payer")
+        if not isinstance(payer, Mapping):
+            return None
+        return payer.get("id") if str(payer.get("role") or "").lower() == CUSTOMER_ROLE else None
+
+
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    payer = doc.get("payer") or {}
-    return payer.get("id") if str(payer.get("role", "")).lower() == CUSTOMER_ROLE else None
+    return Payment(doc).customer_id
 
 
 def card_token(body: Mapping[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 
 from chalicelib import tmf
 from chalicelib.basket import pricing
+from chalicelib.view import Document
 
 API_NAME = "quoteManagement"
 API_ROOT = "/tmf-api/quoteManagement/v4"
@@ -75,11 +76,24 @@ def grantable(rules: Mapping[str, Any] | None = None) -> Decimal:
 
 
 # --- references ---------------------------------------------------------------------------------
+class Quote(Document):
+    """A thin typed view of a stored quote (chalicelib/view.py)."""
+
+    @property
+    def state(self) -> str | None:
+        return self.doc.get("state")
+
+    @property
+    def version(self) -> int:
+        return int(self.doc.get("version") or 1)
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("quoteItem") or [])
+
+
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    for party in doc.get("relatedParty") or []:
-        if str(party.get("role") or "").lower() == "customer":
-            return party.get("id")
-    return None
+    return Quote(doc).customer_id
 
 
 def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
@@ -89,7 +103,7 @@ def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
 
 
 def version_of(doc: Mapping[str, Any]) -> int:
-    return int(doc.get("version") or 1)
+    return Quote(doc).version
 
 
 def link_subject(quote_id: str, version: int) -> str:

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any, Mapping
 
 from chalicelib import tmf
+from chalicelib.view import Document
 
 API_NAME = "stockManagement"
 API_ROOT = "/tmf-api/stockManagement/v4"
@@ -191,12 +192,26 @@ def ended(doc: Mapping[str, Any], status: str, at: str) -> dict[str, Any]:
     return {**doc, "status": status, "statusChangeDate": at}
 
 
+class Reservation(Document):
+    """A thin typed view of a stored reserveProductStock (chalicelib/view.py)."""
+
+    @property
+    def status(self) -> str | None:
+        return self.doc.get("status")
+
+    @property
+    def channel(self) -> str | None:
+        channels = self.doc.get("channel")
+        return next((c.get("id") for c in channels if isinstance(c, Mapping)), None) \
+            if isinstance(channels, list) else None
+
+
 def customer_of(doc: Mapping[str, Any]) -> str | None:
-    return next((p.get("id") for p in doc.get("relatedParty") or [] if p.get("role") == CUSTOMER_ROLE), None)
+    return Reservation(doc).party(CUSTOMER_ROLE)
 
 
 def channel_of(doc: Mapping[str, Any]) -> str | None:
-    return next((c.get("id") for c in doc.get("channel") or []), None)
+    return Reservation(doc).channel
 
 
 def reservation_visible(doc: Mapping[str, Any], role: str, customer_id: str | None, channel: str | None) -> bool:

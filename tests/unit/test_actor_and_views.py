@@ -56,3 +56,41 @@ def test_the_order_view_names_customer_stack_family_visits_and_whether_in_flight
     assert order.visits == [("1", {"id": "apt-9"})] and len(order.items) == 2 and order.in_flight
     assert (part.stack, part.parent_id, part.items, part.in_flight) == ("broadband-stack", "o1", [], False)
     assert not ordering.Order({**parent, "state": "completed"}).in_flight
+
+
+def test_every_aggregate_names_its_customer_through_one_view_base():
+    from chalicelib.appointment.domain import Appointment
+    from chalicelib.inventory.domain import Product
+    from chalicelib.payment.domain import Payment
+    from chalicelib.quote.domain import Quote
+    from chalicelib.stock.domain import Reservation
+
+    parties = {"relatedParty": [{"id": "stack-x", "role": "fulfilmentStack"}, {"id": "cust-a", "role": "Customer"}]}
+    for view in (Quote, Appointment, Reservation, Product, basket.Basket):
+        assert view({"id": "x", **parties}).customer_id == "cust-a", view
+        assert view({"id": "x"}).customer_id is None and view({"id": "x", "relatedParty": "junk"}).customer_id is None
+        assert view({"id": "x", "relatedParty": ["junk", {"role": "customer"}]}).customer_id is None
+    assert Payment({"payer": {"id": "cust-a", "role": "customer"}}).customer_id == "cust-a"
+    assert Payment({"payer": {"id": "cust-a", "role": "payer"}}).customer_id is None
+    assert Payment({"payer": "junk"}).customer_id is None
+
+
+def test_the_other_views_name_their_own_fields():
+    from chalicelib.appointment.domain import Appointment
+    from chalicelib.inventory.domain import Product
+    from chalicelib.quote.domain import Quote
+    from chalicelib.stock.domain import Reservation
+
+    quote = Quote({"id": "q1", "state": "approved", "version": 3, "quoteItem": [{"id": "1"}]})
+    assert (quote.state, quote.version, quote.items) == ("approved", 3, [{"id": "1"}])
+    assert Quote({"id": "q2"}).version == 1
+    visit = Appointment({"id": "a1", "status": "confirmed", "calendarEvent": {"id": "slot-9"},
+                         "relatedEntity": [{"id": "o1", "role": "order"}]})
+    assert (visit.status, visit.slot, visit.entity("order"), visit.entity("basket")) == ("confirmed", "slot-9", "o1", None)
+    assert Appointment({"id": "a2", "calendarEvent": "junk"}).slot == ""
+    held = Product({"id": "p1", "status": "active", "productOffering": {"id": "po-tv"},
+                    "relatedParty": [{"id": "tv-stack", "role": "fulfilmentStack"}]})
+    assert (held.offering_id, held.stack, held.held) == ("po-tv", "tv-stack", True)
+    assert not Product({"id": "p2", "status": "terminated"}).held
+    assert Reservation({"id": "r1", "status": "reserved", "channel": [{"id": "web"}]}).channel == "web"
+    assert Reservation({"id": "r2", "channel": None}).channel is None

@@ -1,0 +1,34 @@
+"""The base of the thin typed views over stored TMF documents (`basket.domain.Basket`,
+`ordering.domain.Order`, `quote.domain.Quote`, ...). The JSON document stays the record (TMF lets
+a client add fields the code never reads); a view names what the code decides with, and reads
+a document that is missing a part, or has it in the wrong shape, as not having it."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    doc: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def customer_id(self) -> str | None:
+        """The party with role customer (TMF roles are compared without case)."""
+        return self.party("customer")
+
+    def party(self, role: str) -> str | None:
+        """The id of the first relatedParty with this role."""
+        parties = self.doc.get("relatedParty")
+        wanted = role.lower()
+        return next((p.get("id") for p in parties if isinstance(p, Mapping)
+                     and str(p.get("role") or "").lower() == wanted), None) if isinstance(parties, list) else None
+
+    def ref(self, key: str) -> str | None:
+        """The id of the reference held under `key` (productOffering, place, calendarEvent...)."""
+        value = self.doc.get(key)
+        return value.get("id") if isinstance(value, Mapping) else None
