@@ -17,6 +17,12 @@ class Document:
         return str(self.doc["id"])
 
     @property
+    def status(self) -> str | None:
+        """TMF's `status` (baskets, payments, appointments, stock, products; orders and quotes
+        have `state`)."""
+        return self.doc.get("status")
+
+    @property
     def customer_id(self) -> str | None:
         """The party with role customer (TMF roles are compared without case)."""
         return self.party("customer")

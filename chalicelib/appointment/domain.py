@@ -124,10 +124,6 @@ class Appointment(Document):
     """A thin typed view of a stored appointment (chalicelib/view.py)."""
 
     @property
-    def status(self) -> str | None:
-        return self.doc.get("status")
-
-    @property
     def slot(self) -> str:
         return str(self.ref("calendarEvent") or "")
 

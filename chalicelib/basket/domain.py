@@ -95,10 +95,6 @@ CALLER_CONTEXT = ("journeyKey", "campaignCode", "device", "postCode")   # what a
 class Basket(Document):
     """A thin typed view of a stored shoppingCart (chalicelib/view.py)."""
 
-    @property
-    def status(self) -> str | None:
-        return self.doc.get("status")
-
     def status_at(self, at: dt.datetime) -> str | None:
         return effective_status(self.doc, at)
 

@@ -50,10 +50,6 @@ class Product(Document):
     """A thin typed view of a product a customer holds (TMF637; chalicelib/view.py)."""
 
     @property
-    def status(self) -> str | None:
-        return self.doc.get("status")
-
-    @property
     def stack(self) -> str | None:
         return self.party(STACK_ROLE)
 

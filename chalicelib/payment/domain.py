@@ -91,10 +91,6 @@ class Payment(Document):
     """A thin typed view of a stored payment (TMF676; chalicelib/view.py)."""
 
     @property
-    def status(self) -> str | None:
-        return self.doc.get("status")
-
-    @property
     def customer_id(self) -> str | None:
         """A payment names its customer as its payer (role customer), not in relatedParty."""
         payer = self.doc.get("payer")

@@ -196,10 +196,6 @@ class Reservation(Document):
     """A thin typed view of a stored reserveProductStock (chalicelib/view.py)."""
 
     @property
-    def status(self) -> str | None:
-        return self.doc.get("status")
-
-    @property
     def channel(self) -> str | None:
         channels = self.doc.get("channel")
         return next((c.get("id") for c in channels if isinstance(c, Mapping)), None) \
