@@ -6,9 +6,9 @@ message dead-lettered, duplicates harmless, cancellation, products held and the 
 
 from chalicelib import aws, settings
 from tests.ordering.conftest import CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS
+from tests.support.appointments import installed
 from tests.support.orders import andrea_order, order_item, settle
 from tests.support.stored import stored_items
-from tests.support.appointments import installed
 
 
 def test_ctk_shaped_order_is_recorded_rejected(api, demo, agent):
@@ -243,10 +243,35 @@ def test_cancellation_before_the_point_of_no_return(api, demo, andrea, stacks, p
     assert status == 200 and view["ordersInFlight"] == [], view     # a cancellation request is no order
 
 
-def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump):
-    from tests.ordering.conftest import BASE
+def test_a_cancel_that_meets_the_decomposition_is_not_dropped(api, demo, andrea, stacks, pump, monkeypatch):
+    """The cancel read the order before its workflow decomposed it, and writes after: the order it
+    finds decomposed is cancelled through its child orders (the accepted cancel was answered
+    `done` while the order went on to its stacks; CI saw it as an order inProgress 60 s later)."""
+    from chalicelib.ordering import cancellation, fulfilment
 
+    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", "csp-stack-a,csp-stack-b,iot-partner-x")
+    _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-mobile-unlimited"))   # no one-off charge
+    real_change = cancellation.change_order
+
+    def decomposed_first(order_id, mutate):
+        if order_id == order["id"]:   # the workflow's first step lands between the read and the write
+            fulfilment.decompose(order_id)
+        return real_change(order_id, mutate)
+
+    monkeypatch.setattr(cancellation, "change_order", decomposed_first)
+    status, request, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})
+    assert status == 201 and request["state"] == "done", request
+    done = settle(pump, order["id"], done=("cancelled",))
+    assert done["state"] == "cancelled"
+    from tests.support.orders import children_of, load_order
+    children = [load_order(c).doc for c in children_of(load_order(order["id"]))]
+    assert children and all(c["state"] == "cancelled" for c in children)
+    assert stacks.orders == {}   # none was sent to a stack
+
+
+def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump):
     from infra.local.listener import Listener
+    from tests.ordering.conftest import BASE
 
     with Listener() as listener:  # a loopback callback must be an allow-listed one (chalicelib/outbound.py)
         status, sub, _ = api.call("POST", f"{BASE}/hub", agent, {"callback": listener.url,
