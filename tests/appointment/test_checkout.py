@@ -9,11 +9,11 @@ import datetime as dt
 from chalicelib import aws as clients
 from chalicelib import settings, tmf
 from tests.appointment.conftest import APPOINTMENTS, taken, valid
-from tests.ordering.conftest import CANCELS, ORDERS
 from tests.support import demo as demo_data
+from tests.support.appointments import installed
+from tests.support.names import CANCELS, ORDERS
 from tests.support.orders import andrea_order
 from tests.support.stored import stored_items
-from tests.support.appointments import installed
 
 STORY = ("po-extreme-bundle", "po-home-security")
 

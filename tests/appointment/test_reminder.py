@@ -11,9 +11,9 @@ import pytest
 from chalicelib import tmf
 from tests.appointment.conftest import APPOINTMENTS, free_slots, taken
 from tests.appointment.test_checkout import _shop
-from tests.ordering.conftest import ORDERS
-from tests.support.orders import andrea_order
 from tests.support.appointments import installed
+from tests.support.names import ORDERS
+from tests.support.orders import andrea_order
 
 
 @pytest.fixture

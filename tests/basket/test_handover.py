@@ -9,10 +9,10 @@ from infra import resources
 from infra.local import lambdas
 from infra.local.listener import Listener
 from tests.basket.conftest import BASE, CARTS, CUSTOMER
+from tests.support.streams import stream_records
+from tests.support.appointments import installed
 from tests.support.orders import item
 from tests.support.stored import stored_items
-from tests.customer.test_interactions import _stream_records
-from tests.support.appointments import installed
 
 ANDREA = "cust-andrea"
 VISITOR = "visitor-9c1e"
@@ -102,7 +102,7 @@ def test_stream_redelivery_and_repeated_hand_over_have_one_effect(api, web, head
     andrea = headers("customer", channel="web", customerId=ANDREA, sub=ANDREA)
     _, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")]})
     api.call("PATCH", f"{CARTS}/{doc['id']}", andrea, {"status": "withAgent"})
-    records = _stream_records("basket")
+    records = stream_records("basket")
     function = resources.function("basket-events")
     for _ in range(2):
         assert basket_events.handler({"Records": records}, lambdas.context_for(function)) == {"batchItemFailures": []}

@@ -2,22 +2,7 @@
 import pytest
 
 from chalicelib.basket import pricing
-from chalicelib.catalog.demo import CATALOGUE
-
-OFFERINGS = {o["id"]: o for o in CATALOGUE["productOffering"]}
-PRICES = {p["id"]: p for p in CATALOGUE["productOfferingPrice"]}
-
-
-class Cat:
-    def __init__(self, offerings=OFFERINGS, prices=PRICES):
-        self.offerings, self.prices = offerings, prices
-
-    def offering(self, oid):
-        return self.offerings.get(oid)
-
-    def price(self, pid):
-        return self.prices.get(pid)
-
+from tests.support.catalogue import OFFERINGS, PRICES, Cat  # noqa: F401
 
 def cart(*lines, bundles=(), cat=None):
     items = [{"id": str(n), "quantity": q, "status": s, "productOffering": {"id": o}}

@@ -7,11 +7,10 @@ import datetime as dt
 import pytest
 
 from chalicelib import aws, settings, tmf
+from tests.support.names import CAMPAIGNS, CARTS, RECOMMEND  # noqa: F401 (this folder's names too)
+from tests.support.campaigns import home_security  # noqa: F401 (the folder's tests use it)
 
 BASE = "/tmf-api/campaignManagement/v4"
-CAMPAIGNS = f"{BASE}/campaign"
-RECOMMEND = "/tmf-api/recommendationManagement/v4/queryProductRecommendation"
-CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 
 
 @pytest.fixture
@@ -64,21 +63,6 @@ def make_customer(cid, *, segment="residential", sms=True, email=False, held=(("
                                                  "endDateTime": tmf.iso(now + dt.timedelta(days=days))}}]}
         inventory_store.insert(inventory_domain.new_product(product, f"prod-{cid}-{n}", f"/p/{n}", doc, None))
     return cid
-
-
-def home_security(**extra):
-    """The Home Security launch: residential broadband holders near contract end, by SMS."""
-    body = {"name": "Home Security launch", "description": "Protect your home",
-            "productOffering": {"id": "po-home-security"},
-            "targetSegment": {"rule": [{"attribute": "segment", "operator": "in", "value": ["residential"]},
-                                       {"attribute": "productsHeld", "operator": "in", "value": ["po-broadband-500"]},
-                                       {"attribute": "contractEndWithinDays", "operator": "lte", "value": 60}]},
-            "channel": [{"id": "sms"}],
-            "messageTemplate": {"sms": "Hi {firstName}, {offerName} is here for you: {link}"},
-            "validFor": {"startDateTime": tmf.now_iso(),
-                         "endDateTime": tmf.iso(tmf.now() + dt.timedelta(days=30))}}
-    body.update(extra)
-    return body
 
 
 def sms_sent():

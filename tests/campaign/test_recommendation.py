@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.harness import Calls
 from tests.campaign.conftest import CAMPAIGNS, CARTS, RECOMMEND, home_security, make_customer
+from tests.support.campaigns import recommend
 
 
 def cart(api, headers, customer, *offerings):
@@ -11,17 +12,6 @@ def cart(api, headers, customer, *offerings):
     who = headers("customer", channel="web", customerId=customer, sub=customer)
     status, doc, _ = api.call("POST", CARTS, who, {"cartItem": [{"productOffering": {"id": o}, "quantity": 1}
                                                                 for o in offerings]})
-    assert status == 201, doc
-    return doc
-
-
-def recommend(api, who, customer="cust-andrea", basket=None, channel=None):
-    body = {"relatedParty": {"id": customer, "role": "customer", "@referredType": "Customer"}}
-    if basket:
-        body["shoppingCart"] = [{"id": basket}]
-    if channel:
-        body["channel"] = [{"id": channel}]
-    status, doc, _ = api.call("POST", RECOMMEND, who, body)
     assert status == 201, doc
     return doc
 

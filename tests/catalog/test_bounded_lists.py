@@ -3,7 +3,6 @@ skip over keys to the offset, and one Query with Limit; a channel's warm list re
 Measured in AWS calls and items read (bench.harness.Calls), 30 vs 300 offerings."""
 import json
 
-
 from bench.harness import measure
 from chalicelib.catalog import store
 

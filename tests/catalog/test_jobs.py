@@ -1,33 +1,14 @@
 """importJob / exportJob through the real path: API -> table stream -> catalog-jobs state machine
 (executing in moto) -> task handler; and the scheduled validity sweep."""
 import json
-import time
 
 import pytest
 
 from chalicelib.catalog import jobs, store
+from tests.support.jobs import post_job, wait_for_job
 
 BASE = "/tmf-api/productCatalogManagement/v4"
 PARTNER_EXPORT = jobs.DATA_DIR / "iot-partner-x-export.json"
-
-
-def wait_for_job(client, admin, pump, kind, job_id, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pump.drain()
-        job = json.loads(client.http.get(f"{BASE}/{kind}/{job_id}", headers=admin).body)
-        if job["status"] in ("Succeeded", "Failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"{kind} {job_id} did not finish: {job}")
-
-
-def post_job(client, admin, kind, body):
-    r = client.http.post(f"{BASE}/{kind}", headers=admin, body=json.dumps(body))
-    assert r.status_code == 201, r.body
-    job = json.loads(r.body)
-    assert job["status"] == "Not Started" and job["@type"] in ("ImportJob", "ExportJob")
-    return job
 
 
 def test_import_partner_catalogue(client, admin, pump):

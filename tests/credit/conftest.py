@@ -3,8 +3,11 @@ basket fixtures (api, headers, roles), customers made through the API with a nam
 bureau answers for (data/credit.json), and a count of bureau calls."""
 import pytest
 
-from tests.basket.conftest import POQ  # noqa: F401
-from tests.ordering.conftest import CUSTOMER, ORDERS  # noqa: F401
+from tests.support.names import (  # noqa: F401
+    CUSTOMER,
+    ORDERS,
+    POQ,  # noqa: F401
+)
 
 QUALIFY = f"{POQ}/productOfferingQualification"
 

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import tmf
 from tests.credit.conftest import CUSTOMER, ORDERS, QUALIFY, order
 from tests.ctk.newman import SHARED
-from tests.ordering.conftest import CARTS
+from tests.support.names import CARTS
 from tests.support.orders import andrea_order
 from tests.support.stored import stored_items
 

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support import demo as demo_data
+from tests.support.customers import andrea_body  # noqa: F401 (the folder's tests use it)
 
 BASE = "/tmf-api/customerManagement/v4"
 PI = "/tmf-api/partyInteraction/v4"
@@ -25,10 +26,3 @@ def as_customer(token):
 @pytest.fixture
 def demo(aws, pump):
     demo_data.load("customer", pump=pump)
-
-
-def andrea_body(**extra):
-    return {"name": "Andrea Rossi", "engagedParty": {"id": "party-a", "@referredType": "Individual"},
-            "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "+447700900321"}},
-                              {"mediumType": "email", "characteristic": {"emailAddress": "a.rossi@example.org"}}],
-            "contactPreference": {"consent": {"sms": {"service": True, "marketing": True}}}, **extra}

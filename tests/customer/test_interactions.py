@@ -1,14 +1,13 @@
 """TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
 hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
 from bench.harness import measure
-from chalicelib import aws, settings
 from chalicelib.customer import interactions, store
 from functions import customer_events
 from infra import resources
 from infra.local import lambdas
 from infra.local.listener import Listener
-from infra.local.pump import stream_record
 from tests.customer.conftest import BASE, PI, andrea_body
+from tests.support.streams import stream_records
 
 ANDREA = "cust-andrea"
 
@@ -98,24 +97,12 @@ def test_consent_change_becomes_an_interaction_from_the_stream(api, agent, pump)
     assert all(agent_touches([i]) for i in consent)
 
 
-def _stream_records(table):
-    description = aws.client("dynamodb").describe_table(TableName=settings.table_name(table))["Table"]
-    streams = aws.client("dynamodbstreams")
-    arn = description["LatestStreamArn"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records += [stream_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]]
-    return records
-
-
 def test_duplicate_stream_delivery_has_one_effect(api, agent, pump):
     with Listener() as listener:
         api.call("POST", f"{BASE}/hub", agent, {"callback": listener.url})
         api.call("POST", f"{PI}/hub", agent, {"callback": listener.url})
         _, doc, _ = api.call("POST", f"{BASE}/customer", agent, andrea_body())
-        records = _stream_records("customer")
+        records = stream_records("customer")
         function = resources.function("customer-events")
         for _ in range(2):
             assert customer_events.handler({"Records": records}, lambdas.context_for(function)) == {"batchItemFailures": []}

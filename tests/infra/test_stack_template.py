@@ -8,8 +8,16 @@ from aws_cdk.assertions import Match
 
 from chalicelib import auth
 from infra import resources as res
-from infra.stack import (ALARM_TOPIC, CUSTOM_ATTRIBUTES, PROJECT, SCOPES, env_name, logical_id,
-                         physical_name, stream_failure_queue)
+from infra.stack import (
+    ALARM_TOPIC,
+    CUSTOM_ATTRIBUTES,
+    PROJECT,
+    SCOPES,
+    env_name,
+    logical_id,
+    physical_name,
+    stream_failure_queue,
+)
 from tests.infra.conftest import STAGE, resolve
 
 TABLE = "AWS::DynamoDB::Table"

@@ -1,18 +1,12 @@
 """Fixtures for the inventory tests (moto in-process, chalice test client), with the demo
 catalogue, customers, their products and rules loaded. Reuses the basket and ordering fixtures."""
-import json
-import pathlib
 
-import jsonschema
 import pytest
 
-from chalicelib import aws, settings
-from tests.ctk.newman import SHARED
+from tests.support.names import ORDERS, PRODUCTS  # noqa: F401 (this folder's names too)
+from tests.support.products import SPEC, stored_products, valid_product  # noqa: F401 (the folder's tests use them)
 
 BASE = "/tmf-api/productInventory/v4"
-PRODUCTS = f"{BASE}/product"
-ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
-SPEC = SHARED / "tmf" / "specs" / "TMF637-ProductInventory-v4.0.0.swagger.json"
 
 
 @pytest.fixture
@@ -23,31 +17,3 @@ def stack(headers):
 @pytest.fixture
 def as_customer(headers):
     return lambda cid, channel="web": headers("customer", channel=channel, customerId=cid, sub=cid)
-
-
-def stored_products():
-    """Everything in the inventory table (tests may Scan; the application never does)."""
-    items, kwargs = [], {"TableName": settings.table_name("inventory"), "ConsistentRead": True}
-    while True:
-        page = aws.client("dynamodb").scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: i["pk"]["S"])
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _validator() -> jsonschema.Draft4Validator:
-    spec = json.loads(pathlib.Path(SPEC).read_text())
-    schema = {"$ref": "#/definitions/Product", "definitions": spec["definitions"]}
-    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
-VALIDATOR = _validator() if SPEC.exists() else None
-
-
-def valid_product(doc):
-    """Raises if `doc` is not a TMF637 v4 Product (the swagger definitions, with jsonschema)."""
-    assert VALIDATOR is not None, f"the TMF637 specification is not at {SPEC}"
-    errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.path))
-    assert not errors, "; ".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
-    return True

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from chalicelib.errors import ApiError
-
 from infra.local.listener import Listener
-from tests.inventory.conftest import PRODUCTS, BASE, stored_products, valid_product
+from tests.inventory.conftest import BASE, PRODUCTS, stored_products, valid_product
 
 ANDREAS = "prod-andrea-broadband"
 STACYS = "prod-stacy-mobile"        # provided by csp-stack-b

@@ -1,25 +1,12 @@
 """Completed child orders create and change products (from the order stream, real records,
 delivered by the pump and the simulated stacks); replaying every record changes nothing; the 360
 view and the rules read the inventory."""
-from functions import order_events
-from infra import resources
-from infra.local import lambdas
-from tests.customer.test_interactions import _stream_records
+from tests.support.streams import replay_order_stream
 from tests.inventory.conftest import ORDERS, PRODUCTS, stored_products, valid_product
-from tests.support.orders import andrea_order, order_item, settle
 from tests.support.appointments import installed
+from tests.support.orders import andrea_order, order_item, settle
 
 CUSTOMER = "/tmf-api/customerManagement/v4"
-
-
-def _replay_order_stream(pump):
-    records = _stream_records("order")
-    context = lambdas.context_for(resources.function("order-events"))
-    for _ in range(2):
-        assert order_events.handler({"Records": records}, context) == {"batchItemFailures": []}
-    pump.drain()
-    assert pump.errors == []
-    return len(records)
 
 
 def test_andreas_upsell_makes_the_bundle_and_its_components_ends_her_broadband_and_replays_change_nothing(
@@ -49,7 +36,7 @@ def test_andreas_upsell_makes_the_bundle_and_its_components_ends_her_broadband_a
         assert valid_product(product)
     # every record of the order table delivered twice more: the inventory is exactly as it was
     before = stored_products()
-    assert _replay_order_stream(pump) > 10
+    assert replay_order_stream(pump) > 10
     assert stored_products() == before
     # the upsell: the Broadband 500 she held is what the bundle replaces, ended by the order's
     # delete item (from the catalogue's bundle), so nothing is billed twice
@@ -76,7 +63,7 @@ def test_a_completed_delete_item_terminates_the_product_once(api, demo, andrea, 
     assert product["status"] == "terminated" and product["terminationDate"] and headers["ETag"] == '"2"'
     assert [r["orderItemAction"] for r in product["productOrderItem"]] == ["delete"]
     before = stored_products()
-    _replay_order_stream(pump)
+    replay_order_stream(pump)
     assert stored_products() == before
     _, view, _ = api.call("GET", f"{CUSTOMER}/customer/cust-andrea/view360", agent)
     assert view["productsHeld"] == [] and view["contractEnding"] == []
@@ -127,7 +114,7 @@ def test_ending_a_bundle_ends_its_components_and_replays_change_nothing(api, dem
                         "po-tv-max": [(ending["id"], "1.2", "delete")],
                         "po-mobile-unlimited": [(ending["id"], "1.3", "delete")]}
     before = stored_products()
-    _replay_order_stream(pump)
+    replay_order_stream(pump)
     assert stored_products() == before
     from chalicelib.rules import service as rules
 
@@ -164,7 +151,7 @@ def test_an_upsell_from_a_bundle_ends_the_old_bundle_with_its_components(api, de
     assert sorted(new) == [f"{order['id']}-1", *(f"{order['id']}-1.{n}" for n in (1, 2, 3))]
     assert {p["status"] for p in new.values()} == {"active"}
     before = stored_products()
-    _replay_order_stream(pump)
+    replay_order_stream(pump)
     assert stored_products() == before
 
 

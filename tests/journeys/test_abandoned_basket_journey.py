@@ -8,46 +8,18 @@ executing for real in moto (idle time 2 s):
    approval submits the order. Every message is a communicationMessage and an interaction on
    her journey."""
 import json
-import re
 import time
 
 from tests.support.appointments import installed_over_http
+from tests.support.links import TOKEN, link_for, texts
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 MOBILE, EMAIL = "+447700900123", "andrea.rossi@example.com"
 JOURNEY = "jrn-andrea-home-security"
-TOKEN = re.compile(r"/recovery/link/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
 
 
 def _auth(runtime, role, **claims):
     return {"Authorization": f"Bearer {runtime.token(role, **claims)}"}
-
-
-def _texts(node, key_match, out):
-    """Every string under a dict that mentions `key_match` among its values (moto's data.json)."""
-    if isinstance(node, dict):
-        if any(key_match in json.dumps(v) for v in node.values() if not isinstance(v, (dict, list))) or \
-                any(key_match == v for v in node.values()) or key_match in json.dumps(node.get("destinations", "")):
-            out.append(json.dumps(node))
-        for v in node.values():
-            _texts(v, key_match, out)
-    elif isinstance(node, list):
-        for v in node:
-            _texts(v, key_match, out)
-    return out
-
-
-def _link_for(runtime, service, address, basket_id, purpose, timeout=30):
-    """The signed link in a message moto sent to `address` about this basket, for `purpose`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for text in _texts(runtime.moto_data().get(service, {}), address, []):
-            for token in TOKEN.findall(text):
-                status, _, view = runtime.request("GET", f"/recovery/link/{token}")
-                if status == 200 and view["shoppingCart"]["id"] == basket_id and view["purpose"] == purpose:
-                    return token, view, text
-        assert time.monotonic() < deadline, f"no {purpose} link sent by {service}: {runtime.moto_data().get(service)}"
-        time.sleep(0.25)
 
 
 def _wait_status(runtime, basket_id, headers, wanted, timeout=30):
@@ -100,7 +72,7 @@ def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_r
     basket_id = cart["id"]
 
     # 4. one SMS offering help, with a link that names no personal data
-    token, view, sms = _link_for(runtime, "sns", mobile, basket_id, "basket.recover")
+    token, view, sms = link_for(runtime, "sns", mobile, basket_id, "basket.recover")
     assert {a["name"] for a in view["actions"]} == {"accept", "resume"}
     assert "Andrea Bianchi" not in json.dumps(view) and mobile not in token
     assert _wait_status(runtime, basket_id, andrea, "assistanceOffered")
@@ -133,7 +105,7 @@ def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_r
     assert status == 200, cart
 
     # 6. the approval email: summary, prices, link; she approves; the order is submitted
-    token, view, email = _link_for(runtime, "ses", email_address, basket_id, "basket.approve")
+    token, view, email = link_for(runtime, "ses", email_address, basket_id, "basket.approve")
     assert "Extreme" in email and "Home Security" in email and "Total:" in email
     status, _, body = runtime.request("POST", f"/recovery/link/{token}/accept")
     assert status == 400 and body["code"] == "invalidLink"          # an approval link cannot accept
@@ -144,7 +116,7 @@ def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_r
     assert [o for o in orders if (o.get("shoppingCart") or {}).get("id") == basket_id]
 
     # one reminder SMS only, and every message on her journey
-    recovery_sms = [t for t in _texts(runtime.moto_data().get("sns", {}), mobile, []) if "/recovery/link/" in t]
+    recovery_sms = [t for t in texts(runtime.moto_data().get("sns", {}), mobile, []) if "/recovery/link/" in t]
     mine = [t for t in recovery_sms for tok in TOKEN.findall(t)
             if runtime.request("GET", f"/recovery/link/{tok}")[2].get("shoppingCart", {}).get("id") == basket_id]
     assert len(mine) == 1

@@ -8,7 +8,7 @@ in moto):
 import itertools
 import time
 
-from tests.journeys.test_abandoned_basket_journey import _link_for
+from tests.support.links import link_for
 from tests.journeys.test_order_journey import FAST
 from tests.support.appointments import installed_over_http
 
@@ -82,7 +82,7 @@ def test_her_basket_postcode_carries_the_approved_upsell_to_a_completed_order(lo
     installed_over_http(runtime, agent, cid, "po-extreme-bundle", "po-home-security", postcode="BS1 4DJ")
     assert runtime.request("PATCH", f"{CARTS}/{basket_id}", {"status": "awaitingApproval"}, agent)[0] == 200
 
-    token, view, text = _link_for(runtime, "ses", email, basket_id, "basket.approve", timeout=60)
+    token, view, text = link_for(runtime, "ses", email, basket_id, "basket.approve", timeout=60)
     assert "Extreme" in text
     status, _, answer = runtime.request("POST", f"/recovery/link/{token}/approve")
     assert status == 200 and answer["status"] == "ordered", answer          # the outcome, at once

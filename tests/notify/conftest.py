@@ -4,8 +4,7 @@ NIGHT) and provider failures (`failing`): tests/support/fixtures.py."""
 import pytest
 
 from tests.support import demo as demo_data
-
-ANDREA_MOBILE, ANDREA_EMAIL, STACY_MOBILE = "+447700900123", "andrea.rossi@example.com", "+447700900456"
+from tests.support.names import ANDREA_EMAIL, ANDREA_MOBILE, STACY_MOBILE  # noqa: F401 (this folder's names too)
 
 
 @pytest.fixture

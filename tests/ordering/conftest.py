@@ -2,13 +2,10 @@
 catalogue, customers and rules loaded. Reuses the basket tests' token headers."""
 import pytest
 
+from tests.support.names import CANCELS, CARTS, CUSTOMER, ORDERS  # noqa: F401 (this folder's names too)
 
 BASE = "/tmf-api/productOrderingManagement/v4"
-ORDERS = f"{BASE}/productOrder"
-CANCELS = f"{BASE}/cancelProductOrder"
 LISTENER = f"{BASE}/listener/productOrderStateChangeEvent"
-CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
-CUSTOMER = "/tmf-api/customerManagement/v4"
 
 
 @pytest.fixture

@@ -7,87 +7,24 @@ queue messages; another customer, a channel; a restart in the middle."""
 import threading
 import time
 
-import pytest
 
 from functions import order_events
 from infra import resources
 from infra.local import lambdas
-from tests.customer.test_interactions import _stream_records
-from tests.support.stored import sms_sent
-from tests.ordering.conftest import CUSTOMER, ORDERS
-from tests.support.orders import andrea_order, order_item, settle
-from tests.support.stored import stored_items
+from tests.support.streams import stream_records
+from tests.ordering.conftest import ORDERS
 from tests.support.appointments import installed
-
-ALL_STACKS = "csp-stack-a,csp-stack-b,iot-partner-x"
-
-
-@pytest.fixture
-def silent(stacks, monkeypatch, api, demo, agent):
-    """Stacks take child orders and never report: the test reports their milestones itself.
-    Andrea's quiet hours would hold her SMS until the morning: the tests run in her daytime."""
-    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", ALL_STACKS)
-    status, _, _ = api.call("PATCH", f"{CUSTOMER}/customer/cust-andrea", agent,
-                            {"contactPreference": {"quietHours": None}})
-    assert status == 200
-    return stacks
-
-
-def _placed(api, who, pump, *offerings):
-    """An order of `offerings` decomposed and sent: every child order at its (silent) stack."""
-    installed("cust-andrea", *offerings)
-    _, order, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
-    settle(pump, order["id"], done=("inProgress",), finished=False)
-    deadline = time.monotonic() + 120   # a bound for a hang, not a speed: a loaded machine is slow
-    while time.monotonic() < deadline:
-        pump.drain()
-        found = _load(order["id"])
-        kids = [_load(c) for c in _children(found)]
-        if kids and all(k.dispatched for k in kids):
-            return found.doc
-        time.sleep(0.05)
-    raise TimeoutError("child orders not dispatched")
-
-
-def _load(order_id):
-    from chalicelib.ordering import store
-
-    return store.load(order_id)
-
-
-def _children(found):
-    from chalicelib.ordering import domain
-
-    return domain.children_of(found.doc if hasattr(found, "doc") else found)
-
+from tests.support.orders import andrea_order, children_of, report_stack, items_with, load_order, order_item, patch_order, placed, settle
+from tests.support.stored import sms_sent, stored_items
 
 def _child_of(order, stack):
     from chalicelib.ordering import domain
 
-    for cid in _children(_load(order["id"])):
-        child = _load(cid).doc
+    for cid in children_of(load_order(order["id"])):
+        child = load_order(cid).doc
         if domain.stack_of(child) == stack:
             return child
     return None
-
-
-def _report(child, state):
-    from chalicelib.auth import Caller
-    from chalicelib.ordering import domain, fulfilment
-
-    stack = domain.stack_of(child)
-    fulfilment.stack_event({"event": {"productOrder": {"id": child["id"], "state": state}}},
-                        Caller(sub=stack, role="stack", stack=stack))
-
-
-def _items(order, **states):
-    """The order's productOrderItem list as it stands, with the given items' states changed."""
-    return [{"id": i["id"], **({"state": states[i["id"]]} if i["id"] in states else {})}
-            for i in order["productOrderItem"]]
-
-
-def _patch(api, who, order_id, items, **headers):
-    return api.call("PATCH", f"{ORDERS}/{order_id}", {**who, **headers}, {"productOrderItem": items})
 
 
 def _at_stack(stacks, child_id):
@@ -109,16 +46,16 @@ def _wait(pump, condition, timeout=30):
 
 
 def test_one_item_cancelled_before_its_point_of_no_return_others_carry_on(api, demo, andrea, silent, pump):
-    order = _placed(api, andrea, pump, "po-tv-max", "po-broadband-500", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-broadband-500", "po-mobile-unlimited")
     stack_a = _child_of(order, "csp-stack-a")
     assert [i["id"] for i in stack_a["productOrderItem"]] == ["1", "2"]
-    status, after, headers = _patch(api, andrea, order["id"], _items(order, **{"1": "cancelled"}))
+    status, after, headers = patch_order(api, andrea, order["id"], items_with(order, **{"1": "cancelled"}))
     assert status == 200, after
     assert [(i["id"], i["state"]) for i in after["productOrderItem"]] == [
         ("1", "cancelled"), ("2", "acknowledged"), ("3", "acknowledged")]
     assert "cancellationFee" not in after["productOrderItem"][0]     # before its point of no return: free
     assert after["state"] == "inProgress" and after["amendment"][0]["cancelledItem"] == [{"id": "1"}]
-    child = _load(stack_a["id"])
+    child = load_order(stack_a["id"])
     assert child.doc["state"] == "acknowledged" and child.dispatched and child.token   # still the workflow's
     assert [i["state"] for i in child.doc["productOrderItem"]] == ["cancelled", "acknowledged"]
     other = _child_of(order, "csp-stack-b")
@@ -126,8 +63,8 @@ def test_one_item_cancelled_before_its_point_of_no_return_others_carry_on(api, d
     # the stack hears of it through its queue: a TMF622 change (PATCH) of its child order
     _wait(pump, lambda: _at_stack(silent, stack_a["id"]) == {"1": "cancelled", "2": "acknowledged"})
     # the stack carries on with the rest and completes: the cancelled item stays cancelled
-    _report(_load(stack_a["id"]).doc, "completed")
-    _report(other, "completed")
+    report_stack(load_order(stack_a["id"]).doc, "completed")
+    report_stack(other, "completed")
     done = settle(pump, order["id"])
     assert done["state"] == "completed"
     assert [i["state"] for i in done["productOrderItem"]] == ["cancelled", "completed", "completed"]
@@ -136,17 +73,17 @@ def test_one_item_cancelled_before_its_point_of_no_return_others_carry_on(api, d
 
 
 def test_hard_point_of_no_return_refuses_and_soft_allows_with_a_fee(api, demo, andrea, silent, pump):
-    order = _placed(api, andrea, pump, "po-mobile-unlimited", "po-home-security")
-    _report(_child_of(order, "csp-stack-b"), "inProgress")
-    _report(_child_of(order, "iot-partner-x"), "inProgress")
-    order = _load(order["id"]).doc
+    order = placed(api, andrea, pump, "po-mobile-unlimited", "po-home-security")
+    report_stack(_child_of(order, "csp-stack-b"), "inProgress")
+    report_stack(_child_of(order, "iot-partner-x"), "inProgress")
+    order = load_order(order["id"]).doc
     before = stored_items("order")
-    status, error, _ = _patch(api, andrea, order["id"], _items(order, **{"1": "cancelled", "2": "cancelled"}))
+    status, error, _ = patch_order(api, andrea, order["id"], items_with(order, **{"1": "cancelled", "2": "cancelled"}))
     assert (status, error["code"]) == (422, "pastPointOfNoReturn"), error
     assert "item 1 (Mobile Unlimited)" in error["message"] and "started fulfilling it" in error["message"]
     assert "item 2" not in error["message"]
     assert stored_items("order") == before                                  # refused whole: nothing written
-    status, after, _ = _patch(api, andrea, order["id"], _items(order, **{"2": "cancelled"}))
+    status, after, _ = patch_order(api, andrea, order["id"], items_with(order, **{"2": "cancelled"}))
     assert status == 200, after
     cancelled = after["productOrderItem"][1]
     assert cancelled["state"] == "cancelled" and cancelled["cancellationFee"] == {"value": 29.0, "unit": "EUR"}
@@ -160,39 +97,39 @@ def test_hard_point_of_no_return_refuses_and_soft_allows_with_a_fee(api, demo, a
                      "(fee 29.00 EUR)."], texts
     # the workflow waiting on the cancelled child goes on; the rest completes: the order is complete
     # (what she removed is no failure), and a finished order is no longer amended
-    _report(_child_of(order, "csp-stack-b"), "completed")
+    report_stack(_child_of(order, "csp-stack-b"), "completed")
     done = settle(pump, order["id"])
     assert (done["state"], [i["state"] for i in done["productOrderItem"]]) == ("completed", ["completed", "cancelled"])
-    status, error, _ = _patch(api, andrea, order["id"], _items(done, **{"1": "cancelled"}))
+    status, error, _ = patch_order(api, andrea, order["id"], items_with(done, **{"1": "cancelled"}))
     assert (status, error["code"]) == (422, "orderFinished"), error
 
 
 def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea, silent, pump):
     from chalicelib.ordering import domain
 
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     stack_a, stack_b = _child_of(order, "csp-stack-a"), _child_of(order, "csp-stack-b")
-    _report(stack_b, "inProgress")                              # stack B is past its point of no return
-    order, b_before = _load(order["id"]).doc, _load(stack_b["id"])
+    report_stack(stack_b, "inProgress")                              # stack B is past its point of no return
+    order, b_before = load_order(order["id"]).doc, load_order(stack_b["id"])
     installed("cust-andrea", "po-broadband-500", "po-home-security")   # engineer-installed: booked first
-    items = [*_items(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
+    items = [*items_with(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
              order_item("4", "po-home-security"), order_item("5", "po-phone-x-case")]
-    status, after, _ = _patch(api, andrea, order["id"], items)
+    status, after, _ = patch_order(api, andrea, order["id"], items)
     assert status == 200, after
     assert [(i["id"], i["state"]) for i in after["productOrderItem"]] == [
         ("1", "cancelled"), ("2", "inProgress"), ("3", "acknowledged"), ("4", "acknowledged"), ("5", "acknowledged")]
     assert after["productOrderItem"][2]["itemPrice"], "added items are priced from the catalogue"
     record = after["amendment"][0]
     assert record["addedItem"] == ["3", "4", "5"] and [c["id"] for c in record["cancelledItem"]] == ["1"]
-    kids = _children(after)
+    kids = children_of(after)
     assert len(kids) == 4                                       # A and B as they were, two new ones
     # stack A's child (still acknowledged) took the broadband and lost the TV
-    a = _load(stack_a["id"]).doc
+    a = load_order(stack_a["id"]).doc
     assert [(i["id"], i["state"]) for i in a["productOrderItem"]] == [("1", "cancelled"), ("3", "acknowledged")]
     # stack B's child is past its point of no return: untouched; the case goes in a new child
-    b_after = _load(stack_b["id"])
+    b_after = load_order(stack_b["id"])
     assert (b_after.doc, b_after.version) == (b_before.doc, b_before.version)
-    new = {c: _load(c).doc for c in kids if c not in (stack_a["id"], stack_b["id"])}
+    new = {c: load_order(c).doc for c in kids if c not in (stack_a["id"], stack_b["id"])}
     assert sorted((domain.stack_of(c), [i["id"] for i in c["productOrderItem"]]) for c in new.values()) == [
         ("csp-stack-b", ["5"]), ("iot-partner-x", ["4"])]
     # each affected stack: a change for A, the new child orders created at B and the IoT partner
@@ -200,7 +137,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
           and all(c in silent.orders for c in new))
     # they complete; the order completes with the TV cancelled
     for cid in [stack_a["id"], stack_b["id"], *new]:
-        _report(_load(cid).doc, "completed")
+        report_stack(load_order(cid).doc, "completed")
     done = settle(pump, order["id"])
     assert (done["state"], [i["state"] for i in done["productOrderItem"]]) == (
         "completed", ["cancelled", "completed", "completed", "completed", "completed"])
@@ -209,7 +146,7 @@ def test_amend_while_one_child_is_past_its_point_of_no_return(api, demo, andrea,
                      "Phone X case; cancelled TV Max."], texts
     # replaying every order stream record (twice) and draining the queues changes nothing
     orders_before, stack_orders = stored_items("order"), {k: dict(v) for k, v in silent.orders.items()}
-    records = _stream_records("order")
+    records = stream_records("order")
     context = lambdas.context_for(resources.function("order-events"))
     for _ in range(2):
         assert order_events.handler({"Records": records}, context) == {"batchItemFailures": []}
@@ -225,9 +162,9 @@ def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, de
     from chalicelib.auth import Caller
     from chalicelib.ordering import capture
 
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
-    items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
+    items = [*items_with(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
     start, results = threading.Barrier(20), []
 
@@ -245,9 +182,9 @@ def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, de
         t.join()
     assert all(isinstance(r, dict) for r in results), [r for r in results if not isinstance(r, dict)]
     assert {len(r["amendment"]) for r in results} == {1}
-    doc = _load(order["id"]).doc
-    assert len(doc["amendment"]) == 1 and len(_children(doc)) == 3
-    status, again, _ = _patch(api, andrea, order["id"], items)
+    doc = load_order(order["id"]).doc
+    assert len(doc["amendment"]) == 1 and len(children_of(doc)) == 3
+    status, again, _ = patch_order(api, andrea, order["id"], items)
     assert status == 200 and again == doc                           # the same request again: nothing
     for _ in range(5):
         pump.drain()
@@ -263,9 +200,9 @@ def test_an_amendment_written_between_reading_the_order_and_its_children_is_seen
     from chalicelib.auth import Caller
     from chalicelib.ordering import capture, store
 
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
-    items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
+    items = [*items_with(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
     load_many, other, started = store.load_many, [], []
 
@@ -277,24 +214,24 @@ def test_an_amendment_written_between_reading_the_order_and_its_children_is_seen
 
     monkeypatch.setattr(store, "load_many", late_children)
     mine, _ = capture.amend(order["id"], {"productOrderItem": items}, caller)
-    assert other and len(mine["amendment"]) == 1 and mine == _load(order["id"]).doc
+    assert other and len(mine["amendment"]) == 1 and mine == load_order(order["id"]).doc
 
 
 def test_another_customer_and_a_channel_cannot_amend_her_order(api, demo, andrea, stacy, web, agent, silent, pump):
-    order = _placed(api, andrea, pump, "po-tv-max")
-    items = _items(order, **{"1": "cancelled"})
-    assert _patch(api, stacy, order["id"], items)[0] == 404
-    assert _patch(api, stacy, order["id"], [{"id": []}])[0] == 404        # not found, whatever the body
-    assert _patch(api, web, order["id"], items)[0] == 403
-    assert "amendment" not in _load(order["id"]).doc
-    status, after, _ = _patch(api, agent, order["id"], items)      # an agent may, for her
+    order = placed(api, andrea, pump, "po-tv-max")
+    items = items_with(order, **{"1": "cancelled"})
+    assert patch_order(api, stacy, order["id"], items)[0] == 404
+    assert patch_order(api, stacy, order["id"], [{"id": []}])[0] == 404        # not found, whatever the body
+    assert patch_order(api, web, order["id"], items)[0] == 403
+    assert "amendment" not in load_order(order["id"]).doc
+    status, after, _ = patch_order(api, agent, order["id"], items)      # an agent may, for her
     assert status == 200 and after["state"] == "cancelled"
 
 
 def test_bad_amendments_are_refused_and_write_nothing(api, demo, andrea, silent, pump):
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     before = stored_items("order")
-    child = _children(order)[0]
+    child = children_of(order)[0]
     cases = [
         ([{"id": "1"}], 422, "itemMissing"),                                          # item 2 dropped by omission
         ([{"id": "1", "quantity": 3}, {"id": "2"}], 422, "itemInFlight"),
@@ -306,13 +243,13 @@ def test_bad_amendments_are_refused_and_write_nothing(api, demo, andrea, silent,
         ([], 400, "invalidInput"),
     ]
     for items, want, code in cases:
-        status, error, _ = _patch(api, andrea, order["id"], items)
+        status, error, _ = patch_order(api, andrea, order["id"], items)
         assert status == want and (code is None or error["code"] == code), (items, error)
-    status, error, _ = api.call("PATCH", f"{ORDERS}/{order['id']}", andrea, {"productOrderItem": _items(order),
+    status, error, _ = api.call("PATCH", f"{ORDERS}/{order['id']}", andrea, {"productOrderItem": items_with(order),
                                                                               "description": "x"})
     assert (status, error["code"]) == (422, "notAmendable")
-    assert _patch(api, andrea, child, [{"id": "1", "state": "cancelled"}])[1]["code"] == "childOrder"
-    assert _patch(api, andrea, order["id"], _items(order), **{"If-Match": '"1"'})[0] == 412
+    assert patch_order(api, andrea, child, [{"id": "1", "state": "cancelled"}])[1]["code"] == "childOrder"
+    assert patch_order(api, andrea, order["id"], items_with(order), **{"If-Match": '"1"'})[0] == 412
     assert stored_items("order") == before
 
 
@@ -323,7 +260,7 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
     from chalicelib import aws, settings
     from chalicelib.ordering import domain, store
 
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     stack_a = _child_of(order, "csp-stack-a")
     # the stream consumer dies after sending a new child order to its stack, before noting it
     real, crashes = store.mark_dispatched, []
@@ -336,11 +273,11 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
 
     monkeypatch.setattr(store, "mark_dispatched", crash_once)
     installed("cust-andrea", "po-broadband-500", "po-home-security")   # engineer-installed: booked first
-    items = [*_items(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
+    items = [*items_with(order, **{"1": "cancelled"}), order_item("3", "po-broadband-500"),
              order_item("4", "po-home-security")]
-    assert _patch(api, andrea, order["id"], items)[0] == 200
-    new = next(c for c in _children(_load(order["id"])) if domain.stack_of(_load(c).doc) == "iot-partner-x")
-    _wait(pump, lambda: _load(new).dispatched and _at_stack(silent, stack_a["id"]) == {"1": "cancelled",
+    assert patch_order(api, andrea, order["id"], items)[0] == 200
+    new = next(c for c in children_of(load_order(order["id"])) if domain.stack_of(load_order(c).doc) == "iot-partner-x")
+    _wait(pump, lambda: load_order(new).dispatched and _at_stack(silent, stack_a["id"]) == {"1": "cancelled",
                                                                                          "3": "acknowledged"})
     assert crashes == [new]                                   # it crashed, and the retried record finished
     assert {name for name, _ in pump.errors} <= {"order-events"}   # recorded when its whole batch failed
@@ -359,19 +296,19 @@ def test_a_crash_in_the_middle_and_replayed_queue_messages_leave_one_consistent_
     assert stored_items("order") == before
     assert {k: json.dumps(v["order"], sort_keys=True) for k, v in silent.orders.items()} == at_stack
     # and the order is whole: every item of every child order is one of the parent's
-    doc = _load(order["id"]).doc
-    held = sorted(domain._parent_item_of(i) for c in _children(doc) for i in _load(c).doc["productOrderItem"])
+    doc = load_order(order["id"]).doc
+    held = sorted(domain._parent_item_of(i) for c in children_of(doc) for i in load_order(c).doc["productOrderItem"])
     assert held == ["1", "2", "3", "4"] and [i["id"] for i in doc["productOrderItem"]] == ["1", "2", "3", "4"]
 
 
 def test_a_workflow_started_again_finds_the_child_orders_as_written(api, demo, andrea, silent, pump):
     from chalicelib.ordering import fulfilment
 
-    order = _placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
-    items = [*_items(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
-    assert _patch(api, andrea, order["id"], items)[0] == 200
-    children = _children(_load(order["id"]))
+    items = [*items_with(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
+    assert patch_order(api, andrea, order["id"], items)[0] == 200
+    children = children_of(load_order(order["id"]))
     assert len(children) == 3                       # stack B's cancelled, the IoT partner's new
     waves = fulfilment.decompose(order["id"])["waves"]  # a restart: the workflow starts again
     assert sorted(c for wave in waves for c in wave) == sorted(children)
@@ -383,14 +320,14 @@ def test_before_it_is_split_for_its_stacks_an_order_takes_no_new_items(api, demo
     written. A cancellation then is fine: decompose leaves the cancelled item out."""
     installed("cust-andrea", "po-tv-max")
     _, order, _ = api.call("POST", ORDERS, andrea, andrea_order("po-tv-max", "po-mobile-unlimited"))
-    before = _load(order["id"])
-    assert not _children(before)                                   # not pumped: not decomposed yet
-    status, body, _ = _patch(api, andrea, order["id"], [*_items(order), order_item("3", "po-home-security")])
+    before = load_order(order["id"])
+    assert not children_of(before)                                   # not pumped: not decomposed yet
+    status, body, _ = patch_order(api, andrea, order["id"], [*items_with(order), order_item("3", "po-home-security")])
     assert status == 409 and body["code"] == "notDecomposedYet", body
-    assert _load(order["id"]).version == before.version
-    status, body, _ = _patch(api, andrea, order["id"], _items(order, **{"2": "cancelled"}))
+    assert load_order(order["id"]).version == before.version
+    status, body, _ = patch_order(api, andrea, order["id"], items_with(order, **{"2": "cancelled"}))
     assert status == 200, body
     settle(pump, order["id"], done=("inProgress",), finished=False)
-    kids = [_load(c).doc for c in _children(_load(order["id"]))]
+    kids = [load_order(c).doc for c in children_of(load_order(order["id"]))]
     sent = [i for k in kids for i in k["productOrderItem"]]
     assert kids and all("Mobile" not in ((i.get("productOffering") or {}).get("name") or "") for i in sent), sent

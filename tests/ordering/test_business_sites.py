@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import Unprocessable
 from chalicelib.customer import domain as customer_domain
+from chalicelib.errors import Unprocessable
 from chalicelib.ordering import domain
 
 

@@ -4,11 +4,12 @@ the early termination fee of a change before contract end, or the rule that waiv
 change nothing."""
 import copy
 
-from tests.inventory.conftest import PRODUCTS, stored_products, valid_product
+from tests.support.names import PRODUCTS
+from tests.support.products import stored_products, valid_product
 from tests.ordering.conftest import ORDERS
+from tests.support.appointments import installed
 from tests.support.orders import order_item, settle
 from tests.support.stored import stored_items
-from tests.support.appointments import installed
 
 PROMO = "pop-mobile-half-price-6"
 
@@ -122,10 +123,10 @@ def test_a_replayed_promotion_completion_changes_nothing(api, demo, stacy, stack
         assert fulfilment.record_products(started, child) == 0
     assert stored_products() == before
     # every record of the order table delivered twice more (order-events): nothing changes
-    from tests.inventory.test_orders import _replay_order_stream
+    from tests.support.streams import replay_order_stream
 
     orders = stored_items("order")
-    assert _replay_order_stream(pump) > 3
+    assert replay_order_stream(pump) > 3
     assert stored_products() == before and stored_items("order") == orders
 
 

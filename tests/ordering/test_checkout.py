@@ -7,8 +7,8 @@ cannot; 20 concurrent checkouts make one order; every order records its attribut
 import threading
 
 from tests.ordering.conftest import CARTS, CUSTOMER, ORDERS
-from tests.support.stored import stored_items
 from tests.support.appointments import installed
+from tests.support.stored import stored_items
 
 PC = "/tmf-api/productCatalogManagement/v4"
 

@@ -5,6 +5,7 @@ import json
 import pathlib
 
 import jsonschema
+
 from tests.ctk.newman import SHARED
 
 BASE = "/tmf-api/paymentManagement/v4"

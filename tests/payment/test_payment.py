@@ -6,10 +6,9 @@ cancelled is refunded once. Orders with no one-off charge are not held. Each bad
 import time
 
 from chalicelib.payment import domain
-from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
-from tests.support.orders import andrea_order, settle, workflow_status
 from tests.payment.conftest import CALLBACK, PAYMENTS, REFUNDS, payment_for, signed, valid  # noqa: F401
-from tests.stock.conftest import CENTRAL, STOCK
+from tests.support.names import CANCELS, CENTRAL, ORDERS, STOCK  # noqa: F401
+from tests.support.orders import andrea_order, settle, workflow_status
 
 PHONE = "po-phone-x"
 
@@ -120,7 +119,7 @@ def test_cancelling_a_paid_order_refunds_it_once(api, shop, andrea, headers, pum
     # The stacks take the child order and report nothing by themselves (a simulated stack could
     # complete it before the cancel reached it, on a loaded machine): the stack confirms the cancel.
     from chalicelib.catalog.domain import STACKS
-    from tests.ordering.test_amend import _children, _load, _report
+    from tests.support.orders import children_of, load_order, report_stack
 
     monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", ",".join(STACKS))
     placed = order(api, andrea, PHONE)
@@ -130,9 +129,9 @@ def test_cancelling_a_paid_order_refunds_it_once(api, shop, andrea, headers, pum
     # paid, its workflow may already have sent it to a stack: then it is cancelled (and refunded)
     # when the stack confirms, not by the cancel request itself
     settle(pump, placed["id"], done=("cancelled", "assessingCancellation", "pendingCancellation"), finished=False)
-    for child in [_load(c).doc for c in _children(_load(placed["id"]))]:
+    for child in [load_order(c).doc for c in children_of(load_order(placed["id"]))]:
         if child.get("state") != "cancelled":
-            _report(child, "cancelled")
+            report_stack(child, "cancelled")
     assert settle(pump, placed["id"], done=("cancelled",))["state"] == "cancelled"
     refunds = api.call("GET", REFUNDS, andrea)[1]
     assert len(refunds) == 1 and refunds[0]["payment"]["id"] == paid["id"] and valid(refunds[0], "Refund")

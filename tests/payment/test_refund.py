@@ -5,15 +5,15 @@ import concurrent.futures
 
 from chalicelib.auth import Caller
 from chalicelib.errors import ApiError
-from tests.support.orders import andrea_order, settle
 from tests.payment.conftest import PAYMENTS, REFUNDS, payment_for, valid  # noqa: F401
+from tests.support.orders import andrea_order, settle
 
 LATER = "2999-01-01T00:00:00.000Z"
 AGENT = Caller(sub="agent-007", role="agent", channel="callcenter")
 
 
 def paid_order(api, andrea, pump, token="tok-visa"):
-    from tests.ordering.conftest import ORDERS
+    from tests.support.names import ORDERS
 
     placed = api.call("POST", ORDERS, andrea, andrea_order("po-phone-x"))[1]
     paid = api.call("POST", PAYMENTS, andrea, payment_for(placed, token=token))[1]

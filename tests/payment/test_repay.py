@@ -7,10 +7,9 @@ import concurrent.futures
 from chalicelib.auth import Caller
 from chalicelib.errors import ApiError
 from chalicelib.payment import domain
-from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
-from tests.support.orders import andrea_order, settle, workflow_status
 from tests.payment.conftest import CALLBACK, PAYMENTS, payment_for, signed, valid  # noqa: F401
-from tests.stock.conftest import CENTRAL, STOCK
+from tests.support.names import CANCELS, CENTRAL, ORDERS, STOCK  # noqa: F401
+from tests.support.orders import andrea_order, settle, workflow_status
 
 PHONE = "po-phone-x"
 LATER = "2999-01-01T00:00:00.000Z"

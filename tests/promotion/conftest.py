@@ -3,10 +3,10 @@ customers, rules and the demo promotion loaded. Every TMF671 answer is held to t
 swagger's schemas (there is no TMF671 conformance kit): `valid`."""
 import pytest
 
-from tests.basket.conftest import CARTS  # noqa: F401
-from tests.support.stored import stored_items
 from tests.support import demo as demo_data
 from tests.support import tmf_spec
+from tests.support.names import CARTS  # noqa: F401
+from tests.support.stored import stored_items
 
 BASE = "/tmf-api/promotionManagement/v4"
 PROMOTIONS = f"{BASE}/promotion"

@@ -1,9 +1,10 @@
 """A campaign names a TMF671 promotion instead of a price of its own: the reference is checked
 (422 for an unknown or retired promotion, nothing written) and completed, and a campaign link's
 landing answer carries it so the storefront can show what the visitor gets."""
-from tests.campaign.conftest import CAMPAIGNS, home_security
-from tests.support.stored import stored_items
+from tests.support.campaigns import home_security
+from tests.support.names import CAMPAIGNS
 from tests.promotion.conftest import PROMOTIONS
+from tests.support.stored import stored_items
 
 DEMO = "promo-home-security-broadband"
 
@@ -32,7 +33,7 @@ def test_an_unknown_or_retired_promotion_is_refused_and_nothing_is_written(api, 
 
 
 def test_a_recommendation_from_a_campaign_names_its_promotion(api, demo, marketing, headers):
-    from tests.campaign.test_recommendation import recommend
+    from tests.support.campaigns import recommend
 
     status, campaign, _ = api.call("POST", CAMPAIGNS, marketing, home_security(promotion={"id": DEMO}))
     assert status == 201, campaign

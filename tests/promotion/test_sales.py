@@ -5,8 +5,8 @@ answer still valid against its own TMF spec (TMF663, TMF648)."""
 import pytest
 
 from tests.promotion.conftest import CARTS, PROMOTIONS, promotion
-from tests.support.orders import item
 from tests.support import tmf_spec
+from tests.support.orders import item
 
 QUOTES = "/tmf-api/quoteManagement/v4/quote"
 NAME = "Home Security welcome: 20% off Broadband"

@@ -7,8 +7,8 @@ import pathlib
 import jsonschema
 import pytest
 
-from tests.basket.conftest import CARTS  # noqa: F401
 from tests.ctk.newman import SHARED
+from tests.support.names import CARTS  # noqa: F401
 from tests.support.stored import stored_items
 
 BASE = "/tmf-api/quoteManagement/v4"

@@ -8,8 +8,7 @@ import pytest
 
 from chalicelib import aws as clients
 from chalicelib import settings
-from tests.basket.conftest import CARTS, CUSTOMER  # noqa: F401
-from tests.notify.conftest import ANDREA_EMAIL, ANDREA_MOBILE  # noqa: F401
+from tests.support.names import ANDREA_EMAIL, ANDREA_MOBILE, CARTS, CUSTOMER  # noqa: F401  # noqa: F401
 
 IDLE = 1
 

@@ -5,9 +5,9 @@ customer is told by email with a link back; the approve link answers with the ou
 reason); the sweep leaves no basket approved without an order; replayed records change nothing."""
 from chalicelib import settings
 from tests.recovery.conftest import CARTS, wait_for
+from tests.support.appointments import installed
 from tests.support.orders import item
 from tests.support.stored import emails_sent, stored_items
-from tests.support.appointments import installed
 
 POQ = "/tmf-api/productOfferingQualification/v4"
 PC = "/tmf-api/productCatalogManagement/v4"

@@ -7,8 +7,8 @@ from chalicelib import aws as clients
 from chalicelib import workflows
 from chalicelib.recovery import service, sessions
 from tests.recovery.conftest import CARTS, executions, history, wait_for
-from tests.support.orders import item
 from tests.support.appointments import installed
+from tests.support.orders import item
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 HTTP API."""
 import pytest
 
-from tests.basket.conftest import CARTS, POQ
+from tests.support.names import CARTS, POQ
 from tests.support.orders import item
 
 RULES = f"{POQ}/qualificationRule"

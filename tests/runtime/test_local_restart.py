@@ -11,8 +11,8 @@ import time
 import urllib.request
 
 from infra.local.process import RuntimeProcess
+from tests.support.customers import andrea_body
 from tests.runtime.conftest import wait_for
-from tests.customer.conftest import andrea_body
 from tests.support.appointments import installed_over_http
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"

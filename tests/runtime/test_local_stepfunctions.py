@@ -8,7 +8,6 @@ import boto3
 import pytest
 
 from chalicelib import settings
-
 from tests.runtime import handlers
 from tests.runtime.testbed import run
 

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.journeys.test_abandoned_basket_journey import EMAIL, _link_for
+from tests.support.links import link_for
+from tests.support.names import ANDREA_EMAIL as EMAIL
 from tests.support.appointments import installed_over_http
 from tests.support.payments import paid_over_http
 
@@ -156,7 +157,7 @@ def test_concurrent_submits_of_an_approved_basket_make_one_order(runtime):
 
 def test_20_concurrent_approve_clicks_make_one_order(runtime):
     basket_id, customer = awaiting_approval(runtime)
-    token, _, _ = _link_for(runtime, "ses", EMAIL, basket_id, "basket.approve", timeout=BOUND)
+    token, _, _ = link_for(runtime, "ses", EMAIL, basket_id, "basket.approve", timeout=BOUND)
     answers = race(20, lambda i: runtime.request("POST", f"/recovery/link/{token}/approve", timeout=BOUND))
     statuses = collections.Counter(a[0] for a in answers)
     # a click that lost the race finds the basket moved on from the link's version: 412 (or 409),

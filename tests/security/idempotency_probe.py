@@ -12,9 +12,10 @@ import json
 import os
 import sys
 
+from moto import mock_aws
+
 import tests.conftest  # noqa: F401  (moto first, local environment, no real AWS)
 from infra.local import MOTO_CONFIG, apply_local_env
-from moto import mock_aws
 
 BASE = "/tmf-api/productCatalogManagement/v4/productSpecification"
 

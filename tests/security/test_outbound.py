@@ -14,7 +14,7 @@ from chalicelib.catalog import jobs
 from chalicelib.hub.models import Subscription
 from chalicelib.stacks import adapters
 from infra.local.listener import Listener
-from tests.catalog.test_jobs import post_job, wait_for_job
+from tests.support.jobs import post_job, wait_for_job
 from tests.security.servers import SECRET, Server, fake_dns
 
 BASE = "/tmf-api/productCatalogManagement/v4"

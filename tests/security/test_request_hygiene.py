@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from chalicelib import aws, http as omnishop_http, settings
+from chalicelib import aws, settings
+from chalicelib import http as omnishop_http
 from chalicelib.errors import ApiError
 from infra import resources
 from tests.conftest import ROOT  # noqa: F401

@@ -15,8 +15,8 @@ Each fails on the code before: 200 with Andrea's products held / 404 for an unkn
 from __future__ import annotations
 
 from chalicelib.customer.demo import HOME_SECURITY_JOURNEY
-from tests.support.stored import sms_sent, stored_items
 from tests.security.roles import ANDREA, ANDREA_MARKERS, STACY, as_role, http, world  # noqa: F401
+from tests.support.stored import sms_sent, stored_items
 
 ANDREA_MOBILE = "+447700900123"
 

@@ -11,9 +11,9 @@ import pytest
 
 from chalicelib import auth
 from chalicelib.errors import ApiError
-from tests.support.orders import andrea_order, settle
 from tests.security.roles import as_role, http, world  # noqa: F401
 from tests.support.appointments import installed
+from tests.support.orders import andrea_order, settle
 
 PO = "/tmf-api/productOrderingManagement/v4"
 LISTENER = f"{PO}/listener/productOrderStateChangeEvent"

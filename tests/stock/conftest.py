@@ -7,16 +7,15 @@ import jsonschema
 import pytest
 
 from tests.ctk.newman import SHARED
-from tests.support.stored import stored_items
 from tests.support import demo as demo_data
+from tests.support.names import CENTRAL, STOCK  # noqa: F401 (this folder's names too)
+from tests.support.stored import stored_items
 
 BASE = "/tmf-api/stockManagement/v4"
-STOCK = f"{BASE}/productStock"
 RESERVE = f"{BASE}/reserveProductStock"
 SPEC = SHARED / "tmf" / "specs" / "TMF687-Stock-v4.0.0.swagger.json"
 CORK = "po-phone-x--store-cork-patrick"          # the demo's last unit
 DUBLIN = "po-phone-x--store-dublin-grafton"
-CENTRAL = "po-phone-x--central-warehouse"
 
 
 @pytest.fixture

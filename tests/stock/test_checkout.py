@@ -5,10 +5,10 @@ or its failing, gives the stock back once; its completing consumes the hold. Pla
 hold nothing."""
 
 from chalicelib.stock import domain
-from tests.ordering.conftest import CANCELS, ORDERS  # noqa: F401
+from tests.stock.conftest import CENTRAL, CORK, RESERVE, STOCK, stored
+from tests.support.names import CANCELS, ORDERS  # noqa: F401
 from tests.support.orders import andrea_order, order_item, settle
 from tests.support.stored import stored_items
-from tests.stock.conftest import CENTRAL, CORK, RESERVE, STOCK, stored
 
 
 def level(api, who, sid):

@@ -96,8 +96,8 @@ def test_an_item_naming_no_product_is_a_rejected_reservation_holding_nothing(api
 
 
 def test_expired_holds_go_back_once(aws, demo, api, web, agent):
-    from functions import stock_sweep
     from chalicelib.stock import service
+    from functions import stock_sweep
 
     _, made, _ = api.call("POST", RESERVE, web, reservation((DUBLIN, 4)))
     assert level(api, agent, DUBLIN) == 0

@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib import settings, tmf
 from tests.support import demo as demo_data
+from tests.support import names
 from tests.support.api import Api
 
 NOON = dt.datetime(2026, 6, 1, 11, 0, tzinfo=dt.timezone.utc)      # 12:00 in London: no quiet hours
@@ -114,3 +115,17 @@ def failing(monkeypatch):
         monkeypatch.setattr(client, operation, fake)
         return left
     return inject
+
+
+ALL_STACKS = "csp-stack-a,csp-stack-b,iot-partner-x"
+
+
+@pytest.fixture
+def silent(stacks, monkeypatch, api, demo, agent):
+    """Stacks take child orders and never report: the test reports their milestones itself.
+    Andrea's quiet hours would hold her SMS until the morning: the tests run in her daytime."""
+    monkeypatch.setenv("OMNISHOP_SIMULATED_STACKS_SILENT", ALL_STACKS)
+    status, _, _ = api.call("PATCH", f"{names.CUSTOMER}/customer/cust-andrea", agent,
+                            {"contactPreference": {"quietHours": None}})
+    assert status == 200
+    return stacks

@@ -3,6 +3,8 @@ workflow has ended, paying its one-off charges as checkout would)."""
 import time
 
 from chalicelib import aws, settings
+from tests.support.appointments import installed
+from tests.support.names import ORDERS
 
 
 def order_item(iid, offering=None, action="add", **extra):
@@ -74,3 +76,52 @@ def item(offering, quantity=None, **chars):
     if chars:
         out["product"] = {"productCharacteristic": [{"name": k, "value": v} for k, v in chars.items()]}
     return out
+
+
+# --- orders in flight at silent stacks (the `silent` fixture): the test reports their milestones
+def placed(api, who, pump, *offerings):
+    """An order of `offerings` decomposed and sent: every child order at its (silent) stack."""
+    installed("cust-andrea", *offerings)
+    _, order, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
+    settle(pump, order["id"], done=("inProgress",), finished=False)
+    deadline = time.monotonic() + 120   # a bound for a hang, not a speed: a loaded machine is slow
+    while time.monotonic() < deadline:
+        pump.drain()
+        found = load_order(order["id"])
+        kids = [load_order(c) for c in children_of(found)]
+        if kids and all(k.dispatched for k in kids):
+            return found.doc
+        time.sleep(0.05)
+    raise TimeoutError("child orders not dispatched")
+
+
+def load_order(order_id):
+    from chalicelib.ordering import store
+
+    return store.load(order_id)
+
+
+def children_of(found):
+    from chalicelib.ordering import domain
+
+    return domain.children_of(found.doc if hasattr(found, "doc") else found)
+
+
+def items_with(order, **states):
+    """The order's productOrderItem list as it stands, with the given items' states changed."""
+    return [{"id": i["id"], **({"state": states[i["id"]]} if i["id"] in states else {})}
+            for i in order["productOrderItem"]]
+
+
+def patch_order(api, who, order_id, items, **headers):
+    return api.call("PATCH", f"{ORDERS}/{order_id}", {**who, **headers}, {"productOrderItem": items})
+
+
+def report_stack(child, state):
+    """The child order's stack reports `state` for it (a silent stack's milestone, said by the test)."""
+    from chalicelib.auth import Caller
+    from chalicelib.ordering import domain, fulfilment
+
+    stack = domain.stack_of(child)
+    fulfilment.stack_event({"event": {"productOrder": {"id": child["id"], "state": state}}},
+                        Caller(sub=stack, role="stack", stack=stack))

@@ -102,7 +102,8 @@ def test_count_once_per_record_id(aws, capsys):
     assert [name for line in lines for name in ("OrdersByState", "ChildOrders") if name in line] == [
         "OrdersByState", "ChildOrders"]
     observability.count_once("rec-2", [])   # nothing to count: nothing written, no idempotency record
-    from chalicelib import aws as clients, settings
+    from chalicelib import aws as clients
+    from chalicelib import settings
 
     items = clients.client("dynamodb").scan(TableName=settings.table_name("idempotency"))["Items"]
     assert sum("business-count" in json.dumps(item) for item in items) == 1

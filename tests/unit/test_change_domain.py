@@ -13,7 +13,7 @@ from chalicelib.inventory import domain as inventory
 from chalicelib.ordering import domain as ordering
 from chalicelib.rules import domain as rules
 from chalicelib.rules import places
-from tests.basket.test_pricing import OFFERINGS, Cat
+from tests.support.catalogue import OFFERINGS, Cat
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
 RULES = places.contract_rules()
