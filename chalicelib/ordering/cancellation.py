@@ -60,11 +60,11 @@ def cancel(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     store.insert(request, kind=domain.CANCEL_RESOURCE)
     children = domain.children_of(order)
     if not children:   # not decomposed yet: the workflow finds it cancelled and stops
-        _, now = change_order(order["id"], lambda f, at: domain.cancelled(f.doc, at, reason)
-                              if not domain.children_of(f.doc) and f.doc.get("state") not in domain.FINAL else None)
+        _, current = change_order(order["id"], lambda f, at: domain.cancelled(f.doc, at, reason)
+                                  if not domain.children_of(f.doc) and f.doc.get("state") not in domain.FINAL else None)
         # decomposed since it was read: its child orders are cancelled below like any others (the
         # cancellation accepted here must not be dropped because the workflow moved first)
-        children = domain.children_of(now)
+        children = domain.children_of(current)
     results = {c: _cancel_child(c, reason) for c in children}
     final = refresh_parent(order["id"]) if children else visible(order["id"], caller).doc
     if final.get("state") == domain.CANCELLED:

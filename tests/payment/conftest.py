@@ -7,6 +7,8 @@ import pathlib
 import jsonschema
 
 from tests.ctk.newman import SHARED
+from tests.support.names import CENTRAL, ORDERS, STOCK
+from tests.support.orders import andrea_order
 
 BASE = "/tmf-api/paymentManagement/v4"
 PAYMENTS = f"{BASE}/payment"
@@ -42,3 +44,18 @@ def signed(body, timestamp=None, secret=None):
     raw = json.dumps(body).encode()
     return raw, {"Content-Type": "application/json",
                  "Provider-Signature": provider.sign(raw, timestamp, secret)}
+
+
+# orders and stock as the payment tests read them
+def level(api, who, sid=CENTRAL):
+    return api.call("GET", f"{STOCK}/{sid}", who)[1]["productStockLevel"]["amount"]
+
+
+def order(api, who, *offerings):
+    status, doc, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
+    assert status == 201, doc
+    return doc
+
+
+def read_order(api, who, oid):
+    return api.call("GET", f"{ORDERS}/{oid}", who)[1]

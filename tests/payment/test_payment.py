@@ -6,25 +6,11 @@ cancelled is refunded once. Orders with no one-off charge are not held. Each bad
 import time
 
 from chalicelib.payment import domain
-from tests.payment.conftest import CALLBACK, PAYMENTS, REFUNDS, payment_for, signed, valid  # noqa: F401
+from tests.payment.conftest import CALLBACK, PAYMENTS, level, order, read_order, REFUNDS, payment_for, signed, valid  # noqa: F401
 from tests.support.names import CANCELS, CENTRAL, ORDERS, STOCK  # noqa: F401
-from tests.support.orders import andrea_order, settle, workflow_status
+from tests.support.orders import settle, workflow_status
 
 PHONE = "po-phone-x"
-
-
-def level(api, who, sid=CENTRAL):
-    return api.call("GET", f"{STOCK}/{sid}", who)[1]["productStockLevel"]["amount"]
-
-
-def order(api, who, *offerings):
-    status, doc, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
-    assert status == 201, doc
-    return doc
-
-
-def read_order(api, who, oid):
-    return api.call("GET", f"{ORDERS}/{oid}", who)[1]
 
 
 def test_an_order_with_a_handset_goes_to_its_stacks_only_once_paid(api, shop, andrea, agent, pump, stacks):

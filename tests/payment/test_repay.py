@@ -7,27 +7,13 @@ import concurrent.futures
 from chalicelib.auth import Caller
 from chalicelib.errors import ApiError
 from chalicelib.payment import domain
-from tests.payment.conftest import CALLBACK, PAYMENTS, payment_for, signed, valid  # noqa: F401
+from tests.payment.conftest import CALLBACK, PAYMENTS, level, order, read_order, payment_for, signed, valid  # noqa: F401
 from tests.support.names import CANCELS, CENTRAL, ORDERS, STOCK  # noqa: F401
-from tests.support.orders import andrea_order, settle, workflow_status
+from tests.support.orders import settle, workflow_status
 
 PHONE = "po-phone-x"
 LATER = "2999-01-01T00:00:00.000Z"
 ANDREA = Caller(sub="cust-andrea", role="customer", customer_id="cust-andrea", channel="web")
-
-
-def level(api, who, sid=CENTRAL):
-    return api.call("GET", f"{STOCK}/{sid}", who)[1]["productStockLevel"]["amount"]
-
-
-def order(api, who, *offerings):
-    status, doc, _ = api.call("POST", ORDERS, who, andrea_order(*offerings))
-    assert status == 201, doc
-    return doc
-
-
-def read_order(api, who, oid):
-    return api.call("GET", f"{ORDERS}/{oid}", who)[1]
 
 
 def at_once(fn, n=8):
