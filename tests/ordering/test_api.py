@@ -269,6 +269,53 @@ def test_a_cancel_that_meets_the_decomposition_is_not_dropped(api, demo, andrea,
     assert stacks.orders == {}   # none was sent to a stack
 
 
+
+def test_twenty_cancels_of_one_order_at_once_cancel_each_child_once(api, demo, andrea, silent, pump, monkeypatch):
+    """A channel retrying, a customer tapping twice and an agent at once: twenty cancels of one
+    order sent to its stacks arrive together. Each is answered (201 done, or 422 once the order is
+    cancelled) and none is a 5xx; each child order is cancelled at its stack once and its workflow
+    resumed once; every accepted request is recorded done, a refused one is not recorded."""
+    import json
+    import threading
+
+    from chalicelib.ordering import cancellation
+    from tests.support.orders import children_of, load_order, placed
+
+    order = placed(api, andrea, pump, "po-tv-max", "po-mobile-unlimited")
+    kids = children_of(load_order(order["id"]))
+    sent, resumed = [], []
+    send, resume = cancellation.send_to_stack, cancellation.resume_workflow
+    monkeypatch.setattr(cancellation, "send_to_stack", lambda child, action: (sent.append((child["id"], action)),
+                                                                              send(child, action)))
+    monkeypatch.setattr(cancellation, "resume_workflow", lambda token, state: (resumed.append(state),
+                                                                               resume(token, state)))
+    start, answers = threading.Barrier(20), []
+
+    def cancel():
+        start.wait()
+        status, body, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})
+        answers.append((status, body))
+
+    threads = [threading.Thread(target=cancel) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(s for s, _ in answers)
+    assert set(statuses) <= {201, 422} and statuses[0] == 201, statuses
+    assert all(b["code"] == "orderFinished" for s, b in answers if s == 422), answers
+    assert all(b["state"] == "done" for s, b in answers if s == 201), answers
+    assert sorted(sent) == sorted((k, "cancel") for k in kids)          # each child once at its stack
+    assert resumed == ["cancelled"] * len(kids)
+    done = settle(pump, order["id"], done=("cancelled",))
+    assert done["state"] == "cancelled"
+    assert all(load_order(k).doc["state"] == "cancelled" for k in kids)
+    accepted = sorted(b["id"] for s, b in answers if s == 201)
+    recorded = sorted(json.loads(i["body"]["S"])["id"] if "S" in i.get("body", {}) else None
+                      for i in stored_items("order") if "CancelProductOrder" in json.dumps(i))
+    assert recorded == accepted
+    assert all(api.call("GET", f"{CANCELS}/{rid}", andrea)[1]["state"] == "done" for rid in accepted)
+
 def test_hub_subscribers_get_order_events(api, demo, andrea, agent, stacks, pump):
     from infra.local.listener import Listener
     from tests.ordering.conftest import BASE
