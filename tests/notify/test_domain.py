@@ -16,7 +16,7 @@ NIGHT = dt.datetime(2026, 6, 1, 22, 30, tzinfo=dt.timezone.utc)        # 23:30 i
 
 
 def req(purpose="service", content="Hi {firstName}", **kw):
-    return domain.request(customer_id=kw.pop("customer_id", "c"), purpose=purpose, content=content, **kw)
+    return domain.MessageRequest(customer_id=kw.pop("customer_id", "c"), purpose=purpose, content=content, **kw)
 
 
 def test_sms_when_consented_and_mobile():
@@ -111,12 +111,12 @@ def test_bad_requests_are_400(kw):
 def test_api_request_receivers_and_roles():
     body = {"content": "Hello", "messageType": "sms", "receiver": [{"party": {"id": "cust-andrea"}}], "sender": {}}
     r = domain.api_request(body, "agent", None)
-    assert (r["customerId"], r["channels"], r["purpose"], r["address"], r["resume"]) == \
-        ("cust-andrea", ["sms"], "service", None, True)
-    assert domain.api_request(body, "marketing", None)["purpose"] == "marketing"
+    assert (r.customer_id, r.channels, r.purpose, r.address, r.resume) == ("cust-andrea", ("sms",), "service", None, True)
+    assert domain.api_request(body, "marketing", None).purpose == "marketing"
     raw = domain.api_request({**body, "messageType": "Email", "receiver": [{"email": "p@example.com"}]}, "agent", None)
-    assert (raw["customerId"], raw["address"], raw["channels"]) == (None, "p@example.com", ["email"])
-    assert domain.api_request({**body, "receiver": [{}]}, "agent", None)["unaddressed"] is True
+    assert (raw.customer_id, raw.address, raw.channels) == (None, "p@example.com", ("email",))
+    assert domain.api_request({**body, "receiver": [{}]}, "agent", None).unaddressed is True
+    assert domain.api_request(body, "agent", None, "jrn-1").journey_key == "jrn-1"
 
 
 @pytest.mark.parametrize("change,role,code", [
