@@ -22,9 +22,10 @@ from chalicelib.observability import bind_request, logger, traced
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     bind_request(getattr(context, "aws_request_id", None), event.get("journeyKey"))
-    outcome = service.send(
-        event["messageId"], event["customerId"], event.get("purpose", "service"), event["content"],
-        subject=event.get("subject"), fields=event.get("fields"), channels=event.get("channels"),
+    request = service.MessageRequest(
+        customer_id=event["customerId"], purpose=event.get("purpose", "service"), content=event["content"],
+        subject=event.get("subject"), fields=event.get("fields") or {}, channels=event.get("channels"),
         journey_key=event.get("journeyKey"), related=event.get("related") or (),
         not_before=event.get("notBefore"), reason=event.get("reason"))
+    outcome = service.send(event["messageId"], request)
     return outcome.to_dict()

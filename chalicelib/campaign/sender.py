@@ -194,9 +194,10 @@ def _deliver(campaign: Mapping[str, Any], customer: Mapping[str, Any], chosen: s
         return target.finish(domain.SENT, "social")
     templates = campaign["messageTemplate"]
     try:
-        outcome = notify.send(target.message_id, target.customer_id, domain.PURPOSE, {chosen: templates[chosen]},
-                              subject=templates.get("subject"), fields=fields, channels=[chosen], journey_key=code,
-                              related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}")
+        outcome = notify.send(target.message_id, notify.MessageRequest(
+            customer_id=target.customer_id, purpose=domain.PURPOSE, content={chosen: templates[chosen]},
+            subject=templates.get("subject"), fields=fields, channels=[chosen], journey_key=code,
+            related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}"))
     except notify.SendRefused:
         return target.finish(domain.FAILED, chosen)
     if outcome.status == "sent":

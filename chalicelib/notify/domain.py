@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import string
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib import deferred, settings, tmf
 from chalicelib.customer import domain as customer_rules
@@ -109,10 +109,10 @@ def customer_fields(customer: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: v for k, v in {"firstName": first_name(customer), "name": customer.get("name")}.items() if v}
 
 
-def customer_fields_used(req: Mapping[str, Any]) -> list[str]:
+def customer_fields_used(req: MessageRequest) -> list[str]:
     """The fields a request would fill from its receiver's customer record."""
-    texts = [*req["templates"].values(), *([req["subject"]] if req.get("subject") else [])]
-    given = req.get("fields") or {}
+    texts = [*req.templates.values(), *([req.subject] if req.subject else [])]
+    given = req.fields
     return sorted({f for t in texts for f in template_fields(t) if f in CUSTOMER_FIELDS and f not in given})
 
 
@@ -127,38 +127,84 @@ def channel_list(channels: Iterable[str] | None) -> tuple[str, ...] | None:
     return out
 
 
-def request(*, customer_id: str | None, purpose: str, content: str | Mapping[str, str],
-            subject: str | None = None, fields: Mapping[str, Any] | None = None,
-            channels: Iterable[str] | None = None, journey_key: str | None = None,
-            related: Iterable[Mapping[str, Any]] = (), not_before: str | None = None,
-            address: str | None = None, resume: bool = False, sender_party: Mapping[str, Any] | None = None,
-            extra: Mapping[str, Any] | None = None, unaddressed: bool = False) -> dict[str, Any]:
-    """What to send, checked before anything is written: templates per channel (a string is used
-    for every channel), fields, purpose, the channels in order of preference (None: SMS then
-    email, the customer's preferred channel first), an explicit address (API messages to a
-    number or email, no customer), whether the platform resumes it when deferred, and whether it
-    is recorded although it names nobody to send to (`unaddressed`: the API keeps what it got)."""
-    if purpose not in customer_rules.PURPOSES:
-        raise bad_request(f"purpose must be one of {', '.join(customer_rules.PURPOSES)}", "unknownPurpose")
-    order = channel_list(channels)
-    templates = dict(content) if isinstance(content, Mapping) else {c: content for c in (order or CHANNELS)}
-    if not templates or any(c not in CHANNELS or not isinstance(t, str) or not t for c, t in templates.items()):
-        raise bad_request("content is a non-empty template, or one per channel (sms, email)", "invalidContent")
-    for template in templates.values():
-        check_template(template)
-    values = {str(k): v for k, v in (fields or {}).items()}
-    unknown = sorted(set(values) - set(PERSONAL_FIELDS))
-    if unknown:
-        raise TemplateError(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(PERSONAL_FIELDS)}")
-    if not customer_id and not address and not unaddressed:
-        raise bad_request("a message goes to a customer (customer_id) or to an address", "noReceiver")
-    if not_before is not None:
-        not_before = tmf.iso(tmf.parse_datetime(not_before, "not_before"))
-    return {"customerId": customer_id, "purpose": purpose, "templates": templates, "subject": subject,
-            "fields": values, "channels": list(order) if order else None, "journeyKey": journey_key,
-            "related": [dict(r) for r in related], "notBefore": not_before, "address": address,
-            "resume": resume, "senderParty": dict(sender_party) if sender_party else None,
-            "extra": dict(extra or {}), "unaddressed": unaddressed}
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MessageRequest:
+    """What to send, checked when it is made (before anything is written).
+
+    content: a template, or one per channel ({"sms": ..., "email": ...}); a string is used for
+    every channel in `channels` (else every channel). It is kept as `templates`.
+    fields: values of domain.PERSONAL_FIELDS for the templates (firstName/name come from the
+    customer record). channels: in order of preference (None: SMS then email, the customer's
+    preferred channel first). address: to this address instead of a customer's (API messages to
+    a number or email, the quote approvers). resume: the notify sweep sends it when a deferral or
+    a provider's refusal for now ends (no workflow waits for it). unaddressed: recorded although
+    it names nobody to send to (the API keeps what it got). reason: the interaction's reason.
+
+    The stored form is `to_item()` (the dict kept with the message); `from_item` reads it back,
+    through the same checks."""
+    customer_id: str | None = None
+    purpose: str
+    content: dataclasses.InitVar[str | Mapping[str, str]]
+    templates: Mapping[str, str] = dataclasses.field(init=False)
+    subject: str | None = None
+    fields: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    channels: Sequence[str] | None = None
+    journey_key: str | None = None
+    related: Sequence[Mapping[str, Any]] = ()
+    not_before: str | None = None
+    address: str | None = None
+    resume: bool = False
+    sender_party: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    unaddressed: bool = False
+    reason: str | None = None
+
+    def __post_init__(self, content: str | Mapping[str, str]) -> None:
+        if self.purpose not in customer_rules.PURPOSES:
+            raise bad_request(f"purpose must be one of {', '.join(customer_rules.PURPOSES)}", "unknownPurpose")
+        order = channel_list(self.channels)
+        templates = dict(content) if isinstance(content, Mapping) else {c: content for c in (order or CHANNELS)}
+        if not templates or any(c not in CHANNELS or not isinstance(t, str) or not t for c, t in templates.items()):
+            raise bad_request("content is a non-empty template, or one per channel (sms, email)", "invalidContent")
+        for template in templates.values():
+            check_template(template)
+        values = {str(k): v for k, v in (self.fields or {}).items()}
+        unknown = sorted(set(values) - set(PERSONAL_FIELDS))
+        if unknown:
+            raise TemplateError(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(PERSONAL_FIELDS)}")
+        if not self.customer_id and not self.address and not self.unaddressed:
+            raise bad_request("a message goes to a customer (customer_id) or to an address", "noReceiver")
+        not_before = self.not_before
+        if not_before is not None:
+            not_before = tmf.iso(tmf.parse_datetime(not_before, "not_before"))
+        checked = {"templates": templates, "fields": values, "channels": order or None,
+                   "related": tuple(dict(r) for r in self.related or ()), "not_before": not_before,
+                   "resume": bool(self.resume), "sender_party": dict(self.sender_party) if self.sender_party else None,
+                   "extra": dict(self.extra or {}), "unaddressed": bool(self.unaddressed)}
+        for name, value in checked.items():   # frozen: the checked values are set here, once
+            object.__setattr__(self, name, value)
+
+    def to_item(self) -> dict[str, Any]:
+        """The stored form (camelCase keys, kept with the message; `reason` only when given)."""
+        item = {"customerId": self.customer_id, "purpose": self.purpose, "templates": dict(self.templates),
+                "subject": self.subject, "fields": dict(self.fields),
+                "channels": list(self.channels) if self.channels else None, "journeyKey": self.journey_key,
+                "related": [dict(r) for r in self.related], "notBefore": self.not_before, "address": self.address,
+                "resume": self.resume, "senderParty": dict(self.sender_party) if self.sender_party else None,
+                "extra": dict(self.extra), "unaddressed": self.unaddressed}
+        if self.reason:
+            item["reason"] = self.reason
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> MessageRequest:
+        """A request from its stored form (to_item's, or the same dict as stored before this class)."""
+        return cls(customer_id=item.get("customerId"), purpose=item["purpose"], content=item["templates"],
+                   subject=item.get("subject"), fields=item.get("fields") or {}, channels=item.get("channels"),
+                   journey_key=item.get("journeyKey"), related=item.get("related") or (),
+                   not_before=item.get("notBefore"), address=item.get("address"), resume=bool(item.get("resume")),
+                   sender_party=item.get("senderParty"), extra=item.get("extra") or {},
+                   unaddressed=bool(item.get("unaddressed")), reason=item.get("reason"))
 
 
 # --- channel choice ---------------------------------------------------------------------------
@@ -171,44 +217,44 @@ class Plan:
     not_before: str | None = None
 
 
-def candidate_channels(req: Mapping[str, Any], customer: Mapping[str, Any] | None) -> list[str]:
-    if req.get("channels"):
-        return [c for c in req["channels"] if c in req["templates"]]
-    order = [c for c in DEFAULT_CHANNELS if c in req["templates"]]
+def candidate_channels(req: MessageRequest, customer: Mapping[str, Any] | None) -> list[str]:
+    if req.channels:
+        return [c for c in req.channels if c in req.templates]
+    order = [c for c in DEFAULT_CHANNELS if c in req.templates]
     preferred = ((customer or {}).get("contactPreference") or {}).get("preferredChannel")
     return sorted(order, key=lambda c: c != preferred)
 
 
-def plan(req: Mapping[str, Any], customer: Mapping[str, Any] | None, now: dt.datetime) -> Plan:
+def plan(req: MessageRequest, customer: Mapping[str, Any] | None, now: dt.datetime) -> Plan:
     """Where the message goes now: the first candidate channel the customer consented to for the
     purpose and can be reached through; in quiet hours, deferred until they end; else nothing,
     with every channel's reason."""
-    if req.get("notBefore") and tmf.parse_datetime(req["notBefore"], "notBefore") > now:
-        return Plan("defer", "not before the requested time", not_before=req["notBefore"])
+    if req.not_before and tmf.parse_datetime(req.not_before, "notBefore") > now:
+        return Plan("defer", "not before the requested time", not_before=req.not_before)
     channels = candidate_channels(req, customer)
-    if req.get("address"):
-        return Plan("send", "addressed by the sender", channels[0], req["address"])
+    if req.address:
+        return Plan("send", "addressed by the sender", channels[0], req.address)
     if customer is None:
         return Plan("skip", "unknown customer")
     reasons = []
     for channel in channels:
-        decision = customer_rules.contact_decision(customer, channel, req["purpose"], now)
+        decision = customer_rules.contact_decision(customer, channel, req.purpose, now)
         if decision["allowed"]:
-            return Plan("send", decision["reason"], channel, customer_rules.contact_address(customer, channel, req["purpose"]))
+            return Plan("send", decision["reason"], channel, customer_rules.contact_address(customer, channel, req.purpose))
         if decision.get("notBefore"):
             return Plan("defer", decision["reason"], channel, not_before=decision["notBefore"])
         reasons.append(decision["reason"])
     return Plan("skip", "; ".join(reasons) or "no channel")
 
 
-def compose(req: Mapping[str, Any], channel: str, customer: Mapping[str, Any] | None) -> tuple[str, str | None]:
+def compose(req: MessageRequest, channel: str, customer: Mapping[str, Any] | None) -> tuple[str, str | None]:
     """The text (and, for email, the subject) for `channel`, its fields filled in."""
-    values = {**customer_fields(customer), **req["fields"]}
-    text = render(req["templates"][channel], values)
+    values = {**customer_fields(customer), **req.fields}
+    text = render(req.templates[channel], values)
     limit = SMS_MAX_CHARS if channel == "sms" else EMAIL_MAX_CHARS
     if len(text) > limit:
         raise bad_request(f"the {channel} text would be {len(text)} characters; at most {limit}", "contentTooLong")
-    subject = render(req["subject"], values) if channel == "email" and req.get("subject") else None
+    subject = render(req.subject, values) if channel == "email" and req.subject else None
     return text, (subject or DEFAULT_SUBJECT) if channel == "email" else None
 
 
@@ -222,12 +268,12 @@ def sender(channel: str, party: Mapping[str, Any] | None = None) -> dict[str, An
     return out
 
 
-def receiver(req: Mapping[str, Any], customer_href: str | None) -> list[dict[str, Any]]:
-    given = dict((req.get("extra") or {}).get("receiver") or {})
-    if req.get("customerId"):
-        given.setdefault("id", req["customerId"])
+def receiver(req: MessageRequest, customer_href: str | None) -> list[dict[str, Any]]:
+    given = dict(req.extra.get("receiver") or {})
+    if req.customer_id:
+        given.setdefault("id", req.customer_id)
         party = dict(given.get("party") or {})
-        party.setdefault("id", req["customerId"])
+        party.setdefault("id", req.customer_id)
         party.setdefault("role", "customer")
         party.setdefault("@referredType", customer_rules.CUSTOMER_TYPE)
         if customer_href:
@@ -236,29 +282,29 @@ def receiver(req: Mapping[str, Any], customer_href: str | None) -> list[dict[str
     return [given]
 
 
-def new_message(message_id: str, href: str, req: Mapping[str, Any], at: str, customer_href: str | None) -> dict[str, Any]:
+def new_message(message_id: str, href: str, req: MessageRequest, at: str, customer_href: str | None) -> dict[str, Any]:
     """The communicationMessage as first stored (state initial), before a channel is chosen."""
     channel = candidate_channels(req, None)[0]
-    extra = {k: v for k, v in (req.get("extra") or {}).items() if k not in ("receiver", *SERVER_OWNED)}
+    extra = {k: v for k, v in req.extra.items() if k not in ("receiver", *SERVER_OWNED)}
     doc: dict[str, Any] = {
         **extra,
         "id": message_id, "href": href, "@type": MESSAGE_TYPE,
-        "messageType": MESSAGE_TYPES[channel], "content": req["templates"][channel],
-        "receiver": receiver(req, customer_href), "sender": sender(channel, req.get("senderParty")),
+        "messageType": MESSAGE_TYPES[channel], "content": req.templates[channel],
+        "receiver": receiver(req, customer_href), "sender": sender(channel, req.sender_party),
         "state": INITIAL, "creationDate": at, "lastUpdate": at,
     }
     doc["characteristic"] = [*[c for c in doc.get("characteristic") or [] if c.get("name") != "purpose"],
-                             {"name": "purpose", "value": req["purpose"]}]
-    if req.get("subject") and "email" in req["templates"]:
-        doc["subject"] = req["subject"]
-    if req.get("journeyKey"):
-        doc["journeyKey"] = req["journeyKey"]
-    if req.get("related"):
-        doc["relatedEntity"] = req["related"]
+                             {"name": "purpose", "value": req.purpose}]
+    if req.subject and "email" in req.templates:
+        doc["subject"] = req.subject
+    if req.journey_key:
+        doc["journeyKey"] = req.journey_key
+    if req.related:
+        doc["relatedEntity"] = [dict(r) for r in req.related]
     return doc
 
 
-def accepted_view(doc: Mapping[str, Any], req: Mapping[str, Any]) -> dict[str, Any]:
+def accepted_view(doc: Mapping[str, Any], req: MessageRequest) -> dict[str, Any]:
     """The message as it was accepted (state initial), for a sender that may not know the
     customer: the same answer whether it was sent, held or not sent, and whether the customer
     exists (no state reason, no channel chosen by her consent, no link to her record)."""
@@ -294,7 +340,8 @@ def _characteristic(body: Mapping[str, Any], name: str) -> Any:
     return next((c.get("value") for c in body.get("characteristic") or [] if c.get("name") == name), None)
 
 
-def api_request(body: Mapping[str, Any], role: str, sender_party: Mapping[str, Any] | None) -> dict[str, Any]:
+def api_request(body: Mapping[str, Any], role: str, sender_party: Mapping[str, Any] | None,
+                journey_key: str | None = None) -> MessageRequest:
     """A POSTed communicationMessage as a send request. The receiver is a customer (party id: its
     consent is checked), or a phone number / email (agents and channels only, service
     messages). Marketing messages are always for the marketing purpose."""
@@ -323,11 +370,10 @@ def api_request(body: Mapping[str, Any], role: str, sender_party: Mapping[str, A
     extra = {k: v for k, v in body.items()
              if k not in ("content", "messageType", "sender", "subject", "state", *SERVER_OWNED)}
     extra["receiver"] = dict(target)
-    req = request(customer_id=party_id, purpose=purpose, content={channel: body["content"]},
-                  subject=body.get("subject"), channels=(channel,), address=address, not_before=not_before,
-                  resume=True, sender_party=sender_party, extra=extra,
-                  unaddressed=party_id is None and address is None)
-    return req
+    return MessageRequest(customer_id=party_id, purpose=purpose, content={channel: body["content"]},
+                          subject=body.get("subject"), channels=(channel,), journey_key=journey_key,
+                          address=address, not_before=not_before, resume=True, sender_party=sender_party,
+                          extra=extra, unaddressed=party_id is None and address is None)
 
 
 def unaddressed_reason(channel: str) -> str:

@@ -1,10 +1,11 @@
 """Notifications: the one way any context sends a customer an SMS or email, and the TMF681 use
 cases behind the API.
 
-    outcome = send("reminder-1-b-42", "cust-andrea", "service",
-                   {"sms": "Hi {firstName}, need a hand? {link}", "email": "..."},
-                   fields={"link": url}, subject="Your basket", journey_key="jrn-1",
-                   related=[{"id": "b-42", "@referredType": "ShoppingCart"}], reason="basket reminder")
+    outcome = send("reminder-1-b-42", MessageRequest(
+        customer_id="cust-andrea", purpose="service",
+        content={"sms": "Hi {firstName}, need a hand? {link}", "email": "..."},
+        fields={"link": url}, subject="Your basket", journey_key="jrn-1",
+        related=[{"id": "b-42", "@referredType": "ShoppingCart"}], reason="basket reminder"))
     outcome.status   # "sent" | "deferred" (quiet hours: try again at outcome.not_before) | "skipped"
 
 Idempotent on the message id: the message record is written before the provider is called
@@ -17,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from chalicelib import access as rights
 from chalicelib import deferred, settings, tmf
@@ -27,7 +28,7 @@ from chalicelib.customer import access
 from chalicelib.customer import load_customer
 from chalicelib.errors import ApiError, conflict, forbidden, not_found, precondition_failed
 from chalicelib.notify import domain, store, transport
-from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, TemplateError
+from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, MessageRequest, TemplateError
 from chalicelib.notify.store import Stored
 from chalicelib.observability import logger
 
@@ -39,8 +40,8 @@ SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
 MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
-__all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "SendError", "TransientSendError", "SendRefused",
-           "TemplateError"]
+__all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "MessageRequest", "SendError", "TransientSendError",
+           "SendRefused", "TemplateError"]
 
 
 class SendError(Exception):
@@ -82,38 +83,22 @@ def message_href(message_id: str) -> str:
 
 
 # --- the entry point for every context --------------------------------------------------------
-def send(message_id: str, customer_id: str | None, purpose: str, content: str | Mapping[str, str], *,
-         subject: str | None = None, fields: Mapping[str, Any] | None = None,
-         channels: Iterable[str] | None = None, journey_key: str | None = None,
-         related: Iterable[Mapping[str, Any]] = (), not_before: str | None = None,
-         reason: str | None = None, address: str | None = None, resume: bool = False) -> Outcome:
-    """Send customer `customer_id` a message for `purpose` (service | marketing), once per
-    `message_id` (derive it from what it is about, e.g. f"basket-reminder-1-{basket_id}").
+def send(message_id: str, request: MessageRequest) -> Outcome:
+    """Send what `request` says (its customer, purpose, templates...: domain.MessageRequest), once
+    per `message_id` (derive it from what it is about, e.g. f"basket-reminder-1-{basket_id}").
 
-    content: a template, or one per channel ({"sms": ..., "email": ...}); `{field}` names one of
-    domain.PERSONAL_FIELDS, filled from `fields` (and firstName/name from the customer record).
-    channels: in order of preference; None is SMS then email, the customer's preferred first.
     The first channel with consent for the purpose and a contact medium is used; in quiet hours
     the outcome is `deferred` until they end (call again then, same id); with none, `skipped`
-    and the message is recorded `cancelled` with the reason. Raises TemplateError (400) for a bad
-    template before anything is written, TransientSendError / SendRefused as above.
-    address: to this address instead of a customer's (staff, e.g. the quote approvers: customer_id
-    None, no personal fields); resume: a message deferred or refused for now is sent by the notify
-    sweep when its time comes (no workflow waits for it)."""
-    req = domain.request(customer_id=customer_id, purpose=purpose, content=content, subject=subject,
-                         fields=fields, channels=channels, journey_key=journey_key, related=related,
-                         not_before=not_before, address=address, resume=resume)
-    if reason:
-        req["reason"] = reason
-    return _deliver(message_id, req, store.load(message_id))
+    and the message is recorded `cancelled` with the reason. A bad template raises TemplateError
+    (400) when the request is made, before anything is written; TransientSendError / SendRefused
+    as above. A request with `resume` deferred or refused for now is sent by the notify sweep
+    when its time comes (no workflow waits for it)."""
+    return _deliver(message_id, request, store.load(message_id))
 
 
 def deliver(message_id: str) -> Outcome:
     """Send a stored message now, as its first request said (the sweep's resends)."""
-    stored = store.load(message_id)
-    if stored is None:
-        raise not_found("communicationMessage", message_id)
-    return _deliver(message_id, stored.request, stored)
+    return _deliver(message_id, None, store.load(message_id))
 
 
 def cancel(message_id: str, reason: str = "cancelled") -> bool:
@@ -122,7 +107,7 @@ def cancel(message_id: str, reason: str = "cancelled") -> bool:
     stored = store.load(message_id)
     if stored is None or stored.state == CANCELLED:
         return stored is not None
-    if stored.state not in (INITIAL, FAILED) or stored.deleted:
+    if stored.state not in (INITIAL, FAILED) or stored.deleted or stored.request is None:
         return False
     try:
         store.write(domain.with_state(stored.doc, CANCELLED, tmf.now_iso(), reason), stored.request, stored.version)
@@ -158,7 +143,7 @@ def _channel(doc: Mapping[str, Any]) -> str:
 def _finished(stored: Stored) -> Outcome:
     """A message handled before: the same outcome again, nothing sent."""
     doc = stored.doc
-    if stored.deleted or stored.state == CANCELLED:
+    if stored.deleted or stored.request is None or stored.state == CANCELLED:
         return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True)
     if stored.state == FAILED:
         raise SendRefused(doc["id"], doc.get("stateReason") or "the provider refused it")
@@ -166,14 +151,15 @@ def _finished(stored: Stored) -> Outcome:
     return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True)
 
 
-def _write(doc: dict[str, Any], req: dict[str, Any], version: int | None, **kwargs: Any) -> int:
+def _write(doc: dict[str, Any], req: MessageRequest, version: int | None, **kwargs: Any) -> int:
     try:
         return store.write(doc, req, version, **kwargs)
     except store.StaleVersion:
         raise TransientSendError(doc["id"], "another attempt is handling it; try again") from None
 
 
-def _deliver(message_id: str, req: dict[str, Any], stored: Stored | None) -> Outcome:
+def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None) -> Outcome:
+    """Send `req` as message `message_id`, or (req None) the stored message again."""
     now = tmf.now()
     if stored is not None:
         if stored.deleted or stored.state in (COMPLETED, CANCELLED) or (stored.state == FAILED and not stored.retryable):
@@ -181,19 +167,21 @@ def _deliver(message_id: str, req: dict[str, Any], stored: Stored | None) -> Out
         if stored.state == IN_PROGRESS and stored.lease > time.time():
             raise TransientSendError(message_id, "another attempt is sending it; try again")
         req = stored.request   # the first request decides what is sent
-    customer_id = req.get("customerId")
+    if req is None:
+        raise not_found("communicationMessage", message_id)
+    customer_id = req.customer_id
     found = load_customer(customer_id) if customer_id else None
     customer = found[0] if found else None
     at = tmf.iso(now)
     doc = stored.doc if stored else domain.new_message(
         message_id, message_href(message_id), req, at, customers.customer_href(customer_id) if customer_id else None)
     version, attempts = (stored.version, stored.attempts) if stored else (None, 0)
-    if req.get("unaddressed"):
+    if req.unaddressed:
         plan = domain.Plan("skip", domain.unaddressed_reason(_channel(doc)))
     else:
         plan = domain.plan(req, customer, now)
-    log = {"messageId": message_id, "customerId": customer_id, "purpose": req["purpose"],
-           "journey_key": req.get("journeyKey")}
+    log = {"messageId": message_id, "customerId": customer_id, "purpose": req.purpose,
+           "journey_key": req.journey_key}
     if plan.action == "skip":
         doc = domain.with_state(doc, CANCELLED, at, f"not sent: {plan.reason}")
         _write(doc, req, version, attempts=attempts)
@@ -201,30 +189,30 @@ def _deliver(message_id: str, req: dict[str, Any], stored: Stored | None) -> Out
         return _outcome(doc, "skipped", plan.reason)
     if plan.action == "defer":
         doc = domain.with_state(doc, INITIAL, at, f"waiting: {plan.reason}", scheduledSendTime=plan.not_before)
-        _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.get("resume") else None)
+        _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.resume else None)
         logger.info("message deferred", extra={**log, "notBefore": plan.not_before, "reason": plan.reason})
         return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before)
     return _send(doc, req, version, attempts + 1, plan, customer, log)
 
 
-def _send(doc: dict[str, Any], req: dict[str, Any], version: int | None, attempt: int, plan: domain.Plan,
+def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt: int, plan: domain.Plan,
           customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
     channel = plan.channel or "sms"
     text, subject = domain.compose(req, channel, customer)
     at = tmf.now_iso()
-    doc = domain.with_state(domain.sent_as(doc, channel, text, subject, req.get("senderParty")), IN_PROGRESS, at,
+    doc = domain.with_state(domain.sent_as(doc, channel, text, subject, req.sender_party), IN_PROGRESS, at,
                             sendTime=at, tryTimes=attempt)
     doc.pop("scheduledSendTime", None)
     version = _write(doc, req, version, attempts=attempt, lease=int(time.time()) + settings.notify_lease_seconds())
     try:
-        transport.send(channel, plan.address or "", text, subject, req["purpose"])
+        transport.send(channel, plan.address or "", text, subject, req.purpose)
     except transport.ProviderError as exc:
-        give_up = not exc.transient or (req.get("resume") and attempt >= settings.notify_max_attempts())
+        give_up = not exc.transient or (req.resume and attempt >= settings.notify_max_attempts())
         failed = domain.with_state(doc, FAILED, tmf.now_iso(), f"{channel} provider: {exc}"
                                    + ("" if give_up else "; will be retried"))
         retry_at = tmf.iso(tmf.now() + dt.timedelta(seconds=settings.notify_retry_seconds() * attempt))
         store.write(failed, req, version, retryable=not give_up, attempts=attempt,
-                    due_at=retry_at if req.get("resume") and not give_up else None)
+                    due_at=retry_at if req.resume and not give_up else None)
         logger.warning("message send failed", extra={**log, "channel": channel, "error": exc.code,
                                                       "retryable": not give_up, "attempt": attempt})
         raise (SendRefused if give_up else TransientSendError)(doc["id"], str(exc)) from None
@@ -236,14 +224,14 @@ def _send(doc: dict[str, Any], req: dict[str, Any], version: int | None, attempt
     return _outcome(doc, "sent", plan.reason, channel)
 
 
-def _record_interaction(doc: Mapping[str, Any], req: Mapping[str, Any]) -> None:
+def _record_interaction(doc: Mapping[str, Any], req: MessageRequest) -> None:
     """Every message sent is a TMF683 interaction on the customer's journey (idempotent on id)."""
     channel = _channel(doc)
     item = {"id": doc["id"], "href": doc.get("href"), "@referredType": domain.MESSAGE_TYPE}
     interactions.record_interaction(
-        f"message-{doc['id']}", reason=req.get("reason") or f"{req['purpose']} {channel} message sent",
-        channel=channel, direction="outbound", customer_id=req.get("customerId"),
-        items=[item, *req.get("related", [])], journey_key=req.get("journeyKey"),
+        f"message-{doc['id']}", reason=req.reason or f"{req.purpose} {channel} message sent",
+        channel=channel, direction="outbound", customer_id=req.customer_id,
+        items=[item, *req.related], journey_key=req.journey_key,
         occurred_at=doc.get("sendTimeComplete") or doc.get("sendTime"))
 
 
@@ -257,13 +245,12 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     """POST communicationMessage: stored and sent at once (or held by quiet hours, then sent by
     the sweep). 201 whatever the outcome: the message's state and stateReason say it."""
     access.check_roles(caller, *SENDERS)
-    req = domain.api_request(body, caller.role, _sender_party(caller))
-    used = domain.customer_fields_used(req) if req.get("customerId") else []
+    req = domain.api_request(body, caller.role, _sender_party(caller), journey_key)
+    used = domain.customer_fields_used(req) if req.customer_id else []
     if used and not rights.may(caller, "customerPersonalData", rights.READ):
         # Refused before the customer is read: nothing rendered, nothing sent, existence not told.
         raise forbidden(f"role {caller.role!r} may not fill {', '.join('{' + f + '}' for f in used)} from a "
                         "customer's record; send the text without them, or as an agent")
-    req["journeyKey"] = journey_key
     message_id = tmf.new_id()
     try:
         _deliver(message_id, req, None)
@@ -271,7 +258,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         pass   # recorded as failed (retryable ones are retried by the sweep)
     stored = store.load(message_id)
     assert stored is not None
-    if req.get("customerId") and not rights.may(caller, "customerPersonalData", rights.READ):
+    if req.customer_id and not rights.may(caller, "customerPersonalData", rights.READ):
         # The sender may not know the customer: what became of the message (sent, not sent to an
         # unknown customer, held by consent or quiet hours) would tell it. It reads "accepted".
         return domain.accepted_view(stored.doc, req), stored.version
@@ -281,8 +268,8 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
 def _visible(message_id: str, caller: Caller) -> Stored:
     access.check_roles(caller, *READERS)
     stored = store.load(message_id)
-    if stored is None or stored.deleted or (
-            caller.role == "customer" and stored.request.get("customerId") != caller.customer_id):
+    if stored is None or stored.deleted or stored.request is None or (
+            caller.role == "customer" and stored.request.customer_id != caller.customer_id):
         raise not_found("communicationMessage", message_id)
     return stored
 
@@ -323,6 +310,7 @@ def update(message_id: str, patch: Mapping[str, Any], caller: Caller,
     stored = _visible(message_id, caller)
     _checked_version(stored, if_match)
     doc = domain.patched(stored.doc, patch, tmf.now_iso())
+    assert stored.request is not None   # _visible: a deleted message is not found
     try:
         version = store.write(doc, stored.request, stored.version, retryable=stored.retryable,
                               attempts=stored.attempts, lease=stored.lease,
@@ -333,7 +321,7 @@ def update(message_id: str, patch: Mapping[str, Any], caller: Caller,
 
 
 def _due_at(stored: Stored) -> str | None:
-    if not stored.request.get("resume") or stored.state not in (INITIAL, FAILED):
+    if stored.request is None or not stored.request.resume or stored.state not in (INITIAL, FAILED):
         return None
     if stored.state == FAILED and not stored.retryable:
         return None

@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import settings
 from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
+from chalicelib.notify.domain import MessageRequest
 from chalicelib.notify.models import MessageRecord
 
 KIND = "message"
@@ -20,7 +21,7 @@ MAX_ID = 256
 @dataclasses.dataclass
 class Stored:
     doc: dict[str, Any]
-    request: dict[str, Any]
+    request: MessageRequest | None   # None once deleted (bury keeps no content)
     version: int
     retryable: bool = False
     attempts: int = 0
@@ -43,19 +44,20 @@ def load(message_id: str) -> Stored | None:
         rec = MessageRecord.get(message_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return Stored(rec.body or {}, rec.request or {}, rec.version, bool(rec.retryable), int(rec.attempts or 0),
+    request = MessageRequest.from_item(rec.request) if rec.request else None
+    return Stored(rec.body or {}, request, rec.version, bool(rec.retryable), int(rec.attempts or 0),
                   int(rec.lease or 0), deleted=rec.kind is None)
 
 
-def write(doc: dict[str, Any], request: dict[str, Any], version: int | None, *, retryable: bool = False,
+def write(doc: dict[str, Any], request: MessageRequest, version: int | None, *, retryable: bool = False,
           attempts: int = 0, lease: int = 0, due_at: str | None = None) -> int:
     """Insert (version None: it must not exist) or replace the message stored at `version`;
     StaleVersion otherwise. `due_at` puts it on the platform's resend list."""
     created = doc.get("creationDate") or ""
-    rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.get("customerId"),
+    rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.customer_id,
                         due=DUE if due_at else None, due_at=due_at, state=doc.get("state"),
                         retryable=1 if retryable else None, attempts=attempts or None, lease=lease or None,
-                        request=request, body=doc, expires=_expires())
+                        request=request.to_item(), body=doc, expires=_expires())
     if version is not None:
         rec.version = version
     return _save(rec)

@@ -441,19 +441,21 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
         text = APPROVAL_EMAIL.format(quote=new["id"], version=new.get("version"), customer=domain.customer_of(new),
                                      why=why, prices=domain.summary(new),
                                      worklist=f"{tmf.base_url()}{domain.API_ROOT}/quote?state=pending")
-        notify.send(mid, None, "service", {"email": _literal(text)}, subject=APPROVAL_SUBJECT, channels=["email"],
-                    address=settings.quote_approvers_email(), resume=True, reason="quote waits for approval",
-                    related=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE}])
+        notify.send(mid, notify.MessageRequest(
+            purpose="service", content={"email": _literal(text)}, subject=APPROVAL_SUBJECT, channels=["email"],
+            address=settings.quote_approvers_email(), resume=True, reason="quote waits for approval",
+            related=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE}]))
         sent.append(mid)
     if new["state"] == domain.APPROVED and domain.customer_of(new):
         number = domain.version_of(new)
         mid = f"quote-{new['id']}-v{number}"
         text = CUSTOMER_EMAIL.format(version=number, until=new["validFor"]["endDateTime"],
                                      prices=_literal(domain.summary(new)))
-        notify.send(mid, domain.customer_of(new), "service", {"email": text}, subject=CUSTOMER_SUBJECT,
-                    channels=["email"], address=_accepting_contact(domain.customer_of(new)), fields={"link": accept_link(new["id"], number, new["validFor"]["endDateTime"])},
-                    resume=True, reason="quote sent to the customer",
-                    related=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE}])
+        notify.send(mid, notify.MessageRequest(
+            customer_id=domain.customer_of(new), purpose="service", content={"email": text}, subject=CUSTOMER_SUBJECT,
+            channels=["email"], address=_accepting_contact(domain.customer_of(new)), fields={"link": accept_link(new["id"], number, new["validFor"]["endDateTime"])},
+            resume=True, reason="quote sent to the customer",
+            related=[{"id": new["id"], "href": new.get("href"), "@referredType": domain.TYPE}]))
         sent.append(mid)
     return sent
 

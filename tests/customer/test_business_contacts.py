@@ -196,8 +196,8 @@ def test_an_organisations_service_messages_go_to_its_technical_contact_marketing
     org["relatedParty"][2]["contactMedium"] = [{"mediumType": "email",
                                                 "characteristic": {"emailAddress": "tess@org-m.example.com"}}]
     now = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
-    service = notify.request(customer_id="org-m", purpose="service", content={"email": "Your order shipped"})
-    marketing = notify.request(customer_id="org-m", purpose="marketing", content={"email": "New offers"})
+    service = notify.MessageRequest(customer_id="org-m", purpose="service", content={"email": "Your order shipped"})
+    marketing = notify.MessageRequest(customer_id="org-m", purpose="marketing", content={"email": "New offers"})
     assert notify.plan(service, org, now).address == "tess@org-m.example.com"
     assert notify.plan(marketing, org, now).address == "it@org-m.example.com"
     # no technical contact reachable by email: the organisation's own address

@@ -127,7 +127,8 @@ def test_cancel_and_delete(call, who, demo, clock):
     assert call("DELETE", f"/communicationMessage/{held['id']}", who["agent"])[0] == 404
     assert call("GET", "/communicationMessage", who["agent"])[1] == []
     # the id is kept: sending it again does nothing
-    assert service.send(held["id"], "cust-andrea", "service", "x").duplicate is True and sms_sent() == []
+    again = service.MessageRequest(customer_id="cust-andrea", purpose="service", content="x")
+    assert service.send(held["id"], again).duplicate is True and sms_sent() == []
 
 
 @pytest.mark.parametrize("body,code", [

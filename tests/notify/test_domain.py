@@ -16,7 +16,7 @@ NIGHT = dt.datetime(2026, 6, 1, 22, 30, tzinfo=dt.timezone.utc)        # 23:30 i
 
 
 def req(purpose="service", content="Hi {firstName}", **kw):
-    return domain.request(customer_id=kw.pop("customer_id", "c"), purpose=purpose, content=content, **kw)
+    return domain.MessageRequest(customer_id=kw.pop("customer_id", "c"), purpose=purpose, content=content, **kw)
 
 
 def test_sms_when_consented_and_mobile():
@@ -99,24 +99,44 @@ def test_sms_too_long_is_400():
         domain.compose(req(content="x" * 1601), "sms", ANDREA)
 
 
-@pytest.mark.parametrize("kw", [dict(purpose="spam"), dict(channels=["fax"]), dict(channels=[]),
-                                dict(content=""), dict(content={"fax": "x"}), dict(not_before="soon"),
-                                dict(customer_id=None)])
-def test_bad_requests_are_400(kw):
+@pytest.mark.parametrize("kw,code", [
+    (dict(purpose="spam"), "unknownPurpose"), (dict(channels=["fax"]), "unknownChannel"),
+    (dict(channels=[]), "unknownChannel"), (dict(content=""), "invalidContent"),
+    (dict(content={"fax": "x"}), "invalidContent"), (dict(content={"sms": 5}), "invalidContent"),
+    (dict(fields={"email": "x"}), "invalidTemplate"), (dict(not_before="soon"), "invalidInput"),
+    (dict(customer_id=None), "noReceiver"),
+])
+def test_bad_requests_are_400(kw, code):
     with pytest.raises(ApiError) as err:
         req(**kw)
-    assert err.value.status == 400
+    assert (err.value.status, err.value.code) == (400, code)
+
+
+def test_a_request_is_checked_once_and_stored_as_before():
+    r = req(content="Hi {firstName}", channels=["email", "email"], fields={"link": "https://x/l"}, resume=1,
+            not_before="2026-06-01T13:00:00+01:00", related=[{"id": "b1", "@referredType": "ShoppingCart"}])
+    # the dict domain.request() returned (and notify's store keeps): same keys, same values
+    assert r.to_item() == {"customerId": "c", "purpose": "service", "templates": {"email": "Hi {firstName}"},
+                           "subject": None, "fields": {"link": "https://x/l"}, "channels": ["email"],
+                           "journeyKey": None, "related": [{"id": "b1", "@referredType": "ShoppingCart"}],
+                           "notBefore": "2026-06-01T12:00:00.000Z", "address": None, "resume": True,
+                           "senderParty": None, "extra": {}, "unaddressed": False}
+    assert "reason" not in r.to_item() and req(reason="why").to_item()["reason"] == "why"
+    assert domain.MessageRequest.from_item(r.to_item()) == r
+    assert req().to_item()["templates"] == {"sms": "Hi {firstName}", "email": "Hi {firstName}"}
+    with pytest.raises(AttributeError):
+        r.purpose = "marketing"   # frozen
 
 
 def test_api_request_receivers_and_roles():
     body = {"content": "Hello", "messageType": "sms", "receiver": [{"party": {"id": "cust-andrea"}}], "sender": {}}
     r = domain.api_request(body, "agent", None)
-    assert (r["customerId"], r["channels"], r["purpose"], r["address"], r["resume"]) == \
-        ("cust-andrea", ["sms"], "service", None, True)
-    assert domain.api_request(body, "marketing", None)["purpose"] == "marketing"
+    assert (r.customer_id, r.channels, r.purpose, r.address, r.resume) == ("cust-andrea", ("sms",), "service", None, True)
+    assert domain.api_request(body, "marketing", None).purpose == "marketing"
     raw = domain.api_request({**body, "messageType": "Email", "receiver": [{"email": "p@example.com"}]}, "agent", None)
-    assert (raw["customerId"], raw["address"], raw["channels"]) == (None, "p@example.com", ["email"])
-    assert domain.api_request({**body, "receiver": [{}]}, "agent", None)["unaddressed"] is True
+    assert (raw.customer_id, raw.address, raw.channels) == (None, "p@example.com", ("email",))
+    assert domain.api_request({**body, "receiver": [{}]}, "agent", None).unaddressed is True
+    assert domain.api_request(body, "agent", None, "jrn-1").journey_key == "jrn-1"
 
 
 @pytest.mark.parametrize("change,role,code", [

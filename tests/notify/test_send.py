@@ -14,7 +14,7 @@ import pytest
 from chalicelib import settings
 from chalicelib.customer import store as customer_store
 from chalicelib.notify import service, store
-from chalicelib.notify.service import SendRefused, TemplateError, TransientSendError
+from chalicelib.notify.service import MessageRequest, SendRefused, TemplateError, TransientSendError
 from chalicelib.observability import logger
 from infra import resources
 from infra.resources import StateMachine
@@ -30,8 +30,9 @@ MACHINE = StateMachine("notify-send-test", str(pathlib.Path(__file__).with_name(
 
 def remind(message_id="reminder-1-b1", customer_id="cust-andrea", **kw):
     kw.setdefault("fields", {"link": "https://shop.example/l/tok"})
-    return service.send(message_id, customer_id, kw.pop("purpose", "service"), kw.pop("content", REMINDER),
-                        journey_key="jrn-b1", related=[{"id": "b1", "@referredType": "ShoppingCart"}], **kw)
+    return service.send(message_id, MessageRequest(
+        customer_id=customer_id, purpose=kw.pop("purpose", "service"), content=kw.pop("content", REMINDER),
+        journey_key="jrn-b1", related=[{"id": "b1", "@referredType": "ShoppingCart"}], **kw))
 
 
 def test_sms_lands_in_sns_with_message_and_interaction(demo, clock):
@@ -131,10 +132,12 @@ def test_an_attempt_in_progress_holds_the_message(demo, clock):
     doc = {**stored.doc, "state": "inProgress"}
     store.write(doc, stored.request, stored.version, lease=int(time.time()) + 60)
     with pytest.raises(TransientSendError, match="another attempt"):
-        service.send("held", "cust-andrea", "marketing", "x", channels=["email"])
+        service.send("held", MessageRequest(customer_id="cust-andrea", purpose="marketing", content="x",
+                                            channels=["email"]))
     stored = store.load("held")
     store.write(doc, stored.request, stored.version, lease=int(time.time()) - 1)   # that attempt died
-    assert service.send("held", "cust-andrea", "marketing", "x", channels=["email"]).status == "sent"
+    assert service.send("held", MessageRequest(customer_id="cust-andrea", purpose="marketing", content="x",
+                                               channels=["email"])).status == "sent"
     assert len(emails_sent()) == 2
 
 
