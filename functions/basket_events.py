@@ -1,5 +1,5 @@
 """Basket table stream -> TMF663 hub events, the hand-over interactions and the abandoned-basket
-process (chalicelib.recovery.sessions.on_change: start, stop or approve a recovery session).
+process (chalicelib.recovery's on_change: start, stop or approve a recovery session).
 
 One consumer for all three, because AWS advises at most two readers per stream shard (the other
 is campaign attribution).
@@ -19,17 +19,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib import deferred, idempotency, streams
+from chalicelib import idempotency, streams
+from chalicelib import customer as customers   # its public surface: only some records need it
 from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
 from chalicelib.recovery import domain as recovery_domain
-from chalicelib.recovery import sessions as recovery
-
-# imported on first use (chalicelib/deferred.py): only some records need it
-interactions = deferred.module("chalicelib.customer.interactions")
+from chalicelib.recovery import on_change as recovery_on_change   # loaded at import: nearly every record
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 PLATFORM_CHANNEL = "backoffice"
@@ -47,7 +45,7 @@ def _handover(old: dict | None, new: dict, version: int) -> None:
     by = (context.get("lastChange") or {}).get("by") or {}
     agent = domain.agent_of(new) or domain.agent_of(old or {})
     reason, direction = what
-    interactions.record_interaction(
+    customers.record_interaction(
         f"basket-{new['id']}-v{version}", reason=reason, channel=by.get("channel") or PLATFORM_CHANNEL,
         direction=direction, customer_id=customer_id,
         parties=[customer_domain.agent_party(agent)] if agent else [],
@@ -70,7 +68,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     version = int((streams.change(record).new_image or {}).get("version") or 0)
     if new is not None:
         _handover(old, new, version)
-    did = recovery.on_change(old, new, version)
+    did = recovery_on_change(old, new, version)
     # once the record's work is done, and once per record (a redelivered one counts nothing)
     count_once(streams.event_id(record), [(name, None) for name in business_counts(old, new)])
     logger.info("basket change", extra={"basketId": streams.key(record, "pk"), "status": (new or {}).get("status"),

@@ -7,14 +7,14 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.observability import logger, metrics, traced
-from chalicelib.recovery import sessions
+from chalicelib.recovery import sweep_approved   # its public surface; loaded at import
 
 
 @traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    counts = sessions.sweep_approved()
+    counts = sweep_approved()
     if counts["stuck"]:
         metrics.add_metric(name="ApprovedBasketStuck", unit=MetricUnit.Count, value=counts["stuck"])
     logger.info("approved basket sweep", extra=counts)

@@ -51,7 +51,7 @@ def _identified(link: dict) -> None:
 
 def _recovery_stopped(record: DynamoDBRecord) -> int:
     """Consent withdrawn: the abandoned-basket sessions of her baskets end at once."""
-    from chalicelib.recovery import sessions as recovery   # lazily: only consent changes need it
+    from chalicelib import recovery   # its public surface, read on first use: only consent changes need it
 
     return recovery.on_customer_change(streams.old_body(record), streams.new_body(record))
 

@@ -22,14 +22,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib import deferred, idempotency, streams
+from chalicelib import idempotency, streams
+from chalicelib import customer as customers   # its public surface: only some records need it
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
 from chalicelib.ordering import domain, fulfilment
-
-# imported on first use (chalicelib/deferred.py): only some records need it
-interactions = deferred.module("chalicelib.customer.interactions")
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -39,7 +37,7 @@ def _placed(order: dict) -> None:
     if not customer_id:
         return
     channel = next((c.get("id") for c in order.get("channel") or []), None) or "backoffice"
-    interactions.record_interaction(
+    customers.record_interaction(
         f"order-{order['id']}", reason="order placed", channel=channel, direction="inbound",
         customer_id=customer_id, journey_key=order.get("journeyKey"), occurred_at=order.get("orderDate"),
         items=[{"id": order["id"], "href": order.get("href"), "@referredType": domain.TYPE, "role": "productOrder"}],

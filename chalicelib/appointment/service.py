@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
-from chalicelib import access, db, deferred, tmf, workflows
+from chalicelib import access, db, deferred, ordering, tmf, workflows
 from chalicelib.appointment import domain, store
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
@@ -19,7 +19,6 @@ from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidd
 from chalicelib.observability import logger
 
 schemas = deferred.module("chalicelib.appointment.schemas")
-ordering = deferred.module("chalicelib.ordering.fulfilment")   # imports this module: deferred
 
 CHANGE_ATTEMPTS = 5
 HELD_READ = 50                       # checkout reads at most this many of a customer's newest bookings

@@ -14,6 +14,8 @@ off chalicelib.basket.store). Read on first use: importing the package loads non
                    a basket's href; the basket use cases, for a caller
     open_baskets, approved_before
                    a customer's open baskets (summarised); approved baskets changed before a time
+    adopt_visitor_baskets
+                   a visitor logged in: her visitor baskets become the customer's
     system_move, return_unordered
                    the platform moves a basket (recovery); an approved basket that could not be
                    ordered goes back with the reason
@@ -25,13 +27,14 @@ from typing import TYPE_CHECKING
 from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
-    from chalicelib.basket.service import (approved_before, catalogue, href, open_baskets, ordered_write, read,
-                                           return_unordered, search, system_move, update)
+    from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, catalogue, href, open_baskets,
+                                           ordered_write, read, return_unordered, search, system_move, update)
     from chalicelib.basket.store import Stored, by_owner, load
 
-__all__ = ["Stored", "approved_before", "by_owner", "catalogue", "href", "load", "open_baskets", "ordered_write",
-           "read", "return_unordered", "search", "system_move", "update"]
+__all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "by_owner", "catalogue", "href", "load",
+           "open_baskets", "ordered_write", "read", "return_unordered", "search", "system_move", "update"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
     __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner", "load"],
-                                   service=["approved_before", "catalogue", "href", "open_baskets", "ordered_write",
-                                            "read", "return_unordered", "search", "system_move", "update"])
+                                   service=["adopt_visitor_baskets", "approved_before", "catalogue", "href",
+                                            "open_baskets", "ordered_write", "read", "return_unordered", "search",
+                                            "system_move", "update"])

@@ -1,5 +1,5 @@
 """Basket use cases: what the API, the stream consumer and other contexts call. Glue between the
-basket's rules (domain.py), pricing (pricing.py), the central rules (chalicelib.rules.service),
+basket's rules (domain.py), pricing (pricing.py), the central rules (chalicelib.rules),
 the catalogue cache, the customer context and the store.
 
 Every change is read - change - conditional write on the version. With If-Match a stale version
@@ -60,7 +60,7 @@ class CachedCatalogue:
         return promotions.active()
 
 
-catalogue = CachedCatalogue()
+catalogue: CachedCatalogue = CachedCatalogue()
 
 
 # --- facts, items, prices -------------------------------------------------------------------

@@ -10,7 +10,8 @@ import datetime as dt
 import json
 from typing import Any, Mapping, NamedTuple
 
-from chalicelib import aws, deferred, idempotency, settings, tmf
+from chalicelib import aws, idempotency, notify, rules, settings, tmf
+from chalicelib import customer as interactions   # customer's public surface: record_interaction
 from chalicelib.campaign import domain, runner, service, store, targeting
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import customers_by_id
@@ -18,10 +19,6 @@ from chalicelib.errors import ApiError, Conflict, Unavailable
 from chalicelib.observability import logger
 from chalicelib.rules.domain import QUALIFIED
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-interactions = deferred.module("chalicelib.customer.interactions")
-notify = deferred.module("chalicelib.notify.service")
-rules = deferred.module("chalicelib.rules.service")
 
 SOCIAL_QUEUE = "campaign-social"
 MAX_DELAY_SECONDS = 900

@@ -22,12 +22,9 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from chalicelib import deferred, settings, tmf
+from chalicelib import catalog, settings, tmf
 from chalicelib.campaign import domain, store
 from chalicelib.errors import unprocessable
-
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-catalog_service = deferred.module("chalicelib.catalog.service")
 
 
 def href(campaign_id: str) -> str:
@@ -37,8 +34,8 @@ def href(campaign_id: str) -> str:
 def check_offer(campaign: Mapping[str, Any]) -> dict[str, Any]:
     """The campaign's offering must be on sale now (active/launched, inside its validFor)."""
     oid = campaign["productOffering"]["id"]
-    found = catalog_service.published_offering(oid, None) or next(
-        (o for o in (catalog_service.published_offering(oid, c) for c in domain.CHANNELS) if o), None)
+    found = catalog.published_offering(oid, None) or next(
+        (o for o in (catalog.published_offering(oid, c) for c in domain.CHANNELS) if o), None)
     if found is None:
         raise unprocessable(f"productOffering {oid} is not an active offering of the catalogue", "offeringNotActive")
     return found

@@ -7,14 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from chalicelib import deferred
+from chalicelib import inventory, rules
 from chalicelib.campaign import domain
 from chalicelib.customer import set_targeting
 from chalicelib.rules import places
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-inventory = deferred.module("chalicelib.inventory.service")
-rules = deferred.module("chalicelib.rules.service")
 
 
 def project_targeting(customer_id: str) -> dict[str, Any] | None:

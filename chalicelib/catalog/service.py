@@ -41,9 +41,9 @@ def _segment(k: domain.Kind, caller: Caller) -> str | None:
     offerings are not listed to a residential customer); anyone else sees every segment."""
     if k.name != "productOffering" or caller.role != "customer":
         return None
-    from chalicelib.customer import contacts   # the customer read the contact check made (cached)
+    from chalicelib import customer   # the customer read the contact check made (cached)
 
-    return contacts.segment(caller.customer_id)
+    return customer.segment(caller.customer_id)
 
 
 def _check_read_rights(k: domain.Kind, caller: Caller) -> None:

@@ -20,7 +20,7 @@ from chalicelib.errors import conflict
 
 HANDOVER_STEPS: tuple[str, ...] = (
     "chalicelib.customer.identity:move_interactions",
-    "chalicelib.basket.service:adopt_visitor_baskets",
+    "chalicelib.basket:adopt_visitor_baskets",
 )
 
 

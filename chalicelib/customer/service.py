@@ -22,8 +22,8 @@ LINKERS = rights.roles("identityLink", rights.WRITE)   # the channel knows the v
 
 # The 360 view's sections owned by other contexts: name -> "module:function(customer_id, limit) ->
 # list" (the newest `limit` open ones, one Query on a sparse index whatever the history).
-VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": "chalicelib.basket.service:open_baskets",
-                                        "ordersInFlight": "chalicelib.ordering.service:orders_in_flight"}
+VIEW_SECTIONS: dict[str, str | None] = {"openBaskets": "chalicelib.basket:open_baskets",
+                                        "ordersInFlight": "chalicelib.ordering:orders_in_flight"}
 
 
 def customer_href(customer_id: str) -> str:

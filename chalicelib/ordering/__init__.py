@@ -9,6 +9,13 @@ chalicelib.ordering.store). Read on first use: importing the package loads none 
                      conditional on that version (only ordering knows its table)
     basket_order_id  the id of the one order a basket becomes
     order_basket     a system orders a customer's basket for her (below)
+    read             an order for a caller (404 when not hers), with its version
+    orders_in_flight a customer's newest orders in flight, summarised (the 360 view)
+    start_workflow, payment_refused
+                     an order's payment authorized: its workflow starts; refused or timed out:
+                     the order fails and what its checkout held goes back
+    appointment_changed
+                     an order's appointment rescheduled: the order and its stack get the new one
 """
 from __future__ import annotations
 
@@ -18,12 +25,16 @@ from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
     from chalicelib.actor import Actor
-    from chalicelib.ordering.service import basket_order_id
+    from chalicelib.ordering.fulfilment import appointment_changed, payment_refused, start_workflow
+    from chalicelib.ordering.service import basket_order_id, orders_in_flight, read
     from chalicelib.ordering.store import in_flight, load, order_write
 
-__all__ = ["basket_order_id", "in_flight", "load", "order_basket", "order_write"]
+__all__ = ["appointment_changed", "basket_order_id", "in_flight", "load", "order_basket", "order_write",
+           "orders_in_flight", "payment_refused", "read", "start_workflow"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
-    __getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"], service=["basket_order_id"])
+    __getattr__ = deferred.exports(__name__, store=["in_flight", "load", "order_write"],
+                                   service=["basket_order_id", "orders_in_flight", "read"],
+                                   fulfilment=["appointment_changed", "payment_refused", "start_workflow"])
 
 
 def order_basket(basket_id: str, customer_id: str | None, actor: Actor, journey_key: str | None = None, *,

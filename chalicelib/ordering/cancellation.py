@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib import deferred, tmf
+from chalicelib import deferred, payment, stock, tmf
+from chalicelib import appointment as appointments
 from chalicelib.auth import Caller
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
@@ -17,11 +18,6 @@ from chalicelib.ordering.service import USERS, cancel_href, visible
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.ordering.schemas")
-stock = deferred.module("chalicelib.stock.service")
-
-appointments = deferred.module("chalicelib.appointment.service")
-
-payment = deferred.module("chalicelib.payment.service")
 
 
 # --- cancellation -------------------------------------------------------------------------------

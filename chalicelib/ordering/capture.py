@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, NamedTuple
 
-from chalicelib import db, deferred, settings, tmf
+from chalicelib import credit, db, deferred, payment, rules, settings, stock, tmf
+from chalicelib import appointment as appointments
 from chalicelib import basket as baskets
+from chalicelib import quote as quotes
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
-from chalicelib.basket import service as basket_service
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, Conflict, bad_request, conflict, not_found, unprocessable
@@ -24,15 +25,7 @@ from chalicelib.ordering.service import CAPTURERS, Customer, basket_order_id, ca
 from chalicelib.rules import domain as rules_domain
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
-credit = deferred.module("chalicelib.credit.service")
-rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
-stock = deferred.module("chalicelib.stock.service")
-quotes = deferred.module("chalicelib.quote.service")
-
-appointments = deferred.module("chalicelib.appointment.service")
-
-payment = deferred.module("chalicelib.payment.service")
 
 
 # --- capture ------------------------------------------------------------------------------------
@@ -313,14 +306,14 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     doc.pop("shoppingCart", None)
     doc.pop("acceptPriceChange", None)
     if cart_ref:
-        doc["shoppingCart"] = {"id": cart_ref["id"], "href": basket_service.href(cart_ref["id"]),
+        doc["shoppingCart"] = {"id": cart_ref["id"], "href": baskets.href(cart_ref["id"]),
                                "@referredType": basket_domain.TYPE}
     if channel and not doc.get("channel"):
         doc["channel"] = [{"id": channel, "name": channel, "role": "order capture"}]
     if journey_key:
         doc["journeyKey"] = journey_key
     doc["attribution"] = domain.attribution(basket.doc if basket else None, caller.role, caller.sub, channel)
-    also: list[Any] = [basket_service.ordered_write(basket, channel)] if basket else []
+    also: list[Any] = [baskets.ordered_write(basket, channel)] if basket else []
     if quoted is not None and doc["state"] != domain.REJECTED:   # the quote's prices; it is marked ordered
         doc = quoted.priced(doc)
         also.append(quoted.write)

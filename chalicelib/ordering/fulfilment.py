@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
-from chalicelib import aws, db, deferred, settings, tmf, workflows
+from chalicelib import aws, db, deferred, inventory, payment, settings, stock, tmf, workflows
+from chalicelib import appointment as appointments
 from chalicelib.auth import Caller, require
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import not_found
@@ -18,13 +19,7 @@ from chalicelib.ordering import domain, store
 from chalicelib.ordering.service import NOTIFY_WORKFLOW, WORKFLOW, Customer, catalogue, href, routing
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
-inventory = deferred.module("chalicelib.inventory.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
-stock = deferred.module("chalicelib.stock.service")
-
-appointments = deferred.module("chalicelib.appointment.service")
-
-payment = deferred.module("chalicelib.payment.service")
 
 
 # --- writes that follow the stacks --------------------------------------------------------------

@@ -20,9 +20,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Mapping
 
-from chalicelib import deferred, tmf
+from chalicelib import deferred, inventory, rules, tmf
+from chalicelib import basket as baskets
 from chalicelib.auth import Caller
-from chalicelib.basket import service as basket_service
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import load_customer
@@ -30,8 +30,6 @@ from chalicelib.errors import not_found
 from chalicelib.ordering import domain, store
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
-inventory = deferred.module("chalicelib.inventory.service")
-rules = deferred.module("chalicelib.rules.service")
 schemas = deferred.module("chalicelib.ordering.schemas")
 
 USERS = ("customer", "agent")
@@ -39,7 +37,7 @@ CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor fi
 WORKFLOW = "order-fulfilment"
 NOTIFY_WORKFLOW = "order-notify"
 ORDER_NAMESPACE = uuid.UUID("6f1d7c52-3b0e-4c1a-9d55-0a4b8c2e7f10")
-catalogue = basket_service.catalogue   # offerings, prices, specifications from the catalogue cache
+catalogue = baskets.catalogue          # offerings, prices, specifications from the catalogue cache
 
 
 def href(order_id: str) -> str:

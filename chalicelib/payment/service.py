@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from chalicelib import access, db, deferred, idempotency, settings, stock, tmf
-from chalicelib import ordering as orders   # its public surface; the proxy `ordering` below: its use cases
+from chalicelib import ordering as orders   # its public surface
 from chalicelib import appointment as appointments
 from chalicelib.auth import Caller
 from chalicelib.customer.domain import check_size, validate_payload
@@ -34,8 +34,6 @@ from chalicelib.ordering import domain as order_domain
 from chalicelib.payment import domain, provider, store
 
 schemas = deferred.module("chalicelib.payment.schemas")
-ordering = deferred.module("chalicelib.ordering.service")
-fulfilment = deferred.module("chalicelib.ordering.fulfilment")
 
 ALWAYS_LISTED = ["href"]      # `fields=` answers id and href (the TMF676 kit asks for both)
 
@@ -86,7 +84,7 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> _Claim:
     orderNotPayable once sent, cancelled or completed), and the amount its one-off total. An order
     whose payment was declined or expired (or nobody paid in time) may be paid again, at most
     domain.MAX_ATTEMPTS times."""
-    order, order_version = ordering.read(order_id, caller)
+    order, order_version = orders.read(order_id, caller)
     record, version, current = _current(order_id)
     if current is not None and current[0].get("status") not in domain.REFUSED:
         raise _paid(order_id, current[0])
@@ -106,8 +104,8 @@ def _payable(order_id: str, body: Mapping[str, Any], caller: Caller) -> _Claim:
         if current is not None:
             _follow(current[0])
         else:
-            fulfilment.payment_refused(order_id, _window_closed())
-        order, order_version = ordering.read(order_id, caller)
+            orders.payment_refused(order_id, _window_closed())
+        order, order_version = orders.read(order_id, caller)
     if order.get("state") not in ((order_domain.PENDING,) if again else (order_domain.ACKNOWLEDGED,)) \
             or order_domain.parent_of(order) or order_domain.children_of(order):
         raise conflict(f"productOrder {order_id} is {order.get('state')}: it takes no payment", "orderNotPayable")
@@ -241,9 +239,9 @@ def _follow(doc: Mapping[str, Any]) -> None:
         if found is not None and found.doc.get("state") in (order_domain.CANCELLED, order_domain.FAILED):
             refund_order(order_id)        # confirmed after the order was cancelled: it goes back
         elif found is not None:
-            fulfilment.start_workflow(found.doc)
+            orders.start_workflow(found.doc)
     else:
-        fulfilment.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or 'no reason given'}. "
+        orders.payment_refused(order_id, f"payment {doc['status']}: {doc.get('statusReason') or 'no reason given'}. "
                                            "The order is not sent and its handsets and installation slots were "
                                            "released; pay it again with another card, or order again.")
 
@@ -313,7 +311,7 @@ def _expire_unpaid(record: dict[str, Any], version: int, at: str) -> bool:
         except store.StaleVersion:
             return False                  # paid, or claimed by another sweep, meanwhile
     if not record.get("payment"):
-        fulfilment.payment_refused(order_id, _window_closed())
+        orders.payment_refused(order_id, _window_closed())
     try:
         store.replace_order(record, version)    # no longer due
     except store.StaleVersion:

@@ -5,7 +5,7 @@
     workflow.py      the abandoned-basket workflow's tasks (functions/recovery_tasks.py)
     link_actions.py  the API: a recovery or approval link the customer follows
     worklist.py      the API: the agents' worklist
-State changes of baskets go through chalicelib.basket.service (its ownership rules and
+State changes of baskets go through chalicelib.basket's surface (its ownership rules and
 hand-over interactions); messages through chalicelib.notify (consent, quiet hours, once per id,
 a TMF681 communicationMessage and a TMF683 interaction each).
 
@@ -21,15 +21,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib import deferred, settings, workflows
+from chalicelib import settings, workflows
+from chalicelib import basket as baskets
 from chalicelib.basket import domain as basket
 from chalicelib.errors import ApiError
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.recovery import domain
-
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
-baskets = deferred.module("chalicelib.basket.service")
 
 MACHINE = "abandoned-basket"
 NOTIFY_MACHINE = "order-notify"   # one message through notify-send, waiting out quiet hours

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from chalicelib import aws, deferred, settings, tmf
+from chalicelib import aws, campaign, settings, tmf
+from chalicelib import customer as customers
 from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket
@@ -16,8 +17,6 @@ from chalicelib.observability import logger
 from chalicelib.recovery import domain
 from chalicelib.recovery.service import WORKLIST_QUEUE
 
-# imported on first use: importing this module does not load it (chalicelib/deferred.py)
-customers = deferred.module("chalicelib.customer.service")
 NEXT_TRIES = 10                          # stale messages skipped per POST /worklist/next at most
 
 
@@ -68,9 +67,7 @@ def work_item(basket_id: str, caller: Caller) -> dict[str, Any]:
 
 def recommendations(customer_id: str, basket_id: str, caller: Caller) -> list[dict[str, Any]]:
     """TMF680 recommendations for the customer and her basket."""
-    from chalicelib.campaign import recommendation   # lazily: only the agent's work item needs it
-
-    answer = recommendation.query({"relatedParty": [{"id": customer_id, "role": "customer"}],
+    answer = campaign.recommend({"relatedParty": [{"id": customer_id, "role": "customer"}],
                                    "shoppingCart": [{"id": basket_id}]}, caller)
     return answer.get("recommendationItem") or []
 

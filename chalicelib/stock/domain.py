@@ -13,7 +13,7 @@ an item of a reservation takes from, what each role sees. No I/O.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from chalicelib import tmf
 from chalicelib.view import Document
@@ -150,7 +150,7 @@ def item_location(order_item: Mapping[str, Any]) -> str:
     return next((str(p["id"]) for p in places if isinstance(p, Mapping) and p.get("id") in LOCATIONS), CENTRAL)
 
 
-def order_stock_items(order_items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def order_stock_items(order_items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The reservation items an order's `add` items ask for, each naming the stock it takes from."""
     out = []
     for item in order_items:

@@ -6,7 +6,7 @@ channel; a customer sees her own reservations, a channel those it made for visit
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib import access, catalog, db, deferred, tmf
 from chalicelib.auth import Caller
@@ -150,7 +150,7 @@ def _reserve_once(doc: dict[str, Any], holds: dict[str, int]) -> int:
 
 
 # --- for checkout (chalicelib/ordering) ----------------------------------------------------------
-def order_hold(order_ref: Mapping[str, Any], order_items: list[Mapping[str, Any]], customer_id: str | None,
+def order_hold(order_ref: Mapping[str, Any], order_items: Sequence[Mapping[str, Any]], customer_id: str | None,
                channel: str | None) -> tuple[dict[str, Any], Callable[[Any], None]] | None:
     """The reservation an order's handsets need, and its writes for the order's own transaction;
     None when no item is of a stocked offering (one with a stock in the central warehouse or at
