@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import db
 from chalicelib.appointment import domain
 from chalicelib.appointment.models import AppointmentRecord, SlotRecord
 from chalicelib.customer.keys import customer_pk
-from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import StaleVersion, versioned
+from chalicelib.documents import MAX_ID, Documents
 
-MAX_ID = 256
 HELD, REMIND = "held", "remind"
 SEARCH_KEPT_SECONDS = 86400
 
@@ -27,13 +27,18 @@ def _slot_pk(slot: str) -> str:
     return f"slot#{slot}"
 
 
-def _record(doc: dict[str, Any], version: int | None, due: str | None, until: str | None) -> AppointmentRecord:
+def _attributes(doc: dict[str, Any], due: str | None, until: str | None) -> dict[str, Any]:
     customer = domain.customer_of(doc)
-    rec = AppointmentRecord(doc["id"], kind=domain.APPOINTMENT, sort=f"{doc['creationDate']}#{doc['id']}",
-                            owner=customer_pk(customer) if customer else None, due=due, until=until, body=doc)
-    if version is not None:
-        rec.version = version
-    return rec
+    return {"sort": f"{doc['creationDate']}#{doc['id']}", "owner": customer_pk(customer) if customer else None,
+            "due": due, "until": until}
+
+
+def _search_attributes(_doc: dict[str, Any], searcher: str) -> dict[str, Any]:
+    return {"searcher": searcher, "expires": int(time.time()) + SEARCH_KEPT_SECONDS}
+
+
+_APPOINTMENTS = Documents(AppointmentRecord, domain.APPOINTMENT, _attributes)
+_SEARCHES = Documents(AppointmentRecord, None, _search_attributes)   # no kind: not listed, kept a day
 
 
 def _take(tx: Any, slot: str, capacity: int) -> None:
@@ -62,7 +67,7 @@ def _run(write: Callable[[Any], None], slot_first: bool) -> None:
 def book(doc: dict[str, Any], capacity: int, hold_until: str) -> None:
     """The new appointment (holding until `hold_until`) and its slot taken, or SlotFull and nothing."""
     def write(tx: Any) -> None:
-        tx.save(_record(doc, None, HELD, hold_until), condition=AppointmentRecord.pk.does_not_exist())
+        _APPOINTMENTS.put(doc, due=HELD, until=hold_until)(tx)
         _take(tx, domain.slot_of(doc), capacity)
 
     _run(write, slot_first=True)
@@ -72,7 +77,7 @@ def move(doc: dict[str, Any], version: int, old_slot: str, capacity: int, due: s
     """Rescheduled: the new slot taken (SlotFull if full), the old one freed, the appointment
     written at `version` (StaleVersion if it changed), all at once."""
     def write(tx: Any) -> None:
-        tx.save(_record(doc, version, due, until))
+        _APPOINTMENTS.put(doc, version, due=due, until=until)(tx)
         _take(tx, domain.slot_of(doc), capacity)
         _free(tx, old_slot)
 
@@ -83,7 +88,7 @@ def move(doc: dict[str, Any], version: int, old_slot: str, capacity: int, due: s
 def end(doc: dict[str, Any], version: int) -> int:
     """Cancelled: the appointment written at `version` and its slot freed, at once."""
     def write(tx: Any) -> None:
-        tx.save(_record(doc, version, None, None))
+        _APPOINTMENTS.put(doc, version, due=None, until=None)(tx)
         _free(tx, domain.slot_of(doc))
 
     _run(write, slot_first=False)
@@ -96,7 +101,7 @@ def confirm_writes(docs: list[tuple[dict[str, Any], int]], remind_at: Callable[[
     still holding its slot then), due for its reminder at `remind_at(doc)`."""
     def write(tx: Any) -> None:
         for doc, version in docs:
-            tx.save(_record(doc, version, REMIND, remind_at(doc)))
+            _APPOINTMENTS.put(doc, version, due=REMIND, until=remind_at(doc))(tx)
 
     return write
 
@@ -107,7 +112,7 @@ def retake_writes(docs: list[tuple[dict[str, Any], int, int]], remind_at: Callab
     read, its slot's capacity) confirmed again, taking its slot back while below capacity."""
     def write(tx: Any) -> None:
         for doc, version, capacity in docs:
-            tx.save(_record(doc, version, REMIND, remind_at(doc)))
+            _APPOINTMENTS.put(doc, version, due=REMIND, until=remind_at(doc))(tx)
             _take(tx, domain.slot_of(doc), capacity)
 
     return write
@@ -118,29 +123,22 @@ def claim_reminder(rid: str, at: str) -> tuple[dict[str, Any], int] | None:
     cancellation or a move), its day-before SMS claimed (nothing due any more) when it is due by
     `at`: (doc, version after the claim). None when it is not due (moved later, cancelled,
     claimed already) or another writer changed it first."""
+    rec = _APPOINTMENTS.get(rid)
+    if rec is None or rec.due != REMIND or not rec.until or rec.until > at:
+        return None
     try:
-        rec = AppointmentRecord.get(rid, consistent_read=True)
-    except DoesNotExist:
+        return rec.body, _APPOINTMENTS.replace(rec.body, rec.version, due=None, until=None)
+    except StaleVersion:
         return None
-    if rec.kind != domain.APPOINTMENT or rec.due != REMIND or not rec.until or rec.until > at:
-        return None
-    claimed = _record(rec.body, rec.version, None, None)
-    return (rec.body, claimed.version) if db.written(claimed.save) else None
 
 
 def unclaim_reminder(doc: dict[str, Any], version: int, due_at: str) -> bool:
     """The reminder due again (its SMS could not be started), unless it changed since the claim."""
-    return db.written(_record(doc, version, REMIND, due_at).save)
+    return db.written(lambda: _APPOINTMENTS.replace(doc, version, due=REMIND, until=due_at))
 
 
 def load(rid: str) -> tuple[dict[str, Any], int] | None:
-    if not rid or len(rid) > MAX_ID:
-        return None
-    try:
-        rec = AppointmentRecord.get(rid, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return (rec.body, rec.version) if rec.kind == domain.APPOINTMENT else None
+    return _APPOINTMENTS.load(rid)
 
 
 def _query(customer_id: str | None, *args: Any, **kwargs: Any) -> Any:
@@ -152,9 +150,7 @@ def _query(customer_id: str | None, *args: Any, **kwargs: Any) -> Any:
 
 def appointments(customer_id: str | None = None) -> list[dict[str, Any]]:
     """Every appointment, oldest first, or one customer's (one Query either way, all pages)."""
-    if customer_id is not None and len(customer_id) > MAX_ID:
-        return []
-    return [rec.body for rec in _query(customer_id)]
+    return _APPOINTMENTS.every() if customer_id is None else _APPOINTMENTS.of_customer(customer_id)
 
 
 def page(customer_id: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -191,15 +187,12 @@ def taken(slots: list[str]) -> dict[str, int]:
 
 
 def save_search(doc: dict[str, Any], searcher: str) -> None:
-    AppointmentRecord(doc["id"], body=doc, searcher=searcher, expires=int(time.time()) + SEARCH_KEPT_SECONDS).save()
+    """Keep a time-slot search a day (its id is new: nothing is written over)."""
+    if _SEARCHES.insert(doc, searcher=searcher) is None:
+        raise StaleVersion()
 
 
 def load_search(rid: str) -> tuple[dict[str, Any], str | None] | None:
     """(the search, whose it is) or None."""
-    if not rid or len(rid) > MAX_ID:
-        return None
-    try:
-        rec = AppointmentRecord.get(rid)
-    except DoesNotExist:
-        return None
-    return (rec.body, rec.searcher) if rec.kind is None and rec.body else None
+    rec = _SEARCHES.get(rid)   # a slot's counter has no kind either, and no body
+    return (rec.body, rec.searcher) if rec is not None and rec.body else None

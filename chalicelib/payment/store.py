@@ -2,65 +2,69 @@
 changes status only from the version read. See models.py for the key design."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Iterable
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.customer.keys import customer_pk
-from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
+from chalicelib.documents import Documents
 from chalicelib.payment import domain
 from chalicelib.payment.models import PaymentRecord
 
-MAX_ID = 256
 WAITING, UNPAID, REFUNDING = "waiting", "unpaid", "refunding"
 
 
-def _record(doc: dict[str, Any], kind: str, version: int | None, step_deadline: str | None = None) -> PaymentRecord:
+def _attributes(kind: str, doc: dict[str, Any], step_deadline: str | None = None) -> dict[str, Any]:
     """`step_deadline`: a payment waiting for the customer's step until then, or a refund not done
     to be (re)tried with the provider then (both in by-due, the sweep's Queries)."""
     customer = domain.customer_of(doc) or domain.customer_of({"payer": doc.get("requestor")})
     due = WAITING if kind == domain.PAYMENT and doc.get("status") == domain.PENDING else \
         REFUNDING if kind == domain.REFUND and doc.get("status") != domain.REFUND_DONE else None
     due = due if step_deadline else None
-    rec = PaymentRecord(doc["id"], kind=kind, sort=f"{doc.get('paymentDate') or doc.get('refundDate')}#{doc['id']}",
-                        owner=customer_pk(customer) if customer else None, body=doc,
-                        due=due, until=step_deadline if due else None)
-    if version is not None:
-        rec.version = version
-    return rec
+    return {"sort": f"{doc.get('paymentDate') or doc.get('refundDate')}#{doc['id']}",
+            "owner": customer_pk(customer) if customer else None, "due": due,
+            "until": step_deadline if due else None}
+
+
+def _order_attributes(_record: dict[str, Any], window_ends: str | None = None) -> dict[str, Any]:
+    """`window_ends`: the order waits for a payment until then (in by-due, the sweep's Query)."""
+    return {"due": UNPAID if window_ends else None, "until": window_ends}
+
+
+def _order_pk(order_id: str) -> str:
+    return f"order#{order_id}"
+
+
+_KINDS = {kind: Documents(PaymentRecord, kind, partial(_attributes, kind)) for kind in (domain.PAYMENT, domain.REFUND)}
+_PAYMENTS, _REFUNDS = _KINDS[domain.PAYMENT], _KINDS[domain.REFUND]
+# an order's payment record (domain.order_record), keyed by its order
+_ORDERS = Documents(PaymentRecord, domain.ORDER_RECORD, _order_attributes, key=_order_pk,
+                    id_of=lambda record: str(record["orderId"]))
+
+
+def _of(kind: str) -> Documents[PaymentRecord]:
+    if kind not in _KINDS:
+        raise ValueError(f"not a payment store kind: {kind}")
+    return _KINDS[kind]
 
 
 def load(rid: str, kind: str = domain.PAYMENT) -> tuple[dict[str, Any], int] | None:
-    if not rid or len(rid) > MAX_ID:
-        return None
-    try:
-        rec = PaymentRecord.get(rid, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return (rec.body, rec.version) if rec.kind == kind else None
+    return _of(kind).load(rid)
 
 
 def insert(doc: dict[str, Any], kind: str = domain.PAYMENT, step_deadline: str | None = None) -> int | None:
     """Write a new payment (or refund); None when one with this id exists (the order is paid)."""
-    rec = _record(doc, kind, None, step_deadline)
-    return rec.version if written(lambda: rec.save(condition=PaymentRecord.pk.does_not_exist())) else None
+    return _of(kind).insert(doc, step_deadline=step_deadline)
 
 
 def replace(doc: dict[str, Any], version: int, step_deadline: str | None = None, kind: str = domain.PAYMENT) -> int:
     """The payment (or refund) as stored at `version`, changed (StaleVersion when it changed meanwhile)."""
-    rec = _record(doc, kind, version, step_deadline)
-    with versioned():
-        rec.save()
-    return rec.version
+    return _of(kind).replace(doc, version, step_deadline=step_deadline)
 
 
 def listed(kind: str, customer_id: str | None = None) -> list[dict[str, Any]]:
     """Every payment (or refund) kept, oldest first, or one customer's (one Query either way)."""
-    if customer_id is not None:
-        if len(customer_id) > MAX_ID:
-            return []
-        return [r.body for r in PaymentRecord.by_owner.query(customer_pk(customer_id)) if r.kind == kind]
-    return [r.body for r in PaymentRecord.by_kind.query(kind)]
+    return _of(kind).every() if customer_id is None else _of(kind).of_customer(customer_id)
 
 
 def waiting_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
@@ -69,47 +73,21 @@ def waiting_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
 
 
 # --- an order's payment record (domain.order_record) ---------------------------------------------
-def _order_pk(order_id: str) -> str:
-    return f"order#{order_id}"
-
-
-def _order_item(record: dict[str, Any], version: int | None, window_ends: str | None = None) -> PaymentRecord:
-    """`window_ends`: the order waits for a payment until then (in by-due, the sweep's Query)."""
-    rec = PaymentRecord(_order_pk(record["orderId"]), kind=domain.ORDER_RECORD, body=record,
-                        due=UNPAID if window_ends else None, until=window_ends)
-    if version is not None:
-        rec.version = version
-    return rec
-
-
 def window_write(order_id: str, window_ends: str) -> Callable[[Any], None]:
     """For checkout's transaction: the order's payment record, nothing paid, due at `window_ends`."""
-    def write(tx: Any) -> None:
-        tx.save(_order_item(domain.order_record(order_id, None, 0), None, window_ends),
-                condition=PaymentRecord.pk.does_not_exist())
-
-    return write
+    return _ORDERS.put(domain.order_record(order_id, None, 0), window_ends=window_ends)
 
 
 def load_order(order_id: str) -> tuple[dict[str, Any], int, str | None] | None:
     """The order's payment record, its version and when its payment window ends (None once paid
     or expired); None when it has none."""
-    if not order_id or len(order_id) > MAX_ID:
-        return None
-    try:
-        rec = PaymentRecord.get(_order_pk(order_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return (rec.body, rec.version, rec.until if rec.due == UNPAID else None) if rec.kind == domain.ORDER_RECORD \
-        else None
+    rec = _ORDERS.get(order_id)
+    return None if rec is None else (rec.body, rec.version, rec.until if rec.due == UNPAID else None)
 
 
 def replace_order(record: dict[str, Any], version: int, window_ends: str | None = None) -> int:
     """The order's payment record as stored at `version`, changed (StaleVersion otherwise)."""
-    rec = _order_item(record, version, window_ends)
-    with versioned():
-        rec.save()
-    return rec.version
+    return _ORDERS.replace(record, version, window_ends=window_ends)
 
 
 def open_payment(doc: dict[str, Any], step_deadline: str, record: dict[str, Any], version: int | None,
@@ -119,12 +97,8 @@ def open_payment(doc: dict[str, Any], step_deadline: str, record: dict[str, Any]
     the order), in one transaction. StaleVersion when any changed meanwhile: nothing written."""
     with versioned():
         with transaction() as tx:
-            tx.save(_record(doc, domain.PAYMENT, None, step_deadline), condition=PaymentRecord.pk.does_not_exist())
-            rec = _order_item(record, version)
-            if version is None:
-                tx.save(rec, condition=PaymentRecord.pk.does_not_exist())
-            else:
-                tx.save(rec)
+            _PAYMENTS.put(doc, step_deadline=step_deadline)(tx)
+            _ORDERS.put(record, version)(tx)
             for write in also:
                 write(tx)
     return 1
@@ -142,8 +116,8 @@ def claim_refund(refund: dict[str, Any], retry_at: str, payment: dict[str, Any],
     changed meanwhile (another refund: read again) or the refund exists. The payment's version."""
     with versioned():
         with transaction() as tx:
-            tx.save(_record(refund, domain.REFUND, None, retry_at), condition=PaymentRecord.pk.does_not_exist())
-            tx.save(_record(payment, domain.PAYMENT, version))
+            _REFUNDS.put(refund, step_deadline=retry_at)(tx)
+            _PAYMENTS.put(payment, version)(tx)
     return version + 1
 
 

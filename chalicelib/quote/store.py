@@ -5,84 +5,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from chalicelib import db
 from chalicelib.customer.keys import customer_pk
-from chalicelib.db import StaleVersion, versioned, written  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import StaleVersion  # noqa: F401 (store.StaleVersion)
+from chalicelib.documents import Documents
 from chalicelib.quote import domain
 from chalicelib.quote.models import QuoteRecord
 
-MAX_ID = 256
 OPEN = "open"
 
 
-def _record(doc: dict[str, Any], version: int | None) -> QuoteRecord:
+def _attributes(doc: dict[str, Any]) -> dict[str, Any]:
     customer = domain.customer_of(doc)
     state = doc.get("state")
-    rec = QuoteRecord(doc["id"], kind=domain.RESOURCE, sort=f"{doc['quoteDate']}#{doc['id']}", body=doc,
-                      owner=customer_pk(customer) if customer else None,
-                      waiting=domain.PENDING if state == domain.PENDING else None,
-                      due=OPEN if state in domain.OPEN else None,
-                      until=(doc.get("validFor") or {}).get("endDateTime") if state in domain.OPEN else None)
-    if version is not None:
-        rec.version = version
-    return rec
+    return {"sort": f"{doc['quoteDate']}#{doc['id']}", "owner": customer_pk(customer) if customer else None,
+            "waiting": domain.PENDING if state == domain.PENDING else None,
+            "due": OPEN if state in domain.OPEN else None,
+            "until": (doc.get("validFor") or {}).get("endDateTime") if state in domain.OPEN else None}
 
 
-def _get(pk: str) -> QuoteRecord | None:
-    if not pk or len(pk) > MAX_ID:
-        return None
-    try:
-        return QuoteRecord.get(pk, consistent_read=True)
-    except DoesNotExist:
-        return None
+def _kept_id(quote_id: str, number: int) -> str:
+    return f"{quote_id}#v{number}"
+
+
+_QUOTES = Documents(QuoteRecord, domain.RESOURCE, _attributes)
+# a version sent before, kept as it was (no kind: in no index), never written over
+_KEPT = Documents(QuoteRecord, None, id_of=lambda kept: _kept_id(kept["id"], kept["version"]))
 
 
 def load(quote_id: str) -> tuple[dict[str, Any], int] | None:
-    rec = _get(quote_id)
-    return (rec.body, rec.version) if rec is not None and rec.kind == domain.RESOURCE else None
+    return _QUOTES.load(quote_id)
 
 
 def load_version(quote_id: str, number: int) -> dict[str, Any] | None:
     """Version `number` as it was sent (the current one is `load`'s)."""
-    rec = _get(f"{quote_id}#v{number}")
+    rec = _KEPT.get(_kept_id(quote_id, number))
     return rec.body if rec is not None else None
 
 
 def insert(doc: dict[str, Any]) -> int | None:
-    rec = _record(doc, None)
-    return rec.version if written(lambda: rec.save(condition=QuoteRecord.pk.does_not_exist())) else None
+    return _QUOTES.insert(doc)
 
 
 def replace(doc: dict[str, Any], version: int, kept: dict[str, Any] | None = None) -> int:
     """Store `doc` over the quote at `version` (StaleVersion otherwise); `kept`: the version sent
     before, kept as its own item in the same write."""
-    rec = _record(doc, version)
-    with versioned():
-        if kept is None:
-            rec.save()
-        else:
-            with db.transaction() as tx:
-                tx.save(rec)
-                tx.save(QuoteRecord(f"{kept['id']}#v{kept['version']}", body=kept),
-                        condition=QuoteRecord.pk.does_not_exist())
-    return rec.version
+    return _QUOTES.replace(doc, version, also=[] if kept is None else [_KEPT.put(kept)])
 
 
 def ordered_write(doc: dict[str, Any], version: int) -> QuoteRecord:
     """For the order's own transaction: the quote, marked ordered, written only if it is still at
     `version` (accepted and not ordered when it was read: PynamoDB adds the version condition)."""
-    return _record(doc, version)
+    return _QUOTES.record(doc, version)
 
 
 def quotes(customer_id: str | None = None) -> list[dict[str, Any]]:
     """Every quote, oldest first, or one customer's (one Query either way)."""
-    if customer_id is not None:
-        if len(customer_id) > MAX_ID:
-            return []
-        return [r.body for r in QuoteRecord.by_owner.query(customer_pk(customer_id))]
-    return [r.body for r in QuoteRecord.by_kind.query(domain.RESOURCE)]
+    return _QUOTES.every() if customer_id is None else _QUOTES.of_customer(customer_id)
 
 
 def waiting() -> list[dict[str, Any]]:
