@@ -12,8 +12,13 @@
 - Channel prices: a price (or a promotion) with a `channel` list (our extension of TMF620's
   ProductOfferingPrice, the same list and rule as an offering's channel) applies only in those
   channels; one without applies everywhere. In a channel it names, a channel price replaces the
-  general price of the same type, period and currency. `prices_in_channel` alone chooses them;
+  general price of the same type, period and currency. `prices_for` alone chooses them;
   every pricing function takes the channel sold in (None: no channel known, general prices only).
+- Segment prices: a price with a `marketSegment` list (the same extension, the same list as an
+  offering's) applies only to customers of those segments (business prices), and replaces the
+  general or channel price of the same type, period and currency for them; an anonymous visitor
+  (no segment) gets general prices. The segment is the Buyer's, so baskets, quotes and orders of a
+  business customer are priced alike.
 - Promotions as data (TMF671, chalicelib/promotion): `price_basket` asks the one evaluator
   (chalicelib/promotion/evaluator.py) which promotions the sale gets for its Buyer (channel,
   customer, campaign code, moment) and adds them to the items' prices as priceAlterations naming
@@ -109,14 +114,29 @@ def _price_key(pop: Mapping[str, Any]) -> tuple[Any, str | None, Any]:
     return pop.get("priceType") or ONE_OFF, period(pop), (pop.get("price") or {}).get("unit", "EUR")
 
 
-def prices_in_channel(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> list[Mapping[str, Any]]:
-    """The offering's price documents that apply to a sale in `channel`: every price whose channel
-    list is empty or names the channel, except a general price that a price naming the channel
-    replaces (same type, period and currency)."""
+def _segments(pop: Mapping[str, Any]) -> set[str]:
+    return {str(s.get("id") or s.get("name")) for s in pop.get("marketSegment") or [] if isinstance(s, Mapping)}
+
+
+def _specific(pop: Mapping[str, Any]) -> tuple[bool, bool]:
+    """How specific a price is: for a segment (first), for a channel (second)."""
+    return bool(_segments(pop)), bool(pop.get("channel"))
+
+
+def prices_for(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
+               segment: str | None = None) -> list[Mapping[str, Any]]:
+    """The offering's price documents that apply to a sale in `channel` to a customer of
+    `segment`: every price whose channel list is empty or names the channel and whose segment
+    list is empty or names the segment (None, an anonymous visitor: general prices only); of the
+    prices of one type, period and currency, only the most specific apply (a segment's price
+    over a channel's, a channel's over the general one)."""
     found = [cat.price(ref["id"]) for ref in offering.get("productOfferingPrice") or []]
-    usable = [p for p in found if p and sold_in_channel(p, channel)]
-    specific = {_price_key(p) for p in usable if p.get("channel")}
-    return [p for p in usable if p.get("channel") or _price_key(p) not in specific]
+    usable = [p for p in found if p and sold_in_channel(p, channel)
+              and (not _segments(p) or (segment is not None and segment in _segments(p)))]
+    best: dict[tuple[Any, str | None, Any], tuple[bool, bool]] = {}
+    for p in usable:
+        best[_price_key(p)] = max(best.get(_price_key(p), (False, False)), _specific(p))
+    return [p for p in usable if _specific(p) == best[_price_key(p)]]
 
 
 def promotion_in_channel(promo: Mapping[str, Any] | None, channel: str | None) -> bool:
@@ -147,13 +167,13 @@ def _off(base: Decimal, promo: Mapping[str, Any]) -> Decimal:
 
 
 def lines(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
-          chosen: Iterable[str] | None = None) -> list[Line]:
+          chosen: Iterable[str] | None = None, segment: str | None = None) -> list[Line]:
     """The offering's prices in `channel` with their promotions. `chosen` (promotion POP ids): only
     those promotions, of any PROMOTIONS relationship (a promotion added to a subscription held),
     instead of the ones every new sale gets."""
     chosen = None if chosen is None else set(chosen)
     out = []
-    for pop in prices_in_channel(offering, cat, channel):
+    for pop in prices_for(offering, cat, channel, segment):
         if pop.get("priceType") in DISCOUNT_TYPES or not pop.get("price"):
             continue
         base = amount(pop["price"]["value"])
@@ -265,13 +285,14 @@ class BundleMatch:
                                f"{text(self.parts_value)} {self.unit}/month"}
 
 
-def recurring_value(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> tuple[Decimal, str]:
-    monthly = [ln for ln in lines(offering, cat, channel) if ln.period == "month"]
+def recurring_value(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
+                    segment: str | None = None) -> tuple[Decimal, str]:
+    monthly = [ln for ln in lines(offering, cat, channel, segment=segment) if ln.period == "month"]
     return sum((ln.value for ln in monthly), Decimal(0)), (monthly[0].unit if monthly else "EUR")
 
 
 def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str], cat: Catalogue,
-                   channel: str | None) -> list[BundleMatch]:
+                   channel: str | None, segment: str | None = None) -> list[BundleMatch]:
     """Bundles whose every part is among the active items (each item in one bundle at most)."""
     used: set[str] = set()
     out = []
@@ -287,8 +308,8 @@ def bundle_matches(items: Sequence[Mapping[str, Any]], bundle_ids: Iterable[str]
         parts_value = Decimal(0)
         for p in parts:
             part = cat.offering(p)
-            parts_value += recurring_value(part, cat, channel)[0] if part else Decimal(0)
-        bundle_value, unit = recurring_value(bundle, cat, channel)
+            parts_value += recurring_value(part, cat, channel, segment)[0] if part else Decimal(0)
+        bundle_value, unit = recurring_value(bundle, cat, channel, segment)
         if parts_value <= bundle_value:
             continue
         ids = [i["id"] for p in parts for i in chosen[p]]
@@ -308,9 +329,11 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
     anonymous visitor in `channel` now) for the TMF671 promotions."""
     active = [{"id": i["id"], "offeringId": i["productOffering"]["id"], "quantity": i["quantity"]}
               for i in items if i.get("status", "active") == "active"]
-    matches = bundle_matches(active, bundle_ids, cat, channel)
-    item_lines = {i["id"]: lines(offerings[i["productOffering"]["id"]], cat, channel) for i in items}
-    outcome = _promotions_for(items, offerings, item_lines, cat, matches, who or Buyer(channel, tmf.now()))
+    who = who or Buyer(channel, tmf.now())
+    matches = bundle_matches(active, bundle_ids, cat, channel, who.segment)
+    item_lines = {i["id"]: lines(offerings[i["productOffering"]["id"]], cat, channel, segment=who.segment)
+                  for i in items}
+    outcome = _promotions_for(items, offerings, item_lines, cat, matches, who)
     if not outcome.bundle_wins:
         matches = []
     bundled = {iid for m in matches for iid in m.item_ids}
@@ -322,7 +345,7 @@ def price_basket(items: list[dict[str, Any]], offerings: Mapping[str, Mapping[st
         totals = total_prices([(ln, qty) for ln in own], "Item total")
         out = {**item, "itemPrice": [cart_price(ln.pop.get("name"), ln, 1, True) for ln in own],
                "ItemTotalPrice": totals}
-        note = _bundle_note(offering, cat, channel)
+        note = _bundle_note(offering, cat, channel, who.segment)
         if note:
             out["itemPrice"] = [{**p, "description": f"{p['description']} ({note})"} if p.get("recurringChargePeriod")
                                 == "month" else p for p in out["itemPrice"]]
@@ -388,23 +411,24 @@ def _evaluation(item_lines: list[Line], declined: list[dict[str, Any]]) -> list[
     return list(applied.values()) + declined
 
 
-def _bundle_note(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> str | None:
+def _bundle_note(offering: Mapping[str, Any], cat: Catalogue, channel: str | None, segment: str | None) -> str | None:
     """"instead of 75 EUR/month apart" for a bundle offering cheaper than its parts."""
     parts = [cat.offering(p["id"]) for p in offering.get("bundledProductOffering") or []]
     known = [p for p in parts if p]
     if not parts or len(known) < len(parts):
         return None
-    apart = sum((recurring_value(p, cat, channel)[0] for p in known), Decimal(0))
-    own, unit = recurring_value(offering, cat, channel)
+    apart = sum((recurring_value(p, cat, channel, segment)[0] for p in known), Decimal(0))
+    own, unit = recurring_value(offering, cat, channel, segment)
     return f"instead of {text(apart)} {unit}/month for its parts apart" if apart > own else None
 
 
 
-def promotions_offered(offering: Mapping[str, Any], cat: Catalogue, channel: str | None) -> dict[str, Mapping[str, Any]]:
+def promotions_offered(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
+                       segment: str | None = None) -> dict[str, Mapping[str, Any]]:
     """The promotions (POP documents by id) the catalogue relates to the offering's prices in
     `channel`, of either kind: what a `modify` item may add to a subscription held."""
     out = {}
-    for pop in prices_in_channel(offering, cat, channel):
+    for pop in prices_for(offering, cat, channel, segment):
         for rel in pop.get("popRelationship") or []:
             promo = cat.price(rel["id"]) if rel.get("relationshipType") in PROMOTIONS else None
             if promo and promotion_in_channel(promo, channel):
@@ -413,10 +437,11 @@ def promotions_offered(offering: Mapping[str, Any], cat: Catalogue, channel: str
 
 
 def promotion_prices(offering: Mapping[str, Any], cat: Catalogue, channel: str | None,
-                     chosen: Iterable[str]) -> list[dict[str, Any]]:
+                     chosen: Iterable[str], segment: str | None = None) -> list[dict[str, Any]]:
     """The item prices of a subscription held with the promotions `chosen` added: each price one
     of them alters, "12.5 EUR/month for 6 months, then 25 EUR/month"."""
-    return [cart_price(ln.pop.get("name"), ln, 1, True) for ln in lines(offering, cat, channel, chosen) if ln.alterations]
+    return [cart_price(ln.pop.get("name"), ln, 1, True) for ln in lines(offering, cat, channel, chosen, segment)
+            if ln.alterations]
 
 
 def fee_price(name: str, fee: Decimal, unit: str, description: str, waiver: Mapping[str, Any] | None

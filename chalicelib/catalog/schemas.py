@@ -109,8 +109,11 @@ class ProductOfferingPrice(Entity):
     place: list[Ref] = []
     prodSpecCharValueUse: list[CharValueUse] = []
     # Our extension (TMF620 v4 prices have no channel): the channels the price applies in, as an
-    # offering's channel list; none: every channel (chalicelib/basket/pricing.py prices_in_channel).
+    # offering's channel list; none: every channel (chalicelib/basket/pricing.py prices_for).
     channel: list[ChannelRef] = []
+    # Our extension too: the market segments the price is for, as an offering's marketSegment
+    # (a business price); none: every segment.
+    marketSegment: list[Ref] = []
 
 
 class ChannelRef(Tmf):

@@ -336,9 +336,9 @@ class Index:
         return kept
 
     def _headline_band(self, offering: Mapping[str, Any], channel: str | None) -> str | None:
-        from chalicelib.basket.pricing import prices_in_channel
+        from chalicelib.basket.pricing import prices_for
 
-        prices = [p for p in prices_in_channel(offering, self, channel)
+        prices = [p for p in prices_for(offering, self, channel)
                   if p.get("priceType") in ("recurring", "oneTime") and (p.get("price") or {}).get("value") is not None]
         for price_type in ("recurring", "oneTime"):
             values = [float(p["price"]["value"]) for p in prices if p.get("priceType") == price_type]

@@ -146,9 +146,9 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
             done["itemTotalPrice"] = [domain.order_price(p) for p in line["ItemTotalPrice"]]
             now[item["id"]] = pricing.agreed(line["itemPrice"])
         elif asked:
-            _check_promotions(n, asked, offering, held.get(item["product"]["id"]) or {}, at, channel)
+            _check_promotions(n, asked, offering, held.get(item["product"]["id"]) or {}, at, channel, buyer.segment)
             done["itemPrice"] = [domain.order_price(p)
-                                 for p in pricing.promotion_prices(offering, catalogue, channel, asked)]
+                                 for p in pricing.promotion_prices(offering, catalogue, channel, asked, buyer.segment)]
         if item["id"] in fees:
             done["itemPrice"] = [*done.get("itemPrice", []), domain.order_price(fees[item["id"]])]
         if offering.get("productOfferingTerm"):
@@ -158,10 +158,10 @@ def _priced(items: list[dict[str, Any]], offerings: Mapping[str, dict[str, Any]]
 
 
 def _check_promotions(n: int, asked: list[str], offering: Mapping[str, Any], product: Mapping[str, Any],
-                      at: str, channel: str | None) -> None:
+                      at: str, channel: str | None, segment: str | None) -> None:
     """Promotions a modify item may add: those the catalogue relates to the product's offering's
     prices, not running on it already (422 otherwise)."""
-    offered = pricing.promotions_offered(offering, catalogue, channel)
+    offered = pricing.promotions_offered(offering, catalogue, channel, segment)
     unknown = [p for p in asked if p not in offered]
     if unknown:
         raise unprocessable(f"productOrderItem.{n}: {', '.join(unknown)} is not a promotion of "

@@ -148,6 +148,51 @@ def test_a_price_for_other_channels_is_never_applied(channel):
 
 def test_a_channel_price_replaces_the_general_one_only_of_its_type_and_period():
     cat = Cat(CHANNEL_OFFERINGS, CHANNEL_PRICES)
-    web = [p["id"] for p in pricing.prices_in_channel(CHANNEL_OFFERINGS["po-c"], cat, "web")]
-    store = [p["id"] for p in pricing.prices_in_channel(CHANNEL_OFFERINGS["po-c"], cat, "store")]
+    web = [p["id"] for p in pricing.prices_for(CHANNEL_OFFERINGS["po-c"], cat, "web")]
+    store = [p["id"] for p in pricing.prices_for(CHANNEL_OFFERINGS["po-c"], cat, "store")]
     assert web == ["pop-web", "pop-web-setup"] and store == ["pop-general"]
+
+
+# --- segment prices (issue 13): business prices through segments in the catalogue ---------------
+SEGMENT_PRICES = {
+    **CHANNEL_PRICES,
+    "pop-business": {"id": "pop-business", "name": "Monthly, business", "priceType": "recurring",
+                     "price": {"unit": "EUR", "value": 20}, "marketSegment": [{"id": "business"}]},
+    "pop-business-store": {"id": "pop-business-store", "name": "Monthly, business in store", "priceType": "recurring",
+                           "price": {"unit": "EUR", "value": 18}, "marketSegment": [{"id": "business"}],
+                           "channel": [{"id": "store"}]},
+}
+SEGMENT_OFFERINGS = {"po-c": {"id": "po-c", "productOfferingPrice": [{"id": p} for p in SEGMENT_PRICES]}}
+# (segment, channel) -> the recurring price charged
+SEGMENT_EXPECTED = {("business", "web"): 20, ("business", "callcenter"): 20, ("business", "store"): 18,
+                    ("residential", "web"): 25, ("residential", "store"): 30, (None, "web"): 25, (None, None): 30,
+                    ("business", None): 20}
+
+
+@pytest.mark.parametrize("segment, channel", list(SEGMENT_EXPECTED))
+def test_a_segment_price_is_for_its_segment_only_and_replaces_the_others_for_it(segment, channel):
+    """A business price replaces the general and the channel price of its type and period for a
+    business buyer (one recurring charge, never two); a residential customer or an anonymous
+    visitor never gets it; a price for the segment in one channel wins there."""
+    from chalicelib.promotion.evaluator import Buyer
+    from chalicelib import tmf
+
+    cat = Cat(SEGMENT_OFFERINGS, SEGMENT_PRICES)
+    items, totals = pricing.price_basket([{"id": "1", "quantity": 2, "productOffering": {"id": "po-c"}}],
+                                         SEGMENT_OFFERINGS, cat, channel, who=Buyer(channel, tmf.now(), segment))
+    recurring = [p for p in items[0]["itemPrice"] if p["priceType"] == "recurring"]
+    assert len(recurring) == 1 and value(recurring[0]) == SEGMENT_EXPECTED[(segment, channel)]
+    assert value(by_type(totals)["recurring"]) == 2 * SEGMENT_EXPECTED[(segment, channel)]
+    chosen = pricing.prices_for(SEGMENT_OFFERINGS["po-c"], cat, channel, segment)
+    assert all(not p.get("marketSegment") or segment in {s["id"] for s in p["marketSegment"]} for p in chosen)
+    assert pricing.recurring_value(SEGMENT_OFFERINGS["po-c"], cat, channel, segment)[0] == \
+        SEGMENT_EXPECTED[(segment, channel)]
+
+
+def test_without_segment_prices_the_choice_is_the_channel_choice():
+    """Adding the segment rule changes nothing for a catalogue without segment prices."""
+    cat = Cat(CHANNEL_OFFERINGS, CHANNEL_PRICES)
+    for channel in EXPECTED:
+        for segment in ("business", "residential", None):
+            assert pricing.prices_for(CHANNEL_OFFERINGS["po-c"], cat, channel, segment) == \
+                pricing.prices_for(CHANNEL_OFFERINGS["po-c"], cat, channel)
