@@ -17,6 +17,7 @@ import hashlib
 import re
 from typing import Any, Iterable, Mapping
 
+from chalicelib.actor import Actor
 from chalicelib import tmf
 from chalicelib.view import Document
 
@@ -154,12 +155,12 @@ def visible(doc: Mapping[str, Any], role: str, customer_id: str | None) -> bool:
     return customer_id is not None and customer_of(doc) == customer_id if role == "customer" else True
 
 
-def searcher(role: str, customer_id: str | None, channel: str | None, sub: str) -> str:
+def searcher(actor: Actor, customer_id: str | None) -> str:
     """Whose a search is: the customer it was made for (by her or by an agent naming her), else
     the channel that made it (a visitor's, by postcode), else the caller who made it."""
     if customer_id:
         return f"customer#{customer_id}"
-    return f"channel#{channel}" if role == "channel" else f"{role}#{sub}"
+    return f"channel#{actor.channel}" if actor.role == "channel" else f"{actor.role}#{actor.id}"
 
 
 def search_visible(owner: str | None, role: str, customer_id: str | None, channel: str | None) -> bool:

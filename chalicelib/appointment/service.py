@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
+from chalicelib.actor import Actor
 from chalicelib import access, db, deferred, ordering, tmf, workflows
 from chalicelib.appointment import domain, store
 from chalicelib.auth import Caller
@@ -100,7 +101,7 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
             if counts.get(domain.slot_id(area, s), 0) < domain.capacity(area, s)]
     rid = tmf.new_id()
     doc = domain.new_search(body, rid, href(domain.SEARCH, rid), tmf.iso(now), str(postcode), free)
-    store.save_search(doc, domain.searcher(caller.role, customer, caller.channel, caller.sub))
+    store.save_search(doc, domain.searcher(Actor.of(caller), customer))
     return doc
 
 

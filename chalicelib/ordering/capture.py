@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, NamedTuple
 
+from chalicelib.actor import Actor
 from chalicelib import credit, db, deferred, payment, rules, settings, stock, tmf
 from chalicelib import appointment as appointments
 from chalicelib import basket as baskets
@@ -312,7 +313,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
         doc["channel"] = [{"id": channel, "name": channel, "role": "order capture"}]
     if journey_key:
         doc["journeyKey"] = journey_key
-    doc["attribution"] = domain.attribution(basket.doc if basket else None, caller.role, caller.sub, channel)
+    doc["attribution"] = domain.attribution(basket.doc if basket else None, Actor(caller.role, caller.sub, channel))
     also: list[Any] = [baskets.ordered_write(basket, channel)] if basket else []
     if quoted is not None and doc["state"] != domain.REJECTED:   # the quote's prices; it is marked ordered
         doc = quoted.priced(doc)

@@ -9,6 +9,7 @@ import json
 import pathlib
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.actor import Actor
 from chalicelib.appointment import domain as appointment_domain
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
@@ -588,13 +589,13 @@ def price_change_token(changes: Sequence[Mapping[str, Any]]) -> str:
     return "pc-" + hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def attribution(cart: Mapping[str, Any] | None, role: str, sub: str, channel: str | None) -> dict[str, Any]:
+def attribution(cart: Mapping[str, Any] | None, placed_by: Actor) -> dict[str, Any]:
     """Where an order came from, recorded on every order: its campaign code (the basket's context),
-    the capture channel, and whether it was self-service or assisted (an agent placed it, or
-    prepared the basket the customer approved)."""
+    the capture channel (`placed_by.channel`), and whether it was self-service or assisted (an
+    agent placed it, or prepared the basket the customer approved)."""
     context = (cart or {}).get("context") or {}
-    agent = sub if role == "agent" else basket_domain.last_agent(cart) if cart is not None else None
-    out = {"campaignCode": context.get("campaignCode"), "channel": channel,
+    agent = placed_by.id if placed_by.role == "agent" else basket_domain.last_agent(cart) if cart is not None else None
+    out = {"campaignCode": context.get("campaignCode"), "channel": placed_by.channel,
            "originatingChannel": context.get("originatingChannel"), "selfService": agent is None,
            "agent": agent}
     return {k: v for k, v in out.items() if v is not None}

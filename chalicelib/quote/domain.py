@@ -25,6 +25,7 @@ import pathlib
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from chalicelib.actor import Actor
 from chalicelib import tmf
 from chalicelib.basket import pricing
 from chalicelib.view import Document
@@ -254,10 +255,10 @@ def authorization_request(needed: list[dict[str, str]], at: str, rules: Mapping[
             "@type": "Authorization"}
 
 
-def authorization_given(request: Mapping[str, Any], approved: bool, by: str, role: str, reason: str | None,
+def authorization_given(request: Mapping[str, Any], approved: bool, approver: Actor, reason: str | None,
                         at: str) -> dict[str, Any]:
     out = {**request, "state": "approved" if approved else "declined", "givenDate": at,
-           "approver": [{"id": by, "role": role, "@referredType": "Individual"}]}
+           "approver": [{"id": approver.id, "role": approver.role, "@referredType": "Individual"}]}
     if reason:
         out["reason"] = reason
     return out

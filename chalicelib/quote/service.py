@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
+from chalicelib.actor import Actor
 from chalicelib import access, deferred, notify, rules, settings, tmf
 from chalicelib import basket as baskets
 from chalicelib.auth import Caller
@@ -321,7 +322,7 @@ def _moved(current: dict[str, Any], patch: Mapping[str, Any], caller: Caller, ro
             if largest > may:
                 raise forbidden(f"a {pricing.text(largest)}% discount is beyond what role {role!r} may grant "
                                 f"(at most {pricing.text(may)}%); nothing was written")
-        given = [domain.authorization_given(a, new == domain.APPROVED, caller.sub, role, reason, stamp)
+        given = [domain.authorization_given(a, new == domain.APPROVED, Actor(role, caller.sub), reason, stamp)
                  if a.get("state") == "requested" else a for a in current.get("authorization") or []]
         return {**domain.moved(current, new, stamp, reason), "authorization": given}
     if new == domain.ACCEPTED:

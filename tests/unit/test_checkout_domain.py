@@ -125,8 +125,8 @@ def test_the_not_ordered_message_keeps_the_reason_literal():
 
 def test_attribution_of_self_service_and_assisted_orders():
     mine = {"context": {"campaignCode": "cmp-1", "originatingChannel": "app", "changes": []}}
-    assert ordering.attribution(mine, "customer", "cust-1", "web") == {
+    assert ordering.attribution(mine, Actor("customer", "cust-1", "web")) == {
         "campaignCode": "cmp-1", "channel": "web", "originatingChannel": "app", "selfService": True}
-    assert ordering.attribution(cart(), "customer", "cust-1", "web")["agent"] == "agent-7"
-    assert ordering.attribution(None, "agent", "agent-9", "callcenter") == {
+    assert ordering.attribution(cart(), Actor("customer", "cust-1", "web"))["agent"] == "agent-7"
+    assert ordering.attribution(None, Actor("agent", "agent-9", "callcenter")) == {
         "channel": "callcenter", "selfService": False, "agent": "agent-9"}
