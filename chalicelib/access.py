@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib.auth import ROLES, Caller
 from chalicelib.errors import forbidden
 
@@ -308,8 +309,8 @@ def _customer_of(resource: str, doc: Mapping[str, Any]) -> str | None:
     if resource == "customer":
         return doc.get("id")
     if resource == "communicationMessage":
-        return next((((r.get("party") or {}).get("id")) for r in doc.get("receiver") or []
-                     if isinstance(r, Mapping) and (r.get("party") or {}).get("id")), None)
+        return next(((ref_id(r, "party")) for r in doc.get("receiver") or []
+                     if isinstance(r, Mapping) and ref_id(r, "party")), None)
     return _party(doc, "customer")
 
 

@@ -36,5 +36,12 @@ class Document:
 
     def ref(self, key: str) -> str | None:
         """The id of the reference held under `key` (productOffering, place, calendarEvent...)."""
-        value = self.doc.get(key)
-        return value.get("id") if isinstance(value, Mapping) else None
+        return ref_id(self.doc, key)
+
+
+def ref_id(doc: Mapping[str, Any], key: str) -> Any:
+    """The id of the reference `doc` holds under `key` (an item's productOffering or product, a
+    body's relatedPlace...), None when there is none or it is not an object: the one way to read
+    `{"key": {"id": ...}}` from a JSON document."""
+    value = doc.get(key)
+    return value.get("id") if isinstance(value, Mapping) else None

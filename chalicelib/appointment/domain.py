@@ -17,6 +17,7 @@ import hashlib
 import re
 from typing import Any, Iterable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib.actor import Actor
 from chalicelib import tmf
 from chalicelib.view import Document
@@ -209,7 +210,7 @@ def engineer_items(items: Iterable[Mapping[str, Any]], offering: Any, specificat
     productSpecification needs an engineer. `offering(id)`/`specification(id)`: catalogue lookups."""
     out = []
     for item in items:
-        oid = (item.get("productOffering") or {}).get("id")
+        oid = ref_id(item, "productOffering")
         top = offering(oid) if oid and item.get("action", "add") == "add" else None
         if top is None:
             continue

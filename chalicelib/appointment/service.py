@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib.actor import Actor
 from chalicelib import access, db, deferred, ordering, tmf, workflows
 from chalicelib.appointment import domain, store
@@ -81,7 +82,7 @@ def search(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     within each requestedTimeSlot (default: the next HORIZON_DAYS days from tomorrow)."""
     access.check(caller, domain.SEARCH, access.WRITE)
     validate_payload("searchTimeSlot", schemas.SearchTimeSlotCreate, body)
-    postcode = (body.get("relatedPlace") or {}).get("id")
+    postcode = ref_id(body, "relatedPlace")
     customer = _customer_for(body, caller, body.get("relatedParty"))
     if not postcode:
         if customer is None:
@@ -119,7 +120,7 @@ def read_search(rid: str, caller: Caller) -> dict[str, Any]:
 def _place_check(body: Mapping[str, Any], customer_id: str) -> tuple[str, str]:
     """(postcode, area) of the installation: the customer's address (the body's relatedPlace.id
     when her record has none); 422 outsideArea when the body names a place in another area."""
-    named = (body.get("relatedPlace") or {}).get("id")
+    named = ref_id(body, "relatedPlace")
     postcode = _postcode(customer_id) or named
     if not postcode:
         raise _no_address(customer_id)
@@ -305,8 +306,8 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
     held = [d for d in (store.recent(customer_id, since, HELD_READ) if customer_id else []) if usable(d)]
     chosen: dict[str, tuple[dict[str, Any], int]] = {}
     for item in needing:
-        named = (item.get("appointment") or {}).get("id")
-        oid = (item.get("productOffering") or {}).get("id")
+        named = ref_id(item, "appointment")
+        oid = ref_id(item, "productOffering")
         if not named:
             named = next((d["id"] for d in held if domain.entity(d, domain.OFFERING_ROLE) == oid
                           and d["id"] not in {c["id"] for c, _ in chosen.values()}), None)
@@ -331,8 +332,8 @@ def order_checkout(order_ref: Mapping[str, Any], items: list[dict[str, Any]], cu
 
 def release_order(order: Mapping[str, Any]) -> int:
     """An order cancelled or failed: its appointments are cancelled and their slots freed (once)."""
-    ids = sorted({str((i.get("appointment") or {}).get("id")) for i in order.get("productOrderItem") or []
-                  if (i.get("appointment") or {}).get("id")})
+    ids = sorted({str(ref_id(i, "appointment")) for i in order.get("productOrderItem") or []
+                  if ref_id(i, "appointment")})
     done = [_cancel(rid, f"its order {order['id']} ended {order.get('state')}", of_order=order["id"]) for rid in ids]
     return sum(1 for d in done if d and d[2])
 
@@ -342,8 +343,8 @@ def order_rehold(order: Mapping[str, Any]) -> Callable[[Any], None] | None:
     cancelled are confirmed again, each taking its slot back, in the payment's transaction; None
     when none needs it. 409 slotTaken naming the appointment when its slot is full now or begun."""
     again: list[tuple[dict[str, Any], int, int]] = []
-    for rid in sorted({str((i.get("appointment") or {}).get("id")) for i in order.get("productOrderItem") or []
-                       if (i.get("appointment") or {}).get("id")}):
+    for rid in sorted({str(ref_id(i, "appointment")) for i in order.get("productOrderItem") or []
+                       if ref_id(i, "appointment")}):
         found = store.load(rid)
         if found is None or found[0].get("status") != domain.CANCELLED \
                 or domain.entity(found[0], domain.ORDER_ROLE) != order["id"]:

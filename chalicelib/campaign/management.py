@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib import aws, db, deferred, settings, tmf
 from chalicelib import promotion as promotions
 from chalicelib.auth import Caller, require
@@ -31,7 +32,7 @@ def _existing(campaign_id: str) -> tuple[dict[str, Any], int]:
 def _with_promotion(campaign: dict[str, Any]) -> dict[str, Any]:
     """A campaign naming a TMF671 promotion: it must exist and not be retired (422 otherwise);
     the reference gets its name and href."""
-    pid = (campaign.get("promotion") or {}).get("id")
+    pid = ref_id(campaign, "promotion")
     found = promotions.load(pid) if pid else None
     if pid and (found is None or found[0].get("lifecycleStatus") == "retired"):
         raise unprocessable(f"promotion {pid} is not a promotion that can be given (unknown or retired)",

@@ -30,6 +30,7 @@ import functools
 import threading
 from typing import Any, Callable, Iterable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib.errors import bad_request
 
 MAX_QUERY = 200          # characters
@@ -187,7 +188,7 @@ class Index:
         self.labels: dict[tuple[str, str], str] = {}
         self.members: dict[str, dict[str, set[int]]] = {f: {} for f in FACETS}   # facet -> key -> positions
         for at, offering in enumerate(offerings):
-            spec = by_id_spec.get(str((offering.get("productSpecification") or {}).get("id"))) or {}
+            spec = by_id_spec.get(str(ref_id(offering, "productSpecification"))) or {}
             for field, text in _fields(offering, by_id_cat, spec):
                 for token in tokens(text):
                     held = self.postings.setdefault(token, {})

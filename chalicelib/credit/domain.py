@@ -13,6 +13,7 @@ import pathlib
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import tmf
 from chalicelib.basket import pricing
 from chalicelib.customer import domain as customer_domain
@@ -131,7 +132,7 @@ def contract_lines(items: Sequence[Mapping[str, Any]], needs: Mapping[str, str |
                    held: Mapping[str, Mapping[str, Any]], at: dt.datetime) -> int:
     """Contract lines after the order: the products held under a running contract that the order
     does not change or end, plus the contract items it adds (their quantity)."""
-    changed = {(i.get("product") or {}).get("id") for i in items if i.get("action") in ("modify", "delete")}
+    changed = {ref_id(i, "product") for i in items if i.get("action") in ("modify", "delete")}
     kept = sum(1 for pid, p in held.items() if pid not in changed
                and (customer_domain.days_left(customer_domain.contract_end(p), at) or 0) > 0)
     return kept + sum(int(i.get("quantity") or 1) for i in items
@@ -144,7 +145,7 @@ def pending_contract_lines(orders: Iterable[Mapping[str, Any]], kind: Callable[[
     counted as such; a cancelled or failed one adds nothing)."""
     return sum(int(i.get("quantity") or 1) for o in orders for i in o.get("productOrderItem") or []
                if i.get("action") == "add" and i.get("state") not in FINISHED
-               and kind(str((i.get("productOffering") or {}).get("id") or "")) == CONTRACT)
+               and kind(str(ref_id(i, "productOffering") or "")) == CONTRACT)
 
 
 def refusal(profile: Mapping[str, Any], lines: int) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import deferred, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, unprocessable
@@ -287,7 +288,7 @@ def bundle_from(order: Mapping[str, Any], item: Mapping[str, Any], rid: str, hre
 
 def with_component(bundle: Mapping[str, Any], component: Mapping[str, Any]) -> dict[str, Any] | None:
     """The bundle relating to one more component (`bundles`); None when it does already."""
-    if any((r.get("product") or {}).get("id") == component["id"] for r in bundle.get("productRelationship") or []):
+    if any(ref_id(r, "product") == component["id"] for r in bundle.get("productRelationship") or []):
         return None
     ref = {"id": component["id"], "href": component.get("href"), "name": component.get("name"), "@referredType": TYPE}
     relation = {"relationshipType": "bundles", "product": {k: v for k, v in ref.items() if v is not None},
@@ -301,7 +302,7 @@ def components(bundle: Mapping[str, Any]) -> list[str]:
     if not bundle.get("isBundle"):
         return []
     return [r["product"]["id"] for r in bundle.get("productRelationship") or []
-            if r.get("relationshipType") == "bundles" and (r.get("product") or {}).get("id")]
+            if r.get("relationshipType") == "bundles" and ref_id(r, "product")]
 
 
 def ended_with_bundle(item: Mapping[str, Any], parts: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -312,7 +313,7 @@ def ended_with_bundle(item: Mapping[str, Any], parts: Sequence[Mapping[str, Any]
     the catalogue no longer bundles) ends every component. Other actions change the bundle only."""
     if item.get("action") != "delete":
         return []
-    named = (item.get("productOffering") or {}).get("id")
+    named = ref_id(item, "productOffering")
     return [p for p in parts if offering_of(p) == named] or list(parts)
 
 
@@ -338,7 +339,7 @@ def changed_by_item(doc: Mapping[str, Any], order: Mapping[str, Any], item: Mapp
 
 
 def _same_price(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    ref_a, ref_b = (a.get("productOfferingPrice") or {}).get("id"), (b.get("productOfferingPrice") or {}).get("id")
+    ref_a, ref_b = ref_id(a, "productOfferingPrice"), ref_id(b, "productOfferingPrice")
     if ref_a and ref_b:
         return bool(ref_a == ref_b)
     return (a.get("priceType"), a.get("recurringChargePeriod")) == (b.get("priceType"), b.get("recurringChargePeriod"))
@@ -363,9 +364,9 @@ def merged_prices(current: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
         if n is None:
             out.append(dict(price))
             continue
-        running = {(a.get("productOfferingPrice") or {}).get("id"): a for a in out[n].get("productPriceAlteration") or []
-                   if _running(a, at) and (a.get("productOfferingPrice") or {}).get("id")}
-        kept = [running.get((a.get("productOfferingPrice") or {}).get("id"), a)
+        running = {ref_id(a, "productOfferingPrice"): a for a in out[n].get("productPriceAlteration") or []
+                   if _running(a, at) and ref_id(a, "productOfferingPrice")}
+        kept = [running.get(ref_id(a, "productOfferingPrice"), a)
                 for a in price.get("productPriceAlteration") or []]
         out[n] = {**price, "productPriceAlteration": kept}
     return out

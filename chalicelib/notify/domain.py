@@ -11,6 +11,7 @@ import datetime as dt
 import string
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import deferred, settings, tmf
 from chalicelib.customer import domain as customer_rules
 from chalicelib.errors import ApiError, Unprocessable, bad_request
@@ -350,7 +351,7 @@ def api_request(body: Mapping[str, Any], role: str, sender_party: Mapping[str, A
         raise bad_request("attachments are not sent: put a link in the content", "attachmentNotSupported")
     channel = channel_of(body["messageType"])
     target = body["receiver"][0]
-    party_id = (target.get("party") or {}).get("id")
+    party_id = ref_id(target, "party")
     address_field = "phoneNumber" if channel == "sms" else "email"
     address = None if party_id else target.get(address_field)
     if address is not None:

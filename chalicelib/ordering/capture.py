@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, NamedTuple
 
+from chalicelib.view import ref_id
 from chalicelib.actor import Actor
 from chalicelib import credit, db, deferred, payment, rules, settings, stock, tmf
 from chalicelib import appointment as appointments
@@ -60,7 +61,7 @@ def _offerings(items: list[dict[str, Any]], customer: Customer, channel: str | N
 
 
 def _offering(n: int, item: Mapping[str, Any], customer: Customer, channel: str | None) -> dict[str, Any]:
-    oid = (item.get("productOffering") or {}).get("id")
+    oid = ref_id(item, "productOffering")
     if item["action"] == "add" and not oid:
         raise bad_request(f"productOrderItem.{n}: an add names the productOffering to add")
     if oid:

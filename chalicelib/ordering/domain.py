@@ -9,6 +9,7 @@ import json
 import pathlib
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib.actor import Actor
 from chalicelib.appointment import domain as appointment_domain
 from chalicelib.basket import domain as basket_domain
@@ -129,7 +130,7 @@ def check_items(items: Sequence[Mapping[str, Any]]) -> None:
         if item["id"] in seen:
             raise bad_request(f"{where}.id {item['id']!r} is used twice; item ids must be unique")
         seen.add(item["id"])
-        if item["action"] in ("modify", "delete") and not (item.get("product") or {}).get("id"):
+        if item["action"] in ("modify", "delete") and not ref_id(item, "product"):
             raise bad_request(f"{where}: a {item['action']} item names the product it changes (product.id)")
 
 
@@ -144,17 +145,17 @@ def replaced_items(items: Sequence[Mapping[str, Any]], offering: Any,
     item (`supersededBy`)."""
     from chalicelib.inventory import domain as inventory_domain   # plain values, as this module
 
-    named = {(i.get("product") or {}).get("id") for i in items if i.get("action") in ("modify", "delete")}
+    named = {ref_id(i, "product") for i in items if i.get("action") in ("modify", "delete")}
     taken = {i["id"] for i in items}
     bundled_in = {cid: bid for bid, p in held.items() for cid in inventory_domain.components(p)}
     out: list[dict[str, Any]] = []
     for item in items:
-        oid = (item.get("productOffering") or {}).get("id")
+        oid = ref_id(item, "productOffering")
         bundle = offering(oid) if item.get("action") == "add" and oid else None
         parts = {p.get("id") for p in (bundle or {}).get("bundledProductOffering") or []}
         replaced: list[Mapping[str, Any]] = []
         for pid, held_product in sorted(held.items()):
-            if pid in named or (held_product.get("productOffering") or {}).get("id") not in parts:
+            if pid in named or ref_id(held_product, "productOffering") not in parts:
                 continue
             product = held[bundled_in[pid]] if pid in bundled_in else held_product
             if product["id"] not in named and all(p["id"] != product["id"] for p in replaced):
@@ -204,7 +205,7 @@ def promotion_running(product: Mapping[str, Any], promotion_id: str, at: str) ->
     start it again: refused)."""
     for price in product.get("productPrice") or []:
         for alt in price.get("productPriceAlteration") or []:
-            if (alt.get("productOfferingPrice") or {}).get("id") == promotion_id:
+            if ref_id(alt, "productOfferingPrice") == promotion_id:
                 end = (alt.get("validFor") or {}).get("endDateTime")
                 if end is None or str(end) > at:
                     return True
@@ -216,9 +217,9 @@ def promotions_ordered(order: Mapping[str, Any], product_id: str) -> set[str]:
     if order.get("@type") != TYPE or parent_of(order) or order.get("state") in FINAL:
         return set()
     return {pid for i in Order(order).items
-            if i.get("action") == "modify" and (i.get("product") or {}).get("id") == product_id
+            if i.get("action") == "modify" and ref_id(i, "product") == product_id
             for p in i.get("itemPrice") or [] for a in p.get("priceAlteration") or []
-            if (pid := (a.get("productOfferingPrice") or {}).get("id")) is not None}
+            if (pid := ref_id(a, "productOfferingPrice")) is not None}
 
 
 def with_fees(totals: list[dict[str, Any]], fees: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -249,7 +250,7 @@ def with_fees(totals: list[dict[str, Any]], fees: Iterable[Mapping[str, Any]]) -
 
 def needs_catalogue(item: Mapping[str, Any]) -> bool:
     """An item Omnishop can look up: it names an offering, or a product the customer holds."""
-    return bool((item.get("productOffering") or {}).get("id") or (item.get("product") or {}).get("id"))
+    return bool(ref_id(item, "productOffering") or ref_id(item, "product"))
 
 
 def new_order(body: Mapping[str, Any], rid: str, href: str, at: str, parties: list[dict[str, Any]],
@@ -369,10 +370,10 @@ def parts(items: Sequence[Mapping[str, Any]], offering: Any, specification: Any,
     out: list[Part] = []
     for n, item in enumerate(items):
         where = f"productOrderItem.{n}"
-        oid = (item.get("productOffering") or {}).get("id")
-        if not oid and (item.get("product") or {}).get("id"):
+        oid = ref_id(item, "productOffering")
+        if not oid and ref_id(item, "product"):
             product = held.get(item["product"]["id"]) or {}
-            oid = (product.get("productOffering") or {}).get("id")
+            oid = ref_id(product, "productOffering")
         top = offering(oid) if oid else None
         if top is None:
             raise Unroutable(f"{where}: productOffering {oid} is not in the catalogue", "unknownOffering")
@@ -380,7 +381,7 @@ def parts(items: Sequence[Mapping[str, Any]], offering: Any, specification: Any,
         for c, component in enumerate(components):
             if component is None:
                 raise Unroutable(f"{where}: a component of bundle {oid} is not in the catalogue", "unknownOffering")
-            spec_id = (component.get("productSpecification") or {}).get("id")
+            spec_id = ref_id(component, "productSpecification")
             spec = specification(spec_id) if spec_id else None
             named = catalog_domain.fulfilment_stack(spec or {})
             if not named:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib import aws, db, deferred, inventory, payment, settings, stock, tmf, workflows
 from chalicelib import appointment as appointments
 from chalicelib.auth import Caller, require
@@ -54,10 +55,10 @@ def appointment_changed(order_id: str, ref: Mapping[str, Any]) -> int:
     How many orders changed."""
     def carry(found: store.Stored, at: str) -> dict[str, Any] | None:
         items = domain.Order(found.doc).items
-        if not any((i.get("appointment") or {}).get("id") == ref["id"] and i["appointment"] != ref for i in items):
+        if not any(ref_id(i, "appointment") == ref["id"] and i["appointment"] != ref for i in items):
             return None
         return {**found.doc, "lastUpdate": at, "productOrderItem": [
-            {**i, "appointment": dict(ref)} if (i.get("appointment") or {}).get("id") == ref["id"] else i
+            {**i, "appointment": dict(ref)} if ref_id(i, "appointment") == ref["id"] else i
             for i in items]}
 
     changed = 0

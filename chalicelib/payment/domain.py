@@ -19,6 +19,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib.view import Document
 
 API_ROOT = "/tmf-api/paymentManagement/v4"
@@ -104,7 +105,7 @@ def customer_of(doc: Mapping[str, Any]) -> str | None:
 
 
 def card_token(body: Mapping[str, Any]) -> str | None:
-    return (body.get("paymentMethod") or {}).get("id")
+    return ref_id(body, "paymentMethod")
 
 
 def new_payment(body: Mapping[str, Any], rid: str, href: str, at: str, customer: Mapping[str, Any] | None,

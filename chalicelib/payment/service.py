@@ -23,6 +23,7 @@ import json
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib import access, db, deferred, idempotency, settings, stock, tmf
 from chalicelib import ordering as orders   # its public surface
 from chalicelib import appointment as appointments
@@ -376,7 +377,7 @@ def refund(body: Mapping[str, Any], caller: Caller, idempotency_key: str | None)
             payment["totalAmount"].get("unit"):
         raise bad_request(f"totalAmount needs a value in the payment's currency ({payment['totalAmount'].get('unit')})")
     if (body["paymentMethod"].get("id") not in (None, domain.card_token(payment))
-            or body["account"].get("id") != (payment.get("account") or {}).get("id")):
+            or body["account"].get("id") != ref_id(payment, "account")):
         raise unprocessable("a refund goes back to the payment's own account and payment method", "refundMismatch")
     rid = domain.refund_id(payment["id"], json.dumps([caller.role, caller.sub, idempotency_key]))
     doc, version, _ = _refund(payment["id"], rid, Decimal(str(amount["value"])),

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib import tmf
 from chalicelib.errors import bad_request
 from chalicelib.promotion import evaluator
@@ -38,7 +39,7 @@ def _action(action: Mapping[str, Any], where: str) -> None:
     kind, raw = action["actionType"], action.get("actionValue")
     value = Decimal(str(raw)) if raw is not None else None
     if kind == evaluator.FREE_ITEM:
-        if not (action.get("actionEntityRef") or {}).get("id"):
+        if not ref_id(action, "actionEntityRef"):
             raise bad_request(f"{where}: a freeItem action names the offering given free in actionEntityRef",
                               "invalidAction")
         return

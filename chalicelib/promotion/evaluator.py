@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
+from chalicelib.view import ref_id
 
 CENT = Decimal("0.01")
 HORIZON_MONTHS = 24           # a discount "for good" is weighed over a usual contract term
@@ -174,7 +175,7 @@ def _grants(promotion: Mapping[str, Any], pattern: Mapping[str, Any], reason: st
             sold: Sequence[Sold]) -> list[Grant]:
     out = []
     for action in pattern.get("action") or []:
-        kind, target = action["actionType"], (action.get("actionEntityRef") or {}).get("id")
+        kind, target = action["actionType"], ref_id(action, "actionEntityRef")
         price_type = action.get("priceType") or RECURRING
         value = Decimal(str(action.get("actionValue") or 0))
         months = action.get("applicationDuration")

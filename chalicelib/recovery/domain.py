@@ -16,6 +16,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import tmf
 from chalicelib.basket import domain as basket
 
@@ -250,7 +251,7 @@ def basket_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
                    "price": (p.get("price") or {}).get("taxIncludedAmount")}
                   for p in item.get("ItemTotalPrice") or item.get("itemTotalPrice") or []]
         items.append({"id": item["id"], "name": (item.get("productOffering") or {}).get("name")
-                      or (item.get("productOffering") or {}).get("id"),
+                      or ref_id(item, "productOffering"),
                       "quantity": item.get("quantity", 1), "itemTotalPrice": prices})
     totals = [{"priceType": p.get("priceType"), "recurringChargePeriod": p.get("recurringChargePeriod"),
                "price": (p.get("price") or {}).get("taxIncludedAmount")} for p in doc.get("cartTotalPrice") or []]

@@ -20,6 +20,7 @@ import ipaddress
 import re
 from typing import Any, Iterable, Mapping
 
+from chalicelib.view import ref_id
 from chalicelib import deferred, tmf
 from chalicelib.errors import bad_request, invalid
 
@@ -352,8 +353,8 @@ def change_kind(item: Mapping[str, Any], product: Mapping[str, Any]) -> str:
     """delete, upgrade (modify to another offering) or modify (same offering: a promotion, a
     characteristic)."""
     if item.get("action") == "modify":
-        named = (item.get("productOffering") or {}).get("id")
-        if named and named != (product.get("productOffering") or {}).get("id"):
+        named = ref_id(item, "productOffering")
+        if named and named != ref_id(product, "productOffering"):
             return UPGRADE
     return str(item.get("action"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import catalog, credit, db, deferred, inventory, tmf
 from chalicelib.auth import Caller, require
 from chalicelib.basket import pricing
@@ -168,7 +169,7 @@ def early_fees(items: Sequence[Mapping[str, Any]], held: Mapping[str, Mapping[st
     rules (data/contract.json) are the only place this is decided."""
     rules, now, out = places.contract_rules(), tmf.now(), {}
     for item in items:
-        product = held.get((item.get("product") or {}).get("id") or "")
+        product = held.get(ref_id(item, "product") or "")
         if item.get("action") not in ("modify", "delete") or product is None:
             continue
         fee = domain.early_termination(item, product, now, campaign_code, rules)
@@ -248,7 +249,7 @@ def qualification(body: Mapping[str, Any], caller: Caller, source_ip: str | None
         # a party Omnishop does not know (a prospect, another system's id): qualified as a prospect
         notes.append({"text": f"customer {customer_id} is not known here: qualified as a prospect", "@type": "Note"})
         customer_id = None
-    channel = ((body.get("channel") or {}).get("id") if caller.role == "agent" else None) or caller.channel
+    channel = (ref_id(body, "channel") if caller.role == "agent" else None) or caller.channel
     fact = facts(channel, customer, postcode)
     items = body["productOfferingQualificationItem"]
     by_offering = [i for i in items if i.get("productOffering")]
@@ -284,7 +285,7 @@ def _may_read(doc: Mapping[str, Any], owner: str | None, caller: Caller) -> bool
         return True
     if caller.role == "customer":
         return owner is not None and owner == caller.customer_id
-    return owner is None and (doc.get("channel") or {}).get("id") == caller.channel
+    return owner is None and ref_id(doc, "channel") == caller.channel
 
 
 def read_qualification(qid: str, caller: Caller) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from chalicelib.view import ref_id
 from chalicelib import auth, outbound, settings
 from chalicelib.catalog.domain import STACKS
 
@@ -112,7 +113,7 @@ class Simulator:
                                  name=f"stack-{stack}-{body['id']}").start()
             return 201
         if path == f"{API}/cancelProductOrder":
-            order_id = (body.get("productOrder") or {}).get("id")
+            order_id = ref_id(body, "productOrder")
             entry = self.orders.get(order_id) if isinstance(order_id, str) else None
             if entry is None:
                 return 404

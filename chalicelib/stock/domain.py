@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Sequence
 
+from chalicelib.view import ref_id
 from chalicelib import tmf
 from chalicelib.view import Document
 
@@ -37,11 +38,11 @@ CONSUMED = "consumed"                   # its order completed: the handsets left
 # --- productStock ---------------------------------------------------------------------------------
 def offering_of(doc: Mapping[str, Any]) -> str | None:
     product = doc.get("stockedProduct") or {}
-    return (product.get("productOffering") or {}).get("id") if isinstance(product, Mapping) else None
+    return ref_id(product, "productOffering") if isinstance(product, Mapping) else None
 
 
 def location_of(doc: Mapping[str, Any]) -> str:
-    return ((doc.get("place") or {}).get("id")) or CENTRAL
+    return (ref_id(doc, "place")) or CENTRAL
 
 
 def stock_id(offering: str, location: str) -> str:
@@ -84,7 +85,7 @@ def stock_patched(current: Mapping[str, Any], patch: Mapping[str, Any], at: str)
 # --- reserveProductStock --------------------------------------------------------------------------
 def item_stock(item: Mapping[str, Any], location: str) -> str | None:
     """The productStock an item takes from: the one it names, or its offering's at `location`."""
-    named = (item.get("productStockRequested") or {}).get("id")
+    named = ref_id(item, "productStockRequested")
     if named:
         return named
     offering = offering_of({"stockedProduct": item.get("requestedProduct") or {}})
@@ -121,7 +122,7 @@ def new_reservation(body: Mapping[str, Any], rid: str, href: str, now: dt.dateti
            "reserveProductStockState": DONE if held else FAILED, "status": RESERVED if held else REJECTED,
            "validFor": {"startDateTime": tmf.iso(now),
                         "endDateTime": tmf.iso(now + dt.timedelta(minutes=HOLD_MINUTES))}}
-    if body.get("place") or any(not (i.get("productStockRequested") or {}).get("id")
+    if body.get("place") or any(not ref_id(i, "productStockRequested")
                                 for i in body["reserveProductStockItem"]):
         doc["place"] = {**place(location), **(body.get("place") or {})}   # where offerings are taken from
     if not held:
@@ -154,7 +155,7 @@ def order_stock_items(order_items: Sequence[Mapping[str, Any]]) -> list[dict[str
     """The reservation items an order's `add` items ask for, each naming the stock it takes from."""
     out = []
     for item in order_items:
-        offering = (item.get("productOffering") or {}).get("id")
+        offering = ref_id(item, "productOffering")
         if item.get("action", "add") != "add" or not offering:
             continue
         out.append({"id": str(item.get("id")), "quantityRequested": {"amount": int(item.get("quantity") or 1)},
@@ -181,7 +182,7 @@ def held_quantities(doc: Mapping[str, Any]) -> dict[str, int]:
         return {}
     out: dict[str, int] = {}
     for item in doc.get("reserveProductStockItem") or []:
-        sid = (item.get("productStockReserved") or {}).get("id")
+        sid = ref_id(item, "productStockReserved")
         if sid:
             out[sid] = out.get(sid, 0) + (item.get("quantityReserved") or {}).get("amount", 0)
     return out
