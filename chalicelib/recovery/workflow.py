@@ -41,14 +41,14 @@ def check(state: Mapping[str, Any]) -> dict[str, Any]:
     at = tmf.now()
     step = domain.next_step({**state, "currentVersion": found.version if found else None}, doc, at)
     step = domain.after_quiet_hours(step, state.get("sent"), at)
+    if step.next == "send" and state.get("phase") != domain.APPROVAL:
+        assert doc is not None
+        step = _one_voice(doc, at) or step   # decided before `next` is written: a silenced basket ends
     out = {k: v for k, v in state.items() if k not in ("next", "reason", "until", "waitSeconds", "message", "sent",
                                                         "error")}
     out.update({"next": step.next, "reason": step.reason})
     if step.until:
         out.update(until=step.until, waitSeconds=domain.seconds_until(step.until, at))
-    if step.next == "send" and state.get("phase") != domain.APPROVAL:
-        assert doc is not None
-        step = _one_voice(doc, at) or step
     if step.next == "send":
         assert doc is not None and found is not None
         customer_id = basket.customer_of(doc)

@@ -29,6 +29,8 @@ def test_three_open_baskets_give_one_reminder_about_the_newest(recovery, api, an
     sms = sms_sent()
     assert len(sms) == 1, sms              # ...but she hears once
     assert _about(sms[0][1]) == ids[-1]    # the newest basket speaks for all
+    # the two that stayed silent ended as decided, not failed on a missing message (an alarm each)
+    assert sorted(e["status"] for e in executions()) == ["SUCCEEDED"] * 3, executions()
 
 
 def test_the_cap_is_a_setting(recovery, api, andrea, pump, monkeypatch):
@@ -47,6 +49,7 @@ def test_the_cap_is_a_setting(recovery, api, andrea, pump, monkeypatch):
     settle(pump)
     assert [_about(t) for _, t, *_ in sms_sent()] == [first, third]
     assert second not in [_about(t) for _, t, *_ in sms_sent()]
+    assert {e["status"] for e in executions()} == {"SUCCEEDED"}, executions()   # the capped one too
 
 
 def test_the_cap_holds_when_many_baskets_ask_at_once(recovery):
