@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SCARF_ANALYTICS := false  # swagger-ui-dist's dependency @scarf/scarf: no install-time analytics
 
-.PHONY: help run demo reset test bench setup synth lint clean
+.PHONY: help run demo reset test bench bench-quick setup synth lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -56,8 +56,12 @@ lint: setup  ## ruff over the whole tree, mypy, then the import-linter contracts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-bench: setup  ## print the benchmark figures
-	$(PY) -m bench
+# BENCH: sections to run (`make bench BENCH="basket ordering"`; `.venv/bin/python -m bench --list`).
+bench: setup  ## print the benchmark figures (all of them)
+	$(PY) -m bench $(BENCH)
+
+bench-quick: setup  ## print the headline benchmark figures (under two minutes)
+	$(PY) -m bench --quick
 
 synth: setup  ## synthesize the CDK app with Lambda bundling into cdk.out/
 	$(PY) -m chalicelib.docs.api  # Swagger UI for /docs, from node_modules to vendor/ (chalice ships it)

@@ -39,8 +39,10 @@ def _customers(count: int, start: int = 0, facts: bool = True) -> int:
             doc = domain.new_customer(body, cid, service.customer_href(cid), tmf.iso(NOON), "agent")
             end = tmf.iso(NOON + dt.timedelta(days=30))
             held = {"held": [["po-broadband-500", end]] if hit else []} if facts else None
-            batch.save(CustomerItem(customer_pk(cid), CUSTOMER_SK, kind="customer", sort=f"bench {n:06d}#{cid}", body=doc,
-                                    **({"targeting": held} if facts else {})))
+            item = CustomerItem(customer_pk(cid), CUSTOMER_SK, kind="customer", sort=f"bench {n:06d}#{cid}", body=doc)
+            if facts:
+                item.targeting = held
+            batch.save(item)
             if hit:
                 targeted += 1
                 product = {"id": f"h-{n}", "status": "active", "productOffering": {"id": "po-broadband-500"},
@@ -231,7 +233,7 @@ def _simulated(customers: int, rate: float, crash_after_sends: int, in_window: b
             accepted.append(now)
             return out
 
-        transport.send_sms = limited
+        setattr(transport, "send_sms", limited)   # noqa: B010 (the provider, rate-limited for the simulation)
         calls_after = [-1]
         original = BaseClient._make_api_call
 

@@ -65,11 +65,11 @@ class Calls:
                 self.items_read += _items_in(operation, response)
             return response
 
-        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        BaseClient._make_api_call = counted
         try:
             yield self
         finally:
-            BaseClient._make_api_call = original  # type: ignore[method-assign]
+            BaseClient._make_api_call = original
 
     def on_table(self, table_name: str) -> dict[str, int]:
         """{"Query": n, ...} made on one table (its physical name)."""

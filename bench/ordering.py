@@ -57,8 +57,10 @@ def run() -> None:
         demo.load_all()
         pump = Pump(retry_delay=0)
         pump.drain()
-        simulator = Simulator(lambda stack, event: fulfilment.stack_event(
-            event, Caller(sub=stack, role="stack", stack=stack))).start()
+        def report(stack: str, event: dict[str, Any]) -> None:
+            fulfilment.stack_event(event, Caller(sub=stack, role="stack", stack=stack))
+
+        simulator = Simulator(report).start()
         for stack in STACKS:
             os.environ[f"OMNISHOP_STACK_URL_{settings._key(stack)}"] = simulator.url(stack)
         token = auth.issue_local_token({"role": "customer", "channel": "web", "customerId": "cust-andrea",
@@ -81,7 +83,9 @@ def run() -> None:
                     deadline = time.monotonic() + 120
                     while True:
                         pump.drain()
-                        doc = store.load(order_id).doc
+                        loaded = store.load(order_id)
+                        assert loaded is not None
+                        doc = loaded.doc
                         running = sfn.describe_execution(executionArn=settings.state_machine_arn(
                             service.WORKFLOW).replace(":stateMachine:", ":execution:") + f":{order_id}")["status"]
                         if doc["state"] in domain.FINAL and running != "RUNNING":
@@ -216,7 +220,7 @@ def _amendment(client: Any, headers: dict[str, str], pump: Any) -> list[tuple[An
     try:
         body = {"productOrderItem": [{"id": str(n + 1), "action": "add", "productOffering": {"id": o}}
                                      for n, o in enumerate(("po-tv-max", "po-broadband-500", "po-mobile-unlimited"))]}
-        installed("cust-andrea", "po-tv-max", "po-broadband-500")
+        installed("cust-andrea", "po-tv-max", "po-broadband-500", "po-home-security")   # item 4 added below
         answer = client.http.post(ORDERS, headers=headers, body=json.dumps(body))
         assert answer.status_code == 201, answer.body
         order_id = json.loads(answer.body)["id"]
@@ -224,7 +228,9 @@ def _amendment(client: Any, headers: dict[str, str], pump: Any) -> list[tuple[An
         deadline = time.monotonic() + 120
         while True:
             pump.drain()
-            children = [store.load(c) for c in domain.children_of(store.load(order_id).doc)]
+            parent = store.load(order_id)
+            assert parent is not None
+            children = [store.load(c) for c in domain.children_of(parent.doc)]
             if children and all(c is not None and c.dispatched for c in children):
                 break
             assert time.monotonic() < deadline, "child orders not dispatched"
