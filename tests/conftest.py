@@ -129,7 +129,12 @@ def aws(request):
         try:
             yield
         finally:
-            _end_workflows()
+            failed = _end_workflows()
+        if failed and not request.node.get_closest_marker("expects_failed_workflow"):
+            raise AssertionError(
+                f"{len(failed)} Step Functions execution(s) failed in this test (the workflow a channel "
+                "or an alarm would see): " + "; ".join(failed)
+                + ". A test that means one to fail is marked @pytest.mark.expects_failed_workflow.")
     finally:
         mock.stop()
         lambdas.uninstall()
@@ -139,14 +144,20 @@ def aws(request):
 
 
 WORKFLOW_END_SECONDS = 120.0
+# moto ends an execution FAILED with this cause when a StopExecution lands inside a Task state (AWS
+# reports it ABORTED): not a failure of the workflow (tests/recovery/test_stop.py).
+MOTO_STOPPED = "'dict' object has no attribute 'region'"
 
 
-def _end_workflows() -> None:
+def _end_workflows() -> list[str]:
     """Stop every Step Functions execution the test left running and wait for moto's threads
     that run them to end, before the test's moto and environment go away. A workflow thread that
     outlived its test ran our handlers against the next test's moto, or outside any (then its
     PynamoDB connection, made against the closed endpoint AWS_ENDPOINT_URL points at, stayed on
-    the model class and failed every later test of that worker)."""
+    the model class and failed every later test of that worker). Returns the executions that had
+    FAILED by then (name, error, cause): a test passes only if its workflows did not fail, or it
+    says it expects one to (the SMS of a silenced basket were right while its execution failed,
+    and no test saw it)."""
     import time
 
     from moto.stepfunctions.parser.utils import TMP_THREADS
@@ -154,6 +165,16 @@ def _end_workflows() -> None:
     from chalicelib import aws as aws_clients
 
     sfn = aws_clients.client("stepfunctions")
+    failed = []   # before the stops below (moto may end a stopped execution FAILED, not ABORTED)
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="FAILED"):
+            for execution in page["executions"]:
+                described = sfn.describe_execution(executionArn=execution["executionArn"])
+                if described.get("error") == "States.Runtime" and MOTO_STOPPED in str(described.get("cause")):
+                    continue   # stopped (ABORTED on AWS)
+                failed.append(f"{machine.get('name')}/{execution['executionArn'].rsplit(':', 1)[-1]}: "
+                              f"{described.get('error')} ({str(described.get('cause'))[:160]})")
     for machine in sfn.list_state_machines()["stateMachines"]:
         for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"):
@@ -168,6 +189,7 @@ def _end_workflows() -> None:
     if alive:
         raise RuntimeError(f"{len(alive)} Step Functions thread(s) still running "
                            f"{WORKFLOW_END_SECONDS:.0f} s after their executions were stopped")
+    return failed
 
 
 def _wake_task_token_waits() -> None:
@@ -301,6 +323,8 @@ def local_runtime(local_runtime_factory, local_runtime_env):
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "fresh_moto: the `aws` fixture provisions a new moto for this test "
                                        "instead of copying the one provisioned for the process")
+    config.addinivalue_line("markers", "expects_failed_workflow: a Step Functions execution failing is what this "
+                                       "test is about (otherwise a failed execution fails the test)")
 
 
 # --- running in parallel (make test: pytest-xdist, --dist loadgroup) -------------------------------

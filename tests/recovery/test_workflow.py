@@ -1,5 +1,7 @@
 """The abandoned-basket workflow executing for real in moto (in-process), fed by real basket
 stream records through the pump."""
+import pytest
+
 from tests.recovery.conftest import ANDREA_MOBILE, CARTS, executions, settle, wait_for
 from tests.support.orders import item
 from tests.support.stored import sms_sent
@@ -31,6 +33,7 @@ def _outreach_failed(cart_id):
     assert described["error"] == "OutreachFailed" and f"basket {cart_id}" in described["cause"], described
 
 
+@pytest.mark.expects_failed_workflow
 def test_sms_provider_failing_is_retried_then_fails_the_execution_naming_the_basket(recovery, api, andrea, pump,
                                                                                      failing):
     left = failing("sns", "publish", "InternalFailure", times=99, status=500)
@@ -44,6 +47,7 @@ def test_sms_provider_failing_is_retried_then_fails_the_execution_naming_the_bas
     assert body["status"] == "active"    # unchanged: it can be recovered again
 
 
+@pytest.mark.expects_failed_workflow
 def test_sms_refused_is_not_retried_and_fails_the_execution(recovery, api, andrea, pump, failing):
     left = failing("sns", "publish", "InvalidParameter", times=99, status=400)
     status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-home-security")]})

@@ -67,6 +67,7 @@ def test_child_order_held_metric_raises_its_alarm(aws):
         alarms._metrics.clear()
 
 
+@pytest.mark.expects_failed_workflow
 def test_a_failed_execution_raises_its_state_machines_alarm(aws):
     from chalicelib import workflows
 

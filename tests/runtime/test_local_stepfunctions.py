@@ -35,6 +35,7 @@ def test_catch_on_the_raised_error_type(test_env):
     assert len(handlers.received["task"]) == 1  # no Retry for this error type
 
 
+@pytest.mark.expects_failed_workflow
 def test_retries_exhausted_fail_the_execution(test_env):
     execution = run({"id": "down", "error": "TransientError", "failures": 99})
     assert execution["status"] == "FAILED" and execution["error"] == "TransientError"

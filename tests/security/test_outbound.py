@@ -160,6 +160,7 @@ def test_a_source_that_is_not_json_is_named_without_its_content(client, admin, p
     assert_clean(broken["errorLog"] + deep["errorLog"])
 
 
+@pytest.mark.expects_failed_workflow
 def test_an_unreachable_source_is_retried_then_named_without_a_traceback(client, admin, pump, monkeypatch):
     fake_dns(monkeypatch, {})
     job = run_job(client, admin, pump, "importJob", {"url": "https://partner.example/export.json"})

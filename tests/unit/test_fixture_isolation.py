@@ -64,6 +64,7 @@ TOKEN_WAIT = {"StartAt": "Wait for the stack", "States": {"Wait for the stack": 
     "Parameters": {"QueueUrl": "QUEUE", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}
 
 
+@pytest.mark.expects_failed_workflow
 def test_a_stopped_workflow_waiting_for_a_task_token_ends_too(aws):
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
