@@ -33,7 +33,6 @@ from chalicelib.notify.store import Stored
 from chalicelib.observability import logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
-interactions = deferred.module("chalicelib.customer.interactions")
 schemas = deferred.module("chalicelib.notify.schemas")
 
 SENDERS = rights.roles("communicationMessage", "send")
@@ -228,7 +227,7 @@ def _record_interaction(doc: Mapping[str, Any], req: MessageRequest) -> None:
     """Every message sent is a TMF683 interaction on the customer's journey (idempotent on id)."""
     channel = _channel(doc)
     item = {"id": doc["id"], "href": doc.get("href"), "@referredType": domain.MESSAGE_TYPE}
-    interactions.record_interaction(
+    customers.record_interaction(
         f"message-{doc['id']}", reason=req.reason or f"{req.purpose} {channel} message sent",
         channel=channel, direction="outbound", customer_id=req.customer_id,
         items=[item, *req.related], journey_key=req.journey_key,
