@@ -194,7 +194,7 @@ def _deliver(campaign: Mapping[str, Any], customer: Mapping[str, Any], chosen: s
         outcome = notify.send(target.message_id, notify.MessageRequest(
             customer_id=target.customer_id, purpose=domain.PURPOSE, content={chosen: templates[chosen]},
             subject=templates.get("subject"), fields=fields, channels=[chosen], journey_key=code,
-            related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}"))
+            related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}"), customer)
     except notify.SendRefused:
         return target.finish(domain.FAILED, chosen)
     if outcome.status == "sent":

@@ -82,7 +82,7 @@ def message_href(message_id: str) -> str:
 
 
 # --- the entry point for every context --------------------------------------------------------
-def send(message_id: str, request: MessageRequest) -> Outcome:
+def send(message_id: str, request: MessageRequest, customer: Mapping[str, Any] | None = None) -> Outcome:
     """Send what `request` says (its customer, purpose, templates...: domain.MessageRequest), once
     per `message_id` (derive it from what it is about, e.g. f"basket-reminder-1-{basket_id}").
 
@@ -91,8 +91,10 @@ def send(message_id: str, request: MessageRequest) -> Outcome:
     and the message is recorded `cancelled` with the reason. A bad template raises TemplateError
     (400) when the request is made, before anything is written; TransientSendError / SendRefused
     as above. A request with `resume` deferred or refused for now is sent by the notify sweep
-    when its time comes (no workflow waits for it)."""
-    return _deliver(message_id, request, store.load(message_id))
+    when its time comes (no workflow waits for it). `customer`: the request's customer document
+    when the caller has just read it (a campaign batch reads its customers in one call), so it
+    is not read again; consent and the address are judged on it."""
+    return _deliver(message_id, request, store.load(message_id), customer)
 
 
 def deliver(message_id: str) -> Outcome:
@@ -157,7 +159,8 @@ def _write(doc: dict[str, Any], req: MessageRequest, version: int | None, **kwar
         raise TransientSendError(doc["id"], "another attempt is handling it; try again") from None
 
 
-def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None) -> Outcome:
+def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
+             known: Mapping[str, Any] | None = None) -> Outcome:
     """Send `req` as message `message_id`, or (req None) the stored message again."""
     now = tmf.now()
     if stored is not None:
@@ -169,8 +172,11 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None)
     if req is None:
         raise not_found("communicationMessage", message_id)
     customer_id = req.customer_id
-    found = load_customer(customer_id) if customer_id else None
-    customer = found[0] if found else None
+    if known is not None and customer_id and known.get("id") == customer_id:
+        customer: Mapping[str, Any] | None = known
+    else:
+        found = load_customer(customer_id) if customer_id else None
+        customer = found[0] if found else None
     at = tmf.iso(now)
     doc = stored.doc if stored else domain.new_message(
         message_id, message_href(message_id), req, at, customers.customer_href(customer_id) if customer_id else None)

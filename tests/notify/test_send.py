@@ -211,3 +211,29 @@ def test_step_functions_catch_a_refusal_by_name(demo, failing):
     execution = _run_machine(TASK)
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["error"]["Error"] == "SendRefused" and sms_sent() == []
+
+
+def test_a_customer_the_caller_just_read_is_not_read_again_and_decides(demo, clock):
+    """A campaign batch reads its customers in one call and hands each to send(): no second read
+    of the customer (one call fewer per message), and consent is judged on that document; a
+    document of another customer is not used (her own record is read)."""
+    from bench.harness import Calls
+
+    andrea = customer_store.load_customer("cust-andrea")[0]
+    calls = Calls()
+    with calls.counting():
+        outcome = service.send("known-1", MessageRequest(customer_id="cust-andrea", purpose="service",
+                                                         content="Hi {firstName}"), andrea)
+    assert outcome.status == "sent" and sms_sent()[-1] == (ANDREA_MOBILE, "Hi Andrea")
+    customer_table = settings.table_name("customer")
+    assert calls.on_table(customer_table).get("GetItem", 0) == 0, calls.summary()
+    no_sms = {**andrea, "contactPreference": {"consent": {"sms": {"service": False}}}}
+    assert service.send("known-2", MessageRequest(customer_id="cust-andrea", purpose="service", content="Hi",
+                                                  channels=["sms"]), no_sms).status == "skipped"
+    stacy = customer_store.load_customer("cust-stacy")[0]
+    calls = Calls()
+    with calls.counting():
+        outcome = service.send("known-3", MessageRequest(customer_id="cust-andrea", purpose="service",
+                                                         content="Hi {firstName}"), stacy)
+    assert outcome.status == "sent" and sms_sent()[-1] == (ANDREA_MOBILE, "Hi Andrea")   # hers, not Stacy's
+    assert calls.on_table(customer_table).get("GetItem", 0) == 1
