@@ -106,8 +106,18 @@ def test_a_stop_right_after_the_start_ends_the_execution(waits_long, api, andrea
     execution must end. AWS reports ABORTED; moto reports FAILED (States.Runtime) when the stop
     lands in the middle of its first Task state, so either end is accepted here, never RUNNING."""
     sfn = clients.client("stepfunctions")
-    for attempt in range(10):
-        assert workflows.start_once(service.MACHINE, f"race-{attempt}", {"basketId": f"race-{attempt}", "version": 1})
+    # Real baskets (their streams not drained: no session of their own), so a workflow the stop
+    # missed waits an hour instead of ending SUCCEEDED at once; for a basket that does not exist
+    # the check ends the execution by itself, and under load that won the race (CI-like run).
+    baskets = []
+    for _ in range(10):
+        status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-home-security")]})
+        assert status == 201, cart
+        baskets.append(cart["id"])
+    for attempt, basket_id in enumerate(baskets):
+        assert workflows.start_once(service.MACHINE, f"race-{attempt}", {   # as sessions.py starts one
+            "phase": "recover", "basketId": basket_id, "reminder": 1, "idleSeconds": 3600,
+            "secondReminderSeconds": 3600})
         assert workflows.stop(service.MACHINE, f"race-{attempt}", service.STOP_ERROR, "handed to an agent") is True
     raced = [e["executionArn"] for e in executions() if e["name"].startswith("race-")]
     assert len(raced) == 10
