@@ -111,7 +111,7 @@ def run() -> None:
                 for n in range(written, finished):
                     baskets.write({"id": f"bench-b-{rid}-{n}", "href": f"/b/{n}", "status": "ordered",
                                    "lastUpdate": f"2026-01-01T00:00:{n % 60:02d}Z", "creationDate": "2026-01-01T00:00:00Z",
-                                   "cartItem": [], "relatedParty": party}, None, None, 4102444800)
+                                   "relatedParty": party}, None, None, 4102444800, None)
                 written = finished + 2
                 calls = measure(lambda: call("get", path, own))
                 ms = mean_ms(lambda: call("get", path, own), n=20)

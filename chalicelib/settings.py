@@ -160,11 +160,31 @@ def basket_max_quantity() -> int:
     return env_int("BASKET_MAX_QUANTITY", 10)
 
 
+def basket_max_items_business() -> int:
+    """Lines a business customer's basket may hold (each its own record: chalicelib/basket/lines.py)."""
+    return env_int("BASKET_MAX_ITEMS_BUSINESS", 1000)
+
+
+def basket_max_quantity_business() -> int:
+    return env_int("BASKET_MAX_QUANTITY_BUSINESS", 1000)
+
+
 def basket_max_bytes() -> int:
-    """The largest serialized basket stored: DynamoDB's item limit is 400 KB, and the record also
-    holds its keys and the customer facts. The default fits the largest basket of
-    OMNISHOP_BASKET_MAX_ITEMS priced items with room to spare."""
+    """The largest serialized basket header stored (the basket without its lines: parties,
+    context with its last changes, totals): DynamoDB's item limit is 400 KB, and the record also
+    holds its keys, the customer facts and the composition."""
     return env_int("BASKET_MAX_BYTES", 200 * 1024)
+
+
+def hub_event_max_items() -> int:
+    """A TMF663 hub event carries a basket's items when it has at most this many (an event must fit
+    an SQS message, 256 KB); a larger basket's event carries its header, and its href."""
+    return env_int("HUB_EVENT_MAX_ITEMS", 50)
+
+
+def basket_max_line_bytes() -> int:
+    """The largest serialized basket line (one item with its characteristics and notes)."""
+    return env_int("BASKET_MAX_LINE_BYTES", 32 * 1024)
 
 
 def basket_write_attempts() -> int:

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib import idempotency, streams
+from chalicelib import basket as baskets   # its public surface: lines read and deleted on first use
 from chalicelib import customer as customers   # its public surface: only some records need it
 from chalicelib.basket import domain
 from chalicelib.customer import domain as customer_domain
@@ -62,9 +63,14 @@ def business_counts(old: dict | None, new: dict | None) -> list[str]:
 
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
-    events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, old, new, streams.event_id(record),
-                                          streams.event_time(record))
-    sent = hub.publish(domain.API_NAME, events)
+    if new is None and old is not None:   # deleted or expired: its lines go after it
+        baskets.delete_lines(old["id"])
+    sent = 0
+    if hub.cache.get(domain.API_NAME):   # someone subscribed: the basket as events carry it (its lines read)
+        shown_old, shown_new = baskets.event_bodies(streams.change(record).old_image, streams.change(record).new_image)
+        events = hub_domain.events_for_change(domain.RESOURCE, domain.TYPE, shown_old, shown_new,
+                                              streams.event_id(record), streams.event_time(record))
+        sent = hub.publish(domain.API_NAME, events)
     version = int((streams.change(record).new_image or {}).get("version") or 0)
     if new is not None:
         _handover(old, new, version)

@@ -258,6 +258,9 @@ TABLES = (
     Table("customer", model="chalicelib.customer.models:CustomerItem", stream=True),
     # Baskets (TMF663); qualification rules live in the catalog table (docs/decisions.md).
     Table("basket", model="chalicelib.basket.models:BasketRecord", stream=True, ttl_attribute="expires"),
+    # A basket's lines (cart items), one record each under the basket's id: a change writes only its
+    # lines. Deleted after their basket by basket-events (the basket stream's REMOVE).
+    Table("basket-line", model="chalicelib.basket.models:BasketLine"),
     # TMF622 orders, child orders and cancellation requests; the stream starts their workflows.
     Table("order", model="chalicelib.ordering.models:OrderRecord", stream=True),
     # TMF681 communicationMessages: the record is also the once-only lock of a send (notify/models.py).

@@ -4,7 +4,8 @@ customer and agents.
 
 The public surface: what other contexts may use of the basket table (import-linter keeps them
 off chalicelib.basket.store). Read on first use: importing the package loads none of it.
-    load           a basket as stored (Stored: doc, version, facts) or None, read consistently
+    load           a basket read whole (Stored: doc with its lines, version, facts, composition) or
+                   None, read consistently
     Stored         what load returns
     by_owner       an owner's baskets, newest change first (a customer's: by_owner(customer_pk(id)))
     ordered_write  for an order's own transaction: the basket's record marked ordered, conditional
@@ -16,6 +17,9 @@ off chalicelib.basket.store). Read on first use: importing the package loads non
                    a customer's open baskets (summarised); approved baskets changed before a time
     adopt_visitor_baskets
                    a visitor logged in: her visitor baskets become the customer's
+    event_bodies, delete_lines
+                   for the basket stream's reader: the basket as hub events carry it; the lines
+                   of a basket deleted or expired
     system_move, return_unordered
                    the platform moves a basket (recovery); an approved basket that could not be
                    ordered goes back with the reason
@@ -27,14 +31,16 @@ from typing import TYPE_CHECKING
 from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
-    from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, catalogue, href, open_baskets,
-                                           ordered_write, read, return_unordered, search, system_move, update)
-    from chalicelib.basket.store import Stored, by_owner, load
+    from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, catalogue, delete_lines,
+                                           event_bodies, href, load, open_baskets, ordered_write, read,
+                                           return_unordered, search, system_move, update)
+    from chalicelib.basket.store import Stored, by_owner
 
-__all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "by_owner", "catalogue", "href", "load",
-           "open_baskets", "ordered_write", "read", "return_unordered", "search", "system_move", "update"]
+__all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "by_owner", "catalogue", "delete_lines",
+           "event_bodies", "href", "load", "open_baskets", "ordered_write", "read", "return_unordered", "search",
+           "system_move", "update"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
-    __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner", "load"],
-                                   service=["adopt_visitor_baskets", "approved_before", "catalogue", "href",
-                                            "open_baskets", "ordered_write", "read", "return_unordered", "search",
-                                            "system_move", "update"])
+    __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner"],
+                                   service=["adopt_visitor_baskets", "approved_before", "catalogue", "delete_lines",
+                                            "event_bodies", "href", "load", "open_baskets", "ordered_write", "read",
+                                            "return_unordered", "search", "system_move", "update"])

@@ -239,38 +239,42 @@ def move(doc: dict[str, Any], to: str, actor: Actor, qualified: bool) -> dict[st
         context["agent"] = {"id": sub, "role": "agent"} if role == "agent" else None
     elif to in (ACTIVE, APPROVED, ORDERED):
         context["agent"] = None
-    items = doc.get("cartItem") or []
     if to in (AWAITING, APPROVED, ORDERED):   # handed on again: an earlier order issue is dealt with
-        context["orderIssue"] = None
-        items = without_issue_notes(items)
-    return {**doc, "status": to, "context": {k: v for k, v in context.items() if v is not None}, "cartItem": items,
+        context["orderIssue"] = None          # (its notes on the items are no longer shown: present)
+    return {**doc, "status": to, "context": {k: v for k, v in context.items() if v is not None},
             "relatedParty": _with_agent_party(doc.get("relatedParty") or [], context.get("agent"))}
 
 
-def without_issue_notes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for item in items:
-        notes = [n for n in item.get("note") or [] if n.get("id") != ISSUE_NOTE]
-        out.append({**{k: v for k, v in item.items() if k != "note"}, **({"note": notes} if notes else {})})
-    return out
+def with_issue_note(item: Mapping[str, Any], reason: str, at: str, noted: bool) -> dict[str, Any]:
+    """An item without an earlier order issue's note, and with this one when `noted`."""
+    notes = [n for n in item.get("note") or [] if n.get("id") != ISSUE_NOTE]
+    if noted:
+        notes.append({"id": ISSUE_NOTE, "author": "omnishop", "date": at, "text": reason[:500], "@type": "Note"})
+    return {**{k: v for k, v in item.items() if k != "note"}, **({"note": notes} if notes else {})}
+
+
+def _shown_notes(item: Mapping[str, Any], issue_items: list[str]) -> dict[str, Any]:
+    """An item as shown: an order issue's note only while that issue stands and names the item."""
+    notes = item.get("note") or []
+    if not any(n.get("id") == ISSUE_NOTE for n in notes) or item.get("id") in issue_items:
+        return dict(item)
+    kept = [n for n in notes if n.get("id") != ISSUE_NOTE]
+    return {**{k: v for k, v in item.items() if k != "note"}, **({"note": kept} if kept else {})}
 
 
 def not_ordered(doc: dict[str, Any], reason: str, code: str, item_ids: Iterable[str], at: str,
                 agent: str | None) -> dict[str, Any]:
     """An approved basket ordering could not place: back to the agent who handled it (withAgent,
     theirs) or, without one, to the customer (active); the reason in `context.orderIssue` and as
-    a note on each item it is about. The caller writes it (a system move)."""
+    a note on each item it is about (the caller writes those lines: with_issue_note). The caller
+    writes it (a system move)."""
     moved = move(doc, WITH_AGENT if agent else ACTIVE, Actor.system(), True)
     context = dict(moved.get("context") or {})
     if agent:
         context["agent"] = {"id": agent, "role": "agent"}
-    wanted = set(item_ids)
-    context["orderIssue"] = {"reason": reason[:500], "code": code, "at": at, "cartItem": sorted(wanted),
+    context["orderIssue"] = {"reason": reason[:500], "code": code, "at": at, "cartItem": sorted(set(item_ids)),
                              "returnedTo": "agent" if agent else "customer"}
-    note = {"id": ISSUE_NOTE, "author": "omnishop", "date": at, "text": reason[:500], "@type": "Note"}
-    items = [{**i, "note": [*(i.get("note") or []), note]} if i["id"] in wanted else i
-             for i in without_issue_notes(moved.get("cartItem") or [])]
-    return {**moved, "context": context, "cartItem": items,
+    return {**moved, "context": context,
             "relatedParty": _with_agent_party(moved.get("relatedParty") or [], context.get("agent"))}
 
 
@@ -457,22 +461,42 @@ def effective_status(doc: Mapping[str, Any], at: dt.datetime) -> str:
     return status
 
 
+LINES_AT = "linesAt"
+INTERNAL = ("itemCount", LINES_AT)   # kept on the header for the stream's readers, not shown
+
+
+def item_count(doc: Mapping[str, Any]) -> int:
+    """How many active items a basket has: counted when read whole, else its header's count."""
+    if "cartItem" in doc:
+        return sum(1 for i in doc.get("cartItem") or [] if i.get("status", "active") == "active")
+    return int(doc.get("itemCount") or 0)
+
+
 def present(doc: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
     """The basket as clients see it: its status now, and each item's total under both the v4
-    spelling (`ItemTotalPrice`, stored) and v5's (`itemTotalPrice`)."""
-    items = [{**i, "itemTotalPrice": i["ItemTotalPrice"]} if "ItemTotalPrice" in i else i
-             for i in doc.get("cartItem") or []]
-    return {**doc, "status": effective_status(doc, at), "cartItem": items}
+    spelling (`ItemTotalPrice`) and v5's (`itemTotalPrice`). A header alone (no line read) is
+    shown without cartItem."""
+    out = {k: v for k, v in doc.items() if k not in INTERNAL}
+    out["status"] = effective_status(doc, at)
+    if "cartItem" in doc:
+        issue = ((doc.get("context") or {}).get("orderIssue") or {}).get("cartItem") or []
+        out["cartItem"] = [_shown_notes({**i, "itemTotalPrice": i["ItemTotalPrice"]} if "ItemTotalPrice" in i else i,
+                                        issue) for i in doc.get("cartItem") or []]
+    return out
 
 
-def check_size(doc: Mapping[str, Any], max_items: int, max_bytes: int) -> None:
-    items = len(Basket(doc).items)
-    if items > max_items:
-        raise unprocessable(f"a basket holds at most {max_items} items; this change would make {items}",
-                            "basketFull")
+def check_size(doc: Mapping[str, Any], max_bytes: int) -> None:
+    """A basket's header (its document without lines) within what one item may store."""
     size = len(json.dumps(doc, separators=(",", ":")))
     if size > max_bytes:
         raise unprocessable(f"the basket would be {size} bytes; at most {max_bytes} are stored", "basketTooLarge")
+
+
+def check_line_size(item: Mapping[str, Any], max_bytes: int) -> None:
+    size = len(json.dumps(item, separators=(",", ":")))
+    if size > max_bytes:
+        raise unprocessable(f"item {item.get('id')} would be {size} bytes; at most {max_bytes} are stored per item",
+                            "itemTooLarge")
 
 
 def hidden(rid: str) -> ApiError:

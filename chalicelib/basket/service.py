@@ -11,14 +11,16 @@ are kept with the basket and refreshed every OMNISHOP_BASKET_CUSTOMER_FACTS_SECO
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any, Callable, Mapping
+import json
+from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib import catalog, db, deferred, rules, settings, tmf
 from chalicelib import promotion as promotions
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
-from chalicelib.basket import domain, pricing, store
+from chalicelib.basket import domain, lines, pricing, store
 from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
@@ -102,9 +104,10 @@ def _prepare_item(item: dict[str, Any], channel: str | None, new: bool, n: int) 
     return out
 
 
-def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel: str | None) -> dict[str, Any]:
+def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel: str | None,
+               replaced: bool = True) -> dict[str, Any]:
     """Prices from the catalogue for `channel` (channel prices) and every active item qualified by
-    the central rules (with the same channel)."""
+    the central rules (with the same channel). `replaced`: with the products a bundle would end."""
     items = doc.get("cartItem") or []
     offerings = {}
     for item in items:
@@ -116,22 +119,23 @@ def _recompute(doc: dict[str, Any], facts_rec: Mapping[str, Any] | None, channel
     priced, totals = pricing.price_basket(items, offerings, catalogue, channel, bundle_ids, buyer)
     active = [i for i in priced if i.get("status", "active") == "active"]
     fact = rules.facts(channel, (facts_rec or {}).get("customer"), domain.postcode_of(doc))
-    results = rules.qualify_items([offerings[i["productOffering"]["id"]] for i in active], fact)
-    by_id = {i["id"]: r for i, r in zip(active, results)}
+    distinct = list(dict.fromkeys(i["productOffering"]["id"] for i in active))
+    results = dict(zip(distinct, rules.qualify_items([offerings[oid] for oid in distinct], fact)))
     out_items = []
     for item in priced:
         item = {k: v for k, v in item.items() if k != "qualification"}
         if "agreedPrice" not in item:   # the price she saw when the item was added
             item["agreedPrice"] = pricing.agreed(item.get("itemPrice"))
-        if item["id"] in by_id:
-            item["qualification"] = {"qualificationItemResult": by_id[item["id"]]["result"],
-                                     "eligibilityUnavailabilityReason": by_id[item["id"]]["reasons"]}
+        result = results.get(item["productOffering"]["id"]) if item.get("status", "active") == "active" else None
+        if result is not None:
+            item["qualification"] = {"qualificationItemResult": result["result"],
+                                     "eligibilityUnavailabilityReason": result["reasons"]}
         out_items.append(item)
-    overall = rules_domain.overall(r["result"] for r in results) if active else rules_domain.UNDETERMINED
+    overall = rules_domain.overall(r["result"] for r in results.values()) if active else rules_domain.UNDETERMINED
     out = {k: v for k, v in doc.items() if k != "replacedItem"}
-    replaced = _replaced(out, offerings)
-    if replaced:
-        out["replacedItem"] = replaced
+    gone = _replaced(out, offerings) if replaced else []
+    if gone:
+        out["replacedItem"] = gone
     return {**out, "cartItem": out_items, "cartTotalPrice": totals, "qualificationResult": overall}
 
 
@@ -164,47 +168,171 @@ def _replaced(doc: Mapping[str, Any], offerings: Mapping[str, Mapping[str, Any]]
              "@type": "CartItem"} for e in ends]
 
 
-def _finish(doc: dict[str, Any], stored_facts: Mapping[str, Any] | None, channel: str | None,
-            at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
-    facts_rec = _facts_record(doc, stored_facts, at)
-    doc = _recompute(doc, facts_rec, channel)
+# --- a change: the header and the lines it names ---------------------------------------------
+@dataclasses.dataclass
+class Draft:
+    """A basket being changed: its header document (no `cartItem`), the customer facts, the
+    composition as stored, the lines read (`before`, None: not there) and those to write
+    (`after`, None: delete). Only the lines a change names are read and written."""
+    basket_id: str
+    doc: dict[str, Any]
+    facts: dict[str, Any] | None
+    composition: dict[str, Any]
+    before: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    after: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    place: dict[str, int] = dataclasses.field(default_factory=dict)   # of the lines read or added
+    agreed: bool = False   # she approves: every line's price is agreed (per offering)
+    version: int | None = None   # the version read
+
+    @classmethod
+    def of(cls, found: store.Stored) -> "Draft":
+        return cls(found.doc["id"], {k: v for k, v in found.doc.items() if k not in ("cartItem", "replacedItem")},
+                   found.facts, dict(found.composition or lines.empty()), version=found.version)
+
+    def read(self, ids: Iterable[str]) -> None:
+        """Read the lines `ids` not read yet (one BatchGetItem)."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self.before]
+        found = store.lines_named(self.basket_id, missing)
+        for line_id in missing:
+            n, line = found.get(line_id, (0, None))
+            self.before[line_id] = line
+            if line is not None:
+                self.place[line_id] = n
+
+    def read_all(self) -> list[dict[str, Any]]:
+        """Every line as it will be (a merge needs them all: one Query, then their places)."""
+        ids = [line["id"] for line in store.lines(self.basket_id)]
+        self.read(ids)
+        return [line for line in (self.current(i) for i in ids) if line is not None]
+
+    def current(self, line_id: str) -> dict[str, Any] | None:
+        return self.after[line_id] if line_id in self.after else self.before.get(line_id)
+
+
+Change = tuple[Draft, int]   # what a change writes: the draft and the basket's expiry (epoch seconds)
+
+
+def _sale_prices(doc: Mapping[str, Any], facts_rec: Mapping[str, Any] | None, channel: str | None,
+                 composition: Mapping[str, Any]) -> dict[str, Any]:
+    """The basket priced and qualified from its composition (no line read): one cart item per
+    offering (chalicelib/basket/lines.py)."""
+    return _recompute({**doc, "cartItem": lines.sale(composition)}, facts_rec, channel, replaced=False)
+
+
+def _max_lines(facts_rec: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(lines, quantity per line) a basket may hold: a business customer's more."""
+    business = ((facts_rec or {}).get("customer") or {}).get("customerType") == "organization"
+    return ((settings.basket_max_items_business(), settings.basket_max_quantity_business()) if business
+            else (settings.basket_max_items(), settings.basket_max_quantity()))
+
+
+def _finish(draft: Draft, channel: str | None, at: dt.datetime) -> Change:
+    """The change made whole: composition, prices and rules from it, agreed prices of new lines,
+    expiry, and the limits (lines per basket, lines per change, bytes per line)."""
+    facts_rec = _facts_record(draft.doc, draft.facts, at)
+    written = {k: v for k, v in draft.after.items() if v != draft.before.get(k)}
+    composition = lines.changed(draft.composition, draft.before, written)
+    max_lines, _ = _max_lines(facts_rec)
+    count = lines.line_count(composition)
+    if count > max_lines and count > lines.line_count(draft.composition):
+        raise Unprocessable(f"a basket holds at most {max_lines} items; this change would make {count}", "basketFull")
+    if len(written) > store.MAX_LINES_PER_WRITE:
+        raise Invalid(f"a change may add, change or delete at most {store.MAX_LINES_PER_WRITE} items; this one "
+                      f"names {len(written)}: send it in parts", "tooManyItemChanges")
+    new = [k for k, v in written.items() if v is not None and k not in draft.place]
+    numbers, composition = lines.places(composition, len(new))
+    place = {**draft.place, **dict(zip(new, numbers))}
+    priced = _sale_prices(draft.doc, facts_rec, channel, composition)
+    agreed = {i["productOffering"]["id"]: pricing.agreed(i.get("itemPrice")) for i in priced["cartItem"]}
+    if draft.agreed:
+        composition = lines.with_agreed(composition, agreed)
+    for line_id, line in written.items():
+        if line is None:
+            continue
+        if "agreedPrice" not in line:   # the price she saw when she added it
+            line = written[line_id] = {**line, "agreedPrice": agreed.get(line["productOffering"]["id"], [])}
+        domain.check_line_size(line, settings.basket_max_line_bytes())
+    doc = {k: v for k, v in priced.items() if k != "cartItem"}
+    doc["itemCount"] = lines.active_lines(composition)
+    if written:   # which version last wrote lines (the stream's readers tell a line change by it)
+        doc[domain.LINES_AT] = (draft.version or 0) + 1
     end, expires = domain.expiry(at, domain.customer_of(doc) is not None, settings.basket_ttl_anonymous_days(),
                                  settings.basket_ttl_known_days())
     doc["validFor"] = {"startDateTime": doc["creationDate"], "endDateTime": end}
-    domain.check_size(doc, settings.basket_max_items(), settings.basket_max_bytes())
-    return doc, facts_rec, expires
+    domain.check_size(doc, settings.basket_max_bytes())
+    return dataclasses.replace(draft, doc=doc, facts=facts_rec, composition=composition, after=written,
+                               place=place), expires
 
 
-def _apply(doc: dict[str, Any], body: Mapping[str, Any], actor: Actor, at: dt.datetime, source_ip: str | None,
-           stored_facts: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
+def _change_items(draft: Draft, changes: list[Mapping[str, Any]], actor: Actor, max_quantity: int) -> None:
+    """Item changes (TMF663 cartItem, by id) on the lines they name: only those are read."""
+    domain.check_item_editor(draft.doc, actor)
+    named = [str(c["id"]) for c in changes if c.get("id") is not None]
+    draft.read(named)
+    existing = [line for line in (draft.current(i) for i in dict.fromkeys(named)) if line is not None]
+    items, touched = domain.apply_item_changes(existing, changes, lambda: tmf.new_id()[:8], max_quantity)
+    kept = {i["id"] for i in items}
+    for line in existing:
+        if line["id"] not in kept:
+            draft.after[line["id"]] = None
+    known = {line["id"] for line in existing}
+    for n, item in enumerate(items):
+        if item["id"] in touched:
+            draft.after[item["id"]] = _prepare_item(item, actor.channel, item["id"] not in known, n)
+
+
+def _apply(draft: Draft, body: Mapping[str, Any], actor: Actor, at: dt.datetime, source_ip: str | None) -> Change:
     """A basket after a create/PATCH body: status first, then items, context, prices, rules."""
     status, channel = body.get("status"), actor.channel
     if status == domain.WITH_AGENT:  # a take-over comes first: the agent then edits in the same change
-        doc = domain.move(doc, status, actor, True)
+        draft.doc = domain.move(draft.doc, status, actor, True)
     if body.get("cartItem"):
-        domain.check_item_editor(doc, actor)
-        items, touched = domain.apply_item_changes(doc.get("cartItem") or [], body["cartItem"],
-                                                   lambda: tmf.new_id()[:8], settings.basket_max_quantity())
-        existing = {i["id"] for i in doc.get("cartItem") or []}
-        doc = {**doc, "cartItem": [_prepare_item(i, channel, i["id"] not in existing, n) if i["id"] in touched else i
-                                   for n, i in enumerate(items)]}
+        _, max_quantity = _max_lines(_facts_record(draft.doc, draft.facts, at))
+        _change_items(draft, list(body["cartItem"]), actor, max_quantity)
     if status and status != domain.WITH_AGENT:
-        if status == domain.APPROVED and doc.get("status") != domain.APPROVED:
-            # she approves the prices the basket showed her (the approval email): those are agreed
-            doc = {**doc, "cartItem": [{**i, "agreedPrice": pricing.agreed(i.get("itemPrice"))}
-                                       for i in doc.get("cartItem") or []]}
-        checked = _recompute(doc, _facts_record(doc, stored_facts, at), channel)
-        doc = domain.move(doc, status, actor, checked["qualificationResult"] == rules_domain.QUALIFIED)
+        if status == domain.APPROVED and draft.doc.get("status") != domain.APPROVED:
+            draft.agreed = True   # she approves the prices the basket showed her (the approval email)
+        checked, _ = _finish(dataclasses.replace(draft), channel, at)
+        draft.doc = domain.move(draft.doc, status, actor,
+                                checked.doc["qualificationResult"] == rules_domain.QUALIFIED)
     if "contactMedium" in body:
-        doc["contactMedium"] = list(body["contactMedium"])
+        draft.doc["contactMedium"] = list(body["contactMedium"])
     context_in = dict(body.get("context") or {})
     if context_in.get("postCode"):
         context_in["postCode"] = rules_domain.normalise_postcode(context_in["postCode"])
-    postcode = context_in.get("postCode") or domain.postcode_of(doc)
-    anonymous_ip = source_ip if domain.customer_of(doc) is None and not postcode else None
+    postcode = context_in.get("postCode") or domain.postcode_of(draft.doc)
+    anonymous_ip = source_ip if domain.customer_of(draft.doc) is None and not postcode else None
     region = places.region(postcode, anonymous_ip) if (postcode or anonymous_ip) else (None, None)
-    doc = domain.touch(doc, actor, tmf.iso(at), domain.describe_changes(body) or ["created"], context_in, region)
-    return _finish(doc, stored_facts, channel, at)
+    draft.doc = domain.touch(draft.doc, actor, tmf.iso(at), domain.describe_changes(body) or ["created"],
+                             context_in, region)
+    return _finish(draft, channel, at)
+
+
+def _write(change: Change, version: int | None) -> int:
+    draft, expires = change
+    return store.write(draft.doc, version, draft.facts, expires, draft.composition,
+                       [(draft.place[line_id], line) for line_id, line in draft.after.items() if line is not None],
+                       [line_id for line_id, line in draft.after.items() if line is None])
+
+
+# --- reading a basket whole -------------------------------------------------------------------
+def _whole(found: store.Stored, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The basket as clients see it: the header and its lines, priced now in its current channel
+    (as every change prices it), the approved prices agreed."""
+    doc = found.doc
+    shown = []
+    for item in items:
+        agreed = lines.agreed_for(found.composition, item["productOffering"]["id"])
+        shown.append({**item, "agreedPrice": agreed} if agreed is not None else item)
+    return _recompute({**doc, "cartItem": shown}, found.facts, domain.Basket(doc).current_channel)
+
+
+def load(basket_id: str) -> store.Stored | None:
+    """A basket read whole (header and lines, read consistently) or None."""
+    found = store.load_header(basket_id)
+    if found is None:
+        return None
+    return dataclasses.replace(found, doc=_whole(found, store.lines(basket_id)))
 
 
 # --- use cases --------------------------------------------------------------------------------
@@ -241,7 +369,7 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     doc: dict[str, Any] = {
         "id": rid, "href": href(rid), "@type": domain.TYPE, "status": domain.ACTIVE,
         "relatedParty": parties, "contactMedium": list(body.get("contactMedium") or []),
-        "cartItem": [], "creationDate": tmf.iso(at), "lastUpdate": tmf.iso(at),
+        "creationDate": tmf.iso(at), "lastUpdate": tmf.iso(at),
         **{k: v for k, v in body.items() if k not in (*domain.SERVER_OWNED, "status", "cartItem", "relatedParty",
                                                       "contactMedium", "context")}}
     changes = dict(body)
@@ -253,14 +381,24 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
     if journey_key:
         context_in.setdefault("journeyKey", journey_key)
     changes["context"] = context_in
-    doc, facts_rec, expires = _apply(doc, changes, Actor.of(caller), at, source_ip, facts_rec)
-    version = store.write(doc, None, facts_rec, expires)
-    logger.info("basket created", extra={"basketId": rid, "by": caller.role, "items": len(doc["cartItem"])})
-    return domain.present(doc, at), version
+    draft = Draft(rid, doc, facts_rec, lines.empty())
+    change = _apply(draft, changes, Actor.of(caller), at, source_ip)
+    version = _write(change, None)
+    logger.info("basket created", extra={"basketId": rid, "by": caller.role, "items": len(change[0].after)})
+    return _shown(change[0], version, True), version
 
 
-def _load_readable(basket_id: str, caller: Caller) -> store.Stored:
-    found = store.load(basket_id)
+def _shown(draft: Draft, version: int, whole: bool) -> dict[str, Any]:
+    """The basket a change answers: whole (its lines read: one Query), or its header with only
+    the lines this change wrote (`whole` False: what the caller asked to see has no cartItem)."""
+    found = store.Stored(draft.doc, version, draft.facts, draft.composition)
+    if whole:
+        return domain.present(_whole(found, store.lines(draft.basket_id)), tmf.now())
+    return domain.present(found.doc, tmf.now())
+
+
+def _load_readable(basket_id: str, caller: Caller, header: bool = False) -> store.Stored:
+    found = store.load_header(basket_id) if header else load(basket_id)
     if found is None or not domain.readable(found.doc, caller.role, caller.customer_id):
         raise domain.hidden(basket_id)
     return found
@@ -272,30 +410,32 @@ def read(basket_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
     return domain.present(found.doc, tmf.now()), found.version
 
 
-def _change(basket_id: str, expected: int | None, load: Callable[[], store.Stored | None],
-            mutate: Callable[[store.Stored, dt.datetime], tuple[dict[str, Any], dict[str, Any] | None, int] | None]
-            ) -> tuple[dict[str, Any], int]:
-    """db.change on a basket: `mutate(found, at)` gives (basket, customer facts, expiry) to write,
-    or None; the answer is the basket as presented, and its version."""
+def _change(basket_id: str, expected: int | None, load_header: Callable[[], store.Stored | None],
+            mutate: Callable[[Draft, dt.datetime], Change | None], whole: bool = True) -> tuple[dict[str, Any], int]:
+    """db.change on a basket's header: `mutate(draft, at)` gives the change to write (the draft
+    and its expiry), or None; the answer is the basket as presented, and its version. A 412
+    shows the basket whole."""
     def loaded() -> tuple[store.Stored, int]:
-        found = load()
+        found = load_header()
         if found is None:
             raise domain.hidden(basket_id)
         return found, found.version
 
-    def write(new: tuple[dict[str, Any], dict[str, Any] | None, int], version: int) -> int:
-        doc, facts, expires = new
-        return store.write(doc, version, facts, expires)
+    def shown(found: store.Stored) -> dict[str, Any]:
+        return domain.present(_whole(found, store.lines(basket_id)), tmf.now())
 
-    result, version = db.change(f"basket {basket_id}", loaded, lambda found, _version: mutate(found, tmf.now()),
-                                write, expected=expected, attempts=settings.basket_write_attempts(),
-                                shown=lambda found: domain.present(found.doc, tmf.now()))
-    doc = result.doc if isinstance(result, store.Stored) else result[0]
-    return domain.present(doc, tmf.now()), version
+    result, version = db.change(f"basket {basket_id}", loaded, lambda found, _v: mutate(Draft.of(found), tmf.now()),
+                                _write, expected=expected, attempts=settings.basket_write_attempts(), shown=shown)
+    if isinstance(result, store.Stored):   # nothing to write
+        return (shown(result) if whole else domain.present(result.doc, tmf.now())), version
+    return _shown(result[0], version, whole), version
 
 
 def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: str | None = None,
-           journey_key: str | None = None, source_ip: str | None = None) -> tuple[dict[str, Any], int]:
+           journey_key: str | None = None, source_ip: str | None = None,
+           whole: bool = True) -> tuple[dict[str, Any], int]:
+    """A PATCH; `whole` False: the answer need not show cartItem (a `fields` selection without it),
+    so the lines are not read back."""
     _check_caller(caller)
     domain.validate_body(patch)
     for key in ("id", "href"):
@@ -305,22 +445,24 @@ def update(basket_id: str, patch: Mapping[str, Any], caller: Caller, if_match: s
     if journey_key:
         changes["context"] = {"journeyKey": journey_key, **(patch.get("context") or {})}
 
-    def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
-        if domain.effective_status(found.doc, at) == domain.EXPIRED:
+    def mutate(draft: Draft, at: dt.datetime) -> Change:
+        if domain.effective_status(draft.doc, at) == domain.EXPIRED:
             raise Unprocessable(f"basket {basket_id} has expired", "basketExpired")
-        return _apply(dict(found.doc), changes, Actor.of(caller), at, source_ip, found.facts)
+        return _apply(draft, changes, Actor.of(caller), at, source_ip)
 
-    doc, version = _change(basket_id, tmf.parse_if_match(if_match), lambda: _load_readable(basket_id, caller), mutate)
+    doc, version = _change(basket_id, tmf.parse_if_match(if_match),
+                           lambda: _load_readable(basket_id, caller, header=True), mutate, whole)
     logger.info("basket changed", extra={"basketId": basket_id, "by": caller.role, "status": doc.get("status"),
                                          "changes": domain.describe_changes(patch)})
     return doc, version
 
 
 def delete(basket_id: str, caller: Caller, if_match: str | None = None) -> None:
+    """Delete a basket (its header, at its version); basket-events deletes its lines after it."""
     _check_caller(caller)
 
     def loaded() -> tuple[store.Stored, int]:
-        found = _load_readable(basket_id, caller)
+        found = _load_readable(basket_id, caller, header=True)
         return found, found.version
 
     def check(found: store.Stored) -> None:
@@ -330,6 +472,14 @@ def delete(basket_id: str, caller: Caller, if_match: str | None = None) -> None:
     db.delete(f"basket {basket_id}", loaded, lambda version: store.remove(basket_id, version), check=check,
               expected=tmf.parse_if_match(if_match), attempts=settings.basket_write_attempts())
     logger.info("basket deleted", extra={"basketId": basket_id, "by": caller.role})
+
+
+def delete_lines(basket_id: str) -> int:
+    """For basket-events: the lines of a basket deleted or expired (its header is gone). Safe to
+    repeat; a basket still there keeps them."""
+    if store.load_header(basket_id) is not None:
+        return 0
+    return store.delete_lines(basket_id)
 
 
 def _single_id(params: Mapping[str, str]) -> str | None:
@@ -343,14 +493,15 @@ def _single_id(params: Mapping[str, str]) -> str | None:
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """A customer lists their baskets; a channel the anonymous baskets of a visitor
     (relatedParty.id=) or, without one, those its channel started today and yesterday; an agent a
-    customer's baskets (relatedParty.id=) or the worklists (withAgent, assistanceOffered)."""
+    customer's baskets (relatedParty.id=) or the worklists (withAgent, assistanceOffered).
+    Filters on the headers; the baskets of the page are read whole (a Query each)."""
     _check_caller(caller)
     q = tmf.list_query(params, tmf.attributes("shoppingCart", "TMF663", models=[schemas.ShoppingCart],
                                               extras=domain.EXTENSION_ATTRIBUTES))
     at = tmf.now()
     single, party = _single_id(params), params.get("relatedParty.id")
     if single:
-        found = store.load(single)
+        found = store.load_header(single)
         docs = [found.doc] if found else []
     elif caller.role == "customer":
         docs = store.by_owner(f"CUSTOMER#{caller.customer_id}")
@@ -362,36 +513,66 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     else:
         wanted = [s for s in (params.get("status") or "").split(",") if s] or [domain.WITH_AGENT, domain.OFFERED]
         docs = [d for s in wanted if s in (domain.WITH_AGENT, domain.OFFERED) for d in store.by_list(f"WORKLIST#{s}")]
-    hits = [domain.present(d, at) for d in docs if domain.readable(d, caller.role, caller.customer_id)]
+    readable = [d for d in docs if domain.readable(d, caller.role, caller.customer_id)]
+    if any(f[0].split(".")[0] == "cartItem" for f in q.filters):   # a filter on the lines: read them first
+        readable = [(load(d["id"]) or store.Stored(d, 0, None)).doc for d in readable]
+    hits = [domain.present(d, at) for d in readable]
     items, total = tmf.page([d for d in hits if tmf.matches(d, q.filters)], q.offset, q.limit)
-    return [tmf.select_fields(d, q.fields) for d in items], total
+    whole = [d if "cartItem" in d else domain.present((load(d["id"]) or store.Stored(d, 0, None)).doc, at)
+             for d in items]
+    return [tmf.select_fields(d, q.fields) for d in whole], total
+
+
+# --- for the stream's readers ------------------------------------------------------------------
+def _image(image: Mapping[str, Any] | None, name: str) -> Any:
+    raw = (image or {}).get(name)
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
+def event_bodies(old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+                 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The basket before and after a change as TMF663 hub events carry it, from the stream's
+    header images: after, read whole (one Query of its lines, priced as a GET prices them) when
+    it has at most OMNISHOP_HUB_EVENT_MAX_ITEMS lines, else its header (an event must fit a queue
+    message: a subscriber reads a larger basket by its href). Before: the same lines when the
+    change wrote none, else without cartItem (what the lines were is not kept)."""
+    old, new = _image(old_image, "body"), _image(new_image, "body")
+    shown_old = domain.present(old, tmf.now()) if old else None
+    if new is None:
+        return shown_old, None
+    found = store.Stored(new, 0, _image(new_image, "facts"), _image(new_image, "composition"))
+    limit = settings.hub_event_max_items()
+    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else []
+    shown_new = domain.present(_whole(found, items) if len(items) <= limit else new, tmf.now())
+    if shown_old is not None and old.get(domain.LINES_AT) == new.get(domain.LINES_AT) and "cartItem" in shown_new:
+        shown_old["cartItem"] = shown_new["cartItem"]
+    return shown_old, shown_new
 
 
 # --- for other contexts -------------------------------------------------------------------------
 def system_move(basket_id: str, status: str, channel: str | None = None) -> tuple[dict[str, Any], int]:
     """The platform moves a basket: the abandoned-basket process offers assistance
     (assistanceOffered), ordering marks it ordered. Safe to repeat."""
-    def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
-        if found.doc.get("status") == status:
+    def mutate(draft: Draft, at: dt.datetime) -> Change | None:
+        if draft.doc.get("status") == status:
             return None
-        return _moved_by_system(found, status, channel, at)
+        return _moved_by_system(draft, status, channel, at)
 
-    return _change(basket_id, None, lambda: store.load(basket_id), mutate)
+    return _change(basket_id, None, lambda: store.load_header(basket_id), mutate)
 
 
-def _moved_by_system(found: store.Stored, status: str, channel: str | None,
-                     at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
-    doc = domain.move(dict(found.doc), status, Actor.system(), True)
-    doc = domain.touch(doc, Actor.system(channel), tmf.iso(at),
-                       [f"status {status}"], None, (None, None))
-    return _finish(doc, found.facts, domain.Basket(doc).current_channel, at)
+def _moved_by_system(draft: Draft, status: str, channel: str | None, at: dt.datetime) -> Change:
+    draft.doc = domain.move(draft.doc, status, Actor.system(), True)
+    draft.doc = domain.touch(draft.doc, Actor.system(channel), tmf.iso(at), [f"status {status}"], None, (None, None))
+    return _finish(draft, domain.Basket(draft.doc).current_channel, at)
 
 
 def ordered_write(found: store.Stored, channel: str | None = None) -> store.BasketRecord:
     """For ordering: the write marking a basket ordered, conditional on the version it was read at,
-    for the order's own transaction (an order and its basket's `ordered` are one write)."""
-    doc, facts, expires = _moved_by_system(found, domain.ORDERED, channel, tmf.now())
-    return store.record(doc, found.version, facts, expires)
+    for the order's own transaction (an order and its basket's `ordered` are one write: the
+    header only, its lines are not changed)."""
+    draft, expires = _moved_by_system(Draft.of(found), domain.ORDERED, channel, tmf.now())
+    return store.record(draft.doc, found.version, draft.facts, expires, draft.composition)
 
 
 def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str], version: int | None = None
@@ -402,36 +583,44 @@ def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str]
     version, changed); a basket no longer in that state is left as it is. Safe to repeat."""
     changed: list[bool] = []
 
-    def mutate(found: store.Stored, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
+    def mutate(draft: Draft, at: dt.datetime) -> Change | None:
         changed.clear()
-        if found.doc.get("status") != domain.APPROVED and (
-                version is None or found.version != version or found.doc.get("status") != domain.AWAITING):
+        status = draft.doc.get("status")
+        if status != domain.APPROVED and (version is None or draft.version != version or status != domain.AWAITING):
             return None
-        doc = domain.not_ordered(dict(found.doc), reason, code, item_ids, tmf.iso(at), domain.last_agent(found.doc))
-        doc = domain.touch(doc, Actor.system(), tmf.iso(at), [f"status {doc['status']}: not ordered ({code})"], None,
-                           (None, None))
+        earlier = list(((draft.doc.get("context") or {}).get("orderIssue") or {}).get("cartItem") or [])
+        draft.doc = domain.not_ordered(draft.doc, reason, code, item_ids, tmf.iso(at), domain.last_agent(draft.doc))
+        draft.read([*earlier, *item_ids])
+        for line_id in dict.fromkeys([*earlier, *item_ids]):
+            line = draft.current(line_id)
+            if line is not None:
+                draft.after[line_id] = domain.with_issue_note(line, reason, tmf.iso(at), line_id in item_ids)
+        draft.doc = domain.touch(draft.doc, Actor.system(), tmf.iso(at),
+                                 [f"status {draft.doc['status']}: not ordered ({code})"], None, (None, None))
         changed.append(True)
-        return _finish(doc, found.facts, domain.Basket(doc).current_channel, at)
+        return _finish(draft, domain.Basket(draft.doc).current_channel, at)
 
-    doc, version = _change(basket_id, None, lambda: store.load(basket_id), mutate)
-    return doc, version, bool(changed)
+    doc, new_version = _change(basket_id, None, lambda: store.load_header(basket_id), mutate)
+    return doc, new_version, bool(changed)
 
 
 def approved_before(cutoff: str) -> list[dict[str, Any]]:
-    """Approved baskets last changed before `cutoff` (ISO): one Query on the sparse list index."""
+    """Approved baskets (headers) last changed before `cutoff` (ISO): one Query on the sparse
+    list index."""
     return store.by_list(domain.APPROVED_KEY, cutoff)
 
 
 def open_baskets(customer_id: str, limit: int | None = None) -> list[dict[str, Any]]:
     """The customer's open baskets (the newest `limit` of them, for the 360 view), summarised: a
-    Query on the sparse open-by-owner index, so ordered and cancelled baskets are not read."""
+    Query on the sparse open-by-owner index, so ordered and cancelled baskets are not read (nor
+    any line)."""
     at = tmf.now()
     out = []
     for doc in store.open_of(f"CUSTOMER#{customer_id}", limit):
         status = domain.effective_status(doc, at)
         if status in domain.OPEN:
             out.append({"id": doc["id"], "href": doc["href"], "status": status, "lastUpdate": doc["lastUpdate"],
-                        "itemCount": len(domain.Basket(doc).items), "cartTotalPrice": doc.get("cartTotalPrice"),
+                        "itemCount": domain.item_count(doc), "cartTotalPrice": doc.get("cartTotalPrice"),
                         "context": {k: v for k, v in domain.Basket(doc).context.items() if k != "changes"},
                         "@referredType": domain.TYPE})
     return out
@@ -451,22 +640,27 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
     party = customer_domain.customer_party(customer_id, tmf.href(customer_domain.API_ROOT, "customer", customer_id))
     target_id = mine[0]["id"] if mine else anonymous[0]["id"]
     sources = [d for d in anonymous if d["id"] != target_id]
+    source_lines = {s["id"]: store.lines(s["id"]) for s in sources}
 
-    def mutate(found: store.Stored, now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
-        doc = dict(found.doc)
-        if not domain.customer_of(doc):
-            doc["relatedParty"] = [party, *(doc.get("relatedParty") or [])]
+    def mutate(draft: Draft, now: dt.datetime) -> Change:
+        if not domain.customer_of(draft.doc):
+            draft.doc["relatedParty"] = [party, *(draft.doc.get("relatedParty") or [])]
+        items = draft.read_all()
         for source in sources:
-            doc["cartItem"] = domain.merge_items(doc.get("cartItem") or [], source.get("cartItem") or [], source["id"])
-            doc["context"] = domain.merge_context(doc, source)
+            merged = domain.merge_items(items, source_lines[source["id"]], source["id"])
+            for item in merged[len(items):]:
+                draft.after[item["id"]] = item
+            items = merged
+            draft.doc["context"] = domain.merge_context(draft.doc, source)
         what = ["identified: basket now the customer's"] + [f"merged basket {s['id']}" for s in sources]
-        doc = domain.touch(doc, Actor.system(domain.Basket(doc).current_channel), tmf.iso(now), what,
-                           None, (None, None))
-        return _finish(doc, None, domain.Basket(doc).current_channel, now)
+        draft.doc = domain.touch(draft.doc, Actor.system(domain.Basket(draft.doc).current_channel), tmf.iso(now),
+                                 what, None, (None, None))
+        draft.facts = None
+        return _finish(draft, domain.Basket(draft.doc).current_channel, now)
 
-    _change(target_id, None, lambda: store.load(target_id), mutate)
+    _change(target_id, None, lambda: store.load_header(target_id), mutate, whole=False)
     for source in sources:
-        found = store.load(source["id"])
+        found = store.load_header(source["id"])
         if found is not None:
             try:
                 store.remove(source["id"], found.version)

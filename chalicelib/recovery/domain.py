@@ -46,7 +46,7 @@ def recoverable(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
     if not doc:
         return False
     return basket.customer_of(doc) is not None \
-        and basket.effective_status(doc, at) == basket.ACTIVE and bool(active_items(doc))
+        and basket.effective_status(doc, at) == basket.ACTIVE and basket.item_count(doc) > 0
 
 
 def session_starts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, at: dt.datetime) -> bool:
@@ -60,7 +60,7 @@ def in_recovery(doc: Mapping[str, Any] | None, at: dt.datetime) -> bool:
     (waiting for an answer to the first message)."""
     if not doc:
         return False
-    return basket.customer_of(doc) is not None and bool(active_items(doc)) \
+    return basket.customer_of(doc) is not None and basket.item_count(doc) > 0 \
         and basket.effective_status(doc, at) in (basket.ACTIVE, basket.OFFERED)
 
 
@@ -174,7 +174,7 @@ def _closed(doc: Mapping[str, Any] | None, at: dt.datetime) -> str | None:
     status = basket.effective_status(doc, at)
     if status in (basket.EXPIRED, basket.ORDERED):
         return f"the basket is {status}"
-    if not active_items(doc):
+    if basket.item_count(doc) == 0:
         return "the basket was emptied"
     return None
 

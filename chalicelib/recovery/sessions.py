@@ -69,7 +69,7 @@ def on_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, vers
     if domain.session_ends(old, new, at):
         basket_id = (new or old or {})["id"]
         reason = ("the basket is gone" if not new else "the basket has no known customer"
-                  if basket.customer_of(new) is None else "the basket was emptied" if not domain.active_items(new)
+                  if basket.customer_of(new) is None else "the basket was emptied" if not basket.item_count(new)
                   else f"the basket is {basket.effective_status(new, at)}")
         # (never also a hand-back or an approval: those start from withAgent / awaitingApproval)
         ended = "recovery stopped" if stop_recovery(basket_id, reason) else "recovery already ended"

@@ -159,20 +159,25 @@ def test_bad_creates_write_nothing(api, web, andrea, headers, demo):
 def test_too_many_items_is_a_clear_limit(api, web, demo, monkeypatch):
     monkeypatch.setenv("OMNISHOP_BASKET_MAX_ITEMS", "3")
     doc, _ = create(api, web, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
-    before = stored_items("basket")
+    before = stored_items("basket"), stored_items("basket-line")
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web,
                                 {"cartItem": [item("po-fast-charger"), item("po-phone-x-case")]})
     assert status == 422 and error["code"] == "basketFull" and "at most 3" in error["message"]
-    assert stored_items("basket") == before
-    monkeypatch.setenv("OMNISHOP_BASKET_MAX_BYTES", "2000")
+    assert (stored_items("basket"), stored_items("basket-line")) == before
+    monkeypatch.setenv("OMNISHOP_BASKET_MAX_LINE_BYTES", "300")
+    status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web, {"cartItem": [item("po-fast-charger")]})
+    assert status == 422 and error["code"] == "itemTooLarge"
+    monkeypatch.setenv("OMNISHOP_BASKET_MAX_LINE_BYTES", "30000")
+    monkeypatch.setenv("OMNISHOP_BASKET_MAX_BYTES", "500")
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web, {"cartItem": [item("po-fast-charger")]})
     assert status == 422 and error["code"] == "basketTooLarge"
-    assert stored_items("basket") == before
+    assert (stored_items("basket"), stored_items("basket-line")) == before
 
 
 def test_default_limits_keep_a_full_basket_well_inside_dynamodb(api, web, demo):
     """The largest basket the limits allow (max items, every one priced with promotions and
-    qualified) stays below the stored-size limit, itself far below DynamoDB's 400 KB."""
+    qualified): its header stays small whatever its lines (they are records of their own), each
+    line far below the per-line limit, itself far below DynamoDB's 400 KB."""
     doc, _ = create(api, web)
     per_call = 10
     for _ in range(settings.basket_max_items() // per_call):
@@ -181,8 +186,10 @@ def test_default_limits_keep_a_full_basket_well_inside_dynamodb(api, web, demo):
         assert status == 200, doc
     assert len(doc["cartItem"]) == settings.basket_max_items()
     (row,) = stored_items("basket")
-    assert len(row["body"]["S"]) < settings.basket_max_bytes() < 400 * 1024
-    assert len(json.dumps(row)) < 300 * 1024                  # the whole DynamoDB item
+    assert len(json.dumps(row)) < 30 * 1024 < settings.basket_max_bytes() < 400 * 1024   # the whole header item
+    lines = stored_items("basket-line")
+    assert len(lines) == settings.basket_max_items()
+    assert max(len(json.dumps(r)) for r in lines) < 4 * 1024 < settings.basket_max_line_bytes()
     status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", web, {"cartItem": [item("po-tv-max")]})
     assert status == 422 and error["code"] == "basketFull"
 

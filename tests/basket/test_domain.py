@@ -149,12 +149,14 @@ def test_expiry_and_limits():
     assert domain.expiry(at, True, 7, 90)[1] == int((at + dt.timedelta(days=90)).timestamp())
     assert domain.effective_status(basket(end_days=-1), tmf.now()) == "expired"
     assert domain.effective_status(basket("ordered", end_days=-1), tmf.now()) == "ordered"
+    domain.check_size({"id": "b", "note": "x" * 100}, 200)
     with pytest.raises(ApiError) as err:
-        domain.check_size({"cartItem": [item(str(n)) for n in range(4)]}, 3, 10_000)
-    assert err.value.code == "basketFull"
-    with pytest.raises(ApiError) as err:
-        domain.check_size({"cartItem": [item("a")], "note": "x" * 500}, 3, 200)
+        domain.check_size({"id": "b", "note": "x" * 500}, 200)
     assert err.value.code == "basketTooLarge"
+    domain.check_line_size(item("a"), 10_000)
+    with pytest.raises(ApiError) as err:
+        domain.check_line_size({**item("a"), "note": "x" * 500}, 200)
+    assert err.value.code == "itemTooLarge"
 
 
 def test_context_records_channel_who_and_what():
