@@ -17,6 +17,8 @@ off chalicelib.basket.store). Read on first use: importing the package loads non
                    a customer's open baskets (summarised); approved baskets changed before a time
     adopt_visitor_baskets
                    a visitor logged in: her visitor baskets become the customer's
+    as_shown       for ordering: a basket with the prices it showed at its version agreed (an
+                   approval by link)
     event_bodies, delete_lines
                    for the basket stream's reader: the basket as hub events carry it; the lines
                    of a basket deleted or expired
@@ -31,16 +33,16 @@ from typing import TYPE_CHECKING
 from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
-    from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, catalogue, delete_lines,
+    from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, as_shown, catalogue, delete_lines,
                                            event_bodies, href, load, open_baskets, ordered_write, read,
                                            return_unordered, search, system_move, update)
     from chalicelib.basket.store import Stored, by_owner
 
-__all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "by_owner", "catalogue", "delete_lines",
+__all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "as_shown", "by_owner", "catalogue", "delete_lines",
            "event_bodies", "href", "load", "open_baskets", "ordered_write", "read", "return_unordered", "search",
            "system_move", "update"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
     __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner"],
-                                   service=["adopt_visitor_baskets", "approved_before", "catalogue", "delete_lines",
+                                   service=["adopt_visitor_baskets", "approved_before", "as_shown", "catalogue", "delete_lines",
                                             "event_bodies", "href", "load", "open_baskets", "ordered_write", "read",
                                             "return_unordered", "search", "system_move", "update"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-OFFERINGS, LINES, AGREED, NEXT = "offerings", "lines", "agreed", "next"
+OFFERINGS, LINES, AGREED, NEXT, SHOWN = "offerings", "lines", "agreed", "next", "shown"
 
 
 def empty() -> dict[str, Any]:
@@ -82,3 +82,13 @@ def with_agreed(composition: Mapping[str, Any], agreed: Mapping[str, Any]) -> di
 
 def agreed_for(composition: Mapping[str, Any] | None, offering_id: str) -> Any:
     return ((composition or {}).get(AGREED) or {}).get(offering_id)
+
+
+def with_shown(composition: Mapping[str, Any], shown: Mapping[str, Any]) -> dict[str, Any]:
+    """The unit prices (pricing.agreed's short form) the change priced, per offering: what the
+    basket showed at this version (an approval by link agrees to those)."""
+    return {**composition, SHOWN: dict(shown)}
+
+
+def shown_for(composition: Mapping[str, Any] | None, offering_id: str) -> Any:
+    return ((composition or {}).get(SHOWN) or {}).get(offering_id)

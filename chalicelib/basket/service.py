@@ -244,6 +244,7 @@ def _finish(draft: Draft, channel: str | None, at: dt.datetime) -> Change:
     place = {**draft.place, **dict(zip(new, numbers))}
     priced = _sale_prices(draft.doc, facts_rec, channel, composition)
     agreed = {i["productOffering"]["id"]: pricing.agreed(i.get("itemPrice")) for i in priced["cartItem"]}
+    composition = lines.with_shown(composition, agreed)
     if draft.agreed:
         composition = lines.with_agreed(composition, agreed)
     for line_id, line in written.items():
@@ -325,6 +326,16 @@ def _whole(found: store.Stored, items: list[dict[str, Any]]) -> dict[str, Any]:
         agreed = lines.agreed_for(found.composition, item["productOffering"]["id"])
         shown.append({**item, "agreedPrice": agreed} if agreed is not None else item)
     return _recompute({**doc, "cartItem": shown}, found.facts, domain.Basket(doc).current_channel)
+
+
+def as_shown(found: store.Stored) -> store.Stored:
+    """For ordering, when she approves a version by its link: the basket (read whole) with the
+    prices it showed at that version agreed (those the approval email showed her)."""
+    items = []
+    for item in found.doc.get("cartItem") or []:
+        shown = lines.shown_for(found.composition, item["productOffering"]["id"])
+        items.append({**item, "agreedPrice": shown if shown is not None else pricing.agreed(item.get("itemPrice"))})
+    return dataclasses.replace(found, doc={**found.doc, "cartItem": items})
 
 
 def load(basket_id: str) -> store.Stored | None:

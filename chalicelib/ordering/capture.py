@@ -214,9 +214,8 @@ def _checkout_basket(basket: baskets.Stored | None, cart_ref: Mapping[str, Any],
         if status != basket_domain.AWAITING or basket.version != approving or caller.role != "customer":
             raise conflict(f"shoppingCart {cart_ref['id']} changed since it was handed back (it is {status})",
                            "basketChanged")
-        # she approves the prices the approval email showed her: those are agreed
-        items = [{**i, "agreedPrice": pricing.agreed(i.get("itemPrice"))} for i in basket.doc.get("cartItem") or []]
-        return dataclasses.replace(basket, doc={**basket.doc, "cartItem": items}), caller.channel
+        # she approves the prices the approval email showed her (the basket at that version): agreed
+        return baskets.as_shown(basket), caller.channel
     if status == basket_domain.AWAITING:   # only she orders it, by approving the version she was sent
         raise unprocessable(f"shoppingCart {cart_ref['id']} awaits the customer's approval: she approves and "
                             "orders it by the link she was sent", "needsApproval")

@@ -19,7 +19,6 @@ from chalicelib import basket as baskets
 from chalicelib.auth import Caller
 from chalicelib.basket import domain as basket_domain
 from chalicelib.basket import pricing
-from chalicelib.basket import load as load_basket
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import load_customer
 from chalicelib.customer.domain import check_size, validate_payload
@@ -146,7 +145,7 @@ def _check_sites(items: list[dict[str, Any]], customer_id: str) -> None:
 
 
 def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> list[dict[str, Any]]:
-    found = load_basket(ref["id"])
+    found = baskets.load(ref["id"])
     if found is None or not basket_domain.readable(found.doc, caller.role, caller.customer_id):
         raise not_found("shoppingCart", ref["id"])
     owner = basket_domain.customer_of(found.doc)

@@ -171,7 +171,7 @@ def test_view_360_reads_the_same_items_whatever_the_orders_and_baskets_before(ap
 
     for n, state in enumerate(("acknowledged", "inProgress")):
         orders.insert(order(n, state))
-    baskets.write(basket(0, "active"), None, None, 4102444800)
+    baskets.write(basket(0, "active"), None, None, 4102444800, None)
     path = f"{BASE}/customer/{ANDREA}/view360"
     assert api.call("GET", path, as_customer(ANDREA))[0] == 200   # warms the contact check (customer/contacts.py)
 
@@ -186,7 +186,7 @@ def test_view_360_reads_the_same_items_whatever_the_orders_and_baskets_before(ap
     for n in range(2, 152):
         orders.insert(order(n, ("completed", "cancelled", "failed")[n % 3]))
     for n in range(1, 61):
-        baskets.write(basket(n, ("ordered", "expired")[n % 2]), None, None, 4102444800)
+        baskets.write(basket(n, ("ordered", "expired")[n % 2]), None, None, 4102444800, None)
     after, in_flight_after, open_after = look()
     assert (in_flight_after, open_after) == (in_flight, open_baskets)
     assert dict(after.counts) == dict(before.counts)

@@ -163,15 +163,15 @@ def test_a_fact_changed_since_the_basket_was_qualified_is_named(api, demo, andre
     cart = _cart(api, andrea, "po-extreme-bundle")
     installed("cust-andrea", "po-extreme-bundle")
     assert cart["qualificationResult"] == "qualified", cart
-    found = basket_store.load(cart["id"])
+    found = basket_store.load_header(cart["id"])
     snapshot = {**found.facts, "customer": {**found.facts["customer"], "customerType": "organization"}}
-    basket_store.write(found.doc, found.version, snapshot, 2_000_000_000)   # as if qualified with other facts
+    basket_store.write(found.doc, found.version, snapshot, 2_000_000_000, found.composition)   # as if qualified with other facts
     status, body, _ = api.call("POST", ORDERS, andrea, {"shoppingCart": {"id": cart["id"]}})
     assert status == 201, body     # the change does not matter to the rules: ordered
     other = _cart(api, andrea, "po-tv-max", "po-broadband-500")
-    found = basket_store.load(other["id"])
+    found = basket_store.load_header(other["id"])
     snapshot = {**found.facts, "customer": {**found.facts["customer"], "held": []}}
-    basket_store.write(found.doc, found.version, snapshot, 2_000_000_000)
+    basket_store.write(found.doc, found.version, snapshot, 2_000_000_000, found.composition)
     status, body, _ = api.call("PATCH", f"{CUSTOMER}/customer/cust-andrea", agent,
                                {"contactMedium": [{"mediumType": "postalAddress", "characteristic": {
                                    "postCode": "IV1 1AA", "country": "GB"}}]})

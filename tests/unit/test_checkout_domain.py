@@ -3,6 +3,8 @@ token, facts changed since a basket was qualified, where an unorderable approved
 who speaks for a customer's baskets, attribution."""
 import datetime as dt
 
+from chalicelib import tmf
+
 import pytest
 
 from chalicelib.actor import Actor
@@ -72,11 +74,19 @@ def test_an_unorderable_approval_goes_back_to_its_agent_with_the_reason_on_the_i
     back = basket.not_ordered(doc, "TV needs fibre", "notQualified", ["i2"], "2026-06-01T11:05:00Z", agent)
     assert back["status"] == basket.WITH_AGENT and basket.agent_of(back) == "agent-7"
     assert back["context"]["orderIssue"]["returnedTo"] == "agent"
-    assert "note" not in back["cartItem"][0] and back["cartItem"][1]["note"][0]["text"] == "TV needs fibre"
+    assert back["context"]["orderIssue"]["cartItem"] == ["i2"]
+    # the note goes on the item it is about (the service writes that line), and is shown
+    noted = [basket.with_issue_note(i, "TV needs fibre", "t", i["id"] == "i2") for i in back["cartItem"]]
+    shown = basket.present({**back, "cartItem": noted}, tmf.now())["cartItem"]
+    assert "note" not in shown[0] and shown[1]["note"][0]["text"] == "TV needs fibre"
     assert basket.list_key(back) == "WORKLIST#withAgent"
-    # handed back again: the issue and its notes go
-    again = basket.move(back, basket.AWAITING, Actor("agent", "agent-7"), True)
-    assert "orderIssue" not in again["context"] and all("note" not in i for i in again["cartItem"])
+    # handed back again: the issue goes, and its notes are no longer shown
+    again = basket.move({**back, "cartItem": noted}, basket.AWAITING, Actor("agent", "agent-7"), True)
+    assert "orderIssue" not in again["context"]
+    assert all("note" not in i for i in basket.present(again, tmf.now())["cartItem"])
+    # a second issue replaces the first one's note
+    renoted = basket.with_issue_note(noted[1], "no stock", "t2", True)
+    assert [n["text"] for n in renoted["note"]] == ["no stock"]
 
 
 def test_without_an_agent_it_goes_back_to_the_customer():
