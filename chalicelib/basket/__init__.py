@@ -13,6 +13,7 @@ off chalicelib.basket.store). Read on first use: importing the package loads non
     catalogue      the catalogue reads pricing uses (offering, price, specification; cached)
     href, read, search, update
                    a basket's href; the basket use cases, for a caller
+    offerings_in   the offerings of a basket's active items (its header only), for a caller
     open_baskets, approved_before
                    a customer's open baskets (summarised); approved baskets changed before a time
     adopt_visitor_baskets
@@ -34,15 +35,15 @@ from chalicelib import deferred
 
 if TYPE_CHECKING:   # for mypy and import-linter; at run time __getattr__ reads them on first use
     from chalicelib.basket.service import (adopt_visitor_baskets, approved_before, as_shown, catalogue, delete_lines,
-                                           event_bodies, href, load, open_baskets, ordered_write, read,
+                                           event_bodies, href, load, offerings_in, open_baskets, ordered_write, read,
                                            return_unordered, search, system_move, update)
     from chalicelib.basket.store import Stored, by_owner
 
 __all__ = ["Stored", "adopt_visitor_baskets", "approved_before", "as_shown", "by_owner", "catalogue", "delete_lines",
-           "event_bodies", "href", "load", "open_baskets", "ordered_write", "read", "return_unordered", "search",
+           "event_bodies", "href", "load", "offerings_in", "open_baskets", "ordered_write", "read", "return_unordered", "search",
            "system_move", "update"]
 if not TYPE_CHECKING:   # mypy sees the names imported above, and no other
     __getattr__ = deferred.exports(__name__, store=["Stored", "by_owner"],
                                    service=["adopt_visitor_baskets", "approved_before", "as_shown", "catalogue", "delete_lines",
-                                            "event_bodies", "href", "load", "open_baskets", "ordered_write", "read",
+                                            "event_bodies", "href", "load", "offerings_in", "open_baskets", "ordered_write", "read",
                                             "return_unordered", "search", "system_move", "update"])

@@ -421,6 +421,14 @@ def read(basket_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
     return domain.present(found.doc, tmf.now()), found.version
 
 
+def offerings_in(basket_id: str, caller: Caller) -> set[str]:
+    """The offerings of a basket's active items, for a caller who may read it: from its header
+    (one GetItem, no line read)."""
+    _check_caller(caller)
+    found = _load_readable(basket_id, caller, header=True)
+    return set(((found.composition or {}).get(lines.OFFERINGS) or {}))
+
+
 def _change(basket_id: str, expected: int | None, load_header: Callable[[], store.Stored | None],
             mutate: Callable[[Draft, dt.datetime], Change | None], whole: bool = True) -> tuple[dict[str, Any], int]:
     """db.change on a basket's header: `mutate(draft, at)` gives the change to write (the draft

@@ -172,9 +172,7 @@ def query(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     profile = rules.profile(customer_id) if customer_id else None
     if customer_id and profile is None:
         raise not_found("customer", customer_id)
-    cart = baskets.read(carts[0]["id"], caller)[0] if carts else None
-    buying = {i["productOffering"]["id"] for i in (cart or {}).get("cartItem") or []
-              if i.get("status", "active") == "active"}
+    buying = baskets.offerings_in(carts[0]["id"], caller) if carts else set()
     at = tmf.now()
     fact = rules.facts(channel, profile, None, at)
     have = {oid for oid, _ in fact.held}
@@ -198,6 +196,7 @@ def query(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     if customer_id:
         doc["relatedParty"] = {"id": customer_id, "role": "customer", "@referredType": "Customer",
                                "href": tmf.href(customer_domain.API_ROOT, "customer", customer_id)}
-    if cart:
-        doc["shoppingCart"] = [{"id": cart["id"], "href": cart.get("href"), "@referredType": "ShoppingCart"}]
+    if carts:
+        doc["shoppingCart"] = [{"id": carts[0]["id"], "href": baskets.href(carts[0]["id"]),
+                                "@referredType": "ShoppingCart"}]
     return doc
