@@ -4,6 +4,8 @@ Beyond TMF663: `status` (the basket's life cycle and hand-overs), `context` (jou
 channels, campaign code, device, postcode, region, the agent working on it, who changed what),
 per-item `qualification` and `qualificationResult`. A channel may send X-Journey-Key.
 PATCH `cartItem` entries change items by id (TMF663 CartItem `action`: add, modify, delete).
+GET and PATCH take `fields` (TMF630): a selection without cartItem (e.g. `fields=cartTotalPrice`)
+answers from the basket's header, without reading its lines.
 """
 from __future__ import annotations
 
@@ -42,17 +44,25 @@ def create_cart(call: AuthenticatedCall) -> Reply:
     return with_etag(doc, version, 201)
 
 
+def _with_items(fields: list[str] | None) -> bool:
+    """Does the answer show the items (no `fields` selection, or one naming them)? Without them
+    the basket's lines are not read: a change costs the same whatever the basket holds."""
+    return fields is None or any(f.split(".", 1)[0] in domain.LINE_FIELDS for f in fields)
+
+
 @endpoint(bp, "/shoppingCart/{rid}", ["GET"], name="get_shopping_cart")
 def get_cart(call: AuthenticatedCall, rid: str) -> Reply:
-    doc, version = service.read(rid, call.caller)
-    return with_etag(tmf.select_fields(doc, tmf.field_selection(call.query)), version)
+    fields = tmf.field_selection(call.query)
+    doc, version = service.read(rid, call.caller, _with_items(fields))
+    return with_etag(tmf.select_fields(doc, fields), version)
 
 
 @endpoint(bp, "/shoppingCart/{rid}", ["PATCH"], name="patch_shopping_cart", body="ShoppingCart")
 def patch_cart(call: AuthenticatedCall, rid: str) -> Reply:
+    fields = tmf.field_selection(call.query)
     doc, version = service.update(rid, call.json(), call.caller, call.header("if-match"), _journey(call),
-                                  call.source_ip)
-    return with_etag(doc, version)
+                                  call.source_ip, _with_items(fields))
+    return with_etag(tmf.select_fields(doc, fields), version)
 
 
 @endpoint(bp, "/shoppingCart/{rid}", ["DELETE"], name="delete_shopping_cart")

@@ -462,6 +462,7 @@ def effective_status(doc: Mapping[str, Any], at: dt.datetime) -> str:
 
 
 LINES_AT = "linesAt"
+LINE_FIELDS = ("cartItem", "replacedItem")   # what only a basket read whole (its lines) shows
 INTERNAL = ("itemCount", LINES_AT)   # kept on the header for the stream's readers, not shown
 
 

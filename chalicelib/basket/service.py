@@ -415,9 +415,10 @@ def _load_readable(basket_id: str, caller: Caller, header: bool = False) -> stor
     return found
 
 
-def read(basket_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
+def read(basket_id: str, caller: Caller, whole: bool = True) -> tuple[dict[str, Any], int]:
+    """A basket for a caller; `whole` False: its header only (no cartItem, no line read)."""
     _check_caller(caller)
-    found = _load_readable(basket_id, caller)
+    found = _load_readable(basket_id, caller, header=not whole)
     return domain.present(found.doc, tmf.now()), found.version
 
 
@@ -561,8 +562,9 @@ def event_bodies(old_image: Mapping[str, Any] | None, new_image: Mapping[str, An
         return shown_old, None
     found = store.Stored(new, 0, _image(new_image, "facts"), _image(new_image, "composition"))
     limit = settings.hub_event_max_items()
-    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else []
-    shown_new = domain.present(_whole(found, items) if len(items) <= limit else new, tmf.now())
+    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else None
+    small = items is not None and len(items) <= limit
+    shown_new = domain.present(_whole(found, items) if items is not None and small else new, tmf.now())
     if shown_old is not None and old.get(domain.LINES_AT) == new.get(domain.LINES_AT) and "cartItem" in shown_new:
         shown_old["cartItem"] = shown_new["cartItem"]
     return shown_old, shown_new

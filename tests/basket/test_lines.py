@@ -1,0 +1,196 @@
+"""A basket's lines as records of their own (issue 13 part 4): a change reads and writes only the
+lines it names, whatever the basket holds; business baskets of 1,000 lines; the limits of one
+change; lines gone after their basket; hub events that carry a small basket's items."""
+import concurrent.futures
+import json
+
+import pytest
+
+from bench.harness import Calls
+from chalicelib import settings
+from chalicelib.basket import lines
+from infra.local.listener import Listener
+from tests.basket.conftest import BASE, CARTS
+from tests.support.orders import item
+from tests.support.stored import stored_items
+
+ACME = "cust-acme"
+
+
+@pytest.fixture
+def buyer(headers):
+    """Raj, Acme's buyer: a business customer's contact."""
+    return headers("customer", channel="web", customerId=ACME, sub="raj", partyId="party-acme-raj")
+
+
+def _line(lid, oid="po-a", qty=1, status="active"):
+    return {"id": lid, "productOffering": {"id": oid, "name": oid.upper()}, "quantity": qty, "status": status}
+
+
+# --- the composition, without AWS ----------------------------------------------------------------
+def test_the_composition_follows_every_kind_of_line_change():
+    comp = lines.of([_line("1", "po-a", 2), _line("2", "po-a", 3), _line("3", "po-b")])
+    assert comp["offerings"] == {"po-a": {"quantity": 5, "lines": 2, "name": "PO-A"},
+                                 "po-b": {"quantity": 1, "lines": 1, "name": "PO-B"}}
+    assert lines.line_count(comp) == 3 and lines.active_lines(comp) == 3
+    # quantity changed, one deleted, one made inactive, one added
+    after = lines.changed(comp, {"1": _line("1", "po-a", 2), "3": _line("3", "po-b"), "2": _line("2", "po-a", 3)},
+                          {"1": _line("1", "po-a", 7), "3": None, "2": _line("2", "po-a", 3, "inactive"),
+                           "4": _line("4", "po-c")})
+    assert after["offerings"] == {"po-a": {"quantity": 7, "lines": 1, "name": "PO-A"},
+                                  "po-c": {"quantity": 1, "lines": 1, "name": "PO-C"}}
+    assert lines.line_count(after) == 3 and lines.active_lines(after) == 2
+    assert [i["quantity"] for i in lines.sale(after)] == [7, 1]
+    # the same change again (a retry recomputes it from what was read): the same result
+    assert lines.changed(comp, {"1": _line("1", "po-a", 2)}, {"1": _line("1", "po-a", 7)}) == \
+        lines.changed(comp, {"1": _line("1", "po-a", 2)}, {"1": _line("1", "po-a", 7)})
+
+
+def test_places_follow_each_other_and_are_never_given_twice():
+    numbers, comp = lines.places(lines.empty(), 3)
+    more, comp = lines.places(comp, 2)
+    assert numbers == [1, 2, 3] and more == [4, 5]
+
+
+# --- through the API ---------------------------------------------------------------------------
+def _calls(fn):
+    calls = Calls()
+    with calls.counting():
+        result = fn()
+    return calls, result
+
+
+def test_adding_one_line_costs_the_same_calls_at_1_and_at_120_lines(api, buyer, demo):
+    status, doc, _ = api.call("POST", CARTS, buyer, {"cartItem": [item("po-mobile-unlimited")]})
+    assert status == 201, doc
+    path = f"{CARTS}/{doc['id']}?fields=cartTotalPrice"
+    add = {"cartItem": [item("po-mobile-unlimited")]}
+    small, answer = _calls(lambda: api.call("PATCH", path, buyer, add))
+    assert answer[0] == 200 and set(answer[1]) == {"id", "cartTotalPrice"}, answer
+    for _ in range(2):
+        assert api.call("PATCH", path, buyer, {"cartItem": [item("po-mobile-unlimited")] * 59})[0] == 200
+    large, answer = _calls(lambda: api.call("PATCH", path, buyer, add))
+    assert answer[0] == 200
+    db = lambda c: {k: v for k, v in c.counts.items() if k.startswith("dynamodb:")}  # noqa: E731
+    assert db(small) == db(large) and small.items_read == large.items_read
+    basket_calls = {k: v for k, v in large.tables.items() if "basket" in k[0]}
+    assert basket_calls == {(settings.table_name("basket"), "GetItem"): 1}     # the header; no line read
+    assert large.counts["dynamodb:TransactWriteItems"] == 1                     # header + the new line
+    _, whole, _ = api.call("GET", f"{CARTS}/{doc['id']}", buyer)
+    assert len(whole["cartItem"]) == 1 + 1 + 2 * 59 + 1
+    monthly = next(p for p in whole["cartTotalPrice"] if p.get("recurringChargePeriod") == "month")
+    assert monthly == next(p for p in answer[1]["cartTotalPrice"] if p.get("recurringChargePeriod") == "month")
+
+
+def test_a_business_basket_holds_1000_lines_and_not_one_more(api, buyer, demo, monkeypatch):
+    status, doc, _ = api.call("POST", CARTS, buyer, {})
+    path = f"{CARTS}/{doc['id']}?fields=id"
+    for _ in range(10):
+        status, body, _ = api.call("PATCH", path, buyer, {"cartItem": [item("po-mobile-unlimited")] * 99})
+        assert status == 200, body
+    status, body, _ = api.call("PATCH", path, buyer, {"cartItem": [item("po-mobile-unlimited", quantity=1000)] * 10})
+    assert status == 200, body
+    assert len(stored_items("basket-line")) == 1000
+    before = stored_items("basket"), len(stored_items("basket-line"))
+    status, error, _ = api.call("PATCH", path, buyer, {"cartItem": [item("po-mobile-unlimited")]})
+    assert status == 422 and error["code"] == "basketFull" and "at most 1000" in error["message"]
+    status, error, _ = api.call("PATCH", path, buyer, {"cartItem": [item("po-mobile-unlimited", quantity=1001)]})
+    assert status == 400 and error["code"] == "quantityOutOfRange"
+    assert (stored_items("basket"), len(stored_items("basket-line"))) == before
+    _, whole, _ = api.call("GET", f"{CARTS}/{doc['id']}", buyer)
+    assert len(whole["cartItem"]) == 1000 and whole["cartItem"][-1]["quantity"] == 1000
+    monthly = next(p for p in whole["cartTotalPrice"] if p.get("recurringChargePeriod") == "month")
+    unit = whole["cartItem"][0]["itemPrice"][0]["price"]["taxIncludedAmount"]["value"]
+    assert monthly["price"]["taxIncludedAmount"]["value"] == unit * (990 + 10 * 1000)
+
+
+def test_a_consumer_keeps_the_consumer_limits(api, andrea, demo):
+    status, error, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max", quantity=11)]})
+    assert status == 400 and error["code"] == "quantityOutOfRange"
+    status, error, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")] * (settings.basket_max_items() + 1)})
+    assert status == 422 and error["code"] == "basketFull"
+    assert stored_items("basket") == [] and stored_items("basket-line") == []
+
+
+def test_one_change_names_at_most_99_lines_and_a_bigger_one_writes_nothing(api, buyer, demo):
+    status, doc, _ = api.call("POST", CARTS, buyer, {"cartItem": [item("po-mobile-unlimited")]})
+    before = stored_items("basket"), stored_items("basket-line")
+    status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", buyer,
+                                {"cartItem": [item("po-mobile-unlimited")] * 100})
+    assert status == 400 and error["code"] == "tooManyItemChanges" and "send it in parts" in error["message"]
+    assert (stored_items("basket"), stored_items("basket-line")) == before
+
+
+def test_lines_keep_the_order_they_were_added_in_and_changes_touch_only_theirs(api, andrea, demo):
+    status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    path = f"{CARTS}/{doc['id']}"
+    first, second = (i["id"] for i in doc["cartItem"])
+    status, doc, _ = api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]})
+    assert [i["productOffering"]["id"] for i in doc["cartItem"]] == ["po-tv-max", "po-phone-x", "po-fast-charger"]
+    written = {r["line"]["S"]: int(r["v"]["N"]) for r in stored_items("basket-line")}
+    assert written[first] == written[second] == 1 and sorted(written.values()) == [1, 1, 2]
+    status, doc, _ = api.call("PATCH", path, andrea, {"cartItem": [{"id": first, "quantity": 2}]})
+    assert status == 200 and doc["cartItem"][0]["quantity"] == 2
+    written = {r["line"]["S"]: int(r["v"]["N"]) for r in stored_items("basket-line")}
+    assert written[first] == 3 and written[second] == 1
+    status, doc, _ = api.call("PATCH", path, andrea, {"cartItem": [{"id": second, "action": "delete"}] * 2})
+    assert status == 200 and [i["id"] for i in doc["cartItem"]] == [first, doc["cartItem"][1]["id"]]
+    assert len(stored_items("basket-line")) == 2
+
+
+def test_twenty_writers_at_once_lose_no_line(api, andrea, demo):
+    status, doc, _ = api.call("POST", CARTS, andrea, {})
+    path = f"{CARTS}/{doc['id']}?fields=id"
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]}),
+                                range(20)))
+    acked = [a for a in answers if a[0] == 200]
+    assert {a[0] for a in answers} <= {200, 409}
+    etags = [a[2]["ETag"] for a in acked]
+    assert len(set(etags)) == len(etags)
+    _, whole, hdrs = api.call("GET", f"{CARTS}/{doc['id']}", andrea)
+    assert len(whole["cartItem"]) == len(acked) == len(stored_items("basket-line"))
+    assert hdrs["ETag"] == f'"{1 + len(acked)}"'
+
+
+def test_a_deleted_basket_takes_its_lines_with_it_and_a_replay_is_harmless(api, andrea, demo, pump):
+    from functions import basket_events
+    from infra import resources
+    from infra.local import lambdas
+    from tests.support.streams import stream_records
+
+    status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    status, kept, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-fast-charger")]})
+    assert len(stored_items("basket-line")) == 3
+    assert api.call("DELETE", f"{CARTS}/{doc['id']}", andrea)[0] == 204
+    pump.drain()
+    assert [r["pk"]["S"] for r in stored_items("basket-line")] == [kept["id"]]
+    context = lambdas.context_for(resources.function("basket-events"))
+    assert basket_events.handler({"Records": stream_records("basket")}, context) == {"batchItemFailures": []}
+    assert [r["pk"]["S"] for r in stored_items("basket-line")] == [kept["id"]]
+    assert api.call("GET", f"{CARTS}/{kept['id']}", andrea)[1]["cartItem"][0]["productOffering"]["id"] == \
+        "po-fast-charger"
+
+
+def test_hub_events_carry_a_small_baskets_items_and_a_large_ones_header(api, andrea, agent, demo, pump, monkeypatch):
+    monkeypatch.setenv("OMNISHOP_HUB_EVENT_MAX_ITEMS", "2")
+    with Listener() as listener:
+        assert api.call("POST", f"{BASE}/hub", agent, {"callback": listener.url})[0] == 201
+        status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")]})
+        pump.drain()
+        path = f"{CARTS}/{doc['id']}"
+        api.call("PATCH", path, andrea, {"cartItem": [item("po-phone-x")]})
+        pump.drain()
+        api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]})
+        pump.drain()
+        api.call("PATCH", path, andrea, {"contactMedium": []})
+        pump.drain()
+        events = list(listener.events)
+    carts = [e["event"]["shoppingCart"] for e in events]
+    assert [e["eventType"] for e in events][0] == "ShoppingCartCreateEvent"
+    assert [len(c.get("cartItem", [])) for c in carts[:2]] == [1, 2]
+    assert carts[0]["cartItem"][0]["itemPrice"] and "itemCount" not in carts[0] and "linesAt" not in carts[0]
+    assert all("cartItem" not in c and c["cartTotalPrice"] for c in carts[2:])   # 3 lines: the header
+    changed = [e.get("fieldPath") or "" for e in events if e["eventType"] == "ShoppingCartAttributeValueChangeEvent"]
+    assert "cartItem" in changed[0]
+    assert len(json.dumps(events)) < 256 * 1024
