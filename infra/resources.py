@@ -40,8 +40,10 @@ class Table:
                 "KeySchema": g["key_schema"],
                 "Projection": g["projection"],
             } for g in raw.get("global_secondary_indexes", [])]
+            # HASH first, as CloudFormation wants it (PynamoDB orders them by attribute name)
+            key_schema = sorted(raw["key_schema"], key=lambda k: k["KeyType"] != "HASH")
             return {"AttributeDefinitions": raw["attribute_definitions"],
-                    "KeySchema": raw["key_schema"], "GlobalSecondaryIndexes": gsis}
+                    "KeySchema": key_schema, "GlobalSecondaryIndexes": gsis}
         return {
             "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t, _ in self.key_schema],
             "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in self.key_schema],
