@@ -22,7 +22,7 @@ from pynamodb.models import MetaProtocol
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
-from chalicelib.errors import Unavailable, busy, conflict, precondition_failed
+from chalicelib.errors import Unavailable, Unprocessable, busy, conflict, precondition_failed
 
 
 class JsonBody(Attribute[dict]):
@@ -104,11 +104,18 @@ def _conflicted(exc: Exception) -> bool:
 # Cancellation reasons that pass with time (the table's or the account's throughput).
 THROTTLED = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded"})
 
+def _too_large(exc: Exception) -> bool:
+    """DynamoDB refused an item over its 400 KB limit (a ValidationException, also inside a
+    transaction): the same write would be refused again."""
+    text = f"{exc} {getattr(exc, 'cause_response_message', '') or ''} {exc.__cause__ or ''}"
+    return "Item size has exceeded" in text or "Item size to update has exceeded" in text
+
+
 @contextmanager
 def versioned() -> Iterator[None]:
     """Around a conditional write (save, delete, update or a transaction): a refused condition
     raises StaleVersion; a transaction conflict that outlasted its retries is 409; throttling is
-    503 (retry later); any other cancellation (a validation error, an item collection too large:
+    503 (retry later); an item over DynamoDB's 400 KB is 422 recordTooLarge; any other cancellation (a validation error, an item collection too large:
     a retry would fail the same way) and other errors pass through unchanged, a fault (500)."""
     try:
         yield
@@ -118,6 +125,9 @@ def versioned() -> Iterator[None]:
         if _conflicted(exc):
             raise conflict("another request changed the same data at the same moment; nothing was "
                            "written: retry", "transactionConflict") from None
+        if _too_large(exc):
+            raise Unprocessable("what this change would store is larger than one DynamoDB item may be (400 KB); "
+                                "nothing was written", "recordTooLarge") from None
         codes = cancellation_codes(exc)
         if codes and set(codes) <= THROTTLED | {"None"}:
             raise Unavailable(f"the database refused the write ({', '.join(sorted(set(codes)))}); nothing "
