@@ -58,7 +58,7 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
         aws.client("sqs").send_message(QueueUrl=settings.queue_url(SOCIAL_QUEUE), MessageBody=json.dumps(message))
         interactions.record_interaction(
             f"message-{message_id}", reason=f"campaign {campaign.get('name')}: social message sent", channel="social",
-            direction="outbound", customer_id=customer["id"], journey_key=journey_key,
+            direction="outbound", customer_id=customer["id"], journey_key=journey_key, occurred_at=message["creationDate"],
             items=[{"id": message_id, "@referredType": notify_domain.MESSAGE_TYPE}, *related])
         return {"sent": True}
 
