@@ -51,14 +51,15 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
     related = [tmf.ref(campaign, domain.TYPE)]
 
     def post() -> dict[str, Any]:
+        at = tmf.now_iso()
         message = {"id": message_id, "@type": notify_domain.MESSAGE_TYPE, "messageType": "Social", "content": text,
                    "receiver": [{"id": customer["id"], "socialNetworkId": customer_domain.contact_address(customer, "social", "marketing"),
                                  "party": {"id": customer["id"], "role": "customer", "@referredType": "Customer"}}],
-                   "relatedEntity": related, "trackingCode": code, "creationDate": tmf.now_iso()}
+                   "relatedEntity": related, "trackingCode": code, "creationDate": at}
         aws.client("sqs").send_message(QueueUrl=settings.queue_url(SOCIAL_QUEUE), MessageBody=json.dumps(message))
         interactions.record_interaction(
             f"message-{message_id}", reason=f"campaign {campaign.get('name')}: social message sent", channel="social",
-            direction="outbound", customer_id=customer["id"], journey_key=journey_key, occurred_at=message["creationDate"],
+            direction="outbound", customer_id=customer["id"], journey_key=journey_key, occurred_at=at,
             items=[{"id": message_id, "@referredType": notify_domain.MESSAGE_TYPE}, *related])
         return {"sent": True}
 

@@ -86,12 +86,13 @@ def build(interaction_id: str, *, reason: str, channel: str, direction: str, cus
     return domain.new_interaction(body, interaction_id, href(interaction_id), tmf.now_iso())
 
 
-def record_interaction(interaction_id: str, *, occurred_at: str, **values: Any) -> dict[str, Any]:
+def record_interaction(interaction_id: str, *, occurred_at: str | None, **values: Any) -> dict[str, Any]:
     """For every context's stream consumers and tasks: record a touch the platform saw.
 
     Idempotent on `interaction_id` (derive it from what is being recorded, e.g.
     f"sms-{message_id}") and `occurred_at` (ISO 8601: when it happened, taken from what is
-    recorded, e.g. the order's orderDate, so that a repeat names the same time): the stored key
+    recorded, e.g. the order's orderDate, so that a repeat names the same time; None or empty is
+    refused with ValueError, nothing written): the stored key
     is made of both, and one conditional put writes it once, so a second call writes nothing and
     returns the first result (one PutItem the first time; the PutItem refused and one GetItem on
     a repeat). Other arguments as `build`: reason, channel (sms, email, web, callcenter, ...),
@@ -102,7 +103,7 @@ def record_interaction(interaction_id: str, *, occurred_at: str, **values: Any) 
     return save(prepare_interaction(interaction_id, occurred_at=occurred_at, **values))
 
 
-def prepare_interaction(interaction_id: str, *, occurred_at: str, **values: Any) -> dict[str, Any]:
+def prepare_interaction(interaction_id: str, *, occurred_at: str | None, **values: Any) -> dict[str, Any]:
     """The interaction `record_interaction` would store, not stored yet (for a caller that writes
     it in its own transaction: `save_interaction_in`)."""
     if not occurred_at:

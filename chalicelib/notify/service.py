@@ -10,8 +10,15 @@ cases behind the API.
 
 Idempotent on the message id: the message record is written before the provider is called
 (state inProgress, held by a lease) and a second call finds it, so a retried Step Functions task
-or a redelivered SQS message sends one SMS. Provider throttling or faults raise
-TransientSendError (retry it), a refusal raises SendRefused; neither records `completed`.
+or a redelivered SQS message sends one SMS. A new message costs no read of it: its first write is
+an insert conditional on the id being new (the claim), and only a refused claim reads what is
+stored. Once the provider accepted it, the message is recorded `completed` and its TMF683
+interaction in one transaction. An attempt that died after its claim (before or after the
+provider) leaves the message inProgress: the next attempt waits for the lease to end, then sends
+it (so it is not lost; at the price of a second SMS when the first attempt died after the
+provider accepted it and before the record: no write can be atomic with the provider's call).
+Provider throttling or faults raise TransientSendError (retry it), a refusal raises SendRefused;
+neither records `completed`.
 """
 from __future__ import annotations
 
@@ -93,8 +100,18 @@ def send(message_id: str, request: MessageRequest, customer: Mapping[str, Any] |
     as above. A request with `resume` deferred or refused for now is sent by the notify sweep
     when its time comes (no workflow waits for it). `customer`: the request's customer document
     when the caller has just read it (a campaign batch reads its customers in one call), so it
-    is not read again; consent and the address are judged on it."""
-    return _deliver(message_id, request, store.load(message_id), customer)
+    is not read again; consent and the address are judged on it.
+
+    Calls: a new SMS is the customer's GetItem (none with `customer`), the claim (PutItem), the
+    provider's and the finishing transaction (message + interaction): 4, or 3 with `customer`."""
+    read = _Customers(customer)
+    try:
+        return _deliver(message_id, request, None, read)
+    except _Taken:   # handled before (or deferred, or refused for now): as stored decides
+        stored = store.load(message_id)
+        if stored is None:   # gone between the claim and the read (its retention ended)
+            raise TransientSendError(message_id, "the message changed meanwhile; try again") from None
+        return _deliver(message_id, request, stored, read)
 
 
 def deliver(message_id: str) -> Outcome:
@@ -148,19 +165,37 @@ def _finished(stored: Stored) -> Outcome:
         return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True)
     if stored.state == FAILED:
         raise SendRefused(doc["id"], doc.get("stateReason") or "the provider refused it")
-    _record_interaction(doc, stored.request)   # in case the first attempt stopped just before
     return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True)
+
+
+class _Customers:
+    """The message's customer, read once per call of send (or given by the caller)."""
+
+    def __init__(self, known: Mapping[str, Any] | None = None):
+        self.known: dict[str, Mapping[str, Any] | None] = {known["id"]: known} if known and known.get("id") else {}
+
+    def get(self, customer_id: str) -> Mapping[str, Any] | None:
+        if customer_id not in self.known:
+            found = load_customer(customer_id)
+            self.known[customer_id] = found[0] if found else None
+        return self.known[customer_id]
+
+
+class _Taken(Exception):
+    """A new message's claim was refused: its id is stored already."""
 
 
 def _write(doc: dict[str, Any], req: MessageRequest, version: int | None, **kwargs: Any) -> int:
     try:
         return store.write(doc, req, version, **kwargs)
     except store.StaleVersion:
+        if version is None:
+            raise _Taken() from None
         raise TransientSendError(doc["id"], "another attempt is handling it; try again") from None
 
 
 def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
-             known: Mapping[str, Any] | None = None) -> Outcome:
+             customers_read: _Customers | None = None) -> Outcome:
     """Send `req` as message `message_id`, or (req None) the stored message again."""
     now = tmf.now()
     if stored is not None:
@@ -172,11 +207,7 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
     if req is None:
         raise not_found("communicationMessage", message_id)
     customer_id = req.customer_id
-    if known is not None and customer_id and known.get("id") == customer_id:
-        customer: Mapping[str, Any] | None = known
-    else:
-        found = load_customer(customer_id) if customer_id else None
-        customer = found[0] if found else None
+    customer = (customers_read or _Customers()).get(customer_id) if customer_id else None
     at = tmf.iso(now)
     doc = stored.doc if stored else domain.new_message(
         message_id, message_href(message_id), req, at, customers.customer_href(customer_id) if customer_id else None)
@@ -223,17 +254,26 @@ def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt
         raise (SendRefused if give_up else TransientSendError)(doc["id"], str(exc)) from None
     done_at = tmf.now_iso()
     doc = domain.with_state(doc, COMPLETED, done_at, sendTimeComplete=done_at)
-    store.write(doc, req, version, attempts=attempt)
-    _record_interaction(doc, req)
+    interaction = _interaction(doc, req)
+    try:
+        try:
+            store.write(doc, req, version, attempts=attempt,
+                        also=lambda tx: customers.save_interaction_in(tx, interaction))
+        except store.StaleVersion:   # the interaction is there already (a message stored as sent before
+            store.write(doc, req, version, attempts=attempt)   # and set back), or, failing again:
+    except store.StaleVersion:       # its lease ended while the provider took it, another attempt holds it
+        raise TransientSendError(doc["id"], "sent, but another attempt took the message over meanwhile; try "
+                                 "again for its outcome") from None
     logger.info("message sent", extra={**log, "channel": channel, "attempt": attempt})
     return _outcome(doc, "sent", plan.reason, channel)
 
 
-def _record_interaction(doc: Mapping[str, Any], req: MessageRequest) -> None:
-    """Every message sent is a TMF683 interaction on the customer's journey (idempotent on id)."""
+def _interaction(doc: Mapping[str, Any], req: MessageRequest) -> dict[str, Any]:
+    """Every message sent is a TMF683 interaction on the customer's journey (written with the
+    message's `completed`, once: its id and time are the message's)."""
     channel = _channel(doc)
     item = {"id": doc["id"], "href": doc.get("href"), "@referredType": domain.MESSAGE_TYPE}
-    customers.record_interaction(
+    return customers.prepare_interaction(
         f"message-{doc['id']}", reason=req.reason or f"{req.purpose} {channel} message sent",
         channel=channel, direction="outbound", customer_id=req.customer_id,
         items=[item, *req.related], journey_key=req.journey_key,
