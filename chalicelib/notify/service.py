@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import access as rights
 from chalicelib import deferred, settings, tmf
@@ -46,7 +46,7 @@ SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
 MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
-__all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "MessageRequest", "SendError", "TransientSendError",
+__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "Claim", "Outcome", "MessageRequest", "SendError", "TransientSendError",
            "SendRefused", "TemplateError"]
 
 
@@ -75,6 +75,7 @@ class Outcome:
     channel: str | None = None     # sms | email
     not_before: str | None = None  # deferred: when to try again (ISO 8601, UTC)
     duplicate: bool = False        # this id was handled before: nothing was sent now
+    finished_with: bool = False    # dispatch: the caller's finishing writes went with the message's
     message: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,8 +151,8 @@ def sweep(limit: int = 100) -> dict[str, int]:
 
 # --- one attempt ------------------------------------------------------------------------------
 def _outcome(doc: Mapping[str, Any], status: str, reason: str, channel: str | None = None,
-             not_before: str | None = None, duplicate: bool = False) -> Outcome:
-    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, dict(doc))
+             not_before: str | None = None, duplicate: bool = False, finished_with: bool = False) -> Outcome:
+    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, finished_with, dict(doc))
 
 
 def _channel(doc: Mapping[str, Any]) -> str:
@@ -216,8 +217,7 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
         plan = domain.Plan("skip", domain.unaddressed_reason(_channel(doc)))
     else:
         plan = domain.plan(req, customer, now)
-    log = {"messageId": message_id, "customerId": customer_id, "purpose": req.purpose,
-           "journey_key": req.journey_key}
+    log = _log(message_id, req)
     if plan.action == "skip":
         doc = domain.with_state(doc, CANCELLED, at, f"not sent: {plan.reason}")
         _write(doc, req, version, attempts=attempts)
@@ -231,17 +231,51 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
     return _send(doc, req, version, attempts + 1, plan, customer, log)
 
 
-def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt: int, plan: domain.Plan,
-          customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
+def _log(message_id: str, req: MessageRequest) -> dict[str, Any]:
+    return {"messageId": message_id, "customerId": req.customer_id, "purpose": req.purpose,
+            "journey_key": req.journey_key}
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A message about to be sent: its inProgress record (written by the claim) and what to send."""
+    doc: dict[str, Any]
+    request: MessageRequest
+    attempt: int
+    channel: str
+    address: str
+    text: str
+    subject: str | None
+    reason: str
+    lease: int
+    log: dict[str, Any]
+
+
+def _claim(doc: dict[str, Any], req: MessageRequest, attempt: int, plan: domain.Plan,
+           customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Claim:
+    """The claim of one attempt (TemplateError here, before anything is written)."""
     channel = plan.channel or "sms"
     text, subject = domain.compose(req, channel, customer)
     at = tmf.now_iso()
     doc = domain.with_state(domain.sent_as(doc, channel, text, subject, req.sender_party), IN_PROGRESS, at,
                             sendTime=at, tryTimes=attempt)
     doc.pop("scheduledSendTime", None)
-    version = _write(doc, req, version, attempts=attempt, lease=int(time.time()) + settings.notify_lease_seconds())
+    return Claim(doc, req, attempt, channel, plan.address or "", text, subject, plan.reason,
+                 int(time.time()) + settings.notify_lease_seconds(), log)
+
+
+def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt: int, plan: domain.Plan,
+          customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
+    claim = _claim(doc, req, attempt, plan, customer, log)
+    return _dispatch(claim, _write(claim.doc, req, version, attempts=attempt, lease=claim.lease))
+
+
+def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | None = None) -> Outcome:
+    """The provider, then the message completed with its interaction (and the caller's
+    `finish_with` writes) in one transaction."""
+    req, attempt, channel, doc = claim.request, claim.attempt, claim.channel, claim.doc
     try:
-        transport.send(channel, plan.address or "", text, subject, req.purpose)
+        transport.send(channel, claim.address, claim.text, claim.subject, req.purpose)
     except transport.ProviderError as exc:
         give_up = not exc.transient or (req.resume and attempt >= settings.notify_max_attempts())
         failed = domain.with_state(doc, FAILED, tmf.now_iso(), f"{channel} provider: {exc}"
@@ -249,23 +283,60 @@ def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt
         retry_at = tmf.iso(tmf.now() + dt.timedelta(seconds=settings.notify_retry_seconds() * attempt))
         store.write(failed, req, version, retryable=not give_up, attempts=attempt,
                     due_at=retry_at if req.resume and not give_up else None)
-        logger.warning("message send failed", extra={**log, "channel": channel, "error": exc.code,
+        logger.warning("message send failed", extra={**claim.log, "channel": channel, "error": exc.code,
                                                       "retryable": not give_up, "attempt": attempt})
         raise (SendRefused if give_up else TransientSendError)(doc["id"], str(exc)) from None
     done_at = tmf.now_iso()
     doc = domain.with_state(doc, COMPLETED, done_at, sendTimeComplete=done_at)
     interaction = _interaction(doc, req)
+
+    def with_interaction(tx: Any) -> None:
+        customers.save_interaction_in(tx, interaction)
+        if finish_with is not None:
+            finish_with(tx)
+    joined = True
     try:
         try:
-            store.write(doc, req, version, attempts=attempt,
-                        also=lambda tx: customers.save_interaction_in(tx, interaction))
+            store.write(doc, req, version, attempts=attempt, also=with_interaction)
         except store.StaleVersion:   # the interaction is there already (a message stored as sent before
-            store.write(doc, req, version, attempts=attempt)   # and set back), or, failing again:
+            joined = False           # and set back), or a caller's write refused: the message alone;
+            store.write(doc, req, version, attempts=attempt)   # failing again:
     except store.StaleVersion:       # its lease ended while the provider took it, another attempt holds it
         raise TransientSendError(doc["id"], "sent, but another attempt took the message over meanwhile; try "
                                  "again for its outcome") from None
-    logger.info("message sent", extra={**log, "channel": channel, "attempt": attempt})
-    return _outcome(doc, "sent", plan.reason, channel)
+    logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
+    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined and finish_with is not None)
+
+
+# --- a caller's transactions (a campaign's send: its target, cap and the message together) --------
+def prepare(message_id: str, request: MessageRequest, customer: Mapping[str, Any]) -> Claim | None:
+    """The claim of a new message to `customer` (her document, just read) that is to be sent now,
+    for a caller that writes it in its own transaction (`claim_in`) and then calls `dispatch`;
+    None when it is not to be sent now (no consent or address, quiet hours: call send()). No
+    AWS call. TemplateError as send."""
+    now = tmf.now()
+    if request.unaddressed or customer.get("id") != request.customer_id:
+        return None
+    plan = domain.plan(request, customer, now)
+    if plan.action != "send":
+        return None
+    doc = domain.new_message(message_id, message_href(message_id), request, tmf.iso(now),
+                             customers.customer_href(customer["id"]))
+    return _claim(doc, request, 1, plan, customer, _log(message_id, request))
+
+
+def claim_in(tx: Any, claim: Claim) -> None:
+    """Add the claim to the caller's DynamoDB transaction (chalicelib.db.transaction): an insert
+    conditional on the message id being new, so a transaction that finds it is refused whole."""
+    store.insert_in(tx, claim.doc, claim.request, attempts=claim.attempt, lease=claim.lease)
+
+
+def dispatch(claim: Claim, finish_with: Callable[[Any], None] | None = None) -> Outcome:
+    """Send a claim the caller's transaction wrote, and record it completed (with its interaction
+    and the caller's `finish_with(tx)` writes, in one transaction). As send: TransientSendError,
+    SendRefused. `outcome.finished_with` is False when the caller's writes were refused (the
+    message was recorded without them: the caller writes them itself)."""
+    return _dispatch(claim, store.FIRST_VERSION, finish_with)
 
 
 def _interaction(doc: Mapping[str, Any], req: MessageRequest) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from chalicelib.notify.domain import MessageRequest
 from chalicelib.notify.models import MessageRecord
 
 KIND = "message"
+FIRST_VERSION = 1   # the version of a message once inserted (PynamoDB's VersionAttribute)
 DUE = "DUE"
 MAX_ID = 256
 
@@ -56,13 +57,7 @@ def write(doc: dict[str, Any], request: MessageRequest, version: int | None, *, 
     StaleVersion otherwise. `due_at` puts it on the platform's resend list. `also(tx)` adds other
     writes (an interaction, a campaign's target) to the same transaction: all are written or none
     (StaleVersion when any condition fails)."""
-    created = doc.get("creationDate") or ""
-    rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.customer_id,
-                        due=DUE if due_at else None, due_at=due_at, state=doc.get("state"),
-                        retryable=1 if retryable else None, attempts=attempts or None, lease=lease or None,
-                        request=request.to_item(), body=doc, expires=_expires())
-    if version is not None:
-        rec.version = version
+    rec = _record(doc, request, version, retryable=retryable, attempts=attempts, lease=lease, due_at=due_at)
     if also is None:
         return _save(rec)
     with versioned():
@@ -70,6 +65,23 @@ def write(doc: dict[str, Any], request: MessageRequest, version: int | None, *, 
             tx.save(rec)
             also(tx)
     return rec.version
+
+
+def insert_in(tx: Any, doc: dict[str, Any], request: MessageRequest, *, attempts: int = 0, lease: int = 0) -> None:
+    """A new message in a caller's transaction (refused when its id is stored already)."""
+    tx.save(_record(doc, request, None, attempts=attempts, lease=lease))
+
+
+def _record(doc: dict[str, Any], request: MessageRequest, version: int | None, *, retryable: bool = False,
+            attempts: int = 0, lease: int = 0, due_at: str | None = None) -> MessageRecord:
+    created = doc.get("creationDate") or ""
+    rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.customer_id,
+                        due=DUE if due_at else None, due_at=due_at, state=doc.get("state"),
+                        retryable=1 if retryable else None, attempts=attempts or None, lease=lease or None,
+                        request=request.to_item(), body=doc, expires=_expires())
+    if version is not None:
+        rec.version = version
+    return rec
 
 
 def _save(rec: MessageRecord) -> int:
