@@ -46,8 +46,8 @@ SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
 MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
-__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "Claim", "Outcome", "MessageRequest", "SendError", "TransientSendError",
-           "SendRefused", "TemplateError"]
+__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "Claim", "Outcome",
+           "MessageRequest", "SendError", "TransientSendError", "SendRefused", "TemplateError"]
 
 
 class SendError(Exception):
@@ -289,23 +289,31 @@ def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | N
     done_at = tmf.now_iso()
     doc = domain.with_state(doc, COMPLETED, done_at, sendTimeComplete=done_at)
     interaction = _interaction(doc, req)
-
+    # Refused: the caller's write (its condition), or the interaction is there already (a message
+    # stored as sent before and set back): then with less, so the message never stays inProgress
+    # to be sent again; refused alone, its lease ended while the provider took it and another
+    # attempt holds it.
     def with_interaction(tx: Any) -> None:
         customers.save_interaction_in(tx, interaction)
+
+    def with_both(tx: Any) -> None:
+        with_interaction(tx)
         if finish_with is not None:
             finish_with(tx)
-    joined = True
-    try:
+    tries: list[Callable[[Any], None] | None] = [with_interaction, None]
+    if finish_with is not None:
+        tries.insert(0, with_both)
+    for n, also in enumerate(tries):
         try:
-            store.write(doc, req, version, attempts=attempt, also=with_interaction)
-        except store.StaleVersion:   # the interaction is there already (a message stored as sent before
-            joined = False           # and set back), or a caller's write refused: the message alone;
-            store.write(doc, req, version, attempts=attempt)   # failing again:
-    except store.StaleVersion:       # its lease ended while the provider took it, another attempt holds it
-        raise TransientSendError(doc["id"], "sent, but another attempt took the message over meanwhile; try "
-                                 "again for its outcome") from None
+            store.write(doc, req, version, attempts=attempt, also=also)
+            break
+        except store.StaleVersion:
+            if n == len(tries) - 1:
+                raise TransientSendError(doc["id"], "sent, but another attempt took the message over meanwhile; "
+                                         "try again for its outcome") from None
+    joined = finish_with is not None and n == 0
     logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
-    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined and finish_with is not None)
+    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined)
 
 
 # --- a caller's transactions (a campaign's send: its target, cap and the message together) --------
@@ -335,7 +343,7 @@ def dispatch(claim: Claim, finish_with: Callable[[Any], None] | None = None) -> 
     """Send a claim the caller's transaction wrote, and record it completed (with its interaction
     and the caller's `finish_with(tx)` writes, in one transaction). As send: TransientSendError,
     SendRefused. `outcome.finished_with` is False when the caller's writes were refused (the
-    message was recorded without them: the caller writes them itself)."""
+    message was recorded, with its interaction, without them: the caller writes them itself)."""
     return _dispatch(claim, store.FIRST_VERSION, finish_with)
 
 

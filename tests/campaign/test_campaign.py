@@ -438,3 +438,24 @@ def test_a_message_claimed_before_its_target_is_not_sent_again(api, marketing, d
     assert _batch(doc["id"], ivy) == {"duplicate": 1}
     assert [t for _, t in sms_sent()] == ["earlier"]
     assert report(api, marketing, doc["id"])["targeted"] == 0
+
+
+def test_a_finish_refused_for_the_callers_write_still_completes_the_message_with_its_interaction(demo):
+    """dispatch's finishing transaction refused for the caller's write (here: a target that is not
+    pending): the message is completed with its interaction all the same, and the caller told."""
+    from chalicelib import db, notify
+    from chalicelib.campaign import store
+    from chalicelib.customer import load_customer
+    from chalicelib.customer import store as customer_store
+    from chalicelib.notify import store as notify_store
+
+    jo = make_customer("jo", phone="+447700900604")
+    claim = notify.prepare("m-jo", notify.MessageRequest(customer_id=jo, purpose="marketing", content={"sms": "Hi"},
+                                                         channels=["sms"]), load_customer(jo)[0])
+    assert claim is not None
+    with db.versioned(), db.transaction() as tx:
+        notify.claim_in(tx, claim)
+    outcome = notify.dispatch(claim, lambda tx: store.finish_target_in(tx, "no-campaign", "no-tag", "sent", "sms"))
+    assert (outcome.status, outcome.finished_with) == ("sent", False)
+    assert notify_store.load("m-jo").doc["state"] == "completed" and [t for _, t in sms_sent()] == ["Hi"]
+    assert [i["id"] for i in customer_store.interactions(customer_store.customer_pk(jo))] == ["message-m-jo"]
