@@ -76,6 +76,7 @@ class Outcome:
     not_before: str | None = None  # deferred: when to try again (ISO 8601, UTC)
     duplicate: bool = False        # this id was handled before: nothing was sent now
     finished_with: bool = False    # dispatch: the caller's finishing writes went with the message's
+    version: int | None = dataclasses.field(default=None, compare=False)   # the message's, as stored now
     message: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,8 +152,10 @@ def sweep(limit: int = 100) -> dict[str, int]:
 
 # --- one attempt ------------------------------------------------------------------------------
 def _outcome(doc: Mapping[str, Any], status: str, reason: str, channel: str | None = None,
-             not_before: str | None = None, duplicate: bool = False, finished_with: bool = False) -> Outcome:
-    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, finished_with, dict(doc))
+             not_before: str | None = None, duplicate: bool = False, finished_with: bool = False,
+             version: int | None = None) -> Outcome:
+    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, finished_with, version,
+                   message=dict(doc))
 
 
 def _channel(doc: Mapping[str, Any]) -> str:
@@ -163,10 +166,10 @@ def _finished(stored: Stored) -> Outcome:
     """A message handled before: the same outcome again, nothing sent."""
     doc = stored.doc
     if stored.deleted or stored.request is None or stored.state == CANCELLED:
-        return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True)
+        return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True, version=stored.version)
     if stored.state == FAILED:
         raise SendRefused(doc["id"], doc.get("stateReason") or "the provider refused it")
-    return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True)
+    return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True, version=stored.version)
 
 
 class _Customers:
@@ -220,14 +223,14 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
     log = _log(message_id, req)
     if plan.action == "skip":
         doc = domain.with_state(doc, CANCELLED, at, f"not sent: {plan.reason}")
-        _write(doc, req, version, attempts=attempts)
+        version = _write(doc, req, version, attempts=attempts)
         logger.info("message not sent", extra={**log, "reason": plan.reason})
-        return _outcome(doc, "skipped", plan.reason)
+        return _outcome(doc, "skipped", plan.reason, version=version)
     if plan.action == "defer":
         doc = domain.with_state(doc, INITIAL, at, f"waiting: {plan.reason}", scheduledSendTime=plan.not_before)
-        _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.resume else None)
+        version = _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.resume else None)
         logger.info("message deferred", extra={**log, "notBefore": plan.not_before, "reason": plan.reason})
-        return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before)
+        return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before, version=version)
     return _send(doc, req, version, attempts + 1, plan, customer, log)
 
 
@@ -305,7 +308,7 @@ def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | N
         tries.insert(0, with_both)
     for n, also in enumerate(tries):
         try:
-            store.write(doc, req, version, attempts=attempt, also=also)
+            version = store.write(doc, req, version, attempts=attempt, also=also)
             break
         except store.StaleVersion:
             if n == len(tries) - 1:
@@ -313,7 +316,7 @@ def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | N
                                          "try again for its outcome") from None
     joined = finish_with is not None and n == 0
     logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
-    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined)
+    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined, version=version)
 
 
 # --- a caller's transactions (a campaign's send: its target, cap and the message together) --------
@@ -377,16 +380,18 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
                         "customer's record; send the text without them, or as an agent")
     message_id = tmf.new_id()
     try:
-        _deliver(message_id, req, None)
-    except SendError:
-        pass   # recorded as failed (retryable ones are retried by the sweep)
-    stored = store.load(message_id)
-    assert stored is not None
+        outcome = _deliver(message_id, req, None)
+        doc, version = outcome.message, outcome.version
+    except SendError:   # recorded as failed (retryable ones are retried by the sweep): as stored
+        stored = store.load(message_id)
+        assert stored is not None
+        doc, version = stored.doc, stored.version
+    assert version is not None
     if req.customer_id and not rights.may(caller, "customerPersonalData", rights.READ):
         # The sender may not know the customer: what became of the message (sent, not sent to an
         # unknown customer, held by consent or quiet hours) would tell it. It reads "accepted".
-        return domain.accepted_view(stored.doc, req), stored.version
-    return stored.doc, stored.version
+        return domain.accepted_view(doc, req), version
+    return doc, version
 
 
 def _visible(message_id: str, caller: Caller) -> Stored:
