@@ -25,6 +25,7 @@ def run() -> None:
         from chalice.test import Client
 
         from app import app
+        from chalicelib import tmf
         from chalicelib.customer import demo, interactions
         from infra.local.listener import Listener
         from infra.local.pump import Pump
@@ -61,7 +62,8 @@ def run() -> None:
             row("GET partyInteraction list as the customer", lambda: call("get", f"{PI}/partyInteraction", me))
             row("POST customer/{id}/identityLink", lambda: call("post", f"{BASE}/customer/{cid}/identityLink", web,
                                                                {"visitorId": "v-bench"}))
-            values = dict(reason="order submitted", channel="web", direction="inbound", customer_id=cid)
+            values = dict(reason="order submitted", channel="web", direction="inbound", customer_id=cid,
+                          occurred_at=tmf.now_iso())
             row("record_interaction (platform, first time)", lambda: interactions.record_interaction("bench-order", **values))
             row("record_interaction (same id again)", lambda: interactions.record_interaction("bench-order", **values))
             pump.drain()

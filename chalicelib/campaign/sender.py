@@ -23,6 +23,7 @@ from chalicelib.rules.domain import QUALIFIED
 SOCIAL_QUEUE = "campaign-social"
 MAX_DELAY_SECONDS = 900
 THROTTLE_DELAY_SECONDS, MAX_HOPS = 1, 50   # a batch the SMS provider throttles: back in 1 s, 50 times at most
+NOTIFY_CHANNELS = ("sms", "email")   # the rest (social) are posted by the campaign itself
 CAP_KEPT_SECONDS = 15 * 86400   # a week's cap record outlives its week, then TTL removes it
 
 
@@ -51,14 +52,15 @@ def _send_social(campaign: Mapping[str, Any], customer: Mapping[str, Any], messa
     related = [tmf.ref(campaign, domain.TYPE)]
 
     def post() -> dict[str, Any]:
+        at = tmf.now_iso()
         message = {"id": message_id, "@type": notify_domain.MESSAGE_TYPE, "messageType": "Social", "content": text,
                    "receiver": [{"id": customer["id"], "socialNetworkId": customer_domain.contact_address(customer, "social", "marketing"),
                                  "party": {"id": customer["id"], "role": "customer", "@referredType": "Customer"}}],
-                   "relatedEntity": related, "trackingCode": code, "creationDate": tmf.now_iso()}
+                   "relatedEntity": related, "trackingCode": code, "creationDate": at}
         aws.client("sqs").send_message(QueueUrl=settings.queue_url(SOCIAL_QUEUE), MessageBody=json.dumps(message))
         interactions.record_interaction(
             f"message-{message_id}", reason=f"campaign {campaign.get('name')}: social message sent", channel="social",
-            direction="outbound", customer_id=customer["id"], journey_key=journey_key,
+            direction="outbound", customer_id=customer["id"], journey_key=journey_key, occurred_at=at,
             items=[{"id": message_id, "@referredType": notify_domain.MESSAGE_TYPE}, *related])
         return {"sent": True}
 
@@ -79,6 +81,9 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
     cid = campaign["id"]
     target = _Target(cid, customer_id, domain.tag(cid, customer_id), domain.message_id(cid, customer_id),
                      domain.week(now))
+    if contact.chosen in NOTIFY_CHANNELS and not contact.wait:
+        # the message's claim goes in the transaction that places the target and reserves the cap
+        target.claim = notify.prepare(target.message_id, _request(campaign, target, contact.chosen), customer)
     ended = _place(target, contact.chosen, now)
     if ended is not None:
         return ended
@@ -133,6 +138,7 @@ class _Target:
     message_id: str
     week: str
     was_deferred: bool = False
+    claim: notify.Claim | None = None   # the message's claim, written with the target when placed
 
     def finish(self, state: str, channel: str | None = None, detail: dict[str, Any] | None = None) -> tuple[str, None]:
         store.finish_target(self.campaign_id, self.tag, state, channel, detail, self.was_deferred)
@@ -151,7 +157,9 @@ def _place(target: _Target, chosen: str | None, now: dt.datetime) -> tuple[str, 
     cid, tag, customer_id = target.campaign_id, target.tag, target.customer_id
     cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
     if chosen:
-        placed = store.place_target(cid, tag, customer_id, target.week, target.message_id, cap, expires)
+        claim = target.claim
+        placed = store.place_target(cid, tag, customer_id, target.week, target.message_id, cap, expires,
+                                    also=None if claim is None else lambda tx: notify.claim_in(tx, claim))
     else:
         placed = "placed" if store.once_and_count(cid, store.target_sk(tag), {"targeted": 1}, state=domain.PENDING,
                                                   customer=customer_id) else "exists"
@@ -160,6 +168,7 @@ def _place(target: _Target, chosen: str | None, now: dt.datetime) -> tuple[str, 
                                     state=domain.SUPPRESSED_CAP, customer=customer_id)
         return (domain.SUPPRESSED_CAP if done else "duplicate"), None
     if placed == "exists":
+        target.claim = None   # not written: the message goes through notify.send, as stored decides
         return _take_up(target, chosen, now, cap, expires)
     return None
 
@@ -184,25 +193,37 @@ def _deliver(campaign: Mapping[str, Any], customer: Mapping[str, Any], chosen: s
              target: _Target) -> tuple[str, str | None]:
     """The message, in the chosen channel (a social post to the outbox, the rest through notify);
     the cap reserved for it is given back when notify did not send it."""
-    code = domain.tracking_code(target.campaign_id, target.customer_id)
-    fields = domain.message_fields(campaign, code, landing_url(code))
     if chosen == "social":
-        _send_social(campaign, customer, target.message_id, code, fields, code)
+        code = domain.tracking_code(target.campaign_id, target.customer_id)
+        _send_social(campaign, customer, target.message_id, code, domain.message_fields(campaign, code, landing_url(code)),
+                     code)
         return target.finish(domain.SENT, "social")
-    templates = campaign["messageTemplate"]
+    claim = target.claim
     try:
-        outcome = notify.send(target.message_id, notify.MessageRequest(
-            customer_id=target.customer_id, purpose=domain.PURPOSE, content={chosen: templates[chosen]},
-            subject=templates.get("subject"), fields=fields, channels=[chosen], journey_key=code,
-            related=[tmf.ref(campaign, domain.TYPE)], reason=f"campaign {campaign.get('name')}"), customer)
+        if claim is not None:   # claimed with the target: sent, then finished with the target's outcome
+            outcome = notify.dispatch(claim, lambda tx: store.finish_target_in(
+                tx, target.campaign_id, target.tag, domain.SENT, chosen))
+        else:
+            outcome = notify.send(target.message_id, _request(campaign, target, chosen), customer)
     except notify.SendRefused:
         return target.finish(domain.FAILED, chosen)
     if outcome.status == "sent":
-        return target.finish(domain.SENT, chosen)
+        return (domain.SENT, None) if outcome.finished_with else target.finish(domain.SENT, chosen)
     store.release_cap(target.customer_id, target.week, target.message_id)
     if outcome.status == "deferred" and outcome.not_before:
         return target.defer(outcome.not_before)
     return target.finish(domain.SUPPRESSED_CONSENT, detail={"reason": outcome.reason})
+
+
+def _request(campaign: Mapping[str, Any], target: _Target, chosen: str) -> notify.MessageRequest:
+    """The campaign's message to one customer in `chosen` (sms or email), for notify."""
+    code = domain.tracking_code(target.campaign_id, target.customer_id)
+    templates = campaign["messageTemplate"]
+    return notify.MessageRequest(
+        customer_id=target.customer_id, purpose=domain.PURPOSE, content={chosen: templates[chosen]},
+        subject=templates.get("subject"), fields=domain.message_fields(campaign, code, landing_url(code)),
+        channels=[chosen], journey_key=code, related=[tmf.ref(campaign, domain.TYPE)],
+        reason=f"campaign {campaign.get('name')}")
 
 
 def send_batch(message: Mapping[str, Any]) -> dict[str, int]:

@@ -4,7 +4,7 @@ See models.py for the key design."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import size
@@ -104,23 +104,41 @@ def _update_and_count(campaign_id: str, sk: str, actions: list[Any], condition: 
 
     def write() -> None:
         with transaction() as tx:
-            tx.update(CampaignItem(pk(campaign_id), sk), actions=actions, condition=condition)
-            tx.update(_stats(campaign_id), actions=_adds(counts))
+            _update_and_count_in(tx, campaign_id, sk, actions, condition, counts)
     return written(write)
+
+
+def _update_and_count_in(tx: Any, campaign_id: str, sk: str, actions: list[Any], condition: Any,
+                         counts: dict[str, float]) -> None:
+    tx.update(CampaignItem(pk(campaign_id), sk), actions=actions, condition=condition)
+    tx.update(_stats(campaign_id), actions=_adds(counts))
 
 
 def finish_target(campaign_id: str, tag: str, state: str, channel: str | None = None,
                   detail: dict[str, Any] | None = None, was_deferred: bool = False) -> bool:
     """Move a pending (or deferred: no longer counted as waiting) target to its outcome and count
     it, once."""
+    return written(lambda: _in_transaction(lambda tx: finish_target_in(tx, campaign_id, tag, state, channel,
+                                                                        detail, was_deferred)))
+
+
+def _in_transaction(writes: Callable[[Any], None]) -> None:
+    with transaction() as tx:
+        writes(tx)
+
+
+def finish_target_in(tx: Any, campaign_id: str, tag: str, state: str, channel: str | None = None,
+                     detail: dict[str, Any] | None = None, was_deferred: bool = False) -> None:
+    """finish_target's writes, in a caller's transaction (refused whole when the target is not
+    pending, or deferred with was_deferred, any more)."""
     actions = [CampaignItem.state.set(state)]
     if channel:
         actions.append(CampaignItem.channel.set(channel))
     if detail:
         actions.append(CampaignItem.detail.set(detail))
     counts: dict[str, float] = {state: 1, **({"deferred": -1} if was_deferred else {})}
-    return _update_and_count(campaign_id, target_sk(tag), actions,
-                             CampaignItem.state == ("deferred" if was_deferred else "pending"), counts)
+    _update_and_count_in(tx, campaign_id, target_sk(tag), actions,
+                         CampaignItem.state == ("deferred" if was_deferred else "pending"), counts)
 
 
 def defer_target(campaign_id: str, tag: str, not_before: str) -> bool:
@@ -193,22 +211,28 @@ def _cap_actions(message_id: str, expires: int | None) -> list[Action]:
 
 
 def place_target(campaign_id: str, tag: str, customer_id: str, week: str, message_id: str, cap: int,
-                 expires: int) -> str:
+                 expires: int, also: Callable[[Any], None] | None = None) -> str:
     """A new pending target, counted, and `message_id` counted in the customer's cap of `week`, in
     one transaction: "placed"; "exists" when the target is there already (nothing written);
-    "capped" when the cap is full (nothing written)."""
+    "capped" when the cap is full (nothing written). `also(tx)` adds one more insert to it (the
+    message's claim, notify.claim_in): "exists" too when that is refused."""
     target = CampaignItem(pk(campaign_id), target_sk(tag), state="pending", customer=customer_id)
     try:
         with transaction() as tx:
             tx.save(target, condition=CampaignItem.sk.does_not_exist())
+            if also is not None:
+                also(tx)
             tx.update(_stats(campaign_id), actions=_adds({"targeted": 1}))
             tx.update(_cap(customer_id, week), actions=_cap_actions(message_id, expires),
                       condition=_cap_condition(message_id, cap))
     except TransactWriteError as exc:
+        # one reason per item, in the order DynamoDB got them: the puts (the target, the claim),
+        # then the updates (the stats, the cap: last)
         reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-        if reasons[:1] == [CONDITION_FAILED]:
+        puts = 1 if also is None else 2
+        if CONDITION_FAILED in reasons[:puts]:
             return "exists"
-        if reasons[2:3] == [CONDITION_FAILED]:
+        if reasons[-1:] == [CONDITION_FAILED]:
             return "capped"
         with versioned():   # a conflict or throttling: the one mapping of every write's errors
             raise

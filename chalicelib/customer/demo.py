@@ -94,7 +94,7 @@ def load() -> int:
     """Write the demo customers (kept if present), their products held and interactions."""
     now, at = tmf.now(), tmf.now_iso()
     signed_up = tmf.iso(now - dt.timedelta(days=700))  # when the demo customers gave their consent
-    written = 0
+    written, new = 0, set()
     for body in CUSTOMERS:
         body = {**body, "creditProfile": [credit.first_profile(body)]}   # the simulated bureau approves them
         doc = domain.new_customer(body, body["id"], service.customer_href(body["id"]), at, "agent")
@@ -103,9 +103,12 @@ def load() -> int:
         try:
             store.write_customer(doc, None, audit)
             written += 1
+            new.add(doc["id"])
         except store.StaleVersion:
             pass  # loaded before: keep whatever was changed since
     inventory_demo.load()
     for values in _interactions(now):
-        interactions.record_interaction(values.pop("interaction_id"), **values)
+        # a customer loaded before has its interactions (their times, relative to now, would differ)
+        if values.get("customer_id") in new:
+            interactions.record_interaction(values.pop("interaction_id"), **values)
     return written

@@ -3,14 +3,15 @@ a touch it saw itself (a message sent, an order submitted, an agent action).
 
 Every interaction is stored in its customer's partition (or its anonymous visitor's, or a daily
 "unlinked" one when it names neither) under a time-ordered key, so a customer's history reads
-newest first with one Query.
+newest first with one Query. An interaction the platform records has a fixed time (when the touch
+happened), so its key is the same on every repeat and one conditional put makes it once.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
 from chalicelib import access as rights
-from chalicelib import deferred, idempotency, tmf
+from chalicelib import deferred, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer import access, domain, identity, store
 from chalicelib.errors import forbidden, not_found
@@ -32,10 +33,11 @@ def customer_href(customer_id: str) -> str:
 
 
 def _partition(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Where an interaction is stored; a visitor identified since is read as its customer."""
+    """Where an interaction is stored; a visitor identified since is read as its customer. An
+    interaction naming nobody goes to the partition of the day it happened (the same on a repeat)."""
     whose = domain.owner(doc)
     if whose is None:
-        return store.unlinked_pk(doc["creationDate"]), doc
+        return store.unlinked_pk(domain.occurred(doc)), doc
     kind, party = whose
     if kind == "visitor":
         customer_id = identity.resolve(party)
@@ -47,8 +49,14 @@ def _partition(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def save(doc: dict[str, Any]) -> dict[str, Any]:
+    """Store a new interaction; when that very interaction (same partition, time and id) is there
+    already, nothing is written and the stored one is returned."""
     pk, doc = _partition(doc)
-    store.insert_interaction(pk, doc, domain.occurred(doc))
+    occurred = domain.occurred(doc)
+    if not store.insert_interaction(pk, doc, occurred):
+        stored = store.load_interaction(pk, doc["id"], occurred)
+        if stored is not None:
+            return stored
     logger.info("interaction recorded", extra={"interactionId": doc["id"], "partition": pk.split("#", 1)[0],
                                                "journey_key": doc.get("journeyKey")})
     return doc
@@ -78,18 +86,42 @@ def build(interaction_id: str, *, reason: str, channel: str, direction: str, cus
     return domain.new_interaction(body, interaction_id, href(interaction_id), tmf.now_iso())
 
 
-def record_interaction(interaction_id: str, **values: Any) -> dict[str, Any]:
+def record_interaction(interaction_id: str, *, occurred_at: str | None, **values: Any) -> dict[str, Any]:
     """For every context's stream consumers and tasks: record a touch the platform saw.
 
     Idempotent on `interaction_id` (derive it from what is being recorded, e.g.
-    f"sms-{message_id}"): a second call with the same id writes nothing and returns the first
-    result. Arguments as `build`: reason, channel (sms, email, web, callcenter, ...), direction
-    (inbound/outbound), customer_id or visitor_id, parties (other relatedParty entries), items
-    (references: {"id", "@referredType": "ShoppingCart" | "ProductOrder" | "Campaign" |
-    "CommunicationMessage"}), journey_key, occurred_at (ISO 8601), description, status.
+    f"sms-{message_id}") and `occurred_at` (ISO 8601: when it happened, taken from what is
+    recorded, e.g. the order's orderDate, so that a repeat names the same time; None or empty is
+    refused with ValueError, nothing written): the stored key
+    is made of both, and one conditional put writes it once, so a second call writes nothing and
+    returns the first result (one PutItem the first time; the PutItem refused and one GetItem on
+    a repeat). Other arguments as `build`: reason, channel (sms, email, web, callcenter, ...),
+    direction (inbound/outbound), customer_id or visitor_id, parties (other relatedParty
+    entries), items (references: {"id", "@referredType": "ShoppingCart" | "ProductOrder" |
+    "Campaign" | "CommunicationMessage"}), journey_key, description, status.
     """
-    return idempotency.once("customer.record_interaction", interaction_id,
-                            lambda: save(build(interaction_id, **values)))
+    return save(prepare_interaction(interaction_id, occurred_at=occurred_at, **values))
+
+
+def prepare_interaction(interaction_id: str, *, occurred_at: str | None, **values: Any) -> dict[str, Any]:
+    """The interaction `record_interaction` would store, not stored yet (for a caller that writes
+    it in its own transaction: `save_interaction_in`)."""
+    if not occurred_at:
+        raise ValueError(f"interaction {interaction_id}: occurred_at is required (the time of the touch, the same "
+                         "on every repeat: it is part of the stored key)")
+    return build(interaction_id, occurred_at=occurred_at, **values)
+
+
+def save_interaction_in(tx: Any, doc: dict[str, Any]) -> None:
+    """Add a prepared interaction to a caller's DynamoDB transaction (chalicelib.db.transaction),
+    conditional on its key being free: a transaction that finds it there is refused whole
+    (StaleVersion). A customer's or an unlinked interaction only (a visitor's partition is
+    resolved by a read: record_interaction)."""
+    whose = domain.owner(doc)
+    if whose is not None and whose[0] == "visitor":
+        raise ValueError("a visitor's interaction is stored by record_interaction (its partition is resolved)")
+    pk, doc = _partition(doc)
+    tx.save(store.interaction_item(pk, doc, domain.occurred(doc)), condition=store.NEW)
 
 
 def record_agent_access(caller: Caller, customer_id: str, what: str, journey_key: str | None) -> dict[str, Any]:

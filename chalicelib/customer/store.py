@@ -114,9 +114,25 @@ def journey_index_key(pk: str, journey_key: str | None) -> str | None:
     return f"{pk}|{journey_key}" if journey_key else None
 
 
+def interaction_item(pk: str, doc: dict[str, Any], occurred: str) -> CustomerItem:
+    """A new interaction's item, to save with the condition NEW (for a caller's transaction)."""
+    return _interaction_item(pk, doc, occurred)
+
+
+NEW = CustomerItem.sk.does_not_exist()   # the condition of a write that must not replace an item
+
+
 def insert_interaction(pk: str, doc: dict[str, Any], occurred: str) -> bool:
-    """Write an interaction into partition `pk`; False when that very interaction is there already."""
-    return written(_interaction_item(pk, doc, occurred).save)
+    """Write an interaction into partition `pk` (a PutItem conditional on its key being free);
+    False when that very interaction is there already."""
+    return written(lambda: _interaction_item(pk, doc, occurred).save(condition=NEW))
+
+
+def load_interaction(pk: str, rid: str, occurred: str) -> dict[str, Any] | None:
+    try:
+        return CustomerItem.get(pk, f"{INTERACTION}{occurred}#{rid}", consistent_read=True).body
+    except DoesNotExist:
+        return None
 
 
 def latest_interactions(pk: str, limit: int) -> list[dict[str, Any]]:

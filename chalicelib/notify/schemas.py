@@ -3,9 +3,9 @@ unknown attributes are kept; known ones must have the right type. Addresses (pho
 emails) are checked by domain.py, which never echoes them back."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional, Union
 
-from pydantic import Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.schemas import RelatedParty, Text, Tmf
 
@@ -57,3 +57,21 @@ class CommunicationMessagePatch(Tmf):
     description: Optional[str] = Text
     characteristic: Optional[list[Characteristic]] = Field(default=None, max_length=20)
     logFlag: Optional[StrictBool] = None
+
+
+class SendTask(BaseModel):
+    """The notify-send task's input (functions/notify_send.py), checked before anything is read
+    or written: a poison input fails the task as `Invalid`, naming what is wrong (never retried)."""
+    model_config = ConfigDict(extra="ignore", defer_build=True)   # a workflow may pass more
+
+    messageId: str = Field(min_length=1, max_length=256)
+    customerId: Optional[str] = Field(default=None, min_length=1, max_length=256)
+    purpose: str = Field(default="service", min_length=1, max_length=50)
+    content: Union[str, dict[str, str]]
+    subject: Optional[str] = Field(default=None, max_length=200)
+    fields: Optional[dict[str, Any]] = None
+    channels: Optional[list[str]] = Field(default=None, max_length=5)
+    journeyKey: Optional[str] = Field(default=None, max_length=256)
+    related: Optional[list[dict[str, Any]]] = Field(default=None, max_length=20)
+    notBefore: Optional[str] = Field(default=None, max_length=64)
+    reason: Optional[str] = Field(default=None, max_length=500)

@@ -10,15 +10,22 @@ cases behind the API.
 
 Idempotent on the message id: the message record is written before the provider is called
 (state inProgress, held by a lease) and a second call finds it, so a retried Step Functions task
-or a redelivered SQS message sends one SMS. Provider throttling or faults raise
-TransientSendError (retry it), a refusal raises SendRefused; neither records `completed`.
+or a redelivered SQS message sends one SMS. A new message costs no read of it: its first write is
+an insert conditional on the id being new (the claim), and only a refused claim reads what is
+stored. Once the provider accepted it, the message is recorded `completed` and its TMF683
+interaction in one transaction. An attempt that died after its claim (before or after the
+provider) leaves the message inProgress: the next attempt waits for the lease to end, then sends
+it (so it is not lost; at the price of a second SMS when the first attempt died after the
+provider accepted it and before the record: no write can be atomic with the provider's call).
+Provider throttling or faults raise TransientSendError (retry it), a refusal raises SendRefused;
+neither records `completed`.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib import access as rights
 from chalicelib import deferred, settings, tmf
@@ -39,8 +46,8 @@ SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
 MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
-__all__ = ["send", "deliver", "cancel", "sweep", "Outcome", "MessageRequest", "SendError", "TransientSendError",
-           "SendRefused", "TemplateError"]
+__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "Claim", "Outcome",
+           "MessageRequest", "SendError", "TransientSendError", "SendRefused", "TemplateError"]
 
 
 class SendError(Exception):
@@ -68,6 +75,8 @@ class Outcome:
     channel: str | None = None     # sms | email
     not_before: str | None = None  # deferred: when to try again (ISO 8601, UTC)
     duplicate: bool = False        # this id was handled before: nothing was sent now
+    finished_with: bool = False    # dispatch: the caller's finishing writes went with the message's
+    version: int | None = dataclasses.field(default=None, compare=False)   # the message's, as stored now
     message: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,8 +102,18 @@ def send(message_id: str, request: MessageRequest, customer: Mapping[str, Any] |
     as above. A request with `resume` deferred or refused for now is sent by the notify sweep
     when its time comes (no workflow waits for it). `customer`: the request's customer document
     when the caller has just read it (a campaign batch reads its customers in one call), so it
-    is not read again; consent and the address are judged on it."""
-    return _deliver(message_id, request, store.load(message_id), customer)
+    is not read again; consent and the address are judged on it.
+
+    Calls: a new SMS is the customer's GetItem (none with `customer`), the claim (PutItem), the
+    provider's and the finishing transaction (message + interaction): 4, or 3 with `customer`."""
+    read = _Customers(customer)
+    try:
+        return _deliver(message_id, request, None, read)
+    except _Taken:   # handled before (or deferred, or refused for now): as stored decides
+        stored = store.load(message_id)
+        if stored is None:   # gone between the claim and the read (its retention ended)
+            raise TransientSendError(message_id, "the message changed meanwhile; try again") from None
+        return _deliver(message_id, request, stored, read)
 
 
 def deliver(message_id: str) -> Outcome:
@@ -133,8 +152,10 @@ def sweep(limit: int = 100) -> dict[str, int]:
 
 # --- one attempt ------------------------------------------------------------------------------
 def _outcome(doc: Mapping[str, Any], status: str, reason: str, channel: str | None = None,
-             not_before: str | None = None, duplicate: bool = False) -> Outcome:
-    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, dict(doc))
+             not_before: str | None = None, duplicate: bool = False, finished_with: bool = False,
+             version: int | None = None) -> Outcome:
+    return Outcome(doc["id"], status, reason, channel, not_before, duplicate, finished_with, version,
+                   message=dict(doc))
 
 
 def _channel(doc: Mapping[str, Any]) -> str:
@@ -145,22 +166,40 @@ def _finished(stored: Stored) -> Outcome:
     """A message handled before: the same outcome again, nothing sent."""
     doc = stored.doc
     if stored.deleted or stored.request is None or stored.state == CANCELLED:
-        return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True)
+        return _outcome(doc, "skipped", doc.get("stateReason") or "deleted", duplicate=True, version=stored.version)
     if stored.state == FAILED:
         raise SendRefused(doc["id"], doc.get("stateReason") or "the provider refused it")
-    _record_interaction(doc, stored.request)   # in case the first attempt stopped just before
-    return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True)
+    return _outcome(doc, "sent", "sent before", _channel(doc), duplicate=True, version=stored.version)
+
+
+class _Customers:
+    """The message's customer, read once per call of send (or given by the caller)."""
+
+    def __init__(self, known: Mapping[str, Any] | None = None):
+        self.known: dict[str, Mapping[str, Any] | None] = {known["id"]: known} if known and known.get("id") else {}
+
+    def get(self, customer_id: str) -> Mapping[str, Any] | None:
+        if customer_id not in self.known:
+            found = load_customer(customer_id)
+            self.known[customer_id] = found[0] if found else None
+        return self.known[customer_id]
+
+
+class _Taken(Exception):
+    """A new message's claim was refused: its id is stored already."""
 
 
 def _write(doc: dict[str, Any], req: MessageRequest, version: int | None, **kwargs: Any) -> int:
     try:
         return store.write(doc, req, version, **kwargs)
     except store.StaleVersion:
+        if version is None:
+            raise _Taken() from None
         raise TransientSendError(doc["id"], "another attempt is handling it; try again") from None
 
 
 def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
-             known: Mapping[str, Any] | None = None) -> Outcome:
+             customers_read: _Customers | None = None) -> Outcome:
     """Send `req` as message `message_id`, or (req None) the stored message again."""
     now = tmf.now()
     if stored is not None:
@@ -172,11 +211,7 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
     if req is None:
         raise not_found("communicationMessage", message_id)
     customer_id = req.customer_id
-    if known is not None and customer_id and known.get("id") == customer_id:
-        customer: Mapping[str, Any] | None = known
-    else:
-        found = load_customer(customer_id) if customer_id else None
-        customer = found[0] if found else None
+    customer = (customers_read or _Customers()).get(customer_id) if customer_id else None
     at = tmf.iso(now)
     doc = stored.doc if stored else domain.new_message(
         message_id, message_href(message_id), req, at, customers.customer_href(customer_id) if customer_id else None)
@@ -185,32 +220,65 @@ def _deliver(message_id: str, req: MessageRequest | None, stored: Stored | None,
         plan = domain.Plan("skip", domain.unaddressed_reason(_channel(doc)))
     else:
         plan = domain.plan(req, customer, now)
-    log = {"messageId": message_id, "customerId": customer_id, "purpose": req.purpose,
-           "journey_key": req.journey_key}
+    log = _log(message_id, req)
     if plan.action == "skip":
         doc = domain.with_state(doc, CANCELLED, at, f"not sent: {plan.reason}")
-        _write(doc, req, version, attempts=attempts)
+        version = _write(doc, req, version, attempts=attempts)
         logger.info("message not sent", extra={**log, "reason": plan.reason})
-        return _outcome(doc, "skipped", plan.reason)
+        return _outcome(doc, "skipped", plan.reason, version=version)
     if plan.action == "defer":
         doc = domain.with_state(doc, INITIAL, at, f"waiting: {plan.reason}", scheduledSendTime=plan.not_before)
-        _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.resume else None)
+        version = _write(doc, req, version, attempts=attempts, due_at=plan.not_before if req.resume else None)
         logger.info("message deferred", extra={**log, "notBefore": plan.not_before, "reason": plan.reason})
-        return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before)
+        return _outcome(doc, "deferred", plan.reason, plan.channel, plan.not_before, version=version)
     return _send(doc, req, version, attempts + 1, plan, customer, log)
 
 
-def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt: int, plan: domain.Plan,
-          customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
+def _log(message_id: str, req: MessageRequest) -> dict[str, Any]:
+    return {"messageId": message_id, "customerId": req.customer_id, "purpose": req.purpose,
+            "journey_key": req.journey_key}
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A message about to be sent: its inProgress record (written by the claim) and what to send."""
+    doc: dict[str, Any]
+    request: MessageRequest
+    attempt: int
+    channel: str
+    address: str
+    text: str
+    subject: str | None
+    reason: str
+    lease: int
+    log: dict[str, Any]
+
+
+def _claim(doc: dict[str, Any], req: MessageRequest, attempt: int, plan: domain.Plan,
+           customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Claim:
+    """The claim of one attempt (TemplateError here, before anything is written)."""
     channel = plan.channel or "sms"
     text, subject = domain.compose(req, channel, customer)
     at = tmf.now_iso()
     doc = domain.with_state(domain.sent_as(doc, channel, text, subject, req.sender_party), IN_PROGRESS, at,
                             sendTime=at, tryTimes=attempt)
     doc.pop("scheduledSendTime", None)
-    version = _write(doc, req, version, attempts=attempt, lease=int(time.time()) + settings.notify_lease_seconds())
+    return Claim(doc, req, attempt, channel, plan.address or "", text, subject, plan.reason,
+                 int(time.time()) + settings.notify_lease_seconds(), log)
+
+
+def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt: int, plan: domain.Plan,
+          customer: Mapping[str, Any] | None, log: dict[str, Any]) -> Outcome:
+    claim = _claim(doc, req, attempt, plan, customer, log)
+    return _dispatch(claim, _write(claim.doc, req, version, attempts=attempt, lease=claim.lease))
+
+
+def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | None = None) -> Outcome:
+    """The provider, then the message completed with its interaction (and the caller's
+    `finish_with` writes) in one transaction."""
+    req, attempt, channel, doc = claim.request, claim.attempt, claim.channel, claim.doc
     try:
-        transport.send(channel, plan.address or "", text, subject, req.purpose)
+        transport.send(channel, claim.address, claim.text, claim.subject, req.purpose)
     except transport.ProviderError as exc:
         give_up = not exc.transient or (req.resume and attempt >= settings.notify_max_attempts())
         failed = domain.with_state(doc, FAILED, tmf.now_iso(), f"{channel} provider: {exc}"
@@ -218,22 +286,76 @@ def _send(doc: dict[str, Any], req: MessageRequest, version: int | None, attempt
         retry_at = tmf.iso(tmf.now() + dt.timedelta(seconds=settings.notify_retry_seconds() * attempt))
         store.write(failed, req, version, retryable=not give_up, attempts=attempt,
                     due_at=retry_at if req.resume and not give_up else None)
-        logger.warning("message send failed", extra={**log, "channel": channel, "error": exc.code,
+        logger.warning("message send failed", extra={**claim.log, "channel": channel, "error": exc.code,
                                                       "retryable": not give_up, "attempt": attempt})
         raise (SendRefused if give_up else TransientSendError)(doc["id"], str(exc)) from None
     done_at = tmf.now_iso()
     doc = domain.with_state(doc, COMPLETED, done_at, sendTimeComplete=done_at)
-    store.write(doc, req, version, attempts=attempt)
-    _record_interaction(doc, req)
-    logger.info("message sent", extra={**log, "channel": channel, "attempt": attempt})
-    return _outcome(doc, "sent", plan.reason, channel)
+    interaction = _interaction(doc, req)
+    # Refused: the caller's write (its condition), or the interaction is there already (a message
+    # stored as sent before and set back): then with less, so the message never stays inProgress
+    # to be sent again; refused alone, its lease ended while the provider took it and another
+    # attempt holds it.
+    def with_interaction(tx: Any) -> None:
+        customers.save_interaction_in(tx, interaction)
+
+    def with_both(tx: Any) -> None:
+        with_interaction(tx)
+        if finish_with is not None:
+            finish_with(tx)
+    tries: list[Callable[[Any], None] | None] = [with_interaction, None]
+    if finish_with is not None:
+        tries.insert(0, with_both)
+    for n, also in enumerate(tries):
+        try:
+            version = store.write(doc, req, version, attempts=attempt, also=also)
+            break
+        except store.StaleVersion:
+            if n == len(tries) - 1:
+                raise TransientSendError(doc["id"], "sent, but another attempt took the message over meanwhile; "
+                                         "try again for its outcome") from None
+    joined = finish_with is not None and n == 0
+    logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
+    return _outcome(doc, "sent", claim.reason, channel, finished_with=joined, version=version)
 
 
-def _record_interaction(doc: Mapping[str, Any], req: MessageRequest) -> None:
-    """Every message sent is a TMF683 interaction on the customer's journey (idempotent on id)."""
+# --- a caller's transactions (a campaign's send: its target, cap and the message together) --------
+def prepare(message_id: str, request: MessageRequest, customer: Mapping[str, Any]) -> Claim | None:
+    """The claim of a new message to `customer` (her document, just read) that is to be sent now,
+    for a caller that writes it in its own transaction (`claim_in`) and then calls `dispatch`;
+    None when it is not to be sent now (no consent or address, quiet hours: call send()). No
+    AWS call. TemplateError as send."""
+    now = tmf.now()
+    if request.unaddressed or customer.get("id") != request.customer_id:
+        return None
+    plan = domain.plan(request, customer, now)
+    if plan.action != "send":
+        return None
+    doc = domain.new_message(message_id, message_href(message_id), request, tmf.iso(now),
+                             customers.customer_href(customer["id"]))
+    return _claim(doc, request, 1, plan, customer, _log(message_id, request))
+
+
+def claim_in(tx: Any, claim: Claim) -> None:
+    """Add the claim to the caller's DynamoDB transaction (chalicelib.db.transaction): an insert
+    conditional on the message id being new, so a transaction that finds it is refused whole."""
+    store.insert_in(tx, claim.doc, claim.request, attempts=claim.attempt, lease=claim.lease)
+
+
+def dispatch(claim: Claim, finish_with: Callable[[Any], None] | None = None) -> Outcome:
+    """Send a claim the caller's transaction wrote, and record it completed (with its interaction
+    and the caller's `finish_with(tx)` writes, in one transaction). As send: TransientSendError,
+    SendRefused. `outcome.finished_with` is False when the caller's writes were refused (the
+    message was recorded, with its interaction, without them: the caller writes them itself)."""
+    return _dispatch(claim, store.FIRST_VERSION, finish_with)
+
+
+def _interaction(doc: Mapping[str, Any], req: MessageRequest) -> dict[str, Any]:
+    """Every message sent is a TMF683 interaction on the customer's journey (written with the
+    message's `completed`, once: its id and time are the message's)."""
     channel = _channel(doc)
     item = {"id": doc["id"], "href": doc.get("href"), "@referredType": domain.MESSAGE_TYPE}
-    customers.record_interaction(
+    return customers.prepare_interaction(
         f"message-{doc['id']}", reason=req.reason or f"{req.purpose} {channel} message sent",
         channel=channel, direction="outbound", customer_id=req.customer_id,
         items=[item, *req.related], journey_key=req.journey_key,
@@ -258,16 +380,18 @@ def create(body: Mapping[str, Any], caller: Caller, journey_key: str | None = No
                         "customer's record; send the text without them, or as an agent")
     message_id = tmf.new_id()
     try:
-        _deliver(message_id, req, None)
-    except SendError:
-        pass   # recorded as failed (retryable ones are retried by the sweep)
-    stored = store.load(message_id)
-    assert stored is not None
+        outcome = _deliver(message_id, req, None)
+        doc, version = outcome.message, outcome.version
+    except SendError:   # recorded as failed (retryable ones are retried by the sweep): as stored
+        stored = store.load(message_id)
+        assert stored is not None
+        doc, version = stored.doc, stored.version
+    assert version is not None
     if req.customer_id and not rights.may(caller, "customerPersonalData", rights.READ):
         # The sender may not know the customer: what became of the message (sent, not sent to an
         # unknown customer, held by consent or quiet hours) would tell it. It reads "accepted".
-        return domain.accepted_view(stored.doc, req), stored.version
-    return stored.doc, stored.version
+        return domain.accepted_view(doc, req), version
+    return doc, version
 
 
 def _visible(message_id: str, caller: Caller) -> Stored:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import settings
-from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
+from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.notify.domain import MessageRequest
 from chalicelib.notify.models import MessageRecord
 
 KIND = "message"
+FIRST_VERSION = 1   # the version of a message once inserted (PynamoDB's VersionAttribute)
 DUE = "DUE"
 MAX_ID = 256
 
@@ -50,9 +51,29 @@ def load(message_id: str) -> Stored | None:
 
 
 def write(doc: dict[str, Any], request: MessageRequest, version: int | None, *, retryable: bool = False,
-          attempts: int = 0, lease: int = 0, due_at: str | None = None) -> int:
+          attempts: int = 0, lease: int = 0, due_at: str | None = None,
+          also: Callable[[Any], None] | None = None) -> int:
     """Insert (version None: it must not exist) or replace the message stored at `version`;
-    StaleVersion otherwise. `due_at` puts it on the platform's resend list."""
+    StaleVersion otherwise. `due_at` puts it on the platform's resend list. `also(tx)` adds other
+    writes (an interaction, a campaign's target) to the same transaction: all are written or none
+    (StaleVersion when any condition fails)."""
+    rec = _record(doc, request, version, retryable=retryable, attempts=attempts, lease=lease, due_at=due_at)
+    if also is None:
+        return _save(rec)
+    with versioned():
+        with transaction() as tx:
+            tx.save(rec)
+            also(tx)
+    return rec.version
+
+
+def insert_in(tx: Any, doc: dict[str, Any], request: MessageRequest, *, attempts: int = 0, lease: int = 0) -> None:
+    """A new message in a caller's transaction (refused when its id is stored already)."""
+    tx.save(_record(doc, request, None, attempts=attempts, lease=lease))
+
+
+def _record(doc: dict[str, Any], request: MessageRequest, version: int | None, *, retryable: bool = False,
+            attempts: int = 0, lease: int = 0, due_at: str | None = None) -> MessageRecord:
     created = doc.get("creationDate") or ""
     rec = MessageRecord(doc["id"], kind=KIND, sort=f"{created}#{doc['id']}", customer=request.customer_id,
                         due=DUE if due_at else None, due_at=due_at, state=doc.get("state"),
@@ -60,7 +81,7 @@ def write(doc: dict[str, Any], request: MessageRequest, version: int | None, *, 
                         request=request.to_item(), body=doc, expires=_expires())
     if version is not None:
         rec.version = version
-    return _save(rec)
+    return rec
 
 
 def _save(rec: MessageRecord) -> int:

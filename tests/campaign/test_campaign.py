@@ -326,3 +326,136 @@ def test_a_throttled_database_sends_the_rest_of_the_batch_later_not_to_the_dlq(a
     numbers = [n for n, _ in sms_sent()]
     assert len(numbers) == len(set(numbers))
     assert {"+447700900400", "+447700900401", "+447700900402"} <= set(numbers)
+
+
+# --- issue 16: target, cap and message claim in one transaction; the finish in another ----------------
+class Crash(BaseException):
+    """The sender's process dies here (a BaseException: no handler catches it)."""
+
+
+def _batch(cid, *customers):
+    from chalicelib.campaign import sender
+
+    return sender.send_batch({"type": "send", "campaignId": cid, "runId": "r-16", "customers": list(customers)})
+
+
+def test_a_targeted_customer_costs_three_aws_calls_in_the_sender(api, marketing, demo, pump):
+    """Per SMS sent: the transaction placing target, cap and the message's claim, the provider's
+    Publish, the transaction finishing message, interaction and target (the batch's reads of its
+    campaign and customers are shared by the batch)."""
+    from bench.harness import measure
+    from chalicelib.campaign import targeting
+
+    ids = [make_customer(f"cost{n}", phone=f"+44770090050{n}") for n in range(4)]
+    for cid in ids:   # their facts projected, as the inventory stream leaves them
+        targeting.project_targeting(cid)
+    doc = create(api, marketing, home_security())
+    _batch(doc["id"], ids[0])   # the first batch also reads the offer (then cached)
+    three = measure(lambda: _batch(doc["id"], *ids[1:]))
+    assert len(sms_sent()) == 4
+    batch_reads = {"dynamodb:GetItem": 1, "dynamodb:BatchGetItem": 1}   # the campaign, the batch's customers
+    assert three.counts == {**batch_reads, "dynamodb:TransactWriteItems": 6, "sns:Publish": 3}, three.summary()
+    assert (three.total() - sum(batch_reads.values())) / 3 == 3
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (4, 4)
+
+
+def _message(cid, customer_id):
+    from chalicelib.campaign import domain
+    from chalicelib.notify import store as notify_store
+
+    return notify_store.load(domain.message_id(cid, customer_id))
+
+
+def _lease_ends(cid, customer_id):
+    from chalicelib.campaign import domain
+    from chalicelib.notify import store as notify_store
+
+    stored = notify_store.load(domain.message_id(cid, customer_id))
+    notify_store.write(stored.doc, stored.request, stored.version, attempts=stored.attempts, lease=1)
+
+
+def test_a_crash_after_the_claim_before_the_provider_is_sent_once_later(api, marketing, demo, pump, monkeypatch):
+    from chalicelib.campaign import runner
+    from chalicelib.notify import transport
+
+    gus = make_customer("gus", phone="+447700900601")
+    doc = create(api, marketing, home_security())
+    real = transport.send
+    monkeypatch.setattr(transport, "send", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        _batch(doc["id"], gus)
+    monkeypatch.setattr(transport, "send", real)
+    assert _message(doc["id"], gus).doc["state"] == "inProgress" and sms_sent() == []
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: None)   # the redelivery is this test's
+    assert _batch(doc["id"], gus) == {"retryLater": 1}          # its lease still holds: nothing sent
+    assert sms_sent() == []
+    _lease_ends(doc["id"], gus)
+    assert _batch(doc["id"], gus) == {"sent": 1}
+    assert _batch(doc["id"], gus) == {"duplicate": 1}
+    assert [n for n, _ in sms_sent()] == ["+447700900601"]
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (1, 1)
+
+
+def test_a_crash_after_the_provider_before_the_finish_sends_nothing_twice_while_leased(api, marketing, demo, pump,
+                                                                                      monkeypatch):
+    from chalicelib.campaign import runner
+    from chalicelib.notify import store as notify_store
+
+    hal = make_customer("hal", phone="+447700900602")
+    doc = create(api, marketing, home_security())
+    real = notify_store.write
+
+    def dies_on_finish(message, *args, **kwargs):
+        if message.get("state") == "completed":
+            raise Crash()
+        return real(message, *args, **kwargs)
+
+    monkeypatch.setattr(notify_store, "write", dies_on_finish)
+    with pytest.raises(Crash):
+        _batch(doc["id"], hal)
+    monkeypatch.setattr(notify_store, "write", real)
+    assert len(sms_sent()) == 1 and _message(doc["id"], hal).doc["state"] == "inProgress"
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: None)
+    for _ in range(3):   # redeliveries while the lease holds: no second SMS, the target still pending
+        assert _batch(doc["id"], hal) == {"retryLater": 1}
+    assert len(sms_sent()) == 1
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (1, 0)
+
+
+def test_a_message_claimed_before_its_target_is_not_sent_again(api, marketing, demo, pump):
+    """The message id is there already (sent by an earlier attempt whose target is gone): the
+    placing transaction is refused whole, nothing is counted, and no second SMS goes out."""
+    from chalicelib.campaign import domain
+    from chalicelib.notify import service as notify_service
+
+    ivy = make_customer("ivy", phone="+447700900603")
+    doc = create(api, marketing, home_security())
+    notify_service.send(domain.message_id(doc["id"], ivy), notify_service.MessageRequest(
+        customer_id=ivy, purpose="marketing", content="earlier"))
+    assert _batch(doc["id"], ivy) == {"duplicate": 1}
+    assert [t for _, t in sms_sent()] == ["earlier"]
+    assert report(api, marketing, doc["id"])["targeted"] == 0
+
+
+def test_a_finish_refused_for_the_callers_write_still_completes_the_message_with_its_interaction(demo):
+    """dispatch's finishing transaction refused for the caller's write (here: a target that is not
+    pending): the message is completed with its interaction all the same, and the caller told."""
+    from chalicelib import db, notify
+    from chalicelib.campaign import store
+    from chalicelib.customer import load_customer
+    from chalicelib.customer import store as customer_store
+    from chalicelib.notify import store as notify_store
+
+    jo = make_customer("jo", phone="+447700900604")
+    claim = notify.prepare("m-jo", notify.MessageRequest(customer_id=jo, purpose="marketing", content={"sms": "Hi"},
+                                                         channels=["sms"]), load_customer(jo)[0])
+    assert claim is not None
+    with db.versioned(), db.transaction() as tx:
+        notify.claim_in(tx, claim)
+    outcome = notify.dispatch(claim, lambda tx: store.finish_target_in(tx, "no-campaign", "no-tag", "sent", "sms"))
+    assert (outcome.status, outcome.finished_with) == ("sent", False)
+    assert notify_store.load("m-jo").doc["state"] == "completed" and [t for _, t in sms_sent()] == ["Hi"]
+    assert [i["id"] for i in customer_store.interactions(customer_store.customer_pk(jo))] == ["message-m-jo"]

@@ -1,5 +1,7 @@
 """TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
 hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
+import threading
+
 from bench.harness import measure
 from chalicelib.customer import interactions, store
 from functions import customer_events
@@ -80,11 +82,53 @@ def test_bad_interactions_write_nothing(api, agent):
 
 def test_record_interaction_is_idempotent_on_its_id(aws):
     values = dict(reason="order submitted", channel="web", direction="inbound", customer_id=ANDREA,
-                  items=[{"id": "order-1", "@referredType": "ProductOrder"}], journey_key="jrn-x")
+                  items=[{"id": "order-1", "@referredType": "ProductOrder"}], journey_key="jrn-x",
+                  occurred_at="2026-06-01T10:00:00Z")
     first = interactions.record_interaction("order-1-submitted", **values)
     second = interactions.record_interaction("order-1-submitted", **values)
     assert first == second and first["interactionItem"] == [{"item": {"id": "order-1", "@referredType": "ProductOrder"}}]
     assert [i["id"] for i in store.interactions(store.customer_pk(ANDREA))] == ["order-1-submitted"]
+
+
+def test_twenty_concurrent_repeats_of_one_interaction_store_exactly_one(aws):
+    values = dict(reason="order placed", channel="web", direction="inbound", customer_id=ANDREA,
+                  occurred_at="2026-06-01T10:00:00Z")
+    start, results, errors = threading.Barrier(20), [], []
+
+    def record():
+        start.wait()
+        try:
+            results.append(interactions.record_interaction("order-7-placed", **values))
+        except Exception as exc:   # noqa: BLE001 (any failure is the test's finding)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 20
+    assert all(r == results[0] for r in results)   # every caller gets the one stored interaction
+    assert [i["id"] for i in store.interactions(store.customer_pk(ANDREA))] == ["order-7-placed"]
+    assert len([i for i in store.all_interactions() if i["id"] == "order-7-placed"]) == 1
+
+
+def test_a_repeat_costs_no_idempotency_record_and_writes_nothing(aws):
+    values = dict(reason="order placed", channel="web", direction="inbound", customer_id=ANDREA,
+                  occurred_at="2026-06-01T10:00:00Z")
+    first = measure(lambda: interactions.record_interaction("order-8-placed", **values))
+    again = measure(lambda: interactions.record_interaction("order-8-placed", **values))
+    assert first.counts == {"dynamodb:PutItem": 1}, first.summary()
+    assert again.counts == {"dynamodb:PutItem": 1, "dynamodb:GetItem": 1}, again.summary()   # refused, then read
+
+
+def test_an_interaction_without_its_time_is_refused_before_anything_is_written(aws):
+    import pytest
+
+    with pytest.raises(ValueError, match="occurred_at"):
+        interactions.record_interaction("order-9-placed", occurred_at="", reason="x", channel="web",
+                                        direction="inbound", customer_id=ANDREA)
+    assert store.interactions(store.customer_pk(ANDREA)) == []
 
 
 def test_consent_change_becomes_an_interaction_from_the_stream(api, agent, pump):

@@ -237,3 +237,151 @@ def test_a_customer_the_caller_just_read_is_not_read_again_and_decides(demo, clo
                                                          content="Hi {firstName}"), stacy)
     assert outcome.status == "sent" and sms_sent()[-1] == (ANDREA_MOBILE, "Hi Andrea")   # hers, not Stacy's
     assert calls.on_table(customer_table).get("GetItem", 0) == 1
+
+
+# --- issue 16: the claim, the finishing transaction, and an attacker's repeats --------------------
+class Crash(BaseException):
+    """The process dies here (a BaseException: no handler catches it)."""
+
+
+def _calls(fn):
+    from bench.harness import measure
+
+    result = []
+    calls = measure(lambda: result.append(fn()))
+    return result[0], calls
+
+
+def test_an_sms_is_four_aws_calls_and_three_with_the_customer_given(demo, clock):
+    outcome, calls = _calls(lambda: remind("cost-1", customer_id="cust-stacy"))
+    assert outcome.status == "sent"
+    assert calls.counts == {"dynamodb:GetItem": 1, "dynamodb:PutItem": 1, "dynamodb:TransactWriteItems": 1,
+                            "sns:Publish": 1}, calls.summary()
+    stacy = customer_store.load_customer("cust-stacy")[0]
+    outcome, calls = _calls(lambda: service.send("cost-2", MessageRequest(
+        customer_id="cust-stacy", purpose="service", content="Hi {firstName}"), stacy))
+    assert outcome.status == "sent"
+    assert calls.counts == {"dynamodb:PutItem": 1, "dynamodb:TransactWriteItems": 1, "sns:Publish": 1}, calls.summary()
+    stored = store.load("cost-2")
+    assert stored.doc["state"] == "completed" and stored.doc["sendTimeComplete"]
+    assert [i["id"] for i in customer_interactions("cust-stacy") if i["id"] == "message-cost-2"] == ["message-cost-2"]
+
+
+def test_twenty_concurrent_sends_of_one_message_are_one_sms_and_one_interaction(demo, clock):
+    import threading
+
+    start, results = threading.Barrier(20), []
+
+    def attempt():
+        start.wait()
+        try:
+            results.append(remind("race-1").status)
+        except TransientSendError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sms_sent()) == 1, results
+    assert all(r == "sent" or "another attempt" in r for r in results), results
+    assert sum(i["id"] == "message-race-1" for i in customer_interactions("cust-andrea")) == 1
+    assert remind("race-1").duplicate is True and len(sms_sent()) == 1   # and once it is recorded
+    assert store.load("race-1").doc["state"] == "completed"
+
+
+def test_a_crash_between_the_claim_and_the_provider_is_retried_not_lost(demo, clock, monkeypatch):
+    from chalicelib.notify import transport
+
+    real = transport.send
+
+    def dies(*args, **kwargs):
+        raise Crash()
+
+    monkeypatch.setattr(transport, "send", dies)
+    with pytest.raises(Crash):
+        remind("crash-1")
+    monkeypatch.setattr(transport, "send", real)
+    assert store.load("crash-1").doc["state"] == "inProgress" and sms_sent() == []
+    with pytest.raises(TransientSendError, match="another attempt"):   # its lease holds it a while
+        remind("crash-1")
+    stored = store.load("crash-1")
+    store.write(stored.doc, stored.request, stored.version, attempts=stored.attempts,
+                lease=int(time.time()) - 1)   # the lease of the attempt that died has ended
+    outcome = remind("crash-1")
+    assert (outcome.status, outcome.duplicate) == ("sent", False) and len(sms_sent()) == 1
+    assert store.load("crash-1").doc["state"] == "completed"
+    assert sum(i["id"] == "message-crash-1" for i in customer_interactions("cust-andrea")) == 1
+
+
+def test_a_crash_after_the_provider_before_the_record_is_final_sends_nothing_while_leased(demo, clock, monkeypatch):
+    """The provider accepted the SMS and the process died before the finishing transaction: the
+    message stays inProgress and no interaction is written (the transaction is all or nothing).
+    A retry while the lease holds sends nothing; after it, the message is sent again (no write
+    can be atomic with the provider's call: the lease is what keeps a quick retry from a double)."""
+    real = store.write
+
+    def dies_on_finish(doc, *args, **kwargs):
+        if doc.get("state") == "completed":
+            raise Crash()
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write", dies_on_finish)
+    with pytest.raises(Crash):
+        remind("crash-2")
+    monkeypatch.setattr(store, "write", real)
+    assert len(sms_sent()) == 1 and store.load("crash-2").doc["state"] == "inProgress"
+    assert not any(i["id"] == "message-crash-2" for i in customer_interactions("cust-andrea"))
+    for _ in range(3):
+        with pytest.raises(TransientSendError, match="another attempt"):
+            remind("crash-2")
+    assert len(sms_sent()) == 1
+    stored = store.load("crash-2")
+    store.write(stored.doc, stored.request, stored.version, attempts=stored.attempts, lease=int(time.time()) - 1)
+    assert remind("crash-2").status == "sent" and len(sms_sent()) == 2
+    assert store.load("crash-2").doc["state"] == "completed"
+    assert sum(i["id"] == "message-crash-2" for i in customer_interactions("cust-andrea")) == 1
+
+
+def test_a_message_whose_interaction_is_there_already_is_still_completed(demo, clock):
+    """The finishing transaction refused only for the interaction (a message recorded sent and
+    set back): the message is completed alone, not left inProgress to be sent again and again."""
+    from chalicelib import customer as customers
+
+    customers.record_interaction("message-pre-1", occurred_at=clock_now_iso(), reason="x", channel="sms",
+                                 direction="outbound", customer_id="cust-andrea")
+    assert remind("pre-1").status == "sent" and store.load("pre-1").doc["state"] == "completed"
+    assert len(sms_sent()) == 1
+
+
+def clock_now_iso():
+    from chalicelib import tmf
+
+    return tmf.now_iso()
+
+
+@pytest.mark.parametrize("event, where", [
+    ({"customerId": "cust-stacy", "content": "Hi"}, "messageId"),
+    ({"messageId": "poison-1", "customerId": "cust-stacy"}, "content"),
+    ({"messageId": "", "customerId": "cust-stacy", "content": "Hi"}, "messageId"),
+    ({"messageId": "poison-2", "customerId": "cust-stacy", "content": 42}, "content"),
+    ({"messageId": "poison-3", "customerId": "cust-stacy", "content": "Hi", "fields": "x"}, "fields"),
+    ({"messageId": "x" * 300, "customerId": "cust-stacy", "content": "Hi"}, "messageId"),
+    ("not a task", "body"),
+])
+def test_a_malformed_notify_send_input_is_a_clear_validation_failure(demo, clock, event, where):
+    from chalicelib.errors import Invalid
+    from functions import notify_send
+
+    with pytest.raises(Invalid) as err:
+        notify_send.handler(event, None)
+    assert err.value.status == 400 and where in str(err.value) and "notify-send input" in str(err.value)
+    assert stored_items("notify") == [] and sms_sent() == []
+
+
+def test_a_well_formed_notify_send_input_sends(demo, clock):
+    from functions import notify_send
+
+    out = notify_send.handler({**TASK, "related": None, "subject": None, "extra": "ignored"}, None)
+    assert (out["status"], out["channel"], out["state"]) == ("sent", "sms", "completed") and len(sms_sent()) == 1
