@@ -31,6 +31,15 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   pump polling six streams five times a second made about 100,000 an hour (data.json reached
   26 MB and took 55 s). As in DynamoDB Streams, an iterator now expires 15 minutes after it was
   made (ExpiredIteratorException), and iterators are not tracked as models.
+- A StopExecution that landed inside a Task state ended the execution FAILED (States.Runtime,
+  "'dict' object has no attribute 'region'"), where AWS says ABORTED: once stopped, moto skips
+  ("prunes") every step of the Task's evaluation but still pops the values those steps would have
+  pushed, so its own code raised; the Task recorded that as a TaskFailed, and the program's
+  `set_error` replaced the stopped state with an error. As on AWS, a stop is now final: an
+  execution state whose evaluation raises after its execution was stopped just ends (no invented
+  TaskFailed event; the state returns as moto's states do once stopped), and `set_error` leaves a
+  stopped program stopped (any other step that raises after the stop), so the execution ends
+  ABORTED with an ExecutionAborted event.
 """
 from __future__ import annotations
 
@@ -71,6 +80,29 @@ def _start_and_wait_for_environment(worker: Any) -> None:
         time.sleep(0.002)
     if worker.env is None:
         log.warning("a Step Functions execution did not start within %.0f s (its thread failed?)", _START_WAIT_SECONDS)
+
+
+def _stopped(env: Any) -> bool:
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    return isinstance(env._program_state, ProgramStopped)
+
+
+def _evaluate_unless_stopped(state: Any, env: Any) -> None:
+    """ExecutionState._evaluate_with_timeout: what the state's evaluation raises once its execution
+    was stopped is moto's pruned evaluation failing, not the state's outcome (AWS: ABORTED)."""
+    try:
+        _originals["ExecutionState._evaluate_with_timeout"](state, env)
+    except Exception:
+        if not _stopped(env):
+            raise
+
+
+def _set_error_unless_stopped(env: Any, error: Any) -> None:
+    """Environment.set_error: a stopped program stays stopped (AWS: a stop is final)."""
+    with env._state_mutex:
+        if not _stopped(env):
+            _originals["Environment.set_error"](env, error)
 
 
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,15 +176,19 @@ def _classes() -> dict[str, type]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return {cls.__name__: cls for cls in (DynamoDBBackend, DynamoHandler, DynamoDBStreamsHandler, ExecutionWorker,
-                                          DynamoDBStreamsBackend, ShardIterator)}
+                                          DynamoDBStreamsBackend, ShardIterator, ExecutionState, Environment)}
 
 
 def install() -> None:
     c = _classes()
     _patch(c["ExecutionWorker"], "start", _start_and_wait_for_environment)
+    _patch(c["ExecutionState"], "_evaluate_with_timeout", _evaluate_unless_stopped)
+    _patch(c["Environment"], "set_error", _set_error_unless_stopped)
     for handler, actions in (("DynamoHandler", DYNAMODB_ACTIONS), ("DynamoDBStreamsHandler", STREAMS_ACTIONS)):
         for action in actions:
             _patch(c[handler], action, _locked(c[handler].__dict__[action]))

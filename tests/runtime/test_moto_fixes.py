@@ -1,5 +1,6 @@
-"""infra/local/moto_fixes.py: moto's DynamoDB made atomic, and a cancelled transaction that
-leaves the stream as it was (same shard, no record of the cancelled writes)."""
+"""infra/local/moto_fixes.py: moto's DynamoDB made atomic, a cancelled transaction that
+leaves the stream as it was (same shard, no record of the cancelled writes), and a Step Functions
+execution stopped inside a Task state that ends ABORTED (as on AWS), not FAILED."""
 from __future__ import annotations
 
 import threading
@@ -13,7 +14,7 @@ from chalicelib import settings
 from infra.local import moto_fixes
 from infra.local.pump import Pump
 from tests.runtime import handlers
-from tests.runtime.testbed import FUNCTIONS
+from tests.runtime.testbed import FUNCTIONS, run
 
 ROUNDS, WRITERS = 10, 40
 PAUSE_SECONDS = 0.5   # at most, once a round with the lock
@@ -214,3 +215,76 @@ def test_pump_reads_on_after_its_iterator_expired(test_pump):
     while delivered_keys() != ["a", "b"]:
         test_pump.drain()
         assert time.monotonic() < deadline, delivered_keys()
+
+
+# --- StopExecution inside a Task state -------------------------------------------------------------
+
+def _stopped_inside_the_task(monkeypatch) -> str:
+    """Start the test machine, stop its execution while its Task state ("Work", a lambda:invoke)
+    runs, and wait for its end. The Task's evaluation is held at its start (in the thread moto
+    runs it in) until the stop has landed, so the stop always lands inside the Task state (left
+    to chance, it does now and then: the recovery tests' stops did)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService)
+
+    entered, stopped = threading.Event(), threading.Event()
+    evaluate = StateTaskService._eval_execution
+
+    def held(state, env):
+        entered.set()
+        stopped.wait(30)
+        return evaluate(state, env)
+
+    monkeypatch.setattr(StateTaskService, "_eval_execution", held)
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=settings.state_machine_arn("rt-machine"),
+                              input='{"id": "stopped"}')["executionArn"]
+    assert entered.wait(30), "the Task state never began"
+    sfn.stop_execution(executionArn=arn, error="Test", cause="stopped inside the Task")
+    stopped.set()
+    deadline = time.monotonic() + 60   # moto's execution thread reflects the stop a moment later
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stopped execution never ended"
+        time.sleep(0.05)
+    return arn
+
+
+def test_an_execution_stopped_inside_a_task_state_ends_aborted(test_env, monkeypatch):
+    """moto said FAILED (States.Runtime, "'dict' object has no attribute 'region'") after a
+    TaskFailed it made up; AWS says ABORTED, and so does the history: no failure in it."""
+    from tests.conftest import _end_workflows
+
+    arn = _stopped_inside_the_task(monkeypatch)
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.describe_execution(executionArn=arn)
+    assert execution["status"] == "ABORTED", execution
+    events = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert events[-1] == "ExecutionAborted" and not [e for e in events if "Failed" in e], events
+    assert handlers.received["task"] == []   # stopped before its function was called
+    assert _end_workflows() == []             # the aws fixture sees no failed workflow
+
+
+def test_the_local_alarms_do_not_count_a_stopped_execution_as_failed(test_env, monkeypatch):
+    from infra.local import alarms
+    from infra.resources import ExecutionsFailedAlarm
+
+    failed = ExecutionsFailedAlarm("rt-machine-failed", "rt-machine", "rt-machine executions failed")
+    _stopped_inside_the_task(monkeypatch)
+    (alarm,) = alarms.Alarms(alarms=[failed]).evaluate()
+    assert alarm["state"] == alarms.OK and alarm["reason"].startswith("0 rt-machine execution(s) failed"), alarm
+
+
+@pytest.mark.expects_failed_workflow
+def test_a_really_failed_execution_still_fails_its_test(test_env):
+    """The aws fixture's check (tests/conftest.py `_end_workflows`) still reports an execution
+    that FAILED (its retries exhausted), and the alarm counts it."""
+    from infra.local import alarms
+    from infra.resources import ExecutionsFailedAlarm
+    from tests.conftest import _end_workflows
+
+    execution = run({"id": "down", "error": "TransientError", "failures": 99})
+    assert execution["status"] == "FAILED"
+    failed = ExecutionsFailedAlarm("rt-machine-failed", "rt-machine", "rt-machine executions failed")
+    assert alarms.Alarms(alarms=[failed]).evaluate()[0]["state"] == alarms.ALARM
+    (reported,) = _end_workflows()
+    assert reported.startswith("omnishop-local-rt-machine/") and "TransientError" in reported, reported
