@@ -40,6 +40,11 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   TaskFailed event; the state returns as moto's states do once stopped), and `set_error` leaves a
   stopped program stopped (any other step that raises after the stop), so the execution ends
   ABORTED with an ExecutionAborted event.
+- A Wait state sleeps on an event that a stop pulses (set, then cleared at once): a stop landing
+  after the state checked that its execution runs and before it began to sleep was missed, and
+  the execution slept its whole Wait (the recovery workflow's: an hour), where AWS ends it at
+  once. The state now sleeps in slices of at most `WAIT_SLICE_SECONDS`, checking between them
+  that its execution still runs (a stop the pulse missed ends it within a slice).
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ log = logging.getLogger("infra.local")
 
 _originals: dict[str, Any] = {}   # what each patch replaced (None: it was inherited)
 _START_WAIT_SECONDS = 5.0
+WAIT_SLICE_SECONDS = 0.5   # a Wait state looks at its execution's state at least this often
 
 # One lock for all of moto's DynamoDB state (re-entrant: a transaction calls put_item itself).
 LOCK = threading.RLock()
@@ -103,6 +109,16 @@ def _set_error_unless_stopped(env: Any, error: Any) -> None:
     with env._state_mutex:
         if not _stopped(env):
             _originals["Environment.set_error"](env, error)
+
+
+def _wait_while_running(function: Any, env: Any, wait_seconds: int) -> None:
+    """WaitFunction._wait_interval: sleep `wait_seconds` or until the program stops running."""
+    deadline = time.monotonic() + wait_seconds
+    while env.is_running():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        env.program_state_event.wait(min(left, WAIT_SLICE_SECONDS))
 
 
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -177,11 +193,13 @@ def _classes() -> dict[str, type]:
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return {cls.__name__: cls for cls in (DynamoDBBackend, DynamoHandler, DynamoDBStreamsHandler, ExecutionWorker,
-                                          DynamoDBStreamsBackend, ShardIterator, ExecutionState, Environment)}
+                                          DynamoDBStreamsBackend, ShardIterator, ExecutionState, Environment,
+                                          WaitFunction)}
 
 
 def install() -> None:
@@ -189,6 +207,7 @@ def install() -> None:
     _patch(c["ExecutionWorker"], "start", _start_and_wait_for_environment)
     _patch(c["ExecutionState"], "_evaluate_with_timeout", _evaluate_unless_stopped)
     _patch(c["Environment"], "set_error", _set_error_unless_stopped)
+    _patch(c["WaitFunction"], "_wait_interval", _wait_while_running)
     for handler, actions in (("DynamoHandler", DYNAMODB_ACTIONS), ("DynamoDBStreamsHandler", STREAMS_ACTIONS)):
         for action in actions:
             _patch(c[handler], action, _locked(c[handler].__dict__[action]))

@@ -3,6 +3,7 @@ leaves the stream as it was (same shard, no record of the cancelled writes), and
 execution stopped inside a Task state that ends ABORTED (as on AWS), not FAILED."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -288,3 +289,38 @@ def test_a_really_failed_execution_still_fails_its_test(test_env):
     assert alarms.Alarms(alarms=[failed]).evaluate()[0]["state"] == alarms.ALARM
     (reported,) = _end_workflows()
     assert reported.startswith("omnishop-local-rt-machine/") and "TransientError" in reported, reported
+
+
+# --- StopExecution as a Wait state begins ----------------------------------------------------------
+WAIT = {"StartAt": "Idle", "States": {"Idle": {"Type": "Wait", "Seconds": 60, "End": True}}}
+
+
+def test_a_stop_as_a_wait_state_begins_ends_the_execution_at_once(test_env, monkeypatch):
+    """moto's Wait state sleeps on an event the stop pulses (set, then clear at once): a stop
+    landing after the state checked that its execution runs and before it began to sleep was
+    missed, and the execution slept its whole Wait (the recovery workflow's: an hour; a test
+    waiting for the stop failed after 120 s). The state is held at that point here, until the
+    stop has landed."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import Seconds
+
+    entered, stopped = threading.Event(), threading.Event()
+    seconds = Seconds._get_wait_seconds
+
+    def held(function, env):
+        entered.set()
+        stopped.wait(30)
+        return seconds(function, env)
+
+    monkeypatch.setattr(Seconds, "_get_wait_seconds", held)
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="rt-idle", definition=json.dumps(WAIT),
+                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    assert entered.wait(30), "the Wait state never began"
+    sfn.stop_execution(executionArn=arn, error="Test", cause="stopped as it began to wait")
+    stopped.set()
+    deadline = time.monotonic() + 10   # far less than the 60 s Wait
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stopped execution slept on in its Wait state"
+        time.sleep(0.05)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
