@@ -220,34 +220,39 @@ def test_pump_reads_on_after_its_iterator_expired(test_pump):
 
 # --- StopExecution inside a Task state -------------------------------------------------------------
 
+def _stopped_at(monkeypatch, owner: type, name: str, machine: str, within: float) -> str:
+    """Start an execution of `machine`, stop it while `owner.name` (a step of one of its states,
+    run in moto's thread) is held at its start, then let the step go on; wait at most `within`
+    seconds for the execution's end. So the stop always lands at that point (left to chance, it
+    does now and then: the recovery tests' stops did)."""
+    entered, stopped = threading.Event(), threading.Event()
+    step = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        entered.set()
+        stopped.wait(30)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"id": "stopped"}')["executionArn"]
+    assert entered.wait(30), f"{owner.__name__}.{name} never ran"
+    sfn.stop_execution(executionArn=arn, error="Test", cause=f"stopped at {owner.__name__}.{name}")
+    stopped.set()
+    deadline = time.monotonic() + within   # moto's execution thread reflects the stop a moment later
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"the execution stopped at {owner.__name__}.{name} never ended"
+        time.sleep(0.05)
+    return arn
+
+
 def _stopped_inside_the_task(monkeypatch) -> str:
-    """Start the test machine, stop its execution while its Task state ("Work", a lambda:invoke)
-    runs, and wait for its end. The Task's evaluation is held at its start (in the thread moto
-    runs it in) until the stop has landed, so the stop always lands inside the Task state (left
-    to chance, it does now and then: the recovery tests' stops did)."""
+    """The test machine's execution stopped as its Task state ("Work", a lambda:invoke) begins."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService)
 
-    entered, stopped = threading.Event(), threading.Event()
-    evaluate = StateTaskService._eval_execution
-
-    def held(state, env):
-        entered.set()
-        stopped.wait(30)
-        return evaluate(state, env)
-
-    monkeypatch.setattr(StateTaskService, "_eval_execution", held)
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=settings.state_machine_arn("rt-machine"),
-                              input='{"id": "stopped"}')["executionArn"]
-    assert entered.wait(30), "the Task state never began"
-    sfn.stop_execution(executionArn=arn, error="Test", cause="stopped inside the Task")
-    stopped.set()
-    deadline = time.monotonic() + 60   # moto's execution thread reflects the stop a moment later
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the stopped execution never ended"
-        time.sleep(0.05)
-    return arn
+    return _stopped_at(monkeypatch, StateTaskService, "_eval_execution", settings.state_machine_arn("rt-machine"),
+                       within=60)
 
 
 def test_an_execution_stopped_inside_a_task_state_ends_aborted(test_env, monkeypatch):
@@ -303,24 +308,8 @@ def test_a_stop_as_a_wait_state_begins_ends_the_execution_at_once(test_env, monk
     stop has landed."""
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import Seconds
 
-    entered, stopped = threading.Event(), threading.Event()
-    seconds = Seconds._get_wait_seconds
-
-    def held(function, env):
-        entered.set()
-        stopped.wait(30)
-        return seconds(function, env)
-
-    monkeypatch.setattr(Seconds, "_get_wait_seconds", held)
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="rt-idle", definition=json.dumps(WAIT),
                                        roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    assert entered.wait(30), "the Wait state never began"
-    sfn.stop_execution(executionArn=arn, error="Test", cause="stopped as it began to wait")
-    stopped.set()
-    deadline = time.monotonic() + 10   # far less than the 60 s Wait
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the stopped execution slept on in its Wait state"
-        time.sleep(0.05)
+    arn = _stopped_at(monkeypatch, Seconds, "_get_wait_seconds", machine, within=10)   # far less than 60 s
     assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
