@@ -131,11 +131,18 @@ class Documents(Generic[M]):
         return [self.shown(rec) for rec in self._index("by_kind").query(self.kind)]
 
     def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
-        """One customer's documents of this kind, in by-owner order (one Query, all pages)."""
+        """One customer's documents of this kind, in by-owner order (one Query, all pages; the
+        kind is its filter, so DynamoDB returns only those)."""
         if len(customer_id) > MAX_ID:
             return []
-        return [self.shown(rec) for rec in self._index("by_owner").query(customer_pk(customer_id))
-                if getattr(rec, "kind", None) == self.kind]
+        return [self.shown(rec) for rec in self._index("by_owner").query(customer_pk(customer_id),
+                                                                        filter_condition=self._of_kind)]
+
+    @property
+    def _of_kind(self) -> Condition:
+        """Items of this kind (kind None: items with no kind)."""
+        model: Any = self.model
+        return model.kind.does_not_exist() if self.kind is None else model.kind == self.kind
 
     @property
     def _pk(self) -> Any:

@@ -77,15 +77,19 @@ def _names(ids: list[str]) -> str:
     return ", ".join(_name(i) for i in ids)
 
 
-def _bundles(out: dict[str, Candidate], have: set[str], buying: set[str], channel: str | None) -> None:
+def _bundles(out: dict[str, Candidate], have: set[str], buying: set[str], channel: str | None,
+             segment: str | None) -> None:
+    """Bundles with a part the customer has or is buying, and what they save her: the prices of
+    her channel and market segment (business prices), as her basket would charge them."""
     cat = baskets.catalogue
     for bundle in catalog.cache.all("productOffering"):
         parts = [p["id"] for p in bundle.get("bundledProductOffering") or []]
         overlap = [p for p in parts if p in have | buying]
         if not parts or not overlap or catalog.published_offering(bundle["id"], channel) is None:
             continue
-        apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat, channel)[0] for p in parts), Decimal(0))
-        own, unit = pricing.recurring_value(bundle, cat, channel)
+        apart = sum((pricing.recurring_value(cat.offering(p) or {"id": p}, cat, channel, segment)[0] for p in parts),
+                    Decimal(0))
+        own, unit = pricing.recurring_value(bundle, cat, channel, segment)
         if apart <= own:
             continue
         saving = apart - own
@@ -177,7 +181,7 @@ def query(body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
     fact = rules.facts(channel, profile, None, at)
     have = {oid for oid, _ in fact.held}
     found: dict[str, Candidate] = {}
-    _bundles(found, have, buying, channel)
+    _bundles(found, have, buying, channel, fact.segment)
     _upgrades(found, list(fact.held))
     _accessories(found, buying)
     if profile is not None:

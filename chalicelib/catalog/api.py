@@ -28,7 +28,10 @@ without `q`): the answer becomes `{"items": [...the page...], "facets": {"catego
 `facets=` the answer is the plain TMF array. Each facet value's `filter` narrows the list to it:
 TMF filters where the offering has the attribute (`category.id=...`,
 `productOfferingTerm.duration.amount=24`), else `priceRange=20-50`, `stack=...`, `brand=...`,
-`colour=...` (comma: any of). An unknown facet is a 400 (`unknownFacet`)."""
+`colour=...` (comma: any of). An unknown facet is a 400 (`unknownFacet`). Price bands are of the
+prices the searcher pays: a customer's segment prices (business prices), general ones for a
+visitor; an agent searching for a customer names her with `customer=<id>` (404 unknown; 403 for
+a role that may not read every customer)."""
 
 
 def _with_etag(doc: dict, version: int, status: int = 200) -> Reply:

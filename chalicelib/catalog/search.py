@@ -19,7 +19,9 @@ per-container catalogue cache (catalog/store.Cache) and kept while the cache han
 lists; so is, per channel, the set of offerings the channel sees, until the next validFor edge.
 
 Facets (our additive extension; TMF has none) are counted over the whole visible, filtered,
-matched result set; how they are answered is in docs/decisions.md (Session 7, search).
+matched result set; how they are answered is in docs/decisions.md (Session 7, search). Price
+bands are of the prices the searcher would pay (basket.pricing.prices_for: her channel and market
+segment; no segment, an anonymous visitor: general prices), kept per channel and segment.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ MIN_TYPO = 4                            # and shorter than this, no typos
 # the values of those that are no attribute of an offering (the others use TMF filters).
 FACETS = ("category", "priceRange", "contractTerm", "stack", "brand", "colour")
 FACET_FILTERS = ("priceRange", "stack", "brand", "colour")
-ROUTE_PARAMS = ("q", "facets", *FACET_FILTERS)
+# `customer=`: an agent searching for a customer (priceRange in that customer's segment's prices)
+ROUTE_PARAMS = ("q", "facets", *FACET_FILTERS, "customer")
 BANDS = (10, 20, 50, 100, 250, 500)     # EUR: priceRange "0-10", "10-20", ... "500+"
 COLOUR_NAMES = ("colour", "color")
 
@@ -213,7 +216,7 @@ class Index:
             self.order[at] = place
         self._lock = threading.Lock()
         self._seen: dict[Any, tuple[dt.datetime | None, dt.datetime | None, frozenset[int]]] = {}
-        self._bands: dict[str | None, dict[str, set[int]]] = {}
+        self._bands: dict[tuple[str | None, str | None], dict[str, set[int]]] = {}
         self._where: dict[str, int] | None = None
 
     # --- matching -------------------------------------------------------------------------------
@@ -281,13 +284,14 @@ class Index:
 
     # --- one request --------------------------------------------------------------------------
     def select(self, asked: Ask, allowed: frozenset[int] | None, keep: Callable[[Mapping[str, Any]], bool] | None,
-               channel: str | None) -> list[int]:
+               channel: str | None, segment: str | None = None) -> list[int]:
         """The positions of the offerings that are allowed (visible), kept (attribute filters), have
-        the wanted facet values and match every term: best first with terms, in catalogue order without."""
+        the wanted facet values and match every term: best first with terms, in catalogue order without.
+        Price bands are of the prices in `channel` for `segment` (None: general prices)."""
         scores = self.scores(asked.terms) if asked.terms is not None else None
         narrowed: set[int] | frozenset[int] | None = allowed
         for facet, values in asked.wanted.items():
-            members = self._members(facet, channel)
+            members = self._members(facet, channel, segment)
             having = set().union(*(held for key, held in members.items() if key.casefold() in values))
             narrowed = having if narrowed is None else having & narrowed
         if scores is not None:
@@ -299,19 +303,21 @@ class Index:
             positions.sort(key=lambda p: (-scores[p], self.order[p]))
         return positions
 
-    def facets(self, positions: list[int], names: Iterable[str], channel: str | None) -> dict[str, list[dict[str, Any]]]:
+    def facets(self, positions: list[int], names: Iterable[str], channel: str | None,
+               segment: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Counts per facet value over `positions` (the whole result set, not one page), each with
-        the filter that narrows a list to it, biggest first (price bands and terms in their order)."""
+        the filter that narrows a list to it, biggest first (price bands and terms in their order;
+        the bands of the prices in `channel` for `segment`)."""
         hits = set(positions)
         out: dict[str, list[dict[str, Any]]] = {}
         for facet in names:
-            counts = {key: len(hits & held) for key, held in self._members(facet, channel).items()}
+            counts = {key: len(hits & held) for key, held in self._members(facet, channel, segment).items()}
             out[facet] = [self._bucket(facet, key, n)
                           for key, n in sorted(counts.items(), key=_facet_order(facet)) if n]
         return out
 
-    def _members(self, facet: str, channel: str | None) -> dict[str, set[int]]:
-        return self._price_bands(channel) if facet == "priceRange" else self.members[facet]
+    def _members(self, facet: str, channel: str | None, segment: str | None) -> dict[str, set[int]]:
+        return self._price_bands(channel, segment) if facet == "priceRange" else self.members[facet]
 
     def _bucket(self, facet: str, key: str, count: int) -> dict[str, Any]:
         value = self.labels.get((facet, key), key)
@@ -321,25 +327,26 @@ class Index:
             return {"value": key, "name": value, "count": count, "filter": f"productOfferingTerm.duration.amount={key}"}
         return {"value": value, "count": count, "filter": f"{facet}={value}"}
 
-    def _price_bands(self, channel: str | None) -> dict[str, set[int]]:
-        """band -> positions of the offerings whose headline price in `channel` is in it (the lowest
-        recurring price there, else the lowest one-off price; chosen as baskets choose channel prices)."""
+    def _price_bands(self, channel: str | None, segment: str | None) -> dict[str, set[int]]:
+        """band -> positions of the offerings whose headline price in `channel` for a customer of
+        `segment` is in it (the lowest recurring price there, else the lowest one-off price; chosen
+        as baskets choose channel and segment prices)."""
         with self._lock:
-            kept = self._bands.get(channel)
+            kept = self._bands.get((channel, segment))
         if kept is None:
             kept = {}
             for at, doc in enumerate(self.docs):
-                found = self._headline_band(doc, channel)
+                found = self._headline_band(doc, channel, segment)
                 if found is not None:
                     kept.setdefault(found, set()).add(at)
             with self._lock:
-                self._bands[channel] = kept
+                self._bands[channel, segment] = kept
         return kept
 
-    def _headline_band(self, offering: Mapping[str, Any], channel: str | None) -> str | None:
+    def _headline_band(self, offering: Mapping[str, Any], channel: str | None, segment: str | None) -> str | None:
         from chalicelib.basket.pricing import prices_for
 
-        prices = [p for p in prices_for(offering, self, channel)
+        prices = [p for p in prices_for(offering, self, channel, segment)
                   if p.get("priceType") in ("recurring", "oneTime") and (p.get("price") or {}).get("value") is not None]
         for price_type in ("recurring", "oneTime"):
             values = [float(p["price"]["value"]) for p in prices if p.get("priceType") == price_type]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from chalicelib import db, tmf
+from chalicelib import access as rights
 from chalicelib.auth import Caller, require
 from chalicelib.catalog import domain, store
 from chalicelib.catalog import search as keyword
-from chalicelib.errors import not_found, unprocessable
+from chalicelib.errors import forbidden, not_found, unprocessable
 
 ADMIN = "catalog-admin"
 
@@ -44,6 +45,28 @@ def _segment(k: domain.Kind, caller: Caller) -> str | None:
     from chalicelib import customer   # the customer read the contact check made (cached)
 
     return customer.segment(caller.customer_id)
+
+
+def _buyer_segment(params: Mapping[str, str], caller: Caller) -> str | None:
+    """Whose prices a search's price bands are of (the segment pricing.prices_for is given): a
+    customer's own segment; an agent searching for a customer (`customer=<id>`) that customer's;
+    anyone else general prices, as an anonymous visitor pays. A customer naming another customer
+    gets the 404 an unknown one gets; a role that may not read every customer may not name one."""
+    from chalicelib import customer
+
+    named = params.get("customer")
+    if caller.role == "customer":
+        if named not in (None, caller.customer_id):
+            raise not_found("customer", str(named))
+        return customer.segment(caller.customer_id)
+    if named is None:
+        return None
+    if rights.scope(caller.role, "customer", rights.READ) != rights.ALL:
+        raise forbidden(f"role {caller.role!r} may not search for a named customer (customer=): only an agent may")
+    found = customer.segment(named)
+    if found is None:
+        raise not_found("customer", named)
+    return found
 
 
 def _check_read_rights(k: domain.Kind, caller: Caller) -> None:
@@ -84,8 +107,9 @@ def search_with_facets(kind_name: str, params: Mapping[str, str],
     searchable = k.name == "productOffering"
     query = tmf.list_query(params, k.attributes, route_params=keyword.ROUTE_PARAMS if searchable else ())
     asked = keyword.ask(params) if searchable else keyword.Ask()
+    buyer = _buyer_segment(params, caller) if searchable else None   # checked even when nothing is priced
     if asked.active:
-        return _searched(k, query, asked, caller)
+        return _searched(k, query, asked, buyer, caller)
     if caller.role == ADMIN and not query.filters:
         # Authors read their own writes, a page at a time: the documents of this page only.
         items, total = store.page_kind(k.name, query.offset, query.limit), store.count_kind(k.name)
@@ -100,10 +124,11 @@ def search_with_facets(kind_name: str, params: Mapping[str, str],
     return [tmf.select_fields(d, query.fields) for d in items], total, None
 
 
-def _searched(k: domain.Kind, query: tmf.ListQuery, asked: keyword.Ask,
+def _searched(k: domain.Kind, query: tmf.ListQuery, asked: keyword.Ask, buyer: str | None,
               caller: Caller) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
     """Keyword search, facet filters and counts over the index of the whole kind; visibility and
-    attribute filters first: only what the caller may see is ranked and counted."""
+    attribute filters first: only what the caller may see is ranked and counted; price bands of
+    the prices a customer of `buyer`'s segment pays (None: general prices)."""
     read = store.query_kind if caller.role == ADMIN else store.cache.all
     index = keyword.index_for(read(k.name), read("category"), read("productSpecification"),
                               read("productOfferingPrice"))
@@ -113,9 +138,9 @@ def _searched(k: domain.Kind, query: tmf.ListQuery, asked: keyword.Ask,
     segment = _segment(k, caller)
     keep = (lambda d: domain.for_segment(d, segment) and tmf.matches(d, query.filters)) \
         if query.filters or segment else None
-    found = index.select(asked, seen, keep, caller.channel)
+    found = index.select(asked, seen, keep, caller.channel, buyer)
     items, total = tmf.page([index.docs[p] for p in found], query.offset, query.limit)
-    facets = index.facets(found, asked.facets, caller.channel) if asked.facets else None
+    facets = index.facets(found, asked.facets, caller.channel, buyer) if asked.facets else None
     return [tmf.select_fields(d, query.fields) for d in items], total, facets
 
 

@@ -32,6 +32,20 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   pump polling six streams five times a second made about 100,000 an hour (data.json reached
   26 MB and took 55 s). As in DynamoDB Streams, an iterator now expires 15 minutes after it was
   made (ExpiredIteratorException), and iterators are not tracked as models.
+- A StopExecution that landed inside a Task state ended the execution FAILED (States.Runtime,
+  "'dict' object has no attribute 'region'"), where AWS says ABORTED: once stopped, moto skips
+  ("prunes") every step of the Task's evaluation but still pops the values those steps would have
+  pushed, so its own code raised; the Task recorded that as a TaskFailed, and the program's
+  `set_error` replaced the stopped state with an error. As on AWS, a stop is now final: an
+  execution state whose evaluation raises after its execution was stopped just ends (no invented
+  TaskFailed event; the state returns as moto's states do once stopped), and `set_error` leaves a
+  stopped program stopped (any other step that raises after the stop), so the execution ends
+  ABORTED with an ExecutionAborted event.
+- A Wait state sleeps on an event that a stop pulses (set, then cleared at once): a stop landing
+  after the state checked that its execution runs and before it began to sleep was missed, and
+  the execution slept its whole Wait (the recovery workflow's: an hour), where AWS ends it at
+  once. The state now sleeps in slices of at most `WAIT_SLICE_SECONDS`, checking between them
+  that its execution still runs (a stop the pulse missed ends it within a slice).
 """
 from __future__ import annotations
 
@@ -45,6 +59,7 @@ log = logging.getLogger("infra.local")
 
 _originals: dict[str, Any] = {}   # what each patch replaced (None: it was inherited)
 _START_WAIT_SECONDS = 5.0
+WAIT_SLICE_SECONDS = 0.5   # a Wait state looks at its execution's state at least this often
 
 # One lock for all of moto's DynamoDB state (re-entrant: a transaction calls put_item itself).
 LOCK = threading.RLock()
@@ -72,6 +87,39 @@ def _start_and_wait_for_environment(worker: Any) -> None:
         time.sleep(0.002)
     if worker.env is None:
         log.warning("a Step Functions execution did not start within %.0f s (its thread failed?)", _START_WAIT_SECONDS)
+
+
+def _stopped(env: Any) -> bool:
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    return isinstance(env._program_state, ProgramStopped)
+
+
+def _evaluate_unless_stopped(state: Any, env: Any) -> None:
+    """ExecutionState._evaluate_with_timeout: what the state's evaluation raises once its execution
+    was stopped is moto's pruned evaluation failing, not the state's outcome (AWS: ABORTED)."""
+    try:
+        _originals["ExecutionState._evaluate_with_timeout"](state, env)
+    except Exception:
+        if not _stopped(env):
+            raise
+
+
+def _set_error_unless_stopped(env: Any, error: Any) -> None:
+    """Environment.set_error: a stopped program stays stopped (AWS: a stop is final)."""
+    with env._state_mutex:
+        if not _stopped(env):
+            _originals["Environment.set_error"](env, error)
+
+
+def _wait_while_running(function: Any, env: Any, wait_seconds: int) -> None:
+    """WaitFunction._wait_interval: sleep `wait_seconds` or until the program stops running."""
+    deadline = time.monotonic() + wait_seconds
+    while env.is_running():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        env.program_state_event.wait(min(left, WAIT_SLICE_SECONDS))
 
 
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -192,15 +240,22 @@ def _classes() -> dict[str, type]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return {cls.__name__: cls for cls in (DynamoDBBackend, DynamoHandler, DynamoDBStreamsHandler, ExecutionWorker,
-                                          DynamoDBStreamsBackend, ShardIterator)}
+                                          DynamoDBStreamsBackend, ShardIterator, ExecutionState, Environment,
+                                          WaitFunction)}
 
 
 def install() -> None:
     c = _classes()
     _patch(c["ExecutionWorker"], "start", _start_and_wait_for_environment)
+    _patch(c["ExecutionState"], "_evaluate_with_timeout", _evaluate_unless_stopped)
+    _patch(c["Environment"], "set_error", _set_error_unless_stopped)
+    _patch(c["WaitFunction"], "_wait_interval", _wait_while_running)
     for handler, actions in (("DynamoHandler", DYNAMODB_ACTIONS), ("DynamoDBStreamsHandler", STREAMS_ACTIONS)):
         for action in actions:
             _patch(c[handler], action, _locked(c[handler].__dict__[action]))

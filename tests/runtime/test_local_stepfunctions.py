@@ -66,6 +66,6 @@ def test_an_execution_can_be_stopped_or_signalled_as_soon_as_it_started(test_env
         deadline = time.monotonic() + 60   # moto's execution thread reflects the stop a moment later
         while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.05)
-        # ended: ABORTED, or SUCCEEDED when it finished first; moto says FAILED (States.Runtime)
-        # when the stop lands inside the Task state, where AWS says ABORTED
-        assert sfn.describe_execution(executionArn=arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
+        # ended: ABORTED (also when the stop lands inside the Task state: infra.local.moto_fixes),
+        # or SUCCEEDED when it finished first
+        assert sfn.describe_execution(executionArn=arn)["status"] in ("ABORTED", "SUCCEEDED")

@@ -1,7 +1,9 @@
-"""infra/local/moto_fixes.py: moto's DynamoDB made atomic, and a cancelled transaction that
-leaves the stream as it was (same shard, no record of the cancelled writes)."""
+"""infra/local/moto_fixes.py: moto's DynamoDB made atomic, a cancelled transaction that
+leaves the stream as it was (same shard, no record of the cancelled writes), and a Step Functions
+execution stopped inside a Task state that ends ABORTED (as on AWS), not FAILED."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -13,7 +15,7 @@ from chalicelib import settings
 from infra.local import moto_fixes
 from infra.local.pump import Pump
 from tests.runtime import handlers
-from tests.runtime.testbed import FUNCTIONS
+from tests.runtime.testbed import FUNCTIONS, run
 
 ROUNDS, WRITERS = 10, 40
 PAUSE_SECONDS = 0.5   # at most, once a round with the lock
@@ -214,3 +216,100 @@ def test_pump_reads_on_after_its_iterator_expired(test_pump):
     while delivered_keys() != ["a", "b"]:
         test_pump.drain()
         assert time.monotonic() < deadline, delivered_keys()
+
+
+# --- StopExecution inside a Task state -------------------------------------------------------------
+
+def _stopped_at(monkeypatch, owner: type, name: str, machine: str, within: float) -> str:
+    """Start an execution of `machine`, stop it while `owner.name` (a step of one of its states,
+    run in moto's thread) is held at its start, then let the step go on; wait at most `within`
+    seconds for the execution's end. So the stop always lands at that point (left to chance, it
+    does now and then: the recovery tests' stops did)."""
+    entered, stopped = threading.Event(), threading.Event()
+    step = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        entered.set()
+        stopped.wait(30)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"id": "stopped"}')["executionArn"]
+    assert entered.wait(30), f"{owner.__name__}.{name} never ran"
+    sfn.stop_execution(executionArn=arn, error="Test", cause=f"stopped at {owner.__name__}.{name}")
+    stopped.set()
+    deadline = time.monotonic() + within   # moto's execution thread reflects the stop a moment later
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"the execution stopped at {owner.__name__}.{name} never ended"
+        time.sleep(0.05)
+    return arn
+
+
+def _stopped_inside_the_task(monkeypatch) -> str:
+    """The test machine's execution stopped as its Task state ("Work", a lambda:invoke) begins."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService)
+
+    return _stopped_at(monkeypatch, StateTaskService, "_eval_execution", settings.state_machine_arn("rt-machine"),
+                       within=60)
+
+
+def test_an_execution_stopped_inside_a_task_state_ends_aborted(test_env, monkeypatch):
+    """moto said FAILED (States.Runtime, "'dict' object has no attribute 'region'") after a
+    TaskFailed it made up; AWS says ABORTED, and so does the history: no failure in it."""
+    from tests.conftest import _end_workflows
+
+    arn = _stopped_inside_the_task(monkeypatch)
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.describe_execution(executionArn=arn)
+    assert execution["status"] == "ABORTED", execution
+    events = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert events[-1] == "ExecutionAborted" and not [e for e in events if "Failed" in e], events
+    assert handlers.received["task"] == []   # stopped before its function was called
+    assert _end_workflows() == []             # the aws fixture sees no failed workflow
+
+
+def test_the_local_alarms_do_not_count_a_stopped_execution_as_failed(test_env, monkeypatch):
+    from infra.local import alarms
+    from infra.resources import ExecutionsFailedAlarm
+
+    failed = ExecutionsFailedAlarm("rt-machine-failed", "rt-machine", "rt-machine executions failed")
+    _stopped_inside_the_task(monkeypatch)
+    (alarm,) = alarms.Alarms(alarms=[failed]).evaluate()
+    assert alarm["state"] == alarms.OK and alarm["reason"].startswith("0 rt-machine execution(s) failed"), alarm
+
+
+@pytest.mark.expects_failed_workflow
+def test_a_really_failed_execution_still_fails_its_test(test_env):
+    """The aws fixture's check (tests/conftest.py `_end_workflows`) still reports an execution
+    that FAILED (its retries exhausted), and the alarm counts it."""
+    from infra.local import alarms
+    from infra.resources import ExecutionsFailedAlarm
+    from tests.conftest import _end_workflows
+
+    execution = run({"id": "down", "error": "TransientError", "failures": 99})
+    assert execution["status"] == "FAILED"
+    failed = ExecutionsFailedAlarm("rt-machine-failed", "rt-machine", "rt-machine executions failed")
+    assert alarms.Alarms(alarms=[failed]).evaluate()[0]["state"] == alarms.ALARM
+    (reported,) = _end_workflows()
+    assert reported.startswith("omnishop-local-rt-machine/") and "TransientError" in reported, reported
+
+
+# --- StopExecution as a Wait state begins ----------------------------------------------------------
+WAIT = {"StartAt": "Idle", "States": {"Idle": {"Type": "Wait", "Seconds": 60, "End": True}}}
+
+
+def test_a_stop_as_a_wait_state_begins_ends_the_execution_at_once(test_env, monkeypatch):
+    """moto's Wait state sleeps on an event the stop pulses (set, then clear at once): a stop
+    landing after the state checked that its execution runs and before it began to sleep was
+    missed, and the execution slept its whole Wait (the recovery workflow's: an hour; a test
+    waiting for the stop failed after 120 s). The state is held at that point here, until the
+    stop has landed."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import Seconds
+
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="rt-idle", definition=json.dumps(WAIT),
+                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    arn = _stopped_at(monkeypatch, Seconds, "_get_wait_seconds", machine, within=10)   # far less than 60 s
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"

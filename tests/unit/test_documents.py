@@ -119,6 +119,29 @@ def test_lists_are_of_one_kind(aws):
     assert THINGS.of_customer("x" * (MAX_ID + 1)) == []
 
 
+def test_a_customers_list_reads_only_its_kind_from_dynamodb(aws, monkeypatch):
+    """The kind is the by-owner Query's filter: the other kinds' items of the customer are not
+    returned by DynamoDB (counted in the Query's answer), not dropped after they came."""
+    from pynamodb.connection.base import Connection
+
+    query, returned = Connection.query, []
+
+    def counted(self, *args, **kwargs):
+        answer = query(self, *args, **kwargs)
+        returned.append(len(answer["Items"]))
+        return answer
+
+    monkeypatch.setattr(Connection, "query", counted)
+    for n in range(3):
+        OTHERS.insert(_thing(f"o-{n}", "a", customer="c-1"))
+    THINGS.insert(_thing("t-1", "b", customer="c-1"))
+    kindless = Documents(StockRecord, None, _attributes, key=lambda rid: f"loose#{rid}")
+    kindless.insert(_thing("l-1", "c", customer="c-1"))
+    assert [d["id"] for d in THINGS.of_customer("c-1")] == ["t-1"] and returned == [1]
+    assert [d["id"] for d in OTHERS.of_customer("c-1")] == ["o-0", "o-1", "o-2"] and returned == [1, 3]
+    assert [d["id"] for d in kindless.of_customer("c-1")] == ["l-1"] and returned == [1, 3, 1]
+
+
 def test_replace_with_also_is_one_transaction(aws):
     THINGS.insert(_thing())
     KEPT.insert({"id": "t-1", "v": 1})
