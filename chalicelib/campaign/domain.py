@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 from chalicelib import deferred, schedules, tmf
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, invalid
-from chalicelib.notify import domain as notify_domain
+
+if TYPE_CHECKING:
+    from chalicelib.notify import domain as notify_domain
+else:   # only checking a campaign's templates needs it
+    notify_domain = deferred.module("chalicelib.notify.domain")
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.campaign.schemas")
