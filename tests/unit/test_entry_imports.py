@@ -3,7 +3,9 @@
 A cold start pays for every module the handler's module imports before the first event. No entry
 point loads pydantic or a payload schema at import (validation builds them on the first request
 that validates), app.py loads no context's service (each route module defers its own to the
-first request that uses it), and a function loads only the services of what its events need.
+first request that uses it), and a function loads only the services of what its events need, and
+of the large shared modules (HEAVY_MODULES: order rules, pricing, the outbound HTTP guard, ...)
+only those its events use.
 
 Each entry point is imported in a fresh child of one interpreter (forked after the third-party
 libraries every handler uses are imported, so the test stays cheap) and its sys.modules read.
@@ -27,10 +29,17 @@ HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
          ".capture", ".cancellation", ".fulfilment",                                   # ordering
          ".management", ".runner", ".sender", ".targeting", ".attribution",           # campaign
          ".sessions", ".workflow", ".link_actions", ".worklist")                      # recovery
+# Modules shared across contexts that are large to compile (a Lambda bundle has no .pyc) or that
+# only some calls use: the order rules, pricing and promotion evaluation, the payment provider,
+# the notification rules, the outbound HTTP guard.
+HEAVY_MODULES = {"chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator",
+                 "chalicelib.payment.provider", "chalicelib.notify.domain", "chalicelib.outbound"}
+_ORDER_RULES = {"chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator"}
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
-    "app": set(),
+    # notify's routes register their hub by the domain's API name (chalicelib/notify/api.py)
+    "app": {"chalicelib.notify.domain"},
     "functions.appointment_sweep": {"chalicelib.appointment.service"},
     "functions.basket_events": {"chalicelib.hub.service", "chalicelib.recovery.sessions",
                                 "chalicelib.recovery.service"},
@@ -40,26 +49,31 @@ ALLOWED: dict[str, set[str]] = {
     "functions.campaign_send": {"chalicelib.campaign.sender", "chalicelib.campaign.runner",
                                 "chalicelib.campaign.targeting", "chalicelib.campaign.service"},
     "functions.campaign_targeting": {"chalicelib.campaign.targeting"},
-    "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
-    "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
-    "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
+    # catalogue imports fetch their export over HTTP (chalicelib.outbound)
+    "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs", "chalicelib.outbound"},
+    "functions.catalog_jobs": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
+    "functions.catalog_sweep": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
     "functions.customer_events": {"chalicelib.hub.service", "chalicelib.customer.interactions"},
-    "functions.hub_delivery": set(),
+    "functions.hub_delivery": {"chalicelib.outbound"},
     "functions.inventory_events": {"chalicelib.hub.service"},
-    "functions.notify_events": {"chalicelib.hub.service"},
-    "functions.notify_send": {"chalicelib.notify.service"},
-    "functions.notify_sweep": {"chalicelib.notify.service"},
+    "functions.notify_events": {"chalicelib.hub.service", "chalicelib.notify.domain"},
+    "functions.notify_send": {"chalicelib.notify.service", "chalicelib.notify.domain"},
+    "functions.notify_sweep": {"chalicelib.notify.service", "chalicelib.notify.domain"},
     # ordering.service reads the catalogue through basket.service's cache (module-level alias)
     "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.fulfilment",
-                               "chalicelib.ordering.service", "chalicelib.basket.service"},
+                               "chalicelib.ordering.service", "chalicelib.basket.service", *_ORDER_RULES},
     "functions.order_tasks": {"chalicelib.ordering.fulfilment", "chalicelib.ordering.service",
-                              "chalicelib.basket.service"},
-    "functions.payment_sweep": {"chalicelib.payment.service"},
+                              "chalicelib.basket.service", *_ORDER_RULES},
+    "functions.payment_sweep": {"chalicelib.payment.service", "chalicelib.payment.provider"},
     "functions.promotion_events": {"chalicelib.hub.service"},
-    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
-    "functions.quote_sweep": {"chalicelib.quote.service"},
+    # quote.service prices quotes at import (chalicelib/quote is being rebuilt: left as it is)
+    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service", "chalicelib.basket.pricing",
+                               "chalicelib.promotion.evaluator"},
+    "functions.quote_sweep": {"chalicelib.quote.service", "chalicelib.basket.pricing",
+                              "chalicelib.promotion.evaluator"},
     "functions.recovery_tasks": {"chalicelib.recovery.workflow", "chalicelib.recovery.service"},
-    "functions.stack_adapter": set(),
+    # every message is an order for a stack, sent over HTTP
+    "functions.stack_adapter": {*_ORDER_RULES, "chalicelib.outbound"},
     "functions.stock_sweep": {"chalicelib.stock.service"},
 }
 
@@ -112,7 +126,7 @@ def test_no_pydantic_at_import(loaded, entry):
 @pytest.mark.parametrize("entry", sorted(ALLOWED))
 def test_only_the_services_its_events_need(loaded, entry):
     heavy = {m for m in loaded[entry] if m.startswith("chalicelib") and m.endswith(HEAVY)}
-    heavy |= {"chalicelib.schemas"} & loaded[entry]
+    heavy |= ({"chalicelib.schemas"} | HEAVY_MODULES) & loaded[entry]
     assert heavy - ALLOWED[entry] == set(), f"{entry} imports {sorted(heavy - ALLOWED[entry])} at import"
 
 
@@ -122,8 +136,24 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
     for unwanted in ("chalicelib.catalog.schemas", "chalicelib.customer.schemas", "chalicelib.basket.schemas",
                      "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
                      "chalicelib.inventory.service", "chalicelib.ordering.service",
-                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment"):
+                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment", "chalicelib.ordering.domain",
+                     "chalicelib.basket.pricing", "chalicelib.outbound"):
         assert unwanted not in modules, unwanted
+
+
+def test_the_app_loads_no_domain_its_routes_do_not_register_with(loaded):
+    """A route module reads its context's domain on the first request it serves; only what route
+    registration itself reads (the catalogue's kinds, a hub's API name) is loaded at import."""
+    for unwanted in ("chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator",
+                     "chalicelib.payment.domain", "chalicelib.payment.provider", "chalicelib.appointment.domain"):
+        assert unwanted not in loaded["app"], unwanted
+
+
+def test_the_ordering_routes_name_the_domains_api():
+    """chalicelib/ordering/api.py spells the API name and root so that its import loads no domain."""
+    from chalicelib.ordering import api, domain
+
+    assert (api.API_NAME, api.API_ROOT) == (domain.API_NAME, domain.API_ROOT)
 
 
 def test_a_deferred_module_loads_on_first_use(tmp_path, monkeypatch):
