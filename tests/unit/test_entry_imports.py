@@ -12,6 +12,7 @@ libraries every handler uses are imported, so the test stays cheap) and its sys.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -145,15 +146,19 @@ def test_the_app_loads_no_domain_its_routes_do_not_register_with(loaded):
     """A route module reads its context's domain on the first request it serves; only what route
     registration itself reads (the catalogue's kinds, a hub's API name) is loaded at import."""
     for unwanted in ("chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator",
-                     "chalicelib.payment.domain", "chalicelib.payment.provider", "chalicelib.appointment.domain"):
+                     "chalicelib.payment.domain", "chalicelib.payment.provider", "chalicelib.appointment.domain",
+                     "chalicelib.inventory.domain", "chalicelib.rules.domain"):
         assert unwanted not in loaded["app"], unwanted
 
 
-def test_the_ordering_routes_name_the_domains_api():
-    """chalicelib/ordering/api.py spells the API name and root so that its import loads no domain."""
-    from chalicelib.ordering import api, domain
-
-    assert (api.API_NAME, api.API_ROOT) == (domain.API_NAME, domain.API_ROOT)
+@pytest.mark.parametrize("context", ["inventory", "ordering", "rules"])
+def test_routes_spell_the_domains_names_as_the_domain_does(context):
+    """These route modules spell the API name and root (or kind) their registration reads, so that
+    their import loads no domain: the same values as the domain's."""
+    api, domain = (importlib.import_module(f"chalicelib.{context}.{m}") for m in ("api", "domain"))
+    spelled = [name for name in ("API_NAME", "API_ROOT", "RULE_KIND") if name in vars(api)]
+    assert spelled, f"chalicelib/{context}/api.py spells none"
+    assert {name: getattr(api, name) for name in spelled} == {name: getattr(domain, name) for name in spelled}
 
 
 def test_a_deferred_module_loads_on_first_use(tmp_path, monkeypatch):
