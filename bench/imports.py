@@ -55,7 +55,9 @@ def sample(modules: list[str], rounds: int = 5) -> dict[str, list[float]]:
 
 def run(rounds: int = 5) -> None:
     modules = entry_points()
+    load_before = os.getloadavg()
     samples = sample(modules, rounds)
+    load_after = os.getloadavg()
     median = {name: statistics.median(values) for name, values in samples.items()}
     floor, floor_client = median["boto3"], median["boto3+client"]
     rows = [("import boto3 (floor)", f"{floor * 1000:.0f}", "1.00x",
@@ -71,6 +73,12 @@ def run(rounds: int = 5) -> None:
           f"first event). Goal <= {GOAL}x of both",
           ("entry point", "ms", "vs boto3", "ms +client", "vs boto3+client", "goal"), rows)
     print(f"Bytecode: {_bytecode()}")
+    print(f"Load average (1, 5, 15 min) before: {_load(load_before)}; after: {_load(load_after)} "
+          f"on {os.cpu_count()} CPUs (a busy machine inflates both sides, not always alike)")
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in load)
 
 
 def _bytecode() -> str:
