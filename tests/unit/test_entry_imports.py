@@ -51,10 +51,10 @@ ALLOWED: dict[str, set[str]] = {
                                 "chalicelib.campaign.targeting", "chalicelib.campaign.service"},
     "functions.campaign_targeting": {"chalicelib.campaign.targeting"},
     # catalogue imports fetch their export over HTTP (chalicelib.outbound)
-    "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs", "chalicelib.outbound"},
+    "functions.catalog_events": {"chalicelib.hub.service"},   # jobs (and outbound) by the first job inserted
     "functions.catalog_jobs": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
     "functions.catalog_sweep": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
-    "functions.customer_events": {"chalicelib.hub.service", "chalicelib.customer.interactions"},
+    "functions.customer_events": {"chalicelib.hub.service"},   # interactions by the first consent change
     "functions.hub_delivery": {"chalicelib.outbound"},
     "functions.inventory_events": {"chalicelib.hub.service"},
     "functions.notify_events": {"chalicelib.hub.service", "chalicelib.notify.domain"},
