@@ -16,12 +16,13 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 from chalicelib import deferred, schedules, tmf
-from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, invalid
 
 if TYPE_CHECKING:
+    from chalicelib.customer import domain as customer_domain
     from chalicelib.notify import domain as notify_domain
-else:   # only checking a campaign's templates needs it
+else:   # only a customer's targeting facts need the one, checking a campaign's templates the other
+    customer_domain = deferred.module("chalicelib.customer.domain")
     notify_domain = deferred.module("chalicelib.notify.domain")
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)

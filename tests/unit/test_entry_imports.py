@@ -138,8 +138,16 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
                      "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
                      "chalicelib.inventory.service", "chalicelib.ordering.service",
                      "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment", "chalicelib.ordering.domain",
-                     "chalicelib.basket.pricing", "chalicelib.outbound"):
+                     "chalicelib.basket.pricing", "chalicelib.outbound", "chalicelib.customer.domain"):
         assert unwanted not in modules, unwanted
+
+
+@pytest.mark.parametrize("entry", ["functions.catalog_events", "functions.inventory_events", "functions.notify_events",
+                                   "functions.promotion_events"])
+def test_a_stream_that_only_publishes_loads_no_customer_rules(loaded, entry):
+    """These consumers turn a change into hub events: the customer rules (consent, payload checks)
+    are loaded by the calls that use them, not by their domain's import."""
+    assert "chalicelib.customer.domain" not in loaded[entry]
 
 
 def test_the_app_loads_no_domain_its_routes_do_not_register_with(loaded):
