@@ -23,7 +23,6 @@ from chalicelib import idempotency, streams
 from chalicelib import basket as baskets   # its public surface: lines read and deleted on first use
 from chalicelib import customer as customers   # its public surface: only some records need it
 from chalicelib.basket import domain
-from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
@@ -46,6 +45,8 @@ def _handover(old: dict | None, new: dict, version: int) -> None:
     by = (context.get("lastChange") or {}).get("by") or {}
     agent = domain.agent_of(new) or domain.agent_of(old or {})
     reason, direction = what
+    from chalicelib.customer import domain as customer_domain   # a hand-over: recording it loads customer anyway
+
     customers.record_interaction(
         f"basket-{new['id']}-v{version}", reason=reason, channel=by.get("channel") or PLATFORM_CHANNEL,
         direction=direction, customer_id=customer_id,

@@ -5,6 +5,8 @@ deduplicated by id, and job executions are named after the job.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -13,13 +15,18 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib import streams
-from chalicelib.catalog import domain, jobs, store
+from chalicelib import deferred, streams
+from chalicelib.catalog import domain, store
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.observability import logger, metrics, traced
+
+if TYPE_CHECKING:
+    from chalicelib.catalog import jobs
+else:   # by the first import job inserted: a catalogue change only publishes (cold start)
+    jobs = deferred.module("chalicelib.catalog.jobs")
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

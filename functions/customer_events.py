@@ -7,6 +7,8 @@ deduplicated by id), interactions are recorded with ids derived from what they r
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -16,11 +18,17 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib import idempotency, streams
-from chalicelib.customer import domain, identity, interactions, store
+from chalicelib import deferred, idempotency, streams
+from chalicelib.customer import domain, store
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import logger, metrics, traced
+
+if TYPE_CHECKING:
+    from chalicelib.customer import identity, interactions
+else:   # by the first consent change or identified visitor: a customer or interaction change needs neither
+    identity = deferred.module("chalicelib.customer.identity")
+    interactions = deferred.module("chalicelib.customer.interactions")
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 PLATFORM_CHANNEL = "backoffice"

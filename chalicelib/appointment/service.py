@@ -14,7 +14,6 @@ from chalicelib.actor import Actor
 from chalicelib import access, db, deferred, ordering, tmf, workflows
 from chalicelib.appointment import domain, store
 from chalicelib.auth import Caller
-from chalicelib.basket import domain as basket_domain
 from chalicelib.customer import load_customer
 from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, NotFound, bad_request, conflict, forbidden, not_found, unprocessable
@@ -33,6 +32,8 @@ def href(resource: str, rid: str) -> str:
 
 def _postcode(customer_id: str) -> str | None:
     """The postcode of the customer's postal address (None when her record has none)."""
+    from chalicelib.basket import domain as basket_domain   # only here: the sweep does not load it
+
     found = load_customer(customer_id)
     if found is None:
         raise unprocessable(f"customer {customer_id} does not exist", "unknownCustomer")

@@ -16,9 +16,14 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 from chalicelib import deferred, schedules, tmf
-from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, invalid
-from chalicelib.notify import domain as notify_domain
+
+if TYPE_CHECKING:
+    from chalicelib.customer import domain as customer_domain
+    from chalicelib.notify import domain as notify_domain
+else:   # only a customer's targeting facts need the one, checking a campaign's templates the other
+    customer_domain = deferred.module("chalicelib.customer.domain")
+    notify_domain = deferred.module("chalicelib.notify.domain")
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.campaign.schemas")

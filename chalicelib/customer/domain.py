@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-from chalicelib import access, deferred, tmf
+from chalicelib import deferred, tmf
 from chalicelib.errors import TooLarge, bad_request, invalid, unprocessable
+
+if TYPE_CHECKING:
+    from chalicelib import access
+else:   # the access table: only contact roles and owned attributes need it
+    access = deferred.module("chalicelib.access")
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.customer.schemas")

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from chalicelib import outbound, tmf
+from chalicelib import deferred, tmf
 from chalicelib.errors import bad_request
+
+if TYPE_CHECKING:
+    from chalicelib import outbound
+else:   # by the first subscription checked: publishing events does not need it (cold start)
+    outbound = deferred.module("chalicelib.outbound")
 
 STATUS_FIELDS = ("lifecycleStatus", "status", "state")
 IGNORED_FIELDS = ("lastUpdate",)

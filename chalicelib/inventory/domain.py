@@ -15,13 +15,17 @@ creates nothing and changes nothing the second time.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from chalicelib.view import ref_id
 from chalicelib import deferred, tmf
-from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import bad_request, unprocessable
 from chalicelib.view import Document
+
+if TYPE_CHECKING:
+    from chalicelib.customer import domain as customer_domain
+else:   # only validating a product needs it: the inventory stream publishes without it (cold start)
+    customer_domain = deferred.module("chalicelib.customer.domain")
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.inventory.schemas")

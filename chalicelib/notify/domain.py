@@ -9,15 +9,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import string
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from chalicelib.view import ref_id
 from chalicelib import deferred, settings, tmf
-from chalicelib.customer import domain as customer_rules
 from chalicelib.errors import ApiError, Unprocessable, bad_request
 
 # imported on first use: importing this module does not load it (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.notify.schemas")
+if TYPE_CHECKING:
+    from chalicelib.customer import domain as customer_rules
+else:   # by the first message planned or checked: the notify stream publishes without it (cold start)
+    customer_rules = deferred.module("chalicelib.customer.domain")
 
 API_ROOT = "/tmf-api/communicationManagement/v4"
 API_NAME = "communicationManagement"

@@ -13,21 +13,25 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import deferred, tmf
-from chalicelib.customer import domain as customer_domain
 from chalicelib.hub import api as hub_api
 from chalicelib.http import AuthenticatedCall, Reply, created, endpoint, listing, with_etag
-from chalicelib.ordering import domain
 
 # imported by the first request that uses it (a cold start loads only what it serves)
 if TYPE_CHECKING:   # mypy reads the modules and checks the calls into them
-    from chalicelib.ordering import cancellation, capture, fulfilment, service
+    from chalicelib.customer import domain as customer_domain
+    from chalicelib.ordering import cancellation, capture, domain, fulfilment, service
 else:
+    customer_domain = deferred.module("chalicelib.customer.domain")
+    domain = deferred.module("chalicelib.ordering.domain")
     capture = deferred.module("chalicelib.ordering.capture")
     cancellation = deferred.module("chalicelib.ordering.cancellation")
     fulfilment = deferred.module("chalicelib.ordering.fulfilment")
     service = deferred.module("chalicelib.ordering.service")
 
 bp = Blueprint(__name__)
+# The domain's API_NAME and API_ROOT, spelled here so that registering the routes loads no domain
+# (tests/unit/test_entry_imports.py checks they are the same)
+API_NAME, API_ROOT = "productOrderingManagement", "/tmf-api/productOrderingManagement/v4"
 
 
 @endpoint(bp, "/productOrder", ["POST"], name="create_product_order", body="ProductOrder")
@@ -76,4 +80,4 @@ def state_change(call: AuthenticatedCall) -> Reply:
     return Reply(fulfilment.stack_event(call.json(), call.caller), 201)
 
 
-hub_api.register(bp, domain.API_NAME, domain.API_ROOT)
+hub_api.register(bp, API_NAME, API_ROOT)

@@ -9,15 +9,20 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib import deferred, tmf
 from chalicelib.http import Call, Reply, created, endpoint, listing
-from chalicelib.payment import domain
-from chalicelib.payment.provider import SIGNATURE_HEADER
 
 # imported by the first request that uses it (a cold start loads only what it serves)
 service = deferred.module("chalicelib.payment.service")
+if TYPE_CHECKING:   # mypy reads the modules and checks the uses of them
+    from chalicelib.payment import domain, provider
+else:
+    domain = deferred.module("chalicelib.payment.domain")
+    provider = deferred.module("chalicelib.payment.provider")
 
 bp = Blueprint(__name__)
 
@@ -55,4 +60,4 @@ def get_refund(call: Call, rid: str) -> Reply:
 @endpoint(bp, "/providerCallback", ["POST"], authenticated=False, name="payment_provider_callback",
           body="ProviderCallback")
 def provider_callback(call: Call) -> Reply:
-    return Reply(service.callback(call.raw_body, call.header(SIGNATURE_HEADER), call.json()))
+    return Reply(service.callback(call.raw_body, call.header(provider.SIGNATURE_HEADER), call.json()))

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalicelib.view import ref_id
-from chalicelib import tmf
+from chalicelib import deferred, tmf
 from chalicelib.errors import bad_request
-from chalicelib.promotion import evaluator
+
+if TYPE_CHECKING:
+    from chalicelib.promotion import evaluator
+else:   # by the first promotion checked or priced: the promotion routes register without it (cold start)
+    evaluator = deferred.module("chalicelib.promotion.evaluator")
 
 API_NAME = "promotionManagement"
 API_ROOT = "/tmf-api/promotionManagement/v4"

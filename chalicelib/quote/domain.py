@@ -23,12 +23,16 @@ import functools
 import json
 import pathlib
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from chalicelib.actor import Actor
-from chalicelib import tmf
-from chalicelib.basket import pricing
+from chalicelib import deferred, tmf
 from chalicelib.view import Document
+
+if TYPE_CHECKING:
+    from chalicelib.basket import pricing
+else:   # by the first quote priced: the quote routes register without it (cold start)
+    pricing = deferred.module("chalicelib.basket.pricing")
 
 API_NAME = "quoteManagement"
 API_ROOT = "/tmf-api/quoteManagement/v4"

@@ -15,7 +15,6 @@ from chalicelib.basket import domain as basket
 from chalicelib.db import written
 from chalicelib.errors import ApiError, NotFound
 from chalicelib.observability import logger
-from chalicelib.ordering import domain as ordering_domain
 from chalicelib.recovery import domain
 from chalicelib.recovery.models import RecoverySession
 from chalicelib.recovery.service import LINK_CHANNEL, MACHINE, STOP_ERROR, WORKLIST_QUEUE, not_ordered, order_ref
@@ -147,6 +146,7 @@ def place_approved(doc: Mapping[str, Any], version: int) -> dict[str, Any]:
     approved it from, and the agent sees it on the worklist. A write racing the capture raises
     (409 while still approved: the stream, or the sweep, tries again)."""
     from chalicelib import ordering
+    from chalicelib.ordering import domain as ordering_domain   # only here: ordering is loading anyway
 
     context = doc.get("context") or {}
     actor = Actor.system(context.get("currentChannel") or LINK_CHANNEL)   # the platform, in her channel

@@ -3,13 +3,16 @@
 A cold start pays for every module the handler's module imports before the first event. No entry
 point loads pydantic or a payload schema at import (validation builds them on the first request
 that validates), app.py loads no context's service (each route module defers its own to the
-first request that uses it), and a function loads only the services of what its events need.
+first request that uses it), and a function loads only the services of what its events need, and
+of the large shared modules (HEAVY_MODULES: order rules, pricing, the outbound HTTP guard, ...)
+only those its events use.
 
 Each entry point is imported in a fresh child of one interpreter (forked after the third-party
 libraries every handler uses are imported, so the test stays cheap) and its sys.modules read.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -27,6 +30,12 @@ HEAVY = (".service", ".schemas", ".interactions", ".recommendation", ".jobs",
          ".capture", ".cancellation", ".fulfilment",                                   # ordering
          ".management", ".runner", ".sender", ".targeting", ".attribution",           # campaign
          ".sessions", ".workflow", ".link_actions", ".worklist")                      # recovery
+# Modules shared across contexts that are large to compile (a Lambda bundle has no .pyc) or that
+# only some calls use: the order rules, pricing and promotion evaluation, the payment provider,
+# the notification rules, the outbound HTTP guard.
+HEAVY_MODULES = {"chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator",
+                 "chalicelib.payment.provider", "chalicelib.notify.domain", "chalicelib.outbound"}
+_ORDER_RULES = {"chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator"}
 
 # Per entry point, the heavy modules its import may load: what (nearly) every one of its events uses.
 ALLOWED: dict[str, set[str]] = {
@@ -40,26 +49,31 @@ ALLOWED: dict[str, set[str]] = {
     "functions.campaign_send": {"chalicelib.campaign.sender", "chalicelib.campaign.runner",
                                 "chalicelib.campaign.targeting", "chalicelib.campaign.service"},
     "functions.campaign_targeting": {"chalicelib.campaign.targeting"},
-    "functions.catalog_events": {"chalicelib.hub.service", "chalicelib.catalog.jobs"},
-    "functions.catalog_jobs": {"chalicelib.catalog.jobs"},
-    "functions.catalog_sweep": {"chalicelib.catalog.jobs"},
-    "functions.customer_events": {"chalicelib.hub.service", "chalicelib.customer.interactions"},
-    "functions.hub_delivery": set(),
+    # catalogue imports fetch their export over HTTP (chalicelib.outbound)
+    "functions.catalog_events": {"chalicelib.hub.service"},   # jobs (and outbound) by the first job inserted
+    "functions.catalog_jobs": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
+    "functions.catalog_sweep": {"chalicelib.catalog.jobs", "chalicelib.outbound"},
+    "functions.customer_events": {"chalicelib.hub.service"},   # interactions by the first consent change
+    "functions.hub_delivery": {"chalicelib.outbound"},
     "functions.inventory_events": {"chalicelib.hub.service"},
-    "functions.notify_events": {"chalicelib.hub.service"},
-    "functions.notify_send": {"chalicelib.notify.service"},
-    "functions.notify_sweep": {"chalicelib.notify.service"},
+    "functions.notify_events": {"chalicelib.hub.service", "chalicelib.notify.domain"},
+    "functions.notify_send": {"chalicelib.notify.service", "chalicelib.notify.domain"},
+    "functions.notify_sweep": {"chalicelib.notify.service", "chalicelib.notify.domain"},
     # ordering.service reads the catalogue through basket.service's cache (module-level alias)
     "functions.order_events": {"chalicelib.hub.service", "chalicelib.ordering.fulfilment",
-                               "chalicelib.ordering.service", "chalicelib.basket.service"},
+                               "chalicelib.ordering.service", "chalicelib.basket.service", *_ORDER_RULES},
     "functions.order_tasks": {"chalicelib.ordering.fulfilment", "chalicelib.ordering.service",
-                              "chalicelib.basket.service"},
-    "functions.payment_sweep": {"chalicelib.payment.service"},
+                              "chalicelib.basket.service", *_ORDER_RULES},
+    "functions.payment_sweep": {"chalicelib.payment.service", "chalicelib.payment.provider"},
     "functions.promotion_events": {"chalicelib.hub.service"},
-    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
-    "functions.quote_sweep": {"chalicelib.quote.service"},
+    # quote.service prices quotes at import (chalicelib/quote is being rebuilt: left as it is)
+    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service", "chalicelib.basket.pricing",
+                               "chalicelib.promotion.evaluator"},
+    "functions.quote_sweep": {"chalicelib.quote.service", "chalicelib.basket.pricing",
+                              "chalicelib.promotion.evaluator"},
     "functions.recovery_tasks": {"chalicelib.recovery.workflow", "chalicelib.recovery.service"},
-    "functions.stack_adapter": set(),
+    # every message is an order for a stack, sent over HTTP
+    "functions.stack_adapter": {*_ORDER_RULES, "chalicelib.outbound"},
     "functions.stock_sweep": {"chalicelib.stock.service"},
 }
 
@@ -112,7 +126,7 @@ def test_no_pydantic_at_import(loaded, entry):
 @pytest.mark.parametrize("entry", sorted(ALLOWED))
 def test_only_the_services_its_events_need(loaded, entry):
     heavy = {m for m in loaded[entry] if m.startswith("chalicelib") and m.endswith(HEAVY)}
-    heavy |= {"chalicelib.schemas"} & loaded[entry]
+    heavy |= ({"chalicelib.schemas"} | HEAVY_MODULES) & loaded[entry]
     assert heavy - ALLOWED[entry] == set(), f"{entry} imports {sorted(heavy - ALLOWED[entry])} at import"
 
 
@@ -122,8 +136,36 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
     for unwanted in ("chalicelib.catalog.schemas", "chalicelib.customer.schemas", "chalicelib.basket.schemas",
                      "chalicelib.rules.service", "chalicelib.customer.service", "chalicelib.basket.service",
                      "chalicelib.inventory.service", "chalicelib.ordering.service",
-                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment"):
+                     "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment", "chalicelib.ordering.domain",
+                     "chalicelib.basket.pricing", "chalicelib.outbound", "chalicelib.customer.domain"):
         assert unwanted not in modules, unwanted
+
+
+@pytest.mark.parametrize("entry", ["functions.catalog_events", "functions.inventory_events", "functions.notify_events",
+                                   "functions.promotion_events"])
+def test_a_stream_that_only_publishes_loads_no_customer_rules(loaded, entry):
+    """These consumers turn a change into hub events: the customer rules (consent, payload checks)
+    are loaded by the calls that use them, not by their domain's import."""
+    assert "chalicelib.customer.domain" not in loaded[entry]
+
+
+def test_the_app_loads_no_domain_its_routes_do_not_register_with(loaded):
+    """A route module reads its context's domain on the first request it serves; only what route
+    registration itself reads (the catalogue's kinds, a hub's API name) is loaded at import."""
+    for unwanted in ("chalicelib.ordering.domain", "chalicelib.basket.pricing", "chalicelib.promotion.evaluator",
+                     "chalicelib.payment.domain", "chalicelib.payment.provider", "chalicelib.appointment.domain",
+                     "chalicelib.inventory.domain", "chalicelib.rules.domain"):
+        assert unwanted not in loaded["app"], unwanted
+
+
+@pytest.mark.parametrize("context", ["inventory", "notify", "ordering", "rules"])
+def test_routes_spell_the_domains_names_as_the_domain_does(context):
+    """These route modules spell the API name and root (or kind) their registration reads, so that
+    their import loads no domain: the same values as the domain's."""
+    api, domain = (importlib.import_module(f"chalicelib.{context}.{m}") for m in ("api", "domain"))
+    spelled = [name for name in ("API_NAME", "API_ROOT", "RULE_KIND") if name in vars(api)]
+    assert spelled, f"chalicelib/{context}/api.py spells none"
+    assert {name: getattr(api, name) for name in spelled} == {name: getattr(domain, name) for name in spelled}
 
 
 def test_a_deferred_module_loads_on_first_use(tmp_path, monkeypatch):
