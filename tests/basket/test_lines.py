@@ -1,7 +1,6 @@
 """A basket's lines as records of their own (issue 13 part 4): a change reads and writes only the
 lines it names, whatever the basket holds; business baskets of 1,000 lines; the limits of one
 change; lines gone after their basket; hub events that carry a small basket's items."""
-import concurrent.futures
 import json
 
 import pytest
@@ -13,6 +12,7 @@ from infra.local.listener import Listener
 from tests.basket.conftest import BASE, CARTS
 from tests.support.orders import item
 from tests.support.stored import stored_items
+from tests.support.concurrency import at_once
 
 ACME = "cust-acme"
 
@@ -141,9 +141,7 @@ def test_lines_keep_the_order_they_were_added_in_and_changes_touch_only_theirs(a
 def test_twenty_writers_at_once_lose_no_line(api, andrea, demo):
     status, doc, _ = api.call("POST", CARTS, andrea, {})
     path = f"{CARTS}/{doc['id']}?fields=id"
-    with concurrent.futures.ThreadPoolExecutor(20) as pool:
-        answers = list(pool.map(lambda _: api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]}),
-                                range(20)))
+    answers = at_once(20, lambda _: api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]}))
     acked = [a for a in answers if a[0] == 200]
     assert {a[0] for a in answers} <= {200, 409}
     etags = [a[2]["ETag"] for a in acked]

@@ -1,6 +1,5 @@
 """TMF683 interactions, the agent audit trail, interactions the platform records from the stream,
 hub events, and the 360 view (bounded DynamoDB calls whatever the history)."""
-import threading
 
 from bench.harness import measure
 from chalicelib.customer import interactions, store
@@ -10,6 +9,7 @@ from infra.local import lambdas
 from infra.local.listener import Listener
 from tests.customer.conftest import BASE, PI, andrea_body
 from tests.support.streams import stream_records
+from tests.support.concurrency import at_once
 
 ANDREA = "cust-andrea"
 
@@ -93,21 +93,8 @@ def test_record_interaction_is_idempotent_on_its_id(aws):
 def test_twenty_concurrent_repeats_of_one_interaction_store_exactly_one(aws):
     values = dict(reason="order placed", channel="web", direction="inbound", customer_id=ANDREA,
                   occurred_at="2026-06-01T10:00:00Z")
-    start, results, errors = threading.Barrier(20), [], []
-
-    def record():
-        start.wait()
-        try:
-            results.append(interactions.record_interaction("order-7-placed", **values))
-        except Exception as exc:   # noqa: BLE001 (any failure is the test's finding)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=record) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and len(results) == 20
+    results = at_once(20, lambda _: interactions.record_interaction("order-7-placed", **values))
+    assert [r for r in results if isinstance(r, Exception)] == []
     assert all(r == results[0] for r in results)   # every caller gets the one stored interaction
     assert [i["id"] for i in store.interactions(store.customer_pk(ANDREA))] == ["order-7-placed"]
     assert len([i for i in store.all_interactions() if i["id"] == "order-7-placed"]) == 1

@@ -4,7 +4,6 @@ test says when each child order moves): one item cancelled before its point of n
 refused after it (hard), one allowed with a fee (soft); an order amended while one child is past
 its point of no return; the same request twice and 20 times at once; replayed stream records and
 queue messages; another customer, a channel; a restart in the middle."""
-import threading
 import time
 
 
@@ -16,6 +15,7 @@ from tests.ordering.conftest import ORDERS
 from tests.support.appointments import installed
 from tests.support.orders import andrea_order, children_of, report_stack, items_with, load_order, order_item, patch_order, placed, settle
 from tests.support.stored import sms_sent, stored_items
+from tests.support.concurrency import at_once
 
 def _child_of(order, stack):
     from chalicelib.ordering import domain
@@ -166,20 +166,7 @@ def test_the_same_amendment_twice_and_twenty_at_once_changes_things_once(api, de
     installed("cust-andrea", "po-home-security")   # engineer-installed: booked first
     items = [*items_with(order, **{"2": "cancelled"}), order_item("3", "po-home-security")]
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
-    start, results = threading.Barrier(20), []
-
-    def amend():
-        start.wait()
-        try:
-            results.append(capture.amend(order["id"], {"productOrderItem": items}, caller)[0])
-        except Exception as exc:      # noqa: BLE001 (recorded and asserted on)
-            results.append(exc)
-
-    threads = [threading.Thread(target=amend) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(20, lambda _: capture.amend(order["id"], {"productOrderItem": items}, caller)[0])
     assert all(isinstance(r, dict) for r in results), [r for r in results if not isinstance(r, dict)]
     assert {len(r["amendment"]) for r in results} == {1}
     doc = load_order(order["id"]).doc

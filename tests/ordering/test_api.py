@@ -9,6 +9,7 @@ from tests.ordering.conftest import CANCELS, CARTS, CUSTOMER, LISTENER, ORDERS
 from tests.support.appointments import installed
 from tests.support.orders import andrea_order, order_item, settle
 from tests.support.stored import stored_items
+from tests.support.concurrency import at_once
 
 
 def test_ctk_shaped_order_is_recorded_rejected(api, demo, agent):
@@ -276,7 +277,6 @@ def test_twenty_cancels_of_one_order_at_once_cancel_each_child_once(api, demo, a
     cancelled) and none is a 5xx; each child order is cancelled at its stack once and its workflow
     resumed once; every accepted request is recorded done, a refused one is not recorded."""
     import json
-    import threading
 
     from chalicelib.ordering import cancellation
     from tests.support.orders import children_of, load_order, placed
@@ -289,18 +289,7 @@ def test_twenty_cancels_of_one_order_at_once_cancel_each_child_once(api, demo, a
                                                                               send(child, action)))
     monkeypatch.setattr(cancellation, "resume_workflow", lambda token, state: (resumed.append(state),
                                                                                resume(token, state)))
-    start, answers = threading.Barrier(20), []
-
-    def cancel():
-        start.wait()
-        status, body, _ = api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}})
-        answers.append((status, body))
-
-    threads = [threading.Thread(target=cancel) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = [a[:2] for a in at_once(20, lambda _: api.call("POST", CANCELS, andrea, {"productOrder": {"id": order["id"]}}))]
     statuses = sorted(s for s, _ in answers)
     assert set(statuses) <= {201, 422} and statuses[0] == 201, statuses
     assert all(b["code"] == "orderFinished" for s, b in answers if s == 422), answers

@@ -10,6 +10,7 @@ from tests.ordering.conftest import ORDERS
 from tests.support.appointments import installed
 from tests.support.orders import order_item, settle
 from tests.support.stored import stored_items
+from tests.support.concurrency import at_once
 
 PROMO = "pop-mobile-half-price-6"
 
@@ -164,20 +165,8 @@ def test_andrea_sees_what_the_bundle_replaces_in_her_basket_before_she_orders_it
 
 
 def test_twenty_promotion_orders_at_once_leave_one_promotion_on_her_product(api, demo, stacy, stacks, pump):
-    import threading
-
-    results, start = [], threading.Barrier(20)
-
-    def send():
-        start.wait()
-        status, body, _ = api.call("POST", ORDERS, stacy, _stacy_promo())
-        results.append((status, body.get("id") if status == 201 else body.get("code")))
-
-    threads = [threading.Thread(target=send) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(20, lambda _: api.call("POST", ORDERS, stacy, _stacy_promo()))
+    results = [(status, body.get("id") if status == 201 else body.get("code")) for status, body, _ in answers]
     assert {r for _, r in results if _ != 201} <= {"promotionHeld"} and len(results) == 20, results
     created = [oid for status, oid in results if status == 201]
     assert created

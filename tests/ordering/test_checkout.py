@@ -4,11 +4,11 @@ POST productOrder {"shoppingCart": {"id"}}; the basket is `ordered` in the order
 qualification and prices are checked again then (a changed price is shown, and charged only once
 accepted); another customer, a channel without the customer, an anonymous visitor and an agent
 cannot; 20 concurrent checkouts make one order; every order records its attribution."""
-import threading
 
 from tests.ordering.conftest import CARTS, CUSTOMER, ORDERS
 from tests.support.appointments import installed
 from tests.support.stored import stored_items
+from tests.support.concurrency import at_once
 
 PC = "/tmf-api/productCatalogManagement/v4"
 
@@ -69,21 +69,8 @@ def test_twenty_concurrent_checkouts_make_exactly_one_order(api, demo, andrea):
     cart = _cart(api, andrea, "po-home-security", "po-tv-max", "po-broadband-500")
     installed("cust-andrea", "po-home-security", "po-tv-max", "po-broadband-500")
     caller = Caller(sub="cust-andrea", role="customer", channel="web", customer_id="cust-andrea")
-    start, results = threading.Barrier(20), []
-
-    def checkout():
-        start.wait()
-        try:
-            doc, _, created = capture.create({"shoppingCart": {"id": cart["id"]}}, caller)
-            results.append((doc["id"], created))
-        except ApiError as exc:
-            results.append((exc.status, exc.code))
-
-    threads = [threading.Thread(target=checkout) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(20, lambda _: capture.create({"shoppingCart": {"id": cart["id"]}}, caller))
+    results = [(a.status, a.code) if isinstance(a, ApiError) else (a[0]["id"], a[2]) for a in answers]
     created = [r for r in results if r[1] is True]
     assert len(created) == 1, results
     assert all(r[0] == created[0][0] for r in results if isinstance(r[1], bool)), results
