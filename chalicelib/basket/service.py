@@ -649,9 +649,11 @@ def open_baskets(customer_id: str, limit: int | None = None) -> list[dict[str, A
 
 def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
     """Hand-over step (chalicelib.customer.identity): the visitor's open baskets become the
-    customer's, merged into the basket the customer already had (else the newest one is
-    adopted as it is). Safe to repeat: merged items keep derived ids, a merged basket is deleted
-    only after the merge is written."""
+    customer's, each merged into the basket the customer already had (else the newest one is
+    adopted as it is, and the others merged into it). A basket whose lines would not fit (the
+    lines a basket may hold, or the 99 one change may write) is adopted as it is instead: a
+    login never fails on it. Safe to repeat: merged items keep derived ids, a merged basket is
+    deleted only after the merge is written."""
     at = tmf.now()
     anonymous = [d for d in store.by_owner(f"VISITOR#{visitor_id}")
                  if domain.effective_status(d, at) in domain.MERGEABLE and not domain.customer_of(d)]
@@ -660,27 +662,19 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
     mine = [d for d in store.by_owner(f"CUSTOMER#{customer_id}") if domain.effective_status(d, at) in domain.MERGEABLE]
     party = customer_domain.customer_party(customer_id, tmf.href(customer_domain.API_ROOT, "customer", customer_id))
     target_id = mine[0]["id"] if mine else anonymous[0]["id"]
-    sources = [d for d in anonymous if d["id"] != target_id]
-    source_lines = {s["id"]: store.lines(s["id"]) for s in sources}
-
-    def mutate(draft: Draft, now: dt.datetime) -> Change:
-        if not domain.customer_of(draft.doc):
-            draft.doc["relatedParty"] = [party, *(draft.doc.get("relatedParty") or [])]
-        items = draft.read_all()
-        for source in sources:
-            merged = domain.merge_items(items, source_lines[source["id"]], source["id"])
-            for item in merged[len(items):]:
-                draft.after[item["id"]] = item
-            items = merged
-            draft.doc["context"] = domain.merge_context(draft.doc, source)
-        what = ["identified: basket now the customer's"] + [f"merged basket {s['id']}" for s in sources]
-        draft.doc = domain.touch(draft.doc, Actor.system(domain.Basket(draft.doc).current_channel), tmf.iso(now),
-                                 what, None, (None, None))
-        draft.facts = None
-        return _finish(draft, domain.Basket(draft.doc).current_channel, now)
-
-    _change(target_id, None, lambda: store.load_header(target_id), mutate, whole=False)
-    for source in sources:
+    if not mine:
+        _adopt_as_is(target_id, party)
+    merged = 0
+    for source in (d for d in anonymous if d["id"] != target_id):
+        try:
+            _merge(target_id, source, store.lines(source["id"]))
+        except (Unprocessable, Invalid) as exc:
+            if exc.code not in ("basketFull", "tooManyItemChanges"):
+                raise
+            _adopt_as_is(source["id"], party)
+            logger.info("visitor basket kept apart: it does not fit", extra={"basketId": source["id"],
+                                                                             "into": target_id, "why": exc.code})
+            continue
         found = store.load_header(source["id"])
         if found is not None:
             try:
@@ -688,6 +682,36 @@ def adopt_visitor_baskets(visitor_id: str, customer_id: str) -> int:
             except store.StaleVersion:
                 # changed meanwhile: fail this delivery, the retry merges the change and deletes it
                 raise RuntimeError(f"visitor basket {source['id']} changed while being merged") from None
+        merged += 1
     logger.info("visitor baskets adopted", extra={"basketId": target_id, "customerId": customer_id,
-                                                  "merged": len(sources)})
-    return 1 + len(sources)
+                                                  "merged": merged})
+    return len(anonymous)
+
+
+def _adopt_as_is(basket_id: str, party: Mapping[str, Any]) -> None:
+    """A visitor's basket becomes the customer's as it is (its lines untouched)."""
+    def mutate(draft: Draft, now: dt.datetime) -> Change | None:
+        if domain.customer_of(draft.doc):
+            return None
+        draft.doc["relatedParty"] = [dict(party), *(draft.doc.get("relatedParty") or [])]
+        draft.doc = domain.touch(draft.doc, Actor.system(domain.Basket(draft.doc).current_channel), tmf.iso(now),
+                                 ["identified: basket now the customer's"], None, (None, None))
+        draft.facts = None
+        return _finish(draft, domain.Basket(draft.doc).current_channel, now)
+
+    _change(basket_id, None, lambda: store.load_header(basket_id), mutate, whole=False)
+
+
+def _merge(target_id: str, source: Mapping[str, Any], source_lines: list[dict[str, Any]]) -> None:
+    """A visitor's basket's lines and context merged into the customer's basket (one change)."""
+    def mutate(draft: Draft, now: dt.datetime) -> Change:
+        items = draft.read_all()
+        for item in domain.merge_items(items, source_lines, source["id"])[len(items):]:
+            draft.after[item["id"]] = item
+        draft.doc["context"] = domain.merge_context(draft.doc, source)
+        draft.doc = domain.touch(draft.doc, Actor.system(domain.Basket(draft.doc).current_channel), tmf.iso(now),
+                                 [f"merged basket {source['id']}"], None, (None, None))
+        draft.facts = None
+        return _finish(draft, domain.Basket(draft.doc).current_channel, now)
+
+    _change(target_id, None, lambda: store.load_header(target_id), mutate, whole=False)

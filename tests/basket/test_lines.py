@@ -224,3 +224,29 @@ def test_an_order_too_large_for_one_record_is_a_clear_422_and_writes_nothing(api
     status, error, _ = api.call("POST", orders, buyer, {"shoppingCart": {"id": doc["id"]}})
     assert status == 422 and error["code"] == "recordTooLarge", error
     assert (stored_items("basket"), stored_items("order")) == before
+
+
+def test_a_visitor_basket_that_does_not_fit_is_kept_apart_at_login_never_failing_it(api, web, andrea, demo,
+                                                                                    monkeypatch):
+    """At login a visitor's baskets merge into hers; one whose lines would go over the limit is
+    adopted as it is (a merge that could never be written would fail every delivery of the login
+    record). A repeat changes nothing."""
+    from chalicelib.basket import service
+
+    monkeypatch.setenv("OMNISHOP_BASKET_MAX_ITEMS", "4")
+    visitor = "visitor-fit"
+    _, mine, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    party = [{"id": visitor, "role": "visitor"}]
+    _, small, _ = api.call("POST", CARTS, web, {"relatedParty": party, "cartItem": [item("po-fast-charger")]})
+    _, large, _ = api.call("POST", CARTS, web, {"relatedParty": party,
+                                                "cartItem": [item("po-broadband-500"), item("po-phone-x-case")]})
+    assert service.adopt_visitor_baskets(visitor, "cust-andrea") == 2
+    _, hers, _ = api.call("GET", f"{CARTS}?fields=id,cartItem", andrea)
+    held = {b["id"]: sorted(i["productOffering"]["id"] for i in b["cartItem"]) for b in hers}
+    # the newest visitor basket first: it fits (4 lines); the older one would make 5: kept apart
+    assert held == {mine["id"]: ["po-broadband-500", "po-phone-x", "po-phone-x-case", "po-tv-max"],
+                    small["id"]: ["po-fast-charger"]}
+    assert large["id"] not in held
+    before = stored_items("basket"), stored_items("basket-line")
+    assert service.adopt_visitor_baskets(visitor, "cust-andrea") == 0
+    assert (stored_items("basket"), stored_items("basket-line")) == before
