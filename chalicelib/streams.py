@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Mapping
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, StreamRecord
 
@@ -30,12 +30,17 @@ def key(record: DynamoDBRecord, name: str) -> str:
     return str((change(record).keys or {}).get(name))
 
 
-def body(image: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The JSON document of a stored resource (chalicelib.db.JsonBody) in a stream image."""
-    if not image or image.get("body") is None:
+def attribute(image: Mapping[str, Any] | None, name: str) -> Any:
+    """A JSON attribute (chalicelib.db.JsonBody) of a stored item in a stream image, or None."""
+    if not image or image.get(name) is None:
         return None
-    raw = image["body"]
+    raw = image[name]
     return json.loads(raw) if isinstance(raw, str) else raw
+
+
+def body(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON document of a stored resource (its `body`) in a stream image."""
+    return attribute(image, "body")
 
 
 def old_body(record: DynamoDBRecord) -> dict[str, Any] | None:

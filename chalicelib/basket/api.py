@@ -44,16 +44,10 @@ def create_cart(call: AuthenticatedCall) -> Reply:
     return with_etag(doc, version, 201)
 
 
-def _with_items(fields: list[str] | None) -> bool:
-    """Does the answer show the items (no `fields` selection, or one naming them)? Without them
-    the basket's lines are not read: a change costs the same whatever the basket holds."""
-    return fields is None or any(f.split(".", 1)[0] in domain.LINE_FIELDS for f in fields)
-
-
 @endpoint(bp, "/shoppingCart/{rid}", ["GET"], name="get_shopping_cart")
 def get_cart(call: AuthenticatedCall, rid: str) -> Reply:
     fields = tmf.field_selection(call.query)
-    doc, version = service.read(rid, call.caller, _with_items(fields))
+    doc, version = service.read(rid, call.caller, domain.shows_lines(fields))
     return with_etag(tmf.select_fields(doc, fields), version)
 
 
@@ -61,7 +55,7 @@ def get_cart(call: AuthenticatedCall, rid: str) -> Reply:
 def patch_cart(call: AuthenticatedCall, rid: str) -> Reply:
     fields = tmf.field_selection(call.query)
     doc, version = service.update(rid, call.json(), call.caller, call.header("if-match"), _journey(call),
-                                  call.source_ip, _with_items(fields))
+                                  call.source_ip, domain.shows_lines(fields))
     return with_etag(tmf.select_fields(doc, fields), version)
 
 

@@ -464,6 +464,12 @@ def effective_status(doc: Mapping[str, Any], at: dt.datetime) -> str:
 
 LINES_AT = "linesAt"
 LINE_FIELDS = ("cartItem", "replacedItem")   # what only a basket read whole (its lines) shows
+
+
+def shows_lines(fields: list[str] | None) -> bool:
+    """Does an answer with this `fields` selection (None: everything) show what only the lines
+    give? Without them a basket is answered from its header, no line read."""
+    return fields is None or any(f.split(".", 1)[0] in LINE_FIELDS for f in fields)
 INTERNAL = ("itemCount", LINES_AT)   # kept on the header for the stream's readers, not shown
 
 

@@ -28,11 +28,6 @@ def active(line: Mapping[str, Any] | None) -> bool:
     return line is not None and line.get("status", "active") == "active"
 
 
-def of(items: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The composition of these lines (a basket read whole)."""
-    return changed(empty(), {}, {i["id"]: i for i in items})
-
-
 def changed(composition: Mapping[str, Any] | None, before: Mapping[str, Mapping[str, Any] | None],
             after: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any]:
     """The composition after lines changed: `before[id]` the line as stored (None: new), `after[id]`

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from typing import Any, Callable, Iterable, Mapping
 
-from chalicelib import catalog, db, deferred, rules, settings, tmf
+from chalicelib import catalog, db, deferred, rules, settings, streams, tmf
 from chalicelib import promotion as promotions
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
@@ -514,7 +513,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     """A customer lists their baskets; a channel the anonymous baskets of a visitor
     (relatedParty.id=) or, without one, those its channel started today and yesterday; an agent a
     customer's baskets (relatedParty.id=) or the worklists (withAgent, assistanceOffered).
-    Filters on the headers; the baskets of the page are read whole (a Query each)."""
+    Filters on the headers; the baskets of the page are read whole (a Query each), unless
+    `fields` shows no cartItem."""
     _check_caller(caller)
     q = tmf.list_query(params, tmf.attributes("shoppingCart", "TMF663", models=[schemas.ShoppingCart],
                                               extras=domain.EXTENSION_ATTRIBUTES))
@@ -533,22 +533,19 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     else:
         wanted = [s for s in (params.get("status") or "").split(",") if s] or [domain.WITH_AGENT, domain.OFFERED]
         docs = [d for s in wanted if s in (domain.WITH_AGENT, domain.OFFERED) for d in store.by_list(f"WORKLIST#{s}")]
-    readable = [d for d in docs if domain.readable(d, caller.role, caller.customer_id)]
-    if any(f[0].split(".")[0] == "cartItem" for f in q.filters):   # a filter on the lines: read them first
-        readable = [(load(d["id"]) or store.Stored(d, 0, None)).doc for d in readable]
-    hits = [domain.present(d, at) for d in readable]
-    items, total = tmf.page([d for d in hits if tmf.matches(d, q.filters)], q.offset, q.limit)
-    whole = [d if "cartItem" in d else domain.present((load(d["id"]) or store.Stored(d, 0, None)).doc, at)
-             for d in items]
-    return [tmf.select_fields(d, q.fields) for d in whole], total
+    def whole(doc: dict[str, Any]) -> dict[str, Any]:   # a header as listed, read whole (one Query)
+        found = load(doc["id"])
+        return domain.present(found.doc if found else doc, at)
+
+    readable = [domain.present(d, at) for d in docs if domain.readable(d, caller.role, caller.customer_id)]
+    if q.filters and domain.shows_lines([f[0] for f in q.filters]):   # a filter on the lines: read them first
+        readable = [whole(d) for d in readable]
+    items, total = tmf.page([d for d in readable if tmf.matches(d, q.filters)], q.offset, q.limit)
+    lines_shown = domain.shows_lines(q.fields or None)
+    return [tmf.select_fields(whole(d) if lines_shown and "cartItem" not in d else d, q.fields) for d in items], total
 
 
 # --- for the stream's readers ------------------------------------------------------------------
-def _image(image: Mapping[str, Any] | None, name: str) -> Any:
-    raw = (image or {}).get(name)
-    return json.loads(raw) if isinstance(raw, str) else raw
-
-
 def event_bodies(old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
                  ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The basket before and after a change as TMF663 hub events carry it, from the stream's
@@ -556,16 +553,17 @@ def event_bodies(old_image: Mapping[str, Any] | None, new_image: Mapping[str, An
     it has at most OMNISHOP_HUB_EVENT_MAX_ITEMS lines, else its header (an event must fit a queue
     message: a subscriber reads a larger basket by its href). Before: the same lines when the
     change wrote none, else without cartItem (what the lines were is not kept)."""
-    old, new = _image(old_image, "body"), _image(new_image, "body")
+    old, new = streams.body(old_image), streams.body(new_image)
     shown_old = domain.present(old, tmf.now()) if old else None
     if new is None:
         return shown_old, None
-    found = store.Stored(new, 0, _image(new_image, "facts"), _image(new_image, "composition"))
+    found = store.Stored(new, 0, streams.attribute(new_image, "facts"), streams.attribute(new_image, "composition"))
     limit = settings.hub_event_max_items()
-    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else None
-    small = items is not None and len(items) <= limit
-    shown_new = domain.present(_whole(found, items) if items is not None and small else new, tmf.now())
-    if shown_old is not None and old.get(domain.LINES_AT) == new.get(domain.LINES_AT) and "cartItem" in shown_new:
+    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else []
+    small = 0 < len(items) <= limit or lines.line_count(found.composition) == 0
+    shown_new = domain.present(_whole(found, items) if small else new, tmf.now())
+    if old and shown_old is not None and old.get(domain.LINES_AT) == new.get(domain.LINES_AT) \
+            and "cartItem" in shown_new:
         shown_old["cartItem"] = shown_new["cartItem"]
     return shown_old, shown_new
 

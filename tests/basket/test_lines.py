@@ -29,7 +29,8 @@ def _line(lid, oid="po-a", qty=1, status="active"):
 
 # --- the composition, without AWS ----------------------------------------------------------------
 def test_the_composition_follows_every_kind_of_line_change():
-    comp = lines.of([_line("1", "po-a", 2), _line("2", "po-a", 3), _line("3", "po-b")])
+    comp = lines.changed(lines.empty(), {}, {i["id"]: i for i in (_line("1", "po-a", 2), _line("2", "po-a", 3),
+                                                                   _line("3", "po-b"))})
     assert comp["offerings"] == {"po-a": {"quantity": 5, "lines": 2, "name": "PO-A"},
                                  "po-b": {"quantity": 1, "lines": 1, "name": "PO-B"}}
     assert lines.line_count(comp) == 3 and lines.active_lines(comp) == 3
@@ -250,3 +251,22 @@ def test_a_visitor_basket_that_does_not_fit_is_kept_apart_at_login_never_failing
     before = stored_items("basket"), stored_items("basket-line")
     assert service.adopt_visitor_baskets(visitor, "cust-andrea") == 0
     assert (stored_items("basket"), stored_items("basket-line")) == before
+
+
+def test_a_list_filtered_on_items_reads_the_lines_and_shows_only_hers(api, andrea, headers, demo):
+    stacy = headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
+    _, tv, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")]})
+    api.call("POST", CARTS, andrea, {"cartItem": [item("po-phone-x")]})
+    api.call("POST", CARTS, stacy, {"cartItem": [item("po-tv-max")]})
+    status, found, _ = api.call("GET", f"{CARTS}?cartItem.productOffering.id=po-tv-max", andrea)
+    assert status == 200 and [b["id"] for b in found] == [tv["id"]]
+    assert found[0]["cartItem"][0]["itemPrice"]                       # listed whole, priced
+    def listed_with(fields):
+        return _calls(lambda: api.call("GET", f"{CARTS}?fields={fields}", andrea))
+
+    without, (status, listed, _) = listed_with("cartTotalPrice")
+    assert status == 200 and len(listed) == 2 and all(set(b) == {"id", "cartTotalPrice"} for b in listed)
+    assert (settings.table_name("basket-line"), "Query") not in without.tables    # no line read
+    with_items, (status, listed, _) = listed_with("cartItem")
+    assert status == 200 and all(b["cartItem"] for b in listed)
+    assert with_items.tables[(settings.table_name("basket-line"), "Query")] == 2

@@ -66,6 +66,8 @@ def test_a_customer_asks_for_herself_only_and_bad_requests_are_4xx(api, headers,
     assert recommend(api, andrea)["relatedParty"]["id"] == "cust-andrea"
     assert api.call("POST", RECOMMEND, andrea, {"relatedParty": {"id": "cust-stacy", "@referredType": "Customer"}})[0] == 404
     assert api.call("POST", RECOMMEND, andrea, {"shoppingCart": [{"id": "nope"}]})[0] == 404
+    stacys = cart(api, headers, "cust-stacy", "po-tv-max")
+    assert api.call("POST", RECOMMEND, andrea, {"shoppingCart": [{"id": stacys["id"]}]})[0] == 404   # not hers
     marketing = headers("marketing", sub="m")
     assert api.call("POST", RECOMMEND, marketing, {"relatedParty": {"id": "cust-andrea"}})[0] == 403
     agent = headers("agent", channel="callcenter", sub="a")
