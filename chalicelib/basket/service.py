@@ -199,9 +199,12 @@ class Draft:
                 self.place[line_id] = n
 
     def read_all(self) -> list[dict[str, Any]]:
-        """Every line as it will be (a merge needs them all: one Query, then their places)."""
-        ids = [line["id"] for line in store.lines(self.basket_id)]
-        self.read(ids)
+        """Every line as it will be (a merge needs them all: one Query, with their places)."""
+        ids = []
+        for n, line in store.placed_lines(self.basket_id):
+            ids.append(line["id"])
+            if line["id"] not in self.before:
+                self.before[line["id"]], self.place[line["id"]] = line, n
         return [line for line in (self.current(i) for i in ids) if line is not None]
 
     def current(self, line_id: str) -> dict[str, Any] | None:
@@ -284,10 +287,11 @@ def _change_items(draft: Draft, changes: list[Mapping[str, Any]], actor: Actor, 
 def _apply(draft: Draft, body: Mapping[str, Any], actor: Actor, at: dt.datetime, source_ip: str | None) -> Change:
     """A basket after a create/PATCH body: status first, then items, context, prices, rules."""
     status, channel = body.get("status"), actor.channel
+    draft.facts = _facts_record(draft.doc, draft.facts, at)   # refreshed once (when old) for the whole change
     if status == domain.WITH_AGENT:  # a take-over comes first: the agent then edits in the same change
         draft.doc = domain.move(draft.doc, status, actor, True)
     if body.get("cartItem"):
-        _, max_quantity = _max_lines(_facts_record(draft.doc, draft.facts, at))
+        _, max_quantity = _max_lines(draft.facts)
         _change_items(draft, list(body["cartItem"]), actor, max_quantity)
     if status and status != domain.WITH_AGENT:
         if status == domain.APPROVED and draft.doc.get("status") != domain.APPROVED:

@@ -35,12 +35,17 @@ def load_header(basket_id: str) -> Stored | None:
     return Stored(rec.body, rec.version, rec.facts, rec.composition)
 
 
-def lines(basket_id: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """The basket's lines (all of them, or any `limit` of them), read consistently, in the order
-    they were added."""
+def placed_lines(basket_id: str, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """The basket's lines with their places (all of them, or any `limit` of them), read
+    consistently (one Query), in the order they were added."""
     found = BasketLine.query(basket_id, consistent_read=True, limit=limit,
                              page_size=min(limit, 1000) if limit else None)
-    return [r.body for r in sorted(found, key=lambda r: (r.n or 0, r.line))]
+    return [(int(r.n or 0), r.body) for r in sorted(found, key=lambda r: (r.n or 0, r.line))]
+
+
+def lines(basket_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """The basket's lines, as placed_lines, without their places."""
+    return [line for _, line in placed_lines(basket_id, limit)]
 
 
 def lines_named(basket_id: str, ids: Iterable[str]) -> dict[str, tuple[int, dict[str, Any]]]:

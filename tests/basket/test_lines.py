@@ -270,3 +270,29 @@ def test_a_list_filtered_on_items_reads_the_lines_and_shows_only_hers(api, andre
     with_items, (status, listed, _) = listed_with("cartItem")
     assert status == 200 and all(b["cartItem"] for b in listed)
     assert with_items.tables[(settings.table_name("basket-line"), "Query")] == 2
+
+
+def test_a_change_reads_the_customer_once_when_her_facts_are_old(api, andrea, demo):
+    """Facts older than OMNISHOP_BASKET_CUSTOMER_FACTS_SECONDS are read again once per change,
+    not once for the item limits, again for the status check and again for the prices."""
+    from chalicelib.basket import store
+
+    status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")]})
+    found = store.load_header(doc["id"])
+    store.write(found.doc, found.version, {**found.facts, "at": "2020-01-01T00:00:00.000Z"}, 2_000_000_000,
+                found.composition)
+    calls, answer = _calls(lambda: api.call("PATCH", f"{CARTS}/{doc['id']}?fields=id", andrea,
+                                            {"cartItem": [item("po-phone-x")], "status": "active"}))
+    assert answer[0] == 200, answer
+    assert calls.tables[(settings.table_name("customer"), "GetItem")] == 1
+    assert store.load_header(doc["id"]).facts["at"] != "2020-01-01T00:00:00.000Z"   # refreshed
+
+
+def test_a_merge_reads_the_target_lines_once(api, web, andrea, demo):
+    from chalicelib.basket import service
+
+    api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    api.call("POST", CARTS, web, {"relatedParty": [{"id": "visitor-once", "role": "visitor"}],
+                                  "cartItem": [item("po-fast-charger")]})
+    calls, adopted = _calls(lambda: service.adopt_visitor_baskets("visitor-once", "cust-andrea"))
+    assert adopted == 1 and "dynamodb:BatchGetItem" not in calls.counts
