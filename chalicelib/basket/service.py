@@ -185,8 +185,15 @@ class Draft:
 
     @classmethod
     def of(cls, found: store.Stored) -> "Draft":
-        return cls(found.doc["id"], {k: v for k, v in found.doc.items() if k not in ("cartItem", "replacedItem")},
-                   found.facts, dict(found.composition or lines.empty()), version=found.version)
+        """A change of this basket; one stored whole before (store.Stored.legacy) writes its items
+        as lines in this change (a consumer basket: at most 50, within one transaction)."""
+        draft = cls(found.doc["id"], {k: v for k, v in found.doc.items() if k not in ("cartItem", "replacedItem")},
+                    found.facts, dict(found.composition or lines.empty()), version=found.version)
+        for item in found.legacy or []:
+            draft.before[item["id"]] = None
+            draft.after[item["id"]] = {k: v for k, v in item.items()
+                                       if k not in domain.ITEM_COMPUTED or k == "agreedPrice"}
+        return draft
 
     def read(self, ids: Iterable[str]) -> None:
         """Read the lines `ids` not read yet (one BatchGetItem)."""
@@ -346,7 +353,8 @@ def load(basket_id: str) -> store.Stored | None:
     found = store.load_header(basket_id)
     if found is None:
         return None
-    return dataclasses.replace(found, doc=_whole(found, store.lines(basket_id)))
+    items = store.lines(basket_id) if found.legacy is None else found.legacy
+    return dataclasses.replace(found, doc=_whole(found, items))
 
 
 # --- use cases --------------------------------------------------------------------------------
@@ -445,7 +453,8 @@ def _change(basket_id: str, expected: int | None, load_header: Callable[[], stor
         return found, found.version
 
     def shown(found: store.Stored) -> dict[str, Any]:
-        return domain.present(_whole(found, store.lines(basket_id)), tmf.now())
+        return domain.present(_whole(found, store.lines(basket_id) if found.legacy is None else found.legacy),
+                              tmf.now())
 
     result, version = db.change(f"basket {basket_id}", loaded, lambda found, _v: mutate(Draft.of(found), tmf.now()),
                                 _write, expected=expected, attempts=settings.basket_write_attempts(), shown=shown)
@@ -561,11 +570,14 @@ def event_bodies(old_image: Mapping[str, Any] | None, new_image: Mapping[str, An
     shown_old = domain.present(old, tmf.now()) if old else None
     if new is None:
         return shown_old, None
-    found = store.Stored(new, 0, streams.attribute(new_image, "facts"), streams.attribute(new_image, "composition"))
+    found = store.stored(new, 0, streams.attribute(new_image, "facts"), streams.attribute(new_image, "composition"))
     limit = settings.hub_event_max_items()
-    items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else []
+    if found.legacy is not None:
+        items = found.legacy
+    else:
+        items = store.lines(new["id"], limit + 1) if lines.line_count(found.composition) <= limit else []
     small = 0 < len(items) <= limit or lines.line_count(found.composition) == 0
-    shown_new = domain.present(_whole(found, items) if small else new, tmf.now())
+    shown_new = domain.present(_whole(found, items) if small else found.doc, tmf.now())
     if old and shown_old is not None and old.get(domain.LINES_AT) == new.get(domain.LINES_AT) \
             and "cartItem" in shown_new:
         shown_old["cartItem"] = shown_new["cartItem"]
@@ -595,7 +607,7 @@ def ordered_write(found: store.Stored, channel: str | None = None) -> store.Bask
     for the order's own transaction (an order and its basket's `ordered` are one write: the
     header only, its lines are not changed)."""
     draft, expires = _moved_by_system(Draft.of(found), domain.ORDERED, channel, tmf.now())
-    return store.record(draft.doc, found.version, draft.facts, expires, draft.composition)
+    return store.record(draft.doc, found.version, draft.facts, expires, draft.composition, found.legacy)
 
 
 def return_unordered(basket_id: str, reason: str, code: str, item_ids: list[str], version: int | None = None

@@ -24,15 +24,28 @@ class Stored:
     version: int
     facts: dict[str, Any] | None
     composition: dict[str, Any] | None = None
+    legacy: list[dict[str, Any]] | None = None   # the items of a basket stored before lines were records
 
 
 def load_header(basket_id: str) -> Stored | None:
-    """The basket's header (no lines), read consistently: one GetItem whatever its size."""
+    """The basket's header (no lines), read consistently: one GetItem whatever its size. A basket
+    stored whole, before its lines were records of their own (a local state or a stack from
+    before session 10), comes with its items in `legacy`: its next change writes them as lines."""
     try:
         rec = BasketRecord.get(basket_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return Stored(rec.body, rec.version, rec.facts, rec.composition)
+    return stored(rec.body, rec.version, rec.facts, rec.composition)
+
+
+def stored(body: dict[str, Any], version: int, facts: dict[str, Any] | None,
+           composition: dict[str, Any] | None) -> Stored:
+    """A header as read (from the table or a stream image): a basket stored whole (items in its
+    body, no composition) comes with them in `legacy`."""
+    if composition is None and "cartItem" in body:
+        return Stored({k: v for k, v in body.items() if k != "cartItem"}, version, facts, None,
+                      list(body.get("cartItem") or []))
+    return Stored(body, version, facts, composition)
 
 
 def placed_lines(basket_id: str, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
@@ -59,9 +72,12 @@ def lines_named(basket_id: str, ids: Iterable[str]) -> dict[str, tuple[int, dict
 
 
 def record(doc: dict[str, Any], version: int | None, facts: dict[str, Any] | None, expires: int,
-           composition: Mapping[str, Any] | None) -> BasketRecord:
-    """The header a write stores (conditional on `version`); ordering saves it in its transaction."""
+           composition: Mapping[str, Any] | None, legacy: list[dict[str, Any]] | None = None) -> BasketRecord:
+    """The header a write stores (conditional on `version`); ordering saves it in its transaction.
+    `legacy`: a basket stored whole stays so (its items in its body, no composition)."""
     doc = {k: v for k, v in doc.items() if k != "cartItem"}
+    if legacy is not None:
+        doc, composition = {**doc, "cartItem": legacy}, None
     owner = domain.owner_key(doc)
     rec = BasketRecord(doc["id"], owner=owner, listed=domain.list_key(doc),
                        sort=f"{doc['lastUpdate']}#{doc['id']}", status=doc.get("status"), body=doc, facts=facts,

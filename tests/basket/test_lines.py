@@ -296,3 +296,48 @@ def test_a_merge_reads_the_target_lines_once(api, web, andrea, demo):
                                   "cartItem": [item("po-fast-charger")]})
     calls, adopted = _calls(lambda: service.adopt_visitor_baskets("visitor-once", "cust-andrea"))
     assert adopted == 1 and "dynamodb:BatchGetItem" not in calls.counts
+
+
+def _as_stored_whole(basket_id):
+    """Store a basket the way it was stored before its lines were records (session 10): its items
+    in the header's body, no composition, no line record."""
+    from chalicelib.basket import store
+    from chalicelib.basket.models import BasketLine, BasketRecord
+
+    found, items = store.load_header(basket_id), store.lines(basket_id)
+    rec = BasketRecord.get(basket_id, consistent_read=True)
+    BasketRecord(basket_id, owner=rec.owner, listed=rec.listed, sort=rec.sort, status=rec.status,
+                 open_owner=rec.open_owner, body={**found.doc, "cartItem": items}, facts=found.facts,
+                 expires=rec.expires, version=rec.version).save(add_version_condition=False)
+    for item_ in items:
+        BasketLine(basket_id, item_["id"]).delete()
+    return [i["id"] for i in items]
+
+
+def test_a_basket_stored_whole_before_is_read_and_changed_without_losing_an_item(api, andrea, demo):
+    status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    ids = _as_stored_whole(doc["id"])
+    assert stored_items("basket-line") == []
+    path = f"{CARTS}/{doc['id']}"
+    _, seen, _ = api.call("GET", path, andrea)
+    assert [i["id"] for i in seen["cartItem"]] == ids and seen["cartItem"][0]["itemPrice"]
+    status, changed, _ = api.call("PATCH", path, andrea, {"cartItem": [item("po-fast-charger")]})
+    assert status == 200, changed
+    assert [i["id"] for i in changed["cartItem"]][:2] == ids and len(changed["cartItem"]) == 3
+    assert len(stored_items("basket-line")) == 3                      # its items are lines now
+    _, again, _ = api.call("GET", path, andrea)
+    assert [i["productOffering"]["id"] for i in again["cartItem"]] == ["po-tv-max", "po-phone-x", "po-fast-charger"]
+
+
+def test_a_basket_stored_whole_before_is_ordered_with_its_items(api, andrea, demo):
+    from tests.support.appointments import installed
+
+    orders = "/tmf-api/productOrderingManagement/v4/productOrder"
+    status, doc, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max")]})
+    installed("cust-andrea", "po-tv-max")
+    _as_stored_whole(doc["id"])
+    status, order, _ = api.call("POST", orders, andrea, {"shoppingCart": {"id": doc["id"]}})
+    assert status == 201, order
+    assert [i["productOffering"]["id"] for i in order["productOrderItem"]] == ["po-tv-max"]
+    _, ordered, _ = api.call("GET", f"{CARTS}/{doc['id']}", andrea)
+    assert ordered["status"] == "ordered" and [i["productOffering"]["id"] for i in ordered["cartItem"]] == ["po-tv-max"]
