@@ -27,7 +27,7 @@ from chalicelib import customer as customers   # its public surface: only some r
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.observability import count_once, logger, metrics, traced
-from chalicelib.ordering import domain, fulfilment
+from chalicelib.ordering import domain, fulfilment, store
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -55,6 +55,16 @@ def business_counts(old: dict | None, new: dict | None) -> list[tuple[str, str]]
     return [("OrdersByState", state)] if state and state != (old or {}).get("state") else []
 
 
+def _items_read(record: DynamoDBRecord, new: dict | None) -> dict | None:
+    """An order of more than a page of items (chalicelib/pages.py) with its items read: its
+    record holds the rest. Its hub events carry the rest and its href, as they must fit a queue
+    message; what the customer is told names its items."""
+    if new is None or not streams.attribute(streams.change(record).new_image, "pages"):
+        return new
+    found = store.load(new["id"])
+    return {**new, "productOrderItem": found.doc.get("productOrderItem") or []} if found is not None else new
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = streams.old_body(record), streams.new_body(record)
     doc = new or old or {}
@@ -72,13 +82,16 @@ def record_handler(record: DynamoDBRecord) -> None:
         _count(record, old, new)
         return
     state, before = new.get("state"), (old or {}).get("state")
+    amended = len(new.get("amendment") or []) > len((old or {}).get("amendment") or [])
+    if old is None or amended:
+        new = _items_read(record, new) or new
     if old is None:
         _placed(new)
         if state == domain.ACKNOWLEDGED:
             fulfilment.start_workflow(new)
     if state != before and state in domain.MILESTONES:
         fulfilment.notify_milestone(new)
-    if len(new.get("amendment") or []) > len((old or {}).get("amendment") or []):
+    if amended:
         fulfilment.notify_amendment(new)
     logger.info("order change", extra={"orderId": new["id"], "state": state, "deliveries": sent,
                                        "journey_key": new.get("journeyKey")})

@@ -265,6 +265,8 @@ TABLES = (
     Table("basket-line", model="chalicelib.basket.models:BasketLine"),
     # TMF622 orders, child orders and cancellation requests; the stream starts their workflows.
     Table("order", model="chalicelib.ordering.models:OrderRecord", stream=True),
+    # The items of an order of more than 100, in pages written with the order (chalicelib/pages.py).
+    Table("order-page", model="chalicelib.ordering.models:OrderPage"),
     # TMF681 communicationMessages: the record is also the once-only lock of a send (notify/models.py).
     Table("notify", model="chalicelib.notify.models:MessageRecord", stream=True, ttl_attribute="expires"),
     # Campaigns: the document, its report counters, run checkpoints, targets, caps (campaign/models.py).

@@ -43,7 +43,7 @@ def _named_customer(body: Mapping[str, Any], caller: Caller) -> str | None:
 
 def _basket_items(cart: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"id": i["id"], "action": "add", "quantity": i.get("quantity", 1), "productOffering": i["productOffering"],
-             "product": {k: v for k, v in (i.get("product") or {}).items() if k == "productCharacteristic"}}
+             "product": {k: v for k, v in (i.get("product") or {}).items() if k in ("productCharacteristic", "place")}}
             for i in cart.get("cartItem") or [] if i.get("status", "active") == "active"]
 
 
@@ -429,7 +429,7 @@ def amend(order_id: str, body: Mapping[str, Any], caller: Caller,
                          [confirm] if confirm else [], len(added), len(cancel_ids))
 
     def write(new: _Amending, version: int) -> int:
-        return store.write_amendment(new.plan.parent, version, new.changed, new.plan.created, also=new.also)
+        return store.write_amendment(loaded[0], new.plan.parent, new.changed, new.plan.created, also=new.also)
 
     result, version = db.change(f"productOrder {order_id}", load, mutate, write, expected=expected,
                                 attempts=settings.order_write_attempts(), shown=lambda found: found.doc)

@@ -424,7 +424,29 @@ def decompose(all_parts: list[Part], routing: Routing) -> list[ChildPlan]:
             plan.depends_on = sorted({keys[p.item_id] for p in all_parts if p.spec_id == waits[key]
                                       and site_of(p.item) == plan.site} - {key}) or \
                 sorted({keys[p.item_id] for p in all_parts if p.spec_id == waits[key]} - {key})
+    plans = chunked(plans, CHILD_MAX_ITEMS)
     return [plans[k] for k in sorted(plans, key=lambda k: (k.count("~"), k))]
+
+
+# A child order holds at most this many items: it is then always one record of the order table
+# (chalicelib/pages.py keeps an order of more in pages; a child order stays whole) and a stack's
+# order of 1,000 business lines arrives as ten child orders it can take one by one.
+CHILD_MAX_ITEMS = 100
+
+
+def chunked(plans: dict[str, ChildPlan], size: int) -> dict[str, ChildPlan]:
+    """Each child order of more than `size` parts as several, in the order of its parts (`key`,
+    `key#2`, ...); one that waited for it waits for every one of them."""
+    out: dict[str, ChildPlan] = {}
+    keys_of: dict[str, list[str]] = {}
+    for key, plan in plans.items():
+        starts = range(0, len(plan.parts), size) if plan.parts else range(1)
+        keys_of[key] = [key if n == 0 else f"{key}#{n + 1}" for n, _ in enumerate(starts)]
+        for k, start in zip(keys_of[key], starts):
+            out[k] = dataclasses.replace(plan, key=k, parts=plan.parts[start:start + size])
+    for plan in out.values():
+        plan.depends_on = sorted({k for d in plan.depends_on for k in keys_of.get(d, [d])})
+    return out
 
 
 def waves(plans: list[ChildPlan]) -> list[list[str]]:

@@ -41,7 +41,7 @@ def change_order(order_id: str, mutate: Callable[[store.Stored, str], dict[str, 
         return None if new is None or new == found.doc else new
 
     def write(new: dict[str, Any], version: int) -> int:
-        return store.replace(new, version, token=read[0].token, dispatched=read[0].dispatched)
+        return store.replace(new, version, was=read[0])
 
     result, _ = db.change(f"productOrder {order_id}", load, changed, write, attempts=settings.order_write_attempts())
     return read[0], (result.doc if isinstance(result, store.Stored) else result)
@@ -197,7 +197,7 @@ def decompose(order_id: str) -> dict[str, Any]:
     linked = [*(parent.get("orderRelationship") or []), *relations]
     new_parent = domain.follow_children({**parent, "orderRelationship": linked}, children, at)
     try:
-        store.write_children(new_parent, found.version, children)
+        store.write_children(found, new_parent, children)
     except store.StaleVersion:
         return decompose(order_id)   # changed meanwhile (cancelled, or decomposed by a retry)
     logger.info("order decomposed", extra={"orderId": order_id, "children": len(children),

@@ -8,13 +8,17 @@ cancelProductOrder), its document in `body`, versioned.
 - by-owner (sparse): a customer's orders, newest first: their list.
 - open-by-owner (sparse): a customer's top-level orders not final yet (`open_owner`), newest
   first: the 360 view reads a few of them whatever the customer's history.
+A top-level order of more than 100 items keeps them in pages of the `order-page` table
+(chalicelib/pages.py): its record's body is the order without `productOrderItem`, and `pages`
+names the version of each page. Child orders are split to hold at most 100 items, so they are
+always whole.
 `token` holds the Step Functions task token a child order's workflow step waits on (callback
 pattern); `dispatched` says its message went to the stack's queue. The stream
 (NEW_AND_OLD_IMAGES) starts the workflows, publishes TMF622 events and sends the milestone SMS.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.models import Model
 
 from chalicelib.db import ByKind, ByOwner, JsonBody, OpenByOwner, meta
@@ -33,8 +37,19 @@ class OrderRecord(Model):
     body = JsonBody(null=True)
     token = UnicodeAttribute(null=True)
     dispatched = BooleanAttribute(null=True)
+    pages = ListAttribute(of=NumberAttribute, null=True)   # its items' pages' versions (chalicelib/pages.py)
     version = VersionAttribute(null=True)
 
     by_kind = ByKind()
     by_owner = ByOwner()
     open_by_owner = OpenByOwner()
+
+
+class OrderPage(Model):
+    """A page of a large order's items (chalicelib/pages.py): written only with its order."""
+    Meta = meta("order-page")
+
+    pk = UnicodeAttribute(hash_key=True)
+    n = NumberAttribute(range_key=True)
+    items = JsonBody()
+    v = NumberAttribute()

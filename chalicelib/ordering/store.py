@@ -3,14 +3,15 @@ basket, decomposition with the children) and the Queries lists are made of. See 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
+from chalicelib import pages
 from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.ordering import domain
-from chalicelib.ordering.models import OrderRecord
+from chalicelib.ordering.models import OrderPage, OrderRecord
 
 MAX_ID = 256
 
@@ -21,9 +22,15 @@ class Stored:
     version: int
     token: str | None = None
     dispatched: bool = False
+    kept: pages.Kept = pages.NONE   # how its item pages were read (a large order's)
+
+
+PAGES = pages.Pages(OrderPage, "productOrderItem")
+Write = Callable[[Any], None]
 
 
 def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE) -> OrderRecord:
+    """The order's record for a document stored whole (see `_writes` for one of any size)."""
     customer = domain.customer_of(doc)
     owner = f"CUSTOMER#{customer}" if customer else None
     rec = OrderRecord(doc["id"], kind=kind, sort=f"{doc.get('orderDate') or doc.get('creationDate')}#{doc['id']}",
@@ -34,85 +41,136 @@ def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE
     return rec
 
 
+def _writes(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE, *, was: Stored | None = None,
+            token: str | None = None, dispatched: bool = False) -> tuple[OrderRecord, list[Write]]:
+    """The order's record (its items split off when it has more than a page of them) and the
+    writes of its pages that changed since it was read as `was` (chalicelib/pages.py)."""
+    # a child order is always whole (domain.CHILD_MAX_ITEMS): its stream images carry its items
+    header, paged = PAGES.split(doc) if not domain.parent_of(doc) else (doc, None)
+    rec = record(header, version, kind)
+    page_writes, cast(Any, rec).pages = PAGES.writes(doc["id"], paged, was.kept if was else pages.NONE,
+                                                     (version or 0) + 1)
+    rec.token, rec.dispatched = (was.token, was.dispatched or None) if was else (token, dispatched or None)
+    return rec, page_writes
+
+
 def order_write(found: Stored, doc: dict[str, Any]) -> Callable[[Any], None]:
     """For another context's transaction (payment's): `doc` written over the order read as `found`,
     conditional on that version, keeping its stack token and dispatch mark."""
-    rec = record(doc, found.version)
-    rec.token, rec.dispatched = found.token, found.dispatched or None
-    return lambda tx: tx.save(rec)
+    rec, page_writes = _writes(doc, found.version, was=found)
+
+    def write(tx: Any) -> None:
+        tx.save(rec)
+        for page in page_writes:
+            page(tx)
+
+    return write
+
+
+def _stored(rec: OrderRecord) -> Stored:
+    """The order a record holds, its pages read (pages.Moved when a writer moved meanwhile)."""
+    doc, kept = rec.body, pages.NONE
+    if rec.pages:
+        items, kept = PAGES.read(rec.pk, [int(v) for v in cast(Any, rec.pages)])
+        doc = {**doc, "productOrderItem": items}
+    return Stored(doc, rec.version, rec.token, bool(rec.dispatched), kept)
 
 
 def load(order_id: str) -> Stored | None:
     if len(order_id) > MAX_ID:
         return None
-    try:
-        rec = OrderRecord.get(order_id, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return Stored(rec.body, rec.version, rec.token, bool(rec.dispatched))
+
+    def read() -> Stored | None:
+        try:
+            return _stored(OrderRecord.get(order_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    return pages.consistent(read)
 
 
 def load_many(order_ids: Iterable[str]) -> dict[str, Stored]:
-    """Orders by id (BatchGetItem, consistent)."""
+    """Orders by id (BatchGetItem, consistent; a large one's pages with one Query more)."""
     ids = list(dict.fromkeys(order_ids))
     if not ids:
         return {}
-    return {r.pk: Stored(r.body, r.version, r.token, bool(r.dispatched))
-            for r in OrderRecord.batch_get(ids, consistent_read=True)}
+    out: dict[str, Stored] = {}
+    for rec in OrderRecord.batch_get(ids, consistent_read=True):
+        try:
+            out[rec.pk] = _stored(rec)
+        except pages.Moved:   # written since the batch read it: that one read again
+            again = load(rec.pk)
+            if again is not None:
+                out[rec.pk] = again
+    return out
+
+
+def _listed(rec: OrderRecord) -> dict[str, Any]:
+    """A listed order whole: a large one's pages are read with its record again (the index's
+    copy may be older than the pages)."""
+    if not rec.pages:
+        return rec.body
+    found = load(rec.pk)
+    return found.doc if found is not None else rec.body
+
+
+def _commit(rec: OrderRecord, writes: list[Write], condition: Any = None) -> None:
+    """The record alone as one write, or with other writes as one transaction."""
+    with versioned():
+        if writes:
+            with transaction() as tx:
+                tx.save(rec, condition=condition)
+                for other in writes:
+                    other(tx)
+        else:
+            rec.save(condition=condition)
 
 
 def insert(doc: dict[str, Any], also: Iterable[Model | Callable[[Any], None]] = (), kind: str = domain.RESOURCE) -> int:
     """A new order, with other items (the basket marked ordered, at its version; a stock
     reservation's writes) in one transaction. StaleVersion when the order exists or another item's condition fails."""
-    rec = record(doc, None, kind)
-    also = list(also)
-    with versioned():
-        if also:
-            with transaction() as tx:
-                tx.save(rec, condition=OrderRecord.pk.does_not_exist())
-                for other in also:   # an item to put, or a function adding its writes (stock holds)
-                    other(tx) if callable(other) else tx.save(other)
-        else:
-            rec.save(condition=OrderRecord.pk.does_not_exist())
+    rec, page_writes = _writes(doc, None, kind)
+    others = [other if callable(other) else (lambda tx, o=other: tx.save(o)) for other in also]
+    _commit(rec, [*page_writes, *others], condition=OrderRecord.pk.does_not_exist())
     return rec.version
 
 
 def replace(doc: dict[str, Any], version: int, kind: str = domain.RESOURCE, token: str | None = None,
-            dispatched: bool = False) -> int:
-    rec = record(doc, version, kind)
-    rec.token, rec.dispatched = token, dispatched or None
-    with versioned():
-        rec.save()
+            dispatched: bool = False, was: Stored | None = None) -> int:
+    """`doc` over the order at `version` (read as `was`: its token, dispatch mark and pages kept)."""
+    rec, page_writes = _writes(doc, version, kind, was=was, token=token, dispatched=dispatched)
+    _commit(rec, page_writes)
     return rec.version
 
 
-def write_children(parent: dict[str, Any], parent_version: int, children: list[dict[str, Any]]) -> None:
+def write_children(parent: Stored, doc: dict[str, Any], children: list[dict[str, Any]]) -> None:
     """The parent (listing its children) and the new child orders, all or nothing."""
-    with versioned():
-        with transaction() as tx:
-            tx.save(record(parent, parent_version))
-            for child in children:
-                tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
+    rec, page_writes = _writes(doc, parent.version, was=parent)
+    _commit(rec, [*page_writes, *(_new(child) for child in children)])
 
 
-def write_amendment(parent: dict[str, Any], parent_version: int, changed: list[tuple[dict[str, Any], Stored]],
+def _save(rec: OrderRecord) -> Write:
+    return lambda tx: tx.save(rec)
+
+
+def _new(child: dict[str, Any]) -> Write:
+    """A new child order (whole: domain.decompose keeps a child within a page) for a transaction."""
+    return lambda tx: tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
+
+
+def write_amendment(parent: Stored, doc: dict[str, Any], changed: list[tuple[dict[str, Any], Stored]],
                     created: list[dict[str, Any]], also: Iterable[Callable[[Any], None]] = ()) -> int:
     """An amendment, all or nothing: the parent and each child order it changes at the versions
     read (their task token and dispatched flag kept), the child orders it creates, and `also`'s
     writes (the appointments it confirms)."""
-    parent_rec = record(parent, parent_version)
-    with versioned():
-        with transaction() as tx:
-            tx.save(parent_rec)
-            for doc, was in changed:
-                rec = record(doc, was.version)
-                rec.token, rec.dispatched = was.token, was.dispatched or None
-                tx.save(rec)
-            for child in created:
-                tx.save(record(child, None), condition=OrderRecord.pk.does_not_exist())
-            for other in also:
-                other(tx)
-    return parent_version + 1
+    rec, page_writes = _writes(doc, parent.version, was=parent)
+    writes = [*page_writes]
+    for child, was in changed:
+        child_rec, child_pages = _writes(child, was.version, was=was)
+        writes += [_save(child_rec), *child_pages]
+    writes += [*(_new(child) for child in created), *also]
+    _commit(rec, writes)
+    return parent.version + 1
 
 
 def _unread(order_id: str) -> OrderRecord:
@@ -136,15 +194,15 @@ def mark_dispatched(order_id: str) -> None:
 
 
 def by_owner(customer_id: str) -> list[dict[str, Any]]:
-    return [r.body for r in OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)]
+    return [_listed(r) for r in OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)]
 
 
 def in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
     """The customer's newest `limit` orders in flight (the sparse open-by-owner index): one Query
     that reads at most `limit` items whatever the number of orders finished before."""
-    return [r.body for r in OrderRecord.open_by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False,
+    return [_listed(r) for r in OrderRecord.open_by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False,
                                                              limit=limit, page_size=limit)]
 
 
 def by_kind(kind: str) -> list[dict[str, Any]]:
-    return [r.body for r in OrderRecord.by_kind.query(kind)]
+    return [_listed(r) for r in OrderRecord.by_kind.query(kind)]

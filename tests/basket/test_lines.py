@@ -210,23 +210,6 @@ def test_a_write_refused_at_a_stale_version_writes_no_line(api, andrea, demo):
     assert (stored_items("basket"), stored_items("basket-line")) == before
 
 
-def test_an_order_too_large_for_one_record_is_a_clear_422_and_writes_nothing(api, buyer, demo):
-    """A 990-line business basket is more than one order record holds (productOrderItem are kept
-    in the order's one item, 400 KB): refused with a reason, the basket left as it was, no order."""
-    orders = "/tmf-api/productOrderingManagement/v4/productOrder"
-    status, doc, _ = api.call("POST", CARTS, buyer, {})
-    for _ in range(10):
-        status, body, _ = api.call("PATCH", f"{CARTS}/{doc['id']}?fields=id", buyer, {"cartItem": [
-            {"productOffering": {"id": "po-business-mobile"},
-             "product": {"place": [{"id": ("acme-bristol", "acme-bath")[n % 2], "role": "site"}]}}
-            for n in range(99)]})
-        assert status == 200, body
-    before = stored_items("basket"), stored_items("order")
-    status, error, _ = api.call("POST", orders, buyer, {"shoppingCart": {"id": doc["id"]}})
-    assert status == 422 and error["code"] == "recordTooLarge", error
-    assert (stored_items("basket"), stored_items("order")) == before
-
-
 def test_a_visitor_basket_that_does_not_fit_is_kept_apart_at_login_never_failing_it(api, web, andrea, demo,
                                                                                     monkeypatch):
     """At login a visitor's baskets merge into hers; one whose lines would go over the limit is

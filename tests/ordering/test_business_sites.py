@@ -99,3 +99,21 @@ def test_a_business_only_offering_is_not_sold_to_a_residential_customer(api, and
             "relatedParty": [{"id": "cust-andrea", "role": "customer"}]}
     status, refused, _ = api.call("POST", ORDERS, andrea, body)
     assert (status, refused["code"]) == (422, "notQualified") and "business" in refused["message"]
+
+
+def test_a_child_order_holds_at_most_a_page_of_items_and_what_waits_waits_for_every_part():
+    """1,000 lines for one stack at one site arrive at the stack as ten child orders of 100 (each
+    one record, chalicelib/pages.py); a child that waited for them waits for all ten."""
+    routing = domain.Routing((), ({"specification": "spec-sim", "after": "spec-handset", "reason": "after the phone"},))
+    parts = [_part(f"h{n}", "devices", "spec-handset", "hq") for n in range(250)] + \
+        [_part("s1", "mobile", "spec-sim", "hq")]
+    plans = {p.key: p for p in domain.decompose(parts, routing)}
+    assert sorted((k, len(p.parts)) for k, p in plans.items()) == [
+        ("devices@hq", 100), ("devices@hq#2", 100), ("devices@hq#3", 50), ("mobile@hq~after~spec-handset", 1)]
+    assert [x.item_id for k in ("devices@hq", "devices@hq#2", "devices@hq#3") for x in plans[k].parts] == \
+        [f"h{n}" for n in range(250)]
+    assert plans["mobile@hq~after~spec-handset"].depends_on == ["devices@hq", "devices@hq#2", "devices@hq#3"]
+    assert domain.waves(list(plans.values())) == [["devices@hq", "devices@hq#2", "devices@hq#3"],
+                                                   ["mobile@hq~after~spec-handset"]]
+    from chalicelib import pages
+    assert domain.CHILD_MAX_ITEMS == pages.PER_PAGE   # a child order is never paged
