@@ -6,7 +6,8 @@ import sys
 import time
 from typing import Callable
 
-from bench import basket, campaign, catalog, cost, customer, idle, imports, local_api, notify, ordering, recovery, search
+from bench import (basket, campaign, catalog, cost, customer, idle, imports, local_api, notify, ordering, quote, recovery,
+                   search)
 
 SECTIONS: dict[str, tuple[Callable[[], None], str]] = {
     "imports": (imports.run, "import time of each Lambda entry point beside `import boto3` (+ a DynamoDB client)"),
@@ -15,6 +16,7 @@ SECTIONS: dict[str, tuple[Callable[[], None], str]] = {
     "catalog": (catalog.run, "AWS calls per catalogue operation; overhead beside raw DynamoDB"),
     "customer": (customer.run, "AWS calls per customer operation; the 360 view at 10 and 1,000 interactions"),
     "basket": (basket.run, "AWS calls per basket operation; adding an item as basket and catalogue grow"),
+    "quote": (quote.run, "business quotes of 50, 300, 1,000 lines; one order from a 1,000-line quote"),
     "notify": (notify.run, "AWS calls per SMS, email, retried or refused send, TMF681 POST"),
     "ordering": (ordering.run, "per order of 1, 3, 10 items: AWS calls, state transitions, messages"),
     "recovery": (recovery.run, "per abandoned basket: executions, transitions, AWS calls"),

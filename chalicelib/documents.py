@@ -11,6 +11,9 @@ refunds and orders' payment records), saying what differs between them:
   apart), and `shown(record)` turns such a record back into the document.
 - `key(id)`: the item's key for a document id (default: the id itself); `id_of(doc)`: the id in a
   document (default: doc["id"]).
+- `pages`: a long list of the document kept in pages of its own (chalicelib/pages.py; the model
+  then has a `pages` attribute); a write names the document as read (`before`) so that only the
+  pages that changed are written.
 
 Every write is conditional on the version read (PynamoDB's VersionAttribute) or, for an insert,
 on the key being free; a refused one is db.StaleVersion (or, for `insert`, None), and conflicts
@@ -28,6 +31,7 @@ from pynamodb.models import Model
 
 from chalicelib import db
 from chalicelib.customer.keys import customer_pk
+from chalicelib.pages import Pages, consistent
 
 MAX_ID = 256   # a longer id names nothing: answered None (404) without reading
 
@@ -60,14 +64,35 @@ class Documents(Generic[M]):
     key: Callable[[str], str] = _same
     id_of: Callable[[dict[str, Any]], str] = _id
     shown: Callable[[Any], dict[str, Any]] = _body
+    pages: Pages | None = None
 
     def record(self, doc: dict[str, Any], version: int | None = None, **extra: Any) -> M:
-        """The item for `doc` (to be written at `version`; None: a new one)."""
+        """The item for `doc` (to be written at `version`; None: a new one), stored whole."""
         rec: Any = self.model(self.key(self.id_of(doc)), **{"kind": self.kind, "body": doc,
                                                              **self.attributes(doc, **extra)})
         if version is not None:
             rec.version = version
         return rec
+
+    def _records(self, doc: dict[str, Any], version: int | None, before: dict[str, Any] | None,
+                 **extra: Any) -> tuple[Any, list[Write]]:
+        """The item for `doc` and the writes of its pages that changed since `before` (with no
+        `pages`: the item alone)."""
+        if self.pages is None:
+            return self.record(doc, version, **extra), []
+        key = self.key(self.id_of(doc))
+        header, count, writes = self.pages.stored(key, doc, (version or 0) + 1, before)
+        rec: Any = self.model(key, **{"kind": self.kind, "body": header, "pages": count,
+                                      **self.attributes(doc, **extra)})
+        if version is not None:
+            rec.version = version
+        return rec, writes
+
+    def _whole(self, rec: Any) -> dict[str, Any]:
+        """The document of a record read, its pages read too (pages.Moved: read again)."""
+        if self.pages is None:
+            return self.shown(rec)
+        return self.pages.whole(rec.pk, self.shown(rec), rec.pages, rec.version)
 
     def get(self, rid: str) -> M | None:
         """The item of this kind for id `rid` (a consistent read), or None."""
@@ -81,34 +106,50 @@ class Documents(Generic[M]):
 
     def load(self, rid: str) -> tuple[dict[str, Any], int] | None:
         """(the document, its version), or None when there is none of this kind."""
-        rec: Any = self.get(rid)
-        return None if rec is None else (self.shown(rec), int(rec.version))
+        def read() -> tuple[dict[str, Any], int] | None:
+            rec: Any = self.get(rid)
+            return None if rec is None else (self._whole(rec), int(rec.version))
+
+        return consistent(read)
 
     def put(self, doc: dict[str, Any], version: int | None = None, *, condition: Condition | None = None,
-            **extra: Any) -> Write:
+            before: dict[str, Any] | None = None, **extra: Any) -> Write:
         """`doc` as a write for a transaction: at `version` (and `condition`, if given), or, with
         no version, only if its key is free. A refused one cancels the whole transaction."""
         def write(tx: Any) -> None:
-            rec = self.record(doc, version, **extra)
+            rec, pages = self._records(doc, version, before, **extra)
             if version is None:
                 free = self._pk.does_not_exist()
                 tx.save(rec, condition=free if condition is None else free & condition)
             else:
                 tx.save(rec, condition=condition)
+            for page in pages:
+                page(tx)
 
         return write
 
     def insert(self, doc: dict[str, Any], **extra: Any) -> int | None:
         """Write a new document: its version (1), or None when one with its key exists (a
         replayed request: the caller takes it as done, or answers 409)."""
-        rec: Any = self.record(doc, None, **extra)
-        return int(rec.version) if db.written(lambda: rec.save(condition=self._pk.does_not_exist())) else None
+        rec, pages = self._records(doc, None, None, **extra)
+        if not pages:
+            return int(rec.version) if db.written(lambda: rec.save(condition=self._pk.does_not_exist())) else None
 
-    def replace(self, doc: dict[str, Any], version: int, *, also: Iterable[Write] = (), **extra: Any) -> int:
+        def write() -> None:
+            with db.transaction() as tx:
+                tx.save(rec, condition=self._pk.does_not_exist())
+                for page in pages:
+                    page(tx)
+
+        return 1 if db.written(write) else None
+
+    def replace(self, doc: dict[str, Any], version: int, *, also: Iterable[Write] = (),
+                before: dict[str, Any] | None = None, **extra: Any) -> int:
         """Replace the document stored at `version` (StaleVersion when it changed meanwhile) and
-        give its new version; with `also`, those writes in the same transaction (all or none)."""
-        rec = self.record(doc, version, **extra)
-        writes = list(also)
+        give its new version; with `also`, those writes in the same transaction (all or none).
+        `before`: the document as read at `version` (a paged one's unchanged pages are not written)."""
+        rec, pages = self._records(doc, version, before, **extra)
+        writes = [*pages, *also]
         with db.versioned():
             if not writes:
                 rec.save()
@@ -128,15 +169,23 @@ class Documents(Generic[M]):
 
     def every(self) -> list[dict[str, Any]]:
         """Every document of this kind, in by-kind order (one Query, all pages)."""
-        return [self.shown(rec) for rec in self._index("by_kind").query(self.kind)]
+        return [self.listed(rec) for rec in self._index("by_kind").query(self.kind)]
 
     def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
         """One customer's documents of this kind, in by-owner order (one Query, all pages; the
         kind is its filter, so DynamoDB returns only those)."""
         if len(customer_id) > MAX_ID:
             return []
-        return [self.shown(rec) for rec in self._index("by_owner").query(customer_pk(customer_id),
-                                                                        filter_condition=self._of_kind)]
+        return [self.listed(rec) for rec in self._index("by_owner").query(customer_pk(customer_id),
+                                                                          filter_condition=self._of_kind)]
+
+    def listed(self, rec: Any) -> dict[str, Any]:
+        """A listed document whole: a paged one is read again with its pages (the index's copy
+        may be older than they are)."""
+        if not getattr(rec, "pages", None):
+            return self.shown(rec)
+        found = self.load(self.id_of(self.shown(rec)))
+        return found[0] if found is not None else self.shown(rec)
 
     @property
     def _of_kind(self) -> Condition:

@@ -21,6 +21,8 @@ from chalicelib.errors import ApiError, bad_request, too_large, unsupported_medi
 from chalicelib.observability import bind_request, logger
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+JSON_PATCH = "application/json-patch+json"   # RFC 6902 (TMF630 part 5), where a route takes it
+MAX_PATCH_OPERATIONS = 100
 # Chalice answers 415 itself (with its own {"Code": "UnsupportedMediaType"} body) for a content
 # type a route does not list: every route takes every type, and Call.json refuses what is not
 # JSON with a TMF 415.
@@ -186,6 +188,21 @@ class Call:
                 raise bad_request("the request body must be a JSON object")
             self._parsed = body
         return self._parsed
+
+    def json_patch(self) -> list[dict[str, Any]] | None:
+        """The body's RFC 6902 operations when it is sent as application/json-patch+json (None:
+        it is not; `json()` reads it). Each an object with an `op` and a `path`: 400 otherwise."""
+        if self.content_type != JSON_PATCH:
+            return None
+        if len(self.raw_body) > settings.max_body_bytes():
+            raise too_large(settings.max_body_bytes())
+        ops = parse_json(self.raw_body) if self.raw_body.strip() else None
+        if not isinstance(ops, list) or not ops or len(ops) > MAX_PATCH_OPERATIONS or \
+                not all(isinstance(op, dict) and isinstance(op.get("op"), str) and isinstance(op.get("path"), str)
+                        for op in ops):
+            raise bad_request(f"a JSON Patch is a list of 1 to {MAX_PATCH_OPERATIONS} operations, each an object with "
+                              "op and path (RFC 6902)", "invalidJsonPatch")
+        return ops
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower()) or self.headers.get(name)

@@ -5,14 +5,15 @@ A document whose list (`field`: an order's productOrderItem, a quote's quoteItem
 than `per_page` entries is stored as a header, the document without that list, and pages of
 `per_page` entries each in a table of its own (`pk` the document's key, `n` the page's number):
 
-- The header says which version of itself wrote each page (`versions`, kept on the header's
-  record). A write moves the header's version and puts, in the same transaction, only the pages
-  whose entries changed, each marked with the header's new version, and deletes pages beyond the
-  new count. So a change to one item of a 1,000-item order writes the header and one page, and
-  the header's condition (its version) guards the pages too.
-- A read is the header and one Query of its pages. A page newer than the header names means a
-  writer moved between the two reads: the reader reads again (`Moved`), so a reader never sees
-  one version's header with another's items.
+- The header records how many pages it has (`pages`). A write moves the header's version and
+  puts, in the same transaction, only the pages whose entries changed since the document was
+  read, each marked with the header's new version (`v`), and deletes pages beyond the new count.
+  So a change to one item of a 1,000-item order writes the header and one page, and the
+  header's condition (its version) guards the pages too.
+- A read is the header and one Query of its pages. Every page was written at or before the
+  header's version; a newer page (or a missing one) means a writer moved between the two reads:
+  the reader reads again (`Moved`), so a reader never sees one version's header with another's
+  items.
 - A document of `per_page` entries or fewer is stored whole, as before: small documents cost
   exactly what they did, and their stream images carry the whole document.
 
@@ -25,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import db
@@ -35,6 +37,15 @@ T = TypeVar("T")
 PER_PAGE = 100
 MAX_PAGES = 20
 READ_ATTEMPTS = 5
+
+
+class PageRecord(Model):
+    """A page of a document's long list: each table of pages is a subclass naming its Meta
+    (`Meta = db.meta("order-page")`)."""
+    pk = UnicodeAttribute(hash_key=True)
+    n = NumberAttribute(range_key=True)
+    items = db.JsonBody()
+    v = NumberAttribute()   # the header's version that wrote it
 
 
 class Moved(Exception):
@@ -65,17 +76,6 @@ def _delete(rec: Model) -> Write:
 
 
 @dataclass(frozen=True)
-class Kept:
-    """How a stored document's pages were read: each page's version and text (what a write
-    compares against to write only what changed)."""
-    versions: tuple[int, ...] = ()
-    texts: tuple[str, ...] = ()
-
-
-NONE = Kept()
-
-
-@dataclass(frozen=True)
 class Pages:
     """The pages of documents of one table (`model`: pk hash, n range, items, v)."""
     model: type[Model]
@@ -93,44 +93,30 @@ class Pages:
                                 f"{MAX_PAGES * self.per_page}; nothing was written", "tooManyItems")
         return {k: v for k, v in doc.items() if k != self.field}, pages
 
-    def writes(self, key: str, pages: list[list[Any]] | None, kept: Kept, version: int) -> tuple[list[Write], list[int] | None]:
-        """(the writes for the header's transaction, the page versions the header records) for
-        storing `pages` over the pages read as `kept`, the header being written as `version`
-        (its version after the write)."""
+    def stored(self, key: str, doc: dict[str, Any], version: int,
+               before: dict[str, Any] | None = None) -> tuple[dict[str, Any], int | None, list[Write]]:
+        """Storing `doc` under `key` as the header's `version` (its version once written), over
+        `before` (the document as read; None: a new one): (what the header stores, its page
+        count or None when whole, the page writes for the header's transaction)."""
+        header, pages = self.split(doc)
+        old = self.split(before)[1] or [] if before is not None else []
         cls: Any = self.model
-        out: list[Write] = []
-        versions: list[int] = []
-        for n, entries in enumerate(pages or []):
-            text = _text(entries)
-            if n < len(kept.texts) and kept.texts[n] == text:
-                versions.append(kept.versions[n])
-                continue
-            versions.append(version)
-            out.append(_put(cls(key, n, items=entries, v=version)))
-        for n in range(len(pages or []), len(kept.texts)):   # fewer pages than before: the rest go
-            out.append(_delete(cls(key, n)))
-        return out, (versions if pages is not None else None)
+        writes = [_put(cls(key, n, items=entries, v=version)) for n, entries in enumerate(pages or [])
+                  if n >= len(old) or _text(old[n]) != _text(entries)]
+        writes += [_delete(cls(key, n)) for n in range(len(pages or []), len(old))]   # fewer pages: the rest go
+        return header, (len(pages) if pages is not None else None), writes
 
-    def read(self, key: str, versions: Sequence[int]) -> tuple[list[Any], Kept]:
-        """The entries of a header that records `versions` (one consistent Query), and how they
-        were read. Moved when a page is not the one the header names."""
+    def whole(self, key: str, header: dict[str, Any], count: Any, version: Any) -> dict[str, Any]:
+        """The document of a header with `count` pages at `version` (one consistent Query; None
+        count: stored whole). Moved when a page is newer than the header or missing."""
+        if not count:
+            return header
         cls: Any = self.model
         found = {int(r.n): r for r in cls.query(key, consistent_read=True)}
         entries: list[Any] = []
-        texts: list[str] = []
-        for n, v in enumerate(versions):
+        for n in range(int(count)):
             rec = found.get(n)
-            if rec is None or int(rec.v) != int(v):
+            if rec is None or int(rec.v) > int(version):
                 raise Moved()
             entries.extend(rec.items)
-            texts.append(_text(rec.items))
-        return entries, Kept(tuple(int(v) for v in versions), tuple(texts))
-
-    def delete_all(self, key: str) -> int:
-        """Delete every page stored under `key` (after its header is gone; safe to repeat)."""
-        cls: Any = self.model
-        recs = list(cls.query(key))
-        with cls.batch_write() as batch:
-            for rec in recs:
-                batch.delete(rec)
-        return len(recs)
+        return {**header, self.field: entries}

@@ -282,6 +282,8 @@ TABLES = (
     # TMF687 stock per offering and location, and reservations holding it (stock/models.py).
     Table("stock", model="chalicelib.stock.models:StockRecord", ttl_attribute="expires"),
     Table("quote", model="chalicelib.quote.models:QuoteRecord", stream=True),
+    # The lines of a quote of more than 50 (and of its versions kept), in pages written with it.
+    Table("quote-page", model="chalicelib.quote.models:QuotePage"),
 
     # TMF646 installation appointments, slot booking counters, searches (appointment/models.py).
     Table("appointment", model="chalicelib.appointment.models:AppointmentRecord", ttl_attribute="expires"),

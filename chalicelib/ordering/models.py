@@ -10,7 +10,7 @@ cancelProductOrder), its document in `body`, versioned.
   first: the 360 view reads a few of them whatever the customer's history.
 A top-level order of more than 100 items keeps them in pages of the `order-page` table
 (chalicelib/pages.py): its record's body is the order without `productOrderItem`, and `pages`
-names the version of each page. Child orders are split to hold at most 100 items, so they are
+says how many pages it has. Child orders are split to hold at most 100 items, so they are
 always whole.
 `token` holds the Step Functions task token a child order's workflow step waits on (callback
 pattern); `dispatched` says its message went to the stack's queue. The stream
@@ -18,9 +18,10 @@ pattern); `dispatched` says its message went to the stack's queue. The stream
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.models import Model
 
+from chalicelib.pages import PageRecord
 from chalicelib.db import ByKind, ByOwner, JsonBody, OpenByOwner, meta
 
 
@@ -37,7 +38,7 @@ class OrderRecord(Model):
     body = JsonBody(null=True)
     token = UnicodeAttribute(null=True)
     dispatched = BooleanAttribute(null=True)
-    pages = ListAttribute(of=NumberAttribute, null=True)   # its items' pages' versions (chalicelib/pages.py)
+    pages = NumberAttribute(null=True)   # its items' pages, when it has more than one page of them (chalicelib/pages.py)
     version = VersionAttribute(null=True)
 
     by_kind = ByKind()
@@ -45,11 +46,6 @@ class OrderRecord(Model):
     open_by_owner = OpenByOwner()
 
 
-class OrderPage(Model):
+class OrderPage(PageRecord):
     """A page of a large order's items (chalicelib/pages.py): written only with its order."""
     Meta = meta("order-page")
-
-    pk = UnicodeAttribute(hash_key=True)
-    n = NumberAttribute(range_key=True)
-    items = JsonBody()
-    v = NumberAttribute()

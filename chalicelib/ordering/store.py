@@ -3,7 +3,7 @@ basket, decomposition with the children) and the Queries lists are made of. See 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
@@ -22,7 +22,6 @@ class Stored:
     version: int
     token: str | None = None
     dispatched: bool = False
-    kept: pages.Kept = pages.NONE   # how its item pages were read (a large order's)
 
 
 PAGES = pages.Pages(OrderPage, "productOrderItem")
@@ -44,12 +43,15 @@ def record(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE
 def _writes(doc: dict[str, Any], version: int | None, kind: str = domain.RESOURCE, *, was: Stored | None = None,
             token: str | None = None, dispatched: bool = False) -> tuple[OrderRecord, list[Write]]:
     """The order's record (its items split off when it has more than a page of them) and the
-    writes of its pages that changed since it was read as `was` (chalicelib/pages.py)."""
-    # a child order is always whole (domain.CHILD_MAX_ITEMS): its stream images carry its items
-    header, paged = PAGES.split(doc) if not domain.parent_of(doc) else (doc, None)
+    writes of its pages that changed since it was read as `was` (chalicelib/pages.py). A child
+    order is always whole (domain.CHILD_MAX_ITEMS): its stream images carry its items."""
+    header: dict[str, Any] = doc
+    count: int | None = None
+    page_writes: list[Write] = []
+    if not domain.parent_of(doc):
+        header, count, page_writes = PAGES.stored(doc["id"], doc, (version or 0) + 1, was.doc if was else None)
     rec = record(header, version, kind)
-    page_writes, cast(Any, rec).pages = PAGES.writes(doc["id"], paged, was.kept if was else pages.NONE,
-                                                     (version or 0) + 1)
+    rec.pages = count
     rec.token, rec.dispatched = (was.token, was.dispatched or None) if was else (token, dispatched or None)
     return rec, page_writes
 
@@ -69,11 +71,7 @@ def order_write(found: Stored, doc: dict[str, Any]) -> Callable[[Any], None]:
 
 def _stored(rec: OrderRecord) -> Stored:
     """The order a record holds, its pages read (pages.Moved when a writer moved meanwhile)."""
-    doc, kept = rec.body, pages.NONE
-    if rec.pages:
-        items, kept = PAGES.read(rec.pk, [int(v) for v in cast(Any, rec.pages)])
-        doc = {**doc, "productOrderItem": items}
-    return Stored(doc, rec.version, rec.token, bool(rec.dispatched), kept)
+    return Stored(PAGES.whole(rec.pk, rec.body, rec.pages, rec.version), rec.version, rec.token, bool(rec.dispatched))
 
 
 def load(order_id: str) -> Stored | None:

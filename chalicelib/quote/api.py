@@ -3,6 +3,7 @@
   GET    /quote[?fields=&offset=&limit=&<attribute>=]   list; a sales manager's ?state=pending is the worklist
   POST   /quote                                         from quoteItem or a shoppingCart (201, ETag)
   GET    /quote/{qid}[?version=n]                       the quote (a version sent before, as sent)
+  PATCH  /quote/{qid}                                   merge patch, or JSON Patch (application/json-patch+json)
   PATCH  /quote/{qid}                                   JSON merge patch: a change, or a state move
   GET    /quoteLink/{token}                             what the customer's emailed link offers (no login)
   POST   /quoteLink/{token}/accept                      she accepts the version the link names
@@ -47,7 +48,8 @@ def get_quote(call: AuthenticatedCall, qid: str) -> Reply:
 
 @endpoint(bp, "/quote/{qid}", ["PATCH"], name="patch_quote", body="QuotePatch")
 def patch_quote(call: AuthenticatedCall, qid: str) -> Reply:
-    doc, version = service.update(qid, call.json(), call.caller, call.header("if-match"))
+    ops = call.json_patch()   # RFC 6902: one line of a 1,000-line quote changed without sending all of them
+    doc, version = service.update(qid, call.json() if ops is None else ops, call.caller, call.header("if-match"))
     return with_etag(doc, version)
 
 

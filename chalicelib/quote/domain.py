@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from chalicelib.actor import Actor
 from chalicelib import deferred, tmf
+from chalicelib.errors import bad_request
 from chalicelib.view import Document
 
 if TYPE_CHECKING:
@@ -42,8 +43,9 @@ REJECTED, CANCELLED = "rejected", "cancelled"
 STATES = (IN_PROGRESS, PENDING, APPROVED, ACCEPTED, REJECTED, CANCELLED)
 OPEN = (IN_PROGRESS, PENDING, APPROVED)          # the expiry sweep ends these when validFor ends
 FINAL = (ACCEPTED, REJECTED, CANCELLED)
-MAX_ITEMS = 50        # one DynamoDB item per quote for now (docs/decisions.md): a documented line cap
-MAX_QUANTITY = 100
+MAX_ITEMS = 1000      # lines of a quote (issue 13 part 4: business quotes), kept in pages beyond one
+MAX_QUANTITY = 1000   # of one line (a business line of 1,000 subscriptions)
+LINES_PER_PAGE = 50   # a quote of more lines keeps them in pages of this many (chalicelib/pages.py)
 AGENT_DISCOUNT = "Agreed discount"
 LINK_ACCEPT = "quote.accept"
 SYSTEM = "omnishop"
@@ -316,3 +318,21 @@ def summary(doc: Mapping[str, Any]) -> str:
         per = f"/{p['recurringChargePeriod']}" if p.get("recurringChargePeriod") else ""
         lines.append(f"{p.get('name')}: {pricing.text(pricing.amount(money['value']))} {money['unit']}{per}")
     return "\n".join(lines)
+
+
+def from_json_patch(current: Mapping[str, Any], ops: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The merge patch (TMF630) that RFC 6902 `ops` make of the quote's `fields`: each field
+    they change with its new value (None: removed). 400 invalidJsonPatch for an operation that
+    does not apply, or one on a field a patch may not change (its id, prices, parties...)."""
+    import jsonpatch   # only a JSON Patch request loads it
+
+    for op in ops:
+        field = op["path"].split("/")[1] if op["path"].startswith("/") else ""
+        if field.replace("~1", "/").replace("~0", "~") not in fields:
+            raise bad_request(f"{op['path']}: a patch changes only {', '.join(fields)}", "invalidJsonPatch")
+    view = {k: current[k] for k in fields if k in current}
+    try:
+        new = jsonpatch.apply_patch(view, ops)   # on a copy: `current` is left as it was
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
+        raise bad_request(f"the JSON Patch does not apply: {str(exc)[:200]}", "invalidJsonPatch") from None
+    return {k: new.get(k) for k in sorted(set(view) | set(new)) if new.get(k) != view.get(k)}

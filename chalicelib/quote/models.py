@@ -1,5 +1,6 @@
-"""The quote table: one item per quote (its lines inside it, at most domain.MAX_ITEMS), the
-versions sent before, and the claims that make emails once-only.
+"""The quote table: one item per quote, the versions sent before, and the claims that make
+emails once-only. A quote of more than 50 lines keeps them in pages of the quote-page table
+(chalicelib/pages.py: `pages` says how many), a version kept as sent too.
 
     pk                     kind    sort               owner          waiting   due    until
     <quote id>             quote   <quoteDate>#<id>   CUSTOMER#<id>  pending   open   <validFor end>
@@ -12,10 +13,11 @@ versions sent before, and the claims that make emails once-only.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.pages import PageRecord
 from chalicelib.db import ByKind, ByOwner, JsonBody, meta
 
 
@@ -52,9 +54,15 @@ class QuoteRecord(Model):
     due = UnicodeAttribute(null=True)
     until = UnicodeAttribute(null=True)
     body = JsonBody(null=True)
+    pages = NumberAttribute(null=True)   # its lines' pages, when it has more than a page of them
     version = VersionAttribute(null=True)
 
     by_kind = ByKind()
     by_owner = ByOwner()
     by_waiting = ByWaiting()
     by_due = ByDue()
+
+
+class QuotePage(PageRecord):
+    """A page of a large quote's lines, or of a version of it kept as sent (chalicelib/pages.py)."""
+    Meta = meta("quote-page")

@@ -144,6 +144,12 @@ def _check_sites(items: list[dict[str, Any]], customer_id: str) -> None:
         customer_domain.check_sites(items, found[0] if found else None, "quoteItem")
 
 
+def _check_size(doc: dict[str, Any]) -> None:
+    """Each record the quote is stored as (its header, each page of its lines) within bounds."""
+    for part in store.parts(doc):
+        check_size("quote", part)
+
+
 def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> list[dict[str, Any]]:
     found = baskets.load(ref["id"])
     if found is None or not basket_domain.readable(found.doc, caller.role, caller.customer_id):
@@ -152,8 +158,8 @@ def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> l
     if owner not in (None, customer_id):
         raise unprocessable(f"shoppingCart {ref['id']} is another customer's basket", "basketOfAnotherCustomer")
     items = [{"id": i["id"], "action": "add", "quantity": i.get("quantity", 1), "productOffering": {"id": i["productOffering"]["id"]},
-              **({"product": {"productCharacteristic": i["product"]["productCharacteristic"]}}
-                 if (i.get("product") or {}).get("productCharacteristic") else {})}
+              **({"product": product} if (product := {k: v for k, v in (i.get("product") or {}).items()
+                                                     if k in ("productCharacteristic", "place")}) else {})}
              for i in found.doc.get("cartItem") or [] if i.get("status", "active") == "active"]
     if not items:
         raise unprocessable(f"shoppingCart {ref['id']} has no active items to quote", "emptyBasket")
@@ -192,7 +198,7 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
         doc["shoppingCart"] = {"id": cart["id"], "href": baskets.href(cart["id"]), "@referredType": basket_domain.TYPE}
     doc = _priced(doc, caller.channel)
     _check_grantable(doc)
-    check_size("quote", doc)
+    _check_size(doc)
     version = store.insert(doc)
     if version is None:
         raise conflict(f"quote {qid} exists already; send the request again")
@@ -230,11 +236,17 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
 
 
 # --- change -------------------------------------------------------------------------------------
-def update(quote_id: str, patch: Mapping[str, Any], caller: Caller,
+def update(quote_id: str, patch: Mapping[str, Any] | list[dict[str, Any]], caller: Caller,
            if_match: str | None = None) -> tuple[dict[str, Any], int]:
+    """A merge patch, or a JSON Patch (RFC 6902 operations on the fields a patch may change),
+    which is the merge patch of what its operations change."""
     access.check(caller, domain.RESOURCE, access.WRITE)
-    validate_payload("quote patch", schemas.QuotePatch, patch)
     current, version = read(quote_id, caller)
+    if isinstance(patch, list):
+        patch = domain.from_json_patch(current, patch, tuple(schemas.QuotePatch.model_fields))
+        if not patch:
+            return current, version
+    validate_payload("quote patch", schemas.QuotePatch, patch)
     expected = tmf.parse_if_match(if_match)
     if expected is not None and expected != version:
         raise precondition_failed(f"quote {quote_id} is at version {version}, not {expected}", current)
@@ -337,10 +349,10 @@ def _moved(current: dict[str, Any], patch: Mapping[str, Any], caller: Caller, ro
 def _write(doc: dict[str, Any], version: int, current: dict[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
     if doc is current:
         return current, version
-    check_size("quote", doc)
+    _check_size(doc)
     kept = current if doc.get("version") != current.get("version") else None
     try:
-        version = store.replace(doc, version, kept)
+        version = store.replace(doc, version, kept, before=current)
     except store.StaleVersion:
         raise conflict(f"quote {doc['id']} was changed meanwhile; read it again", "quoteChanged") from None
     logger.info("quote changed", extra={"quoteId": doc["id"], "by": caller.role, "state": doc["state"],
@@ -401,7 +413,7 @@ def sweep(at: str | None = None) -> int:
         if found is None or found[0]["state"] not in domain.OPEN or not domain.expired(found[0], tmf.parse_datetime(at, "at")):
             continue
         try:
-            store.replace(domain.moved(found[0], domain.CANCELLED, at, "expired"), found[1])
+            store.replace(domain.moved(found[0], domain.CANCELLED, at, "expired"), found[1], before=found[0])
             ended += 1
         except store.StaleVersion:   # changed meanwhile: the next sweep looks again
             continue
@@ -522,5 +534,5 @@ def order_checkout(body: Mapping[str, Any], caller: Caller, order_href: Any) -> 
         "productOrderItem": [{"id": i["id"], "action": "add", "quantity": i["quantity"],
                               "productOffering": {"id": i["productOffering"]["id"]},
                               **({"product": i["product"]} if i.get("product") else {})} for i in doc["quoteItem"]]})
-    return Quoted(oid, order_body, doc, store.ordered_write(marked, version) if "productOrder" not in doc else None)
+    return Quoted(oid, order_body, doc, store.ordered_write(marked, version, doc) if "productOrder" not in doc else None)
 

@@ -1,6 +1,7 @@
 """Quote persistence (PynamoDB): one item per quote, written on its version (optimistic
 concurrency); a new quote version keeps the one sent before as its own item, in the same
-transaction. See models.py for the key design."""
+transaction. A quote of more than a page of lines keeps them in pages (chalicelib/pages.py),
+written with it: a change writes only the pages whose lines changed. See models.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,8 +9,9 @@ from typing import Any
 from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion  # noqa: F401 (store.StaleVersion)
 from chalicelib.documents import Documents
+from chalicelib.pages import Pages
 from chalicelib.quote import domain
-from chalicelib.quote.models import QuoteRecord
+from chalicelib.quote.models import QuotePage, QuoteRecord
 
 OPEN = "open"
 
@@ -27,9 +29,17 @@ def _kept_id(quote_id: str, number: int) -> str:
     return f"{quote_id}#v{number}"
 
 
-_QUOTES = Documents(QuoteRecord, domain.RESOURCE, _attributes)
+PAGES = Pages(QuotePage, "quoteItem", domain.LINES_PER_PAGE)
+_QUOTES = Documents(QuoteRecord, domain.RESOURCE, _attributes, pages=PAGES)
 # a version sent before, kept as it was (no kind: in no index), never written over
-_KEPT = Documents(QuoteRecord, None, id_of=lambda kept: _kept_id(kept["id"], kept["version"]))
+_KEPT = Documents(QuoteRecord, None, id_of=lambda kept: _kept_id(kept["id"], kept["version"]), pages=PAGES)
+
+
+def parts(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the quote is stored as: its header and each page of its lines (each within what one
+    record may hold; service.check_size checks each)."""
+    header, pages = PAGES.split(doc)
+    return [header, *({"quoteItem": page} for page in pages or [])]
 
 
 def load(quote_id: str) -> tuple[dict[str, Any], int] | None:
@@ -38,24 +48,25 @@ def load(quote_id: str) -> tuple[dict[str, Any], int] | None:
 
 def load_version(quote_id: str, number: int) -> dict[str, Any] | None:
     """Version `number` as it was sent (the current one is `load`'s)."""
-    rec = _KEPT.get(_kept_id(quote_id, number))
-    return rec.body if rec is not None else None
+    found = _KEPT.load(_kept_id(quote_id, number))
+    return found[0] if found is not None else None
 
 
 def insert(doc: dict[str, Any]) -> int | None:
     return _QUOTES.insert(doc)
 
 
-def replace(doc: dict[str, Any], version: int, kept: dict[str, Any] | None = None) -> int:
-    """Store `doc` over the quote at `version` (StaleVersion otherwise); `kept`: the version sent
-    before, kept as its own item in the same write."""
-    return _QUOTES.replace(doc, version, also=[] if kept is None else [_KEPT.put(kept)])
+def replace(doc: dict[str, Any], version: int, kept: dict[str, Any] | None = None,
+            before: dict[str, Any] | None = None) -> int:
+    """Store `doc` over the quote at `version` (StaleVersion otherwise), read as `before`;
+    `kept`: the version sent before, kept as its own item in the same write."""
+    return _QUOTES.replace(doc, version, also=[] if kept is None else [_KEPT.put(kept)], before=before)
 
 
-def ordered_write(doc: dict[str, Any], version: int) -> QuoteRecord:
-    """For the order's own transaction: the quote, marked ordered, written only if it is still at
-    `version` (accepted and not ordered when it was read: PynamoDB adds the version condition)."""
-    return _QUOTES.record(doc, version)
+def ordered_write(doc: dict[str, Any], version: int, before: dict[str, Any]) -> Any:
+    """For the order's own transaction: the quote (read as `before`), marked ordered, written
+    only if it is still at `version` (accepted and not ordered when it was read)."""
+    return _QUOTES.put(doc, version, before=before)
 
 
 def quotes(customer_id: str | None = None) -> list[dict[str, Any]]:
@@ -65,7 +76,7 @@ def quotes(customer_id: str | None = None) -> list[dict[str, Any]]:
 
 def waiting() -> list[dict[str, Any]]:
     """Quotes pending approval, oldest first: the approvers' worklist (one Query)."""
-    return [r.body for r in QuoteRecord.by_waiting.query(domain.PENDING)]
+    return [_QUOTES.listed(r) for r in QuoteRecord.by_waiting.query(domain.PENDING)]
 
 
 def due_by(at: str, limit: int = 100) -> list[dict[str, Any]]:

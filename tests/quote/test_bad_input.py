@@ -27,9 +27,9 @@ def _sent(api, agent, customer=ANDREA, **extra):
 
 @pytest.mark.parametrize("body, code", [
     ({"relatedParty": [{"id": ANDREA, "role": "customer", "@referredType": "Customer"}]}, "invalidInput"),
-    (new_quote(("po-mobile-unlimited", 101)), "invalidInput"),
+    (new_quote(("po-mobile-unlimited", 1001)), "invalidInput"),
     (new_quote(("po-mobile-unlimited", 1), discount={"percentage": 150}), "invalidInput"),
-    (new_quote(*[("po-mobile-unlimited", 1)] * 51), "invalidInput"),
+    (new_quote(*[("po-mobile-unlimited", 1)] * 1001), "invalidInput"),
     (new_quote(("po-mobile-unlimited", 1), state="accepted"), "readOnlyField"),
     (new_quote(("po-no-such-offering", 1)), None),
     ({"quoteItem": [{"productOffering": {"id": "po-mobile-unlimited"}}]}, "identifyCustomer"),
