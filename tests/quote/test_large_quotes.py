@@ -147,3 +147,29 @@ def test_bad_json_patches_are_400_and_write_nothing(api, demo, agent):
         status, error = _json_patch(api, path, agent, ops, raw)
         assert status == 400 and (code is None or error["code"] == code), (ops, raw, error)
         assert (stored(), stored_items("quote-page")) == before, ops
+
+
+def test_twenty_json_patches_at_once_each_applied_or_refused_never_lost(api, demo, agent):
+    """Twenty agents each change another line of one quote at once: each answer is 200 (its line
+    is in the quote after) or 409 quoteChanged (it is not); nothing acknowledged is lost."""
+    from tests.support.concurrency import at_once
+
+    _, doc, _ = api.call("POST", QUOTES, agent, new_quote(*_lines(120, quantity=1)))
+    path = f"{QUOTES}/{doc['id']}"
+    answers = at_once(20, lambda n: _json_patch(api, path, agent, [
+        {"op": "replace", "path": f"/quoteItem/{n * 6}/quantity", "value": 2 + n}]))
+    assert all(status in (200, 409) for status, _ in answers), answers
+    assert any(status == 200 for status, _ in answers)
+    _, final, _ = api.call("GET", path, agent)
+    for n, (status, body) in enumerate(answers):
+        assert (final["quoteItem"][n * 6]["quantity"] == 2 + n) == (status == 200), (n, status, body)
+        assert status == 200 or body["code"] == "quoteChanged"
+
+
+def test_another_customers_quote_is_not_found_by_json_patch_either(api, demo, agent, headers):
+    _, doc, _ = api.call("POST", QUOTES, agent, new_quote(*_lines(60, quantity=1)))
+    other = headers("customer", channel="web", customerId="cust-andrea", sub="andrea")
+    before = stored(), stored_items("quote-page")
+    status, error = _json_patch(api, f"{QUOTES}/{doc['id']}", other,
+                                [{"op": "replace", "path": "/quoteItem/0/quantity", "value": 2}])
+    assert status == 404 and (stored(), stored_items("quote-page")) == before, error
