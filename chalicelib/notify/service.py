@@ -37,7 +37,7 @@ from chalicelib.errors import ApiError, conflict, forbidden, not_found, precondi
 from chalicelib.notify import domain, store, transport
 from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, MessageRequest, TemplateError
 from chalicelib.notify.store import Stored
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.notify.schemas")
@@ -316,6 +316,11 @@ def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | N
                                          "try again for its outcome") from None
     joined = finish_with is not None and n == 0
     logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
+    if channel == "sms":
+        # counted here, by the one write that moves the message to completed (its condition, the
+        # version the claim wrote, holds once): no stream record, no idempotency write. A retry
+        # finds it completed and counts nothing; a process dying before this line loses the count.
+        count("SmsSent")
     return _outcome(doc, "sent", claim.reason, channel, finished_with=joined, version=version)
 
 
