@@ -127,14 +127,14 @@ def _place_together(plans: Mapping[str, _Planned | None], now: dt.datetime) -> s
     (a replay, a full cap, a conflict) places none of its targets: each is placed on its own
     (_place), which tells why. Claims are durable before any message goes to the provider."""
     cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
-    ready = [p.target for p in plans.values() if p is not None and p.target.claim is not None]
+    ready = [(p.target, p.target.claim) for p in plans.values() if p is not None and p.target.claim is not None]
     placed: set[str] = set()
     for start in range(0, len(ready), store.PLACED_TOGETHER):
         chunk = ready[start:start + store.PLACED_TOGETHER]
         placements = [store.Placement(t.tag, t.customer_id, t.week, t.message_id,
-                                      functools.partial(notify.claim_in, claim=t.claim)) for t in chunk]
-        if len(chunk) > 1 and store.place_targets(chunk[0].campaign_id, placements, cap, expires):
-            placed.update(t.customer_id for t in chunk)
+                                      functools.partial(notify.claim_in, claim=claim)) for t, claim in chunk]
+        if len(chunk) > 1 and store.place_targets(chunk[0][0].campaign_id, placements, cap, expires):
+            placed.update(t.customer_id for t, _ in chunk)
     return placed
 
 
