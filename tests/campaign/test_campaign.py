@@ -546,3 +546,32 @@ def test_a_finish_refused_for_the_callers_write_still_completes_the_message_with
     assert (outcome.status, outcome.finished_with) == ("sent", False)
     assert notify_store.load("m-jo").doc["state"] == "completed" and [t for _, t in sms_sent()] == ["Hi"]
     assert [i["id"] for i in customer_store.interactions(customer_store.customer_pk(jo))] == ["message-m-jo"]
+
+
+def test_a_poison_message_in_a_campaign_send_batch_fails_alone_and_a_replay_sends_nothing_twice(
+        api, marketing, demo, pump):
+    """An SQS batch of campaign-send with a malformed message between two good ones: only the poison
+    is reported failed (partial batch failure); the good ones send once. The whole batch delivered
+    again (as SQS does for the failed one, and may for all) sends nobody a second SMS."""
+    from functions import campaign_send
+    from infra import resources
+    from infra.local import lambdas
+
+    ids = [make_customer(f"poi{n}", phone=f"+44770090074{n}") for n in range(4)]
+    doc = create(api, marketing, home_security())
+
+    def record(n, body):
+        return {"messageId": f"m-{n}", "receiptHandle": f"r-{n}", "body": body, "attributes": {},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-2:000000000000:campaign-send", "awsRegion": "eu-west-2"}
+
+    def batch(*customers):
+        return json.dumps({"type": "send", "campaignId": doc["id"], "runId": "r-poison", "customers": list(customers)})
+
+    event = {"Records": [record(1, batch(*ids[:2])), record(2, "{not json"), record(3, batch(*ids[2:]))]}
+    context = lambdas.context_for(resources.function("campaign-send"))
+    assert campaign_send.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert campaign_send.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert sorted(n for n, _ in sms_sent()) == sorted(f"+44770090074{n}" for n in range(4))
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (4, 4)
