@@ -8,7 +8,25 @@ retried task could publish twice: nothing else stops a second attempt); the prov
 and one transaction recording the message completed with its TMF683 interaction (without it a
 retry after the lease would send again, and the history would miss the touch). Claim and
 completion cannot be one write: the claim must be durable before the provider is called, and
-the completion can only be written after it answered."""
+the completion can only be written after it answered.
+
+Why a standalone SMS (the customer not read by the caller) stays at 4, not 3 (session 11):
+- The claim cannot carry the completion. SNS and SES take no idempotency key, so only a write
+  after the provider answered tells a retry "sent" from "died before sending": with the claim
+  alone, a retry after the lease either sends again (a double for every retried success) or
+  never (a crash before the provider is lost).
+- The customer read cannot become the claim. DynamoDB answers with an item only from a read or
+  from a write on that same item (UpdateItem ReturnValues); a transaction's ConditionCheck
+  returns nothing, and TransactGetItems cannot write. So one call that reads the customer and
+  claims the message must be a write on the customer's record: every SMS would then be a change
+  of the customer (a customer stream record, a TMF629 hub event to every subscriber, the
+  targeting and 360 readers woken), and the customer's versioned saves (a whole-item PutItem)
+  would drop a claim written beside them, so a retry could send twice.
+- A cached customer checked by version in the claim's transaction (a ConditionCheck) would make
+  it 3 only for a customer this container read before; a standalone SMS (a reminder, a TMF681
+  POST) goes to a customer not read before, so it is still 4.
+The campaign sends at 2 a message plus a shared batch transaction (bench `campaign`): its batch
+read gives the customer, and its targets' claims go together."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +34,13 @@ import json
 from typing import Any, Callable
 
 from bench.harness import aws, mean_ms, measure, table
+
+WHY_NOT_THREE = (
+    "Why a standalone SMS is 4, not 3: the completion cannot go (SNS/SES take no idempotency key: only "
+    "a write after the provider answered tells a retry 'sent' from 'died before sending'); the customer "
+    "read cannot be the claim (DynamoDB returns an item only from a write on that item, so it would be a "
+    "write on the customer's record per SMS: a customer stream record and TMF629 event each, and the "
+    "customer's whole-item saves would drop the claim). With the customer given by its caller: 3.")
 
 REMINDER = {"sms": "Hi {firstName}, need a hand with your basket? {link}",
             "email": "Dear {firstName},\nyour basket is waiting: {link}"}
@@ -85,3 +110,4 @@ def run() -> None:
         table("AWS calls per outreach (chalicelib.notify.service.send, moto in-process)",
               ("outreach", "outcome", "calls", "floor", "why: the floor's calls", "which"), rows)
         print(f"\nsend() of one SMS, mean of 30 (moto in-process): {ms_sms:.1f} ms")
+        print(WHY_NOT_THREE)

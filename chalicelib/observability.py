@@ -173,13 +173,15 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # The business view's counts (the dashboard's business row, infra/stack.py), each with the one
 # dimension it is broken down by besides service, if any. Emitted by the stream handlers once a
 # record's work is done (a record retried after a failure counted nothing before it), once per
-# record (`count_once`: a record delivered again counts nothing again).
+# record (`count_once`: a record delivered again counts nothing again); SmsSent by the one write
+# that completes a message (no stream record or idempotency mark is needed to count it once).
 BUSINESS_METRICS: dict[str, str | None] = {
     "BasketsCreated": None,         # basket stream: a new basket
     "BasketsRecovered": None,       # basket stream: ordered after the abandoned-basket process engaged
     "OrdersByState": "state",       # order stream: a customer's order entering a state
     "ChildOrders": "stack",         # order stream: a child order made for a fulfilment stack
-    "SmsSent": None,                # notify stream: an SMS message completed (handed to SNS)
+    "SmsSent": None,                # notify: an SMS message completed (handed to SNS), counted by
+                                    # the write that completes it (chalicelib/notify/service.py)
 }
 
 
@@ -195,19 +197,37 @@ def count(name: str, value: float = 1, dimension: str | None = None) -> None:
             metric.add_dimension(name=key, value=dimension)
 
 
-def count_once(record_id: str, counts: Sequence[tuple[str, str | None]]) -> None:
+COUNTED_SCOPE = "business-count"   # the idempotency table's key prefix of a counted record
+
+
+def count_once(record_id: str, counts: Sequence[tuple[str, str | None]]) -> bool:
     """The business counts of one delivered record, written once per `record_id` (a stream
     record's eventID): AWS delivers a record again after a later record of its batch failed, a
-    bisected batch or a timeout, and its work is idempotent, so its counts must be too. One
-    idempotency record per record that counts anything (chalicelib/idempotency.py)."""
-    if counts:
-        from chalicelib import idempotency
+    bisected batch or a timeout, and its work is idempotent, so its counts must be too.
 
-        def write() -> None:
-            for name, dimension in counts:
-                count(name, dimension=dimension)
+    One call per record that counts anything: a PutItem on the idempotency table keyed on the
+    record id, conditional on the key being new (expiring with the table's TTL). Refused, the
+    record was counted before: nothing is written again. The mark is written before the counts,
+    so a process dying between the two loses that record's counts (never counts it twice): a
+    metric may be one short, a customer is never billed or alarmed twice. True when it counted
+    now."""
+    if not counts:
+        return False
+    import time
 
-        idempotency.once("business-count", record_id, write)
+    from chalicelib import aws, settings
+
+    client = aws.client("dynamodb")
+    try:
+        client.put_item(TableName=settings.table_name("idempotency"),
+                        Item={"id": {"S": f"{COUNTED_SCOPE}#{record_id}"},
+                              "expiration": {"N": str(int(time.time()) + settings.idempotency_ttl_seconds())}},
+                        ConditionExpression="attribute_not_exists(id)")
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    for name, dimension in counts:
+        count(name, dimension=dimension)
+    return True
 
 
 def bind_request(correlation_id: str | None, journey_key: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """Notify table stream -> TMF681 hub events (CommunicationMessageCreateEvent, StateChangeEvent,
 AttributeValueChangeEvent, DeleteEvent). Event ids come from the stream record, so a record
-delivered twice produces the same deliveries, which hub delivery makes once."""
+delivered twice produces the same deliveries, which hub delivery makes once. The SmsSent business
+count is not made here: notify counts it with the write that completes the message, once."""
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -12,7 +13,7 @@ from chalicelib import streams
 from chalicelib.hub import domain as hub_domain
 from chalicelib.hub import service as hub
 from chalicelib.notify import domain
-from chalicelib.observability import count_once, logger, traced
+from chalicelib.observability import logger, traced
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -22,21 +23,12 @@ def _visible(image: dict | None) -> dict | None:
     return streams.body(image) if image and image.get("kind") else None
 
 
-def business_counts(old: dict | None, new: dict | None) -> list[str]:
-    """The business counts of one message change (chalicelib/observability.py BUSINESS_METRICS)."""
-    sms_done = bool(new) and (new or {}).get("messageType") == domain.MESSAGE_TYPES["sms"] \
-        and (new or {}).get("state") == domain.COMPLETED and (old or {}).get("state") != domain.COMPLETED
-    return ["SmsSent"] if sms_done else []
-
-
 def record_handler(record: DynamoDBRecord) -> None:
     old, new = _visible(streams.change(record).old_image), _visible(streams.change(record).new_image)
     events = hub_domain.events_for_change("communicationMessage", domain.MESSAGE_TYPE, old, new,
                                           streams.event_id(record), streams.event_time(record))
     sent = hub.publish(domain.API_NAME, events)
     logger.info("message change", extra={"messageId": streams.key(record, "pk"), "deliveries": sent})
-    # once the record's work is done, and once per record (a redelivered one counts nothing)
-    count_once(streams.event_id(record), [(name, None) for name in business_counts(old, new)])
 
 
 @traced

@@ -526,31 +526,37 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     """A customer lists their baskets; a channel the anonymous baskets of a visitor
     (relatedParty.id=) or, without one, those its channel started today and yesterday; an agent a
     customer's baskets (relatedParty.id=) or the worklists (withAgent, assistanceOffered).
-    Filters on the headers; the baskets of the page are read whole (a Query each), unless
-    `fields` shows no cartItem."""
+    Filters on the headers; the baskets of the page are read whole (a Query of its lines each: the
+    index items carry the header's facts and composition, so no GetItem), unless `fields` shows
+    no cartItem."""
     _check_caller(caller)
     q = tmf.list_query(params, tmf.attributes("shoppingCart", "TMF663", models=[schemas.ShoppingCart],
                                               extras=domain.EXTENSION_ATTRIBUTES))
     at = tmf.now()
     single, party = _single_id(params), params.get("relatedParty.id")
+    headers: list[store.Stored]
     if single:
         found = store.load_header(single)
-        docs = [found.doc] if found else []
+        headers = [found] if found else []
     elif caller.role == "customer":
-        docs = store.by_owner(f"CUSTOMER#{caller.customer_id}")
+        headers = store.headers_by_owner(f"CUSTOMER#{caller.customer_id}")
     elif party and "," not in party:
-        docs = store.by_owner(f"CUSTOMER#{party}") + store.by_owner(f"VISITOR#{party}")
+        headers = store.headers_by_owner(f"CUSTOMER#{party}") + store.headers_by_owner(f"VISITOR#{party}")
     elif caller.role == "channel":
-        docs = [d for day in (at, at - dt.timedelta(days=1))
-                for d in store.by_list(domain.anonymous_key(caller.channel, tmf.iso(day)))]
+        headers = [h for day in (at, at - dt.timedelta(days=1))
+                   for h in store.headers_by_list(domain.anonymous_key(caller.channel, tmf.iso(day)))]
     else:
         wanted = [s for s in (params.get("status") or "").split(",") if s] or [domain.WITH_AGENT, domain.OFFERED]
-        docs = [d for s in wanted if s in (domain.WITH_AGENT, domain.OFFERED) for d in store.by_list(f"WORKLIST#{s}")]
-    def whole(doc: dict[str, Any]) -> dict[str, Any]:   # a header as listed, read whole (one Query)
-        found = load(doc["id"])
-        return domain.present(found.doc if found else doc, at)
+        headers = [h for s in wanted if s in (domain.WITH_AGENT, domain.OFFERED) for h in store.headers_by_list(f"WORKLIST#{s}")]
+    listed = {h.doc["id"]: h for h in headers}
 
-    readable = [domain.present(d, at) for d in docs if domain.readable(d, caller.role, caller.customer_id)]
+    def whole(doc: dict[str, Any]) -> dict[str, Any]:
+        """A listed basket read whole: the header as the list read it (with its facts and
+        composition) and its lines (one Query; none for a basket stored whole before)."""
+        found = listed[doc["id"]]
+        return domain.present(_whole(found, store.lines(doc["id"]) if found.legacy is None else found.legacy), at)
+
+    readable = [domain.present(h.doc, at) for h in headers if domain.readable(h.doc, caller.role, caller.customer_id)]
     if q.filters and domain.shows_lines([f[0] for f in q.filters]):   # a filter on the lines: read them first
         readable = [whole(d) for d in readable]
     items, total = tmf.page([d for d in readable if tmf.matches(d, q.filters)], q.offset, q.limit)

@@ -134,6 +134,19 @@ def by_owner(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
     return [r.body for r in BasketRecord.by_owner.query(owner, scan_index_forward=False, limit=limit)]
 
 
+def headers_by_owner(owner: str) -> list[Stored]:
+    """by_owner's baskets as stored headers, with their facts and composition (the index projects
+    the whole item): what a list needs to show them whole with no GetItem each."""
+    return [stored(r.body, r.version, r.facts, r.composition)
+            for r in BasketRecord.by_owner.query(owner, scan_index_forward=False)]
+
+
+def headers_by_list(listed: str) -> list[Stored]:
+    """by_list's baskets as stored headers (see headers_by_owner)."""
+    return [stored(r.body, r.version, r.facts, r.composition)
+            for r in BasketRecord.by_list.query(listed, scan_index_forward=False)]
+
+
 def open_of(owner: str, limit: int | None = None) -> list[dict[str, Any]]:
     """A customer's (newest `limit`) open baskets (headers), from the sparse open-by-owner index:
     with a limit, one Query of at most `limit` items whatever the number of baskets closed before."""

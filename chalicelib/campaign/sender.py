@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+import time
 from typing import Any, Mapping, NamedTuple
 
 from chalicelib import aws, idempotency, notify, rules, settings, tmf
@@ -73,9 +75,23 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
     customers_by_id; None when it is not there): notTargeted | duplicate | sent | suppressedConsent |
     suppressedCap | deferred (notBefore: when quiet hours end) | failed. Raises
     notify.TransientSendError to be retried (the target stays pending; nothing is sent twice)."""
+    return _send_planned(campaign, _plan(campaign, offer, customer_id, now, found), now)
+
+
+class _Planned(NamedTuple):
+    customer: dict[str, Any]
+    contact: "_Contact"
+    target: "_Target"
+
+
+def _plan(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
+          found: tuple[dict[str, Any], dict[str, Any] | None] | None) -> _Planned | None:
+    """What to do for one customer, decided on what is read (no AWS call, but the projection of a
+    customer without facts yet): None when not targeted; else her contact decision and her target,
+    with the message's claim when it is to be sent now."""
     audience = _audience(campaign, offer, customer_id, now, found)
     if audience is None:
-        return "notTargeted", None
+        return None
     customer, channels = audience
     contact = _contact(customer, channels, now)
     cid = campaign["id"]
@@ -84,14 +100,42 @@ def send_one(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id:
     if contact.chosen in NOTIFY_CHANNELS and not contact.wait:
         # the message's claim goes in the transaction that places the target and reserves the cap
         target.claim = notify.prepare(target.message_id, _request(campaign, target, contact.chosen), customer)
-    ended = _place(target, contact.chosen, now)
-    if ended is not None:
-        return ended
+    return _Planned(customer, contact, target)
+
+
+def _send_planned(campaign: Mapping[str, Any], planned: _Planned | None, now: dt.datetime,
+                  placed: bool = False) -> tuple[str, str | None]:
+    """send_one's outcome for a planned customer (`placed`: her target, cap and claim were written
+    with others', _place_together)."""
+    if planned is None:
+        return "notTargeted", None
+    customer, contact, target = planned
+    if not placed:
+        ended = _place(target, contact.chosen, now)
+        if ended is not None:
+            return ended
     if contact.wait:
         return target.defer(contact.wait)
     if contact.chosen is None:
         return target.finish(domain.SUPPRESSED_CONSENT, detail={"reason": "; ".join(contact.reasons)})
     return _deliver(campaign, customer, contact.chosen, target)
+
+
+def _place_together(plans: Mapping[str, _Planned | None], now: dt.datetime) -> set[str]:
+    """The targets of a batch whose message is to be sent now, placed with their claims and caps
+    in shared transactions (store.place_targets): the customer ids placed. A transaction refused
+    (a replay, a full cap, a conflict) places none of its targets: each is placed on its own
+    (_place), which tells why. Claims are durable before any message goes to the provider."""
+    cap, expires = settings.campaign_frequency_cap(), int(now.timestamp()) + CAP_KEPT_SECONDS
+    ready = [(p.target, p.target.claim) for p in plans.values() if p is not None and p.target.claim is not None]
+    placed: set[str] = set()
+    for start in range(0, len(ready), store.PLACED_TOGETHER):
+        chunk = ready[start:start + store.PLACED_TOGETHER]
+        placements = [store.Placement(t.tag, t.customer_id, t.week, t.message_id,
+                                      functools.partial(notify.claim_in, claim=claim)) for t, claim in chunk]
+        if len(chunk) > 1 and store.place_targets(chunk[0][0].campaign_id, placements, cap, expires):
+            placed.update(t.customer_id for t, _ in chunk)
+    return placed
 
 
 def _audience(campaign: Mapping[str, Any], offer: Mapping[str, Any], customer_id: str, now: dt.datetime,
@@ -226,6 +270,22 @@ def _request(campaign: Mapping[str, Any], target: _Target, chosen: str) -> notif
         reason=f"campaign {campaign.get('name')}")
 
 
+LEASE_MARGIN_SECONDS = 10   # a claim placed with the batch is sent only while its lease has this left
+
+
+class _LeaseEnding(Exception):
+    """The batch's claims were placed long enough ago that the next one's lease is ending."""
+
+
+def _release(plans: Mapping[str, _Planned | None], placed: set[str], customer_ids: list[str]) -> None:
+    """Give back the claims placed with the batch for these customers and not sent (notify.release)."""
+    for customer_id in dict.fromkeys(customer_ids):
+        planned = plans.get(customer_id)
+        if customer_id in placed and planned is not None and planned.target.claim is not None:
+            notify.release(planned.target.claim)
+            placed.discard(customer_id)
+
+
 def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
     """One campaign-send message: a run to carry on, or a batch of customers to send to. Customers
     in quiet hours go back on the queue, delayed (at most 15 minutes a hop) until they end."""
@@ -246,14 +306,24 @@ def send_batch(message: Mapping[str, Any]) -> dict[str, int]:
     waiting: dict[str, list[str]] = {}
     customer_ids = list(message.get("customers") or [])
     known = customers_by_id(customer_ids)
+    plans = {cid: _plan(campaign, offer, cid, now, known.get(cid)) for cid in dict.fromkeys(customer_ids)}
+    placed = _place_together(plans, now)   # the batch's claims, durable before any provider call
     for n, customer_id in enumerate(customer_ids):
         try:
-            outcome, not_before = send_one(campaign, offer, customer_id, now, known.get(customer_id))
-        except (notify.TransientSendError, Unavailable, Conflict):
+            planned = plans[customer_id]
+            if customer_id in placed and planned is not None and planned.target.claim is not None \
+                    and planned.target.claim.lease < time.time() + LEASE_MARGIN_SECONDS:
+                raise _LeaseEnding()   # placed too long ago (a slow provider): the rest in a new message
+            outcome, not_before = _send_planned(campaign, planned, now, placed=customer_id in placed)
+            placed.discard(customer_id)   # a customer named twice is placed once
+        except (notify.TransientSendError, Unavailable, Conflict, _LeaseEnding) as exc:
             # the provider, or the database, refuses for now (throttling, a transaction conflict): the rest of the batch comes back as a new,
             # delayed message, so the customers sent already are not read again and the message
-            # is not received again and again into the DLQ; after MAX_HOPS the error stands
+            # is not received again and again into the DLQ; after MAX_HOPS the error stands.
+            # The claims placed for the rest and never sent are given back, so that message sends
+            # them at once rather than waiting for their leases.
             hops = int(message.get("hops") or 0)
+            _release(plans, placed, customer_ids[n if isinstance(exc, _LeaseEnding) else n + 1:])
             if hops >= MAX_HOPS:
                 raise
             runner.enqueue([{**message, "customers": customer_ids[n:], "hops": hops + 1}], THROTTLE_DELAY_SECONDS)

@@ -4,7 +4,7 @@ See models.py for the key design."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import size
@@ -237,6 +237,43 @@ def place_target(campaign_id: str, tag: str, customer_id: str, week: str, messag
         with versioned():   # a conflict or throttling: the one mapping of every write's errors
             raise
     return "placed"
+
+
+# targets per shared transaction: a target, a claim and a cap each, and the stats once, inside
+# DynamoDB's 100 actions a transaction
+PLACED_TOGETHER = 30
+
+
+class Placement(NamedTuple):
+    """One target to place with others (place_targets)."""
+    tag: str
+    customer_id: str
+    week: str
+    message_id: str
+    also: Callable[[Any], None]   # its message's claim, added to the transaction
+
+
+def place_targets(campaign_id: str, placements: list[Placement], cap: int, expires: int) -> bool:
+    """New pending targets, each with its message's claim and its place in the customer's weekly
+    cap, and the stats counted once, in ONE transaction (at most PLACED_TOGETHER): a batch's
+    claims are durable before any of its messages goes to the provider, as place_target's. True
+    when all were written; False, nothing written, when any item refused it (a target or claim
+    there already: a replay; a full cap; a conflict or throttling): place them one by one, which
+    tells why."""
+    if len(placements) > PLACED_TOGETHER:
+        raise ValueError(f"at most {PLACED_TOGETHER} targets a transaction")
+    try:
+        with transaction() as tx:
+            for one in placements:
+                tx.save(CampaignItem(pk(campaign_id), target_sk(one.tag), state="pending", customer=one.customer_id),
+                        condition=CampaignItem.sk.does_not_exist())
+                one.also(tx)
+                tx.update(_cap(one.customer_id, one.week), actions=_cap_actions(one.message_id, expires),
+                          condition=_cap_condition(one.message_id, cap))
+            tx.update(_stats(campaign_id), actions=_adds({"targeted": len(placements)}))
+    except TransactWriteError:
+        return False
+    return True
 
 
 def release_cap(customer_id: str, week: str, message_id: str) -> None:

@@ -37,7 +37,7 @@ from chalicelib.errors import ApiError, conflict, forbidden, not_found, precondi
 from chalicelib.notify import domain, store, transport
 from chalicelib.notify.domain import CANCELLED, COMPLETED, FAILED, IN_PROGRESS, INITIAL, MessageRequest, TemplateError
 from chalicelib.notify.store import Stored
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger
 
 # imported on first use: importing this module does not load them (chalicelib/deferred.py)
 schemas = deferred.module("chalicelib.notify.schemas")
@@ -46,7 +46,7 @@ SENDERS = rights.roles("communicationMessage", "send")
 READERS = rights.roles("communicationMessage", rights.READ)
 MANAGERS = rights.roles("communicationMessage", rights.WRITE)
 
-__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "Claim", "Outcome",
+__all__ = ["send", "deliver", "cancel", "sweep", "prepare", "claim_in", "dispatch", "release", "Claim", "Outcome",
            "MessageRequest", "SendError", "TransientSendError", "SendRefused", "TemplateError"]
 
 
@@ -316,6 +316,11 @@ def _dispatch(claim: Claim, version: int, finish_with: Callable[[Any], None] | N
                                          "try again for its outcome") from None
     joined = finish_with is not None and n == 0
     logger.info("message sent", extra={**claim.log, "channel": channel, "attempt": attempt})
+    if channel == "sms":
+        # counted here, by the one write that moves the message to completed (its condition, the
+        # version the claim wrote, holds once): no stream record, no idempotency write. A retry
+        # finds it completed and counts nothing; a process dying before this line loses the count.
+        count("SmsSent")
     return _outcome(doc, "sent", claim.reason, channel, finished_with=joined, version=version)
 
 
@@ -348,6 +353,18 @@ def dispatch(claim: Claim, finish_with: Callable[[Any], None] | None = None) -> 
     SendRefused. `outcome.finished_with` is False when the caller's writes were refused (the
     message was recorded, with its interaction, without them: the caller writes them itself)."""
     return _dispatch(claim, store.FIRST_VERSION, finish_with)
+
+
+def release(claim: Claim) -> bool:
+    """Give back a claim the caller's transaction wrote and never dispatched (the provider was
+    not called): its lease ends now, so the next attempt sends it at once instead of waiting for
+    the lease (one write, conditional on the message being as the claim wrote it). False when
+    another attempt has moved it since (that attempt decides)."""
+    try:
+        store.write(claim.doc, claim.request, store.FIRST_VERSION, attempts=claim.attempt, lease=0)
+    except store.StaleVersion:
+        return False
+    return True
 
 
 def _interaction(doc: Mapping[str, Any], req: MessageRequest) -> dict[str, Any]:

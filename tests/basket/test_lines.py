@@ -255,6 +255,31 @@ def test_a_list_filtered_on_items_reads_the_lines_and_shows_only_hers(api, andre
     assert with_items.tables[(settings.table_name("basket-line"), "Query")] == 2
 
 
+def test_a_list_shows_each_basket_whole_from_the_index_without_reading_it_again(api, andrea, headers, demo):
+    """Listing baskets whole: the index Query carries each header with its facts and composition,
+    so a listed basket costs one Query of its lines and no GetItem; it shows as a GET shows it,
+    fits TMF663, and only hers are listed (a basket stored whole before shows its items unread)."""
+    from tests.support import tmf_spec
+
+    stacy = headers("customer", channel="web", customerId="cust-stacy", sub="cust-stacy")
+    _, tv, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-tv-max"), item("po-phone-x")]})
+    _, phone, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-phone-x")]})
+    _, old, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-fast-charger")]})
+    _as_stored_whole(old["id"])
+    api.call("POST", CARTS, stacy, {"cartItem": [item("po-tv-max")]})
+    calls, (status, listed, _) = _calls(lambda: api.call("GET", CARTS, andrea))
+    assert status == 200 and {b["id"] for b in listed} == {tv["id"], phone["id"], old["id"]}
+    assert (settings.table_name("basket"), "GetItem") not in calls.tables, calls.summary()
+    assert calls.tables[(settings.table_name("basket-line"), "Query")] == 2   # the basket stored whole: none
+    spec = tmf_spec.load("TMF663-ShoppingCart-v4.0.0")
+    assert spec.problems(listed, "GET", "/shoppingCart", 200) == []
+    for basket in listed:
+        _, got, _ = api.call("GET", f"{CARTS}/{basket['id']}", andrea)
+        assert basket == got
+    _, single, _ = api.call("GET", f"{CARTS}?id={tv['id']}", stacy)
+    assert single == []                                               # not hers: not listed
+
+
 def test_a_change_reads_the_customer_once_when_her_facts_are_old(api, andrea, demo):
     """Facts older than OMNISHOP_BASKET_CUSTOMER_FACTS_SECONDS are read again once per change,
     not once for the item limits, again for the status check and again for the prices."""

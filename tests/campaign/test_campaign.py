@@ -317,6 +317,9 @@ def test_a_throttled_database_sends_the_rest_of_the_batch_later_not_to_the_dlq(a
         return place(*args, **kwargs)
 
     monkeypatch.setattr(store, "place_target", throttled)
+    together = store.place_targets   # the batch's shared transaction, refused as a throttled one is
+    monkeypatch.setattr(store, "place_targets", lambda cid, placements, *args: (
+        False if "busy1" in str(placements) and not refused else together(cid, placements, *args)))
     enqueue, later_ = runner.enqueue, []
     monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: (
         later_.extend(b["customers"] for b in bodies if b.get("hops")), enqueue(bodies, delay)))
@@ -339,10 +342,10 @@ def _batch(cid, *customers):
     return sender.send_batch({"type": "send", "campaignId": cid, "runId": "r-16", "customers": list(customers)})
 
 
-def test_a_targeted_customer_costs_three_aws_calls_in_the_sender(api, marketing, demo, pump):
-    """Per SMS sent: the transaction placing target, cap and the message's claim, the provider's
-    Publish, the transaction finishing message, interaction and target (the batch's reads of its
-    campaign and customers are shared by the batch)."""
+def test_a_targeted_customer_costs_two_aws_calls_and_a_share_in_the_sender(api, marketing, demo, pump):
+    """Per SMS sent: the provider's Publish and the transaction finishing message, interaction and
+    target; the batch's targets, caps and message claims are placed in one transaction shared by
+    the batch (durable before any Publish), as are its reads of the campaign and its customers."""
     from bench.harness import measure
     from chalicelib.campaign import targeting
 
@@ -353,11 +356,95 @@ def test_a_targeted_customer_costs_three_aws_calls_in_the_sender(api, marketing,
     _batch(doc["id"], ids[0])   # the first batch also reads the offer (then cached)
     three = measure(lambda: _batch(doc["id"], *ids[1:]))
     assert len(sms_sent()) == 4
-    batch_reads = {"dynamodb:GetItem": 1, "dynamodb:BatchGetItem": 1}   # the campaign, the batch's customers
-    assert three.counts == {**batch_reads, "dynamodb:TransactWriteItems": 6, "sns:Publish": 3}, three.summary()
-    assert (three.total() - sum(batch_reads.values())) / 3 == 3
+    shared = {"dynamodb:GetItem": 1, "dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
+    assert three.counts == {**shared, "dynamodb:TransactWriteItems": 1 + 3, "sns:Publish": 3}, three.summary()
     got = report(api, marketing, doc["id"])
     assert (got["targeted"], got["sent"]) == (4, 4)
+
+
+def test_a_batch_replayed_or_delivered_twenty_times_at_once_sends_each_customer_once(api, marketing, demo, pump):
+    """The same batch again (SQS redelivery), and twenty deliveries of another at the same moment:
+    the shared placement is refused for all but one, the others fall back one by one and find
+    every customer handled; one SMS each, counted once."""
+    from tests.support.concurrency import at_once
+
+    ids = [make_customer(f"rep{n}", phone=f"+44770090070{n}") for n in range(6)]
+    doc = create(api, marketing, home_security())
+    assert _batch(doc["id"], *ids[:3]) == {"sent": 3}
+    assert _batch(doc["id"], *ids[:3]) == {"duplicate": 3}
+    answers = at_once(20, lambda _: _batch(doc["id"], *ids[3:]))
+    assert all(isinstance(a, dict) for a in answers), answers
+    numbers = [n for n, _ in sms_sent()]
+    assert sorted(numbers) == sorted(f"+44770090070{n}" for n in range(6)), numbers
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (6, 6)
+
+
+def test_a_full_cap_in_a_batch_places_the_others_one_by_one(api, marketing, demo, pump):
+    """One customer's weekly cap is full: the shared transaction is refused whole (nothing of it
+    written), each is placed on its own, she is suppressed and the others are sent."""
+    from chalicelib.campaign import domain, store
+
+    ids = [make_customer(f"capb{n}", phone=f"+44770090071{n}") for n in range(3)]
+    for n in range(settings.campaign_frequency_cap()):
+        assert store.reserve_cap(ids[1], domain.week(tmf.now()), f"other-{n}", settings.campaign_frequency_cap())
+    doc = create(api, marketing, home_security())
+    assert _batch(doc["id"], *ids) == {"sent": 2, "suppressedCap": 1}
+    assert sorted(n for n, _ in sms_sent()) == ["+447700900710", "+447700900712"]
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (3, 2), got
+
+
+def test_a_throttled_provider_mid_batch_gives_the_rest_back_and_they_go_at_once(api, marketing, demo, pump,
+                                                                               monkeypatch):
+    """The provider throttles the second of four: the batch's claims for the third and fourth
+    (placed with the batch, never sent) are given back, so the next message sends them at once
+    instead of waiting out their leases; everyone gets one SMS."""
+    from chalicelib.campaign import runner
+    from chalicelib.notify import transport
+
+    ids = [make_customer(f"thr{n}", phone=f"+44770090072{n}") for n in range(4)]
+    doc = create(api, marketing, home_security())
+    real, refused = transport.send, []
+
+    def throttles_once(channel, address, *args, **kwargs):
+        if address == "+447700900721" and not refused:
+            refused.append(address)
+            raise transport.ProviderError("sns Publish failed: Throttling", True, "Throttling")
+        return real(channel, address, *args, **kwargs)
+
+    monkeypatch.setattr(transport, "send", throttles_once)
+    later_: list = []
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: later_.extend(bodies))
+    assert _batch(doc["id"], *ids) == {"sent": 1, "retryLater": 3}
+    assert [_message(doc["id"], c).lease for c in ids[2:]] == [0, 0]   # given back, not leased
+    (again,) = later_
+    assert again["customers"] == ids[1:]
+    assert _batch(doc["id"], *again["customers"]) == {"sent": 3}        # at once: no lease to wait out
+    assert sorted(n for n, _ in sms_sent()) == sorted(f"+44770090072{n}" for n in range(4))
+
+
+def test_a_batch_placed_too_long_ago_hands_the_rest_on(api, marketing, demo, pump, monkeypatch):
+    """A provider so slow that the batch's claims near the end of their lease: the rest go back on
+    the queue (their claims given back) rather than being sent under an ending lease."""
+    from chalicelib.campaign import runner, sender
+    from chalicelib.notify import transport
+
+    ids = [make_customer(f"slow{n}", phone=f"+44770090073{n}") for n in range(3)]
+    doc = create(api, marketing, home_security())
+    real = transport.send
+
+    def slow(*args, **kwargs):   # the provider takes so long that the next claims' leases are ending
+        monkeypatch.setattr(sender, "LEASE_MARGIN_SECONDS", settings.notify_lease_seconds() + 1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transport, "send", slow)
+    later_: list = []
+    monkeypatch.setattr(runner, "enqueue", lambda bodies, delay=0: later_.extend(bodies))
+    assert _batch(doc["id"], *ids) == {"sent": 1, "retryLater": 2}
+    assert later_[0]["customers"] == ids[1:]
+    assert [_message(doc["id"], c).lease for c in ids[1:]] == [0, 0]
+    assert len(sms_sent()) == 1
 
 
 def _message(cid, customer_id):
@@ -459,3 +546,32 @@ def test_a_finish_refused_for_the_callers_write_still_completes_the_message_with
     assert (outcome.status, outcome.finished_with) == ("sent", False)
     assert notify_store.load("m-jo").doc["state"] == "completed" and [t for _, t in sms_sent()] == ["Hi"]
     assert [i["id"] for i in customer_store.interactions(customer_store.customer_pk(jo))] == ["message-m-jo"]
+
+
+def test_a_poison_message_in_a_campaign_send_batch_fails_alone_and_a_replay_sends_nothing_twice(
+        api, marketing, demo, pump):
+    """An SQS batch of campaign-send with a malformed message between two good ones: only the poison
+    is reported failed (partial batch failure); the good ones send once. The whole batch delivered
+    again (as SQS does for the failed one, and may for all) sends nobody a second SMS."""
+    from functions import campaign_send
+    from infra import resources
+    from infra.local import lambdas
+
+    ids = [make_customer(f"poi{n}", phone=f"+44770090074{n}") for n in range(4)]
+    doc = create(api, marketing, home_security())
+
+    def record(n, body):
+        return {"messageId": f"m-{n}", "receiptHandle": f"r-{n}", "body": body, "attributes": {},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-2:000000000000:campaign-send", "awsRegion": "eu-west-2"}
+
+    def batch(*customers):
+        return json.dumps({"type": "send", "campaignId": doc["id"], "runId": "r-poison", "customers": list(customers)})
+
+    event = {"Records": [record(1, batch(*ids[:2])), record(2, "{not json"), record(3, batch(*ids[2:]))]}
+    context = lambdas.context_for(resources.function("campaign-send"))
+    assert campaign_send.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert campaign_send.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert sorted(n for n, _ in sms_sent()) == sorted(f"+44770090074{n}" for n in range(4))
+    got = report(api, marketing, doc["id"])
+    assert (got["targeted"], got["sent"]) == (4, 4)

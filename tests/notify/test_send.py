@@ -373,3 +373,36 @@ def test_a_well_formed_notify_send_input_sends(demo, clock):
 
     out = notify_send.handler({**TASK, "related": None, "subject": None, "extra": "ignored"}, None)
     assert (out["status"], out["channel"], out["state"]) == ("sent", "sms", "completed") and len(sms_sent()) == 1
+
+
+def _sms_counted(capsys) -> int:
+    """SmsSent business counts (EMF lines) written since the last call."""
+    return sum(1 for line in capsys.readouterr().out.splitlines()
+               if line.startswith("{") and "SmsSent" in json.loads(line))
+
+
+def test_an_sms_is_counted_once_by_the_write_that_completes_it(demo, clock, capsys, monkeypatch):
+    """SmsSent is counted with the transaction that moves the message to completed (which holds
+    once): a retry, twenty sends at once, an email count nothing more; a crash before the
+    completion counts nothing, and the retry that completes it counts it."""
+    capsys.readouterr()
+    assert remind("count-1").status == "sent" and _sms_counted(capsys) == 1
+    assert remind("count-1").duplicate and _sms_counted(capsys) == 0
+    at_once(20, lambda _: remind("count-race"))
+    assert len([n for n, _ in sms_sent() if n == ANDREA_MOBILE]) == 2 and _sms_counted(capsys) == 1
+    assert remind("count-email", channels=["email"]).channel == "email" and _sms_counted(capsys) == 0
+    real = store.write
+
+    def dies_on_finish(doc, *args, **kwargs):
+        if doc.get("state") == "completed":
+            raise Crash()
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write", dies_on_finish)
+    with pytest.raises(Crash):
+        remind("count-crash")
+    monkeypatch.setattr(store, "write", real)
+    assert _sms_counted(capsys) == 0
+    stored = store.load("count-crash")
+    store.write(stored.doc, stored.request, stored.version, attempts=stored.attempts, lease=int(time.time()) - 1)
+    assert remind("count-crash").status == "sent" and _sms_counted(capsys) == 1

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import observability
 from chalicelib.recovery import domain as recovery_domain
-from functions import basket_events, notify_events, order_events
+from functions import basket_events, order_events
 
 
 def test_count_writes_one_emf_line_with_its_dimension(capsys):
@@ -58,40 +58,80 @@ def test_order_counts():
     assert order_events.business_counts(None, {"id": "c-1", "@type": "CancelProductOrder", "state": "acknowledged"}) == []
 
 
-def test_sms_counts():
-    sms = {"id": "m-1", "messageType": "SMS", "state": "inProgress"}
-    assert notify_events.business_counts(sms, {**sms, "state": "completed"}) == ["SmsSent"]
-    assert notify_events.business_counts({**sms, "state": "completed"}, {**sms, "state": "completed"}) == []
-    assert notify_events.business_counts(sms, {**sms, "messageType": "Email", "state": "completed"}) == []
-    assert notify_events.business_counts(sms, None) == []
-
-
 def _emitted(capsys, name: str) -> int:
     return sum(1 for line in capsys.readouterr().out.splitlines()
                if line.startswith("{") and name in json.loads(line))
 
 
-def _sms_record(event_id: str) -> dict:
-    """A notify-table stream record: an SMS message completing."""
-    sms = {"id": "m-redelivered", "messageType": "SMS", "state": "inProgress"}
-    image = lambda doc: {"pk": {"S": doc["id"]}, "kind": {"S": "message"}, "body": {"S": json.dumps(doc)}}  # noqa: E731
+def _order_record(event_id: str) -> dict:
+    """An order-table stream record: an order entering inProgress."""
+    order = {"id": "o-redelivered", "@type": "ProductOrder", "state": "acknowledged"}
+    image = lambda doc: {"pk": {"S": doc["id"]}, "kind": {"S": "order"}, "body": {"S": json.dumps(doc)}}  # noqa: E731
     return {"eventID": event_id, "eventName": "MODIFY", "eventSource": "aws:dynamodb",
-            "dynamodb": {"Keys": {"pk": {"S": sms["id"]}}, "OldImage": image(sms),
-                         "NewImage": image({**sms, "state": "completed"})}}
+            "dynamodb": {"Keys": {"pk": {"S": order["id"]}}, "OldImage": image(order),
+                         "NewImage": image({**order, "state": "inProgress"})}}
 
 
 def test_a_redelivered_record_counts_once(aws, capsys):
     """AWS delivers a stream record again (a later record of its batch failed, a bisected batch,
     a timeout): its work is idempotent and so are its counts; another record counts again."""
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    capsys.readouterr()
+    assert observability.count_once("e-1", order_events.business_counts(None, {"id": "o", "state": "inProgress"}))
+    assert _emitted(capsys, "OrdersByState") == 1
+    assert not observability.count_once("e-1", [("OrdersByState", "inProgress")])   # the same record again
+    assert _emitted(capsys, "OrdersByState") == 0
+    assert observability.count_once("e-2", [("OrdersByState", "inProgress")])       # another change
+    assert _emitted(capsys, "OrdersByState") == 1
+
+
+def test_count_once_is_one_conditional_put(aws, capsys):
+    """A counted record costs one PutItem (conditional on its id being new); a repeat one refused
+    PutItem, no read and no second write."""
+    from bench.harness import Calls
+
+    calls = Calls()
+    with calls.counting():
+        observability.count_once("e-calls", [("OrdersByState", "completed")])
+    assert dict(calls.counts) == {"dynamodb:PutItem": 1}
+    calls = Calls()
+    with calls.counting():
+        observability.count_once("e-calls", [("OrdersByState", "completed")])
+    assert dict(calls.counts) == {"dynamodb:PutItem": 1}
+
+
+def test_twenty_repeats_at_once_count_once(aws, capsys):
+    """Twenty deliveries of one record at the same moment (concurrent retries): one counts."""
+    from tests.support.concurrency import at_once
 
     capsys.readouterr()
-    notify_events.record_handler(DynamoDBRecord(_sms_record("e-1")))
-    assert _emitted(capsys, "SmsSent") == 1
-    notify_events.record_handler(DynamoDBRecord(_sms_record("e-1")))   # the same record again
-    assert _emitted(capsys, "SmsSent") == 0
-    notify_events.record_handler(DynamoDBRecord(_sms_record("e-2")))   # another change
-    assert _emitted(capsys, "SmsSent") == 1
+    results = at_once(20, lambda n: observability.count_once("e-race", [("ChildOrders", "csp-stack-a")]))
+    assert results.count(True) == 1 and results.count(False) == 19, results
+    assert _emitted(capsys, "ChildOrders") == 1
+
+
+def test_a_poison_record_in_a_batch_counts_the_others_once(aws, capsys):
+    """A batch whose middle record fails: the records before it are counted; the whole batch is
+    delivered again (bisected or retried from the failure): nothing counted twice, the rest once
+    their work is done."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    failing = {"e-b2"}
+
+    def handler(record):
+        if record.event_id in failing:
+            raise ValueError("poison")
+        observability.count_once(record.event_id, [("OrdersByState", "inProgress")])
+
+    event = {"Records": [_order_record(f"e-b{n}") for n in range(1, 5)]}
+    capsys.readouterr()
+    answer = process_partial_response(event=event, record_handler=handler,
+                                      processor=BatchProcessor(event_type=EventType.DynamoDBStreams))
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "e-b2"}] or answer["batchItemFailures"]
+    assert _emitted(capsys, "OrdersByState") == 3
+    failing.clear()                  # the poison is mended; the batch comes again, whole
+    process_partial_response(event=event, record_handler=handler,
+                             processor=BatchProcessor(event_type=EventType.DynamoDBStreams))
+    assert _emitted(capsys, "OrdersByState") == 1
 
 
 def test_count_once_per_record_id(aws, capsys):
@@ -101,7 +141,7 @@ def test_count_once_per_record_id(aws, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [name for line in lines for name in ("OrdersByState", "ChildOrders") if name in line] == [
         "OrdersByState", "ChildOrders"]
-    observability.count_once("rec-2", [])   # nothing to count: nothing written, no idempotency record
+    assert not observability.count_once("rec-2", [])   # nothing to count: nothing written, no mark
     from chalicelib import aws as clients
     from chalicelib import settings
 
