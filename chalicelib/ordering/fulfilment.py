@@ -327,7 +327,7 @@ def restart_workflows() -> int:
     """Start the workflow of every top-level order not final again (the local runtime, after a
     restart: its executions did not survive). Each is named after its order and its tasks are
     safe to repeat, so an order whose workflow runs still is left alone. How many started."""
-    in_flight = [o for o in store.by_kind(domain.RESOURCE)
+    in_flight = [o for o in store.by_kind(domain.RESOURCE, whole=False)
                  if not domain.parent_of(o) and o.get("state") not in domain.FINAL]
     return sum(start_workflow(order) for order in in_flight)
 

@@ -111,14 +111,19 @@ def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURC
         found = store.load(wanted)
         docs = [found.doc] if found and found.doc.get("@type") in (domain.TYPE, domain.CANCEL_TYPE) else []
     elif caller.role == "customer":
-        docs = store.by_owner(caller.customer_id or "")
+        docs = store.by_owner(caller.customer_id or "", whole=False)
     else:
-        docs = store.by_kind(kind)
+        docs = store.by_kind(kind, whole=False)
     if caller.role == "customer":
         docs = [d for d in docs if domain.customer_of(d) == caller.customer_id]
+    # a large order's items are read only for the orders on the page, unless a filter looks at them
+    if any(path.split(".", 1)[0] == "productOrderItem" for path, _, _ in q.filters):
+        docs = store.filled(docs)
     wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
     items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, q.filters)],
                             q.offset, q.limit)
+    if q.fields is None or "productOrderItem" in {f.split(".", 1)[0] for f in q.fields}:
+        items = store.filled(items)
     return [tmf.select_fields(d, q.fields) for d in items], total
 
 

@@ -191,8 +191,11 @@ def mark_dispatched(order_id: str) -> None:
     _unread(order_id).update(actions=[OrderRecord.dispatched.set(True)], add_version_condition=False)
 
 
-def by_owner(customer_id: str) -> list[dict[str, Any]]:
-    return [_listed(r) for r in OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)]
+def by_owner(customer_id: str, whole: bool = True) -> list[dict[str, Any]]:
+    """A customer's orders, newest first (one Query); `whole=False`: a large order without its
+    items (`filled` reads them, for the orders a list shows)."""
+    recs = OrderRecord.by_owner.query(f"CUSTOMER#{customer_id}", scan_index_forward=False)
+    return [_listed(r) if whole else r.body for r in recs]
 
 
 def in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
@@ -202,5 +205,14 @@ def in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
                                                              limit=limit, page_size=limit)]
 
 
-def by_kind(kind: str) -> list[dict[str, Any]]:
-    return [_listed(r) for r in OrderRecord.by_kind.query(kind)]
+def by_kind(kind: str, whole: bool = True) -> list[dict[str, Any]]:
+    """Every order of a kind, oldest first (one Query); `whole=False` as for by_owner."""
+    return [_listed(r) if whole else r.body for r in OrderRecord.by_kind.query(kind)]
+
+
+def filled(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Listed orders with the items of the large ones read (only theirs: a ProductOrder always
+    has items, so one without is a header whose items are in pages)."""
+    missing = [d["id"] for d in docs if d.get("@type") == domain.TYPE and "productOrderItem" not in d]
+    found = load_many(missing) if missing else {}
+    return [found[d["id"]].doc if d["id"] in found else d for d in docs]

@@ -143,3 +143,27 @@ def test_more_than_a_document_holds_is_a_clear_422_and_writes_nothing(demo):
         store.insert(doc)
     assert refused.value.code == "tooManyItems"
     assert not [r for r in stored_items("order") if r["pk"]["S"] == "too-big"] and not stored_items("order-page")
+
+
+def test_a_list_reads_a_large_orders_items_only_for_what_it_shows(api, buyer, agent, demo):
+    from chalicelib import settings
+
+    basket = _fleet_basket(api, buyer, 150)
+    _, order, _ = api.call("POST", ORDERS, buyer, {"shoppingCart": {"id": basket}})
+    pages_table = settings.table_name("order-page")
+
+    def listed(path, who):
+        calls = Calls()
+        with calls.counting():
+            status, body, _ = api.call("GET", path, who)
+        assert status == 200, body
+        return body, calls.on_table(pages_table)
+
+    body, read = listed(f"{ORDERS}?fields=id,state", buyer)
+    assert [o["id"] for o in body] == [order["id"]] and read == {}
+    body, read = listed(f"{ORDERS}?fields=id,state", agent)
+    assert order["id"] in [o["id"] for o in body] and read == {}
+    body, read = listed(f"{ORDERS}?fields=id,productOrderItem", buyer)
+    assert len(body[0]["productOrderItem"]) == 150 and read == {"Query": 1}
+    body, read = listed(f"{ORDERS}?productOrderItem.state=acknowledged&fields=id", buyer)   # a filter on the items
+    assert [o["id"] for o in body] == [order["id"]] and read == {"Query": 1}
