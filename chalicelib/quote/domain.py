@@ -320,6 +320,33 @@ def summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _copied_for(current: Mapping[str, Any], ops: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a patch may change, copied as deep as `ops` may change them: when every op works
+    inside one entry of a list (`/quoteItem/7/quantity`), only those entries are copied (one line
+    of 1,000 changed copies one line); otherwise, as the entries' places may move, all of them."""
+    view = {k: current[k] for k in fields if k in current}
+    paths = [op["path"].split("/")[1:] for op in ops]
+    inside = all("from" not in op and len(parts) >= 3 and parts[1].isdigit() for op, parts in zip(ops, paths)
+                 if parts and isinstance(view.get(parts[0]), list))
+    if not inside:
+        return copy.deepcopy(view)
+    for parts in paths:
+        name = parts[0] if parts else ""
+        if name not in view or view[name] is not current[name]:
+            continue
+        if not isinstance(view[name], list):
+            view[name] = copy.deepcopy(current[name])
+    for parts in paths:
+        name = parts[0] if parts else ""
+        if name in view and isinstance(view[name], list):
+            if view[name] is current[name]:
+                view[name] = list(current[name])
+            n = int(parts[1])
+            if n < len(view[name]) and view[name][n] is current[name][n]:
+                view[name][n] = copy.deepcopy(current[name][n])
+    return view
+
+
 def from_json_patch(current: Mapping[str, Any], ops: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, Any]:
     """The merge patch (TMF630) that RFC 6902 `ops` make of the quote's `fields`: each field
     they change with its new value (None: removed). 400 invalidJsonPatch for an operation that
@@ -330,9 +357,10 @@ def from_json_patch(current: Mapping[str, Any], ops: list[dict[str, Any]], field
         field = op["path"].split("/")[1] if op["path"].startswith("/") else ""
         if field.replace("~1", "/").replace("~0", "~") not in fields:
             raise bad_request(f"{op['path']}: a patch changes only {', '.join(fields)}", "invalidJsonPatch")
-    view = {k: current[k] for k in fields if k in current}
+    view = _copied_for(current, ops, fields)
     try:
-        new = jsonpatch.apply_patch(view, ops)   # on a copy: `current` is left as it was
+        new = jsonpatch.apply_patch(view, ops, in_place=True)   # on copies: `current` is left as it was
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
         raise bad_request(f"the JSON Patch does not apply: {str(exc)[:200]}", "invalidJsonPatch") from None
-    return {k: new.get(k) for k in sorted(set(view) | set(new)) if new.get(k) != view.get(k)}
+    before = {k: current[k] for k in fields if k in current}
+    return {k: new.get(k) for k in sorted(set(before) | set(new)) if new.get(k) != before.get(k)}

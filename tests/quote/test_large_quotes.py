@@ -173,3 +173,27 @@ def test_another_customers_quote_is_not_found_by_json_patch_either(api, demo, ag
     status, error = _json_patch(api, f"{QUOTES}/{doc['id']}", other,
                                 [{"op": "replace", "path": "/quoteItem/0/quantity", "value": 2}])
     assert status == 404 and (stored(), stored_items("quote-page")) == before, error
+
+
+def test_a_json_patch_is_the_merge_patch_of_what_it_changes_and_leaves_the_quote_read_alone():
+    """Without AWS: ops inside one line copy that line only; ops that move lines copy them all;
+    either way the quote as read is never changed (a retry reads it again)."""
+    import copy
+
+    from chalicelib.quote import domain
+
+    current = {"id": "q", "description": "a",
+               "quoteItem": [{"id": str(i), "quantity": 1, "product": {"x": [1]}} for i in range(5)]}
+    read = copy.deepcopy(current)
+    fields = ("quoteItem", "description", "discount")
+    inside = domain.from_json_patch(current, [{"op": "replace", "path": "/quoteItem/2/quantity", "value": 9},
+                                              {"op": "add", "path": "/quoteItem/3/product/x/-", "value": 2}], fields)
+    assert [(i["quantity"], i["product"]["x"]) for i in inside["quoteItem"]] == \
+        [(1, [1]), (1, [1]), (9, [1]), (1, [1, 2]), (1, [1])] and set(inside) == {"quoteItem"}
+    moved = domain.from_json_patch(current, [{"op": "add", "path": "/quoteItem/0", "value": {"id": "n"}},
+                                             {"op": "replace", "path": "/quoteItem/1/quantity", "value": 7}], fields)
+    assert moved["quoteItem"][:2] == [{"id": "n"}, {"id": "0", "quantity": 7, "product": {"x": [1]}}]
+    assert domain.from_json_patch(current, [{"op": "add", "path": "/discount", "value": {"percentage": 5}}],
+                                  fields) == {"discount": {"percentage": 5}}
+    assert domain.from_json_patch(current, [{"op": "replace", "path": "/description", "value": "a"}], fields) == {}
+    assert current == read
