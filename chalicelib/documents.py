@@ -167,17 +167,18 @@ class Documents(Generic[M]):
         with db.versioned():
             rec.delete()
 
-    def every(self) -> list[dict[str, Any]]:
-        """Every document of this kind, in by-kind order (one Query, all pages)."""
-        return [self.listed(rec) for rec in self._index("by_kind").query(self.kind)]
+    def every(self, whole: bool = True) -> list[dict[str, Any]]:
+        """Every document of this kind, in by-kind order (one Query, all pages). `whole=False`:
+        a paged document without its long list (`filled` reads it, for those a list shows)."""
+        return [self.listed(rec) if whole else self.shown(rec) for rec in self._index("by_kind").query(self.kind)]
 
-    def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+    def of_customer(self, customer_id: str, whole: bool = True) -> list[dict[str, Any]]:
         """One customer's documents of this kind, in by-owner order (one Query, all pages; the
-        kind is its filter, so DynamoDB returns only those)."""
+        kind is its filter, so DynamoDB returns only those). `whole` as for `every`."""
         if len(customer_id) > MAX_ID:
             return []
-        return [self.listed(rec) for rec in self._index("by_owner").query(customer_pk(customer_id),
-                                                                          filter_condition=self._of_kind)]
+        return [self.listed(rec) if whole else self.shown(rec)
+                for rec in self._index("by_owner").query(customer_pk(customer_id), filter_condition=self._of_kind)]
 
     def listed(self, rec: Any) -> dict[str, Any]:
         """A listed document whole: a paged one is read again with its pages (the index's copy
@@ -186,6 +187,14 @@ class Documents(Generic[M]):
             return self.shown(rec)
         found = self.load(self.id_of(self.shown(rec)))
         return found[0] if found is not None else self.shown(rec)
+
+    def filled(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Listed documents (`whole=False`) with the long list of the paged ones read (a document
+        of this kind always has one: one without is a header whose list is in pages)."""
+        if self.pages is None:
+            return docs
+        field = self.pages.field
+        return [doc if field in doc else (self.load(self.id_of(doc)) or (doc, 0))[0] for doc in docs]
 
     @property
     def _of_kind(self) -> Condition:

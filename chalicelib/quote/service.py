@@ -43,10 +43,17 @@ def href(quote_id: str) -> str:
 
 
 def _listed(docs: list[dict[str, Any]], params: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+    """A page of quotes; a large quote's lines are read only for the quotes the page shows, unless
+    a filter looks at them."""
     offset, limit = tmf.paging(params)
     fields = tmf.field_selection(params)
-    chosen = [d for d in docs if tmf.matches(d, tmf.attribute_filters(params))]
+    filters = tmf.attribute_filters(params)
+    if any(path.split(".", 1)[0] == "quoteItem" for path, _, _ in filters):
+        docs = store.filled(docs)
+    chosen = [d for d in docs if tmf.matches(d, filters)]
     items, total = tmf.page(chosen, offset, limit)
+    if fields is None or "quoteItem" in {f.split(".", 1)[0] for f in fields}:
+        items = store.filled(items)
     return [tmf.select_fields(d, fields and fields + ["href"]) for d in items], total
 
 

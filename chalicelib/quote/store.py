@@ -70,13 +70,19 @@ def ordered_write(doc: dict[str, Any], version: int, before: dict[str, Any]) -> 
 
 
 def quotes(customer_id: str | None = None) -> list[dict[str, Any]]:
-    """Every quote, oldest first, or one customer's (one Query either way)."""
-    return _QUOTES.every() if customer_id is None else _QUOTES.of_customer(customer_id)
+    """Every quote, oldest first, or one customer's (one Query either way); a large quote
+    without its lines (`filled` reads them)."""
+    return _QUOTES.every(whole=False) if customer_id is None else _QUOTES.of_customer(customer_id, whole=False)
 
 
 def waiting() -> list[dict[str, Any]]:
-    """Quotes pending approval, oldest first: the approvers' worklist (one Query)."""
-    return [_QUOTES.listed(r) for r in QuoteRecord.by_waiting.query(domain.PENDING)]
+    """Quotes pending approval, oldest first: the approvers' worklist (one Query); as `quotes`."""
+    return [r.body for r in QuoteRecord.by_waiting.query(domain.PENDING)]
+
+
+def filled(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Listed quotes with the lines of the large ones read."""
+    return _QUOTES.filled(docs)
 
 
 def due_by(at: str, limit: int = 100) -> list[dict[str, Any]]:

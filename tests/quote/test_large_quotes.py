@@ -197,3 +197,27 @@ def test_a_json_patch_is_the_merge_patch_of_what_it_changes_and_leaves_the_quote
                                   fields) == {"discount": {"percentage": 5}}
     assert domain.from_json_patch(current, [{"op": "replace", "path": "/description", "value": "a"}], fields) == {}
     assert current == read
+
+
+def test_a_list_reads_a_large_quotes_lines_only_for_what_it_shows(api, demo, agent, manager):
+    from bench.harness import Calls
+    from chalicelib import settings
+
+    _, large, _ = api.call("POST", QUOTES, agent, new_quote(*_lines(120, quantity=1)))
+    api.call("POST", QUOTES, agent, new_quote(*_lines(3, quantity=1)))
+    pages_table = settings.table_name("quote-page")
+
+    def listed(path, who=agent):
+        calls = Calls()
+        with calls.counting():
+            status, body, _ = api.call("GET", path, who)
+        assert status == 200, body
+        return body, calls.on_table(pages_table)
+
+    body, read = listed(f"{QUOTES}?fields=id,state")
+    assert large["id"] in [q["id"] for q in body] and read == {}
+    body, read = listed(f"{QUOTES}?fields=id,quoteItem")
+    assert len(next(q for q in body if q["id"] == large["id"])["quoteItem"]) == 120 and read == {"Query": 1}
+    assert all(valid(q) for q in listed(QUOTES)[0])
+    body, read = listed(f"{QUOTES}?fields=id&limit=1&offset=0")
+    assert len(body) == 1 and read == {}
