@@ -44,7 +44,7 @@ PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")   # the wheels pip picks 
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")   # Lambda's x86_64 glibc accepts both
 PACKAGES = ("chalicelib", "functions")
 REQUIREMENTS = "requirements.txt"
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 # Lambda's build image for the runtime: its `python` is the runtime's version (what `cdk deploy`
 # pulls with Docker on the deploying machine when the synthesizing Python is another version).
 IMAGE = f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"
@@ -131,7 +131,7 @@ class LocalPythonBundling:
         subprocess.run(pip_command(output_dir), check=True)
         for package in PACKAGES:
             shutil.copytree(ROOT / package, pathlib.Path(output_dir) / package,
-                            ignore=_SKIP, dirs_exist_ok=True)
+                            ignore=SKIP, dirs_exist_ok=True)
         if self.compiled_by == "local":
             subprocess.run(compile_command(output_dir), check=True)
         else:
