@@ -20,15 +20,17 @@ from chalicelib import promotion as promotions
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
 from chalicelib.basket import domain, lines, pricing, store
-from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
 from chalicelib.observability import logger
-from chalicelib.rules import domain as rules_domain
-from chalicelib.rules import places
 
-# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py). The
+# callers' roles, the qualification rules and places are read by basket calls only: the order
+# workflow imports this module for the catalogue cache (`catalogue`) and needs none of them.
 schemas = deferred.module("chalicelib.basket.schemas")
+customer_access = deferred.module("chalicelib.customer.access")
+rules_domain = deferred.module("chalicelib.rules.domain")
+places = deferred.module("chalicelib.rules.places")
 
 USERS = ("customer", "channel", "agent")
 

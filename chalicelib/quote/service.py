@@ -14,22 +14,26 @@ import dataclasses
 from typing import Any, Mapping
 
 from chalicelib.actor import Actor
-from chalicelib import access, deferred, notify, rules, settings, tmf
-from chalicelib import basket as baskets
+from chalicelib import deferred, notify, settings, tmf
 from chalicelib.auth import Caller
-from chalicelib.basket import domain as basket_domain
-from chalicelib.basket import pricing
-from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import load_customer
-from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.quote import domain, store
-from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py). The
+# quote stream and the expiry sweep (functions/quote_*.py) price nothing and check no caller: the
+# pricing, catalogue, rules and access modules are loaded by the API's calls; the customer rules
+# by the first quote sent to a customer or validated.
 schemas = deferred.module("chalicelib.quote.schemas")
+access = deferred.module("chalicelib.access")
+baskets = deferred.module("chalicelib.basket")
+basket_domain = deferred.module("chalicelib.basket.domain")
+customer_domain = deferred.module("chalicelib.customer.domain")
+pricing = deferred.module("chalicelib.basket.pricing")
+rules = deferred.module("chalicelib.rules")
+rules_domain = deferred.module("chalicelib.rules.domain")
 
 READ_ONLY = ("id", "href", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "relatedParty",
              "effectiveQuoteCompletionDate", "shoppingCart", "channel", "lastUpdate", "@type")
@@ -165,7 +169,7 @@ def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> l
 
 def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.RESOURCE, access.WRITE)
-    validate_payload("quote", schemas.Quote, body)
+    customer_domain.validate_payload("quote", schemas.Quote, body)
     for name in ("id", "href", "state", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "version"):
         if name in body:
             raise bad_request(f"{name} is set by the server", "readOnlyField")
@@ -192,7 +196,7 @@ def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int
         doc["shoppingCart"] = {"id": cart["id"], "href": baskets.href(cart["id"]), "@referredType": basket_domain.TYPE}
     doc = _priced(doc, caller.channel)
     _check_grantable(doc)
-    check_size("quote", doc)
+    customer_domain.check_size("quote", doc)
     version = store.insert(doc)
     if version is None:
         raise conflict(f"quote {qid} exists already; send the request again")
@@ -233,7 +237,7 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
 def update(quote_id: str, patch: Mapping[str, Any], caller: Caller,
            if_match: str | None = None) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.RESOURCE, access.WRITE)
-    validate_payload("quote patch", schemas.QuotePatch, patch)
+    customer_domain.validate_payload("quote patch", schemas.QuotePatch, patch)
     current, version = read(quote_id, caller)
     expected = tmf.parse_if_match(if_match)
     if expected is not None and expected != version:
@@ -337,7 +341,7 @@ def _moved(current: dict[str, Any], patch: Mapping[str, Any], caller: Caller, ro
 def _write(doc: dict[str, Any], version: int, current: dict[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
     if doc is current:
         return current, version
-    check_size("quote", doc)
+    customer_domain.check_size("quote", doc)
     kept = current if doc.get("version") != current.get("version") else None
     try:
         version = store.replace(doc, version, kept)
