@@ -152,6 +152,21 @@ class _Collector(iam.PrincipalBase):
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._dependable)
 
 
+def _compiled_chalice(chalice: type) -> type:
+    """chalice.cdk's construct with the bytecode of its app and layer zips added (infra/bundling.py:
+    compiled by the runtime's Python, or not at all), between `chalice package` and their assets."""
+
+    class CompiledChalice(chalice):
+        def _package_app(self) -> None:
+            super()._package_app()
+            if Stack.of(self).bundling_required:
+                for name, runs_in in (("deployment.zip", bundling.TASK_DIR), ("layer-deployment.zip", bundling.LAYER_DIR)):
+                    if (zipped := pathlib.Path(self._sam_package_dir) / name).is_file():
+                        bundling.compile_zip(zipped, bundling.bytecode_by(), runs_in)
+
+    return CompiledChalice
+
+
 class _ChaliceStage(Construct):
     """chalice.cdk names the Chalice stage after its scope's `to_string()`: make that the stage,
     so `.chalice/config.json`'s "stages" apply."""
@@ -839,7 +854,7 @@ class OmnishopStack(Stack):
         stage_config = {"manage_iam_role": False, "iam_role_arn": role.role_arn,
                         "environment_variables": {**self.code_environment, **campaign_env}}
         with chalice_packaging():
-            self.api = Chalice(_ChaliceStage(self, "Api", self.stage), "Chalice",
+            self.api = _compiled_chalice(Chalice)(_ChaliceStage(self, "Api", self.stage), "Chalice",
                                source_dir=str(res.ROOT), stage_config=stage_config)
         self.api_role = role
         # Named per stage (otherwise the OpenAPI title, the same for every stage): the ApiName of

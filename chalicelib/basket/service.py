@@ -13,22 +13,32 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from chalicelib import catalog, db, deferred, rules, settings, streams, tmf
+from chalicelib import catalog, db, deferred, rules, settings, tmf
 from chalicelib import promotion as promotions
 from chalicelib.actor import Actor
 from chalicelib.auth import Caller
-from chalicelib.basket import domain, lines, pricing, store
-from chalicelib.customer import access as customer_access
+from chalicelib.basket import domain, pricing
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import Invalid, Unprocessable, forbidden, not_found
 from chalicelib.observability import logger
-from chalicelib.rules import domain as rules_domain
-from chalicelib.rules import places
 
-# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py). The
+# callers' roles, the qualification rules and places, the basket's store and lines and the stream
+# reader are used by basket calls only: the order workflow imports this module for the catalogue
+# cache (`catalogue`) and needs none of them.
 schemas = deferred.module("chalicelib.basket.schemas")
+if TYPE_CHECKING:
+    from chalicelib import streams
+    from chalicelib.basket import lines, store
+else:
+    lines = deferred.module("chalicelib.basket.lines")
+    store = deferred.module("chalicelib.basket.store")
+    streams = deferred.module("chalicelib.streams")
+customer_access = deferred.module("chalicelib.customer.access")
+rules_domain = deferred.module("chalicelib.rules.domain")
+places = deferred.module("chalicelib.rules.places")
 
 USERS = ("customer", "channel", "agent")
 

@@ -10,14 +10,18 @@ import pathlib
 from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib.view import ref_id
+from chalicelib import deferred
 from chalicelib.actor import Actor
-from chalicelib.appointment import domain as appointment_domain
-from chalicelib.basket import domain as basket_domain
-from chalicelib.basket import pricing
 from chalicelib.catalog import domain as catalog_domain
 from chalicelib.customer import domain as customer_domain
 from chalicelib.errors import ApiError, bad_request, unprocessable
 from chalicelib.view import Document
+
+# imported on first use (chalicelib/deferred.py): the stack adapter reads child orders and needs
+# none of them; capture and the workflow's pricing and visits do
+appointment_domain = deferred.module("chalicelib.appointment.domain")
+basket_domain = deferred.module("chalicelib.basket.domain")
+pricing = deferred.module("chalicelib.basket.pricing")
 
 # Why an order cannot be placed as its basket stands (capture's business refusals). An approved
 # basket refused for one of these goes back with the reason (recovery); any other error (a race,

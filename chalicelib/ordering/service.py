@@ -23,14 +23,15 @@ from typing import Any, Mapping
 from chalicelib import deferred, inventory, rules, tmf
 from chalicelib import basket as baskets
 from chalicelib.auth import Caller
-from chalicelib.customer import access as customer_access
 from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import load_customer
 from chalicelib.errors import not_found
 from chalicelib.ordering import domain, store
 
-# imported on first use: importing this module does not load them (chalicelib/deferred.py)
+# imported on first use: importing this module does not load them (chalicelib/deferred.py); the
+# callers' roles are checked by the API's reads, not by the order workflow
 schemas = deferred.module("chalicelib.ordering.schemas")
+customer_access = deferred.module("chalicelib.customer.access")
 
 USERS = ("customer", "agent")
 CAPTURERS = (*USERS, "channel")   # a channel is told to identify its visitor first (422)

@@ -14,22 +14,26 @@ import dataclasses
 from typing import Any, Mapping
 
 from chalicelib.actor import Actor
-from chalicelib import access, deferred, notify, rules, settings, tmf
-from chalicelib import basket as baskets
+from chalicelib import deferred, notify, settings, tmf
 from chalicelib.auth import Caller
-from chalicelib.basket import domain as basket_domain
-from chalicelib.basket import pricing
-from chalicelib.customer import domain as customer_domain
 from chalicelib.customer import load_customer
-from chalicelib.customer.domain import check_size, validate_payload
 from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
 from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.quote import domain, store
-from chalicelib.rules import domain as rules_domain
 
-# imported on first use: importing this module does not load it (chalicelib/deferred.py)
+# imported on first use: importing this module does not load it (chalicelib/deferred.py). The
+# quote stream and the expiry sweep (functions/quote_*.py) price nothing and check no caller: the
+# pricing, catalogue, rules and access modules are loaded by the API's calls; the customer rules
+# by the first quote sent to a customer or validated.
 schemas = deferred.module("chalicelib.quote.schemas")
+access = deferred.module("chalicelib.access")
+baskets = deferred.module("chalicelib.basket")
+basket_domain = deferred.module("chalicelib.basket.domain")
+customer_domain = deferred.module("chalicelib.customer.domain")
+pricing = deferred.module("chalicelib.basket.pricing")
+rules = deferred.module("chalicelib.rules")
+rules_domain = deferred.module("chalicelib.rules.domain")
 
 READ_ONLY = ("id", "href", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "relatedParty",
              "effectiveQuoteCompletionDate", "shoppingCart", "channel", "lastUpdate", "@type")
@@ -154,7 +158,7 @@ def _check_sites(items: list[dict[str, Any]], customer_id: str) -> None:
 def _check_size(doc: dict[str, Any]) -> None:
     """Each record the quote is stored as (its header, each page of its lines) within bounds."""
     for part in store.parts(doc):
-        check_size("quote", part)
+        customer_domain.check_size("quote", part)
 
 
 def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> list[dict[str, Any]]:
@@ -178,7 +182,7 @@ def _basket_items(ref: Mapping[str, Any], caller: Caller, customer_id: str) -> l
 
 def create(body: Mapping[str, Any], caller: Caller) -> tuple[dict[str, Any], int]:
     access.check(caller, domain.RESOURCE, access.WRITE)
-    validate_payload("quote", schemas.Quote, body)
+    customer_domain.validate_payload("quote", schemas.Quote, body)
     for name in ("id", "href", "state", "quoteDate", "quoteTotalPrice", "authorization", "productOrder", "version"):
         if name in body:
             raise bad_request(f"{name} is set by the server", "readOnlyField")
@@ -253,7 +257,7 @@ def update(quote_id: str, patch: Mapping[str, Any] | list[dict[str, Any]], calle
         patch = domain.from_json_patch(current, patch, tuple(schemas.QuotePatch.model_fields))
         if not patch:
             return current, version
-    validate_payload("quote patch", schemas.QuotePatch, patch)
+    customer_domain.validate_payload("quote patch", schemas.QuotePatch, patch)
     expected = tmf.parse_if_match(if_match)
     if expected is not None and expected != version:
         raise precondition_failed(f"quote {quote_id} is at version {version}, not {expected}", current)

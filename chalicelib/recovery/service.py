@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from chalicelib import settings, workflows
+from chalicelib import deferred, settings, workflows
 from chalicelib import basket as baskets
 from chalicelib.basket import domain as basket
 from chalicelib.errors import ApiError
-from chalicelib.notify import links
 from chalicelib.observability import logger
 from chalicelib.recovery import domain
+
+# imported on first use (chalicelib/deferred.py): a signed link is made for a basket not ordered,
+# not by the basket stream's usual records
+links = deferred.module("chalicelib.notify.links")
 
 MACHINE = "abandoned-basket"
 NOTIFY_MACHINE = "order-notify"   # one message through notify-send, waiting out quiet hours

@@ -1,5 +1,9 @@
 """The whole synthesis a deployment runs: chalice package for the API, and the functions' code
-bundled locally (pip for the Lambda runtime, no Docker). Takes a minute or so the first time."""
+bundled locally (pip for the Lambda runtime, no Docker). Takes a minute or so the first time.
+
+The bytecode each zip ships depends on who can compile it for the runtime (infra/bundling.py
+bytecode_by): here, with Python 3.11 and no Docker daemon, nobody, so none; on a machine with
+Docker or the runtime's Python, every module's, tagged for the runtime."""
 from __future__ import annotations
 
 import ast
@@ -8,6 +12,7 @@ import pathlib
 import zipfile
 
 from infra import resources as res
+from infra import bundling
 from infra.bundling import PACKAGES
 from infra.stack import logical_id
 from tests.infra.conftest import STAGE, synthesize
@@ -49,7 +54,12 @@ def test_full_synthesis_bundles_the_code(tmp_path):
     for module in ("pynamodb", "aws_lambda_powertools", "jwt", "pydantic", "cryptography"):
         assert (code / module).is_dir(), module
     assert list((code / "pydantic_core").glob(f"*{BINARY}")), "pydantic_core is not built for the runtime"
-    assert not list(code.rglob("__pycache__"))
+    if bundling.bytecode_by():
+        for module in code.glob("functions/*.py"):
+            assert (module.parent / "__pycache__" / f"{module.stem}.cpython-{PY}.pyc").is_file(), module
+        assert {p.name.split(".")[1] for p in code.rglob("*.pyc")} == {f"cpython-{PY}"}
+    else:
+        assert not list(code.rglob("__pycache__"))
     for function in res.FUNCTIONS:
         module, _, handler = function.handler.rpartition(".")
         source = (code / (module.replace(".", "/") + ".py")).read_text()
@@ -64,3 +74,6 @@ def test_full_synthesis_bundles_the_code(tmp_path):
     site = f"python/lib/{res.LAMBDA_RUNTIME}/site-packages/"
     assert any(m.startswith(site + "pydantic_core/") and m.endswith(BINARY) for m in layer.namelist())
     assert any(m.startswith(site + "pynamodb/") for m in layer.namelist())
+    tagged = f"__pycache__/app.cpython-{PY}.pyc" in app.namelist(), any(
+        m.startswith(site + "pydantic/__pycache__/") and m.endswith(f".cpython-{PY}.pyc") for m in layer.namelist())
+    assert tagged == ((True, True) if bundling.bytecode_by() else (False, False))

@@ -66,14 +66,12 @@ ALLOWED: dict[str, set[str]] = {
                               "chalicelib.basket.service", *_ORDER_RULES},
     "functions.payment_sweep": {"chalicelib.payment.service", "chalicelib.payment.provider"},
     "functions.promotion_events": {"chalicelib.hub.service"},
-    # quote.service prices quotes at import (chalicelib/quote is being rebuilt: left as it is)
-    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service", "chalicelib.basket.pricing",
-                               "chalicelib.promotion.evaluator"},
-    "functions.quote_sweep": {"chalicelib.quote.service", "chalicelib.basket.pricing",
-                              "chalicelib.promotion.evaluator"},
+    # the quote stream and sweep price nothing: quote.service loads pricing on the API's first call
+    "functions.quote_events": {"chalicelib.hub.service", "chalicelib.quote.service"},
+    "functions.quote_sweep": {"chalicelib.quote.service"},
     "functions.recovery_tasks": {"chalicelib.recovery.workflow", "chalicelib.recovery.service"},
-    # every message is an order for a stack, sent over HTTP
-    "functions.stack_adapter": {*_ORDER_RULES, "chalicelib.outbound"},
+    # every message is a child order for a stack, read and sent over HTTP (no pricing)
+    "functions.stack_adapter": {"chalicelib.ordering.domain", "chalicelib.outbound"},
     "functions.stock_sweep": {"chalicelib.stock.service"},
 }
 
@@ -139,6 +137,29 @@ def test_basket_events_loads_no_other_context_it_does_not_need(loaded):
                      "chalicelib.ordering.capture", "chalicelib.ordering.fulfilment", "chalicelib.ordering.domain",
                      "chalicelib.basket.pricing", "chalicelib.outbound", "chalicelib.customer.domain"):
         assert unwanted not in modules, unwanted
+
+
+# What the API's calls need and these entry points' events do not (issue 16, session 11): the
+# callers' roles (access), the qualification rules and places, the basket's store and lines (the
+# order workflow reads only basket.service's catalogue cache), pricing, the customer rules, the
+# signed links of notify.
+_NOT_LOADED = {
+    "functions.order_tasks": ("chalicelib.access", "chalicelib.customer.access", "chalicelib.rules.domain",
+                              "chalicelib.rules.places", "chalicelib.basket.store", "chalicelib.basket.lines",
+                              "chalicelib.streams"),
+    "functions.order_events": ("chalicelib.customer.access", "chalicelib.rules.domain", "chalicelib.rules.places"),
+    "functions.quote_sweep": ("chalicelib.access", "chalicelib.customer.domain", "chalicelib.rules.domain",
+                              "chalicelib.basket.domain", "chalicelib.basket.service"),
+    "functions.quote_events": ("chalicelib.customer.domain", "chalicelib.rules.domain", "chalicelib.basket.domain",
+                               "chalicelib.basket.service"),
+    "functions.basket_events": ("chalicelib.notify.links",),
+    "functions.stack_adapter": ("chalicelib.basket.domain", "chalicelib.appointment.domain"),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(_NOT_LOADED))
+def test_what_only_the_api_needs_is_not_loaded(loaded, entry):
+    assert set(_NOT_LOADED[entry]) & loaded[entry] == set()
 
 
 @pytest.mark.parametrize("entry", ["functions.catalog_events", "functions.inventory_events", "functions.notify_events",
