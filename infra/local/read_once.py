@@ -53,7 +53,7 @@ def _share_loader_caches() -> None:
         init(self, *args, **kwargs)
         self._cache = caches.setdefault(tuple(self.search_paths), {})
 
-    loaders.Loader.__init__ = shared_init   # type: ignore[method-assign]
+    loaders.Loader.__init__ = shared_init
 
 
 def _share_event_aliases() -> None:
@@ -68,7 +68,7 @@ def _share_event_aliases() -> None:
         if self._event_aliases is EVENT_ALIASES:
             self._alias_name_cache = shared
 
-    hooks.EventAliaser.__init__ = shared_init   # type: ignore[method-assign]
+    hooks.EventAliaser.__init__ = shared_init
 
 
 def _takes_kwargs(func: Any, general: Callable[[Any], bool]) -> bool:
@@ -88,7 +88,7 @@ def _cheap_accepts_kwargs() -> None:
     def accepts_kwargs(func: Any) -> bool:
         return _takes_kwargs(func, general)
 
-    hooks.accepts_kwargs = accepts_kwargs   # type: ignore[assignment]
+    hooks.accepts_kwargs = accepts_kwargs
 
 
 def _method_names_per_class() -> None:
@@ -103,7 +103,7 @@ def _method_names_per_class() -> None:
             names = known[clazz] = build(clazz)
         return names
 
-    responses.method_names_from_class = method_names_from_class   # type: ignore[assignment]
+    responses.method_names_from_class = method_names_from_class
 
 
 def _validate_definitions_once() -> None:
