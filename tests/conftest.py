@@ -30,41 +30,10 @@ os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE":
 
 import pytest  # noqa: E402
 
+from infra.local import read_once  # noqa: E402
+
 pytest_plugins = ["tests.support.fixtures"]   # the component tests' shared fixtures
-
-
-def _share_read_only_work() -> None:
-    """Work every test would redo on the same inputs, done once per test process:
-    - botocore's data files (service models, endpoint rules): each test starts from a fresh boto3
-      session (chalicelib.aws.reset) and PynamoDB connection, and each would parse the same JSON
-      again (about a fifth of a component test's CPU). Loaders with the same search paths share
-      one cache, as the clients of one session do.
-    - moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
-      test): a definition that passed once passes again; any other is still checked."""
-    from botocore import loaders
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    caches: dict[tuple, dict] = {}
-    init = loaders.Loader.__init__
-
-    def shared_init(self, *args, **kwargs) -> None:
-        init(self, *args, **kwargs)
-        self._cache = caches.setdefault(tuple(self.search_paths), {})
-
-    loaders.Loader.__init__ = shared_init
-
-    valid: set[str] = set()
-    validate = StepFunctionsParserBackend._validate_definition
-
-    def validate_once(definition: str) -> None:
-        if definition not in valid:
-            validate(definition=definition)
-            valid.add(definition)
-
-    StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)
-
-
-_share_read_only_work()
+read_once.install()   # botocore's and moto's read-only work, once per test process (infra/local/read_once.py)
 
 
 def _reset_clients() -> None:
@@ -161,6 +130,8 @@ def _end_workflows() -> list[str]:
 
     from chalicelib import aws as aws_clients
 
+    if not TMP_THREADS and not any(machine.executions for machine in _state_machines()):
+        return []   # nothing started: no execution to list, stop or wait for (the API calls would say so)
     sfn = aws_clients.client("stepfunctions")
     failed = []   # before the stops below: what had failed while the test ran
     for machine in sfn.list_state_machines()["stateMachines"]:
@@ -191,16 +162,21 @@ def _wake_task_token_waits() -> None:
     """Wake every task-token wait of every execution (AWS ends them when it stops the execution;
     moto 5.2.5 does not, so a stopped order workflow waiting for a stack's callback kept its
     thread until the state's timeout): each then ends as its execution is stopped."""
+    for machine in _state_machines():
+        for execution in list(machine.executions):
+            worker = getattr(execution, "exec_worker", None)
+            pool = getattr(getattr(worker, "env", None), "callback_pool_manager", None)
+            for endpoint in list(getattr(pool, "_pool", {}).values()):
+                endpoint.interrupt_all()
+
+
+def _state_machines() -> list:
+    """Every state machine of the in-process moto, in every account and region, read from its
+    backends (not through the API)."""
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    for account in list(stepfunctions_parser_backends.values()):
-        for backend in list(account.values()):
-            for machine in list(backend.state_machines):
-                for execution in list(machine.executions):
-                    worker = getattr(execution, "exec_worker", None)
-                    pool = getattr(getattr(worker, "env", None), "callback_pool_manager", None)
-                    for endpoint in list(getattr(pool, "_pool", {}).values()):
-                        endpoint.interrupt_all()
+    return [machine for account in list(stepfunctions_parser_backends.values())
+            for backend in list(account.values()) for machine in list(backend.state_machines)]
 
 
 @pytest.fixture
@@ -326,7 +302,8 @@ def pytest_configure(config) -> None:
 from tests.fuzz.report import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401
 
 
-def pytest_collection_modifyitems(items) -> None:
+@pytest.hookimpl(wrapper=True)   # around xdist's hook, which reads the marks set here into the node ids
+def pytest_collection_modifyitems(items):
     """Under `--dist loadgroup`, tests that share something costly or fixed run in one worker:
     - tests/infra: the session's CDK synthesis, and chalice's files in the project's .chalice/;
     - a module whose tests use runtimes started with their own env (local_runtime_factory, not the
@@ -349,6 +326,21 @@ def pytest_collection_modifyitems(items) -> None:
     # of both finishing everything else and one then running it alone (xdist hands out work units in
     # collection order). The order of the tests inside each module is kept.
     items.sort(key=lambda item: 0 if item.nodeid.startswith(LONGEST_FIRST) else 1)
+    yield
+    _group_ids(items)
+
+
+def _group_ids(items) -> None:
+    """Make xdist 3.8.0's group suffix ("...::test@group") the node id under pytest 9.2: xdist
+    writes it to `item._nodeid`, which pytest 9.2 no longer reads (its node ids are structured,
+    `item._id`), so --dist loadgroup silently grouped nothing (each worker synthesized the CDK app
+    and started the journeys' runtimes for itself). pytest-xdist issue 1386 (fix: PR 1388, open)."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        legacy = item.__dict__.get("_nodeid")
+        if legacy and legacy != item.nodeid:
+            item._id = NodeId.parse(legacy)
 
 
 # Minutes of one worker (the 200 concurrent writers: about 5 min; `make test` prints the slowest).

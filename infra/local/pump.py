@@ -36,7 +36,9 @@ appended to its table or IDLE_SECONDS pass, a queue's thread until a message is 
 QUEUE_IDLE_SECONDS pass (a message made visible again, or whose delay ends, queues nothing); a
 lane sleeps until its reader hands it records or its retry falls due. Against a moto elsewhere,
 a queue's thread long-polls (ReceiveMessage WaitTimeSeconds) and a shard reader polls every
-`poll_interval`, as before.
+`poll_interval`, as before. `drain()` (in-process moto) uses the same hooks: a shard reader whose
+last read found nothing reads again only once moto appended to its table or its refresh is due
+(a drain round otherwise asked every shard of every stream, each time, for nothing).
 """
 from __future__ import annotations
 
@@ -306,6 +308,7 @@ class _Shard(_Source):
         self.iterator: str | None = self._iterator("TRIM_HORIZON")
         self.last: tuple[str, str] | None = None  # (sequence number, eventID) of the last record read
         self.refresh_at = time.monotonic() + pump.refresh_interval
+        self.quiet: int | None = None   # the table's generation before a read that found nothing (drain())
 
     @property
     def name(self) -> str:
@@ -340,6 +343,10 @@ class _Shard(_Source):
             return False
         if sum(len(lane.records) for lane in self.lanes) >= 4 * self.batch_size * len(self.lanes):
             return False  # the lanes are behind: read on when they catch up
+        seen = self.generation()
+        if self.quiet == seen and _watching and not self.pump._running and time.monotonic() < self.refresh_at:
+            return False  # drain(): moto appended nothing to the table since a read found nothing
+        self.quiet = None
         try:
             page = aws.client("dynamodbstreams").get_records(ShardIterator=self.iterator,
                                                              Limit=self.batch_size * len(self.lanes))
@@ -352,6 +359,7 @@ class _Shard(_Source):
             self.iterator = page.get("NextShardIterator")  # None once a closed shard is read
             if time.monotonic() >= self.refresh_at:
                 return self.refresh()
+            self.quiet = seen
             return False
         self._take(page)
         return True
@@ -543,6 +551,8 @@ class Pump:
         however long that takes up to `timeout`; then say what was still busy."""
         deadline = time.monotonic() + timeout
         idle = 0
+        if settings.local_mode() and _moto_here():
+            watch_moto()   # a shard reader reads again only once moto appended to its table (or a refresh is due)
         while True:
             sources = self.sources
             worked = [source.poll() for source in sources]

@@ -87,9 +87,10 @@ class Runtime:
                  self.url, self.moto_url, self.url, self.url)
 
     def _environment(self) -> None:
-        from infra.local import state
+        from infra.local import read_once, state
 
         apply_local_env()
+        read_once.install()
         os.environ.update({"MOTO_PORT": str(self.moto_port), "OMNISHOP_PORT": str(self.port),
                            "AWS_ENDPOINT_URL": self.moto_url, "OMNISHOP_PUBLIC_BASE_URL": self.url})
         self.state_dir = state.state_dir()

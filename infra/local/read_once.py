@@ -1,0 +1,120 @@
+"""Work a local process (the test processes, the local runtime) would redo on the same inputs
+again and again, done once per process. Each patch below gives the same answer as the code it
+replaces, only from a cache or a cheaper reading of the same facts; none changes what AWS, moto
+or botocore do. `install()` is idempotent.
+
+- botocore's data files (service models, endpoint rules): each test starts from a fresh boto3
+  session (chalicelib.aws.reset) and PynamoDB connection, and each would parse the same JSON
+  again (about a fifth of a component test's CPU). Loaders with the same search paths share
+  one cache, as the clients of one session do.
+- botocore's event-name aliases: every emitted event's name is looked up in a per-session cache
+  that a fresh session starts empty (100,000 look-ups in 140 component tests). Sessions with
+  botocore's own alias table share one cache (the answer depends on the name and that table only).
+- botocore's check that an event handler takes **kwargs (`accepts_kwargs`, run for every handler
+  every client registers, 60 per client): `inspect.getfullargspec` builds a whole signature to
+  read one flag of the function's code object. For a plain function or method that flag is read
+  directly; anything else still goes through getfullargspec.
+- moto's list of a response class's method names, rebuilt with `inspect.getmembers` on every
+  request moto answers (a tenth of moto's time per request): kept per class.
+- moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
+  test): a definition that passed once passes again; any other is still checked.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+from typing import Any, Callable
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _share_loader_caches()
+        _share_event_aliases()
+        _cheap_accepts_kwargs()
+        _method_names_per_class()
+        _validate_definitions_once()
+        _installed = True
+
+
+def _share_loader_caches() -> None:
+    from botocore import loaders
+
+    caches: dict[tuple, dict] = {}
+    init = loaders.Loader.__init__
+
+    def shared_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._cache = caches.setdefault(tuple(self.search_paths), {})
+
+    loaders.Loader.__init__ = shared_init
+
+
+def _share_event_aliases() -> None:
+    from botocore import hooks
+    from botocore.utils import EVENT_ALIASES
+
+    shared: dict[str, str] = {}
+    init = hooks.EventAliaser.__init__
+
+    def shared_init(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        init(self, event_emitter, event_aliases)
+        if self._event_aliases is EVENT_ALIASES:
+            self._alias_name_cache = shared
+
+    hooks.EventAliaser.__init__ = shared_init
+
+
+def _takes_kwargs(func: Any, general: Callable[[Any], bool]) -> bool:
+    """botocore.compat.accepts_kwargs: bool(getfullargspec(func).varkw), which for a plain Python
+    function (or a method of one) is the CO_VARKEYWORDS flag of its code."""
+    target = func.__func__ if isinstance(func, types.MethodType) else func
+    if isinstance(target, types.FunctionType) and not hasattr(func, "__signature__"):
+        return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
+    return general(func)
+
+
+def _cheap_accepts_kwargs() -> None:
+    from botocore import compat, hooks
+
+    general = compat.accepts_kwargs
+
+    def accepts_kwargs(func: Any) -> bool:
+        return _takes_kwargs(func, general)
+
+    hooks.accepts_kwargs = accepts_kwargs
+
+
+def _method_names_per_class() -> None:
+    from moto.core import responses
+
+    build = responses.method_names_from_class
+    known: dict[Any, list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        names = known.get(clazz)
+        if names is None:
+            names = known[clazz] = build(clazz)
+        return names
+
+    responses.method_names_from_class = method_names_from_class
+
+
+def _validate_definitions_once() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    valid: set[str] = set()
+    validate = StepFunctionsParserBackend._validate_definition
+
+    def validate_once(definition: str) -> None:
+        if definition not in valid:
+            validate(definition=definition)
+            valid.add(definition)
+
+    StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)   # type: ignore[method-assign]
