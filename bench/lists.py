@@ -72,6 +72,21 @@ def _campaign(n: int, cid: str, odd: bool) -> dict[str, Any]:
             "lifecycleStatus": "retired" if odd else "active"}
 
 
+def _basket(n: int, cid: str, odd: bool, at: str | None = None) -> dict[str, Any]:
+    """A basket header (no lines): a customer's in the agents' worklist, or (cid "") an anonymous one."""
+    return {"id": f"cart-{cid or 'anon'}-{n:04d}", "@type": "ShoppingCart", "creationDate": at or _at(n),
+            "lastUpdate": at or _at(n), "status": ("assistanceOffered" if odd else "withAgent") if cid else "active",
+            "context": {"originatingChannel": "web", "currentChannel": "web"},
+            **({"relatedParty": [{k: v for k, v in _party(cid).items() if k != "href"}]} if cid else {})}
+
+
+def _put_basket(doc: dict[str, Any], cid: str) -> None:
+    import time
+
+    from chalicelib.basket import store
+    store.write(doc, None, {}, int(time.time()) + 86400, {})
+
+
 def _put_order(doc: dict[str, Any], cid: str) -> None:
     from chalicelib.ordering import store
     store.insert(doc)
@@ -127,6 +142,8 @@ class Listed:
     newest_first: bool = False         # the list of everything
     own_newest_first: bool = False     # a customer's own
     spec: tuple[str, str] | None = None
+    fields: str = ""                   # the cost pages' `fields=` (a basket's lines are priced: left out)
+    keys: int = 1                      # index keys the list of everything is made of (a COUNT each)
 
     def href(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {"href": f"http://localhost{self.path}/{doc['id']}", **doc}
@@ -154,16 +171,19 @@ LISTS = (
            spec=("TMF637-ProductInventory-v4.0.0", "/product")),
     Listed("promotion", "/tmf-api/promotionManagement/v4/promotion", "promotion", _promotion, _put_promotion,
            "lifecycleStatus=active", everyone=MARKETING, owned=False, spec=("TMF671-Promotion-v4.0.0", "/promotion")),
+    Listed("shoppingCart", "/tmf-api/shoppingCart/v4/shoppingCart", "basket", _basket, _put_basket, "status=withAgent",
+           newest_first=True, own_newest_first=True, spec=("TMF663-ShoppingCart-v4.0.0", "/shoppingCart"),
+           fields="fields=id,status,lastUpdate,relatedParty", keys=2),
     Listed("campaign", "/tmf-api/campaignManagement/v4/campaign", "campaign", _campaign, _put_campaign,
            "lifecycleStatus=active", everyone=MARKETING, owned=False),
 )
 
 
 def page(call: Callable[[str], Any], listed: Listed, query: str = "") -> Calls:
-    """The AWS calls of GET <list>?offset=3&limit=4 (and `query`) by `call`."""
+    """The AWS calls of GET <list>?offset=3&limit=4 (and `query`, and the list's `fields`) by `call`."""
     calls = Calls()
     with calls.counting():
-        call(f"{listed.path}?offset={OFFSET}&limit={LIMIT}{'&' + query if query else ''}")
+        call(f"{listed.path}?offset={OFFSET}&limit={LIMIT}" + "".join(f"&{q}" for q in (query, listed.fields) if q))
     return calls
 
 

@@ -57,13 +57,30 @@ def paged(source: Any, hash_key: str, offset: int, limit: int, *, condition: Con
     With `only` (a FilterExpression), Limit counts the items looked at, so the Query goes on
     until offset+limit matched: it also reads the ones the filter drops, and each further call asks
     for as many again (PynamoDB's page size), so a filter that drops few costs about one call more."""
-    total = source.count(hash_key, condition, only, consistent_read=consistent)
-    if offset >= total:
-        return [], total
-    wanted = offset + limit
-    recs = source.query(hash_key, condition, only, consistent_read=consistent, scan_index_forward=not newest_first,
-                        limit=wanted, page_size=min(wanted, PAGE_READ))
-    return list(recs)[offset:], total
+    return paged_keys(source, [hash_key], offset, limit, condition=condition, only=only, newest_first=newest_first,
+                      consistent=consistent)
+
+
+def paged_keys(source: Any, hash_keys: list[str], offset: int, limit: int, *, condition: Condition | None = None,
+               only: Condition | None = None, newest_first: bool = False,
+               consistent: bool = False) -> tuple[list[Any], int]:
+    """`paged` for a list made of several keys' items one after another (a worklist per status, a
+    channel's baskets per day): a COUNT per key; the page read from the key the offset falls in
+    (keys wholly before it are not read), then from the next ones while the page is not full."""
+    totals = [source.count(key, condition, only, consistent_read=consistent) for key in hash_keys]
+    out: list[Any] = []
+    for key, total in zip(hash_keys, totals):
+        if offset >= total:
+            offset -= total
+            continue
+        wanted = offset + limit - len(out)
+        recs = source.query(key, condition, only, consistent_read=consistent, scan_index_forward=not newest_first,
+                            limit=wanted, page_size=min(wanted, PAGE_READ))
+        out += list(recs)[offset:]
+        offset = 0
+        if len(out) >= limit:
+            break
+    return out, sum(totals)
 
 
 def _no_attributes(_doc: dict[str, Any]) -> dict[str, Any]:

@@ -26,8 +26,9 @@ def _order(listed: Listed, ns: range, newest_first: bool) -> range:
 
 @pytest.mark.parametrize("listed", LISTS, ids=lambda x: x.name)
 def test_a_page_of_everything_costs_the_same_at_10_and_200(api, as_, aws, listed):
-    costs = page_costs(api, listed.path, as_(listed.everyone), lambda a, b: listed.seed(CUSTOMER, a, b))
-    assert_same_cost(costs, listed.table)
+    costs = page_costs(api, listed.path, as_(listed.everyone), lambda a, b: listed.seed(CUSTOMER, a, b),
+                       query=listed.fields)
+    assert_same_cost(costs, listed.table, queries=1 + listed.keys)
     for (page, _, _), stored in zip(costs, (10, 200)):
         ns = _order(listed, range(stored), listed.newest_first)[OFFSET:OFFSET + LIMIT]
         assert [d["id"] for d in page] == listed.ids(CUSTOMER, ns)
@@ -38,7 +39,8 @@ def test_a_page_of_everything_costs_the_same_at_10_and_200(api, as_, aws, listed
 @pytest.mark.parametrize("listed", OWNED, ids=lambda x: x.name)
 def test_a_page_of_her_own_costs_the_same_and_shows_only_hers(api, as_, aws, listed):
     listed.seed(OTHER, 0, 30)
-    costs = page_costs(api, listed.path, as_(customer(CUSTOMER)), lambda a, b: listed.seed(CUSTOMER, a, b))
+    costs = page_costs(api, listed.path, as_(customer(CUSTOMER)), lambda a, b: listed.seed(CUSTOMER, a, b),
+                       query=listed.fields)
     assert_same_cost(costs, listed.table)
     ns = _order(listed, range(200), listed.own_newest_first)[OFFSET:OFFSET + LIMIT]
     assert [d["id"] for d in costs[1][0]] == listed.ids(CUSTOMER, ns)
@@ -119,3 +121,30 @@ def test_a_channel_still_sees_live_promotions_only(api, as_, web, aws):
     seen, totals = walk(api, promotions.path, web, 4)
     assert seen == promotions.ids(CUSTOMER, range(6)) and totals == {6}
     assert walk(api, promotions.path, as_(promotions.everyone), 4)[1] == {8}
+
+
+def _anonymous(day: int, first: int, last: int) -> list[str]:
+    """Anonymous web baskets n = first .. last-1 started `day` days ago (n seconds after midnight),
+    stored; their ids newest first."""
+    import datetime as dt
+
+    from bench.lists import _basket, _put_basket
+    from chalicelib import tmf
+
+    midnight = tmf.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=day)
+    docs = [_basket(n + 1000 * day, "", False, tmf.iso(midnight + dt.timedelta(seconds=n))) for n in range(first, last)]
+    for doc in docs:
+        _put_basket(_named("shoppingCart").href(doc), "")
+    return [d["id"] for d in reversed(docs)]
+
+
+def test_a_channel_pages_its_anonymous_baskets_of_today_then_yesterday(api, web, aws):
+    today, yesterday = _anonymous(0, 0, 6), _anonymous(1, 0, 5)
+    _anonymous(3, 0, 3)   # older: in no list
+    assert walk(api, _named("shoppingCart").path, web, 4) == (today + yesterday, {11})
+
+
+def test_a_channels_page_costs_the_same_at_10_and_200_baskets(api, web, aws):
+    carts = _named("shoppingCart")
+    costs = page_costs(api, carts.path, web, lambda a, b: _anonymous(0, a, b), query=carts.fields)
+    assert_same_cost(costs, carts.table, queries=3)   # a COUNT per day, then today's page

@@ -14,7 +14,7 @@ def _with(path: str, query: str) -> str:
 
 
 def page_costs(api: Any, path: str, who: dict[str, str], seed: Callable[[int, int], None],
-               sizes: tuple[int, int] = (10, 200)) -> list[tuple[list[dict[str, Any]], int, Calls]]:
+               sizes: tuple[int, int] = (10, 200), query: str = "") -> list[tuple[list[dict[str, Any]], int, Calls]]:
     """Store documents 0 .. each size (`seed(first, last)` adds first .. last-1), then GET the page
     offset=3&limit=4 of `path`: [(the page, its X-Total-Count, the AWS calls it made)] per size."""
     out, stored = [], 0
@@ -24,7 +24,8 @@ def page_costs(api: Any, path: str, who: dict[str, str], seed: Callable[[int, in
         stored = size
         calls = Calls()
         with calls.counting():
-            status, body, headers = api.call("GET", _with(path, f"offset={OFFSET}&limit={LIMIT}"), who)
+            status, body, headers = api.call("GET", _with(path, f"offset={OFFSET}&limit={LIMIT}{'&' + query if query else ''}"),
+                                             who)
         assert status == 200, body
         out.append((body, int(headers["X-Total-Count"]), calls))
     return out
