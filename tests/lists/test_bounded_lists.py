@@ -10,7 +10,7 @@ import pytest
 from bench.lists import AGENT as AGENT_CLAIMS
 from bench.lists import CUSTOMER, LIMIT, LISTS, OFFSET, OTHER, Listed, customer
 from tests.support import tmf_spec
-from tests.support.bounded import assert_bad_paging_refused, assert_same_cost, page_costs, walk
+from tests.lists.bounded import assert_bad_paging_refused, assert_same_cost, page_costs, walk
 
 OWNED = [x for x in LISTS if x.owned]
 
