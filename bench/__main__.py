@@ -8,6 +8,7 @@ from typing import Callable
 
 from bench import (basket, campaign, catalog, cost, customer, idle, imports, local_api, notify, ordering, quote, recovery,
                    search)
+from bench import lists
 
 SECTIONS: dict[str, tuple[Callable[[], None], str]] = {
     "imports": (imports.run, "import time of each Lambda entry point beside `import boto3` (+ a DynamoDB client)"),
@@ -24,6 +25,7 @@ SECTIONS: dict[str, tuple[Callable[[], None], str]] = {
     "campaign": (campaign.run, "AWS calls per targeted customer (10,000 paged, 2,000 sent); TMF680"),
     "campaign-sim": (campaign.simulate, "the sender against a rate limit, crashed and resumed"),
     "cost": (cost.run, "cost per month at idle and per 1,000 orders, at list prices"),
+    "lists": (lists.run, "one page of each TMF list at 200 documents: paged in DynamoDB vs read whole"),
     "search": (search.run, "keyword search and facets at 1,000 and 20,000 offerings, in process"),
 }
 # The headline figures: 86 s together on a loaded 2-core machine (each section's own time is

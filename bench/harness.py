@@ -48,6 +48,8 @@ class Calls:
         self.tables: collections.Counter[tuple[str, str]] = collections.Counter()
         # DynamoDB items read (Query/Scan: ScannedCount; GetItem: 0 or 1; BatchGetItem: returned)
         self.items_read = 0
+        # DynamoDB items sent back (a COUNT Query reads items but returns none)
+        self.items_returned = 0
 
     @contextlib.contextmanager
     def counting(self) -> Iterator["Calls"]:
@@ -63,6 +65,7 @@ class Calls:
             response = original(client, operation, params)
             if client.meta.service_model.service_name == "dynamodb":
                 self.items_read += _items_in(operation, response)
+                self.items_returned += _items_back(operation, response)
             return response
 
         BaseClient._make_api_call = counted
@@ -90,6 +93,12 @@ def _items_in(operation: str, response: Any) -> int:
     if operation == "BatchGetItem":
         return sum(len(items) for items in (response.get("Responses") or {}).values())
     return 0
+
+
+def _items_back(operation: str, response: Any) -> int:
+    if operation in ("Query", "Scan"):
+        return len(response.get("Items") or [])
+    return _items_in(operation, response)
 
 
 def measure(fn: Callable[[], Any]) -> Calls:

@@ -34,9 +34,53 @@ from chalicelib.customer.keys import customer_pk
 from chalicelib.pages import Pages, consistent
 
 MAX_ID = 256   # a longer id names nothing: answered None (404) without reading
+PAGE_READ = 1000   # items asked per Query call while reading a list's first offset+limit
 
 M = TypeVar("M", bound=Model)
 Write = Callable[[Any], None]   # one write for a transaction (`with db.transaction() as tx: write(tx)`)
+
+
+def paged(source: Any, hash_key: str, offset: int, limit: int, *, condition: Condition | None = None,
+          only: Condition | None = None, newest_first: bool = False,
+          consistent: bool = False) -> tuple[list[Any], int]:
+    """Records offset .. offset+limit of one Query (`source`: a model or one of its indexes, at
+    `hash_key`, narrowed by a key `condition`, in sort order or `newest_first`) and how many it has
+    in all: the one way a list pages in DynamoDB rather than in Python (issue 16).
+    - The total: a COUNT Query (Select=COUNT). DynamoDB answers a number and returns no item, but
+      it still reads every item under the key: the indexes lists use project whole items, so its
+      read capacity is that of reading them all (one call per 1 MB of them); only the bytes sent
+      back are bounded. The catalogue counts on a keys-only index instead (catalog/store.py).
+    - The page: nothing when `offset` is past the total; else one Query with Limit offset+limit
+      (then ExclusiveStartKey, a call per PAGE_READ items or 1 MB) that reads the first
+      offset+limit items and drops the first `offset`. No keys-only projection exists on these
+      indexes to skip the offset over keys alone, so the skipped items are read whole.
+    With `only` (a FilterExpression), Limit counts the items looked at, so the Query goes on
+    until offset+limit matched: it also reads the ones the filter drops, and each further call asks
+    for as many again (PynamoDB's page size), so a filter that drops few costs about one call more."""
+    return paged_keys(source, [hash_key], offset, limit, condition=condition, only=only, newest_first=newest_first,
+                      consistent=consistent)
+
+
+def paged_keys(source: Any, hash_keys: list[str], offset: int, limit: int, *, condition: Condition | None = None,
+               only: Condition | None = None, newest_first: bool = False,
+               consistent: bool = False) -> tuple[list[Any], int]:
+    """`paged` for a list made of several keys' items one after another (a worklist per status, a
+    channel's baskets per day): a COUNT per key; the page read from the key the offset falls in
+    (keys wholly before it are not read), then from the next ones while the page is not full."""
+    totals = [source.count(key, condition, only, consistent_read=consistent) for key in hash_keys]
+    out: list[Any] = []
+    for key, total in zip(hash_keys, totals):
+        if offset >= total:
+            offset -= total
+            continue
+        wanted = offset + limit - len(out)
+        recs = source.query(key, condition, only, consistent_read=consistent, scan_index_forward=not newest_first,
+                            limit=wanted, page_size=min(wanted, PAGE_READ))
+        out += list(recs)[offset:]
+        offset = 0
+        if len(out) >= limit:
+            break
+    return out, sum(totals)
 
 
 def _no_attributes(_doc: dict[str, Any]) -> dict[str, Any]:
@@ -179,6 +223,19 @@ class Documents(Generic[M]):
             return []
         return [self.listed(rec) if whole else self.shown(rec)
                 for rec in self._index("by_owner").query(customer_pk(customer_id), filter_condition=self._of_kind)]
+
+    def page(self, offset: int, limit: int, customer_id: str | None = None,
+             whole: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """Documents offset .. offset+limit of `every` (or, for `customer_id`, of `of_customer`) and
+        how many there are in all, read by `paged` (at most offset+limit items; the total a COUNT).
+        `whole` as for `every`."""
+        if customer_id is None:
+            recs, total = paged(self._index("by_kind"), str(self.kind), offset, limit)
+        elif len(customer_id) > MAX_ID:
+            return [], 0
+        else:
+            recs, total = paged(self._index("by_owner"), customer_pk(customer_id), offset, limit, only=self._of_kind)
+        return [self.listed(rec) if whole else self.shown(rec) for rec in recs], total
 
     def listed(self, rec: Any) -> dict[str, Any]:
         """A listed document whole: a paged one is read again with its pages (the index's copy

@@ -155,15 +155,8 @@ def appointments(customer_id: str | None = None) -> list[dict[str, Any]]:
 
 def page(customer_id: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     """Appointments offset .. offset+limit, oldest first, of every customer or one, and how many
-    there are: one Query reading at most offset+limit items, and one COUNT Query (no document
-    read or returned)."""
-    if customer_id is not None and len(customer_id) > MAX_ID:
-        return [], 0
-    wanted = offset + limit
-    items = [rec.body for rec in _query(customer_id, limit=wanted, page_size=wanted)][offset:]
-    owner = (AppointmentRecord.by_owner, customer_pk(customer_id)) if customer_id is not None else \
-        (AppointmentRecord.by_kind, domain.APPOINTMENT)
-    return items, owner[0].count(owner[1])
+    there are (Documents.page: at most offset+limit read, the total a COUNT)."""
+    return _APPOINTMENTS.page(offset, limit, customer_id)
 
 
 def recent(customer_id: str, since: str, limit: int) -> list[dict[str, Any]]:

@@ -532,6 +532,16 @@ def _single_id(params: Mapping[str, str]) -> str | None:
     return None
 
 
+def _listed_keys(caller: Caller, at: dt.datetime) -> list[str]:
+    """The index keys of a list without filters, one after another: a customer's own (by-owner),
+    a channel's anonymous baskets of today and yesterday, the agents' two worklists (by-list)."""
+    if caller.role == "customer":
+        return [f"CUSTOMER#{caller.customer_id}"]
+    if caller.role == "channel":
+        return [domain.anonymous_key(caller.channel, tmf.iso(day)) for day in (at, at - dt.timedelta(days=1))]
+    return [f"WORKLIST#{domain.WITH_AGENT}", f"WORKLIST#{domain.OFFERED}"]
+
+
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """A customer lists their baskets; a channel the anonymous baskets of a visitor
     (relatedParty.id=) or, without one, those its channel started today and yesterday; an agent a
@@ -545,7 +555,10 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     at = tmf.now()
     single, party = _single_id(params), params.get("relatedParty.id")
     headers: list[store.Stored]
-    if single:
+    paged: int | None = None   # the total, when DynamoDB paged (no filter): documents.paged_keys
+    if not q.filters and caller.role in ("customer", "channel", "agent"):
+        headers, paged = store.page_headers(_listed_keys(caller, at), q.offset, q.limit, by_list=caller.role != "customer")
+    elif single:
         found = store.load_header(single)
         headers = [found] if found else []
     elif caller.role == "customer":
@@ -569,7 +582,8 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     readable = [domain.present(h.doc, at) for h in headers if domain.readable(h.doc, caller.role, caller.customer_id)]
     if q.filters and domain.shows_lines([f[0] for f in q.filters]):   # a filter on the lines: read them first
         readable = [whole(d) for d in readable]
-    items, total = tmf.page([d for d in readable if tmf.matches(d, q.filters)], q.offset, q.limit)
+    items, total = (readable, paged) if paged is not None else \
+        tmf.page([d for d in readable if tmf.matches(d, q.filters)], q.offset, q.limit)
     lines_shown = domain.shows_lines(q.fields or None)
     return [tmf.select_fields(whole(d) if lines_shown and "cartItem" not in d else d, q.fields) for d in items], total
 

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import db
+from chalicelib import db, documents
 from chalicelib.basket import domain
 from chalicelib.basket.models import BasketLine, BasketRecord
 from chalicelib.db import StaleVersion, versioned  # noqa: F401 (store.StaleVersion)
@@ -145,6 +145,15 @@ def headers_by_list(listed: str) -> list[Stored]:
     """by_list's baskets as stored headers (see headers_by_owner)."""
     return [stored(r.body, r.version, r.facts, r.composition)
             for r in BasketRecord.by_list.query(listed, scan_index_forward=False)]
+
+
+def page_headers(keys: list[str], offset: int, limit: int, *, by_list: bool = False) -> tuple[list[Stored], int]:
+    """Headers offset .. offset+limit of `headers_by_owner` (or, `by_list`, `headers_by_list`) of
+    `keys` one after another, and how many there are (documents.paged_keys: at most offset+limit
+    read, the total a COUNT per key)."""
+    recs, total = documents.paged_keys(BasketRecord.by_list if by_list else BasketRecord.by_owner, keys, offset, limit,
+                                       newest_first=True)
+    return [stored(r.body, r.version, r.facts, r.composition) for r in recs], total
 
 
 def open_of(owner: str, limit: int | None = None) -> list[dict[str, Any]]:

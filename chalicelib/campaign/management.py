@@ -120,7 +120,10 @@ def read(campaign_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     require(caller, *READERS)
     q = tmf.list_query(params, tmf.attributes("campaign", models=[schemas.Campaign], extras=tmf.ENTITY))
-    items, total = tmf.page([d for d in store.all_campaigns() if tmf.matches(d, q.filters)], q.offset, q.limit)
+    if not q.filters:   # DynamoDB pages (store.page_campaigns)
+        items, total = store.page_campaigns(q.offset, q.limit)
+    else:
+        items, total = tmf.page([d for d in store.all_campaigns() if tmf.matches(d, q.filters)], q.offset, q.limit)
     return [tmf.select_fields(d, q.fields) for d in items], total
 
 

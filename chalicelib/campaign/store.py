@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
+from chalicelib import documents
 from chalicelib.campaign.models import CampaignItem, CampaignRecord
 from chalicelib.db import CONDITION_FAILED, StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 
@@ -51,6 +52,13 @@ def remove(campaign_id: str, version: int) -> None:
 def all_campaigns() -> list[dict[str, Any]]:
     """Every campaign by name: one Query on by-kind."""
     return [r.body for r in CampaignRecord.by_kind.query("campaign")]
+
+
+def page_campaigns(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Campaigns offset .. offset+limit by name, and how many there are (documents.paged: at most
+    offset+limit read, the total a COUNT)."""
+    recs, total = documents.paged(CampaignRecord.by_kind, "campaign", offset, limit)
+    return [r.body for r in recs], total
 
 
 # --- counters -----------------------------------------------------------------------------------

@@ -166,6 +166,10 @@ def read(rid: str, caller: Caller) -> dict[str, Any]:
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check_roles(caller, *READERS)
     q = tmf.list_query(params, tmf.attributes("partyInteraction", "TMF683", models=[schemas.PartyInteraction]))
+    if not q.filters:   # DynamoDB pages: offset+limit interactions read, the rest counted
+        own = store.customer_pk(caller.own_customer_id) if caller.role == "customer" else None
+        items, total = store.page_interactions(q.offset, q.limit, own)
+        return [tmf.select_fields(d, q.fields) for d in items], total
     if caller.role == "customer":
         docs = store.interactions(store.customer_pk(caller.own_customer_id))
     elif params.get("id") and "," not in params["id"]:

@@ -6,6 +6,7 @@ from typing import Any, Iterator
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import documents
 from chalicelib.db import StaleVersion, transaction, versioned, written  # noqa: F401 (store.StaleVersion)
 from chalicelib.customer.keys import customer_of, customer_pk  # noqa: F401 (store.customer_of)
 from chalicelib.customer.models import CustomerItem
@@ -149,6 +150,17 @@ def interactions(pk: str) -> list[dict[str, Any]]:
 def all_interactions() -> list[dict[str, Any]]:
     """Every interaction, newest first (a Query on by-kind)."""
     return [i.body for i in CustomerItem.by_kind.query("interaction", scan_index_forward=False)]
+
+
+def page_interactions(offset: int, limit: int, pk: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Interactions offset .. offset+limit of `all_interactions()` (or of `interactions(pk)`), and
+    how many there are (documents.paged: at most offset+limit read, the total a COUNT)."""
+    if pk is None:
+        recs, total = documents.paged(CustomerItem.by_kind, "interaction", offset, limit, newest_first=True)
+    else:
+        recs, total = documents.paged(CustomerItem, pk, offset, limit, condition=CustomerItem.sk.startswith(INTERACTION),
+                                      newest_first=True, consistent=True)
+    return [i.body for i in recs], total
 
 
 def journey_interactions(journey_key: str, pk: str, limit: int) -> list[dict[str, Any]]:

@@ -94,8 +94,13 @@ def _candidates(filters: list[tuple[str, str, list[str]]], caller: Caller) -> li
 def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     _check(caller, *READERS)
     q = tmf.list_query(params, attributes())
-    docs = [d for d in _candidates(q.filters, caller) if _visible(d, caller) and tmf.matches(d, q.filters)]
-    items, total = tmf.page(docs, q.offset, q.limit)
+    if not q.filters and caller.role in ("agent", "customer", "stack"):   # DynamoDB pages (store.page)
+        items, total = store.page(q.offset, q.limit,
+                                  customer_id=(caller.customer_id or "") if caller.role == "customer" else None,
+                                  stack=(_stack(caller) or "") if caller.role == "stack" else None)
+    else:
+        docs = [d for d in _candidates(q.filters, caller) if _visible(d, caller) and tmf.matches(d, q.filters)]
+        items, total = tmf.page(docs, q.offset, q.limit)
     return [tmf.select_fields(access.shown(caller.role, domain.RESOURCE, d), q.fields) for d in items], total
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from chalicelib.customer.keys import customer_pk
 from chalicelib.db import StaleVersion  # noqa: F401 (store.StaleVersion)
-from chalicelib.documents import Documents
+from chalicelib import documents
+from chalicelib.documents import MAX_ID, Documents
 from chalicelib.inventory import domain
 from chalicelib.inventory.models import ProductRecord
 
@@ -45,6 +46,19 @@ def of_customer(customer_id: str) -> list[dict[str, Any]]:
 
 def of_stack(stack: str) -> list[dict[str, Any]]:
     return [rec.body for rec in ProductRecord.by_stack.query(stack)]
+
+
+def page(offset: int, limit: int, *, customer_id: str | None = None,
+         stack: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Products offset .. offset+limit, oldest first, of `every()`, `of_customer(customer_id)` or
+    `of_stack(stack)`, and how many there are (documents.paged: at most offset+limit read, the
+    total a COUNT)."""
+    if stack is None:
+        return _PRODUCTS.page(offset, limit, customer_id)
+    if not stack or len(stack) > MAX_ID:
+        return [], 0
+    recs, total = documents.paged(ProductRecord.by_stack, stack, offset, limit)
+    return [rec.body for rec in recs], total
 
 
 def every() -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import settings
+from chalicelib import documents, settings
 from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.notify.domain import MessageRequest
 from chalicelib.notify.models import MessageRecord
@@ -108,6 +108,18 @@ def customer_messages(customer_id: str) -> list[dict[str, Any]]:
     if len(customer_id) > MAX_ID:
         return []
     return [r.body for r in MessageRecord.by_customer.query(customer_id, scan_index_forward=False)]
+
+
+def page_messages(offset: int, limit: int, customer_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Messages offset .. offset+limit of `all_messages()` (or of `customer_messages(customer_id)`)
+    and how many there are (documents.paged: at most offset+limit read, the total a COUNT)."""
+    if customer_id is None:
+        recs, total = documents.paged(MessageRecord.by_kind, KIND, offset, limit, newest_first=True)
+    elif len(customer_id) > MAX_ID:
+        return [], 0
+    else:
+        recs, total = documents.paged(MessageRecord.by_customer, customer_id, offset, limit, newest_first=True)
+    return [r.body for r in recs], total
 
 
 def due(until: str, limit: int = 100) -> list[str]:

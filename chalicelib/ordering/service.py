@@ -107,25 +107,32 @@ def search(params: Mapping[str, str], caller: Caller, kind: str = domain.RESOURC
     customer_access.check_roles(caller, *USERS)
     model = schemas.ProductOrder if kind == domain.RESOURCE else schemas.CancelProductOrder
     q = tmf.list_query(params, tmf.attributes(kind, "TMF622", model.__name__, [model]))
-    wanted = params.get("id")
-    if wanted and "," not in wanted:
-        found = store.load(wanted)
-        docs = [found.doc] if found and found.doc.get("@type") in (domain.TYPE, domain.CANCEL_TYPE) else []
-    elif caller.role == "customer":
-        docs = store.by_owner(caller.customer_id or "", whole=False)
-    else:
-        docs = store.by_kind(kind, whole=False)
-    if caller.role == "customer":
-        docs = [d for d in docs if domain.customer_of(d) == caller.customer_id]
-    # a large order's items are read only for the orders on the page, unless a filter looks at them
-    if any(path.split(".", 1)[0] == "productOrderItem" for path, _, _ in q.filters):
-        docs = store.filled(docs)
-    wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
-    items, total = tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, q.filters)],
-                            q.offset, q.limit)
+    items, total = _page(q, caller, kind, params.get("id"))
     if q.fields is None or "productOrderItem" in {f.split(".", 1)[0] for f in q.fields}:
         items = store.filled(items)
     return [tmf.select_fields(d, q.fields) for d in items], total
+
+
+def _page(q: tmf.ListQuery, caller: Caller, kind: str, wanted: str | None) -> tuple[list[dict[str, Any]], int]:
+    """The page asked for: with no filter, DynamoDB pages (store.page reads offset+limit orders
+    and counts the rest); with filters, every candidate is read and matched here. A large order's
+    items are not read (unless a filter looks at them)."""
+    own = caller.customer_id or "" if caller.role == "customer" else None
+    if not q.filters:
+        return store.page(kind, q.offset, q.limit, own)
+    if wanted and "," not in wanted:
+        found = store.load(wanted)
+        docs = [found.doc] if found and found.doc.get("@type") in (domain.TYPE, domain.CANCEL_TYPE) else []
+    elif own is not None:
+        docs = store.by_owner(own, whole=False)
+    else:
+        docs = store.by_kind(kind, whole=False)
+    if own is not None:
+        docs = [d for d in docs if domain.customer_of(d) == own]
+    if any(path.split(".", 1)[0] == "productOrderItem" for path, _, _ in q.filters):
+        docs = store.filled(docs)
+    wanted_type = domain.TYPE if kind == domain.RESOURCE else domain.CANCEL_TYPE
+    return tmf.page([d for d in docs if d.get("@type") == wanted_type and tmf.matches(d, q.filters)], q.offset, q.limit)
 
 
 def orders_in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:

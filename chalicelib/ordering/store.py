@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import pages
+from chalicelib import documents, pages
 from chalicelib.db import StaleVersion, transaction, versioned  # noqa: F401 (store.StaleVersion)
 from chalicelib.ordering import domain
 from chalicelib.ordering.models import OrderPage, OrderRecord
@@ -208,6 +208,20 @@ def in_flight(customer_id: str, limit: int) -> list[dict[str, Any]]:
 def by_kind(kind: str, whole: bool = True) -> list[dict[str, Any]]:
     """Every order of a kind, oldest first (one Query); `whole=False` as for by_owner."""
     return [_listed(r) if whole else r.body for r in OrderRecord.by_kind.query(kind)]
+
+
+def page(kind: str, offset: int, limit: int, customer_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Orders offset .. offset+limit of a kind, oldest first, or of one customer (that kind only),
+    newest first, and how many there are (documents.paged: at most offset+limit orders read, the
+    total a COUNT); a large order without its items (`filled` reads them)."""
+    if customer_id is None:
+        recs, total = documents.paged(OrderRecord.by_kind, kind, offset, limit)
+    elif len(customer_id) > MAX_ID:
+        return [], 0
+    else:
+        recs, total = documents.paged(OrderRecord.by_owner, f"CUSTOMER#{customer_id}", offset, limit,
+                                      only=OrderRecord.kind == kind, newest_first=True)
+    return [r.body for r in recs], total
 
 
 def filled(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -59,8 +59,11 @@ def search(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, An
     published = _published_only(caller)
     now = tmf.now()
     q = tmf.list_query(params, tmf.attributes(domain.RESOURCE, models=[schemas.PromotionCreate], extras=tmf.ENTITY))
-    docs = [d for d in store.promotions() if (not published or domain.live(d, now)) and tmf.matches(d, q.filters)]
-    items, total = tmf.page(docs, q.offset, q.limit)
+    if not published and not q.filters:   # DynamoDB pages (store.page)
+        items, total = store.page(q.offset, q.limit)
+    else:
+        docs = [d for d in store.promotions() if (not published or domain.live(d, now)) and tmf.matches(d, q.filters)]
+        items, total = tmf.page(docs, q.offset, q.limit)
     return [tmf.select_fields(d, q.fields and q.fields + ALWAYS_LISTED) for d in items], total
 
 

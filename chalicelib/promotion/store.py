@@ -33,6 +33,12 @@ def remove(promotion_id: str, version: int) -> None:
     _PROMOTIONS.remove(promotion_id, version)
 
 
+def page(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Promotions offset .. offset+limit by name, and how many there are (Documents.page: at most
+    offset+limit read, the total a COUNT)."""
+    return _PROMOTIONS.page(offset, limit)
+
+
 def promotions() -> list[dict[str, Any]]:
     """Every promotion, by name (one Query)."""
     return _PROMOTIONS.every()

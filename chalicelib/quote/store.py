@@ -75,6 +75,12 @@ def quotes(customer_id: str | None = None) -> list[dict[str, Any]]:
     return _QUOTES.every(whole=False) if customer_id is None else _QUOTES.of_customer(customer_id, whole=False)
 
 
+def page(offset: int, limit: int, customer_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Quotes offset .. offset+limit of `quotes(customer_id)` and how many there are (Documents.page:
+    at most offset+limit read, the total a COUNT); a large quote without its lines, as `quotes`."""
+    return _QUOTES.page(offset, limit, customer_id, whole=False)
+
+
 def waiting() -> list[dict[str, Any]]:
     """Quotes pending approval, oldest first: the approvers' worklist (one Query); as `quotes`."""
     return [r.body for r in QuoteRecord.by_waiting.query(domain.PENDING)]
