@@ -303,11 +303,10 @@ def test_a_crash_between_the_claim_and_the_provider_is_retried_not_lost(demo, cl
     assert sum(i["id"] == "message-crash-1" for i in customer_interactions("cust-andrea")) == 1
 
 
-def test_a_crash_after_the_provider_before_the_record_is_final_sends_nothing_while_leased(demo, clock, monkeypatch):
-    """The provider accepted the SMS and the process died before the finishing transaction: the
-    message stays inProgress and no interaction is written (the transaction is all or nothing).
-    A retry while the lease holds sends nothing; after it, the message is sent again (no write
-    can be atomic with the provider's call: the lease is what keeps a quick retry from a double)."""
+
+def _dies_finishing(monkeypatch, message_id):
+    """Send `message_id` in a process that dies (Crash) writing the message's completion, after
+    the provider accepted it."""
     real = store.write
 
     def dies_on_finish(doc, *args, **kwargs):
@@ -317,8 +316,15 @@ def test_a_crash_after_the_provider_before_the_record_is_final_sends_nothing_whi
 
     monkeypatch.setattr(store, "write", dies_on_finish)
     with pytest.raises(Crash):
-        remind("crash-2")
+        remind(message_id)
     monkeypatch.setattr(store, "write", real)
+
+def test_a_crash_after_the_provider_before_the_record_is_final_sends_nothing_while_leased(demo, clock, monkeypatch):
+    """The provider accepted the SMS and the process died before the finishing transaction: the
+    message stays inProgress and no interaction is written (the transaction is all or nothing).
+    A retry while the lease holds sends nothing; after it, the message is sent again (no write
+    can be atomic with the provider's call: the lease is what keeps a quick retry from a double)."""
+    _dies_finishing(monkeypatch, "crash-2")
     assert len(sms_sent()) == 1 and store.load("crash-2").doc["state"] == "inProgress"
     assert not any(i["id"] == "message-crash-2" for i in customer_interactions("cust-andrea"))
     for _ in range(3):
@@ -391,17 +397,7 @@ def test_an_sms_is_counted_once_by_the_write_that_completes_it(demo, clock, caps
     at_once(20, lambda _: remind("count-race"))
     assert len([n for n, _ in sms_sent() if n == ANDREA_MOBILE]) == 2 and _sms_counted(capsys) == 1
     assert remind("count-email", channels=["email"]).channel == "email" and _sms_counted(capsys) == 0
-    real = store.write
-
-    def dies_on_finish(doc, *args, **kwargs):
-        if doc.get("state") == "completed":
-            raise Crash()
-        return real(doc, *args, **kwargs)
-
-    monkeypatch.setattr(store, "write", dies_on_finish)
-    with pytest.raises(Crash):
-        remind("count-crash")
-    monkeypatch.setattr(store, "write", real)
+    _dies_finishing(monkeypatch, "count-crash")
     assert _sms_counted(capsys) == 0
     stored = store.load("count-crash")
     store.write(stored.doc, stored.request, stored.version, attempts=stored.attempts, lease=int(time.time()) - 1)
