@@ -296,9 +296,22 @@ def _change_items(draft: Draft, changes: list[Mapping[str, Any]], actor: Actor, 
         if line["id"] not in kept:
             draft.after[line["id"]] = None
     known = {line["id"] for line in existing}
+    _check_sites(draft, [item if item["id"] in touched else {} for item in items])
     for n, item in enumerate(items):
         if item["id"] in touched:
             draft.after[item["id"]] = _prepare_item(item, actor.channel, item["id"] not in known, n)
+
+
+def _check_sites(draft: Draft, items: list[dict[str, Any]]) -> None:
+    """A line naming a site (product.place role site) names one of the customer's: 422 unknownSite
+    (an anonymous basket has none). Facts kept before they listed the sites: left to checkout."""
+    if not any(customer_domain.site_of(i) for i in items):
+        return
+    profile = (draft.facts or {}).get("customer") if draft.facts is not None else None
+    if profile is not None and "sites" not in profile:
+        return
+    sites = [{"id": s} for s in (profile or {}).get("sites") or []]
+    customer_domain.check_sites(items, {"site": sites}, "cartItem")
 
 
 def _apply(draft: Draft, body: Mapping[str, Any], actor: Actor, at: dt.datetime, source_ip: str | None) -> Change:

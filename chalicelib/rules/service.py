@@ -119,7 +119,8 @@ class _Names:
 # --- facts ------------------------------------------------------------------------------------
 def profile(customer_id: str) -> dict[str, Any] | None:
     """What the rules need to know about a customer (one Query): segment, type, the offerings
-    they hold (the inventory) with their contract end, and their postcode. No contact data."""
+    they hold (the inventory) with their contract end, their postcode and their sites' ids (an
+    organisation's; a basket line names one). No contact data."""
     found = load_customer(customer_id)
     if found is None:
         return None
@@ -134,6 +135,7 @@ def profile_of(customer: Mapping[str, Any], held: Sequence[Mapping[str, Any]]) -
     postcode = next((m.get("characteristic", {}).get("postCode") for m in customer.get("contactMedium") or []
                      if m.get("mediumType") == "postalAddress"), None)
     return {"segment": segment, "customerType": customer_type, "postCode": postcode,
+            "sites": [str(s["id"]) for s in customer.get("site") or [] if isinstance(s, Mapping) and s.get("id")],
             "held": [[p["productOffering"]["id"], customer_domain.contract_end(p)]
                      for p in held if p.get("productOffering")]}
 

@@ -349,3 +349,21 @@ def test_a_basket_stored_whole_before_is_ordered_with_its_items(api, andrea, dem
     assert [i["productOffering"]["id"] for i in order["productOrderItem"]] == ["po-tv-max"]
     _, ordered, _ = api.call("GET", f"{CARTS}/{doc['id']}", andrea)
     assert ordered["status"] == "ordered" and [i["productOffering"]["id"] for i in ordered["cartItem"]] == ["po-tv-max"]
+
+
+def test_a_line_naming_a_site_not_the_customers_is_refused_and_writes_nothing(api, buyer, andrea, demo):
+    """Acme's basket takes lines for its own sites only; a person's has no sites to name."""
+    def sited(site):
+        return {"productOffering": {"id": "po-business-mobile"}, "product": {"place": [{"id": site, "role": "site"}]}}
+
+    status, doc, _ = api.call("POST", CARTS, buyer, {"cartItem": [sited("acme-bristol")]})
+    assert status == 201, doc
+    before = stored_items("basket"), stored_items("basket-line")
+    status, error, _ = api.call("PATCH", f"{CARTS}/{doc['id']}", buyer,
+                                {"cartItem": [sited("acme-bath"), sited("acme-leeds")]})
+    assert (status, error["code"]) == (422, "unknownSite") and "cartItem.1" in error["message"], error
+    assert (stored_items("basket"), stored_items("basket-line")) == before
+    status, error, _ = api.call("POST", CARTS, andrea, {"cartItem": [{**item("po-tv-max"),
+                                                                       "product": {"place": [{"id": "acme-bath", "role": "site"}]}}]})
+    assert (status, error["code"]) == (422, "unknownSite"), error
+    assert (stored_items("basket"), stored_items("basket-line")) == before
