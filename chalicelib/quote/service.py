@@ -17,6 +17,7 @@ from chalicelib.actor import Actor
 from chalicelib import deferred, notify, settings, tmf
 from chalicelib.auth import Caller
 from chalicelib.customer import load_customer
+from chalicelib.view import ref_id
 from chalicelib.errors import ApiError, Gone, bad_request, conflict, forbidden, not_found, precondition_failed, unprocessable
 from chalicelib.notify import links
 from chalicelib.observability import logger
@@ -108,11 +109,19 @@ def _standard_terms(doc: Mapping[str, Any]) -> dict[str, list[int]]:
     return out
 
 
-def _check_terms(body: Mapping[str, Any], caller: Caller) -> None:
-    """Discounts and contract terms are agreed by an agent (403 for others); none beyond what an
-    approver may grant (422: it could never be approved)."""
-    items = body.get("quoteItem") or []
-    asked = "discount" in body or any("discount" in i or "itemTerm" in i for i in items)
+def _check_terms(body: Mapping[str, Any], caller: Caller, current: Mapping[str, Any] | None = None) -> None:
+    """Discounts and contract terms are agreed by an agent (403 for others). On a change, only
+    those it changes count: a line sent back with the discount or term it has, for the same
+    offering (a JSON Patch of its quantity, a customer resending her lines), asks for nothing new."""
+    was = {i.get("id"): i for i in (current or {}).get("quoteItem") or []}
+
+    def new_terms(item: Mapping[str, Any]) -> bool:
+        before = was.get(item.get("id")) or {}
+        moved = ref_id(item, "productOffering") != ref_id(before, "productOffering")   # the terms were for that offering
+        return any(name in item and (moved or item[name] != before.get(name)) for name in ("discount", "itemTerm"))
+
+    asked = ("discount" in body and body["discount"] != (current or {}).get("discount")) or \
+        any(new_terms(i) for i in body.get("quoteItem") or [])
     if asked and caller.role not in TERMS_BY:
         raise forbidden(f"discounts and contract terms are agreed by an agent, not by role {caller.role!r}")
 
@@ -299,7 +308,7 @@ def _changed(current: dict[str, Any], version: int, patch: Mapping[str, Any], ca
     if caller.role == "customer" and state != domain.IN_PROGRESS:
         raise conflict(f"quote {current['id']} is {state}: ask your agent to change it (a new version)",
                        "quoteSubmitted")
-    _check_terms(patch, caller)
+    _check_terms(patch, caller, current)
     at = tmf.now()
     if domain.expired(current, at):
         raise conflict(f"quote {current['id']} expired at {current['validFor']['endDateTime']}", "quoteExpired")

@@ -221,3 +221,29 @@ def test_a_list_reads_a_large_quotes_lines_only_for_what_it_shows(api, demo, age
     assert all(valid(q) for q in listed(QUOTES)[0])
     body, read = listed(f"{QUOTES}?fields=id&limit=1&offset=0")
     assert len(body) == 1 and read == {}
+
+
+def test_a_customer_json_patches_her_own_quote_but_agrees_no_terms(api, demo, agent, acme):
+    """Raj changes a quantity of his quote in progress by JSON Patch although a line carries its
+    offering's own 24-month term (it is sent back unchanged: he asks for nothing); a discount,
+    another term, or the same discount on another offering is an agent's to agree: 403, nothing
+    written."""
+    from tests.quote.conftest import ACME
+
+    status, doc, _ = api.call("POST", QUOTES, acme, new_quote(("po-business-mobile", 2), ("po-mobile-unlimited", 1)))
+    assert status == 201 and doc["quoteItem"][1].get("itemTerm"), doc
+    path = f"{QUOTES}/{doc['id']}"
+    status, changed = _json_patch(api, path, acme, [{"op": "replace", "path": "/quoteItem/0/quantity", "value": 3}])
+    assert status == 200 and changed["quoteItem"][0]["quantity"] == 3 and valid(changed), changed
+    # an agent's discount on line 1, then Raj tries to move it, or to give himself more
+    status, _ = _json_patch(api, path, agent, [{"op": "add", "path": "/quoteItem/1/discount", "value": {"percentage": 5}}])
+    assert status == 200
+    before = stored(), stored_items("quote-page")
+    for ops in ([{"op": "add", "path": "/discount", "value": {"percentage": 5}}],
+                [{"op": "replace", "path": "/quoteItem/1/discount/percentage", "value": 10}],
+                [{"op": "replace", "path": "/quoteItem/1/itemTerm/0/duration/amount", "value": 36}],
+                [{"op": "replace", "path": "/quoteItem/1/productOffering", "value": {"id": "po-business-mobile"}}]):
+        status, error = _json_patch(api, path, acme, ops)
+        assert (status, error["code"]) == (403, "forbidden"), (ops, error)
+        assert (stored(), stored_items("quote-page")) == before, ops
+    assert ACME in {p["id"] for p in changed["relatedParty"]}
