@@ -33,6 +33,10 @@ from typing import Any, Mapping
 from infra.local.state import STATE_DIR_ENV
 from infra.resources import ROOT
 
+# The pid of the process that started the runtime: the runtime stops itself (saving its state, as on
+# SIGTERM) once that process is gone, so a test worker killed mid-run leaves no runtime behind.
+PARENT_PID_ENV = "OMNISHOP_LOCAL_PARENT_PID"
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -56,7 +60,8 @@ class RuntimeProcess:
         # where the runtime (cwd ROOT) keeps its state; None when it keeps none (`off`)
         self.state_dir: str | None = None if given.lower() == "off" else os.path.normpath(os.path.join(ROOT, given))
         self.env = {**os.environ, **env, STATE_DIR_ENV: given,
-                    "OMNISHOP_PORT": str(self.port), "MOTO_PORT": str(self.moto_port), "PYTHONUNBUFFERED": "1"}
+                    "OMNISHOP_PORT": str(self.port), "MOTO_PORT": str(self.moto_port), "PYTHONUNBUFFERED": "1",
+                    PARENT_PID_ENV: str(os.getpid())}
         self.python = python
         self.log_path = ""
         self.process: subprocess.Popen | None = None

@@ -25,6 +25,7 @@ import urllib.request
 from typing import Any, Callable, NoReturn
 
 from infra.local import MOTO_CONFIG, apply_local_env
+from infra.local.process import PARENT_PID_ENV
 
 log = logging.getLogger("infra.local")
 HOST = "127.0.0.1"
@@ -291,12 +292,15 @@ def main() -> NoReturn:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    parent = int(os.environ.get(PARENT_PID_ENV) or 0)   # set by RuntimeProcess (tests, bench)
     runtime = Runtime()
     code = 0
     try:
         runtime.start()
         while True:  # not signal.pause(): the kernel may hand the signal to another thread
             time.sleep(0.5)
+            if parent and os.getppid() != parent:
+                raise Stopping(f"process {parent}, which started this runtime, is gone")
     except Stopping as why:
         log.info("%s: stopping", why)
     except Exception:

@@ -1,8 +1,17 @@
 """`python -m infra.local`: ready on /health, serves the app, stops cleanly on SIGTERM."""
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
 from infra.local.process import RuntimeProcess
 from infra.local.runtime import Runtime
+from infra.resources import ROOT
 
 
 def test_runtime_serves_the_app_and_exits_cleanly_on_sigterm():
@@ -45,3 +54,44 @@ def test_unknown_paths_and_methods_get_the_deployed_tmf_404(local_runtime):
         assert status == 404, (method, path, body)
         assert body["code"] == "notFound" and body["@type"] == "Error" and body["status"] == "404", body
         assert headers["Content-Type"] == "application/json"
+
+
+STARTER = """
+import sys, time
+from infra.local.process import RuntimeProcess
+runtime = RuntimeProcess().start()
+print(runtime.process.pid, runtime.log_path, runtime._temporary, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_runtime_whose_starter_is_killed_stops_itself():
+    """A test worker killed mid-run (kill -9, CI's timeout) must not leave its runtimes serving and
+    polling: the runtime sees the process that started it gone and stops as on SIGTERM."""
+    starter = subprocess.Popen([sys.executable, "-c", STARTER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid, log_path, temporary = starter.stdout.readline().split()
+    finally:
+        starter.kill()
+        starter.wait()
+    try:
+        deadline = time.monotonic() + 120   # a bound for a hung runtime, not the expected time
+        while _alive(int(pid)):
+            assert time.monotonic() < deadline, f"runtime {pid} still runs 120 s after its starter died"
+            time.sleep(0.2)
+        log = pathlib.Path(log_path).read_text(errors="replace")
+        assert "which started this runtime, is gone: stopping" in log, log[-2000:]
+        assert "stopped moto server" in log, log[-2000:]
+    finally:
+        if _alive(int(pid)):
+            os.kill(int(pid), signal.SIGKILL)
+        shutil.rmtree(temporary, ignore_errors=True)
+        pathlib.Path(log_path).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for init to reap it."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
