@@ -126,6 +126,108 @@ def _put_campaign(doc: dict[str, Any], cid: str) -> None:
     store.write(doc, None)
 
 
+def _payment(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    return {"id": f"pay-{cid}-{n:04d}", "@type": "Payment", "status": "failed" if odd else "authorized",
+            "paymentDate": _at(n), "statusDate": _at(n), "totalAmount": {"unit": "EUR", "value": 10.0 + n},
+            "account": {"id": f"acc-{cid}", "name": cid, "@referredType": "BillingAccount"},
+            "paymentMethod": {"id": "card-visa-4242", "@referredType": "PaymentMethod"},
+            "payer": {"id": cid, "role": "customer", "@referredType": "Customer"}}
+
+
+def _refund(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    payment = _payment(n, cid, False)
+    return {"id": f"ref-{cid}-{n:04d}", "@type": "Refund", "status": "failed" if odd else "succeeded",
+            "refundDate": _at(n), "statusDate": _at(n), "description": "order cancelled",
+            "account": payment["account"], "paymentMethod": payment["paymentMethod"],
+            "totalAmount": {"unit": "EUR", "value": 5.0},
+            "payment": {"id": payment["id"], "href": f"http://localhost/tmf-api/paymentManagement/v4/payment/"
+                                                       f"{payment['id']}", "@referredType": "Payment"},
+            "requestor": payment["payer"]}
+
+
+def _stock(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    """A stock of an offering named after the customer (the stock list is nobody's: `cid` only
+    tells the tests' two sets apart)."""
+    return {"id": f"po-{cid}-{n:04d}--central", "@type": "ProductStock", "name": f"Stock {cid} {n:04d}",
+            "productStockStatusType": "unavailable" if odd else "available", "creationDate": _at(n),
+            "lastUpdate": _at(n), "stockedProduct": {"productOffering": {"id": f"po-{cid}-{n:04d}"}},
+            "place": {"id": "central", "name": "Central warehouse", "role": "stockLocation",
+                      "@referredType": "GeographicSite"},
+            "productStockLevel": {"amount": 5, "units": "unit"}}
+
+
+def _reservation(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    return {"id": f"rps-{cid}-{n:04d}", "@type": "ReserveProductStock", "creationDate": _at(n),
+            "status": "released" if odd else "reserved", "reserveProductStockState": "done",
+            "validFor": {"startDateTime": _at(n), "endDateTime": "2026-01-01T01:00:00.000Z"},
+            "reserveProductStockItem": [{"id": "1", "quantityRequested": {"amount": 1, "units": "unit"},
+                                         "reserveProductStockState": "done",
+                                         "quantityReserved": {"amount": 0, "units": "unit"},
+                                         "requestedProduct": {"productOffering": {"id": "po-phone-x"}}}],
+            "relatedParty": [{"id": cid, "role": "customer", "@referredType": "Customer"}]}
+
+
+def _customer(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    """A customer named after `cid` (the list of customers is nobody's: `cid` tells the sets apart)."""
+    return {"id": f"{cid}-{n:04d}", "@type": "Customer", "name": f"Customer {cid} {n:04d}",
+            "status": "initialized" if odd else "approved",
+            "engagedParty": {"id": f"ind-{cid}-{n:04d}", "name": f"Customer {cid} {n:04d}", "@referredType": "Individual"}}
+
+
+def _qualification(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    return {"id": f"poq-{cid}-{n:04d}", "@type": "ProductOfferingQualification", "state": "done",
+            "instantSyncQualification": True, "productOfferingQualificationDate": _at(n),
+            "qualificationResult": "unqualified" if odd else "qualified", "relatedParty": [_party(cid)],
+            "productOfferingQualificationItem": [{"id": "1", "state": "done", "qualificationItemResult":
+                                                  "unqualified" if odd else "qualified",
+                                                  "productOffering": {"id": "po-mobile-basic"},
+                                                  "@type": "ProductOfferingQualificationItem"}]}
+
+
+def _rule(n: int, cid: str, odd: bool) -> dict[str, Any]:
+    """A central rule named after `cid` (the rules are nobody's: `cid` tells the sets apart)."""
+    return {"id": f"rule-{cid}-{n:04d}", "@type": "QualificationRule", "name": f"Rule {cid} {n:04d}",
+            "ruleType": "channel", "lifecycleStatus": "retired" if odd else "active",
+            "productOffering": [{"id": "po-mobile-basic"}], "channel": ["web"]}
+
+
+def _put_payment(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib.payment import store
+    assert store.insert(doc)
+
+
+def _put_refund(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib.payment import store
+    assert store.insert(doc, "refund")
+
+
+def _put_stock(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib.stock import store
+    assert store.insert_stock(doc)
+
+
+def _put_reservation(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib.stock import store
+    assert store.reserve(doc, {})   # holding nothing: no stock taken
+
+
+def _put_customer(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib.customer import store
+    store.write_customer(doc, None)
+
+
+def _put_qualification(doc: dict[str, Any], cid: str) -> None:
+    import time
+
+    from chalicelib.rules import store
+    store.insert(doc, cid, int(time.time()) + 86400)
+
+
+def _put_rule(doc: dict[str, Any], cid: str) -> None:
+    from chalicelib import catalog
+    catalog.insert("qualificationRule", doc)
+
+
 @dataclasses.dataclass(frozen=True)
 class Listed:
     """One TMF list: where it is, the table it reads, how to make and store its n-th document of a
@@ -144,6 +246,7 @@ class Listed:
     spec: tuple[str, str] | None = None
     fields: str = ""                   # the cost pages' `fields=` (a basket's lines are priced: left out)
     keys: int = 1                      # index keys the list of everything is made of (a COUNT each)
+    skips: int = 0                     # Queries that skip the offset on a keys-only index (the catalogue's)
 
     def href(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {"href": f"http://localhost{self.path}/{doc['id']}", **doc}
@@ -176,6 +279,22 @@ LISTS = (
            fields="fields=id,status,lastUpdate,relatedParty", keys=2),
     Listed("campaign", "/tmf-api/campaignManagement/v4/campaign", "campaign", _campaign, _put_campaign,
            "lifecycleStatus=active", everyone=MARKETING, owned=False),
+    Listed("payment", "/tmf-api/paymentManagement/v4/payment", "payment", _payment, _put_payment, "status=authorized",
+           spec=("TMF676-Payment-v4.0.0", "/payment")),
+    Listed("refund", "/tmf-api/paymentManagement/v4/refund", "payment", _refund, _put_refund, "status=succeeded",
+           spec=("TMF676-Payment-v4.0.0", "/refund")),
+    Listed("productStock", "/tmf-api/stockManagement/v4/productStock", "stock", _stock, _put_stock,
+           "productStockStatusType=available", owned=False, spec=("TMF687-Stock-v4.0.0", "/productStock")),
+    Listed("reserveProductStock", "/tmf-api/stockManagement/v4/reserveProductStock", "stock", _reservation, _put_reservation,
+           "status=reserved", spec=("TMF687-Stock-v4.0.0", "/reserveProductStock")),
+    Listed("customer", "/tmf-api/customerManagement/v4/customer", "customer", _customer, _put_customer,
+           "status=approved", owned=False, spec=("TMF629-Customer-v4.0.0", "/customer")),
+    Listed("productOfferingQualification", "/tmf-api/productOfferingQualification/v4/productOfferingQualification",
+           "qualification", _qualification, _put_qualification, "qualificationResult=qualified", newest_first=True,
+           own_newest_first=True,
+           spec=("TMF679-ProductOfferingQualification-v4.0.0", "/productOfferingQualification")),
+    Listed("qualificationRule", "/tmf-api/productOfferingQualification/v4/qualificationRule", "catalog", _rule,
+           _put_rule, "lifecycleStatus=active", owned=False, skips=1),
 )
 
 

@@ -332,9 +332,15 @@ def listed(docs: list[dict[str, Any]], params: Mapping[str, str],
     """A list answer from the documents read: attribute filters, one page, `fields=` (plus the
     `always` fields: the TMF687 and TMF676 kits ask `fields=id` and expect href too); and the total."""
     offset, limit = paging(params)
-    fields = field_selection(params)
     items, total = page([d for d in docs if matches(d, attribute_filters(params))], offset, limit)
-    return [select_fields(d, fields and fields + (always or [])) for d in items], total
+    return selected(items, params, always), total
+
+
+def selected(items: list[dict[str, Any]], params: Mapping[str, str],
+             always: list[str] | None = None) -> list[dict[str, Any]]:
+    """A page's documents as `listed` shows them: `fields=` (plus the `always` fields)."""
+    fields = field_selection(params)
+    return [select_fields(d, fields and fields + (always or [])) for d in items]
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -71,6 +71,13 @@ def list_customers(name: str | None = None) -> list[dict[str, Any]]:
     return [item.body for item in CustomerItem.by_kind.query("customer", condition)]
 
 
+def page_customers(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Customers offset .. offset+limit of `list_customers()` and how many there are
+    (documents.paged: at most offset+limit read, the total a COUNT)."""
+    recs, total = documents.paged(CustomerItem.by_kind, "customer", offset, limit)
+    return [item.body for item in recs], total
+
+
 def customers_page(cursor: dict[str, Any] | None, limit: int
                    ) -> tuple[list[tuple[dict[str, Any], dict[str, Any] | None]], dict[str, Any] | None]:
     """One page of (customer document, projected targeting facts or None) in name order (a Query

@@ -473,5 +473,10 @@ def read(kind: str, rid: str, caller: Caller) -> dict[str, Any]:
 
 def search(kind: str, params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check(caller, kind, access.READ)
-    docs = store.listed(kind, caller.customer_id or "") if caller.role == "customer" else store.listed(kind)
+    own = (caller.customer_id or "") if caller.role == "customer" else None
+    if not tmf.attribute_filters(params):   # DynamoDB pages (store.page): her own by-owner, every one by-kind
+        offset, limit = tmf.paging(params)
+        items, total = store.page(kind, offset, limit, own)
+        return tmf.selected(items, params, ALWAYS_LISTED), total
+    docs = store.listed(kind, own)
     return tmf.listed([d for d in docs if domain.visible(d, caller.role, caller.customer_id)], params, ALWAYS_LISTED)

@@ -67,6 +67,12 @@ def listed(kind: str, customer_id: str | None = None) -> list[dict[str, Any]]:
     return _of(kind).every() if customer_id is None else _of(kind).of_customer(customer_id)
 
 
+def page(kind: str, offset: int, limit: int, customer_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Payments (or refunds) offset .. offset+limit of `listed(kind, customer_id)` and how many
+    there are (Documents.page: at most offset+limit read, the total a COUNT)."""
+    return _of(kind).page(offset, limit, customer_id)
+
+
 def waiting_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
     """Payments waiting for the customer's step whose deadline is at or before `at` (one Query)."""
     return [(r.body, r.version) for r in PaymentRecord.by_due.query(WAITING, PaymentRecord.until <= at, limit=limit)]

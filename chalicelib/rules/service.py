@@ -59,8 +59,11 @@ def read_rule(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     require(caller, *RULE_READERS)
     q = tmf.list_query(params, tmf.attributes(domain.RULE_KIND, models=[schemas.QualificationRule], extras=tmf.ENTITY))
-    hits = [d for d in catalog.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
-    items, total = tmf.page(hits, q.offset, q.limit)
+    if not q.filters:   # the catalogue's paging: the offset skipped on its keys-only index, a COUNT there
+        items, total = catalog.page_kind(domain.RULE_KIND, q.offset, q.limit), catalog.count_kind(domain.RULE_KIND)
+    else:
+        hits = [d for d in catalog.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
+        items, total = tmf.page(hits, q.offset, q.limit)
     return [tmf.select_fields(d, q.fields) for d in items], total
 
 
@@ -302,8 +305,12 @@ def search_qualifications(params: Mapping[str, str], caller: Caller) -> tuple[li
     """Agents list every answer, a customer their own (newest first); a channel reads by id only."""
     customer_access.check_roles(caller, "agent", "customer")
     q = tmf.list_query(params, tmf.attributes(domain.API_NAME, "TMF679", models=[schemas.ProductOfferingQualification]))
-    docs = store.newest(caller.customer_id if caller.role == "customer" else None)
-    items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
+    own = (caller.customer_id or "") if caller.role == "customer" else None
+    if not q.filters:   # DynamoDB pages (store.page)
+        items, total = store.page(q.offset, q.limit, own)
+    else:
+        docs = store.newest(own)
+        items, total = tmf.page([d for d in docs if tmf.matches(d, q.filters)], q.offset, q.limit)
     return [tmf.select_fields(d, q.fields) for d in items], total
 
 

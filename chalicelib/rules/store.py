@@ -6,6 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import documents
 from chalicelib.customer.keys import customer_of, customer_pk
 from chalicelib.rules import domain
 from chalicelib.rules.models import QualificationRecord
@@ -30,9 +31,20 @@ def load(qualification_id: str) -> tuple[dict[str, Any], str | None] | None:
     return rec.body, customer_of(rec.owner or "")
 
 
+def page(offset: int, limit: int, customer_id: str | None) -> tuple[list[dict[str, Any]], int]:
+    """Answers offset .. offset+limit of `newest(customer_id)` and how many there are
+    (documents.paged: at most offset+limit read, the total a COUNT)."""
+    if customer_id is not None:
+        recs, total = documents.paged(QualificationRecord.by_owner, customer_pk(customer_id), offset, limit,
+                                      newest_first=True)
+    else:
+        recs, total = documents.paged(QualificationRecord.by_kind, domain.API_NAME, offset, limit, newest_first=True)
+    return [rec.body for rec in recs], total
+
+
 def newest(customer_id: str | None) -> list[dict[str, Any]]:
     """A customer's answers (by-owner), or every answer (by-kind), newest first: one Query."""
-    if customer_id:
+    if customer_id is not None:
         found = QualificationRecord.by_owner.query(customer_pk(customer_id), scan_index_forward=False)
     else:
         found = QualificationRecord.by_kind.query(domain.API_NAME, scan_index_forward=False)

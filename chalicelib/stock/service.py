@@ -62,6 +62,10 @@ def read_stock(stock_id: str, caller: Caller) -> tuple[dict[str, Any], int]:
 def search_stock(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """Availability per location: e.g. `stockedProduct.productOffering.id=po-phone-x`, `place.id=`."""
     access.check(caller, domain.STOCK, access.READ)
+    if not tmf.attribute_filters(params):   # DynamoDB pages (store.page_stocks)
+        offset, limit = tmf.paging(params)
+        items, total = store.page_stocks(offset, limit)
+        return tmf.selected(items, params, ALWAYS_LISTED), total
     return _listed(store.stocks(), params)
 
 
@@ -224,6 +228,11 @@ def read_reservation(rid: str, caller: Caller) -> tuple[dict[str, Any], int]:
 
 def search_reservations(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[str, Any]], int]:
     access.check(caller, domain.RESERVATION, access.READ)
+    if not tmf.attribute_filters(params) and caller.role != "channel":   # DynamoDB pages (store.page_reservations)
+        offset, limit = tmf.paging(params)
+        own = (caller.customer_id or "") if caller.role == "customer" else None
+        items, total = store.page_reservations(offset, limit, own)
+        return tmf.selected(items, params, ALWAYS_LISTED), total
     kept = store.reservations(caller.customer_id or "") if caller.role == "customer" else store.reservations()
     mine = [d for d in kept if domain.reservation_visible(d, caller.role, caller.customer_id, caller.channel)]
     return _listed(mine, params)

@@ -80,6 +80,12 @@ def stocks() -> list[dict[str, Any]]:
     return _STOCKS.every()
 
 
+def page_stocks(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Stocks offset .. offset+limit of `stocks()` and how many there are (Documents.page: at most
+    offset+limit read, the total a COUNT)."""
+    return _STOCKS.page(offset, limit)
+
+
 # --- reserveProductStock --------------------------------------------------------------------------
 def _reasons(exc: TransactWriteError) -> list[str | None]:
     """Why each write of a transaction was refused, in DynamoDB's order: PynamoDB sends the puts
@@ -172,6 +178,12 @@ def end_hold(doc: dict[str, Any], version: int, gone: Collection[str] = frozense
 def reservations(customer_id: str | None = None) -> list[dict[str, Any]]:
     """Every reservation kept, oldest first, or one customer's (one Query either way)."""
     return _RESERVATIONS.every() if customer_id is None else _RESERVATIONS.of_customer(customer_id)
+
+
+def page_reservations(offset: int, limit: int, customer_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Reservations offset .. offset+limit of `reservations(customer_id)` and how many there are
+    (Documents.page: at most offset+limit read, the total a COUNT)."""
+    return _RESERVATIONS.page(offset, limit, customer_id)
 
 
 def due_by(at: str, limit: int = 100) -> list[tuple[dict[str, Any], int]]:

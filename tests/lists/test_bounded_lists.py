@@ -28,7 +28,7 @@ def _order(listed: Listed, ns: range, newest_first: bool) -> range:
 def test_a_page_of_everything_costs_the_same_at_10_and_200(api, as_, aws, listed):
     costs = page_costs(api, listed.path, as_(listed.everyone), lambda a, b: listed.seed(CUSTOMER, a, b),
                        query=listed.fields)
-    assert_same_cost(costs, listed.table, queries=1 + listed.keys)
+    assert_same_cost(costs, listed.table, queries=1 + listed.keys + listed.skips)
     for (page, _, _), stored in zip(costs, (10, 200)):
         ns = _order(listed, range(stored), listed.newest_first)[OFFSET:OFFSET + LIMIT]
         assert [d["id"] for d in page] == listed.ids(CUSTOMER, ns)
@@ -148,3 +148,26 @@ def test_a_channels_page_costs_the_same_at_10_and_200_baskets(api, web, aws):
     carts = _named("shoppingCart")
     costs = page_costs(api, carts.path, web, lambda a, b: _anonymous(0, a, b), query=carts.fields)
     assert_same_cost(costs, carts.table, queries=3)   # a COUNT per day, then today's page
+
+
+def test_her_payments_and_refunds_share_her_key_and_each_list_pages_its_own(api, as_, aws):
+    payments, refunds = _named("payment"), _named("refund")
+    payments.seed(CUSTOMER, 0, 7)
+    refunds.seed(CUSTOMER, 0, 5)   # the same times as her payments: interleaved under her by-owner key
+    her = as_(customer(CUSTOMER))
+    assert walk(api, payments.path, her, 3) == (payments.ids(CUSTOMER, range(7)), {7})
+    assert walk(api, refunds.path, her, 2) == (refunds.ids(CUSTOMER, range(5)), {5})
+    assert walk(api, refunds.path, as_(AGENT_CLAIMS), 4) == (refunds.ids(CUSTOMER, range(5)), {5})
+
+
+def test_a_channel_still_lists_only_the_reservations_it_made_for_visitors(api, as_, aws):
+    from chalicelib.stock import store
+
+    reservations = _named("reserveProductStock")
+    reservations.seed(CUSTOMER, 0, 3)
+    visitors = [{**reservations.href(reservations.make(n, "visitor", False)), "relatedParty": [],
+                 "channel": [{"id": channel, "role": "salesChannel"}]} for n, channel in ((0, "web"), (1, "app"))]
+    for doc in visitors:
+        assert store.reserve(doc, {})
+    web = as_({"role": "channel", "channel": "web", "sub": "web"})
+    assert walk(api, reservations.path, web, 2) == ([visitors[0]["id"]], {1})
