@@ -146,7 +146,7 @@ class Alarms:
                        and f"/{settings.table_name(table)}/" in f.record.get("eventSourceARN", "")]
             return len(skipped), f"{len(skipped)} stream record(s) of {table} skipped by {function} after retries"
         sqs = aws.client("sqs")
-        url = sqs.get_queue_url(QueueName=settings.resource_name(spec.queue))["QueueUrl"]
+        url = settings.queue_url(spec.queue) or sqs.get_queue_url(QueueName=settings.resource_name(spec.queue))["QueueUrl"]
         visible = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                       ["Attributes"]["ApproximateNumberOfMessages"])
         return visible, f"{visible} message(s) in {spec.queue}"

@@ -165,6 +165,9 @@ def _moto_here() -> bool:
 # process, appends a stream record to that table or puts a message on that queue (watch_moto);
 # `_watching` says the hooks are in.
 _wakes: dict[str, Wake] = {}
+# Stream shards moto (in this process) has made: a new stream, or a shard object replacing one. While
+# it has made none since a reader's last refresh, the refresh would find its stream as it was.
+_shards_made = [0]
 _wakes_lock = threading.Lock()
 _watching = False
 
@@ -193,6 +196,17 @@ def watch_moto() -> None:
         if _watching:
             return
         StreamShard.add = hooked(StreamShard.add, lambda shard: wake_for(f"table:{shard.table.name}"))  # type: ignore[method-assign]
+        made = StreamShard.__init__
+
+        def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+            made(self, *args, **kwargs)
+            _shards_made[0] += 1
+        StreamShard.__init__ = counted  # type: ignore[method-assign]
+
+        def restored(self: Any, state: dict[str, Any]) -> None:   # a copy (moto's transaction rollback) or unpickling
+            self.__dict__.update(state)
+            _shards_made[0] += 1
+        StreamShard.__setstate__ = restored  # type: ignore[attr-defined]
         Queue.add_message = hooked(Queue.add_message, lambda queue: wake_for(f"queue:{queue.name}"))  # type: ignore[method-assign]
         _watching = True
 
@@ -309,6 +323,7 @@ class _Shard(_Source):
         self.last: tuple[str, str] | None = None  # (sequence number, eventID) of the last record read
         self.refresh_at = time.monotonic() + pump.refresh_interval
         self.quiet: int | None = None   # the table's generation before a read that found nothing (drain())
+        self.refreshed: int | None = None   # _shards_made at the last refresh (moto in this process)
 
     @property
     def name(self) -> str:
@@ -344,8 +359,8 @@ class _Shard(_Source):
         if sum(len(lane.records) for lane in self.lanes) >= 4 * self.batch_size * len(self.lanes):
             return False  # the lanes are behind: read on when they catch up
         seen = self.generation()
-        if self.quiet == seen and _watching and not self.pump._running and time.monotonic() < self.refresh_at:
-            return False  # drain(): moto appended nothing to the table since a read found nothing
+        if self.quiet == seen and _watching and time.monotonic() < self.refresh_at:
+            return False  # moto appended nothing to the table since a read found nothing
         self.quiet = None
         try:
             page = aws.client("dynamodbstreams").get_records(ShardIterator=self.iterator,
@@ -380,6 +395,9 @@ class _Shard(_Source):
         """Re-describe the stream: is this shard still there, and is it still the shard read?
         True when it found records to deliver (read again from the checkpoint)."""
         self.refresh_at = time.monotonic() + self.pump.refresh_interval
+        if _watching and self.refreshed == _shards_made[0]:
+            return False
+        self.refreshed = _shards_made[0] if _watching else None
         shards = self.pump.describe(self.stream_arn)
         self.pump.discover(self.function, self.stream_arn, shards)
         if self.shard_id not in shards:
@@ -459,7 +477,24 @@ class _Queue(_Source):
         elif not self.pump._running:
             super().rest(seen)
 
+    def _holds_nothing(self) -> bool:
+        """moto, in this process, holds no message at all on the queue: none to receive, none in
+        flight or delayed that could become visible, so a receive would find nothing until a put
+        (which wakes the queue's thread). Read off moto's queue without a call: an idle runtime
+        otherwise sent a ReceiveMessage per queue every QUEUE_IDLE_SECONDS."""
+        if not _watching:
+            return False
+        from moto.sqs.models import sqs_backends
+
+        name = self.url.rsplit("/", 1)[-1]
+        regions: Any = dict.get(sqs_backends, settings.account_id()) or {}   # no backend made on a miss
+        backend = dict.get(regions, settings.region())
+        queue = backend.queues.get(name) if backend is not None else None
+        return queue is not None and not queue._messages
+
     def poll(self) -> bool:
+        if self._holds_nothing():
+            return False
         # A thread long-polls a moto elsewhere (it answers as soon as a message arrives); drain()
         # and a thread woken by the hook in this process do not wait.
         messages = self._receive(LONG_POLL_SECONDS if self.pump._running and not _watching else 0)

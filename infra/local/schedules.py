@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Any, Callable, Iterable
 
@@ -27,6 +28,35 @@ from infra.local.provision import schedule_input
 from infra.resources import Function, Schedule
 
 log = logging.getLogger("infra.local")
+RELIST_SECONDS = 60.0   # with moto in this process: list the schedules at least this often anyway
+_changes = [0]          # schedules created, updated or deleted through moto in this process
+_hooked = threading.Lock()
+
+
+def _watch_moto() -> int | None:
+    """How many schedule changes moto, in this process, has made (hooks on its Scheduler backend,
+    put in on first use); None when moto runs elsewhere (then the schedules are listed every tick)."""
+    from infra.local.pump import _moto_here
+
+    if not _moto_here():
+        return None
+    from moto.scheduler.models import EventBridgeSchedulerBackend as Backend
+
+    with _hooked:
+        if not getattr(Backend, "_omnishop_counted", False):
+            for name in ("create_schedule", "update_schedule", "delete_schedule", "delete_schedule_group"):
+                setattr(Backend, name, _counted(getattr(Backend, name)))
+            Backend._omnishop_counted = True   # type: ignore[attr-defined]
+    return _changes[0]
+
+
+def _counted(method: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _changes[0] += 1
+    return counted
 
 def schedule_arn(name: str, group: str = "default") -> str:
     return f"arn:aws:scheduler:{settings.region()}:{settings.account_id()}:schedule/{group}/{name}"
@@ -68,6 +98,7 @@ class Scheduler:
         # The runtime's scheduler (every resource) also fires the schedules made through the API.
         self.made_at_run_time = schedules is None if made_at_run_time is None else made_at_run_time
         self._made: dict[str, tuple[_Made, dt.datetime | None]] = {}
+        self._listed_at: tuple[int | None, float] = (None, 0.0)   # (changes seen, when to list anyway)
         self.fired: list[tuple[str, dt.datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -110,7 +141,13 @@ class Scheduler:
         return {lambdas.function_arn(f): f for f in self.functions.values()}
 
     def refresh_made(self, now: dt.datetime) -> None:
-        """Learn the schedules made (or changed, or deleted) through the API since the last tick."""
+        """Learn the schedules made (or changed, or deleted) through the API since the last tick.
+        With moto in this process, only when one was (a hook counts them) or a minute passed: the
+        listing was most of an idle runtime's CPU."""
+        changes = _watch_moto()
+        if changes is not None and changes == self._listed_at[0] and time.monotonic() < self._listed_at[1]:
+            return
+        self._listed_at = (changes, time.monotonic() + RELIST_SECONDS)
         client, static = aws.client("scheduler"), {settings.resource_name(n) for n in self.schedules}
         by_arn, seen = self._by_arn(), set()
         for page in client.get_paginator("list_schedules").paginate():
