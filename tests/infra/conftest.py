@@ -67,8 +67,11 @@ def synthesize(workdir: pathlib.Path, *, bundling: bool) -> Synth:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    result = synthesize(tmp_path_factory.mktemp("synth"), bundling=False)
-    print(f"\nsynthesis without bundling: {result.seconds:.1f}s")
+    """The app synthesized once for every infra test, as a deployment synthesizes it: with the
+    Lambda bundles (chalice package and local bundling). One synthesis instead of two (one without
+    bundling for the template's tests, one with it for the bundles') saves about 15 CPU-seconds."""
+    result = synthesize(tmp_path_factory.mktemp("synth"), bundling=True)
+    print(f"\nsynthesis with bundling: {result.seconds:.1f}s")
     return result
 
 

@@ -15,7 +15,7 @@ from infra import resources as res
 from infra import bundling
 from infra.bundling import PACKAGES
 from infra.stack import logical_id
-from tests.infra.conftest import STAGE, synthesize
+from tests.infra.conftest import STAGE
 
 PY = res.LAMBDA_RUNTIME.removeprefix("python").replace(".", "")   # "314"
 BINARY = f"cpython-{PY}-x86_64-linux-gnu.so"   # what the runtime on x86_64 loads
@@ -38,9 +38,7 @@ def _binds(source: str, name: str) -> bool:
             return True
     return False
 
-def test_full_synthesis_bundles_the_code(tmp_path):
-    synth = synthesize(tmp_path / "full", bundling=True)
-    print(f"\nfull synthesis (chalice package + local bundling): {synth.seconds:.1f}s")
+def test_full_synthesis_bundles_the_code(synth):
     assert not (synth.workdir / "chalice.out").exists(), "chalice.out is left behind"
 
     # Every function runs one bundled directory: our packages and the requirements, for the runtime.
