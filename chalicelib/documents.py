@@ -106,7 +106,8 @@ def counted(source: Any, hash_key: str, cap: int, *, condition: Condition | None
     Not PynamoDB's count(limit=): that sends Limit as each call's page size but goes on to the
     last page, reading every item under the key (pynamodb 6.1 ResultIterator: a COUNT page yields
     no item, so its limit never runs down)."""
-    model, index = (source, None) if isinstance(source, type) else (source._model, source.Meta.index_name)
+    model: Any = source if isinstance(source, type) else source._model
+    index = None if isinstance(source, type) else source.Meta.index_name
     found, start = 0, None
     while found < cap:
         page = model._get_connection().query(hash_key, range_key_condition=condition, filter_condition=only,
