@@ -2,7 +2,9 @@
 page offset=3&limit=4 without a filter (DynamoDB pages: a COUNT Query and one Query with Limit,
 chalicelib/documents.paged) beside the same page with a filter every document matches (the
 candidates read whole and filtered in Python, which is what every one of these lists did before
-without a filter too). Also the lists' definitions the tests page through (tests/lists)."""
+without a filter too); then the same lists past a small list window (OMNISHOP_LIST_WINDOW=50): what
+a page, the last page inside the window and a deeper offset read. Also the lists' definitions the
+tests page through (tests/lists)."""
 from __future__ import annotations
 
 import dataclasses
@@ -306,6 +308,31 @@ def page(call: Callable[[str], Any], listed: Listed, query: str = "") -> Calls:
     return calls
 
 
+WINDOW = 50   # the list window of the second table (OMNISHOP_LIST_WINDOW)
+
+
+def past_the_window(get: Callable[..., Any], headers: dict[str, str], listed: Listed, who: str) -> tuple[Any, ...]:
+    """GET <list>?offset=..&limit=4 at offsets 3, WINDOW-1, WINDOW and 5,000,000 with the list window
+    set to WINDOW: (the list, whether offset 3 sent X-Total-Count and a Link, "<status> <items read>"
+    per offset)."""
+    import os
+
+    os.environ["OMNISHOP_LIST_WINDOW"] = str(WINDOW)
+    try:
+        out: list[Any] = [f"{listed.name} ({who})"]
+        for offset in (OFFSET, WINDOW - 1, WINDOW, 5_000_000):
+            calls = Calls()
+            with calls.counting():
+                r = get(f"{listed.path}?offset={offset}&limit={LIMIT}" + (f"&{listed.fields}" if listed.fields else ""),
+                        headers=headers)
+            if offset == OFFSET:
+                out += ["X-Total-Count" in r.headers, "Link" in r.headers]
+            out.append(f"{r.status_code}: {calls.items_read}")
+        return tuple(out)
+    finally:
+        del os.environ["OMNISHOP_LIST_WINDOW"]
+
+
 def run(stored: int = 200) -> None:
     import json
 
@@ -315,7 +342,7 @@ def run(stored: int = 200) -> None:
         from app import app
         from chalicelib import auth
 
-        rows = []
+        rows, windowed = [], []
         with Client(app) as client:
             for listed in LISTS:
                 listed.seed(CUSTOMER, 0, stored)
@@ -333,10 +360,17 @@ def run(stored: int = 200) -> None:
                     paged, filtered = page(call, listed), page(call, listed, listed.filter)
                     rows.append((f"{listed.name} ({who})", paged.total(), paged.items_returned, paged.items_read,
                                  filtered.total(), filtered.items_returned, filtered.items_read))
+                    windowed.append(past_the_window(client.http.get, headers, listed, who))
     table(f"One page (offset={OFFSET}, limit={LIMIT}) of each list with {stored} documents stored: "
           "paged in DynamoDB vs read whole and filtered (as before)",
           ("list (caller)", "calls", "items returned", "items read", "calls filtered", "returned filtered",
            "read filtered"), rows)
+    table(f"The same lists with OMNISHOP_LIST_WINDOW={WINDOW} ({stored} stored: past the window), limit={LIMIT}: "
+          "status and DynamoDB items read per request at each offset",
+          ("list (caller)", "total sent", "next linked", f"offset={OFFSET}", f"offset={WINDOW - 1}",
+           f"offset={WINDOW}", "offset=5000000"), windowed)
+    print(f"bound: window+1 ({WINDOW + 1}) to count, offset+limit to page, plus a customer's access check; an "
+          "offset at or past the window is a 400 after the count alone.")
     print(f"floor: {OFFSET + LIMIT} items returned (the offset is read and dropped: no keys-only index on "
           "by-kind/by-owner) and 2 Queries; the COUNT for X-Total-Count still reads every item under the key "
           f"({stored}) but returns none (1 call per MB). A customer's list adds her access check's reads.")

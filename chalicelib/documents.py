@@ -25,11 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
+from pynamodb.constants import COUNT, LAST_EVALUATED_KEY
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from chalicelib import db
+from chalicelib import db, settings, tmf
 from chalicelib.customer.keys import customer_pk
 from chalicelib.pages import Pages, consistent
 
@@ -45,18 +46,22 @@ def paged(source: Any, hash_key: str, offset: int, limit: int, *, condition: Con
           consistent: bool = False) -> tuple[list[Any], int]:
     """Records offset .. offset+limit of one Query (`source`: a model or one of its indexes, at
     `hash_key`, narrowed by a key `condition`, in sort order or `newest_first`) and how many it has
-    in all: the one way a list pages in DynamoDB rather than in Python (issue 16).
-    - The total: a COUNT Query (Select=COUNT). DynamoDB answers a number and returns no item, but
-      it still reads every item under the key: the indexes lists use project whole items, so its
-      read capacity is that of reading them all (one call per 1 MB of them); only the bytes sent
-      back are bounded. The catalogue counts on a keys-only index instead (catalog/store.py).
-    - The page: nothing when `offset` is past the total; else one Query with Limit offset+limit
-      (then ExclusiveStartKey, a call per PAGE_READ items or 1 MB) that reads the first
-      offset+limit items and drops the first `offset`. No keys-only projection exists on these
-      indexes to skip the offset over keys alone, so the skipped items are read whole.
-    With `only` (a FilterExpression), Limit counts the items looked at, so the Query goes on
-    until offset+limit matched: it also reads the ones the filter drops, and each further call asks
-    for as many again (PynamoDB's page size), so a filter that drops few costs about one call more."""
+    in all: the one way a list pages in DynamoDB rather than in Python (issue 16). Both reads are
+    bounded by the list window W (settings.list_window()):
+    - The total: a COUNT Query (Select=COUNT, `counted`) that stops after W+1 items. DynamoDB
+      answers a number and returns no item, but reads each item it counts (the indexes lists use
+      project whole items, so a count costs what reading them costs). At most W items: the total,
+      exact. More: tmf.MoreThan(W), the total not known (no X-Total-Count; http.listing).
+    - The page: nothing when `offset` is past a known total; an offset at or past W on a list of
+      more than W is a 400 (tmf.windowed); else one Query with Limit offset+limit (then
+      ExclusiveStartKey, a call per PAGE_READ items or 1 MB) that reads the first offset+limit
+      items and drops the first `offset`. No keys-only projection exists on these indexes to skip
+      the offset over keys alone, so the skipped items are read whole. So a request reads at most
+      W+1 items to count and W+limit to page.
+    With `only` (a FilterExpression), Limit counts the items looked at: the COUNT goes on until
+    W+1 matched, and the page until offset+limit matched, each also reading the items the filter
+    drops (a customer's items of other kinds under her key), and each further call asks for as
+    many again (PynamoDB's page size), so a filter that drops few costs about one call more."""
     return paged_keys(source, [hash_key], offset, limit, condition=condition, only=only, newest_first=newest_first,
                       consistent=consistent)
 
@@ -65,22 +70,54 @@ def paged_keys(source: Any, hash_keys: list[str], offset: int, limit: int, *, co
                only: Condition | None = None, newest_first: bool = False,
                consistent: bool = False) -> tuple[list[Any], int]:
     """`paged` for a list made of several keys' items one after another (a worklist per status, a
-    channel's baskets per day): a COUNT per key; the page read from the key the offset falls in
-    (keys wholly before it are not read), then from the next ones while the page is not full."""
-    totals = [source.count(key, condition, only, consistent_read=consistent) for key in hash_keys]
+    channel's baskets per day). The keys are counted one after another, each up to what the window
+    leaves (W+1 less the keys before it): once that runs out, the key it ran out in has at least
+    that many and the keys after it are not counted (the total is tmf.MoreThan). The page is read
+    from the key the offset falls in (a key wholly before it, counted exactly, is not read), then
+    from the next ones while the page is not full; a key whose count ran out, or that was not
+    counted, is read rather than skipped (what it holds past the count is not known)."""
+    left = settings.list_window() + 1
+    counts: list[int | None] = []   # per key: its count; None: at least what was left (or not counted)
+    for key in hash_keys:
+        found = counted(source, key, left, condition=condition, only=only, consistent=consistent) if left else 0
+        counts.append(found if found < left else None)
+        left -= found
+    total = tmf.windowed(offset, settings.list_window() + 1 - left)
     out: list[Any] = []
-    for key, total in zip(hash_keys, totals):
-        if offset >= total:
-            offset -= total
+    for key, count in zip(hash_keys, counts):
+        if count is not None and offset >= count:
+            offset -= count
             continue
         wanted = offset + limit - len(out)
-        recs = source.query(key, condition, only, consistent_read=consistent, scan_index_forward=not newest_first,
-                            limit=wanted, page_size=min(wanted, PAGE_READ))
-        out += list(recs)[offset:]
-        offset = 0
+        recs = list(source.query(key, condition, only, consistent_read=consistent, scan_index_forward=not newest_first,
+                                 limit=wanted, page_size=min(wanted, PAGE_READ)))
+        out += recs[offset:]
+        offset = max(0, offset - len(recs))
         if len(out) >= limit:
             break
-    return out, sum(totals)
+    return out, total
+
+
+def counted(source: Any, hash_key: str, cap: int, *, condition: Condition | None = None,
+            only: Condition | None = None, consistent: bool = False) -> int:
+    """How many items `source` (a model or one of its indexes) holds under `hash_key` (narrowed by
+    `condition` and `only`), counted up to `cap`: Select=COUNT Queries with Limit cap less those
+    counted so far, while DynamoDB says there are more (LastEvaluatedKey; a call stops at 1 MB).
+    Not PynamoDB's count(limit=): that sends Limit as each call's page size but goes on to the
+    last page, reading every item under the key (pynamodb 6.1 ResultIterator: a COUNT page yields
+    no item, so its limit never runs down)."""
+    model: Any = source if isinstance(source, type) else source._model
+    index = None if isinstance(source, type) else source.Meta.index_name
+    found, start = 0, None
+    while found < cap:
+        page = model._get_connection().query(hash_key, range_key_condition=condition, filter_condition=only,
+                                             index_name=index, consistent_read=consistent, limit=cap - found,
+                                             select=COUNT, exclusive_start_key=start)
+        found += int(page["Count"])
+        start = page.get(LAST_EVALUATED_KEY)
+        if start is None:
+            break
+    return found
 
 
 def _no_attributes(_doc: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +264,8 @@ class Documents(Generic[M]):
     def page(self, offset: int, limit: int, customer_id: str | None = None,
              whole: bool = True) -> tuple[list[dict[str, Any]], int]:
         """Documents offset .. offset+limit of `every` (or, for `customer_id`, of `of_customer`) and
-        how many there are in all, read by `paged` (at most offset+limit items; the total a COUNT).
+        how many there are in all, read by `paged` (at most offset+limit items; the total a COUNT
+        up to the list window, tmf.MoreThan past it).
         `whole` as for `every`."""
         if customer_id is None:
             recs, total = paged(self._index("by_kind"), str(self.kind), offset, limit)

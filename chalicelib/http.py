@@ -147,7 +147,15 @@ def with_etag(resource: Mapping[str, Any], version: int, status: int = 200) -> R
 
 
 def listing(items: list[dict[str, Any]], total: int) -> Reply:
-    return Reply(items, 200, {"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
+    """A list's answer: X-Result-Count, and X-Total-Count when the total is known. When it is not
+    (tmf.MoreThan: more items than the list window, issue 16) no X-Total-Count, and a
+    `Link: <the next page>; rel="next"` (RFC 8288) while the page is full and the next one starts
+    inside the window."""
+    if not isinstance(total, tmf.MoreThan):
+        return Reply(items, 200, {"X-Total-Count": str(total), "X-Result-Count": str(len(items))})
+    following = tmf.next_page(len(items), total)
+    return Reply(items, 200, {"X-Result-Count": str(len(items)),
+                              **({"Link": f'<{following}>; rel="next"'} if following else {})})
 
 
 def no_content() -> Reply:
@@ -284,6 +292,7 @@ def endpoint(bp: Any, path: str, methods: list[str], authenticated: bool = True,
             bind_request(headers.get("x-correlation-id") or context.get("requestId"),
                          headers.get("x-journey-key"))
             tmf.set_request_base(headers, context.get("stage"))
+            tmf.set_request_page(context.get("resourcePath", path), params, request.query_params or {})
             try:
                 caller = auth.caller_from_headers(headers) if authenticated else None
                 seen: dict[str, Any] = dict(method=request.method, path=context.get("resourcePath", path),

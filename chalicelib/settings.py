@@ -113,6 +113,12 @@ def max_page_limit() -> int:
     return env_int("MAX_PAGE_LIMIT", 1000)
 
 
+def list_window() -> int:
+    """How far a list counts and pages (issue 16): its COUNT stops after window+1 items, so a list
+    with more answers no X-Total-Count (a rel="next" Link instead) and refuses an offset past it."""
+    return max(1, env_int("LIST_WINDOW", 1000))
+
+
 def catalog_cache_seconds() -> int:
     """How long a container trusts its catalogue cache before checking the catalogue stamp."""
     return env_int("CATALOG_CACHE_SECONDS", 5)

@@ -12,8 +12,10 @@ import datetime as dt
 import functools
 import json
 import pathlib
+import re
 import types
 import typing
+import urllib.parse
 import uuid
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -124,6 +126,56 @@ def paging(params: Mapping[str, str]) -> tuple[int, int]:
     if limit == 0 or limit > settings.max_page_limit():
         raise bad_request(f"limit must be between 1 and {settings.max_page_limit()}")
     return offset, limit
+
+
+class MoreThan(int):
+    """The total of a list with more items than its window (settings.list_window(), issue 16): its
+    COUNT stopped there, so this is a bound (its value: the window), not a count. http.listing
+    sends no X-Total-Count for it, a rel="next" Link instead. An int so that it passes unchanged
+    through every `(items, total)` the contexts hand on; arithmetic on it gives a plain int (don't)."""
+
+    def __repr__(self) -> str:
+        return f"MoreThan({int(self)})"
+
+
+def windowed(offset: int, counted: int) -> int:
+    """A list's total from a COUNT that stopped after window+1 items (`counted`): that count when
+    it is at most the window; else MoreThan(window), and an `offset` at or past the window is a
+    400 (paging there would read offset+limit items whole)."""
+    window = settings.list_window()
+    if counted <= window:
+        return counted
+    if offset >= window:
+        raise bad_request(f"offset {offset} is past the list window: this list has more than {window} items and "
+                          f"pages through the first {window} only; narrow the list with a filter (an attribute such "
+                          "as its state, status or date) to reach the others", "offsetPastWindow")
+    return MoreThan(window)
+
+
+_request_page: contextvars.ContextVar[tuple[str, Mapping[str, str]] | None] = \
+    contextvars.ContextVar("request_page", default=None)
+
+
+def set_request_page(path_template: str, path_params: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """Remember this request's path (its route with the parameters filled in) and query, for the
+    rel="next" Link of a list whose total is not known (`next_page`)."""
+    path = re.sub(r"{([^}]+)}", lambda m: urllib.parse.quote(path_params.get(m.group(1), m.group(0)), safe=""),
+                  path_template)
+    _request_page.set((path, dict(query)))
+
+
+def next_page(shown: int, total: int) -> str | None:
+    """The URL of the page after this request's (its offset moved on by its limit, every other
+    query parameter kept), when the total is not known (MoreThan), the page is full and the next
+    offset is inside the window; None otherwise (a known total says where the list ends)."""
+    page = _request_page.get()
+    if page is None or not isinstance(total, MoreThan):
+        return None
+    path, query = page
+    offset, limit = paging(query)
+    if shown < limit or offset + limit >= total:
+        return None
+    return f"{base_url()}{path}?{urllib.parse.urlencode({**query, 'offset': str(offset + limit)})}"
 
 
 def field_selection(params: Mapping[str, str]) -> list[str] | None:

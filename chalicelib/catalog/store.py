@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import settings
+from chalicelib import documents, settings, tmf
 from chalicelib.db import StaleVersion, versioned
 from chalicelib.catalog.models import CatalogRecord, CatalogStamp
 
@@ -93,22 +93,26 @@ def query_kind(kind: str) -> list[dict[str, Any]]:
 
 
 def count_kind(kind: str) -> int:
-    """How many records of a kind: a COUNT Query on the keys-only index (no document is read
-    or returned; one call per about 10,000 records)."""
-    return CatalogRecord.by_kind_keys.count(kind)
+    """How many records of a kind, counted up to the list window and one more (issue 16): COUNT
+    Queries on the keys-only index (no document is read or returned; a call per about 10,000 keys)
+    that stop there, so a kind with more than the window answers window+1."""
+    return documents.counted(CatalogRecord.by_kind_keys, kind, settings.list_window() + 1)
 
 
-def page_kind(kind: str, offset: int, limit: int) -> list[dict[str, Any]]:
-    """Records offset .. offset+limit of a kind in name order: the keys-only index skips the
-    first `offset` (keys alone), then one Query with Limit from that ExclusiveStartKey."""
+def page_kind(kind: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Records offset .. offset+limit of a kind in name order and how many there are
+    (tmf.windowed: tmf.MoreThan past the list window, whose offsets are then refused): the count
+    first (`count_kind`); then the keys-only index skips the first `offset` (keys alone) and one
+    Query with Limit reads the page from that ExclusiveStartKey."""
+    total = tmf.windowed(offset, count_kind(kind))
     start = None
     if offset:
         skipped = CatalogRecord.by_kind_keys.query(kind, limit=offset, page_size=min(offset, SKIP_PAGE))
         if sum(1 for _ in skipped) < offset or skipped.last_evaluated_key is None:
-            return []   # the kind ends at or before the offset
+            return [], total   # the kind ends at or before the offset
         start = skipped.last_evaluated_key
     return [rec.body for rec in CatalogRecord.by_kind.query(kind, limit=limit, page_size=limit,
-                                                            last_evaluated_key=start)]
+                                                            last_evaluated_key=start)], total
 
 
 def iter_kind(kind: str, name: str | None = None) -> Iterator[dict[str, Any]]:

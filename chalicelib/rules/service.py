@@ -60,7 +60,7 @@ def search_rules(params: Mapping[str, str], caller: Caller) -> tuple[list[dict[s
     require(caller, *RULE_READERS)
     q = tmf.list_query(params, tmf.attributes(domain.RULE_KIND, models=[schemas.QualificationRule], extras=tmf.ENTITY))
     if not q.filters:   # the catalogue's paging: the offset skipped on its keys-only index, a COUNT there
-        items, total = catalog.page_kind(domain.RULE_KIND, q.offset, q.limit), catalog.count_kind(domain.RULE_KIND)
+        items, total = catalog.page_kind(domain.RULE_KIND, q.offset, q.limit)
     else:
         hits = [d for d in catalog.query_kind(domain.RULE_KIND) if tmf.matches(d, q.filters)]
         items, total = tmf.page(hits, q.offset, q.limit)

@@ -70,3 +70,35 @@ def assert_bad_paging_refused(api: Any, path: str, who: dict[str, str]) -> None:
     for query in ("offset=-1", "offset=x", "limit=0", "limit=100000", "limit=two", "offset=1.5"):
         status, body, _ = api.call("GET", _with(path, query), who)
         assert status == 400 and body["code"] and "must" in body["message"], (query, status, body)
+
+
+def next_link(headers: Any) -> str | None:
+    """The path and query of a list answer's `Link: <url>; rel="next"` (None: it has none)."""
+    import re
+    import urllib.parse
+
+    link = headers.get("Link")
+    if link is None:
+        return None
+    found = re.fullmatch(r'<([^>]+)>; rel="next"', link)
+    assert found, link
+    url = urllib.parse.urlsplit(found.group(1))
+    assert url.scheme in ("http", "https") and url.netloc, link   # absolute, as RFC 8288 clients expect
+    return f"{url.path}?{url.query}"
+
+
+def follow(api: Any, path: str, who: dict[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """GET `path`, then every rel="next" Link until an answer has none: (the ids in order, each
+    answer's headers). None of them may say a total (the list is past its window)."""
+    ids: list[str] = []
+    seen: list[dict[str, Any]] = []
+    at: str | None = path
+    while at is not None:
+        status, body, headers = api.call("GET", at, who)
+        assert status == 200 and "X-Total-Count" not in headers, (at, status, body, headers)
+        assert headers["X-Result-Count"] == str(len(body)), headers
+        ids += [d["id"] for d in body]
+        seen.append(dict(headers))
+        at = next_link(headers)
+        assert len(seen) < 100, "the links do not end"
+    return ids, seen

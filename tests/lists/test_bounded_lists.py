@@ -171,3 +171,122 @@ def test_a_channel_still_lists_only_the_reservations_it_made_for_visitors(api, a
         assert store.reserve(doc, {})
     web = as_({"role": "channel", "channel": "web", "sub": "web"})
     assert walk(api, reservations.path, web, 2) == ([visitors[0]["id"]], {1})
+
+
+
+# --- the list window (OMNISHOP_LIST_WINDOW): a COUNT stops after window+1 items ---------------------
+WINDOW = 15
+
+
+@pytest.fixture
+def window(monkeypatch):
+    monkeypatch.setenv("OMNISHOP_LIST_WINDOW", str(WINDOW))
+    return WINDOW
+
+
+def _at(listed: Listed, offset: int, limit: int) -> str:
+    return f"{listed.path}?offset={offset}&limit={limit}{'&' + listed.fields if listed.fields else ''}"
+
+
+def _read(api, path: str, who: dict[str, str]) -> tuple[int, list | dict, dict, int]:
+    """GET `path`: (status, body, headers, the DynamoDB items it read)."""
+    from bench.harness import Calls
+
+    calls = Calls()
+    with calls.counting():
+        status, body, headers = api.call("GET", path, who)
+    return status, body, headers, calls.items_read
+
+
+def _past_the_window(body: dict, offset: int) -> None:
+    assert body["code"] == "offsetPastWindow" and body["status"] == "400" and body["@type"] == "Error", body
+    assert f"offset {offset} is past the list window" in body["message"] and "filter" in body["message"], body
+
+
+@pytest.mark.parametrize("listed", LISTS, ids=lambda x: x.name)
+def test_past_the_window_a_list_says_no_total_and_reads_a_bounded_count(api, as_, aws, window, listed):
+    """10 documents: the total exact, as before (and an offset past the end 200 []); 200: no
+    X-Total-Count, a Link to the next page with every other parameter kept; the COUNT reads
+    window+1 items where it read 10, nothing else changes; offsets at or past the window are 400
+    after reading no more than the count; the last page inside the window links no further."""
+    import urllib.parse
+
+    from tests.lists.bounded import next_link
+
+    who = as_(listed.everyone)
+    api.call("GET", f"{listed.path}?limit=1", who)   # the caller's first request reads its session
+    listed.seed(CUSTOMER, 0, 10)
+    status, body, headers, small = _read(api, _at(listed, OFFSET, LIMIT), who)
+    assert status == 200 and [d["id"] for d in body] == listed.ids(CUSTOMER, _order(listed, range(10), listed.newest_first)[OFFSET:OFFSET + LIMIT])
+    assert (headers["X-Total-Count"], headers["X-Result-Count"], "Link" in headers) == ("10", str(LIMIT), False)
+    others = small - (10 + OFFSET + LIMIT)   # what the request reads besides the list (its access check)
+    assert others >= 0, small
+    status, body, headers = api.call("GET", _at(listed, 500, LIMIT), who)
+    assert (status, body, headers["X-Total-Count"]) == (200, [], "10")
+
+    listed.seed(CUSTOMER, 10, 200)
+    status, body, headers, big = _read(api, _at(listed, OFFSET, LIMIT), who)
+    order = _order(listed, range(200), listed.newest_first)
+    assert status == 200 and [d["id"] for d in body] == listed.ids(CUSTOMER, order[OFFSET:OFFSET + LIMIT])
+    assert "X-Total-Count" not in headers and headers["X-Result-Count"] == str(LIMIT), headers
+    assert big == WINDOW + 1 + OFFSET + LIMIT + others, (big, small)
+    following = next_link(headers)
+    assert following is not None and following.startswith(listed.path + "?")
+    assert urllib.parse.parse_qs(following.split("?", 1)[1]) == {
+        "offset": [str(OFFSET + LIMIT)], "limit": [str(LIMIT)], **urllib.parse.parse_qs(listed.fields)}
+    if listed.spec:
+        assert tmf_spec.load(listed.spec[0]).problems(body, "GET", listed.spec[1], 200) == []
+
+    status, body, headers, last = _read(api, _at(listed, WINDOW - 1, LIMIT), who)
+    assert status == 200 and [d["id"] for d in body] == listed.ids(CUSTOMER, order[WINDOW - 1:WINDOW - 1 + LIMIT])
+    assert "X-Total-Count" not in headers and "Link" not in headers, headers
+    assert last == WINDOW + 1 + WINDOW - 1 + LIMIT + others, last
+    for offset in (WINDOW, 5_000_000):
+        status, body, _, deep = _read(api, _at(listed, offset, LIMIT), who)
+        assert status == 400, body
+        _past_the_window(body, offset)
+        assert deep == WINDOW + 1 + others, deep
+
+
+@pytest.mark.parametrize("listed", LISTS, ids=lambda x: x.name)
+def test_the_links_walk_the_window_without_gaps_or_repeats(api, as_, aws, window, listed):
+    from tests.lists.bounded import follow
+
+    listed.seed(CUSTOMER, 0, 40)
+    ids, answers = follow(api, f"{listed.path}?limit=4", as_(listed.everyone))
+    assert ids == listed.ids(CUSTOMER, _order(listed, range(40), listed.newest_first)[:16]), ids
+    assert len(answers) == 4 and "Link" not in answers[-1]
+    if listed.owned:   # her own list past the window, beside another customer's
+        listed.seed(OTHER, 0, 20)
+        ids, answers = follow(api, f"{listed.path}?limit=5", as_(customer(OTHER)))
+        assert ids == listed.ids(OTHER, _order(listed, range(20), listed.own_newest_first)[:15]), ids
+        status, body, _ = api.call("GET", f"{listed.path}?offset={WINDOW}", as_(customer(OTHER)))
+        assert status == 400, body
+        _past_the_window(body, WINDOW)
+
+
+@pytest.mark.parametrize("listed", [x for x in LISTS if x.name in ("campaign", "qualificationRule", "quote")],
+                         ids=lambda x: x.name)
+def test_a_list_of_exactly_the_window_has_its_total_and_one_more_has_none(api, as_, aws, window, listed):
+    who = as_(listed.everyone)
+    listed.seed(CUSTOMER, 0, WINDOW)
+    status, body, headers = api.call("GET", _at(listed, WINDOW, 5), who)
+    assert (status, body, headers["X-Total-Count"], "Link" in headers) == (200, [], str(WINDOW), False)
+    listed.seed(CUSTOMER, WINDOW, WINDOW + 1)
+    status, body, headers = api.call("GET", _at(listed, WINDOW - 5, 5), who)
+    assert status == 200 and len(body) == 5 and "X-Total-Count" not in headers and "Link" not in headers
+    status, body, _ = api.call("GET", _at(listed, WINDOW, 5), who)
+    assert status == 400, body
+
+
+def test_a_channels_days_past_the_window_read_on_into_the_day_whose_count_ran_out(api, web, aws, window):
+    """Today's baskets counted (12), yesterday's counted until the window ran out (4 of 10): the
+    total is not known, and the pages run through today's into yesterday's without a gap."""
+    from tests.lists.bounded import follow
+
+    today, yesterday = _anonymous(0, 0, 12), _anonymous(1, 0, 10)
+    carts = _named("shoppingCart")
+    ids, _ = follow(api, f"{carts.path}?limit=4&fields=id", web)
+    assert ids == (today + yesterday)[:16]
+    status, body, headers = api.call("GET", f"{carts.path}?offset=10&limit=5&fields=id", web)
+    assert [d["id"] for d in body] == today[10:] + yesterday[:3] and "X-Total-Count" not in headers
