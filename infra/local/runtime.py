@@ -106,7 +106,10 @@ class Runtime:
     def _moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from infra.local import moto_dispatch
+
         _check_free(self.moto_port)
+        moto_dispatch.install()   # its backend lookup per host once, not per request
         server = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         server.start()
         self._stops.append((PRODUCERS, "moto server", server.stop))   # the last save reads moto in-process
