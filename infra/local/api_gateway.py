@@ -36,12 +36,8 @@ def _gateway_response(kind: str) -> dict[str, Any]:
 
 
 # chalice's local server listens with socketserver's default backlog of 5: 20-35 concurrent
-# clients got connection resets. API Gateway queues far more; so does the local server now, and so
-# does the runtime's moto server (werkzeug listens with 128). At 128, the 200 writers of
-# tests/runtime/test_runtime_races.py overflowed both queues (the kernel's ListenOverflows rose by
-# about 50 a second during the race): each dropped connection waited for its SYN to be sent again,
-# 1 s, then 3 s. The kernel caps it at net.core.somaxconn (4096 here).
-BACKLOG = 1024
+# clients got connection resets. API Gateway queues far more; so does the local server now.
+BACKLOG = 128
 # Answered while the runtime starts: its readiness check and the local routes (tokens, outbox).
 READY_OR_NOT = ("/health", "/local/")
 

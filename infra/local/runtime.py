@@ -106,14 +106,9 @@ class Runtime:
     def _moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from infra.local import api_gateway, moto_dispatch
-
         _check_free(self.moto_port)
-        moto_dispatch.install()   # its backend lookup per host once, not per request
         server = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         server.start()
-        assert server._server is not None   # start() returns once its server exists
-        server._server.socket.listen(api_gateway.BACKLOG)   # listening already: listen() again sets the backlog
         self._stops.append((PRODUCERS, "moto server", server.stop))   # the last save reads moto in-process
         request = urllib.request.Request(f"{self.moto_url}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(),
                                          method="POST", headers={"Content-Type": "application/json"})

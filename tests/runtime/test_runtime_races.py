@@ -2,9 +2,8 @@
 nothing acknowledged is lost, no version is answered twice, one basket makes one order however
 many clients submit or approve it at once, and the order pipeline goes on afterwards.
 
-Every client has its own connection, all at once (the API and its moto server listen with a
-backlog of 1024; tests/runtime/test_moto_fixes.py races 40 writers straight at moto's threaded
-server)."""
+Every client has its own connection, all at once (the API listens with a backlog of 128;
+tests/runtime/test_moto_fixes.py races 40 writers straight at moto's threaded server)."""
 from __future__ import annotations
 
 import collections
