@@ -343,6 +343,14 @@ def simulated_stack_delay_seconds() -> float:
     return float(env("SIMULATED_STACK_DELAY_SECONDS", "1") or 1)
 
 
+def local_retry_scale() -> float:
+    """Local runtime and tests only (moto's Step Functions interpreter, infra/local/moto_fixes.py):
+    every Retry interval of a state machine is multiplied by this (default 0.1: IntervalSeconds 1
+    waits 100 ms). The deployed state machines keep their ASL's intervals; locally a retry waits
+    only to be seen retrying, not to give a real provider time to recover."""
+    return float(env("LOCAL_RETRY_SCALE", "0.1") or 0.1)
+
+
 def simulated_stacks_failing() -> list[str]:
     """Simulated stacks that fail every child order they get (comma-separated stack ids). A child
     order item with the characteristic simulateFailure=true fails on any simulated stack."""

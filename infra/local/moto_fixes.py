@@ -46,6 +46,10 @@ that makes it behave like AWS. Installed and removed together with the Lambda ro
   the execution slept its whole Wait (the recovery workflow's: an hour), where AWS ends it at
   once. The state now sleeps in slices of at most `WAIT_SLICE_SECONDS`, checking between them
   that its execution still runs (a stop the pulse missed ends it within a slice).
+- Not an AWS difference, a local setting: a Retry's wait (IntervalSeconds x BackoffRate^n, after
+  any jitter) is multiplied by `settings.local_retry_scale()` (OMNISHOP_LOCAL_RETRY_SCALE, default
+  0.1), the last step before moto sleeps it. The SMS provider failing was retried for 15 s
+  (1+2+4+8) before the workflow failed; now 1.5 s, with the same attempts in the same order.
 """
 from __future__ import annotations
 
@@ -120,6 +124,14 @@ def _wait_while_running(function: Any, env: Any, wait_seconds: int) -> None:
         if left <= 0:
             return
         env.program_state_event.wait(min(left, WAIT_SLICE_SECONDS))
+
+
+def _scaled_retry_wait(jitter: Any, env: Any) -> None:
+    """JitterStrategyDecl._eval_body, the last step of a Retry's wait: then scaled for local runs."""
+    from chalicelib import settings
+
+    _originals["JitterStrategyDecl._eval_body"](jitter, env)
+    env.stack.append(env.stack.pop() * settings.local_retry_scale())
 
 
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -240,6 +252,7 @@ def _classes() -> dict[str, type]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.stepfunctions.parser.asl.component.common.retry.jitter_strategy_decl import JitterStrategyDecl
     from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -247,7 +260,7 @@ def _classes() -> dict[str, type]:
 
     return {cls.__name__: cls for cls in (DynamoDBBackend, DynamoHandler, DynamoDBStreamsHandler, ExecutionWorker,
                                           DynamoDBStreamsBackend, ShardIterator, ExecutionState, Environment,
-                                          WaitFunction)}
+                                          WaitFunction, JitterStrategyDecl)}
 
 
 def install() -> None:
@@ -256,6 +269,7 @@ def install() -> None:
     _patch(c["ExecutionState"], "_evaluate_with_timeout", _evaluate_unless_stopped)
     _patch(c["Environment"], "set_error", _set_error_unless_stopped)
     _patch(c["WaitFunction"], "_wait_interval", _wait_while_running)
+    _patch(c["JitterStrategyDecl"], "_eval_body", _scaled_retry_wait)
     for handler, actions in (("DynamoHandler", DYNAMODB_ACTIONS), ("DynamoDBStreamsHandler", STREAMS_ACTIONS)):
         for action in actions:
             _patch(c[handler], action, _locked(c[handler].__dict__[action]))

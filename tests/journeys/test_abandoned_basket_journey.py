@@ -16,6 +16,9 @@ from tests.support.links import TOKEN, link_for, texts
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 MOBILE, EMAIL = "+447700900123", "andrea.rossi@example.com"
 JOURNEY = "jrn-andrea-home-security"
+# idle time 2 s; simulated stacks report each milestone after 0.2 s, not 1 s (the same runtime as
+# tests/recovery/test_runtime.py's, when both run in one process)
+ENV = {"OMNISHOP_BASKET_IDLE_SECONDS": "2", "OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
 
 
 def _auth(runtime, role, **claims):
@@ -57,7 +60,7 @@ def _customer_like_andrea(runtime, agent, mobile, email):
 
 
 def test_abandoned_basket_recovered_through_sms_agent_and_approval_email(local_runtime_factory):
-    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="2")
+    runtime = local_runtime_factory(**ENV)
     agent = _auth(runtime, "agent", channel="callcenter", sub="agent-maria")
     mobile, email_address = "+447700900321", "andrea.bianchi@example.com"   # this journey's customer
     me = _customer_like_andrea(runtime, agent, mobile, email_address)
@@ -136,7 +139,7 @@ def test_make_demo_plays_the_whole_story_to_a_completed_order(local_runtime_fact
     through campaign SMS, basket, reminder, agent upsell and approval email to three child orders."""
     from infra.local.demo import Demo
 
-    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="2")
+    runtime = local_runtime_factory(**ENV)
     lines: list[str] = []
     demo = Demo(runtime.url, out=lines.append)
     facts = demo.run()

@@ -8,7 +8,10 @@ variable or function set in one block is there in the next, as in a reader's ter
 - the demo listener's port `9999` (`127.0.0.1:9999`, `infra.local.listener 9999`) becomes a
   free one, opened in that runtime's outbound guard with OMNISHOP_DEMO_LISTENER_PORT.
 The runtime has a 3 s basket idle time, as the README asks for (`OMNISHOP_BASKET_IDLE_SECONDS=3
-make run`), so the abandoned-basket walk gets its SMS.
+make run`), so the abandoned-basket walk gets its SMS, and simulated stacks that report each
+milestone after 0.2 s instead of 1 s (OMNISHOP_SIMULATED_STACK_DELAY_SECONDS): the README's
+orders reach the same states in the same order, each some 2.4 s sooner (the walk waits for them
+with `poll`).
 
 It fails on any non-zero exit, so on any HTTP error: every `curl` in a sh block carries `-f`
 (checked here first), and an answer meant to be an error goes through the README's `expect
@@ -80,10 +83,11 @@ def test_sh_blocks_fail_on_http_errors_and_name_no_placeholder():
 
 def test_every_sh_block_runs_in_order(local_runtime_factory):
     listener_port = str(free_port())
-    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="3", OMNISHOP_DEMO_LISTENER_PORT=listener_port)
+    runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="3", OMNISHOP_DEMO_LISTENER_PORT=listener_port,
+                                    OMNISHOP_SIMULATED_STACK_DELAY_SECONDS="0.2")
     script, origin = ["set -euo pipefail", 'trap \'echo "README_FAILED_AT $LINENO" >&2\' ERR'], {}
     for start, lines in sh_blocks(open(README, encoding="utf-8").read()):
-        script.append(f"echo; echo '=== README.md line {start}'")
+        script.append(f"echo; echo \"=== README.md line {start} (at +$SECONDS s)\"")
         for offset, line in enumerate(lines):
             line = line.replace(MAKE_RUN_URL, runtime.url)
             line = line.replace(f"127.0.0.1:{LISTENER_PORT}", f"127.0.0.1:{listener_port}")
@@ -105,4 +109,5 @@ def test_every_sh_block_runs_in_order(local_runtime_factory):
         output = log.read()
     failed = re.findall(r"README_FAILED_AT (\d+)", output)
     where = f"README.md line {origin.get(int(failed[0]), '?')}" if failed else "see the output"
+    print("\n".join(line for line in output.splitlines() if line.startswith("=== README.md line")))
     assert shell.returncode == 0, f"exit {shell.returncode} at {where}:\n{output[-6000:]}"

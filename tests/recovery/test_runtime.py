@@ -19,7 +19,8 @@ _numbers = itertools.count(100)
 
 @pytest.fixture(scope="module")
 def runtime(local_runtime_factory):
-    return local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS=IDLE)
+    # the stack delay only to share the abandoned-basket journey's runtime (tests/journeys)
+    return local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS=IDLE, OMNISHOP_SIMULATED_STACK_DELAY_SECONDS="0.2")
 
 
 def auth(runtime, role, **claims):

@@ -10,6 +10,8 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 from infra.local.process import RuntimeProcess
 from tests.support.customers import andrea_body
 from tests.runtime.conftest import wait_for
@@ -192,63 +194,75 @@ def test_a_port_in_time_wait_is_free_and_a_listening_one_is_not():
     _check_free(port)   # TIME_WAIT remains, the port is free to listen on again
 
 
-def test_kill_9_loses_at_most_the_last_save_interval():
+@pytest.fixture(scope="module")
+def default_runtime():
+    """A runtime with the default environment that the tests below kill or stop and start again
+    (each leaves it started): one process start fewer than a runtime of their own each."""
+    runtime = RuntimeProcess()
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _running(runtime: RuntimeProcess) -> RuntimeProcess:
+    """The runtime, started if it is not (first use, or a test before failed with it stopped)."""
+    if runtime.process is None or runtime.process.poll() is not None:
+        runtime.start()
+    return runtime
+
+
+def test_kill_9_loses_at_most_the_last_save_interval(default_runtime):
     """The state is saved while running, not only on a clean stop: after a kill -9 the next start
     has everything written up to the last periodic save (every 2 s), and the file is whole."""
     import os
 
     from infra.local import state
 
-    runtime = RuntimeProcess().start()
-    try:
-        agent = _bearer(runtime.token("agent", channel="callcenter", sub="agent-kill"))
-        status, _, customer = runtime.request("POST", CUSTOMERS, andrea_body(name="Kim Killed"),
-                                              _bearer(runtime.token("channel", channel="web", sub="portal")))
-        assert status == 201, customer
-        saved = os.path.join(runtime.state_dir, state.TABLES_FILE)
-        wait_for("a periodic save with the customer", lambda: os.path.exists(saved)
-                 and customer["id"] in open(saved).read(), timeout=30)
-        os.killpg(runtime.process.pid, signal.SIGKILL)
-        runtime.process.wait(30)
-        runtime.start()
-        assert "restored" in runtime.output()
-        status, _, again = runtime.request("GET", f"{CUSTOMERS}/{customer['id']}", None, agent)
-        assert status == 200 and again["name"] == "Kim Killed", again
-    finally:
-        runtime.stop()
+    runtime = _running(default_runtime)
+    agent = _bearer(runtime.token("agent", channel="callcenter", sub="agent-kill"))
+    status, _, customer = runtime.request("POST", CUSTOMERS, andrea_body(name="Kim Killed"),
+                                          _bearer(runtime.token("channel", channel="web", sub="portal")))
+    assert status == 201, customer
+    saved = os.path.join(runtime.state_dir, state.TABLES_FILE)
+    wait_for("a periodic save with the customer", lambda: os.path.exists(saved)
+             and customer["id"] in open(saved).read(), timeout=30)
+    os.killpg(runtime.process.pid, signal.SIGKILL)
+    runtime.process.wait(30)
+    runtime.start()
+    assert "restored" in runtime.output()
+    status, _, again = runtime.request("GET", f"{CUSTOMERS}/{customer['id']}", None, agent)
+    assert status == 200 and again["name"] == "Kim Killed", again
 
 
-def test_every_write_acknowledged_before_ctrl_c_is_there_after_the_restart():
+def test_every_write_acknowledged_before_ctrl_c_is_there_after_the_restart(default_runtime):
     """20 clients writing while Ctrl-C comes: each basket answered 201 is in the restarted store
     (the API answers nothing once the last save began; a write it could not answer is not lost
     silently, its client saw no 2xx)."""
-    runtime = RuntimeProcess().start()
-    try:
-        stacy = _bearer(runtime.token("customer", channel="app", customerId="cust-stacy", sub="cust-stacy"))
-        acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+    runtime = _running(default_runtime)
+    stacy = _bearer(runtime.token("customer", channel="app", customerId="cust-stacy", sub="cust-stacy"))
+    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
 
-        def write():
-            while not stop.is_set():
-                try:
-                    status, _, basket = runtime.request("POST", BASKETS, {
-                        "cartItem": [{"productOffering": {"id": "po-home-security"}}]}, stacy, timeout=10)
-                except OSError:   # refused or cut off: not acknowledged
-                    continue
-                if status == 201:
-                    with lock:
-                        acknowledged.append(basket["id"])
+    def write():
+        while not stop.is_set():
+            try:
+                status, _, basket = runtime.request("POST", BASKETS, {
+                    "cartItem": [{"productOffering": {"id": "po-home-security"}}]}, stacy, timeout=10)
+            except OSError:   # refused or cut off: not acknowledged
+                continue
+            if status == 201:
+                with lock:
+                    acknowledged.append(basket["id"])
 
-        writers = [threading.Thread(target=write, daemon=True) for _ in range(20)]
-        for writer in writers:
-            writer.start()
-        wait_for("some writes acknowledged", lambda: len(acknowledged) >= 20)
-        took = _sigint(runtime)
-        stop.set()
-        for writer in writers:
-            writer.join(30)
-        print(f"\n{len(acknowledged)} baskets acknowledged; Ctrl-C to exit under load: {took:.2f} s")
-        runtime.start()
-        missing = [b for b in acknowledged if runtime.request("GET", f"{BASKETS}/{b}", None, stacy)[0] != 200]
-        assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged baskets lost"
-    finally:
-        runtime.stop()
+    writers = [threading.Thread(target=write, daemon=True) for _ in range(20)]
+    for writer in writers:
+        writer.start()
+    wait_for("some writes acknowledged", lambda: len(acknowledged) >= 20)
+    took = _sigint(runtime)
+    stop.set()
+    for writer in writers:
+        writer.join(30)
+    print(f"\n{len(acknowledged)} baskets acknowledged; Ctrl-C to exit under load: {took:.2f} s")
+    runtime.start()
+    missing = [b for b in acknowledged if runtime.request("GET", f"{BASKETS}/{b}", None, stacy)[0] != 200]
+    assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged baskets lost"
