@@ -144,6 +144,7 @@ def _cached_camelcase_to_underscores() -> None:
     original = utils.camelcase_to_underscores
     cached = functools.lru_cache(maxsize=4096)(original)
 
+    @functools.wraps(original)
     def camelcase_to_underscores(argument: str) -> str:
         return cached(argument) if type(argument) is str else original(argument)
 
@@ -163,10 +164,13 @@ def _replace(module: types.ModuleType, name: str, new: Any) -> None:
 
 
 def _queue_attributes_once_per_call() -> None:
+    import functools
+
     from moto.sqs.models import SQSBackend
 
     original = SQSBackend.get_queue_attributes
 
+    @functools.wraps(original)
     def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
         queue = self.get_queue(queue_name)
         known = {"All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
@@ -179,6 +183,7 @@ def _queue_attributes_once_per_call() -> None:
 
 
 def _one_task_client_per_target() -> None:
+    import functools
     import os
 
     import boto3
@@ -190,8 +195,11 @@ def _one_task_client_per_target() -> None:
     made: dict[tuple, Any] = {}
     lock = threading.Lock()
 
+    @functools.wraps(original)
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         # Everything the original's client depends on (it does not use state_credentials).
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()   # as boto3.client() does: the session the client comes from
         key = (region, service, botocore_stubber.enabled, moto_server_port(), id(boto3.DEFAULT_SESSION),
                tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))))
         with lock:
