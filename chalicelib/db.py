@@ -17,7 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import MetaProtocol
+from pynamodb.models import MetaProtocol, Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
@@ -218,11 +218,10 @@ class _Transaction(TransactWrite):
         raise AssertionError("unreachable")
 
 
-def model_classes() -> list[type]:
+def model_classes() -> list[type[Model]]:
     """Every PynamoDB model class (subclasses of subclasses too)."""
-    from pynamodb.models import Model
-
-    found, pending = [], list(Model.__subclasses__())
+    found: list[type[Model]] = []
+    pending = list(Model.__subclasses__())
     while pending:
         model = pending.pop()
         found.append(model)

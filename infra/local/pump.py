@@ -425,7 +425,8 @@ class _Queue(_Source):
             QueueName=settings.resource_name(source.queue))["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.queued = wake_for(f"queue:{self.url.rsplit('/', 1)[-1]}")
-        self._account, self._name = self.url.rsplit("/", 2)[-2:]
+        self._account: str = self.url.rsplit("/", 2)[-2]
+        self._name: str = self.url.rsplit("/", 1)[-1]
         self._region = sqs.meta.region_name
         self._aws_endpoint = (urllib.parse.urlsplit(sqs.meta.endpoint_url).hostname or "").endswith(".amazonaws.com")
 
