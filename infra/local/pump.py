@@ -432,13 +432,13 @@ class _Queue(_Source):
 
     def _empty_here(self) -> bool:
         """Whether the moto of this process answers this queue's requests (mock_aws: a request to
-        AWS's own endpoint never leaves the process) and holds no message on the queue at all,
-        visible, in flight or delayed. Then ReceiveMessage finds nothing and every count is 0,
-        asked through the API or not: a drain round no longer asks each empty queue twice (two of
-        every three SQS calls of a component test). Anything else (a moto server elsewhere, the
-        local runtime's) is asked."""
+        AWS's own endpoint never leaves the process; the local runtime: `Pump(own_moto=True)`, its
+        server thread) and holds no message on the queue at all, visible, in flight or delayed.
+        Then ReceiveMessage finds nothing and every count is 0, asked through the API or not: a
+        drain round no longer asks each empty queue twice (two of every three SQS calls of a
+        component test), nor an idle queue thread once a second. A moto elsewhere is asked."""
         stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
-        if not (self._aws_endpoint and stubber is not None and stubber.enabled):
+        if not (self.pump.own_moto or (self._aws_endpoint and stubber is not None and stubber.enabled)):
             return False
         from moto.sqs.models import sqs_backends
 
@@ -508,7 +508,11 @@ class Pump:
     """Delivers the stream records and queue messages of `functions` (default: FUNCTIONS)."""
 
     def __init__(self, functions: Iterable[Function] | None = None, *, retry_delay: int = 1,
-                 max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0):
+                 max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0,
+                 own_moto: bool = False):
+        """`own_moto`: the moto the sources are read from is a server thread of this process (the
+        local runtime's), so its queues can be looked at directly (_Queue._empty_here)."""
+        self.own_moto = own_moto
         self.functions = tuple(resources.FUNCTIONS if functions is None else functions)
         self.retry_delay, self.max_stream_retries, self.poll_interval = retry_delay, max_stream_retries, poll_interval
         self.refresh_interval = refresh_interval

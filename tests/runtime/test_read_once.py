@@ -144,3 +144,20 @@ def test_a_test_gets_the_last_tests_clients_only_as_new_ones(aws, monkeypatch):
                 assert not db.connections, change
     finally:
         conftest._KEPT_CLIENTS.pop(key, None)
+
+
+def test_the_runtime_pump_looks_at_its_own_moto_server(moto_server):
+    """The local runtime's pump (`own_moto=True`: its moto server is a thread of its process)
+    skips an empty queue too; a pump not told so asks the server."""
+    from infra.local.pump import Pump
+    from tests.runtime.testbed import FUNCTIONS
+
+    pump = Pump(FUNCTIONS, retry_delay=0, own_moto=True)
+    [queue] = [s for s in pump.sources if s.name == "rt-queue"]
+    [elsewhere] = [s for s in Pump(FUNCTIONS, retry_delay=0).sources if s.name == "rt-queue"]
+    assert queue._empty_here() and not elsewhere._empty_here()
+    boto3.client("sqs").send_message(QueueUrl=settings.queue_url(QUEUE.name), MessageBody="served")
+    assert not queue._empty_here()
+    pump.drain()
+    assert [r["body"] for r in handlers.received["queue"]] == ["served"]
+    assert queue._empty_here()
