@@ -18,9 +18,14 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
-@functools.lru_cache(maxsize=None)
+_clients: dict[str, Any] = {}   # by service name, until reset()
+
+
 def client(service: str) -> Any:
-    return _session().client(service, region_name=settings.region())
+    found = _clients.get(service)
+    if found is None:
+        found = _clients.setdefault(service, _session().client(service, region_name=settings.region()))
+    return found
 
 
 @functools.lru_cache(maxsize=4)
@@ -51,9 +56,11 @@ def secret_keys(logical: str, local_value: str) -> list[str]:
 
 
 def reset() -> None:
-    """Forget every client (tests switch between moto servers)."""
-    client.cache_clear()
+    """Forget every client (tests switch between moto servers), and what a container caches
+    through them (the secrets read)."""
+    _clients.clear()
     _session.cache_clear()
+    secret_provider.cache_clear()
     from chalicelib import db   # its models' and transactions' connections hold clients too
 
     db.forget_connections()

@@ -5,7 +5,6 @@ indexes need, with a `version` for optimistic concurrency.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import random
@@ -18,7 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import MetaProtocol
+from pynamodb.models import MetaProtocol, Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings
@@ -219,26 +218,37 @@ class _Transaction(TransactWrite):
         raise AssertionError("unreachable")
 
 
+def model_classes() -> list[type[Model]]:
+    """Every PynamoDB model class (subclasses of subclasses too)."""
+    found: list[type[Model]] = []
+    pending = list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        found.append(model)
+        pending.extend(model.__subclasses__())
+    return found
+
+
 def forget_connections() -> None:
     """Forget every connection (and so every botocore client) PynamoDB holds: each model's own
     (PynamoDB keeps one per model class, made on first use with the endpoint of that moment)
     and the transactions'. Only tests and the local runtime, switching endpoints, need it."""
-    from pynamodb.models import Model
-
-    pending = list(Model.__subclasses__())
-    while pending:
-        model = pending.pop()
-        pending.extend(model.__subclasses__())
+    for model in model_classes():
         if "_connection" in vars(model):
             model._connection = None
-    _connection.cache_clear()
+    connections.clear()
 
 
-@functools.lru_cache(maxsize=8)
+connections: dict[tuple[str, str | None], Connection] = {}   # the transactions', by (region, endpoint)
+
+
 def _connection(region: str, endpoint: str | None) -> Connection:
     """One connection (and so one botocore client) per region and endpoint, built on first use:
     a new one per transaction cost a client build each time (seen: ~1 s per write under load)."""
-    return Connection(region=region)
+    found = connections.get((region, endpoint))
+    if found is None:
+        found = connections.setdefault((region, endpoint), Connection(region=region))
+    return found
 
 
 def transaction(connection: Connection | None = None) -> TransactWrite:

@@ -11,6 +11,7 @@ import os
 import pathlib
 import signal
 import sys
+import weakref
 
 import moto  # noqa: F401  (before any app code: DESIGN §4)
 from moto import mock_aws
@@ -61,6 +62,85 @@ def _reset_clients() -> None:
 
 
 _PROVISIONED: dict[tuple, tuple[dict[str, str], object]] = {}   # per settings: (env, moto snapshot)
+_KEPT_CLIENTS: dict[tuple, tuple[dict, dict, dict]] = {}   # per settings, see _keep_clients
+
+
+def _keep_clients(key: tuple) -> None:
+    """What the test's clients were (chalicelib.aws's, and PynamoDB's connections: the models' and
+    the transactions'), kept
+    for the next test in the same settings (`_give_back_clients`) instead of each test building
+    its own (15 botocore clients a test, a tenth of a component test's CPU). Nothing outside the
+    `aws` fixture holds them: _reset_clients forgets them after this, as before."""
+    from chalicelib import aws as aws_clients
+    from chalicelib import db
+
+    _KEPT_CLIENTS[key] = (dict(aws_clients._clients), dict(db.connections),
+                          {model: vars(model)["_connection"] for model in db.model_classes()
+                           if vars(model).get("_connection") is not None})
+
+
+def _give_back_clients(key: tuple) -> None:
+    """The clients `_keep_clients` kept for these settings, to a test that starts with none (after
+    _reset_clients): each one only if a new one would be made the same way now (AWS's own endpoint,
+    which mock_aws answers in this process, this region, these credentials; a test that changed
+    the environment while it made one does not pass it on), and with a full retry quota as a new
+    client has. moto stubs every botocore client (its handler is one of botocore's built-in
+    ones, on or off with mock_aws): a kept client reaches the same moto as a new one would."""
+    from chalicelib import aws as aws_clients
+    from chalicelib import db
+
+    clients, transactions, connections = _KEPT_CLIENTS.get(key, ({}, {}, {}))
+    for service, kept in clients.items():
+        if _as_new(kept):
+            aws_clients._clients.setdefault(service, kept)
+    for where, connection in transactions.items():
+        if _as_new(connection._client):
+            db.connections.setdefault(where, connection)
+    for model, connection in connections.items():
+        if vars(model).get("_connection") is None and _as_new(connection.connection._client):
+            model._connection = connection
+    _full_retry_quotas()
+
+
+def _as_new(client) -> bool:
+    """Whether `client` (None: not made yet) is what a new client would be in this environment."""
+    import urllib.parse
+
+    from chalicelib import settings
+
+    if client is None:
+        return True
+    credentials = getattr(client._request_signer, "_credentials", None)
+    return ((urllib.parse.urlsplit(client.meta.endpoint_url).hostname or "").endswith(".amazonaws.com")
+            and not any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
+            and client.meta.region_name == settings.region()
+            and getattr(credentials, "access_key", None) == os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+_RETRY_QUOTAS: weakref.WeakSet = weakref.WeakSet()   # every botocore retry quota of this process
+
+
+def _full_retry_quotas() -> None:
+    """botocore's standard retry mode gives each client a retry quota (spent by retries, refilled
+    by successes): every quota starts the test full, as a new client's would."""
+    for quota in list(_RETRY_QUOTAS):
+        with quota._lock:
+            quota._available_capacity = quota._max_capacity
+
+
+def _track_retry_quotas() -> None:
+    from botocore.retries import quota
+
+    init = quota.RetryQuota.__init__
+
+    def tracked(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        _RETRY_QUOTAS.add(self)
+
+    quota.RetryQuota.__init__ = tracked
+
+
+_track_retry_quotas()
 
 
 @pytest.fixture
@@ -86,6 +166,7 @@ def aws(request):
     mock.start(reset=provisioned is None)
     try:
         _reset_clients()
+        _give_back_clients(key)
         lambdas.install()
         if provisioned is None:
             env = provision()
@@ -107,6 +188,7 @@ def aws(request):
     finally:
         mock.stop()
         lambdas.uninstall()
+        _keep_clients(key)
         _reset_clients()
         os.environ.clear()
         os.environ.update(saved)

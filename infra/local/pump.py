@@ -38,7 +38,8 @@ lane sleeps until its reader hands it records or its retry falls due. Against a 
 a queue's thread long-polls (ReceiveMessage WaitTimeSeconds) and a shard reader polls every
 `poll_interval`, as before. `drain()` (in-process moto) uses the same hooks: a shard reader whose
 last read found nothing reads again only once moto appended to its table or its refresh is due
-(a drain round otherwise asked every shard of every stream, each time, for nothing).
+(a drain round otherwise asked every shard of every stream, each time, for nothing). Likewise a
+queue that mock_aws's moto (in this process) holds no message on is not asked at all.
 """
 from __future__ import annotations
 
@@ -48,8 +49,10 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import sys
 import threading
 import time
+import urllib.parse
 import zlib
 from typing import Any, Callable, Iterable
 
@@ -156,8 +159,6 @@ class Wake:
 def _moto_here() -> bool:
     """Whether moto's backends live in this process (the local runtime's server thread, or
     mock_aws): only then does a hook on them see the writes the pump reads."""
-    import sys
-
     return "moto.dynamodb.models.table" in sys.modules
 
 
@@ -442,8 +443,30 @@ class _Queue(_Source):
             QueueName=settings.resource_name(source.queue))["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.queued = wake_for(f"queue:{self.url.rsplit('/', 1)[-1]}")
+        self._account: str = self.url.rsplit("/", 2)[-2]
+        self._name: str = self.url.rsplit("/", 1)[-1]
+        self._region = sqs.meta.region_name
+        self._aws_endpoint = (urllib.parse.urlsplit(sqs.meta.endpoint_url).hostname or "").endswith(".amazonaws.com")
+
+    def _empty_here(self) -> bool:
+        """Whether the moto of this process answers this queue's requests (mock_aws: a request to
+        AWS's own endpoint never leaves the process; the local runtime: `Pump(own_moto=True)`, its
+        server thread) and holds no message on the queue at all, visible, in flight or delayed.
+        Then ReceiveMessage finds nothing and every count is 0, asked through the API or not: a
+        drain round no longer asks each empty queue twice (two of every three SQS calls of a
+        component test), nor an idle queue thread once a second. A moto elsewhere is asked."""
+        stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
+        if not (self.pump.own_moto or (self._aws_endpoint and stubber is not None and stubber.enabled)):
+            return False
+        from moto.sqs.models import sqs_backends
+
+        backend = dict.get(dict.get(sqs_backends, self._account) or {}, self._region)   # never creates one
+        messages = getattr(getattr(backend, "queues", {}).get(self._name), "_messages", None)
+        return isinstance(messages, list) and not messages
 
     def pending(self) -> bool:
+        if self._empty_here():
+            return False
         counts = aws.client("sqs").get_queue_attributes(QueueUrl=self.url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
             "ApproximateNumberOfMessagesDelayed"])["Attributes"]
@@ -477,26 +500,11 @@ class _Queue(_Source):
         elif not self.pump._running:
             super().rest(seen)
 
-    def _holds_nothing(self) -> bool:
-        """moto, in this process, holds no message at all on the queue: none to receive, none in
-        flight or delayed that could become visible, so a receive would find nothing until a put
-        (which wakes the queue's thread). Read off moto's queue without a call: an idle runtime
-        otherwise sent a ReceiveMessage per queue every QUEUE_IDLE_SECONDS."""
-        if not _watching:
-            return False
-        from moto.sqs.models import sqs_backends
-
-        name = self.url.rsplit("/", 1)[-1]
-        regions: Any = dict.get(sqs_backends, settings.account_id()) or {}   # no backend made on a miss
-        backend = dict.get(regions, settings.region())
-        queue = backend.queues.get(name) if backend is not None else None
-        return queue is not None and not queue._messages
-
     def poll(self) -> bool:
-        if self._holds_nothing():
-            return False
         # A thread long-polls a moto elsewhere (it answers as soon as a message arrives); drain()
         # and a thread woken by the hook in this process do not wait.
+        if self._empty_here():
+            return False
         messages = self._receive(LONG_POLL_SECONDS if self.pump._running and not _watching else 0)
         if not messages:
             return False
@@ -518,7 +526,11 @@ class Pump:
     """Delivers the stream records and queue messages of `functions` (default: FUNCTIONS)."""
 
     def __init__(self, functions: Iterable[Function] | None = None, *, retry_delay: int = 1,
-                 max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0):
+                 max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0,
+                 own_moto: bool = False):
+        """`own_moto`: the moto the sources are read from is a server thread of this process (the
+        local runtime's), so its queues can be looked at directly (_Queue._empty_here)."""
+        self.own_moto = own_moto
         self.functions = tuple(resources.FUNCTIONS if functions is None else functions)
         self.retry_delay, self.max_stream_retries, self.poll_interval = retry_delay, max_stream_retries, poll_interval
         self.refresh_interval = refresh_interval

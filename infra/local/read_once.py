@@ -18,6 +18,19 @@ or botocore do. `install()` is idempotent.
   request moto answers (a tenth of moto's time per request): kept per class.
 - moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
   test): a definition that passed once passes again; any other is still checked.
+- moto's `camelcase_to_underscores` (a character-by-character loop, 8 % of an ordering test's
+  CPU: SQS recomputes every queue attribute's Python name on every GetQueueAttributes, 24 calls a
+  time): a pure function of its string, so a string's answer is kept (a bounded cache; anything
+  but a string goes to the original).
+- moto's Step Functions client for each task it runs (a Lambda invoke, an SDK call): a new boto3
+  client per task (87 in one ordering test file, a sixth of its botocore work). The client
+  depends only on the region, the service, whether moto intercepts botocore in this process, its
+  server port and (through boto3's default session) the AWS_ environment, none of which the task
+  changes: one client per such combination is made and used again (botocore clients are
+  thread-safe; these never retry and carry only their fixed fake credentials).
+- moto's GetQueueAttributes for named attributes builds the queue's whole attribute dict twice
+  per name asked for (and once more): built once per call, the same names are answered from it
+  in the same order. "All", no names and an unknown name go to moto's own code as before.
 """
 from __future__ import annotations
 
@@ -40,6 +53,9 @@ def install() -> None:
         _cheap_accepts_kwargs()
         _method_names_per_class()
         _validate_definitions_once()
+        _cached_camelcase_to_underscores()
+        _queue_attributes_once_per_call()
+        _one_task_client_per_target()
         _installed = True
 
 
@@ -118,3 +134,78 @@ def _validate_definitions_once() -> None:
             valid.add(definition)
 
     StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)   # type: ignore[method-assign]
+
+
+def _cached_camelcase_to_underscores() -> None:
+    import functools
+
+    from moto.core import utils
+
+    original = utils.camelcase_to_underscores
+    cached = functools.lru_cache(maxsize=4096)(original)
+
+    @functools.wraps(original)
+    def camelcase_to_underscores(argument: str) -> str:
+        return cached(argument) if type(argument) is str else original(argument)
+
+    _replace(utils, "camelcase_to_underscores", camelcase_to_underscores)
+
+
+def _replace(module: types.ModuleType, name: str, new: Any) -> None:
+    """`module.name = new`, and in every moto module that imported the name already (the modules
+    imported later import the new one)."""
+    import sys
+
+    original = getattr(module, name)
+    setattr(module, name, new)
+    for module_name, imported in list(sys.modules.items()):
+        if module_name.startswith("moto.") and getattr(imported, name, None) is original:
+            setattr(imported, name, new)
+
+
+def _queue_attributes_once_per_call() -> None:
+    import functools
+
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.get_queue_attributes
+
+    @functools.wraps(original)
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        queue = self.get_queue(queue_name)
+        known = {"All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
+        if not attribute_names or "All" in attribute_names or any(n not in known for n in attribute_names):
+            return original(self, queue_name, attribute_names)   # {}, every attribute, or moto's error
+        attributes = queue.attributes
+        return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
+
+    SQSBackend.get_queue_attributes = get_queue_attributes   # type: ignore[method-assign]
+
+
+def _one_task_client_per_target() -> None:
+    import functools
+    import os
+
+    import boto3
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    made: dict[tuple, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # Everything the original's client depends on (it does not use state_credentials).
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()   # as boto3.client() does: the session the client comes from
+        key = (region, service, botocore_stubber.enabled, moto_server_port(), id(boto3.DEFAULT_SESSION),
+               tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))))
+        with lock:
+            client = made.get(key)
+            if client is None:
+                client = made[key] = original(region, service, state_credentials)
+        return client
+
+    _replace(boto_client, "boto_client_for", boto_client_for)

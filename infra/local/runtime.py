@@ -201,7 +201,7 @@ class Runtime:
         from infra.local.pump import Pump
         from infra.local.schedules import Scheduler
 
-        pump = Pump()
+        pump = Pump(own_moto=True)   # its moto server runs in this process (_moto)
         pump.start()
         self._stops.append((PRODUCERS, "pump", lambda: pump.stop(PHASE_SECONDS[PRODUCERS])))
         self.done.add("pump")

@@ -1,0 +1,163 @@
+"""infra/local/read_once.py's moto patches give the answers of the code they replace; the pump
+skips only queues that moto, in this process, holds no message on; the `aws` fixture hands a test
+the previous test's clients only when new ones would be the same (tests/conftest.py)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib import aws as aws_clients
+from chalicelib import settings
+from infra.local import read_once
+from tests.runtime import handlers
+from tests.runtime.testbed import QUEUE
+
+NAMES = ["", "a", "A", "QueueArn", "VisibilityTimeout", "ApproximateNumberOfMessagesNotVisible",
+         "KmsDataKeyReusePeriodSeconds", "ContentBasedDeduplication", "theNewAttribute", "HTTPServer",
+         "already_snake", "Two Words", "ABC", "aB", "X1y2Z3", "ÉtéÀ"]
+
+
+def test_camelcase_to_underscores_answers_as_moto_did():
+    from moto.core import utils
+    from moto.sqs import models
+
+    read_once.install()
+    patched = utils.camelcase_to_underscores
+    original = patched.__wrapped__
+    assert models.camelcase_to_underscores is patched, "the modules that imported it use the cached one"
+    for name in NAMES * 2:   # the second time from the cache
+        assert patched(name) == original(name), name
+    assert patched(None) is None and patched([]) == []   # not strings: moto's own code answers
+
+
+def _queues(sqs) -> list[str]:
+    policy = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:eu-west-1:123456789012:dlq", "maxReceiveCount": 2})
+    sqs.create_queue(QueueName="dlq")
+    return [sqs.create_queue(QueueName="plain")["QueueUrl"],
+            sqs.create_queue(QueueName="redriven", Attributes={"RedrivePolicy": policy,
+                                                               "DelaySeconds": "3"})["QueueUrl"],
+            sqs.create_queue(QueueName="ordered.fifo", Attributes={
+                "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"],
+            sqs.create_queue(QueueName="sealed", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})["QueueUrl"]]
+
+
+@pytest.mark.parametrize("names", [
+    ["QueueArn"], ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                   "ApproximateNumberOfMessagesDelayed"],
+    ["RedrivePolicy", "QueueArn", "RedrivePolicy"], ["FifoQueue", "ContentBasedDeduplication", "DelaySeconds"],
+    ["KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "Policy"], ["All"], ["QueueArn", "All"], [],
+])
+def test_named_queue_attributes_answer_as_moto_did(aws, names):
+    from moto.sqs.models import SQSBackend, sqs_backends
+
+    sqs = boto3.client("sqs")
+    backend = sqs_backends["123456789012"]["eu-west-1"]
+    for url in _queues(sqs):
+        sqs.send_message(QueueUrl=url, MessageBody="one", **({"MessageGroupId": "g"} if "fifo" in url else {}))
+        name = url.rsplit("/", 1)[-1]
+        answer = backend.get_queue_attributes(name, names)
+        assert answer == SQSBackend.get_queue_attributes.__wrapped__(backend, name, names), (name, names)
+        assert list(answer) == list(SQSBackend.get_queue_attributes.__wrapped__(backend, name, names))
+        if "All" not in names:   # (moto's response to All adds the unset Policy and RedrivePolicy as "None")
+            api = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes", {})
+            assert api == {k: str(v) for k, v in answer.items()}
+
+
+def test_an_unknown_queue_attribute_is_refused_as_before(aws):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    with pytest.raises(ClientError) as refused:
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "NoSuchThing"])
+    assert refused.value.response["Error"]["Code"] == "InvalidAttributeName"
+
+
+def test_step_functions_tasks_get_one_client_per_target(aws, monkeypatch):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    made = boto_client.boto_client_for
+    assert lambda_eval_utils.boto_client_for is made
+    first = made("eu-west-1", "lambda", state_credentials={"RoleArn": "one"})
+    assert made("eu-west-1", "lambda", state_credentials={"RoleArn": "two"}) is first
+    assert made("eu-west-2", "lambda") is not first and made("eu-west-1", "sqs") is not first
+    assert first.meta.region_name == "eu-west-1" and first.meta.endpoint_url.endswith(".amazonaws.com")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    elsewhere = made("eu-west-1", "lambda")
+    assert elsewhere is not first and elsewhere.meta.endpoint_url == "http://127.0.0.1:9"
+
+
+def test_the_pump_asks_only_queues_that_hold_messages(test_pump, monkeypatch):
+    """An empty queue of mock_aws's moto: no ReceiveMessage, no count; once a message is on it
+    (sent, or made visible again after a failure), it is received and delivered as before."""
+    from moto.core.models import botocore_stubber
+
+    from tests.support import moto_state
+
+    [queue] = [s for s in test_pump.sources if s.name == "rt-queue"]
+    assert queue._empty_here()
+    before = moto_state.answered()
+    assert not queue.poll() and not queue.pending()
+    assert moto_state.answered() == before, "an empty queue is not asked"
+    handlers.fail_times["again"] = 1
+    boto3.client("sqs").send_message(QueueUrl=settings.queue_url(QUEUE.name), MessageBody="again")
+    assert not queue._empty_here()
+    test_pump.drain()
+    assert [r["body"] for r in handlers.received["queue"]] == ["again", "again"]
+    assert queue._empty_here()
+    monkeypatch.setattr(botocore_stubber, "enabled", False)   # as against a moto elsewhere
+    assert not queue._empty_here()
+
+
+def test_a_test_gets_the_last_tests_clients_only_as_new_ones(aws, monkeypatch):
+    from botocore.retries import quota
+
+    from chalicelib import db
+    from tests.conftest import _RETRY_QUOTAS, _give_back_clients, _keep_clients, _reset_clients
+
+    conftest = sys.modules["tests.conftest"]
+    sqs, transactions = aws_clients.client("sqs"), db._connection(settings.region(), None)
+    assert transactions.client   # PynamoDB's client: botocore's standard retry mode, with a quota
+    spent = [q for q in _RETRY_QUOTAS if isinstance(q, quota.RetryQuota)]
+    assert spent, "botocore's standard retry mode gave clients quotas"
+    for retry_quota in spent:
+        retry_quota.acquire(5)
+    key = ("test-key",)
+    try:
+        _keep_clients(key)
+        _reset_clients()
+        assert aws_clients._clients == {} and db.connections == {}
+        _give_back_clients(key)
+        assert aws_clients.client("sqs") is sqs and db._connection(settings.region(), None) is transactions
+        assert all(q._available_capacity == q._max_capacity for q in spent)
+        for change in ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, {"AWS_REGION": "eu-west-2"},
+                       {"AWS_ACCESS_KEY_ID": "another"}):
+            with monkeypatch.context() as env:
+                for name, value in change.items():
+                    env.setenv(name, value)
+                _reset_clients()
+                _give_back_clients(key)
+                assert "sqs" not in aws_clients._clients, change
+                assert not db.connections, change
+    finally:
+        conftest._KEPT_CLIENTS.pop(key, None)
+
+
+def test_the_runtime_pump_looks_at_its_own_moto_server(moto_server):
+    """The local runtime's pump (`own_moto=True`: its moto server is a thread of its process)
+    skips an empty queue too; a pump not told so asks the server."""
+    from infra.local.pump import Pump
+    from tests.runtime.testbed import FUNCTIONS
+
+    pump = Pump(FUNCTIONS, retry_delay=0, own_moto=True)
+    [queue] = [s for s in pump.sources if s.name == "rt-queue"]
+    [elsewhere] = [s for s in Pump(FUNCTIONS, retry_delay=0).sources if s.name == "rt-queue"]
+    assert queue._empty_here() and not elsewhere._empty_here()
+    boto3.client("sqs").send_message(QueueUrl=settings.queue_url(QUEUE.name), MessageBody="served")
+    assert not queue._empty_here()
+    pump.drain()
+    assert [r["body"] for r in handlers.received["queue"]] == ["served"]
+    assert queue._empty_here()
