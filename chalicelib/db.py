@@ -52,6 +52,12 @@ class StaleVersion(Exception):
     Every store raises this one class (each store module re-exports it as `store.StaleVersion`)."""
 
 
+class Outpaced(Unavailable):
+    """A read that writers kept moving under (a paged document's header and pages, chalicelib/pages.py):
+    503, try again. Inside `change` it is a write lost to another writer: read again after a back-off,
+    then 409 `busy` like any other."""
+
+
 # Why DynamoDB cancelled a transaction, one reason per item (the items that were not at fault
 # say "None"), and what each means here:
 #   ConditionalCheckFailed          the write's condition is false: StaleVersion (the caller
@@ -169,7 +175,14 @@ def change(what: str, load: Callable[[], tuple[Any, int]], mutate: Callable[[Any
     `shown` turns the loaded resource into what the caller may see in a 412 (default: as loaded)."""
     show = shown or (lambda doc: doc)
     for attempt in range(attempts):
-        current, version = load()
+        try:
+            current, version = load()
+        except Outpaced:
+            if expected is not None:
+                raise
+            if attempt + 1 < attempts:
+                back_off(attempt)
+            continue
         if expected is not None and expected != version:
             raise precondition_failed(f"{what} is at version {version}, not {expected}", show(current), version)
         try:

@@ -30,7 +30,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import db
-from chalicelib.errors import Unavailable, Unprocessable
+from chalicelib.errors import Unprocessable
 
 Write = Callable[[Any], None]
 T = TypeVar("T")
@@ -60,7 +60,7 @@ def consistent(read: Callable[[], T]) -> T:
             return read()
         except Moved:
             db.back_off(attempt)
-    raise Unavailable("the document changed on every read; retry", "busy", headers={"Retry-After": "1"})
+    raise db.Outpaced("the document changed on every read; retry", "busy", headers={"Retry-After": "1"})
 
 
 def _text(entries: Sequence[Any]) -> str:

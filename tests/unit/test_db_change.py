@@ -71,6 +71,43 @@ def test_losing_every_attempt_is_409_busy_and_nothing_written(no_waiting):
     assert len(no_waiting) == 2   # no wait before the last answer
 
 
+def outpaced_load(item, times):
+    """item.load, but the first `times` reads are outpaced by writers (a paged document's header and
+    pages moving between its two reads: pages.consistent gave up)."""
+    left = [times]
+
+    def load():
+        if left[0]:
+            left[0] -= 1
+            item.loads += 1
+            raise db.Outpaced("the document changed on every read; retry", "busy")
+        return item.load()
+    return load
+
+
+def test_a_read_outpaced_by_writers_is_a_lost_attempt_read_again_after_a_back_off(no_waiting):
+    """20 writers on one large order under load: a writer whose read kept being outpaced got 503 and
+    gave up, instead of trying again within its attempts like any writer that lost."""
+    item = Item({"n": 0})
+    doc, version = db.change("thing 1", outpaced_load(item, 2), lambda cur, v: {**cur, "n": 1}, item.write)
+    assert (doc, version, item.writes, item.loads) == ({"n": 1}, 2, 1, 3) and len(no_waiting) == 2
+
+
+def test_a_read_outpaced_on_every_attempt_is_409_busy_and_nothing_written(no_waiting):
+    item = Item({"n": 0})
+    with pytest.raises(errors.Conflict) as raised:
+        db.change("thing 1", outpaced_load(item, 99), lambda cur, v: cur, item.write, attempts=3)
+    assert raised.value.code == "busy" and raised.value.status == 409 and item.writes == 0
+
+
+def test_a_read_outpaced_with_if_match_is_503_retry():
+    """With If-Match the client's version is what counts: no retry on its behalf."""
+    item = Item({"n": 0})
+    with pytest.raises(db.Outpaced) as raised:
+        db.change("thing 1", outpaced_load(item, 1), lambda cur, v: cur, item.write, expected=1)
+    assert raised.value.status == 503 and item.writes == 0
+
+
 def test_a_mutate_that_finds_its_read_outdated_is_a_lost_write(no_waiting):
     item, outdated = Item({"n": 0}), [True]
 
