@@ -137,6 +137,7 @@ class Alarms:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._queue_urls: dict[str, str] = {}
 
     def _queue_depth(self, spec: QueueAlarm) -> tuple[float, str]:
         if spec.stream is not None:
@@ -146,7 +147,10 @@ class Alarms:
                        and f"/{settings.table_name(table)}/" in f.record.get("eventSourceARN", "")]
             return len(skipped), f"{len(skipped)} stream record(s) of {table} skipped by {function} after retries"
         sqs = aws.client("sqs")
-        url = settings.queue_url(spec.queue) or sqs.get_queue_url(QueueName=settings.resource_name(spec.queue))["QueueUrl"]
+        url = self._queue_urls.get(spec.queue) or settings.queue_url(spec.queue)
+        if url is None:   # asked once: a queue keeps its URL for the runtime's life (provisioned once)
+            url = sqs.get_queue_url(QueueName=settings.resource_name(spec.queue))["QueueUrl"]
+        self._queue_urls[spec.queue] = url
         visible = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                       ["Attributes"]["ApproximateNumberOfMessages"])
         return visible, f"{visible} message(s) in {spec.queue}"

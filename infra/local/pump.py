@@ -373,9 +373,9 @@ class _Shard(_Source):
             return False
         if not page["Records"]:
             self.iterator = page.get("NextShardIterator")  # None once a closed shard is read
-            if time.monotonic() >= self.refresh_at:
-                return self.refresh()
-            self.quiet = seen
+            if time.monotonic() >= self.refresh_at and self.refresh():
+                return True
+            self.quiet = seen   # (after a refresh too: an idle reader read twice per refresh interval)
             return False
         self._take(page)
         return True
