@@ -156,7 +156,7 @@ class Wake:
             self._condition.wait_for(lambda: self.generation != seen, max(0.0, timeout))
 
 
-def _moto_here() -> bool:
+def moto_here() -> bool:
     """Whether moto's backends live in this process (the local runtime's server thread, or
     mock_aws): only then does a hook on them see the writes the pump reads."""
     return "moto.dynamodb.models.table" in sys.modules
@@ -598,7 +598,7 @@ class Pump:
         however long that takes up to `timeout`; then say what was still busy."""
         deadline = time.monotonic() + timeout
         idle = 0
-        if settings.local_mode() and _moto_here():
+        if settings.local_mode() and moto_here():
             watch_moto()   # a shard reader reads again only once moto appended to its table (or a refresh is due)
         while True:
             sources = self.sources
@@ -626,7 +626,7 @@ class Pump:
         """One daemon thread per shard reader, lane and queue, until stop()."""
         self._stop.clear()
         self._running = True
-        if settings.local_mode() and _moto_here():
+        if settings.local_mode() and moto_here():
             watch_moto()
         for source in self.sources:
             self._thread(source)

@@ -36,9 +36,9 @@ _hooked = threading.Lock()
 def _watch_moto() -> int | None:
     """How many schedule changes moto, in this process, has made (hooks on its Scheduler backend,
     put in on first use); None when moto runs elsewhere (then the schedules are listed every tick)."""
-    from infra.local.pump import _moto_here
+    from infra.local.pump import moto_here
 
-    if not _moto_here():
+    if not moto_here():
         return None
     from moto.scheduler.models import EventBridgeSchedulerBackend as Backend
 
