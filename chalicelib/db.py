@@ -71,7 +71,7 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 TRANSACTION_CONFLICT = "TransactionConflict"
 TRANSACTION_ATTEMPTS = 4
 CONFLICT_BACKOFF_SECONDS = 0.05   # full jitter: attempt n waits uniform(0, 0.05 * 2**n)
-_sleep = time.sleep
+_sleep: Callable[[float], None] = time.sleep   # the local runtime gives its API slot up meanwhile
 # A read-change-write that lost to another writer waits before it reads again: full jitter,
 # exponential from 10 ms, at most 8 s. Without it, n writers on one item each re-read and
 # re-wrote it about n times (200 writers on one basket: some 20,000 attempts). The cap only

@@ -351,6 +351,14 @@ def local_retry_scale() -> float:
     return float(env("LOCAL_RETRY_SCALE", "0.1") or 0.1)
 
 
+def local_concurrency() -> int:
+    """Local runtime only (infra/local/api_gateway.py Slots): how many API requests run the app's
+    code at once (0: no limit). Deployed, every request has a Lambda of its own, with its own CPU;
+    locally they share one Python process, where a request past the first few only makes all the
+    others slower. The rest wait their turn, as in API Gateway's queue in front of a busy Lambda."""
+    return env_int("LOCAL_CONCURRENCY", 4)
+
+
 def simulated_stacks_failing() -> list[str]:
     """Simulated stacks that fail every child order they get (comma-separated stack ids). A child
     order item with the characteristic simulateFailure=true fails on any simulated stack."""

@@ -7,12 +7,14 @@ default 403 {"message": "Missing Authentication Token"} (or, with an Authorizati
 "Authorization header requires 'Credential' parameter..." message), and an undefined method on a known path
 with the Chalice app's own 405 body (API Gateway never lets that request reach the app). `serve`
 makes the local server answer both with the deployed TMF 404, a body over API Gateway's payload
-limit with the deployed REQUEST_TOO_LARGE 413 (without reading it), and writes its access log
+limit with the deployed REQUEST_TOO_LARGE 413 (without reading it), runs at most a few requests
+in the app at once (Slots: one process stands in for a Lambda per request), and writes its access log
 through chalicelib.observability.redact: a request line carries `/recovery/link/<token>` (the
 signed link is the credential) or `?token=` and must not be written in full.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -22,7 +24,7 @@ from typing import Any
 from chalice.local import (ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGateway,
                            LocalGatewayException)
 
-from chalicelib import system
+from chalicelib import db, settings, system
 from chalicelib.errors import Unavailable, bad_request
 from chalicelib.observability import redact, redact_handlers
 from infra import resources
@@ -76,6 +78,50 @@ class Gate:
 GATE = Gate()   # one API server per process (the runtime's)
 
 
+class Slots:
+    """At most `size` requests in the app's code at once (settings.local_concurrency; 0: no
+    limit); the others wait for a slot in the order they came. A request gives its slot up while
+    it backs off before retrying a write it lost (`sleep`, chalicelib.db's back-off wait).
+
+    Why: deployed, each request runs in a Lambda of its own, on its own CPU. The local runtime
+    runs them all in one Python process: 200 requests at once each got a 200th of it, so each one
+    took 200 times as long, and every optimistic write (read, change, write if nothing moved)
+    held its read that much longer and lost that much more often. 200 writers on one basket (the
+    race in tests/runtime/test_runtime_races.py, alone on a quiet machine): 100 to 275 s with no
+    limit; 71 s with 8 slots, 56 s with 4, 36 s with 2 (200 PATCHes one after another: about 40 s).
+    Four keeps some interleaving (the races still race) at a fraction of the cost."""
+
+    def __init__(self, size: int) -> None:
+        self._free = threading.BoundedSemaphore(size) if size > 0 else None
+        self._held = threading.local()
+
+    def __enter__(self) -> Slots:
+        if self._free is not None:
+            self._free.acquire()
+            self._held.on = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._free is not None:
+            self._held.on = False
+            self._free.release()
+
+    def sleep(self, seconds: float) -> None:
+        """time.sleep; a request holding a slot gives it up meanwhile (another request's write
+        goes on while this one waits) and waits for one again after."""
+        if self._free is None or not getattr(self._held, "on", False):
+            time.sleep(seconds)
+            return
+        self.__exit__()
+        try:
+            time.sleep(seconds)
+        finally:
+            self.__enter__()
+
+
+SLOTS = Slots(0)   # serve() sizes it
+
+
 def _missing() -> dict[str, Any]:
     return _gateway_response("MISSING_AUTHENTICATION_TOKEN")
 
@@ -98,7 +144,7 @@ class _Counted(_Gateway):
     def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         started, status = time.monotonic(), 500
         try:
-            with GATE:
+            with GATE, (SLOTS if not path.startswith(READY_OR_NOT) else contextlib.nullcontext()):
                 response = super().handle_request(method, path, headers, body)
                 status = int(response.get("statusCode") or 200)
                 return response
@@ -159,7 +205,10 @@ def serve(server: LocalDevServer, app_object: Any, config: Any) -> LocalDevServe
     """Make chalice's local server (from chalice.local.create_local_server) answer as deployed,
     with a backlog of BACKLOG connections, and every line the process logs through the root logger
     redacted."""
+    global SLOTS
     redact_handlers()
+    SLOTS = Slots(settings.local_concurrency())
+    db._sleep = SLOTS.sleep   # a back-off gives the slot up (db.back_off)
     server.server.RequestHandlerClass = lambda request, address, srv: _Handler(request, address, srv,
                                                                                app_object, config)
     server.server.socket.listen(BACKLOG)  # listening already: listen() again sets the backlog

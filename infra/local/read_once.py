@@ -31,9 +31,14 @@ or botocore do. `install()` is idempotent.
 - moto's GetQueueAttributes for named attributes builds the queue's whole attribute dict twice
   per name asked for (and once more): built once per call, the same names are answered from it
   in the same order. "All", no names and an unknown name go to moto's own code as before.
+- moto server's list of its own service modules (`backends.list_of_moto_modules`), which it reads
+  from its package directory (a listdir and a stat per entry, some 150) on every request it
+  answers: the directory does not change while a process runs, so it is listed once (about 6 % of
+  the local runtime's CPU under a stream of basket writes).
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 import types
@@ -56,6 +61,7 @@ def install() -> None:
         _cached_camelcase_to_underscores()
         _queue_attributes_once_per_call()
         _one_task_client_per_target()
+        _moto_modules_listed_once()
         _installed = True
 
 
@@ -209,3 +215,18 @@ def _one_task_client_per_target() -> None:
         return client
 
     _replace(boto_client, "boto_client_for", boto_client_for)
+
+
+def _moto_modules_listed_once() -> None:
+    from moto import backends
+
+    listed: list[tuple[str, ...]] = []
+    original = backends.list_of_moto_modules
+
+    @functools.wraps(original)
+    def once() -> Any:
+        if not listed:
+            listed.append(tuple(original()))
+        return iter(listed[0])
+
+    backends.list_of_moto_modules = once

@@ -1,6 +1,7 @@
 """infra/local/api_gateway.py Gate: the local API server answers nothing once the runtime's
 last state save began (a 2xx is only given for a write that save has), and its drain waits for
-the requests being worked on."""
+the requests being worked on. Slots: at most a few requests in the app at once, a request
+backing off gives its slot up, and the readiness check never waits for one."""
 from __future__ import annotations
 
 import http.client
@@ -13,12 +14,16 @@ from infra.local.process import free_port
 
 
 @pytest.fixture
-def served(aws):
+def served(aws, monkeypatch):
     from chalice.config import Config
     from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
     from app import app
 
+    from chalicelib import db
+
+    monkeypatch.setattr(db, "_sleep", db._sleep)   # serve() points it at its Slots: given back after
+    monkeypatch.setattr(api_gateway, "SLOTS", api_gateway.SLOTS)
     config = Config(chalice_stage="local")
     port = free_port()
     # create_local_server makes the app a CustomLocalChalice, and fails if it already is one
@@ -114,3 +119,84 @@ def test_until_ready_the_api_answers_503_with_a_tmf_body_not_a_500(served, monke
     monkeypatch.setattr(system, "_readiness", [])
     assert _get(served, "/tmf-api/shoppingCart/v4/shoppingCart") == 401   # ready: the route answers
     assert _get(served, "/health") == 200
+
+
+def test_slots_let_at_most_their_number_into_the_app_at_once():
+    slots, lock, inside, most, go = api_gateway.Slots(2), threading.Lock(), [0], [0], threading.Event()
+
+    def request():
+        with slots:
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            go.wait(10)
+            with lock:
+                inside[0] -= 1
+
+    workers = [threading.Thread(target=request) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    go.set()
+    for worker in workers:
+        worker.join(10)
+    assert not any(w.is_alive() for w in workers) and most[0] == 2 and inside[0] == 0
+
+
+def test_no_slots_is_no_limit():
+    slots = api_gateway.Slots(0)
+    with slots, slots, slots:
+        slots.sleep(0)
+
+
+def test_a_request_backing_off_gives_its_slot_up_and_takes_one_again(monkeypatch):
+    """One slot: while the first request waits out its back-off (db.back_off through Slots.sleep),
+    a second one runs; the first goes on only after the second left the app."""
+    slots, order = api_gateway.Slots(1), []
+    first_in, second_in, second_out = threading.Event(), threading.Event(), threading.Event()
+
+    def back_off(seconds):
+        assert second_in.wait(10), "the second request never got the slot"
+        order.append("first sleeps while the second runs")
+        second_out.set()
+
+    monkeypatch.setattr(api_gateway.time, "sleep", back_off)
+
+    def first():
+        with slots:
+            first_in.set()
+            slots.sleep(0.5)
+            order.append("first again")
+
+    def second():
+        with slots:
+            second_in.set()
+            second_out.wait(10)
+            order.append("second done")
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_in.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert order == ["first sleeps while the second runs", "second done", "first again"]
+
+
+def test_the_readiness_check_never_waits_for_a_slot(served):
+    """Every slot taken (requests working): GET /health still answers, at once."""
+    slots = api_gateway.SLOTS
+    held = [slots for _ in range(max(1, settings_slots()))]
+    for taken in held:
+        taken.__enter__()
+    try:
+        assert _get(served, "/health") == 200
+    finally:
+        for taken in held:
+            taken.__exit__()
+
+
+def settings_slots() -> int:
+    from chalicelib import settings
+
+    return settings.local_concurrency()

@@ -34,6 +34,20 @@ def test_camelcase_to_underscores_answers_as_moto_did():
     assert patched(None) is None and patched([]) == []   # not strings: moto's own code answers
 
 
+def test_moto_lists_its_modules_once_with_the_same_answer(monkeypatch):
+    from moto import backends
+
+    read_once.install()
+    listed = list(backends.list_of_moto_modules())
+    assert listed == list(backends.list_of_moto_modules.__wrapped__()) and "dynamodb" in listed
+
+    def gone(path):
+        raise AssertionError("listed the package directory again")
+
+    monkeypatch.setattr(backends.os, "listdir", gone)
+    assert list(backends.list_of_moto_modules()) == listed and "sqs" in backends.list_of_moto_modules()
+
+
 def _queues(sqs) -> list[str]:
     policy = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:eu-west-1:123456789012:dlq", "maxReceiveCount": 2})
     sqs.create_queue(QueueName="dlq")
