@@ -35,6 +35,13 @@ or botocore do. `install()` is idempotent.
   from its package directory (a listdir and a stat per entry, some 150) on every request it
   answers: the directory does not change while a process runs, so it is listed once (about 6 % of
   the local runtime's CPU under a stream of basket writes).
+- moto's JSON response serializer on DynamoDB's (and DynamoDB Streams') AttributeValues: every
+  attribute of every item returned goes through the generic walk of the service model, which
+  asks each of the shape's ten members for its value through five alias providers (a sixth of a
+  component test's CPU, a million look-ups in 50 tests). An AttributeValue that moto gives as a
+  plain dict (one of S, N, BOOL, NULL, SS, NS holding strings or booleans, or M and L of such)
+  serializes to itself: it is copied as it is. Anything else (B, BS, a value of another type, two
+  keys) still takes moto's walk.
 """
 from __future__ import annotations
 
@@ -62,6 +69,7 @@ def install() -> None:
         _queue_attributes_once_per_call()
         _one_task_client_per_target()
         _moto_modules_listed_once()
+        _attribute_values_as_they_are()
         _installed = True
 
 
@@ -230,3 +238,48 @@ def _moto_modules_listed_once() -> None:
         return iter(listed[0])
 
     backends.list_of_moto_modules = once
+
+
+_SCALARS = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+_SETS = ("SS", "NS")
+
+
+def _plain_attribute_value(value: Any) -> Any:
+    """`value` (an AttributeValue as moto holds it) as moto's serializer would write it, or None
+    when it is not one of the plain forms (then moto's own walk serializes it)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    (kind, inner), = value.items()
+    if kind in _SCALARS:
+        return {kind: inner} if type(inner) is _SCALARS[kind] else None
+    if kind in _SETS:
+        return {kind: list(inner)} if type(inner) is list and all(type(v) is str for v in inner) else None
+    if kind == "M" and type(inner) is dict:
+        members = {}
+        for name, member in inner.items():
+            plain = _plain_attribute_value(member)
+            if plain is None or type(name) is not str:
+                return None
+            members[name] = plain
+        return {"M": members}
+    if kind == "L" and type(inner) is list:
+        items = [_plain_attribute_value(member) for member in inner]
+        return None if any(item is None for item in items) else {"L": items}
+    return None
+
+
+def _attribute_values_as_they_are() -> None:
+    from moto.core import serialize
+
+    original = serialize.BaseJSONSerializer._serialize_type_structure
+
+    @functools.wraps(original)
+    def structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            plain = _plain_attribute_value(value)
+            if plain is not None:
+                serialized[self.get_serialized_name(shape, key)] = plain
+                return
+        original(self, serialized, value, shape, key)
+
+    serialize.BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]

@@ -48,6 +48,58 @@ def test_moto_lists_its_modules_once_with_the_same_answer(monkeypatch):
     assert list(backends.list_of_moto_modules()) == listed and "sqs" in backends.list_of_moto_modules()
 
 
+ITEM = {
+    "pk": {"S": "basket#1"}, "empty": {"S": ""}, "n": {"N": "12.50"}, "yes": {"BOOL": True}, "no": {"BOOL": False},
+    "nothing": {"NULL": True}, "tags": {"SS": ["a", "b"]}, "sizes": {"NS": ["1", "2"]},
+    "doc": {"M": {"cartItem": {"L": [{"M": {"id": {"S": "1"}, "qty": {"N": "2"}, "flags": {"L": []}}},
+                                      {"NULL": True}]}, "e": {"M": {}}, "ü": {"S": "Ölçü"}}},
+    "blob": {"B": "YWJj"}, "blobs": {"BS": ["YWJj"]}, "odd": {"N": 7}, "two": {"S": "x", "N": "1"},
+    "deep": {"L": [{"M": {"b": {"B": "YWJj"}}}]},
+}
+
+
+@pytest.mark.parametrize("service,operation,result", [
+    ("dynamodb", "Query", {"Items": [ITEM, {"pk": {"S": "2"}}], "Count": 2, "ScannedCount": 2,
+                           "LastEvaluatedKey": {"pk": {"S": "2"}}}),
+    ("dynamodb", "GetItem", {"Item": ITEM}),
+    ("dynamodb", "TransactGetItems", {"Responses": [{"Item": ITEM}, {}]}),
+    ("dynamodbstreams", "GetRecords", {"Records": [{"eventID": "1", "eventName": "MODIFY", "dynamodb": {
+        "Keys": {"pk": {"S": "basket#1"}}, "NewImage": ITEM, "OldImage": {"pk": {"S": "basket#1"}},
+        "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"}}],
+        "NextShardIterator": "it"}),
+])
+def test_attribute_values_serialize_as_moto_did(service, operation, result):
+    """Plain AttributeValues are copied, the rest walked by moto: the body is the same as moto's own."""
+    import copy
+
+    from moto.core import serialize
+    from moto.core.utils import get_service_model
+
+    read_once.install()
+    patched = serialize.BaseJSONSerializer._serialize_type_structure
+
+    def body() -> str:
+        model = get_service_model(service).operation_model(operation)
+        serializer = serialize.JSONSerializer(model, value_picker=serialize.XFormedAttributePicker())
+        return serializer.serialize(copy.deepcopy(result))["body"]
+
+    ours = body()
+    try:
+        serialize.BaseJSONSerializer._serialize_type_structure = patched.__wrapped__
+        assert ours == body()
+    finally:
+        serialize.BaseJSONSerializer._serialize_type_structure = patched
+    assert json.loads(ours)   # and not empty
+
+
+def test_plain_attribute_values_are_the_only_ones_copied():
+    plain = read_once._plain_attribute_value
+    assert plain(ITEM["doc"]) == ITEM["doc"] and plain(ITEM["doc"]) is not ITEM["doc"]
+    for walked in ("blob", "blobs", "odd", "two", "deep"):
+        assert plain(ITEM[walked]) is None, walked
+    assert plain(None) is None and plain({"SS": ["a", 1]}) is None and plain({"M": {"a": {"X": "1"}}}) is None
+
+
 def _queues(sqs) -> list[str]:
     policy = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:eu-west-1:123456789012:dlq", "maxReceiveCount": 2})
     sqs.create_queue(QueueName="dlq")
