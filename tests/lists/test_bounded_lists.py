@@ -1,5 +1,5 @@
 """Every TMF list without an attribute filter pages in DynamoDB (issue 16, documents.paged): one
-page costs the same calls and the same items returned with 10 or 200 documents stored (offset+limit
+page costs the same calls and the same items returned with 10 or 60 documents stored (FEW, MANY) (offset+limit
 read, the total a COUNT Query that returns none); walking the pages gives every document once, in
 the list's order, with the right total; a customer sees only hers; a filtered list still reads its
 candidates and pages them; bad paging is a clear 400. The lists are bench/lists.py's LISTS."""
@@ -10,7 +10,7 @@ import pytest
 from bench.lists import AGENT as AGENT_CLAIMS
 from bench.lists import CUSTOMER, LIMIT, LISTS, OFFSET, OTHER, Listed, customer
 from tests.support import tmf_spec
-from tests.lists.bounded import assert_bad_paging_refused, assert_same_cost, page_costs, walk
+from tests.lists.bounded import FEW, MANY, assert_bad_paging_refused, assert_same_cost, page_costs, walk
 
 OWNED = [x for x in LISTS if x.owned]
 
@@ -25,11 +25,11 @@ def _order(listed: Listed, ns: range, newest_first: bool) -> range:
 
 
 @pytest.mark.parametrize("listed", LISTS, ids=lambda x: x.name)
-def test_a_page_of_everything_costs_the_same_at_10_and_200(api, as_, aws, listed):
+def test_a_page_of_everything_costs_the_same_at_few_and_many(api, as_, aws, listed):
     costs = page_costs(api, listed.path, as_(listed.everyone), lambda a, b: listed.seed(CUSTOMER, a, b),
                        query=listed.fields)
     assert_same_cost(costs, listed.table, queries=1 + listed.keys + listed.skips)
-    for (page, _, _), stored in zip(costs, (10, 200)):
+    for (page, _, _), stored in zip(costs, (FEW, MANY)):
         ns = _order(listed, range(stored), listed.newest_first)[OFFSET:OFFSET + LIMIT]
         assert [d["id"] for d in page] == listed.ids(CUSTOMER, ns)
     if listed.spec:
@@ -42,7 +42,7 @@ def test_a_page_of_her_own_costs_the_same_and_shows_only_hers(api, as_, aws, lis
     costs = page_costs(api, listed.path, as_(customer(CUSTOMER)), lambda a, b: listed.seed(CUSTOMER, a, b),
                        query=listed.fields)
     assert_same_cost(costs, listed.table)
-    ns = _order(listed, range(200), listed.own_newest_first)[OFFSET:OFFSET + LIMIT]
+    ns = _order(listed, range(MANY), listed.own_newest_first)[OFFSET:OFFSET + LIMIT]
     assert [d["id"] for d in costs[1][0]] == listed.ids(CUSTOMER, ns)
 
 
@@ -110,7 +110,7 @@ def test_a_stack_pages_the_products_it_provides_only(api, as_, aws):
     assert walk(api, products.path, stack_b, 2) == (products.ids(OTHER, range(10, 15)), {5})
     costs = page_costs(api, products.path, stack_b, lambda a, b: [
         store.insert(products.href(_product(n, OTHER, False, stack="csp-stack-b"))) for n in range(100 + a, 100 + b)])
-    assert costs[1][1] - costs[0][1] == 190 and costs[0][2].counts == costs[1][2].counts
+    assert costs[1][1] - costs[0][1] == MANY - FEW and costs[0][2].counts == costs[1][2].counts
     assert costs[0][2].items_returned == costs[1][2].items_returned
 
 
@@ -144,7 +144,7 @@ def test_a_channel_pages_its_anonymous_baskets_of_today_then_yesterday(api, web,
     assert walk(api, _named("shoppingCart").path, web, 4) == (today + yesterday, {11})
 
 
-def test_a_channels_page_costs_the_same_at_10_and_200_baskets(api, web, aws):
+def test_a_channels_page_costs_the_same_at_few_and_many_baskets(api, web, aws):
     carts = _named("shoppingCart")
     costs = page_costs(api, carts.path, web, lambda a, b: _anonymous(0, a, b), query=carts.fields)
     assert_same_cost(costs, carts.table, queries=3)   # a COUNT per day, then today's page
@@ -205,7 +205,7 @@ def _past_the_window(body: dict, offset: int) -> None:
 
 @pytest.mark.parametrize("listed", LISTS, ids=lambda x: x.name)
 def test_past_the_window_a_list_says_no_total_and_reads_a_bounded_count(api, as_, aws, window, listed):
-    """10 documents: the total exact, as before (and an offset past the end 200 []); 200: no
+    """10 documents: the total exact, as before (and an offset past the end 200 []); MANY: no
     X-Total-Count, a Link to the next page with every other parameter kept; the COUNT reads
     window+1 items where it read 10, nothing else changes; offsets at or past the window are 400
     after reading no more than the count; the last page inside the window links no further."""
@@ -224,9 +224,9 @@ def test_past_the_window_a_list_says_no_total_and_reads_a_bounded_count(api, as_
     status, body, headers = api.call("GET", _at(listed, 500, LIMIT), who)
     assert (status, body, headers["X-Total-Count"]) == (200, [], "10")
 
-    listed.seed(CUSTOMER, 10, 200)
+    listed.seed(CUSTOMER, FEW, MANY)
     status, body, headers, big = _read(api, _at(listed, OFFSET, LIMIT), who)
-    order = _order(listed, range(200), listed.newest_first)
+    order = _order(listed, range(MANY), listed.newest_first)
     assert status == 200 and [d["id"] for d in body] == listed.ids(CUSTOMER, order[OFFSET:OFFSET + LIMIT])
     assert "X-Total-Count" not in headers and headers["X-Result-Count"] == str(LIMIT), headers
     assert big == WINDOW + 1 + OFFSET + LIMIT + others, (big, small)
