@@ -58,3 +58,18 @@ class Ref(Tmf):
 class RelatedParty(Ref):
     role: Optional[str] = Field(default=None, max_length=100)
     referredType: Optional[str] = Field(default=None, alias="@referredType", max_length=100)
+
+
+class MediumCharacteristic(Tmf):
+    """How to reach a party through one contact medium (TMF629's and TMF663's MediumCharacteristic)."""
+    phoneNumber: Optional[str] = Field(default=None, max_length=64)
+    faxNumber: Optional[str] = Field(default=None, max_length=64)
+    emailAddress: Optional[str] = Field(default=None, max_length=254)
+    contactType: Optional[str] = Field(default=None, max_length=100)
+    street1: Optional[str] = Text
+    street2: Optional[str] = Text
+    city: Optional[str] = Field(default=None, max_length=200)
+    postCode: Optional[str] = Field(default=None, max_length=20)
+    stateOrProvince: Optional[str] = Field(default=None, max_length=200)
+    country: Optional[str] = Field(default=None, max_length=100)
+    socialNetworkId: Optional[str] = Field(default=None, max_length=256)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
-from chalicelib.schemas import Ref, RelatedParty, Tmf
+from chalicelib.schemas import MediumCharacteristic, Ref, RelatedParty, TimePeriod, Tmf
 
 ITEM_ACTIONS = Literal["add", "modify", "delete", "noChange"]
 ITEM_STATUS = Literal["active", "saveForLater"]
@@ -40,9 +40,18 @@ class Context(Tmf):
     postCode: Optional[str] = Field(default=None, max_length=16)
 
 
+class ContactMedium(Tmf):
+    """TMF663's ContactMedium: every attribute optional, each of its type (a characteristic is
+    echoed in the answer, which the spec types)."""
+    mediumType: Optional[str] = Field(default=None, max_length=64)
+    preferred: Optional[StrictBool] = None
+    characteristic: Optional[MediumCharacteristic] = None
+    validFor: Optional[TimePeriod] = None
+
+
 class ShoppingCart(Tmf):
     cartItem: list[CartItem] = Field(default=[], max_length=200)
     relatedParty: list[RelatedParty] = Field(default=[], max_length=10)
-    contactMedium: list[Tmf] = Field(default=[], max_length=10)
+    contactMedium: list[ContactMedium] = Field(default=[], max_length=10)
     context: Optional[Context] = None
     status: Optional[STATUS] = None

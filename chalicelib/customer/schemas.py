@@ -7,27 +7,13 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictBool, StrictFloat, model_validator
 
-from chalicelib.schemas import Ref, RelatedParty, Text, TimePeriod, Tmf
+from chalicelib.schemas import MediumCharacteristic, Ref, RelatedParty, Text, TimePeriod, Tmf
 
 PARTY_TYPES = Literal["Individual", "Organization"]
 MEDIUM_TYPES = Literal["mobile", "phone", "fax", "email", "postalAddress", "socialNetwork"]
 INTERACTION_STATUS = Literal["opened", "inProgress", "completed"]
 
 IDENTIFIER = r"^[A-Za-z0-9._:-]{1,128}$"   # journey keys and visitor ids
-
-
-class MediumCharacteristic(Tmf):
-    phoneNumber: Optional[str] = Field(default=None, max_length=64)
-    faxNumber: Optional[str] = Field(default=None, max_length=64)
-    emailAddress: Optional[str] = Field(default=None, max_length=254)
-    contactType: Optional[str] = Field(default=None, max_length=100)
-    street1: Optional[str] = Text
-    street2: Optional[str] = Text
-    city: Optional[str] = Field(default=None, max_length=200)
-    postCode: Optional[str] = Field(default=None, max_length=20)
-    stateOrProvince: Optional[str] = Field(default=None, max_length=200)
-    country: Optional[str] = Field(default=None, max_length=100)
-    socialNetworkId: Optional[str] = Field(default=None, max_length=256)
 
 
 class ContactMedium(Tmf):

@@ -130,6 +130,11 @@ BAD = [
     ({"context": {"postCode": "nowhere!"}}, 400, "invalidInput"),
     ({"context": {"journeyKey": "has spaces"}}, 400, "invalidInput"),
     ({"id": "other-id"}, 400, "invalidInput"),
+    # TMF663 types a contact medium's attributes, and the answer echoes them (a fuzz find)
+    ({"contactMedium": [{"mediumType": "email", "characteristic": {"stateOrProvince": [["x"], False]}}]}, 400,
+     "invalidInput"),
+    ({"contactMedium": [{"preferred": "yes"}]}, 400, "invalidInput"),
+    ({"contactMedium": [{"characteristic": "0612345678"}]}, 400, "invalidInput"),
 ]
 
 
@@ -143,7 +148,7 @@ def test_bad_changes_are_refused_and_change_nothing(api, web, filled, patch, sta
 
 
 def test_bad_creates_write_nothing(api, web, andrea, headers, demo):
-    for body, status, code in BAD[:11]:
+    for body, status, code in BAD[:11] + BAD[-3:]:
         got, error, _ = api.call("POST", CARTS, web, body)
         assert (got, error["code"]) == (status, code), (body, error)
     social = headers("channel", channel="social", sub="social-bot")
