@@ -53,6 +53,10 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 # Two workers (pytest-xdist) on CI's 2 cores; tests that share a costly fixture stay in one worker
 # (tests/conftest.py pytest_collection_modifyitems). PYTEST_WORKERS=0 runs them in this process.
 # The 25 slowest tests are listed at the end (where the time of the developer loop goes).
+# The suite writes bytecode (PYTHONDONTWRITEBYTECODE emptied for it, as CI's shell sets it): pytest
+# keeps the test modules it rewrote for their asserts only where bytecode may be written, and
+# every worker and local runtime otherwise compiles the project's modules again from source
+# (collection alone: 20 CPU-seconds per worker without, 6 with).
 # The lint checks run beside the suite, in the CPU the suite leaves idle while its tests wait on
 # local runtimes (mypy from a clean clone is about 70 CPU-seconds); their output is printed
 # after the suite's, and either failing fails make test.
@@ -60,7 +64,7 @@ PYTEST_WORKERS ?= 2
 LINT_LOG := .lint.log
 test: setup  ## run the lint checks beside the whole test suite (what CI runs)
 	@$(MAKE) -s lint > $(LINT_LOG) 2>&1 & lint=$$!; \
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25; tests=$$?; \
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25; tests=$$?; \
 	wait $$lint; linted=$$?; \
 	echo "== make lint (ran beside the suite) =="; cat $(LINT_LOG); \
 	[ $$linted = 0 ] || echo "make test: the lint checks failed (above)"; \

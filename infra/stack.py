@@ -209,6 +209,9 @@ def chalice_packaging() -> Iterator[None]:
       runs it; deploy the API on the same runtime as the functions instead, whatever runs the
       synthesis: chalice's runtime is patched, and pip (which chalice runs) is told the Python
       version through its environment (binary wheels only, as it then requires).
+    - It zips chalicelib/ as it finds it, with the bytecode the checkout's own Python wrote
+      there (`make test` and `make run` write it): left out, as infra/bundling.py leaves it out
+      of the functions' asset (the app zip gets the runtime's own, `_compiled_chalice`).
     """
     deployments = res.ROOT / ".chalice" / "deployments"
     deployments.mkdir(parents=True, exist_ok=True)
@@ -235,8 +238,17 @@ def _packaging_environment() -> Iterator[None]:
         os.environ["AWS_DEFAULT_REGION"] = settings.region()
     from chalice.config import Config
 
+    from chalice.deploy.packager import BaseLambdaDeploymentPackager
+
+    library = BaseLambdaDeploymentPackager._iter_chalice_lib_if_needed
+
+    def sources_only(self: Any, project_dir: str) -> Iterator[tuple[str, str]]:
+        return ((full, zipped) for full, zipped in library(self, project_dir)
+                if "__pycache__" not in pathlib.PurePath(zipped).parts and not zipped.endswith(".pyc"))
+
     try:
-        with mock.patch.object(Config, "lambda_python_version", property(lambda _self: RUNTIME_NAME)):
+        with mock.patch.object(Config, "lambda_python_version", property(lambda _self: RUNTIME_NAME)), \
+                mock.patch.object(BaseLambdaDeploymentPackager, "_iter_chalice_lib_if_needed", sources_only):
             yield
     finally:
         os.environ.clear()

@@ -395,6 +395,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         names = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("xdist_group") is not None:
+            continue   # grouped by the test itself (the fuzz: a runtime per half of the specs)
         if module.startswith("tests/infra/"):
             group = "infra"
         elif "local_runtime_factory" in names and "local_runtime" not in names:
@@ -407,7 +409,8 @@ def pytest_collection_modifyitems(items):
     # The longest group first: its worker starts on it at once while the other takes the rest, instead
     # of both finishing everything else and one then running it alone (xdist hands out work units in
     # collection order). The order of the tests inside each module is kept.
-    items.sort(key=lambda item: 0 if item.nodeid.startswith(LONGEST_FIRST) else 1)
+    items.sort(key=lambda item: next((n for n, m in enumerate(LONGEST_FIRST) if item.nodeid.startswith(m)),
+                                     len(LONGEST_FIRST)))
     yield
     _group_ids(items)
 
@@ -425,8 +428,9 @@ def _group_ids(items) -> None:
             item._id = NodeId.parse(legacy)
 
 
-# Minutes of one worker (the 200 concurrent writers: about 5 min; `make test` prints the slowest).
-LONGEST_FIRST = ("tests/runtime/test_runtime_races.py",)
+# The longest groups, longest first (`make test` prints the slowest tests): each halve of the fuzz
+# 60-90 s of a worker, the README walk 50 s, the races 40 s.
+LONGEST_FIRST = ("tests/fuzz/test_tmf_fuzz.py", "tests/readme/test_readme.py", "tests/runtime/test_runtime_races.py")
 
 
 def _fixture_defs(item) -> list:

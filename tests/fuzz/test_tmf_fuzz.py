@@ -331,9 +331,16 @@ def runtime():
 
 
 SPECS = tmf_spec.v4_specs()
+# Two halves, each a group of tests/conftest.py's (one runtime each): under pytest-xdist two
+# workers fuzz at once instead of one worker fuzzing every spec (some 150 s) while the other
+# runs out of work.
+HALVES = 2
 
 
-@pytest.mark.parametrize("spec_path", SPECS, ids=[p.name.split(".swagger")[0].split("_swagger")[0] for p in SPECS])
+@pytest.mark.parametrize("spec_path", [
+    pytest.param(path, id=path.name.split(".swagger")[0].split("_swagger")[0],
+                 marks=pytest.mark.xdist_group(f"tests/fuzz/test_tmf_fuzz.py#{n % HALVES}"))
+    for n, path in enumerate(SPECS)])
 def test_spec(spec_path, runtime, fuzz_report):
     spec = tmf_spec.Spec(spec_path)
     api = _api_for(spec)

@@ -75,3 +75,9 @@ def test_full_synthesis_bundles_the_code(synth):
     tagged = f"__pycache__/app.cpython-{PY}.pyc" in app.namelist(), any(
         m.startswith(site + "pydantic/__pycache__/") and m.endswith(f".cpython-{PY}.pyc") for m in layer.namelist())
     assert tagged == ((True, True) if bundling.bytecode_by() else (False, False))
+    # only the runtime's bytecode, once: none of what the checkout's Python wrote in chalicelib/
+    names = app.namelist()
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})[:5]
+    compiled = [n for n in names if n.endswith(".pyc")]
+    assert all(n.endswith(f".cpython-{PY}.pyc") for n in compiled), compiled[:5]
+    assert bool(compiled) == bool(bundling.bytecode_by())
