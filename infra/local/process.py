@@ -15,6 +15,7 @@ at the latest when the interpreter exits. A directory given by the caller is nev
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -64,12 +65,16 @@ class RuntimeProcess:
                     PARENT_PID_ENV: str(os.getpid())}
         self.python = python
         self.log_path = ""
+        self._remove_log: weakref.finalize | None = None   # the log goes with this object (or at exit)
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120.0) -> RuntimeProcess:
         """Start it and wait until GET /health answers 200."""
+        if self._remove_log is not None:   # a restart: the last start's log is not read any more
+            self._remove_log()
         with tempfile.NamedTemporaryFile("wb", prefix="omnishop-runtime-", suffix=".log", delete=False) as log:
             self.log_path = log.name
+            self._remove_log = weakref.finalize(self, _remove_file, log.name)
             self.process = subprocess.Popen([self.python, "-m", "infra.local"], cwd=ROOT, env=self.env,
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -182,3 +187,8 @@ class RuntimeProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _remove_file(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,6 +1,7 @@
 """`python -m infra.local`: ready on /health, serves the app, stops cleanly on SIGTERM."""
 from __future__ import annotations
 
+import gc
 import os
 import pathlib
 import shutil
@@ -29,6 +30,11 @@ def test_runtime_serves_the_app_and_exits_cleanly_on_sigterm():
         code = runtime.stop()
     assert code == 0, runtime.output()[-3000:]
     assert "stopped moto server" in runtime.output()
+    log = pathlib.Path(runtime.log_path)   # its log: there while the object is, gone with it
+    assert log.is_file()
+    del runtime
+    gc.collect()
+    assert not log.exists()
 
 
 def test_local_runtime_fixture(local_runtime):
