@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 Text = Field(default=None, max_length=1000)
 
@@ -73,3 +73,27 @@ class MediumCharacteristic(Tmf):
     stateOrProvince: Optional[str] = Field(default=None, max_length=200)
     country: Optional[str] = Field(default=None, max_length=100)
     socialNetworkId: Optional[str] = Field(default=None, max_length=256)
+
+
+class ContactMedium(Tmf):
+    """A TMF ContactMedium (TMF663's, TMF646's): every attribute optional, each of its type. An
+    entity echoes its contact media back, and the spec types what it echoes (a fuzz find: a
+    basket answered 201 with a list where stateOrProvince is a string)."""
+    mediumType: Optional[str] = Field(default=None, max_length=64)
+    preferred: Optional[StrictBool] = None
+    characteristic: Optional[MediumCharacteristic] = None
+    validFor: Optional[TimePeriod] = None
+
+
+class Note(Tmf):
+    """A TMF Note (orders, customers, appointments): author, date and text are strings."""
+    author: Optional[str] = Field(default=None, max_length=200)
+    date: Optional[str] = Field(default=None, max_length=64)
+    text: Optional[str] = None
+
+
+class ChannelRef(Tmf):
+    """A TMF ChannelRef (interactions, orders): the channel's id, and its name."""
+    id: str = Field(min_length=1, max_length=256)
+    name: Optional[str] = Field(default=None, max_length=256)
+    href: Optional[str] = Field(default=None, max_length=2048)

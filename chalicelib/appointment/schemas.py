@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from chalicelib.schemas import Ref, RelatedParty, Text, TimePeriod, Tmf
+from chalicelib.schemas import ContactMedium, Note, Ref, RelatedParty, Text, TimePeriod, Tmf
 
 
 class Place(Tmf):
@@ -39,8 +39,8 @@ class _Fields(Tmf):
     relatedPlace: Optional[Place] = None
     relatedParty: Optional[list[RelatedParty]] = Field(default=None, max_length=20)
     relatedEntity: Optional[list[Entity]] = Field(default=None, max_length=20)
-    contactMedium: Optional[list[Tmf]] = Field(default=None, max_length=10)
-    note: Optional[list[Tmf]] = Field(default=None, max_length=20)
+    contactMedium: Optional[list[ContactMedium]] = Field(default=None, max_length=10)
+    note: Optional[list[Note]] = Field(default=None, max_length=20)
 
 
 class AppointmentCreate(_Fields):

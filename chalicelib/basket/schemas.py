@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictInt
 
-from chalicelib.schemas import MediumCharacteristic, Ref, RelatedParty, TimePeriod, Tmf
+from chalicelib.schemas import ContactMedium, Ref, RelatedParty, Tmf
 
 ITEM_ACTIONS = Literal["add", "modify", "delete", "noChange"]
 ITEM_STATUS = Literal["active", "saveForLater"]
@@ -38,15 +38,6 @@ class Context(Tmf):
     campaignCode: Optional[str] = Field(default=None, pattern=IDENTIFIER)
     device: Optional[str] = Field(default=None, max_length=64)
     postCode: Optional[str] = Field(default=None, max_length=16)
-
-
-class ContactMedium(Tmf):
-    """TMF663's ContactMedium: every attribute optional, each of its type (a characteristic is
-    echoed in the answer, which the spec types)."""
-    mediumType: Optional[str] = Field(default=None, max_length=64)
-    preferred: Optional[StrictBool] = None
-    characteristic: Optional[MediumCharacteristic] = None
-    validFor: Optional[TimePeriod] = None
 
 
 class ShoppingCart(Tmf):

@@ -8,7 +8,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field
 
-from chalicelib.schemas import Ref, RelatedParty, Text, TimePeriod, Tmf
+from chalicelib import schemas
+from chalicelib.schemas import Ref, RelatedParty, TimePeriod, Tmf
 
 STATUS = Literal["active", "suspended", "retired"]
 
@@ -23,9 +24,9 @@ class TargetSegment(Tmf):
     rule: list[Rule] = Field(default=[], max_length=20)
 
 
-class ChannelRef(Tmf):
+class ChannelRef(schemas.ChannelRef):
+    """A campaign's channel: one it sends through."""
     id: Literal["sms", "email", "social"]
-    name: Optional[str] = Text
 
 
 class Schedule(Tmf):

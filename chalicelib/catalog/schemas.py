@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictBool, field_validator
 
-from chalicelib.schemas import Ref, RelatedParty, TimePeriod, Tmf
+from chalicelib.schemas import ChannelRef, Ref, RelatedParty, TimePeriod, Tmf
 
 LIFECYCLE = Literal["inStudy", "inDesign", "inTest", "active", "launched", "retired", "obsolete", "rejected"]
 PRICE_TYPES = Literal["recurring", "oneTime", "usage", "discount", "allowance", "penalty"]
@@ -114,12 +114,6 @@ class ProductOfferingPrice(Entity):
     # Our extension too: the market segments the price is for, as an offering's marketSegment
     # (a business price); none: every segment.
     marketSegment: list[Ref] = []
-
-
-class ChannelRef(Tmf):
-    id: str = Field(min_length=1)
-    name: Optional[str] = None
-    href: Optional[str] = None
 
 
 class BundledOffering(Ref):

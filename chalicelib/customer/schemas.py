@@ -7,7 +7,8 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictBool, StrictFloat, model_validator
 
-from chalicelib.schemas import MediumCharacteristic, Ref, RelatedParty, Text, TimePeriod, Tmf
+from chalicelib.schemas import ContactMedium as AnyContactMedium
+from chalicelib.schemas import ChannelRef, MediumCharacteristic, Note, Ref, RelatedParty, Text, TimePeriod, Tmf
 
 PARTY_TYPES = Literal["Individual", "Organization"]
 MEDIUM_TYPES = Literal["mobile", "phone", "fax", "email", "postalAddress", "socialNetwork"]
@@ -16,11 +17,10 @@ INTERACTION_STATUS = Literal["opened", "inProgress", "completed"]
 IDENTIFIER = r"^[A-Za-z0-9._:-]{1,128}$"   # journey keys and visitor ids
 
 
-class ContactMedium(Tmf):
+class ContactMedium(AnyContactMedium):
+    """A customer's: its type one Omnishop reaches, its characteristic given."""
     mediumType: MEDIUM_TYPES
-    preferred: Optional[StrictBool] = None
     characteristic: MediumCharacteristic
-    validFor: Optional[TimePeriod] = None
 
 
 class Contact(RelatedParty):
@@ -111,12 +111,6 @@ class Customer(Tmf):
     contactPreference: Optional[ContactPreference] = None
 
 
-class ChannelRef(Tmf):
-    id: str = Field(min_length=1, max_length=256)
-    name: Optional[str] = Field(default=None, max_length=256)
-    href: Optional[str] = Field(default=None, max_length=2048)
-
-
 class InteractionItem(Tmf):
     id: Optional[str] = Field(default=None, max_length=256)
     item: Optional[RelatedParty] = None  # a reference to a basket, order, campaign, message...
@@ -133,7 +127,7 @@ class PartyInteraction(Tmf):
     interactionItem: list[InteractionItem] = Field(default=[], max_length=50)
     interactionRelationship: list[Ref] = Field(default=[], max_length=50)
     relatedParty: list[RelatedParty] = Field(default=[], max_length=20)
-    note: list[Tmf] = Field(default=[], max_length=50)
+    note: list[Note] = Field(default=[], max_length=50)
     journeyKey: Optional[str] = Field(default=None, pattern=IDENTIFIER)
 
 

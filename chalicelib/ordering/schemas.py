@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from chalicelib.schemas import Ref, RelatedParty, Tmf
+from chalicelib.schemas import ChannelRef, Note, Ref, RelatedParty, Tmf
 
 ITEM_ACTIONS = Literal["add", "modify", "delete", "noChange"]
 IDENTIFIER = r"^[A-Za-z0-9._:-]{1,64}$"
@@ -34,9 +34,9 @@ class ProductOrderItem(Tmf):
 class ProductOrder(Tmf):
     productOrderItem: list[ProductOrderItem] = Field(default=[], max_length=100)
     relatedParty: list[RelatedParty] = Field(default=[], max_length=10)
-    channel: list[Tmf] = Field(default=[], max_length=5)
+    channel: list[ChannelRef] = Field(default=[], max_length=5)
     shoppingCart: Optional[Ref] = None
-    note: list[Tmf] = Field(default=[], max_length=20)
+    note: list[Note] = Field(default=[], max_length=20)
     externalId: Optional[str] = Field(default=None, max_length=256)
     description: Optional[str] = Field(default=None, max_length=4000)
     category: Optional[str] = Field(default=None, max_length=256)

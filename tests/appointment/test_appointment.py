@@ -94,6 +94,10 @@ BAD = [
      "outsideArea"),
     ("an unknown status", lambda s: {"validFor": s["validFor"], "status": "confirmed", "relatedPlace": 3}, 400,
      "invalidInput"),
+    # echoed back, so typed as TMF646 types them (chalicelib/schemas.py ContactMedium, Note)
+    ("a note that is not text", lambda s: {"validFor": s["validFor"], "note": [{"text": ["x"]}]}, 400, "invalidInput"),
+    ("a contact medium of the wrong types", lambda s: {"validFor": s["validFor"], "contactMedium": [
+        {"mediumType": "mobile", "characteristic": {"phoneNumber": 447700900321}}]}, 400, "invalidInput"),
 ]
 
 

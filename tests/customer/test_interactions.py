@@ -74,7 +74,8 @@ def test_bad_interactions_write_nothing(api, agent):
                  {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}], "interactionDate": {"startDateTime": "today"}},
                  {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}], "status": "closed"},
                  {"direction": "inbound", "channel": [{"id": "web"}]},
-                 {"reason": "x" * 2000, "direction": "inbound", "channel": [{"id": "web"}]}):
+                 {"reason": "x" * 2000, "direction": "inbound", "channel": [{"id": "web"}]},
+                 {"reason": "x", "direction": "inbound", "channel": [{"id": "web"}], "note": [{"text": 5}]}):
         status, error, _ = api.call("POST", f"{PI}/partyInteraction", agent, body)
         assert status == 400 and error["@type"] == "Error", body
     assert len(stored_items()) == before

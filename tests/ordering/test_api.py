@@ -38,6 +38,9 @@ def test_bad_input_is_refused_and_nothing_written(api, demo, agent, andrea, stac
          "notFound"),
         (andrea, {"productOrderItem": []}, 400, "invalidInput"),
         (andrea, {"productOrderItem": [{"id": "1", "action": "add", "product": {"id": "p-1"}}]}, 400, "invalidInput"),
+        # echoed back, so typed as TMF622 types them (chalicelib/schemas.py Note, ChannelRef)
+        (andrea, {**andrea_order("po-tv-max"), "note": [{"text": {"a": 1}}]}, 400, "invalidInput"),
+        (andrea, {**andrea_order("po-tv-max"), "channel": [{"id": "web", "name": ["web"]}]}, 400, "invalidInput"),
     ]
     for who, body, status, code in cases:
         got, answer, _ = api.call("POST", ORDERS, who, body)
