@@ -428,7 +428,7 @@ def _group_ids(items) -> None:
             item._id = NodeId.parse(legacy)
 
 
-# The longest groups, longest first (`make test` prints the slowest tests): each halve of the fuzz
+# The longest groups, longest first (`make test` prints the slowest tests): each half of the fuzz
 # 60-90 s of a worker, the README walk 50 s, the races 40 s.
 LONGEST_FIRST = ("tests/fuzz/test_tmf_fuzz.py", "tests/readme/test_readme.py", "tests/runtime/test_runtime_races.py")
 

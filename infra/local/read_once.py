@@ -151,8 +151,6 @@ def _validate_definitions_once() -> None:
 
 
 def _cached_camelcase_to_underscores() -> None:
-    import functools
-
     from moto.core import utils
 
     original = utils.camelcase_to_underscores
@@ -178,8 +176,6 @@ def _replace(module: types.ModuleType, name: str, new: Any) -> None:
 
 
 def _queue_attributes_once_per_call() -> None:
-    import functools
-
     from moto.sqs.models import SQSBackend
 
     original = SQSBackend.get_queue_attributes
@@ -197,7 +193,6 @@ def _queue_attributes_once_per_call() -> None:
 
 
 def _one_task_client_per_target() -> None:
-    import functools
     import os
 
     import boto3
