@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Empty, so Python writes bytecode in every target (CI's shell sets it to 1; see setup below).
+export PYTHONDONTWRITEBYTECODE :=
 export SCARF_ANALYTICS := false  # swagger-ui-dist's dependency @scarf/scarf: no install-time analytics
 
 .PHONY: help run demo reset test bench bench-quick setup synth lint clean
@@ -15,16 +17,18 @@ help:  ## list the targets
 
 setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM)  ## install .venv, node_modules and chromium
 
-# uv (from PyPI) installs the pinned packages, downloading in parallel and compiling their bytecode on
-# both cores (as pip does, one file at a time): about half of pip's 80 s. The bytecode is written at
-# install because a shell with PYTHONDONTWRITEBYTECODE=1 (this CI's) would otherwise compile every
-# module from source in every test process. pip stays in the venv at the version chalice 1.34 needs
-# (<26.3): `chalice package` runs it to build the Lambda bundles.
+# uv (from PyPI) installs the pinned packages (a few seconds with its cache warm; pip took 80 s).
+# It does not compile them: every target here writes bytecode as it goes (PYTHONDONTWRITEBYTECODE
+# is emptied below, as CI's shell sets it), so a module is compiled the first time something imports
+# it. `--compile-bytecode` compiled all 9,400 modules up front, aws_cdk's 178 MB of source among
+# them, of which the suite imports under half: 25 s of setup before any test ran, for the same
+# test time (session 14, docs/decisions.md). pip stays in the venv at the version chalice 1.34
+# needs (<26.3): `chalice package` runs it to build the Lambda bundles.
 UV_VERSION := 0.13.9
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip install -q --system-certs --compile-bytecode --python $(PY) pip==26.2.1 -r requirements-dev.txt
+	$(VENV)/bin/uv pip install -q --system-certs --python $(PY) pip==26.2.1 -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -55,10 +59,10 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 # costly fixture stay in one worker (tests/conftest.py pytest_collection_modifyitems).
 # PYTEST_WORKERS=0 runs them in this process.
 # The 25 slowest tests are listed at the end (where the time of the developer loop goes).
-# The suite writes bytecode (PYTHONDONTWRITEBYTECODE emptied for it, as CI's shell sets it): pytest
-# keeps the test modules it rewrote for their asserts only where bytecode may be written, and
-# every worker and local runtime otherwise compiles the project's modules again from source
-# (collection alone: 20 CPU-seconds per worker without, 6 with).
+# The suite writes bytecode (as every target here): pytest keeps the test modules it rewrote for
+# their asserts only where bytecode may be written, and every worker and local runtime would
+# otherwise compile the project's modules again from source (collection alone: 20 CPU-seconds per
+# worker without, 6 with).
 # The lint checks run beside the suite, in the CPU the suite leaves idle while its tests wait on
 # local runtimes (mypy from a clean clone is about 70 CPU-seconds); their output is printed
 # after the suite's, and either failing fails make test.
@@ -66,7 +70,7 @@ PYTEST_WORKERS ?= 3
 LINT_LOG := .lint.log
 test: setup  ## run the lint checks beside the whole test suite (what CI runs)
 	@$(MAKE) -s lint > $(LINT_LOG) 2>&1 & lint=$$!; \
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25; tests=$$?; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25; tests=$$?; \
 	wait $$lint; linted=$$?; \
 	echo "== make lint (ran beside the suite) =="; cat $(LINT_LOG); \
 	[ $$linted = 0 ] || echo "make test: the lint checks failed (above)"; \

@@ -10,6 +10,7 @@ executing for real in moto (idle time 2 s):
 import json
 import time
 
+from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 from tests.support.links import TOKEN, link_for, texts
 
@@ -18,7 +19,8 @@ MOBILE, EMAIL = "+447700900123", "andrea.rossi@example.com"
 JOURNEY = "jrn-andrea-home-security"
 # idle time 2 s; simulated stacks report each milestone after 0.2 s, not 1 s (the same runtime as
 # tests/recovery/test_runtime.py's, when both run in one process)
-ENV = {"OMNISHOP_BASKET_IDLE_SECONDS": "2", "OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
+ENV = runtimes.IDLE_BASKETS
+pytestmark = runtimes.shared(ENV)   # tests/recovery/test_runtime.py's runtime
 
 
 def _auth(runtime, role, **claims):

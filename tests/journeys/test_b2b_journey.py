@@ -6,9 +6,12 @@ contact. The quote's 300 lines and the order's are kept in pages (chalicelib/pag
 import time
 import urllib.parse
 
+from tests.support import runtimes
+
 QUOTES = "/tmf-api/quoteManagement/v4/quote"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
-FAST = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
+FAST = runtimes.FAST_STACKS
+pytestmark = runtimes.shared(FAST)   # the other journeys' runtime
 SITES = ("acme-bristol", "acme-bath")
 
 

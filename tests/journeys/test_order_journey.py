@@ -7,12 +7,14 @@ import time
 
 import pytest
 
+from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CUSTOMER = "/tmf-api/customerManagement/v4/customer/cust-andrea"
 PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
-FAST = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
+FAST = runtimes.FAST_STACKS
+pytestmark = runtimes.shared(FAST)   # the checkout and B2B journeys' runtime
 
 
 def _auth(runtime, role, **claims):

@@ -9,9 +9,11 @@ import boto3
 import pytest
 
 from chalicelib import settings
+from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 
-IDLE = "2"
+IDLE = runtimes.IDLE_BASKETS["OMNISHOP_BASKET_IDLE_SECONDS"]
+pytestmark = runtimes.shared(runtimes.IDLE_BASKETS)   # the abandoned-basket journey's runtime
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 _numbers = itertools.count(100)
@@ -20,7 +22,7 @@ _numbers = itertools.count(100)
 @pytest.fixture(scope="module")
 def runtime(local_runtime_factory):
     # the stack delay only to share the abandoned-basket journey's runtime (tests/journeys)
-    return local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS=IDLE, OMNISHOP_SIMULATED_STACK_DELAY_SECONDS="0.2")
+    return local_runtime_factory(**runtimes.IDLE_BASKETS)
 
 
 def auth(runtime, role, **claims):
