@@ -64,7 +64,7 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 # otherwise compile the project's modules again from source (collection alone: 20 CPU-seconds per
 # worker without, 6 with).
 # The lint checks run beside the suite, in the CPU the suite leaves idle while its tests wait on
-# local runtimes (mypy from a clean clone is about 70 CPU-seconds); their output is printed
+# local runtimes (mypy from a clean clone: about 15 CPU-seconds); their output is printed
 # after the suite's, and either failing fails make test.
 PYTEST_WORKERS ?= 3
 LINT_LOG := .lint.log
