@@ -396,7 +396,7 @@ def pytest_collection_modifyitems(items):
         module = item.nodeid.split("::", 1)[0]
         names = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("xdist_group") is not None:
-            continue   # grouped by the test itself (the fuzz: a runtime per half of the specs)
+            continue   # grouped by the test itself (the fuzz halves; tests/support/runtimes.py shared)
         if module.startswith("tests/infra/"):
             group = "infra"
         elif "local_runtime_factory" in names and "local_runtime" not in names:
