@@ -78,7 +78,8 @@ class MediumCharacteristic(Tmf):
 class ContactMedium(Tmf):
     """A TMF ContactMedium (TMF663's, TMF646's): every attribute optional, each of its type. An
     entity echoes its contact media back, and the spec types what it echoes (a fuzz find: a
-    basket answered 201 with a list where stateOrProvince is a string)."""
+    basket took a list as stateOrProvince, which the spec makes a string, and answered 201
+    echoing it)."""
     mediumType: Optional[str] = Field(default=None, max_length=64)
     preferred: Optional[StrictBool] = None
     characteristic: Optional[MediumCharacteristic] = None

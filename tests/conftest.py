@@ -429,7 +429,7 @@ def _group_ids(items) -> None:
 
 
 # The longest groups, longest first (`make test` prints the slowest tests): each half of the fuzz
-# 60-90 s of a worker, the README walk 50 s, the races 40 s.
+# 60-90 s of a worker, the README walk 60 s, the races 30-50 s.
 LONGEST_FIRST = ("tests/fuzz/test_tmf_fuzz.py", "tests/readme/test_readme.py", "tests/runtime/test_runtime_races.py")
 
 

@@ -291,7 +291,7 @@ def _run_operation(run: SpecRun, spec: tmf_spec.Spec, operation: Any, positive: 
         source = positive[operation.path][operation.method.upper()] if mode is GenerationMode.POSITIVE else operation
         strategy = source.as_strategy(generation_mode=mode).map(_neutralized)
 
-        examples = UNSERVED_EXAMPLES if not served else EXAMPLES if mode is GenerationMode.POSITIVE else NEGATIVE_EXAMPLES
+        examples = (EXAMPLES if mode is GenerationMode.POSITIVE else NEGATIVE_EXAMPLES) if served else UNSERVED_EXAMPLES
 
         @hypothesis.settings(max_examples=examples, database=None, deadline=None,
                              derandomize=False, phases=[Phase.explicit, Phase.generate], print_blob=False,

@@ -8,11 +8,11 @@ in moto):
 import itertools
 import time
 
-from tests.journeys.test_order_journey import FAST
 from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 from tests.support.links import link_for
 
+FAST = runtimes.FAST_STACKS
 pytestmark = runtimes.shared(FAST)   # the order and B2B journeys' runtime
 
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
