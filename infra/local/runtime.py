@@ -12,7 +12,6 @@ OMNISHOP_LOCAL_STATE_DIR (default .local/state, `off` for none); `make reset` st
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pathlib
@@ -21,7 +20,6 @@ import socket
 import sys
 import threading
 import time
-import urllib.request
 from typing import Any, Callable, NoReturn
 
 from infra.local import MOTO_CONFIG, apply_local_env
@@ -93,7 +91,9 @@ class Runtime:
         apply_local_env()
         read_once.install()
         os.environ.update({"MOTO_PORT": str(self.moto_port), "OMNISHOP_PORT": str(self.port),
-                           "AWS_ENDPOINT_URL": self.moto_url, "OMNISHOP_PUBLIC_BASE_URL": self.url})
+                           "OMNISHOP_PUBLIC_BASE_URL": self.url})
+        for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+            del os.environ[name]   # this process's AWS calls go to its own moto (_moto), never elsewhere
         self.state_dir = state.state_dir()
         if self.state_dir is None:
             log.info("local state: not kept (%s=off): every start is empty, tokens die with the process",
@@ -105,16 +105,24 @@ class Runtime:
                  "`make reset` starts clean", self.state_dir / state.TABLES_FILE, state.SAVE_SECONDS, key)
 
     def _moto(self) -> None:
+        """One moto, two doors. The moto server on MOTO_PORT is for everything outside this process
+        (the AWS CLI, tests, benchmarks). This process's own AWS calls (the API, the handlers, the
+        pump, Step Functions tasks) are answered by the same backends in-process (`mock_aws`, as
+        in the component tests): through the server each call also paid a loopback HTTP round
+        trip, a new TCP connection and a server thread, 2.5 times the CPU of the call itself
+        (docs/decisions.md, session 15). Both doors see the same tables, queues and executions."""
+        from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
         _check_free(self.moto_port)
+        mock = mock_aws(config=MOTO_CONFIG)   # the config is moto's, process-wide: the server's too
+        mock.start()
+        self._stops.append((SERVICES, "in-process moto", lambda: mock.stop(remove_data=False)))
         server = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         server.start()
         self._stops.append((PRODUCERS, "moto server", server.stop))   # the last save reads moto in-process
-        request = urllib.request.Request(f"{self.moto_url}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(request, timeout=10).close()
-        log.info("moto server on %s (data: %s/moto-api/data.json)", self.moto_url, self.moto_url)
+        log.info("moto server on %s (data: %s/moto-api/data.json); this process's own calls in-process",
+                 self.moto_url, self.moto_url)
 
     def _api(self) -> None:
         from chalice.config import Config

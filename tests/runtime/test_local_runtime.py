@@ -25,7 +25,12 @@ def test_runtime_serves_the_app_and_exits_cleanly_on_sigterm():
             headers={"Authorization": f"Bearer {token}"})
         assert status == 200 and isinstance(body, list)
         assert runtime.request("GET", "/tmf-api/productCatalogManagement/v4/productOffering")[0] == 401
+        # Provisioning, the demo data, its stream records and the request above were all answered
+        # in-process: nothing has connected to the moto server yet (a closed connection stays in
+        # TIME_WAIT for a minute). Its own door is for everything outside the process:
+        assert _connections_to(runtime.moto_port) == 0
         assert {"sns", "ses", "sqs"} <= set(runtime.moto_data())  # GET /moto-api/data.json works
+        assert _connections_to(runtime.moto_port) >= 1
     finally:
         code = runtime.stop()
     assert code == 0, runtime.output()[-3000:]
@@ -35,6 +40,20 @@ def test_runtime_serves_the_app_and_exits_cleanly_on_sigterm():
     del runtime
     gc.collect()
     assert not log.exists()
+
+
+def _connections_to(port: int) -> int:
+    """TCP connections on this host to or from `port`, open or lately closed (any state but
+    LISTEN; whichever side closed first keeps its end in TIME_WAIT for a minute). /proc/net/tcp and
+    tcp6 give the local and remote address:port in hex, then the state."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, remote, state = row.split()[1:4]
+                ports = {int(end.rsplit(":", 1)[1], 16) for end in (local, remote)}
+                count += port in ports and state != "0A"
+    return count
 
 
 def test_local_runtime_fixture(local_runtime):
