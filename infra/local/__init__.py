@@ -14,6 +14,10 @@ Nothing here is imported by the deployed code.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
 
 # What every local process (runtime, tests) runs with: fake credentials, one region, and the
 # account-id endpoint mode moto's DynamoDB streams need in-process.
@@ -30,7 +34,7 @@ LOCAL_ENV = {
 
 # moto's configuration for the local runtime: Lambda without Docker (we run the handlers
 # ourselves), and Step Functions that really execute.
-MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+MOTO_CONFIG: DefaultConfig = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
 
 
 def apply_local_env() -> None:
