@@ -227,3 +227,58 @@ def test_the_runtime_pump_looks_at_its_own_moto_server(moto_server):
     pump.drain()
     assert [r["body"] for r in handlers.received["queue"]] == ["served"]
     assert queue._empty_here()
+
+
+@pytest.mark.parametrize("config", [None, {"user_agent_extra": "extra/1"}, {"user_agent_appid": "omnishop"},
+                                    {"retries": {"mode": "standard"}}, {"user_agent": "legacy/1"}])
+def test_the_user_agent_is_botocores_for_every_client_and_request(config):
+    from botocore.config import Config
+    from botocore.context import start_as_current_context
+    from botocore.useragent import UserAgentString, register_feature_id
+
+    read_once.install()
+    original = UserAgentString.to_string.__wrapped__
+    client = boto3.client("dynamodb", region_name="eu-west-1", config=Config(**config) if config else None)
+    agent = client._user_agent_creator
+    plain = agent.to_string()
+    assert plain == original(agent) and agent.to_string() == plain   # the second time from the cache
+    with start_as_current_context():   # a request that uses a feature (a paginator, a waiter, ...)
+        register_feature_id("PAGINATOR")
+        featured = agent.to_string()
+        assert featured == original(agent)
+    assert (featured == plain) == bool(config and "user_agent" in config)   # only a legacy string has no features
+
+
+def test_no_two_configs_share_a_user_agent():
+    from botocore.config import Config
+
+    read_once.install()
+    agents = [boto3.client("sqs", region_name="eu-west-1", config=Config(user_agent_extra=f"x/{n}"))._user_agent_creator
+              for n in range(3)]
+    assert [agent.to_string().rsplit(" ", 1)[-1] for agent in agents] == ["x/0", "x/1", "x/2"]
+
+
+@pytest.mark.parametrize("kind,values", [("S", ["b", "a", "B", "aa", "é", "10", "9"]),
+                                         ("N", ["10", "9", "-1.5", "0", "1e3", "999.99", "-20"])])
+def test_a_tables_items_come_in_moto_s_order(aws, kind, values):
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table import Table
+
+    read_once.install()
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+    for name, keys in (("plain", [{"AttributeName": "pk", "KeyType": "HASH"}]),
+                       ("ranged", [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])):
+        dynamodb.create_table(TableName=name, KeySchema=keys, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": key["AttributeName"], "AttributeType": kind}
+                                                    for key in keys])
+        for hash_value in values:
+            for range_value in values[:3] if name == "ranged" else [None]:
+                item = {"pk": {kind: hash_value}} | ({"sk": {kind: range_value}} if range_value else {})
+                dynamodb.put_item(TableName=name, Item=item)
+        table = dynamodb_backends[settings.account_id()]["eu-west-1"].tables[name]
+        ours, moto_s = table.all_items(), Table.all_items.__wrapped__(table)
+        assert [(i.hash_key, i.range_key) for i in ours] == [(i.hash_key, i.range_key) for i in moto_s]
+        assert len(ours) == len(values) * (3 if name == "ranged" else 1)
+        answer = dynamodb.query(TableName=name, KeyConditionExpression="pk = :p",
+                                ExpressionAttributeValues={":p": {kind: values[0]}})["Items"]
+        assert [item["pk"][kind] for item in answer] == [values[0]] * (3 if name == "ranged" else 1)
