@@ -9,10 +9,19 @@ runtime and the test fixtures replace that method (see `install`) so that Step F
 DockerException: moto's GET /moto-api/data.json reads every attribute of every model and only
 skips those raising TypeError/AttributeError/ValueError, so with a Lambda function and no Docker
 it answered 500 (moto 5.2.5). It installs `infra.local.moto_fixes` too (removed by `uninstall`).
+
+Powertools keeps the metrics a handler adds in one set per process (class-level dicts of
+`Metrics`), flushed at the end of the handler. Lambda runs one invocation per process at a time;
+here several environments (and the API's request threads) share one process, and a flush that
+iterated the set while another invocation added to it raised "dictionary changed size during
+iteration", failing that invocation (seen as a failed child order under load). `install` makes
+the set's writers and its flush take turns (`_metric_sets_take_turns`): every metric added is
+still flushed once, by whichever flush comes next.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import importlib.util
 import json
@@ -189,8 +198,31 @@ def install(functions: Iterable[Function] | None = None) -> None:
             LambdaSimpleBackend.invoke = _routed_invoke  # type: ignore[method-assign]
             LambdaFunction.docker_client = property(_no_docker)  # type: ignore[assignment]
             moto_fixes.install()
+            _metric_sets_take_turns()
         for function in resources.FUNCTIONS if functions is None else functions:
             _routes[physical_name(function)] = function
+
+
+_metrics_lock = threading.RLock()
+# What reads or writes Powertools' shared metric set (a flush serializes it, prints, then clears it).
+METRIC_SET_METHODS = ("add_metric", "add_dimension", "add_metadata", "clear_metrics", "flush_metrics")
+
+
+def _metric_sets_take_turns() -> None:
+    """Once per process (a lock changes no answer): see the module's docstring."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    for name in METRIC_SET_METHODS:
+        method = getattr(AmazonCloudWatchEMFProvider, name)
+        if getattr(method, "_takes_turns", False):
+            continue
+
+        def in_turn(self: Any, *args: Any, __method: Callable[..., Any] = method, **kwargs: Any) -> Any:
+            with _metrics_lock:
+                return __method(self, *args, **kwargs)
+
+        in_turn._takes_turns = True  # type: ignore[attr-defined]
+        setattr(AmazonCloudWatchEMFProvider, name, functools.wraps(method)(in_turn))
 
 
 def uninstall() -> None:

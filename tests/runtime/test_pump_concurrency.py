@@ -174,3 +174,49 @@ def test_each_function_has_its_own_environments():
         environments[0].lock.release()
     finally:
         lambdas.uninstall()
+
+
+def test_invocations_in_one_process_add_and_flush_metrics_in_turn(capsys):
+    """Powertools' metric set is one per process: a flush (end of one handler) while another
+    handler adds a metric raised "dictionary changed size during iteration" and failed that
+    invocation. After lambdas.install they take turns, and every metric added is flushed once."""
+    import sys
+
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    lambdas.install([])   # what the local runtime and the test fixtures do
+    lambdas.uninstall()   # (the metrics' turns stay: a lock changes no answer)
+    metrics, adds, errors = Metrics(namespace="Test", service="turns"), 3000, []
+    metrics.clear_metrics()
+    writing = threading.Event()
+
+    def add() -> None:
+        try:
+            for n in range(adds):
+                metrics.add_metric(name=f"m{n % 40}", unit=MetricUnit.Count, value=1)
+                writing.set()
+        except Exception as exc:
+            errors.append(exc)
+
+    def flush() -> None:
+        writing.wait()
+        try:
+            while writer.is_alive():
+                metrics.flush_metrics(raise_on_empty_metrics=False)
+        except Exception as exc:
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)   # switch threads as often as the interpreter can: the race, every time
+    try:
+        writer, flusher = threading.Thread(target=add), threading.Thread(target=flush)
+        writer.start(), flusher.start()
+        writer.join(), flusher.join()
+    finally:
+        sys.setswitchinterval(interval)
+    metrics.flush_metrics(raise_on_empty_metrics=False)
+    assert errors == []
+    flushed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert sum(len(values) if isinstance(values, list) else 1 for emf in flushed
+               for name, values in emf.items() if name.startswith("m")) == adds
