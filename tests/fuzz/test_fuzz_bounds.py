@@ -1,4 +1,4 @@
-"""The array bound of the fuzz's positive bodies (tests/fuzz/test_tmf_fuzz.py `_bounded`)."""
+"""The array bound of the fuzz's drawn bodies (tests/fuzz/test_tmf_fuzz.py `_bounded`)."""
 from __future__ import annotations
 
 from tests.fuzz.test_tmf_fuzz import _bounded
