@@ -291,19 +291,20 @@ def _attribute_values_as_they_are() -> None:
     serialize.BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
 
 
-# Everything botocore's UserAgentString.to_string reads of its object (botocore 1.43).
-_USER_AGENT_FIELDS = ("_platform_name", "_platform_version", "_platform_machine", "_python_version",
+# What botocore's UserAgentString.to_string reads of its object (botocore 1.43): plain values, then
+# the client's features (a set) and its config (the few settings read from it, below).
+_USER_AGENT_VALUES = ("_platform_name", "_platform_version", "_platform_machine", "_python_version",
                       "_python_implementation", "_execution_env", "_crt_version", "_session_user_agent_name",
-                      "_session_user_agent_version", "_session_user_agent_extra", "_client_features",
-                      "_client_config")
+                      "_session_user_agent_version", "_session_user_agent_extra")
+_USER_AGENT_FIELDS = {*_USER_AGENT_VALUES, "_client_features", "_client_config"}
 
 
 def _user_agent_key(agent: Any, context: Any) -> tuple:
     config = agent._client_config
     settings = None if config is None else (
-        getattr(config, "_supplied_user_agent", config.user_agent), config.user_agent, config.user_agent_extra,
-        config.user_agent_appid, repr(config.retries), config.endpoint_discovery_enabled)
-    return (*(getattr(agent, name) for name in _USER_AGENT_FIELDS[:-2]), frozenset(agent._client_features or ()),
+        hasattr(config, "_supplied_user_agent"), getattr(config, "_supplied_user_agent", None), config.user_agent,
+        config.user_agent_extra, config.user_agent_appid, repr(config.retries), config.endpoint_discovery_enabled)
+    return (*(getattr(agent, name) for name in _USER_AGENT_VALUES), frozenset(agent._client_features or ()),
             settings, frozenset(() if context is None else context.features))
 
 
@@ -311,7 +312,7 @@ def _user_agent_per_inputs() -> None:
     from botocore import useragent
     from botocore.context import get_context
 
-    if set(vars(useragent.UserAgentString.from_environment())) != set(_USER_AGENT_FIELDS):
+    if set(vars(useragent.UserAgentString.from_environment())) != _USER_AGENT_FIELDS:
         return   # a botocore whose User-Agent reads something else: build it every time
     original = useragent.UserAgentString.to_string
     modify_components = useragent.modify_components   # botocore's hook (an identity), read on every call

@@ -109,8 +109,8 @@ class Runtime:
         (the AWS CLI, tests, benchmarks). This process's own AWS calls (the API, the handlers, the
         pump, Step Functions tasks) are answered by the same backends in-process (`mock_aws`, as
         in the component tests): through the server each call also paid a loopback HTTP round
-        trip, a new TCP connection and a server thread, 2.5 times the CPU of the call itself
-        (docs/decisions.md, session 15). Both doors see the same tables, queues and executions."""
+        trip, a new TCP connection and a server thread, 2.5 times the CPU of the same call
+        in-process (docs/decisions.md, session 15). Both doors see the same tables, queues and executions."""
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 

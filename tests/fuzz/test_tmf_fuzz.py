@@ -9,11 +9,10 @@ of a role that may use that API. Every answer must hold:
 - every 2xx body is valid against the spec's response schema for that status (tests/support/tmf_spec).
 APIs Omnishop does not implement (yet) are fuzzed too: they must answer TMF 404 bodies, never 5xx.
 
-Requests draw arrays of at most ARRAY_ITEMS items where the spec bounds them no lower (`_bounded`;
-every spec but those in UNBOUNDED):
-the TMF bodies nest arrays of objects in arrays of objects, and drawn unbounded (about 5 items an
-array) many draws outgrow hypothesis's buffer and are thrown away unsent, after costing most of the
-run's CPU (docs/decisions.md, sessions 12 and 15). Negative requests are drawn from the bounded
+Requests to every spec but those in UNBOUNDED draw arrays of at most ARRAY_ITEMS items where the
+spec bounds them no lower (`_bounded`): the TMF bodies nest arrays of objects in arrays of objects,
+and drawn unbounded (about 5 items an array) many draws outgrow hypothesis's buffer and are thrown
+away unsent, after costing most of the run's CPU (docs/decisions.md, sessions 12 and 15). Negative requests are drawn from the bounded
 spec too: a negative request may then "violate" only the added bound, which makes it a request the
 spec allows, and it is checked as every answer is (no answer is expected to be a 4xx because its
 request was drawn as negative). Large arrays are the business of the tests written for them (a
@@ -48,10 +47,9 @@ from tests.support import tmf_spec
 
 SEED = int(os.environ.get("OMNISHOP_FUZZ_SEED", "20261130"))
 EXAMPLES = int(os.environ.get("OMNISHOP_FUZZ_EXAMPLES", "5"))  # positive, per served operation
-# Negative requests per served operation: fewer than positive ones. Drawn from the spec's unbounded
-# arrays they cost about three quarters of the fuzz's CPU (TMF622: 46 of 61 s profiled), nearly all
-# end at the payload check (400), and each operation still gets several (session 14; since session
-# 15 they are drawn with ARRAY_ITEMS too).
+# Negative requests per served operation: fewer than positive ones. They nearly all end at the payload
+# check (400), each operation still gets several, and drawn from the specs' unbounded arrays they cost
+# three quarters of the fuzz's CPU (TMF622: 46 of 61 s profiled, session 14; they are bounded now too).
 NEGATIVE_EXAMPLES = int(os.environ.get("OMNISHOP_FUZZ_NEGATIVE_EXAMPLES", "3"))
 # Operations Omnishop does not serve get one positive example: API Gateway answers them (TMF 404)
 # from the route table before any code runs, whatever the request holds.
