@@ -7,6 +7,11 @@ variable or function set in one block is there in the next, as in a reader's ter
 - the base URL `http://127.0.0.1:8000` (where `make run` listens) becomes the runtime's;
 - the demo listener's port `9999` (`127.0.0.1:9999`, `infra.local.listener 9999`) becomes a
   free one, opened in that runtime's outbound guard with OMNISHOP_DEMO_LISTENER_PORT.
+The shell runs with the project's virtualenv active (its bin/ first on PATH, VIRTUAL_ENV set, as
+`. .venv/bin/activate` does), so the README's `python3` one-liners run the venv's interpreter (the
+same Python the README asks for; they use only the standard library). Without it `python3` may be a
+version manager's shim: pyenv's cost about 0.1 s of CPU per call, some 12 CPU-seconds of the walk's
+14 outside the runtime (issue 16).
 The runtime has a 3 s basket idle time, as the README asks for (`OMNISHOP_BASKET_IDLE_SECONDS=3
 make run`), so the abandoned-basket walk gets its SMS, and simulated stacks that report each
 milestone after 0.2 s instead of 1 s (OMNISHOP_SIMULATED_STACK_DELAY_SECONDS): the README's
@@ -24,6 +29,7 @@ import re
 import shlex
 import signal
 import subprocess
+import sys
 import tempfile
 
 from infra.local.process import free_port
@@ -81,6 +87,19 @@ def test_sh_blocks_fail_on_http_errors_and_name_no_placeholder():
     assert not problems, "\n".join(problems)
 
 
+def _activated(environ: os._Environ | dict[str, str]) -> dict[str, str]:
+    """`environ` as in a terminal after `. .venv/bin/activate` (the venv of the Python running the tests)."""
+    venv = sys.prefix
+    path = [os.path.join(venv, "bin"), *(p for p in environ.get("PATH", "").split(os.pathsep) if p)]
+    return {**environ, "VIRTUAL_ENV": venv, "PATH": os.pathsep.join(path), "PYTHONUNBUFFERED": "1"}
+
+
+def test_the_walk_runs_the_venvs_python3():
+    env = _activated({"PATH": "/usr/bin"})
+    found = subprocess.run(["bash", "-c", "command -v python3"], env=env, capture_output=True, text=True, check=True)
+    assert os.path.realpath(found.stdout.strip()) == os.path.realpath(os.path.join(sys.prefix, "bin", "python3"))
+
+
 def test_every_sh_block_runs_in_order(local_runtime_factory):
     listener_port = str(free_port())
     runtime = local_runtime_factory(OMNISHOP_BASKET_IDLE_SECONDS="3", OMNISHOP_DEMO_LISTENER_PORT=listener_port,
@@ -96,7 +115,7 @@ def test_every_sh_block_runs_in_order(local_runtime_factory):
             origin[len(script)] = start + offset
     with tempfile.TemporaryFile("w+") as log:   # a file: a background process a block leaves does not hold a pipe open
         shell = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                 text=True, start_new_session=True, env=_activated(os.environ))
         try:
             shell.wait(timeout=TIMEOUT)
         finally:   # what a block left running (the listener, when a step after it failed)
