@@ -16,6 +16,13 @@ or botocore do. `install()` is idempotent.
   directly; anything else still goes through getfullargspec.
 - moto's list of a response class's method names, rebuilt with `inspect.getmembers` on every
   request moto answers (a tenth of moto's time per request): kept per class.
+- moto.batch's package body (`from .models import batch_backends`), which imports moto.ec2 and
+  its region, zone and instance-type tables (0.5 to 0.9 s of CPU per process): moto's Step
+  Functions parser imports `moto.batch.utils` for one enum (JobStatus), so every process that runs
+  or validates a state machine paid it, and none here uses Batch. The package is made without
+  running its body, which runs, as it would have, the first time anything asks the package for a
+  name it does not hold yet (`batch_backends`, as moto's backend lookup and the server do):
+  importing a submodule (utils, exceptions) does not. Installed before anything imports moto.batch.
 - moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
   test): a definition that passed once passes again; any other is still checked.
 - moto's `camelcase_to_underscores` (a character-by-character loop, 8 % of an ordering test's
@@ -70,6 +77,7 @@ def install() -> None:
         if _installed:
             return
         _share_loader_caches()
+        _batch_package_body_on_use()
         _share_event_aliases()
         _cheap_accepts_kwargs()
         _method_names_per_class()
@@ -147,6 +155,38 @@ def _method_names_per_class() -> None:
     responses.method_names_from_class = method_names_from_class
 
 
+def _batch_package_body_on_use() -> None:
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None and spec.loader is not None and spec.submodule_search_locations is not None
+    loader = spec.loader
+    package = importlib.util.module_from_spec(spec)   # __name__, __path__, __spec__, __file__: no body run
+    loading, ran = threading.RLock(), list[bool]()
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):   # the import system's probes (__path__ is there; others are not)
+            raise AttributeError(name)
+        with loading:   # another thread asking meanwhile waits for the body to have run
+            if not ran:
+                ran.append(True)
+                loader.exec_module(package)   # the body, in the package's namespace
+                del package.__dict__["__getattr__"]
+        try:
+            return package.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module 'moto.batch' has no attribute {name!r}") from None
+
+    package.__getattr__ = __getattr__   # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package
+    import moto
+
+    moto.batch = package   # as an import of the submodule would set it
+
+
 def _validate_definitions_once() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -182,7 +222,8 @@ def _replace(module: types.ModuleType, name: str, new: Any) -> None:
     original = getattr(module, name)
     setattr(module, name, new)
     for module_name, imported in list(sys.modules.items()):
-        if module_name.startswith("moto.") and getattr(imported, name, None) is original:
+        # vars(), not getattr(): a module's own names (getattr would run moto.batch's body, above)
+        if module_name.startswith("moto.") and vars(imported).get(name) is original:
             setattr(imported, name, new)
 
 
