@@ -54,7 +54,7 @@ import threading
 import time
 import urllib.parse
 import zlib
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from botocore.exceptions import ClientError
 
@@ -62,6 +62,9 @@ from chalicelib import aws, settings
 from infra import resources
 from infra.local import lambdas
 from infra.resources import Function, QueueSource, StreamSource
+
+# A table's stream as the pump reads it: (stream ARN, partition key attribute, shard ids).
+StreamLayout = tuple[str, str, tuple[str, ...]]
 
 log = logging.getLogger("infra.local")
 
@@ -527,10 +530,14 @@ class Pump:
 
     def __init__(self, functions: Iterable[Function] | None = None, *, retry_delay: int = 1,
                  max_stream_retries: int = 3, poll_interval: float = 0.2, refresh_interval: float = 10.0,
-                 own_moto: bool = False):
+                 own_moto: bool = False, described: Mapping[str, StreamLayout] | None = None):
         """`own_moto`: the moto the sources are read from is a server thread of this process (the
-        local runtime's), so its queues can be looked at directly (_Queue._empty_here)."""
+        local runtime's), so its queues can be looked at directly (_Queue._empty_here).
+        `described`: {table name: its stream as `stream_layout` read it} for a moto known to hold
+        those tables as they were then (the tests keep it per provisioned moto, which each test
+        starts from): the sources of those tables are opened without describing them again."""
         self.own_moto = own_moto
+        self.described = dict(described or {})
         self.functions = tuple(resources.FUNCTIONS if functions is None else functions)
         self.retry_delay, self.max_stream_retries, self.poll_interval = retry_delay, max_stream_retries, poll_interval
         self.refresh_interval = refresh_interval
@@ -555,11 +562,25 @@ class Pump:
     def _open(self, function: Function, source: Any) -> list[_Source]:
         if isinstance(source, QueueSource):
             return [_Queue(self, function, source)]
-        table = aws.client("dynamodb").describe_table(TableName=settings.table_name(source.table))["Table"]
+        name = settings.table_name(source.table)
+        arn, key, shard_ids = self.described.get(name) or self.stream_layout(name)
+        return [s for shard_id in shard_ids
+                for shard in [_Shard(self, function, source, arn, shard_id, key)] for s in (shard, *shard.lanes)]
+
+    def stream_layout(self, table_name: str) -> StreamLayout:
+        """The table's stream as the pump reads it: (stream ARN, partition key, shard ids), from
+        DescribeTable and DescribeStream."""
+        table = aws.client("dynamodb").describe_table(TableName=table_name)["Table"]
         arn = table["LatestStreamArn"]
         key = next(k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH")
-        return [s for shard_id in self.describe(arn)
-                for shard in [_Shard(self, function, source, arn, shard_id, key)] for s in (shard, *shard.lanes)]
+        return arn, key, tuple(self.describe(arn))
+
+    def layouts(self) -> dict[str, StreamLayout]:
+        """`stream_layout` of every table a function of this pump reads the stream of (what
+        `described` takes)."""
+        names = {settings.table_name(source.table) for function in self.functions for source in function.sources
+                 if isinstance(source, StreamSource)}
+        return {name: self.stream_layout(name) for name in sorted(names)}
 
     def describe(self, stream_arn: str) -> list[str]:
         """The ids of the stream's shards (DescribeStream, every page)."""

@@ -113,3 +113,28 @@ def test_idle_threads_wait_on_moto_instead_of_polling(test_pump):
         test_pump.stop()
     assert delivered_keys() == ["first", "second"]
     assert [r["body"] for r in handlers.received["queue"]] == ["hello"]
+
+
+def test_a_pump_given_the_streams_opens_the_same_sources_without_describing(aws, pump, monkeypatch):
+    """The `pump` fixture's pump is given the streams as they were read when its moto was
+    provisioned (tests/conftest.py): it opens the same sources as a pump that describes every
+    table and stream, without a DescribeTable or DescribeStream."""
+    import botocore.client
+
+    def opened(a_pump: Pump) -> list[tuple]:
+        return [(s.name, type(s).__name__, getattr(s, "stream_arn", None), getattr(s, "partition_key", None))
+                for s in a_pump.sources]
+
+    asked: list[str] = []
+    call = botocore.client.BaseClient._make_api_call
+
+    def counted(self, operation, params):
+        asked.append(operation)
+        return call(self, operation, params)
+
+    assert pump.described, "the pump fixture was given no streams"
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+    given = opened(pump)
+    assert not {"DescribeTable", "DescribeStream"} & set(asked), asked
+    assert given == opened(Pump(retry_delay=0)) and len(given) > 20
+    assert {"DescribeTable", "DescribeStream"} <= set(asked)
