@@ -215,6 +215,21 @@ def watch_moto() -> None:
         _watching = True
 
 
+def _aws_endpoint(client: Any) -> bool:
+    return (urllib.parse.urlsplit(client.meta.endpoint_url).hostname or "").endswith(".amazonaws.com")
+
+
+def _answered_here(pump: Pump, aws_endpoint: bool) -> bool:
+    """Whether the moto of this process answers the requests of a client to AWS's own endpoint
+    (`aws_endpoint`) or not: mock_aws, now (a request to AWS's endpoint never leaves the process),
+    or the local runtime's server thread (`Pump(own_moto=True)`). Then what the pump would ask it
+    can be read from its backends."""
+    if pump.own_moto:
+        return True
+    stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
+    return aws_endpoint and stubber is not None and bool(stubber.enabled)
+
+
 class _Source:
     def __init__(self, pump: Pump, function: Function):
         self.pump, self.function = pump, function
@@ -323,7 +338,12 @@ class _Shard(_Source):
         self.partition_key = partition_key
         self.written = wake_for(f"table:{settings.table_name(source.table)}")
         self.lanes = [_Lane(self, i) for i in range(function.parallelization)]
-        self.iterator: str | None = self._iterator("TRIM_HORIZON")
+        # Taken on the first read (`poll`), at TRIM_HORIZON: while the shard holds no record (in a
+        # moto of this process, `_empty_here`) there is nothing to read, and an iterator taken later
+        # starts at the same oldest record. After the first read None means a closed shard read to its end.
+        self.started = False
+        self.iterator: str | None = None
+        self._aws_endpoint = _aws_endpoint(aws.client("dynamodbstreams"))
         self.last: tuple[str, str] | None = None  # (sequence number, eventID) of the last record read
         self.refresh_at = time.monotonic() + pump.refresh_interval
         self.quiet: int | None = None   # the table's generation before a read that found nothing (drain())
@@ -340,6 +360,20 @@ class _Shard(_Source):
 
     def pending(self) -> bool:
         return False  # what it read is its lanes' (they are sources too)
+
+    def _empty_here(self) -> bool:
+        """Whether the moto of this process holds the shard's table with no record in its stream:
+        GetShardIterator and GetRecords would find nothing (two calls per shard in each component
+        test's first drain, for every table the test did not write). A moto elsewhere is asked."""
+        if not _answered_here(self.pump, self._aws_endpoint):
+            return False
+        from moto.dynamodb.models import dynamodb_backends
+
+        _, _, _, region, account, resource = self.stream_arn.split(":", 5)
+        backend = dict.get(dict.get(dynamodb_backends, account) or {}, region)   # never creates one
+        table = getattr(backend, "tables", {}).get(resource.split("/")[1])
+        items = getattr(getattr(table, "stream_shard", None), "items", None)
+        return isinstance(items, list) and not items
 
     def generation(self) -> int:
         return self.written.generation if _watching else self.wake.generation
@@ -358,6 +392,10 @@ class _Shard(_Source):
         return self.lanes[zlib.crc32(key.encode()) % len(self.lanes)]
 
     def poll(self) -> bool:
+        if not self.started:
+            if self._empty_here():
+                return False
+            self.iterator, self.started = self._iterator("TRIM_HORIZON"), True
         if self.iterator is None:
             return False
         if sum(len(lane.records) for lane in self.lanes) >= 4 * self.batch_size * len(self.lanes):
@@ -405,11 +443,13 @@ class _Shard(_Source):
         shards = self.pump.describe(self.stream_arn)
         self.pump.discover(self.function, self.stream_arn, shards)
         if self.shard_id not in shards:
-            if self.iterator is not None:
+            if self.iterator is not None or not self.started:
                 log.warning("%s: stream shard %s of %s vanished: no longer read", self.function.name,
                             self.shard_id, self.stream_arn)
-            self.iterator = None
+            self.iterator, self.started = None, True
             return False
+        if not self.started:
+            return False   # nothing read yet: the first read takes the shard as it is then
         streams = aws.client("dynamodbstreams")
         if self.last is None:  # nothing read yet: does a new iterator see records the reader's does not?
             fresh = streams.get_records(ShardIterator=self._iterator("TRIM_HORIZON"),
@@ -449,7 +489,7 @@ class _Queue(_Source):
         self._account: str = self.url.rsplit("/", 2)[-2]
         self._name: str = self.url.rsplit("/", 1)[-1]
         self._region = sqs.meta.region_name
-        self._aws_endpoint = (urllib.parse.urlsplit(sqs.meta.endpoint_url).hostname or "").endswith(".amazonaws.com")
+        self._aws_endpoint = _aws_endpoint(sqs)
 
     def _empty_here(self) -> bool:
         """Whether the moto of this process answers this queue's requests (mock_aws: a request to
@@ -458,8 +498,7 @@ class _Queue(_Source):
         Then ReceiveMessage finds nothing and every count is 0, asked through the API or not: a
         drain round no longer asks each empty queue twice (two of every three SQS calls of a
         component test), nor an idle queue thread once a second. A moto elsewhere is asked."""
-        stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
-        if not (self.pump.own_moto or (self._aws_endpoint and stubber is not None and stubber.enabled)):
+        if not _answered_here(self.pump, self._aws_endpoint):
             return False
         from moto.sqs.models import sqs_backends
 

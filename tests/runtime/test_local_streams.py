@@ -138,3 +138,26 @@ def test_a_pump_given_the_streams_opens_the_same_sources_without_describing(aws,
     assert not {"DescribeTable", "DescribeStream"} & set(asked), asked
     assert given == opened(Pump(retry_delay=0)) and len(given) > 20
     assert {"DescribeTable", "DescribeStream"} <= set(asked)
+
+
+def test_a_shard_with_no_record_is_not_asked_until_one_is_written(test_pump, monkeypatch):
+    """In a moto of this process a shard that holds no record is not asked anything (no iterator,
+    no GetRecords); once a record is written the pump takes its iterator at TRIM_HORIZON and
+    delivers from the first record, as a reader started earlier would."""
+    import botocore.client
+
+    asked: list[str] = []
+    call = botocore.client.BaseClient._make_api_call
+
+    def counted(self, operation, params):
+        asked.append(operation)
+        return call(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+    test_pump.drain()
+    test_pump.drain()
+    assert not {"GetShardIterator", "GetRecords"} & set(asked), asked
+    put("a", "b")
+    test_pump.drain()
+    assert delivered_keys() == ["a", "b"]
+    assert asked.count("GetShardIterator") == 1

@@ -164,18 +164,21 @@ def test_transaction_in_the_middle_of_a_stream_batch(test_pump):
 def test_pump_notices_a_shard_replaced_under_it(test_env, caplog):
     """Without the fix moto orphans the pump's shard (a cancelled transaction restores a new shard
     object, whose sequence numbers start again): the pump's refresh notices that the record at its
-    checkpoint is not the one it delivered, says so, and reads the new shard from there."""
+    checkpoint is not the one it delivered, says so, and reads the new shard from there. (The pump
+    reads the shard, so holds its iterator, before the transaction: a pump takes its first iterator
+    only once the shard holds a record.)"""
     moto_fixes.uninstall()
     try:
         client = boto3.client("dynamodb")
         pump = Pump(FUNCTIONS, retry_delay=0, refresh_interval=0)
+        client.put_item(TableName=_table(), Item={"pk": {"S": "before"}})
         pump.drain()
         _cancelled_transaction(client, "cancelled")  # moto's own rollback: a phantom record
         client.put_item(TableName=_table(), Item={"pk": {"S": "after"}})
         pump.drain()
     finally:
         moto_fixes.install()
-    assert delivered_keys() == ["cancelled", "after"]
+    assert delivered_keys() == ["before", "cancelled", "after"]
     assert pump.replaced == ["rt-stream[" + pump.sources[0].shard_id[-8:] + "]"]
     assert any("was replaced under its reader" in r.getMessage() for r in caplog.records)
 
@@ -192,7 +195,8 @@ def test_shard_iterators_are_not_kept_forever(test_pump, monkeypatch):
     from moto.dynamodbstreams.models import ShardIterator
 
     tracked = len(ShardIterator.instances_tracked)
-    for _ in range(20):
+    for key in range(20):   # a record each time: the pump reads the shard (an empty one it does not ask)
+        boto3.client("dynamodb").put_item(TableName=_table(), Item={"pk": {"S": f"k{key}"}})
         test_pump.drain()
     assert len(ShardIterator.instances_tracked) == tracked and _streams_backend().shard_iterators
     streams = boto3.client("dynamodbstreams")
