@@ -1,18 +1,18 @@
 # Omnishop: two commands. `make run` starts the local runtime, `make test` runs every test.
 SHELL := /bin/bash
 # The interpreter .venv is made with (an existing .venv is kept: `rm -rf .venv` to make it again).
-# Where Debian's packages are (apt-get, as on CI), Debian's python3.11, installed with its venv
-# module from them when missing, as chromium is below: Debian builds it with PGO and LTO, and the
-# component tests take about 8% less CPU on it than on the python3 first on this machine's PATH
-# (pyenv's 3.11.7, built without them; docs/decisions.md, session 16). Elsewhere python3 on PATH;
-# `make PYTHON=python3.12 setup` (any 3.11+) chooses another.
+# Debian's python3.11 where it is there with its venv module (this machine kind and CI): Debian
+# builds it with PGO and LTO, and the component tests take about 8% less CPU on it than on the
+# python3 first on this machine's PATH (pyenv's 3.11.7, built without them; docs/decisions.md,
+# session 16). Nothing is installed for it: elsewhere (another distribution, Ubuntu 24.04's 3.12,
+# macOS) python3 on PATH, as before. `make PYTHON=python3.12 setup` (any 3.11+) chooses another.
 DEBIAN_PYTHON := /usr/bin/python3.11
-DEBIAN_VENV := /usr/lib/python3.11/ensurepip/__init__.py
-ifneq ($(wildcard /usr/bin/apt-get),)
+ifneq ($(wildcard $(DEBIAN_PYTHON)),)
+ifneq ($(wildcard /usr/lib/python3.11/ensurepip/__init__.py),)
 PYTHON ?= $(DEBIAN_PYTHON)
-else
-PYTHON ?= python3
 endif
+endif
+PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
@@ -29,7 +29,6 @@ help:  ## list the targets
 
 # The three are made side by side (a sub-make with -j3): from a clean clone the venv's install and
 # `npm ci` each take about 9 s, mostly CPU (9.5 s and 8.1 s apart, 17.6 s one after the other).
-# The two apt-get installs take turns (dpkg's lock): chromium's waits for python3.11-venv's.
 SETUP := $(VENV)/.installed node_modules/.installed $(CHROMIUM)
 setup:  ## install .venv, node_modules and chromium
 	@$(MAKE) --no-print-directory -q $(SETUP) || $(MAKE) --no-print-directory -j3 $(SETUP)
@@ -42,7 +41,7 @@ setup:  ## install .venv, node_modules and chromium
 # test time (session 14, docs/decisions.md). pip stays in the venv at the version chalice 1.34
 # needs (<26.3): `chalice package` runs it to build the Lambda bundles.
 UV_VERSION := 0.13.9
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(if $(filter $(DEBIAN_PYTHON),$(PYTHON)),$(DEBIAN_VENV))
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install -q --system-certs --python $(PY) pip==26.2.1 -r requirements-dev.txt
@@ -52,12 +51,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(DEBIAN_VENV):   # python3.11-venv brings python3.11 and the wheels its venv module installs
-	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-venv'
-
 # The browser of tests/docs/test_docs_browser.py: Debian's chromium, driven by Playwright from PyPI
 # (`playwright install` would download a browser from a CDN). Installed as root (CI), else sudo.
-$(CHROMIUM): | $(if $(filter $(DEBIAN_PYTHON),$(PYTHON)),$(DEBIAN_VENV))
+$(CHROMIUM):
 	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
 run: setup  ## start Omnishop locally on http://127.0.0.1:8000 (moto, resources, demo data)
