@@ -165,14 +165,15 @@ def _batch_package_body_on_use() -> None:
     assert spec is not None and spec.loader is not None and spec.submodule_search_locations is not None
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)   # __name__, __path__, __spec__, __file__: no body run
-    loading, ran = threading.RLock(), list[bool]()
+    loading, ran = threading.RLock(), False
 
     def __getattr__(name: str) -> Any:
+        nonlocal ran
         if name.startswith("__"):   # the import system's probes (__path__ is there; others are not)
             raise AttributeError(name)
         with loading:   # another thread asking meanwhile waits for the body to have run
             if not ran:
-                ran.append(True)
+                ran = True   # before the body: a name it asks for itself is looked up, not run again
                 loader.exec_module(package)   # the body, in the package's namespace
                 del package.__dict__["__getattr__"]
         try:

@@ -12,10 +12,10 @@ APIs Omnishop does not implement (yet) are fuzzed too: they must answer TMF 404 
 Requests to every spec but those in UNBOUNDED draw arrays of at most ARRAY_ITEMS items where the
 spec bounds them no lower (`_bounded`): the TMF bodies nest arrays of objects in arrays of objects,
 and drawn unbounded (about 5 items an array) many draws outgrow hypothesis's buffer and are thrown
-away unsent, after costing most of the run's CPU (docs/decisions.md, sessions 12 and 15). Negative requests are drawn from the bounded
-spec too: a negative request may then "violate" only the added bound, which makes it a request the
-spec allows, and it is checked as every answer is (no answer is expected to be a 4xx because its
-request was drawn as negative). Large arrays are the business of the tests written for them (a
+away unsent, after costing most of the run's CPU (docs/decisions.md, sessions 12 and 15).
+Negative requests are drawn from the bounded spec too: a negative request may then "violate" only
+the added bound, which makes it a request the spec allows, and it is checked as every answer is
+(no answer is expected to be a 4xx because its request was drawn as negative). Large arrays are the business of the tests written for them (a
 250-line order, a 300-line quote, the body limits of tests/security).
 
 Deliberate deviations from the specs are in DEVIATIONS below and docs/decisions.md, each with

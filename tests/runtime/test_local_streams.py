@@ -115,49 +115,62 @@ def test_idle_threads_wait_on_moto_instead_of_polling(test_pump):
     assert [r["body"] for r in handlers.received["queue"]] == ["hello"]
 
 
-def test_a_pump_given_the_streams_opens_the_same_sources_without_describing(aws, pump, monkeypatch):
+def test_a_pump_given_the_streams_opens_the_same_sources_without_describing(pump):
     """The `pump` fixture's pump is given the streams as they were read when its moto was
     provisioned (tests/conftest.py): it opens the same sources as a pump that describes every
     table and stream, without a DescribeTable or DescribeStream."""
-    import botocore.client
+    from bench.harness import Calls
 
     def opened(a_pump: Pump) -> list[tuple]:
         return [(s.name, type(s).__name__, getattr(s, "stream_arn", None), getattr(s, "partition_key", None))
                 for s in a_pump.sources]
 
-    asked: list[str] = []
-    call = botocore.client.BaseClient._make_api_call
-
-    def counted(self, operation, params):
-        asked.append(operation)
-        return call(self, operation, params)
-
     assert pump.described, "the pump fixture was given no streams"
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
-    given = opened(pump)
-    assert not {"DescribeTable", "DescribeStream"} & set(asked), asked
-    assert given == opened(Pump(retry_delay=0)) and len(given) > 20
-    assert {"DescribeTable", "DescribeStream"} <= set(asked)
+    given, describing = Calls(), Calls()
+    with given.counting():
+        sources = opened(pump)
+    with describing.counting():
+        assert sources == opened(Pump(retry_delay=0)) and len(sources) > 20
+    described = {"dynamodb:DescribeTable", "dynamodbstreams:DescribeStream"}
+    assert not described & set(given.counts), given.summary()
+    assert described <= set(describing.counts), describing.summary()
 
 
-def test_a_shard_with_no_record_is_not_asked_until_one_is_written(test_pump, monkeypatch):
+def test_a_shard_with_no_record_is_not_asked_until_one_is_written(test_pump):
     """In a moto of this process a shard that holds no record is not asked anything (no iterator,
     no GetRecords); once a record is written the pump takes its iterator at TRIM_HORIZON and
     delivers from the first record, as a reader started earlier would."""
-    import botocore.client
+    from bench.harness import Calls
 
-    asked: list[str] = []
-    call = botocore.client.BaseClient._make_api_call
-
-    def counted(self, operation, params):
-        asked.append(operation)
-        return call(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
-    test_pump.drain()
-    test_pump.drain()
-    assert not {"GetShardIterator", "GetRecords"} & set(asked), asked
+    idle, written = Calls(), Calls()
+    with idle.counting():
+        test_pump.drain()
+        test_pump.drain()
+    assert not {"dynamodbstreams:GetShardIterator", "dynamodbstreams:GetRecords"} & set(idle.counts), idle.summary()
     put("a", "b")
-    test_pump.drain()
+    with written.counting():
+        test_pump.drain()
     assert delivered_keys() == ["a", "b"]
-    assert asked.count("GetShardIterator") == 1
+    assert written.counts["dynamodbstreams:GetShardIterator"] == 1, written.summary()
+
+
+def test_started_threads_deliver_a_stream_first_written_after_they_rest(test_pump):
+    """The same with the pump's threads (as the local runtime runs it): every shard empty when they
+    start, so none has an iterator; a write wakes the reader, which takes it and delivers, and
+    twenty writers at once lose no record."""
+    import threading
+
+    test_pump.start()
+    try:
+        threading.Event().wait(0.3)   # the threads have polled and rest (a slower machine: still delivered)
+        keys = [f"k{n:02d}" for n in range(20)]
+        writers = [threading.Thread(target=put, args=(key,)) for key in keys]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        wait_until(lambda: len(delivered_keys()) == len(keys))
+    finally:
+        test_pump.stop()
+    assert sorted(delivered_keys()) == keys
+    assert not test_pump.failures and not test_pump.errors
