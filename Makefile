@@ -72,7 +72,8 @@ reset:  ## forget the local runtime's kept state (tables, signing key) so the ne
 
 # Three workers (pytest-xdist) on CI's 2 cores: a third keeps the CPU busy while tests wait on their
 # local runtimes (from a clean clone: 7 min 18 s with 3, 8 min 24 s with 2). Tests that share a
-# costly fixture stay in one worker (tests/conftest.py pytest_collection_modifyitems).
+# costly fixture stay in one worker (tests/conftest.py pytest_collection_modifyitems); modules marked
+# `waits` run one at a time while other work is left (tests/support/scheduling.py).
 # PYTEST_WORKERS=0 runs them in this process.
 # The 25 slowest tests are listed at the end (where the time of the developer loop goes).
 # The suite writes bytecode (as every target here): pytest keeps the test modules it rewrote for

@@ -387,12 +387,15 @@ def local_runtime(local_runtime_factory, local_runtime_env):
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "fresh_moto: the `aws` fixture provisions a new moto for this test "
                                        "instead of copying the one provisioned for the process")
+    config.addinivalue_line("markers", "waits: the module's tests mostly wait (timers, workflows, other processes): "
+                                       "under make test one such module runs at a time (tests/support/scheduling.py)")
     config.addinivalue_line("markers", "expects_failed_workflow: a Step Functions execution failing is what this "
                                        "test is about (otherwise a failed execution fails the test)")
 
 
 # --- running in parallel (make test: pytest-xdist, --dist loadgroup) -------------------------------
 from tests.fuzz.report import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401
+from tests.support import scheduling  # noqa: E402
 
 
 @pytest.hookimpl(wrapper=True)   # around xdist's hook, which reads the marks set here into the node ids
@@ -400,14 +403,17 @@ def pytest_collection_modifyitems(items):
     """Under `--dist loadgroup`, tests that share something costly or fixed run in one worker:
     - tests/infra: the session's CDK synthesis, and chalice's files in the project's .chalice/;
     - a module whose tests use runtimes started with their own env (local_runtime_factory, not the
-      default local_runtime) or a module-scoped runtime: each worker would start its own.
+      default local_runtime) or a module-scoped runtime: each worker would start its own;
+    - a module marked `waits` (tests/support/scheduling.py: one such unit runs at a time).
     Every other test goes to whichever worker is free (a worker starts the default runtime once,
-    if it gets a test that needs it)."""
+    if it gets a test that needs it). The order of the work: scheduling.work_order."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         names = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("xdist_group") is not None:
-            continue   # grouped by the test itself (the fuzz halves; tests/support/runtimes.py shared)
+        marked = item.get_closest_marker("xdist_group")
+        if marked is not None:   # grouped by the test itself (the fuzz halves; tests/support/runtimes.py shared)
+            scheduling.check_named(item, marked)
+            continue
         if module.startswith("tests/infra/"):
             group = "infra"
         elif "local_runtime_factory" in names and "local_runtime" not in names:
@@ -415,15 +421,19 @@ def pytest_collection_modifyitems(items):
         elif any(d.scope == "module" for d in _fixture_defs(item)):
             group = module
         else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
-    # The longest group first: its worker starts on it at once while the other takes the rest, instead
-    # of both finishing everything else and one then running it alone (xdist hands out work units in
-    # collection order). The order of the tests inside each module is kept.
-    items.sort(key=lambda item: next((n for n, m in enumerate(LONGEST_FIRST) if item.nodeid.startswith(m)),
-                                     len(LONGEST_FIRST)))
+            group = None
+        group = scheduling.group_of(item, group)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=scheduling.work_order)   # stable: a module's tests stay in their order
     yield
     _group_ids(items)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return scheduling.make_scheduler(config, log)
+    return None
 
 
 def _group_ids(items) -> None:
@@ -437,11 +447,6 @@ def _group_ids(items) -> None:
         legacy = item.__dict__.get("_nodeid")
         if legacy and legacy != item.nodeid:
             item._id = NodeId.parse(legacy)
-
-
-# The longest groups, longest first (`make test` prints the slowest tests): each half of the fuzz
-# 60-90 s of a worker, the README walk 60 s, the races 30-50 s.
-LONGEST_FIRST = ("tests/fuzz/test_tmf_fuzz.py", "tests/readme/test_readme.py", "tests/runtime/test_runtime_races.py")
 
 
 def _fixture_defs(item) -> list:

@@ -17,6 +17,8 @@ import pytest
 
 from chalicelib.docs import openapi
 
+pytestmark = pytest.mark.waits   # mostly waits (on a browser rendering every API page): tests/support/scheduling.py
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -10,6 +10,8 @@ executing for real in moto (idle time 2 s):
 import json
 import time
 
+import pytest
+
 from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 from tests.support.links import TOKEN, link_for, texts
@@ -20,7 +22,8 @@ JOURNEY = "jrn-andrea-home-security"
 # idle time 2 s; simulated stacks report each milestone after 0.2 s, not 1 s (the same runtime as
 # tests/recovery/test_runtime.py's, when both run in one process)
 ENV = runtimes.IDLE_BASKETS
-pytestmark = runtimes.shared(ENV)   # tests/recovery/test_runtime.py's runtime
+# tests/recovery/test_runtime.py's runtime; mostly waits on idle timers (tests/support/scheduling.py)
+pytestmark = [runtimes.shared(ENV, waits=True), pytest.mark.waits]
 
 
 def _auth(runtime, role, **claims):

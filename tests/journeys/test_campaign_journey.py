@@ -8,6 +8,10 @@ import json
 import re
 import time
 
+import pytest
+
+pytestmark = pytest.mark.waits   # mostly waits (on a schedule and its sends): tests/support/scheduling.py
+
 CAMPAIGNS = "/tmf-api/campaignManagement/v4/campaign"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"

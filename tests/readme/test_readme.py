@@ -32,8 +32,12 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 from infra.local.process import free_port
 from infra.resources import ROOT
+
+pytestmark = pytest.mark.waits   # mostly waits (on its runtime's idle timer and workflows): tests/support/scheduling.py
 
 README = os.path.join(ROOT, "README.md")
 MAKE_RUN_URL = "http://127.0.0.1:8000"

@@ -1,10 +1,14 @@
 """One reminder per customer at a time (issue 12 point 5), with the abandoned-basket workflow
 executing in moto: three open baskets give one reminder SMS, about the newest; a basket left
 after she was reminded about another gets none while the cap (a setting) is full."""
+import pytest
+
 from chalicelib.notify import links
 from tests.recovery.conftest import CARTS, executions, settle, wait_for
 from tests.support.orders import item
 from tests.support.stored import sms_sent
+
+pytestmark = pytest.mark.waits   # mostly waits (on idle timers and reminders in moto's workflows): tests/support/scheduling.py
 
 TOKEN_BASKET = "/recovery/link/"
 

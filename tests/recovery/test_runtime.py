@@ -13,7 +13,8 @@ from tests.support import runtimes
 from tests.support.appointments import installed_over_http
 
 IDLE = runtimes.IDLE_BASKETS["OMNISHOP_BASKET_IDLE_SECONDS"]
-pytestmark = runtimes.shared(runtimes.IDLE_BASKETS)   # the abandoned-basket journey's runtime
+# the abandoned-basket journey's runtime; mostly waits on idle timers (tests/support/scheduling.py)
+pytestmark = [runtimes.shared(runtimes.IDLE_BASKETS, waits=True), pytest.mark.waits]
 CARTS = "/tmf-api/shoppingCart/v4/shoppingCart"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 _numbers = itertools.count(100)

@@ -6,6 +6,8 @@ from tests.recovery.conftest import ANDREA_MOBILE, CARTS, executions, settle, wa
 from tests.support.orders import item
 from tests.support.stored import sms_sent
 
+pytestmark = pytest.mark.waits   # mostly waits (on idle timers and retries in moto's workflows): tests/support/scheduling.py
+
 
 def test_idle_basket_gets_one_sms_and_is_offered_assistance(recovery, api, andrea, pump):
     status, cart, _ = api.call("POST", CARTS, andrea, {"cartItem": [item("po-home-security")]})

@@ -16,6 +16,8 @@ from infra.local import alarms
 from infra.local.pump import Failure
 from tests.runtime.conftest import wait_for
 
+pytestmark = pytest.mark.waits   # mostly waits (on a runtime's retries and alarms): tests/support/scheduling.py
+
 
 def _raised(report):
     return sorted(a["name"] for a in report if a["state"] == alarms.ALARM)

@@ -10,9 +10,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from infra.local.process import RuntimeProcess
 from infra.local.runtime import Runtime
 from infra.resources import ROOT
+
+pytestmark = pytest.mark.waits   # mostly waits (on runtimes starting and stopping): tests/support/scheduling.py
 
 
 def test_runtime_serves_the_app_and_exits_cleanly_on_sigterm():

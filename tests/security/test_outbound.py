@@ -17,6 +17,8 @@ from infra.local.listener import Listener
 from tests.support.jobs import post_job, wait_for_job
 from tests.security.servers import SECRET, Server, fake_dns
 
+pytestmark = pytest.mark.waits   # mostly waits (on callbacks, redirects and retries): tests/support/scheduling.py
+
 BASE = "/tmf-api/productCatalogManagement/v4"
 API_NAME = "productCatalogManagement"
 

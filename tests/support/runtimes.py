@@ -19,6 +19,8 @@ FAST_STACKS = {"OMNISHOP_SIMULATED_STACK_DELAY_SECONDS": "0.2"}
 IDLE_BASKETS = {"OMNISHOP_BASKET_IDLE_SECONDS": "2", **FAST_STACKS}
 
 
-def shared(env: Mapping[str, str]) -> pytest.MarkDecorator:
-    """The xdist group of every module whose runtime has this env."""
-    return pytest.mark.xdist_group("runtime:" + ",".join(f"{k}={v}" for k, v in sorted(env.items())))
+def shared(env: Mapping[str, str], waits: bool = False) -> pytest.MarkDecorator:
+    """The xdist group of every module whose runtime has this env; `waits`: their tests mostly wait
+    (every such module is then marked `waits` too: tests/support/scheduling.py)."""
+    return pytest.mark.xdist_group(("waits:" if waits else "") + "runtime:"
+                                   + ",".join(f"{k}={v}" for k, v in sorted(env.items())))
