@@ -54,24 +54,28 @@ def sent_to(worker, batch=-1):
     return [COLLECTION[i].split("@")[0] for i in worker.sent[batch]]
 
 
+def started():
+    """Three workers, the work handed out as xdist starts a run."""
+    workers = Worker("a"), Worker("b"), Worker("c")
+    sched = scheduler(workers)
+    sched.schedule()
+    return sched, *workers
+
+
 def finish(sched, worker, batch=-1):
     for index in worker.sent[batch]:
         sched.mark_test_complete(worker, index)
 
 
 def test_the_queue_is_the_collections_order_not_largest_group_first():
-    a, b, c = Worker("a"), Worker("b"), Worker("c")
-    sched = scheduler([a, b, c])
-    sched.schedule()
+    _, a, b, c = started()
     assert sent_to(a, 0) == ["tests/fuzz/test_tmf_fuzz.py::test_spec[a]"]
     assert sent_to(b, 0) == ["tests/a/test_busy.py::test_one"]
     assert sent_to(c, 0) == ["tests/a/test_busy.py::test_two"]
 
 
 def test_a_waiting_unit_waits_for_the_one_running_while_other_work_is_left():
-    a, b, c = Worker("a"), Worker("b"), Worker("c")
-    sched = scheduler([a, b, c])
-    sched.schedule()
+    sched, a, b, c = started()
     # each worker was given a second unit at once (xdist: at most two tests pending): a the first
     # waiting module; b and c skip the second one (a runs one) for the busy tests after it
     assert sent_to(a, 1) == ["tests/b/test_wait.py::test_one"]
