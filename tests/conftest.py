@@ -20,7 +20,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from infra.local import LOCAL_ENV, MOTO_CONFIG, apply_local_env  # noqa: E402
+from infra.local import LOCAL_ENV, MOTO_CONFIG, apply_local_env, tune_gc  # noqa: E402
+
+tune_gc()   # infra/local/__init__.py GC_THRESHOLDS
 
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
               "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):

@@ -13,6 +13,7 @@ Nothing here is imported by the deployed code.
 """
 from __future__ import annotations
 
+import gc
 import os
 from typing import TYPE_CHECKING
 
@@ -40,3 +41,22 @@ MOTO_CONFIG: DefaultConfig = {"lambda": {"use_docker": False}, "stepfunctions": 
 def apply_local_env() -> None:
     """Put LOCAL_ENV into os.environ; real credentials are never used locally."""
     os.environ.update(LOCAL_ENV)
+
+
+# CPython's cyclic garbage collector, for a local process that hosts moto, botocore's models and the
+# app (the runtime, a test worker: some 400,000 long-lived objects) and allocates millions of
+# short-lived ones. At the default thresholds (700, 10, 10) a collection of the oldest generation,
+# which walks that whole heap, came every 70,000 allocations or so: 13 % of a test process's CPU
+# (component tests, 356 of them: 4.6 of 32 CPU-s, 22 collections of about 200 ms). With the young
+# generation collected every 10,000 allocations instead: 1.6 CPU-s (docs/decisions.md, session 17).
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def tune_gc(started: bool = False) -> None:
+    """GC_THRESHOLDS; `started`: the process has built what it keeps (imports, moto's resources, the
+    demo data): those objects are moved out of the collector's sight (gc.freeze), so no collection
+    walks them again."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    if started:
+        gc.collect()
+        gc.freeze()

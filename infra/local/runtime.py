@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any, Callable, NoReturn
 
-from infra.local import MOTO_CONFIG, apply_local_env
+from infra.local import MOTO_CONFIG, apply_local_env, tune_gc
 from infra.local.process import PARENT_PID_ENV
 
 log = logging.getLogger("infra.local")
@@ -75,6 +75,7 @@ class Runtime:
         return f"local runtime: {', '.join(missing)}" if missing else None
 
     def start(self) -> None:
+        tune_gc()
         self._environment()
         self._moto()
         self._api()
@@ -82,6 +83,7 @@ class Runtime:
         self._provision()
         self._plumbing()
         self._demo()
+        tune_gc(started=True)
         log.info("ready: API %s, moto %s (sent SMS and email: %s/local/outbox, alarms: %s/local/alarms)",
                  self.url, self.moto_url, self.url, self.url)
 
