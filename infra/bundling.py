@@ -32,13 +32,12 @@ import sys
 import tempfile
 import zipfile
 from functools import cache
-from typing import Any
-
-import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, DockerVolume, ILocalBundling
-from aws_cdk import aws_lambda as lambda_
+from typing import TYPE_CHECKING, Any
 
 from infra.resources import LAMBDA_RUNTIME, ROOT
+
+if TYPE_CHECKING:   # the CDK is loaded by the functions that use it (infra/names.py says why)
+    from aws_cdk import aws_lambda as lambda_
 
 PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")   # the wheels pip picks are for it
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")   # Lambda's x86_64 glibc accepts both
@@ -116,33 +115,50 @@ def source_hash(compiled_by: str = "") -> str:
     return digest.hexdigest()
 
 
-@jsii.implements(ILocalBundling)
-class LocalPythonBundling:
-    """CDK calls `try_bundle` before running the bundling container: it builds the asset here
-    unless the build image is to compile its bytecode (then False: CDK runs the container)."""
+@cache
+def _local_bundling() -> type:
+    """LocalPythonBundling, a jsii implementation of CDK's ILocalBundling: made on first use."""
+    import jsii
+    from aws_cdk import ILocalBundling
 
-    def __init__(self, compiled_by: str) -> None:
-        self.compiled_by = compiled_by
+    @jsii.implements(ILocalBundling)
+    class LocalPythonBundling:
+        """CDK calls `try_bundle` before running the bundling container: it builds the asset here
+        unless the build image is to compile its bytecode (then False: CDK runs the container)."""
 
-    # `image` is keyword-only so jsii passes the BundlingOptions struct as keywords.
-    def try_bundle(self, output_dir: str, *, image: Any = None, **_options: Any) -> bool:
-        if self.compiled_by == "docker":
-            return False
-        subprocess.run(pip_command(output_dir), check=True)
-        for package in PACKAGES:
-            shutil.copytree(ROOT / package, pathlib.Path(output_dir) / package,
-                            ignore=SKIP, dirs_exist_ok=True)
-        if self.compiled_by == "local":
-            subprocess.run(compile_command(output_dir), check=True)
-        else:
-            print(f"bundling: Python {sys.version_info.major}.{sys.version_info.minor} here and no Docker: the "
-                  f"functions' asset and the API's packages ship no bytecode for python{PYTHON_VERSION} (each "
-                  f"cold start compiles every module it imports)", file=sys.stderr)
-        return True
+        def __init__(self, compiled_by: str) -> None:
+            self.compiled_by = compiled_by
+
+        # `image` is keyword-only so jsii passes the BundlingOptions struct as keywords.
+        def try_bundle(self, output_dir: str, *, image: Any = None, **_options: Any) -> bool:
+            if self.compiled_by == "docker":
+                return False
+            subprocess.run(pip_command(output_dir), check=True)
+            for package in PACKAGES:
+                shutil.copytree(ROOT / package, pathlib.Path(output_dir) / package,
+                                ignore=SKIP, dirs_exist_ok=True)
+            if self.compiled_by == "local":
+                subprocess.run(compile_command(output_dir), check=True)
+            else:
+                print(f"bundling: Python {sys.version_info.major}.{sys.version_info.minor} here and no Docker: "
+                      f"the functions' asset and the API's packages ship no bytecode for python{PYTHON_VERSION} "
+                      f"(each cold start compiles every module it imports)", file=sys.stderr)
+            return True
+
+    return LocalPythonBundling
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LocalPythonBundling":
+        return _local_bundling()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def function_code() -> lambda_.Code:
     """One Code object: every function bound to it shares one asset (bundled once)."""
+    from aws_cdk import AssetHashType, BundlingOptions, DockerImage
+    from aws_cdk import aws_lambda as lambda_
+
     compiled_by = bytecode_by()
     return lambda_.Code.from_asset(
         str(ROOT),
@@ -151,7 +167,7 @@ def function_code() -> lambda_.Code:
         bundling=BundlingOptions(
             image=DockerImage.from_registry(IMAGE),   # run only when bytecode_by() is "docker"
             command=container_command(),
-            local=LocalPythonBundling(compiled_by),
+            local=_local_bundling()(compiled_by),
         ),
     )
 
@@ -168,6 +184,8 @@ def compile_zip(archive: pathlib.Path, compiled_by: str, runs_in: str = TASK_DIR
         if compiled_by == "local":
             subprocess.run(compile_command(tmp, runs_in=runs_in), check=True)
         else:
+            from aws_cdk import DockerImage, DockerVolume
+
             DockerImage.from_registry(IMAGE).run(
                 command=compile_command("/code", "python", runs_in), user=f"{os.getuid()}:{os.getgid()}",
                 volumes=[DockerVolume(host_path=tmp, container_path="/code")])

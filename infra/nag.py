@@ -15,10 +15,11 @@ import hashlib
 import json
 import pathlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
-from constructs import IConstruct
+if TYPE_CHECKING:   # the CDK is loaded by the functions that use it (infra/names.py says why)
+    import aws_cdk as cdk
+    from constructs import IConstruct
 
 PACK = "AwsSolutions"
 
@@ -68,6 +69,7 @@ REASONS = {
 
 def apply(app: cdk.App) -> None:
     """Run AwsSolutions over every stack of `app` when it synthesizes."""
+    import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
     cdk.Validations.of(app).add_plugins(
@@ -77,6 +79,8 @@ def apply(app: cdk.App) -> None:
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge one exact finding (e.g. "AwsSolutions-IAM5[Resource::*]") on `scope` and the
     constructs under it, for REASONS[reason]."""
+    import aws_cdk as cdk
+
     cdk.Validations.of(scope).acknowledge(
         cdk.Acknowledgment(id=f"{PACK}::{finding}", reason=REASONS[reason]))
 
@@ -225,6 +229,7 @@ def check_api(template: dict[str, Any]) -> list[str]:
     "<rule>[<subject>]", e.g. "AwsSolutions-APIG4[GET /health]"; none acknowledged."""
     import tempfile
 
+    import aws_cdk as cdk
     from aws_cdk import cloudformation_include
     from cdk_nag import AwsSolutionsChecks
 

@@ -44,18 +44,11 @@ import jsii
 from chalicelib import auth, observability, settings
 from infra import bundling, nag
 from infra import resources as res
+from infra.names import ALARM_TOPIC, CUSTOM_ATTRIBUTES, PROJECT, SCOPES, env_name, logical_id, physical_name
 
-PROJECT = "omnishop"
-ALARM_TOPIC = "ops-alarms"                       # resources.TOPICS: "alarms go to the ops topic"
 CAMPAIGN_RUNNER = "campaign-runner"              # invoked by the schedules the campaign API makes
 RUNTIME = lambda_.Runtime.PYTHON_3_14   # resources.LAMBDA_RUNTIME (asserted below)
 RUNTIME_NAME = f"python{bundling.PYTHON_VERSION}"  # the API (chalice) runs on the same runtime
-# Machine clients (client credentials): one scope, and so one client, per channel backend and
-# per fulfilment stack. chalicelib/auth.py turns the scope into the caller's role/channel/stack.
-SCOPES = {**{auth.channel_scope(c): f"The {c} channel's own backend" for c in auth.CHANNELS},
-          **{auth.stack_scope(s): f"Fulfilment stack {s} reporting on its own child orders" for s in auth.stacks()}}
-# The claims chalicelib/auth.py reads (as `custom:<name>` from Cognito), with their max length.
-CUSTOM_ATTRIBUTES = {"role": 32, "channel": 32, "customerId": 128}
 # One JSON line per API request (API Gateway's $context variables), correlation id first.
 API_ACCESS_LOG = {
     "correlationId": "$context.requestId", "extendedRequestId": "$context.extendedRequestId",
@@ -70,27 +63,12 @@ WAF_MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnown
 assert RUNTIME.name == RUNTIME_NAME, "bundling.PYTHON_VERSION and RUNTIME must agree"
 
 
-def logical_id(kind: str, name: str) -> str:
-    """`("Table", "hub-delivery")` -> "TableHubDelivery": the resource's id in the template."""
-    return kind + "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
-
-
 def l1(construct: IConstruct | None) -> CfnResource:
     """A CloudFormation resource reached through the construct tree (find_child, default_child),
     which CDK types as IConstruct (or None)."""
     if not isinstance(construct, CfnResource):
         raise TypeError(f"{construct} is not a CloudFormation resource")
     return construct
-
-
-def env_name(kind: str, name: str) -> str:
-    """The variable chalicelib/settings.py reads for a resource, e.g. OMNISHOP_TABLE_CATALOG."""
-    return settings.PREFIX + f"{kind}_" + settings._key(name)
-
-
-def physical_name(stage: str, name: str) -> str:
-    """Names we must fix in advance (see _state_machine_arn); settings.resource_name's shape."""
-    return f"{PROJECT}-{stage}-{name}"
 
 
 stream_failure_queue = res.stream_failure_queue   # the name tests and operators know it by

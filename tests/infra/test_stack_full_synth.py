@@ -14,7 +14,7 @@ import zipfile
 from infra import resources as res
 from infra import bundling
 from infra.bundling import PACKAGES
-from infra.stack import logical_id
+from infra.names import logical_id
 from tests.infra.conftest import STAGE
 
 PY = res.LAMBDA_RUNTIME.removeprefix("python").replace(".", "")   # "314"

@@ -10,7 +10,7 @@ from chalicelib import aws as aws_clients
 from chalicelib import settings
 from infra import resources as res
 from infra.local.lambdas import function_arn
-from infra.stack import logical_id, physical_name
+from infra.names import logical_id, physical_name
 from tests.infra.conftest import STAGE, resolve
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -15,7 +15,8 @@ import pytest
 from infra import nag
 from infra import resources as res
 from infra.resources import ROOT
-from infra.stack import logical_id, stream_failure_queue
+from infra.names import logical_id
+from infra.resources import stream_failure_queue
 from tests.infra.conftest import STAGE, resolve
 
 # Findings that must not be acknowledged: the stack fixes them.

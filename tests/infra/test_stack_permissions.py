@@ -15,7 +15,7 @@ import pathlib
 import re
 
 from infra import resources as res
-from infra.stack import MANAGED_POLICY_LIMIT, POLICY_BUDGET, REFERENCE_SIZE, logical_id, policy_size
+from infra.names import logical_id
 from tests.infra.permissions import from_json, role_grants
 
 BEFORE = pathlib.Path(__file__).with_name("role_grants_before.json")
@@ -64,6 +64,8 @@ def test_data_access_is_written_once(synth):
 
 
 def test_data_access_policies_fit_in_iam(synth):
+    from infra.stack import MANAGED_POLICY_LIMIT, POLICY_BUDGET, policy_size   # the CDK only here (infra/names.py)
+
     for key, policy in synth.of_type("AWS::IAM::ManagedPolicy").items():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert policy_size(statements) <= POLICY_BUDGET < MANAGED_POLICY_LIMIT, key
@@ -71,11 +73,15 @@ def test_data_access_policies_fit_in_iam(synth):
 
 def test_each_role_policy_stays_inline(synth):
     """Without the shared statements a role's own policy is far under IAM's 10,240 characters."""
+    from infra.stack import policy_size
+
     for key, policy in synth.of_type("AWS::IAM::Policy").items():
         assert policy_size(policy["Properties"]["PolicyDocument"]["Statement"]) < 10240 // 2, key
 
 
 def test_policy_size_counts_references_as_arns():
+    from infra.stack import REFERENCE_SIZE, policy_size
+
     plain = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "x" * REFERENCE_SIZE}
     assert policy_size([{**plain, "Resource": {"Fn::GetAtt": ["QueueA", "Arn"]}}]) == policy_size([plain])
     joined = {**plain, "Resource": {"Fn::Join": ["", [{"Ref": "AWS::Partition"}, ":x"]]}}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra import resources as res
-from infra.stack import env_name, logical_id
+from infra.names import env_name, logical_id
 
 
 def _environments(synth) -> dict[str, dict]:

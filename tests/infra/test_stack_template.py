@@ -4,20 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk.assertions import Match
 
 from chalicelib import auth
 from infra import resources as res
-from infra.stack import (
-    ALARM_TOPIC,
-    CUSTOM_ATTRIBUTES,
-    PROJECT,
-    SCOPES,
-    env_name,
-    logical_id,
-    physical_name,
-    stream_failure_queue,
-)
+from infra.names import ALARM_TOPIC, CUSTOM_ATTRIBUTES, PROJECT, SCOPES, env_name, logical_id, physical_name
+from infra.resources import stream_failure_queue
 from tests.infra.conftest import STAGE, resolve
 
 TABLE = "AWS::DynamoDB::Table"
@@ -51,6 +42,8 @@ def test_table_is_its_schema(synth, template, spec):
     assert props.get("TimeToLiveSpecification") == (
         {"AttributeName": spec.ttl_attribute, "Enabled": True} if spec.ttl_attribute else None)
     assert "TableName" not in props, "CloudFormation names the tables"
+    from aws_cdk.assertions import Match   # the CDK only where a test uses it (infra/names.py)
+
     template.has_resource_properties(TABLE, {
         "KeySchema": schema["KeySchema"], "BillingMode": "PAY_PER_REQUEST",
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
@@ -126,6 +119,8 @@ def _assert_resource_environment(env: dict) -> None:
 
 @pytest.mark.parametrize("spec", [f for f in res.FUNCTIONS if f.sources], ids=lambda f: f.name)
 def test_event_sources_report_partial_batch_failures(synth, template, spec):
+    from aws_cdk.assertions import Match
+
     for source in spec.sources:
         if isinstance(source, res.StreamSource):
             template.has_resource_properties(MAPPING, {
