@@ -432,7 +432,9 @@ def pytest_collection_modifyitems(items):
     _group_ids(items)
 
 
+@pytest.hookimpl(optionalhook=True)   # pytest-xdist's hook
 def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (make test): tests/support/scheduling.py's order and waiting units."""
     if config.getvalue("dist") == "loadgroup":
         return scheduling.make_scheduler(config, log)
     return None

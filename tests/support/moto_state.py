@@ -56,7 +56,7 @@ class Snapshot:
         self._keys = list(live)
         # The backends themselves are not copied, only what they hold.
         self._backends = {id(backend): key for key, backend in live.items()}
-        self._live = live    # keeps those ids from being reused while the snapshot lives
+        self._held = live    # keeps those ids from being reused while the snapshot lives
         self._pickle({key: backend.__dict__ for key, backend in live.items()})
         if trim_streams:
             state = self._copy(live)
@@ -108,7 +108,9 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, backends: dict[int, Key], kept: list[Any]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._backends, self._kept = backends, kept
-        self._pids: dict[int, Any] = {}   # id -> its persistent id (None: pickled as usual)
+        # id -> its persistent id (None: pickled as usual). Only backends and kept objects get one,
+        # and both live through the dump (Snapshot._held, kept): no other object can have their id.
+        self._pids: dict[int, Any] = {}
 
     def persistent_id(self, obj: Any) -> Any:
         if id(obj) in self._pids:

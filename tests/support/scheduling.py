@@ -8,11 +8,11 @@ tests that mostly wait, running at once in two workers, leave a core idle. Modul
 is other work to give; the other two workers keep both cores busy meanwhile. When only waiting
 units are left they go to whoever asks.
 
-The work queue's order (`work_order`, xdist's reordering by group size is off): the longest groups
-first (LONGEST_FIRST), then the waiting units (their worker starts one as soon as none runs),
-then every other module, in an order fixed by a hash of its path, the tests of a module together
-(a module's tests, in the order written, where many modules of one kind, e.g. every
-tests/runtime module, would otherwise come one after the other).
+The work queue's order (`work_order`; xdist's reordering by group size is off): the longest groups
+first (LONGEST_FIRST), then the waiting units (so a worker takes one as soon as none runs), then
+every other module in an order fixed by a hash of its path, a module's tests together and in the
+order written. Alphabetical order put modules of one kind one after the other (every tests/runtime
+and tests/security module near the end, several of them waiting).
 """
 from __future__ import annotations
 
