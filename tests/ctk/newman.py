@@ -16,6 +16,7 @@ import pathlib
 import select
 import subprocess
 import tempfile
+from typing import Any
 
 from tests.support.shared import SHARED
 
@@ -25,6 +26,7 @@ CTK_ROOT = SHARED / "tmf" / "ctk"
 KITS = ROOT / "tests" / "ctk" / "kits.js"
 TIMEOUT_SECONDS = 600
 _runner: subprocess.Popen | None = None
+_runner_errors: Any = None   # the runner's stderr (a temporary file), for the error when it fails
 
 
 @dataclasses.dataclass
@@ -56,10 +58,11 @@ def run(kit: str, collection: str, environment: str, variable: str, api_root: st
 
 def _run(request: dict) -> dict:
     """One kit's run by tests/ctk/kits.js (started on first use, kept for the process)."""
-    global _runner
+    global _runner, _runner_errors
     if _runner is None or _runner.poll() is not None:
+        _runner_errors = tempfile.TemporaryFile()
         _runner = subprocess.Popen(["node", str(KITS)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=tempfile.TemporaryFile(), text=True)
+                                   stderr=_runner_errors, text=True)
         atexit.register(_runner.kill)
     assert _runner.stdin is not None and _runner.stdout is not None
     _runner.stdin.write(json.dumps(request) + "\n")
@@ -67,6 +70,11 @@ def _run(request: dict) -> dict:
     ready, _, _ = select.select([_runner.stdout], [], [], TIMEOUT_SECONDS)
     line = _runner.stdout.readline() if ready else ""
     if not line:
-        _runner.kill()
-        raise RuntimeError(f"tests/ctk/kits.js gave no answer in {TIMEOUT_SECONDS} s (exit code {_runner.poll()})")
+        if not ready:
+            _runner.kill()
+        code = _runner.wait(30)
+        _runner_errors.seek(0)
+        errors = _runner_errors.read().decode(errors="replace")[-5000:]
+        what = "ended" if ready else f"gave no answer in {TIMEOUT_SECONDS} s"
+        raise RuntimeError(f"tests/ctk/kits.js {what} (exit code {code}):\n{errors}")
     return json.loads(line)
