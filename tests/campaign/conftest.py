@@ -18,13 +18,20 @@ def marketing(headers):
     return headers("marketing", sub="marketer-1")
 
 
+_DAYTIME: list = []   # the code clock's offset from the real one: one per test process
+
+
 @pytest.fixture(autouse=True)
 def daytime(monkeypatch):
     """Demo customers keep quiet hours (Andrea: 21:00-08:00 London), so a run at night defers her
-    and the test waits on a delayed message: the code's clock (tmf.now) reads 13:00 UTC today,
-    still moving, whatever time the suite runs at. Quiet-hour tests make their own hours."""
+    and the test waits on a delayed message: the code's clock (tmf.now) reads 13:00 UTC today at
+    the process's first campaign test and moves on with the real one, whatever time the suite runs
+    at. One offset per process: demo data copied from an earlier test is as old in the code's time
+    as in real time (tests/support/demo.py). Quiet-hour tests make their own hours."""
     real = tmf.now
-    offset = real().replace(hour=13, minute=0, second=0, microsecond=0) - real()
+    if not _DAYTIME:
+        _DAYTIME.append(real().replace(hour=13, minute=0, second=0, microsecond=0) - real())
+    offset = _DAYTIME[0]
     monkeypatch.setattr(tmf, "now", lambda: real() + offset)
 
 

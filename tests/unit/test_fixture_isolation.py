@@ -3,6 +3,8 @@ when its test ends, and PynamoDB connections made against another endpoint (sess
 failed six tests of one worker after a workflow thread outlived its test)."""
 from __future__ import annotations
 
+import importlib
+
 import json
 import os
 import time
@@ -192,6 +194,32 @@ def test_the_test_that_writes_the_demo_data_reads_its_streams_on(aws, pump, monk
         shard.refresh_at = 0.0
     pump.drain()
     assert pump.errors == [] and pump.replaced == []
+
+
+def test_a_set_clock_gets_a_copy_only_within_the_window_after_the_snapshots_reading(aws, pump, monkeypatch):
+    """A test that set tmf.now gets the demo copied when its clock reads between 0 and
+    MAX_AGE_SECONDS after the snapshot's; before it (the copy would be from its future) or later,
+    the loaders run again and the snapshot is taken anew."""
+    import datetime as dt
+
+    from chalicelib import tmf
+    from tests.support import demo, moto_state
+
+    noon, window = dt.datetime(2026, 6, 1, 11, 0, tzinfo=dt.timezone.utc), dt.timedelta(seconds=demo.MAX_AGE_SECONDS)
+    monkeypatch.setattr(demo, "_snapshots", {})
+    loads = []
+    loader = importlib.import_module("chalicelib.catalog.demo")
+    monkeypatch.setattr(loader, "load", lambda real=loader.load: (loads.append(tmf.now()), real()))
+
+    def load_at(moment):
+        monkeypatch.setattr(tmf, "now", lambda: moment)
+        demo.load("catalog", pump=pump)
+        moto_state.Snapshot(base=True).restore()   # untouched, as the next test's `aws` fixture leaves moto
+
+    second = dt.timedelta(seconds=1)
+    for moment in (noon, noon + 60 * second, noon - second, noon + window + 5 * second, noon + window + 6 * second):
+        load_at(moment)
+    assert loads == [noon, noon - second, noon + window + 5 * second]
 
 
 @ISOLATION
