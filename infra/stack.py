@@ -71,9 +71,6 @@ def l1(construct: IConstruct | None) -> CfnResource:
     return construct
 
 
-stream_failure_queue = res.stream_failure_queue   # the name tests and operators know it by
-
-
 # IAM's limit on a managed policy is 6,144 characters without whitespace. The template has
 # references where IAM will see ARNs: policy_size counts each as REFERENCE_SIZE characters (CDK's
 # own estimate when it splits a role's policy; the ARNs of this stack are under 100).
@@ -615,7 +612,7 @@ class OmnishopStack(Stack):
             if isinstance(source, res.StreamSource):
                 # The on-failure destination has a DLQ of its own: records an operator's tool
                 # received and did not delete (redrive, inspection) are kept, not lost.
-                name = stream_failure_queue(spec.name, source.table)
+                name = res.stream_failure_queue(spec.name, source.table)
                 dlq = self._plain_queue(f"{name}-dlq", retention_period=Duration.days(14))
                 failures = self._plain_queue(name, retention_period=Duration.days(14),
                                              dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=dlq))

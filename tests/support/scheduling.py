@@ -19,6 +19,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+import pytest
+
 WAITS = "waits"   # the marker; and the prefix of a waiting unit's group name ("waits:...")
 # The longest groups, longest first (`make test` prints the slowest tests): each half of the fuzz
 # 60-90 s of a worker, the CDK synthesis and the infra tests 30-45 s, the README walk 60 s, the races
@@ -46,8 +48,8 @@ def check_named(item: Any, marked: Any) -> None:
     joins every group name an item is marked with, so one cannot be renamed here)."""
     name = marked.args[0] if marked.args else marked.kwargs.get("name", "default")
     if item.get_closest_marker(WAITS) is not None and not waiting(str(name)):
-        raise ValueError(f"{item.nodeid} is marked {WAITS} in the xdist group {name!r}: name it "
-                         f"'{WAITS}:...' (tests/support/runtimes.py shared(env, waits=True))")
+        raise pytest.UsageError(f"{item.nodeid} is marked {WAITS} in the xdist group {name!r}: name it "
+                                f"'{WAITS}:...' (tests/support/runtimes.py shared(env, waits=True))")
 
 
 def work_order(item: Any) -> tuple[int, int, int]:

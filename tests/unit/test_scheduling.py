@@ -120,7 +120,7 @@ def test_a_module_marked_waits_is_one_waiting_group():
 
 def test_a_shared_group_marked_waits_must_be_named_so():
     idle = runtimes.shared(runtimes.IDLE_BASKETS)
-    with pytest.raises(ValueError, match="waits=True"):
+    with pytest.raises(pytest.UsageError, match="waits=True"):
         scheduling.check_named(Item("tests/x/test_y.py::test_z", pytest.mark.waits.mark, idle.mark), idle.mark)
     named = runtimes.shared(runtimes.IDLE_BASKETS, waits=True)
     scheduling.check_named(Item("tests/x/test_y.py::test_z", pytest.mark.waits.mark, named.mark), named.mark)
