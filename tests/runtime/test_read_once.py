@@ -3,10 +3,12 @@ skips only queues that moto, in this process, holds no message on; the `aws` fix
 the previous test's clients only when new ones would be the same (tests/conftest.py)."""
 from __future__ import annotations
 
+import enum
 import json
 import os
 import subprocess
 import sys
+import types
 
 import boto3
 import pytest
@@ -17,7 +19,7 @@ from chalicelib import settings
 from infra.local import read_once
 from infra.resources import ROOT
 from tests.runtime import handlers
-from tests.runtime.testbed import QUEUE
+from tests.runtime.testbed import QUEUE, run
 
 NAMES = ["", "a", "A", "QueueArn", "VisibilityTimeout", "ApproximateNumberOfMessagesNotVisible",
          "KmsDataKeyReusePeriodSeconds", "ContentBasedDeduplication", "theNewAttribute", "HTTPServer",
@@ -317,3 +319,176 @@ def test_moto_batch_runs_its_body_only_when_asked_for_a_name():
         "before False False SUCCEEDED",
         "after True True [] False",
         "missing module 'moto.batch' has no attribute 'no_such_name'"]
+
+
+def test_a_definition_is_parsed_once_and_each_execution_runs_as_on_its_own(test_env, monkeypatch):
+    """A definition is parsed once, and each execution still runs as on a program of its own:
+    three retried executions in a row take two attempts each."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse, parses = AmazonStateLanguageParser.parse, []
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse",
+                        staticmethod(lambda definition: parses.append(definition) or parse(definition)))
+    for attempt in range(3):
+        execution = run({"id": f"flaky-{attempt}", "error": "TransientError", "failures": 1}, name=f"flaky-{attempt}")
+        assert execution["status"] == "SUCCEEDED", execution
+        assert json.loads(execution["output"])["attempts"] == 2
+    assert len(parses) <= 1, "parsed once, the first time this process ran the machine"
+
+
+def test_a_definition_that_does_not_parse_raises_every_time():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    read_once.install()
+    worker = types.SimpleNamespace(_evaluation_details=types.SimpleNamespace(
+        state_machine_details=types.SimpleNamespace(definition='{"StartAt": "A", "States": {')))
+    for _ in range(2):
+        with pytest.raises(ASLParserException):
+            ExecutionWorker._get_evaluation_entrypoint(worker)
+
+
+def test_copies_of_a_program_share_no_mutable_component():
+    """Two executions' programs: no component object, list or dict of one is the other's."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    from infra import resources
+    from infra.local.provision import definition
+
+    read_once.install()
+    functions = {function.name: function for function in resources.FUNCTIONS}
+    text = definition(next(m for m in resources.STATE_MACHINES if m.name == "order-fulfilment"), functions)
+    worker = types.SimpleNamespace(_evaluation_details=types.SimpleNamespace(
+        state_machine_details=types.SimpleNamespace(definition=text)))
+    programs = [ExecutionWorker._get_evaluation_entrypoint(worker) for _ in range(3)]
+
+    def mutable(node, seen):
+        if id(node) in seen or isinstance(node, (str, bytes, int, float, bool, type(None), enum.Enum, type)):
+            return
+        seen[id(node)] = node
+        children = (node.values() if isinstance(node, dict) else node if isinstance(node, (list, tuple, set))
+                    else vars(node).values() if hasattr(node, "__dict__") else ())
+        for child in children:
+            mutable(child, seen)
+
+    found = [{}, {}, {}]
+    for program, seen in zip(programs, found):
+        mutable(program, seen)
+    assert len(found[1]) > 50, "the walk reached the program's components"
+    for one, other in [(0, 1), (1, 2), (0, 2)]:
+        shared = [type(found[one][key]).__name__ for key in found[one].keys() & found[other].keys()
+                  if isinstance(found[one][key], (list, dict, set)) or hasattr(found[one][key], "__dict__")]
+        assert not shared, f"programs {one} and {other} share {shared[:10]}"
+
+
+def _signed(url: str, signer: type | None = None) -> str:
+    """The Authorization header SigV4 puts on a DynamoDB request to `url`, at a fixed time."""
+    from botocore import auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url=url, data=b'{"TableName": "t"}',
+                         headers={"X-Amz-Target": "DynamoDB_20120810.GetItem"})
+    (signer or auth.SigV4Auth)(Credentials("AKIDEXAMPLE", "secret"), "dynamodb", "eu-west-1").add_auth(request)
+    return request.headers["Authorization"]
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    import datetime
+
+    from botocore import auth
+
+    monkeypatch.setattr(auth, "get_current_datetime", lambda: datetime.datetime(2026, 12, 2, 12, 0, 0))
+
+
+def test_moto_gets_the_signature_header_without_a_signature(aws, fixed_clock):
+    """A request moto answers (in this process, or a moto server on loopback) carries the header
+    SigV4 would, with the same credential scope and signed headers, and a fixed signature; moto
+    reads the access key and region from it as before."""
+    read_once.install()
+    for url in ("https://dynamodb.eu-west-1.amazonaws.com/", "http://127.0.0.1:5000/", "http://localhost:5000/"):
+        header = _signed(url)
+        assert header.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/eu-west-1/dynamodb/aws4_request, "
+                                 "SignedHeaders=host;x-amz-date;x-amz-target, Signature="), header
+        assert header.endswith(read_once.UNVERIFIED_SIGNATURE)
+    seen = []
+    west2 = boto3.client("dynamodb", region_name="eu-west-2")
+    west2.meta.events.register("before-send.dynamodb", lambda request, **_: seen.append(
+        request.headers["Authorization"].decode()))   # bytes once the request is prepared
+    west2.create_table(TableName="only-in-west-2", BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    assert seen and seen[0].endswith(read_once.UNVERIFIED_SIGNATURE) and "/eu-west-2/dynamodb/" in seen[0]
+    assert "only-in-west-2" in west2.list_tables()["TableNames"]
+    assert "only-in-west-2" not in boto3.client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"]
+
+
+def test_anything_else_is_signed_as_botocore_signs(fixed_clock, monkeypatch):
+    """AWS itself (moto not mocking), presigned URLs, S3's signer and moto with IAM checks on all
+    get botocore's own signature."""
+    from botocore import auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from moto import settings as moto_settings
+    from moto.core.models import botocore_stubber
+
+    read_once.install()
+    monkeypatch.setattr(botocore_stubber, "enabled", False)
+    aws_url = "https://dynamodb.eu-west-1.amazonaws.com/"
+    signed = _signed(aws_url)
+    assert not signed.endswith(read_once.UNVERIFIED_SIGNATURE)
+    assert signed.endswith("Signature=" + "%064x" % int(signed.rsplit("=", 1)[1], 16))   # a real hex digest
+    monkeypatch.setattr(botocore_stubber, "enabled", True)
+    assert _signed(aws_url).endswith(read_once.UNVERIFIED_SIGNATURE)
+    assert not _signed(aws_url, auth.S3SigV4Auth).endswith(read_once.UNVERIFIED_SIGNATURE)
+    presigned = AWSRequest(method="GET", url=aws_url)
+    auth.SigV4QueryAuth(Credentials("AKIDEXAMPLE", "secret"), "dynamodb", "eu-west-1").add_auth(presigned)
+    assert "X-Amz-Signature=" in presigned.url and read_once.UNVERIFIED_SIGNATURE not in presigned.url
+    monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    assert _signed(aws_url) == signed
+    monkeypatch.setattr(botocore_stubber, "enabled", False)
+    assert not _signed("https://dynamodb.example.org/").endswith(read_once.UNVERIFIED_SIGNATURE)
+
+
+EXPRESSIONS = ["attribute_not_exists(pk)", "#v = :v AND attribute_exists(#s)", "size(#items) <= :max",
+               "begins_with(sk, :p) OR (#a.b[1] <> :x AND NOT contains(#t, :y))", "#n BETWEEN :lo AND :hi",
+               "#s IN (:a, :b, :c)", "  a=:b  ", "version = :expected"]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_condition_expressions_lex_as_moto_did(expression):
+    """The same tokens as moto's lexer, new ones for every parse, the second time from the cache."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    read_once.install()
+    patched = ConditionExpressionParser._lex_condition_expression
+    original = patched.__wrapped__
+    parser = ConditionExpressionParser(expression, {}, {})
+    first, second = patched(parser), patched(parser)
+    assert list(first) == list(second) == list(original(parser))
+    assert first[0] is not second[0] and first[0].children is not second[0].children
+
+
+def test_an_expression_that_does_not_lex_raises_every_time():
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    read_once.install()
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Cannot parse condition"):
+            ConditionExpressionParser("a = :b ; drop", {}, {}).parse()
+
+
+def test_a_conditional_write_still_holds_and_fails_as_written(aws):
+    """End to end through moto: the condition of a put is checked against the item, twice the same text."""
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(TableName="conditions", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    put = {"TableName": "conditions", "ConditionExpression": "attribute_not_exists(pk) OR #v < :v",
+           "ExpressionAttributeNames": {"#v": "version"}}
+    ddb.put_item(Item={"pk": {"S": "a"}, "version": {"N": "1"}}, ExpressionAttributeValues={":v": {"N": "1"}}, **put)
+    ddb.put_item(Item={"pk": {"S": "a"}, "version": {"N": "2"}}, ExpressionAttributeValues={":v": {"N": "2"}}, **put)
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+        ddb.put_item(Item={"pk": {"S": "a"}, "version": {"N": "3"}}, ExpressionAttributeValues={":v": {"N": "1"}}, **put)
+    assert ddb.get_item(TableName="conditions", Key={"pk": {"S": "a"}})["Item"]["version"] == {"N": "2"}

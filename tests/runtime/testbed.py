@@ -34,11 +34,12 @@ def provision_testbed() -> dict[str, str]:
                      schedules=[SCHEDULE], topics=[], email_sender=None)
 
 
-def run(execution_input: dict, timeout: float = 30) -> dict:
-    """Start an execution of the test state machine and wait for its end."""
+def run(execution_input: dict, timeout: float = 30, name: str | None = None) -> dict:
+    """Start an execution of the test state machine (named `name`, else as moto names it) and wait
+    for its end."""
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=settings.state_machine_arn("rt-machine"),
-                              input=json.dumps(execution_input))["executionArn"]
+                              input=json.dumps(execution_input), **({"name": name} if name else {}))["executionArn"]
     deadline = time.monotonic() + timeout
     while True:
         execution = sfn.describe_execution(executionArn=arn)
