@@ -27,8 +27,9 @@ idempotent.
 - moto's check of a state machine's definition (an ANTLR parse, 0.2 s per state machine per
   test): a definition that passed once passes again; any other is still checked.
 - moto's parse of the definition at every execution's start (the same ANTLR parse, 5 to 36 ms for
-  ours, 4 % of the component tests' CPU): the program the first parse of a definition gave is kept
-  unevaluated, and each execution evaluates a deep copy of it (1.6 ms), as new as a parse's.
+  ours, 4 % of the component tests' CPU): the program the first parse of a definition gave (the
+  check's, when it was created here) is kept unevaluated, and each execution evaluates a deep copy
+  of it (1.6 ms), as new as a parse's.
   moto's components keep an execution's state in its environment (retry counts are there), but
   nothing promises that of every component of every version, so executions never share one. A
   definition that does not parse raises as before, each time.
@@ -210,6 +211,25 @@ def _batch_package_body_on_use() -> None:
     moto.batch = package   # as an import of the submodule would set it
 
 
+_PROGRAMS: dict[str, Any] = {}   # a state machine's definition -> its parsed program, never evaluated
+_PROGRAMS_KEPT = 64   # distinct definitions (ours: 4; the tests' own state machines: a few more)
+
+
+def _program(definition: str) -> Any:
+    """A program of `definition` to evaluate: a deep copy of the one kept, or a new parse (kept)."""
+    import copy
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    kept = _PROGRAMS.get(definition)
+    if kept is not None:
+        return copy.deepcopy(kept)
+    program = AmazonStateLanguageParser.parse(definition)[0]
+    if len(_PROGRAMS) < _PROGRAMS_KEPT:
+        _PROGRAMS[definition] = copy.deepcopy(program)   # before anyone evaluates the one returned
+    return program
+
+
 def _validate_definitions_once() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -217,31 +237,23 @@ def _validate_definitions_once() -> None:
     validate = StepFunctionsParserBackend._validate_definition
 
     def validate_once(definition: str) -> None:
-        if definition not in valid:
-            validate(definition=definition)
-            valid.add(definition)
+        if definition in valid:
+            return
+        try:
+            _program(definition)   # the parse moto's check makes, kept for the first execution
+        except Exception:
+            validate(definition=definition)   # moto's own error for it
+            raise
+        valid.add(definition)
 
     StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)   # type: ignore[method-assign]
 
 
 def _programs_parsed_once() -> None:
-    import copy
-
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    parsed: dict[str, Any] = {}   # definition -> its program, never evaluated
-    PROGRAMS = 64   # distinct definitions kept (ours: 4; the tests' own state machines: a few more)
-
     def _get_evaluation_entrypoint(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
-        kept = parsed.get(definition)
-        if kept is not None:
-            return copy.deepcopy(kept)
-        program = AmazonStateLanguageParser.parse(definition)[0]
-        if len(parsed) < PROGRAMS:
-            parsed[definition] = copy.deepcopy(program)   # before this execution evaluates its own
-        return program
+        return _program(self._evaluation_details.state_machine_details.definition)
 
     ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint   # type: ignore[method-assign]
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import types
 
 import boto3
@@ -492,3 +493,24 @@ def test_a_conditional_write_still_holds_and_fails_as_written(aws):
     with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
         ddb.put_item(Item={"pk": {"S": "a"}, "version": {"N": "3"}}, ExpressionAttributeValues={":v": {"N": "1"}}, **put)
     assert ddb.get_item(TableName="conditions", Key={"pk": {"S": "a"}})["Item"]["version"] == {"N": "2"}
+
+
+def test_a_definition_moto_refuses_is_refused_every_time(aws):
+    """The check's parse is kept for the first execution; a definition that fails it gets moto's own
+    refusal, the second time too, and a good one runs."""
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/sfn"
+    for attempt in range(2):
+        with pytest.raises(ClientError) as refused:
+            sfn.create_state_machine(name=f"broken-{attempt}", roleArn=role, definition='{"StartAt": "A", "States": {')
+        answer = refused.value.response   # moto's InvalidDefinition (its error type reads "UnknownError")
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400 and "ASLParserException" in answer["Error"]["Message"]
+    created = sfn.create_state_machine(name="fine", roleArn=role, definition=json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}))
+    arn = sfn.start_execution(stateMachineArn=created["stateMachineArn"], name="once")["executionArn"]
+    for _ in range(300):
+        execution = sfn.describe_execution(executionArn=arn)
+        if execution["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert execution["status"] == "SUCCEEDED" and json.loads(execution["output"]) == {"ok": 1}
