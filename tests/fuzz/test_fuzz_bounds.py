@@ -57,10 +57,14 @@ def test_negative_bodies_are_open_at_the_top_and_closed_below():
                                 "Item": {"type": "object", "properties": {"id": {"type": "string"}}},
                                 "Note": {"properties": {"text": {"type": "string"}}},
                                 "Free": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "Any": {"type": "object"},
+                                "Both": {"allOf": [{"$ref": "#/definitions/Item"}], "properties": {"x": {}}},
                                 "Code": {"type": "string", "enum": ["a"]}}}
     closed = _closed_below_the_body(document)["definitions"]
     assert "additionalProperties" not in closed["Order_Create"]       # the body keeps its unknown keys
     assert closed["Item"]["additionalProperties"] is False and closed["Note"]["additionalProperties"] is False
     assert closed["Free"] == document["definitions"]["Free"]           # what the spec says stands
+    assert closed["Any"] == {"type": "object"}                         # a free object stays free
+    assert "additionalProperties" not in closed["Both"]                # a composition is left as it is
     assert closed["Code"] == {"type": "string", "enum": ["a"]}
     assert "additionalProperties" not in document["definitions"]["Item"]   # the spec is not changed

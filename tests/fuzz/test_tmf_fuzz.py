@@ -189,16 +189,18 @@ def _bounded(node: Any, items: int) -> Any:
 
 
 def _closed_below_the_body(document: dict) -> dict:
-    """The spec document with `additionalProperties: false` on every object definition a request body
-    does not refer to directly (and that says nothing of additional properties itself)."""
+    """The spec document with `additionalProperties: false` on every object definition with named
+    properties that a request body does not refer to directly (and that says nothing of additional
+    properties itself). A free object (no `properties`, as TMF's `Any`) stays free."""
     bodies = {parameter["schema"]["$ref"].rsplit("/", 1)[-1]
               for item in document["paths"].values() for operation in item.values() if isinstance(operation, dict)
               for parameter in operation.get("parameters", [])
               if parameter.get("in") == "body" and "$ref" in parameter.get("schema", {})}
     definitions = {
         name: {**definition, "additionalProperties": False}
-        if (name not in bodies and isinstance(definition, dict) and "additionalProperties" not in definition
-            and definition.get("type", "object") == "object") else definition
+        if (name not in bodies and isinstance(definition, dict) and "properties" in definition
+            and "additionalProperties" not in definition and definition.get("type", "object") == "object"
+            and not {"allOf", "anyOf", "oneOf"} & set(definition)) else definition
         for name, definition in document.get("definitions", {}).items()}
     return {**document, "definitions": definitions}
 
