@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import types
 
 import boto3
@@ -20,6 +19,7 @@ from chalicelib import settings
 from infra.local import read_once
 from infra.resources import ROOT
 from tests.runtime import handlers
+from tests.runtime.conftest import wait_for
 from tests.runtime.testbed import QUEUE, run
 
 NAMES = ["", "a", "A", "QueueArn", "VisibilityTimeout", "ApproximateNumberOfMessagesNotVisible",
@@ -508,9 +508,6 @@ def test_a_definition_moto_refuses_is_refused_every_time(aws):
     created = sfn.create_state_machine(name="fine", roleArn=role, definition=json.dumps(
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}))
     arn = sfn.start_execution(stateMachineArn=created["stateMachineArn"], name="once")["executionArn"]
-    for _ in range(300):
-        execution = sfn.describe_execution(executionArn=arn)
-        if execution["status"] != "RUNNING":
-            break
-        time.sleep(0.05)
+    wait_for("the execution's end", lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+    execution = sfn.describe_execution(executionArn=arn)
     assert execution["status"] == "SUCCEEDED" and json.loads(execution["output"]) == {"ok": 1}
